@@ -1,0 +1,68 @@
+# Weft's two commands are `make run` and `make test`; everything they need is set up from here.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+include hack/cluster/versions.env
+WEFT_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/weft
+export WEFT_CACHE
+K8S_BIN := $(WEFT_CACHE)/k8s-$(K8S_VERSION)/bin
+# The pinned Node (fetched once if the machine's is too old), the built kubectl, and local tools come first.
+NODE_BIN := $(shell hack/ensure-node.sh)
+export PATH := $(NODE_BIN):$(K8S_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+
+CLUSTER_DIR ?= $(WEFT_CACHE)/cluster
+LOCAL_KUBECONFIG := $(CLUSTER_DIR)/admin.kubeconfig
+JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.installed ## install npm dependencies
+
+.PHONY: build
+build: deps ## compile TypeScript to dist/
+	tsc -p tsconfig.build.json
+
+.PHONY: typecheck
+typecheck: deps ## type-check sources and tests
+	tsc -p tsconfig.json --noEmit
+
+.PHONY: test
+test: typecheck test-unit test-e2e ## all tests: type check, unit, e2e (starts a local cluster unless KUBECONFIG is set)
+
+.PHONY: test-unit
+test-unit: deps ## unit tests
+	$(JEST) --selectProjects unit --passWithNoTests
+
+.PHONY: test-e2e
+test-e2e: deps ## e2e tests against KUBECONFIG, or a local control plane started and stopped for the run
+	$(JEST) --selectProjects e2e --runInBand
+
+.PHONY: cluster-binaries
+cluster-binaries: ## build (once) etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok
+	hack/cluster/build.sh
+
+.PHONY: cluster
+cluster: ## start the local control plane; its admin kubeconfig is $(LOCAL_KUBECONFIG)
+	WEFT_CLUSTER_DIR=$(CLUSTER_DIR) hack/cluster/up.sh
+
+.PHONY: cluster-down
+cluster-down: ## stop the local control plane and delete its state
+	WEFT_CLUSTER_DIR=$(CLUSTER_DIR) hack/cluster/down.sh
+
+.PHONY: run
+run: ## start a local cluster (unless KUBECONFIG is set) and show it working
+	hack/run.sh
+
+.PHONY: e2e-kind
+e2e-kind: deps ## the e2e suite on a kind cluster (needs Docker and kind)
+	kind create cluster --name weft-e2e --config kind-config.yaml --kubeconfig $(CURDIR)/.kind.kubeconfig
+	KUBECONFIG=$(CURDIR)/.kind.kubeconfig $(JEST) --selectProjects e2e --runInBand; \
+	  status=$$?; kind delete cluster --name weft-e2e; rm -f $(CURDIR)/.kind.kubeconfig; exit $$status
