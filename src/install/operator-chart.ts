@@ -1,0 +1,111 @@
+// The operator's install manifests (namespace, ServiceAccount, least-privilege RBAC, Deployment, Service),
+// synthesized with cdk8s so that manifests/ is generated from src like the CRDs are.
+import { ApiObject, App, Chart, Duration, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
+import type { Construct } from 'constructs';
+
+export const OPERATOR_NAMESPACE = 'weft-system';
+export const OPERATOR_NAME = 'weft-operator';
+export const LEASE_NAME = 'weft-operator-leader';
+export const METRICS_PORT = 8080;
+export const OPERATOR_IMAGE = 'ghcr.io/weft-mesh/weft:0.1.0';
+
+/** Everything the operator reads or writes, one rule per reason. Keep in step with what src/ touches. */
+export const clusterRules: k8s.PolicyRule[] = [
+  // The mesh resources: read them, report status, and own children with blockOwnerDeletion (finalizers).
+  {
+    apiGroups: ['weft.dev'],
+    resources: ['meshpolicies', 'virtualservices', 'destinationrules', 'gateways', 'serviceentries', 'workloadentries'],
+    verbs: ['get', 'list', 'watch'],
+  },
+  {
+    apiGroups: ['weft.dev'],
+    resources: ['meshpolicies/status', 'virtualservices/status', 'destinationrules/status', 'gateways/status', 'serviceentries/status', 'workloadentries/status'],
+    verbs: ['get', 'patch', 'update'],
+  },
+  // Kubernetes services and their endpoints become mesh hosts; ServiceAccounts are workload identities.
+  { apiGroups: [''], resources: ['services', 'serviceaccounts', 'namespaces'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+  // Events explain condition transitions in `kubectl describe`.
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
+];
+
+/** Namespaced rules in weft-system: the leader-election Lease. */
+export const namespaceRules: k8s.PolicyRule[] = [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [LEASE_NAME], verbs: ['get', 'update', 'patch'] },
+];
+
+export class OperatorChart extends Chart {
+  constructor(scope: Construct, id: string, image = OPERATOR_IMAGE) {
+    super(scope, id, { disableResourceNameHashes: true });
+    const namespace = OPERATOR_NAMESPACE;
+    const labels = { 'app.kubernetes.io/name': OPERATOR_NAME, 'app.kubernetes.io/part-of': 'weft' };
+
+    new kplus.Namespace(this, 'namespace', { metadata: { name: OPERATOR_NAMESPACE } });
+    const serviceAccount = new kplus.ServiceAccount(this, 'service-account', {
+      metadata: { name: OPERATOR_NAME, namespace, labels },
+      automountToken: true,
+    });
+
+    new k8s.KubeClusterRole(this, 'cluster-role', { metadata: { name: OPERATOR_NAME, labels }, rules: clusterRules });
+    new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
+      metadata: { name: OPERATOR_NAME, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: OPERATOR_NAME },
+      subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace: OPERATOR_NAMESPACE }],
+    });
+    new k8s.KubeRole(this, 'role', { metadata: { name: OPERATOR_NAME, namespace, labels }, rules: namespaceRules });
+    new k8s.KubeRoleBinding(this, 'role-binding', {
+      metadata: { name: OPERATOR_NAME, namespace, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: OPERATOR_NAME },
+      subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace: OPERATOR_NAMESPACE }],
+    });
+
+    const deployment = new kplus.Deployment(this, 'deployment', {
+      metadata: { name: OPERATOR_NAME, namespace, labels },
+      replicas: 2,
+      serviceAccount,
+      automountServiceAccountToken: true, // the operator talks to the API server as its ServiceAccount
+      // Stable selector labels rather than cdk8s-plus's generated ones, so upgrades never orphan pods.
+      select: false,
+      podMetadata: { labels },
+      securityContext: { ensureNonRoot: true, user: 65532, group: 65532, fsGroup: 65532 },
+      containers: [
+        {
+          name: 'operator',
+          image,
+          args: ['operator', '--leader-elect', `--metrics-port=${METRICS_PORT}`],
+          ports: [{ name: 'http-metrics', number: METRICS_PORT }],
+          envVariables: {
+            POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+            POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
+          },
+          securityContext: { ensureNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, user: 65532, group: 65532 },
+          resources: {
+            cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(2) },
+            memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) },
+          },
+          liveness: kplus.Probe.fromHttpGet('/healthz', { port: METRICS_PORT, periodSeconds: Duration.seconds(10) }),
+          readiness: kplus.Probe.fromHttpGet('/readyz', { port: METRICS_PORT, periodSeconds: Duration.seconds(5) }),
+        },
+      ],
+    });
+    deployment.select(kplus.LabelSelector.of({ labels }));
+    // cdk8s-plus labels pods with its construct address; that label would change with the code's shape.
+    ApiObject.of(deployment).addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
+
+    const service = new kplus.Service(this, 'service', {
+      metadata: { name: OPERATOR_NAME, namespace, labels },
+      ports: [{ name: 'http-metrics', port: METRICS_PORT, targetPort: METRICS_PORT }],
+    });
+    for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);
+  }
+}
+
+/** Synthesizes the install manifests as plain objects, in apply order. */
+export function operatorManifests(image?: string): Array<Record<string, unknown>> {
+  const app = new App();
+  const chart = new OperatorChart(app, 'weft', image);
+  return chart.toJson() as Array<Record<string, unknown>>;
+}
