@@ -34,6 +34,10 @@ build: deps ## compile TypeScript to dist/
 typecheck: deps ## type-check sources and tests
 	tsc -p tsconfig.json --noEmit
 
+.PHONY: manifests
+manifests: deps ## regenerate manifests/crds from src/api
+	node src/api/generate-manifests.ts
+
 .PHONY: test
 test: typecheck test-unit test-e2e ## all tests: type check, unit, e2e (starts a local cluster unless KUBECONFIG is set)
 

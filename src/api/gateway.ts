@@ -1,0 +1,193 @@
+// Gateway: a load balancer at the edge of the mesh. `selector` and `servers` are Istio networking v1's; the
+// optional `deployment` block is Weft's own (Istio has no such field): when it is set, Weft generates the gateway's
+// Deployment, Service, PodDisruptionBudget and HorizontalPodAutoscaler from it.
+import Type, { type Static } from 'typebox';
+import {
+  MAX,
+  PROTOCOLS,
+  bool,
+  cel,
+  int,
+  intOrPercent,
+  labels,
+  list,
+  map,
+  port,
+  quantity,
+  str,
+  strEnum,
+  type MeshObject,
+} from './common.js';
+
+export const SERVER_TLS_MODES = ['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL'] as const;
+/** In this order: `TLSV1_0` < ... < `TLSV1_3` also compares as strings. */
+export const TLS_VERSIONS = ['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3'] as const;
+
+export const GatewayPort = Type.Object(
+  {
+    number: port('A valid port number.'),
+    protocol: strEnum([...PROTOCOLS], 'The protocol exposed on the port: HTTP, HTTPS, GRPC, HTTP2, MONGO, TCP or TLS.'),
+    name: str('Label assigned to the port.', { minLength: 1, maxLength: MAX.name }),
+    targetPort: Type.Optional(port('The port number on the gateway workload that receives the traffic; defaults to number.')),
+  },
+  { description: 'Port describes the properties of a specific port of a service.' },
+);
+export type GatewayPort = Static<typeof GatewayPort>;
+
+const certPath = (description: string) => str(description, { maxLength: MAX.certPath });
+
+export const ServerTLSSettings = Type.Object(
+  {
+    httpsRedirect: Type.Optional(bool('Send a 301 redirect for all http connections, asking clients to use HTTPS.')),
+    mode: Type.Optional(strEnum([...SERVER_TLS_MODES], 'Whether connections to this port are secured with TLS, and how.')),
+    serverCertificate: Type.Optional(certPath('Path to the file holding the server-side TLS certificate.')),
+    privateKey: Type.Optional(certPath("Path to the file holding the server's private key.")),
+    caCertificates: Type.Optional(certPath('Path to a file with CA certificates used to verify client certificates.')),
+    caCrl: Type.Optional(certPath('Path to the certificate revocation list file.')),
+    credentialName: Type.Optional(
+      str('Name of a Secret (in the gateway workload namespace) holding the server certificate, key and CA.', { maxLength: MAX.host }),
+    ),
+    subjectAltNames: Type.Optional(list(str('A subject alternative name.'), 'Alternate names to verify the subject identity of client certificates.', MAX.shortList)),
+    verifyCertificateSpki: Type.Optional(list(str('A base64 SHA-256 SPKI hash.', { maxLength: 64 }), 'Authorized client certificate SPKI hashes.', MAX.shortList)),
+    verifyCertificateHash: Type.Optional(list(str('A hex SHA-256 certificate hash.', { maxLength: 128 }), 'Authorized client certificate hashes.', MAX.shortList)),
+    minProtocolVersion: Type.Optional(strEnum([...TLS_VERSIONS], 'Minimum TLS protocol version.')),
+    maxProtocolVersion: Type.Optional(strEnum([...TLS_VERSIONS], 'Maximum TLS protocol version.')),
+    cipherSuites: Type.Optional(
+      list(str('An OpenSSL cipher suite name.', { maxLength: 64, pattern: '^[A-Z0-9_-]+$' }), 'Cipher suites to offer; Envoy defaults otherwise.', MAX.shortList),
+    ),
+  },
+  {
+    description: 'TLS settings of a Gateway server.',
+    ...cel(
+      {
+        rule: "!has(self.mode) || !(self.mode in ['SIMPLE', 'MUTUAL']) || has(self.credentialName) || has(self.serverCertificate)",
+        message: 'credentialName is required for mode SIMPLE and MUTUAL unless serverCertificate is given',
+        fieldPath: '.credentialName',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: '!has(self.serverCertificate) || has(self.privateKey)',
+        message: 'privateKey is required with serverCertificate',
+        fieldPath: '.privateKey',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: '!(has(self.credentialName) && has(self.serverCertificate))',
+        message: 'credentialName and serverCertificate are mutually exclusive',
+        fieldPath: '.serverCertificate',
+      },
+      {
+        rule:
+          "!has(self.minProtocolVersion) || !has(self.maxProtocolVersion) || self.minProtocolVersion == 'TLS_AUTO' || " +
+          "self.maxProtocolVersion == 'TLS_AUTO' || self.minProtocolVersion <= self.maxProtocolVersion",
+        message: 'minProtocolVersion must not be greater than maxProtocolVersion',
+        fieldPath: '.minProtocolVersion',
+      },
+    ),
+  },
+);
+export type ServerTLSSettings = Static<typeof ServerTLSSettings>;
+
+export const Server = Type.Object(
+  {
+    port: GatewayPort,
+    bind: Type.Optional(str('The IP or Unix domain socket the listener binds to; 0.0.0.0 by default.', { maxLength: 256 })),
+    hosts: list(
+      str('`[namespace/]host`: a DNS name (wildcard prefix allowed) optionally restricted to VirtualServices of a namespace (`./`, `*/`).', {
+        maxLength: MAX.host,
+        pattern: '^(([a-z0-9]([-a-z0-9]*[a-z0-9])?|\\.|\\*|~)/)?(\\*|(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$',
+      }),
+      'Hosts exposed by this gateway.',
+      MAX.hosts,
+      { minItems: 1 },
+    ),
+    tls: Type.Optional(ServerTLSSettings),
+    name: Type.Optional(str('An optional name of the server; unique across servers of the gateway.', { maxLength: MAX.name })),
+  },
+  {
+    description: 'Server describes the properties of the proxy on a given load balancer port.',
+    ...cel({
+      rule: "!(self.port.protocol in ['HTTPS', 'TLS']) || has(self.tls)",
+      message: 'tls is required when port.protocol is HTTPS or TLS',
+      fieldPath: '.tls',
+      reason: 'FieldValueRequired',
+    }),
+  },
+);
+export type Server = Static<typeof Server>;
+
+/** Weft's own: how Weft deploys the gateway workload. */
+export const GatewayDeployment = Type.Object(
+  {
+    replicas: Type.Optional(int('Replicas of the gateway Deployment (when autoscaling is not set); 1 by default.', 0, 1000)),
+    resources: Type.Optional(
+      Type.Object(
+        {
+          requests: Type.Optional(map(quantity('A quantity.'), 'Minimum compute resources, e.g. cpu: 100m, memory: 128Mi.', { maxProperties: 8 })),
+          limits: Type.Optional(map(quantity('A quantity.'), 'Maximum compute resources.', { maxProperties: 8 })),
+        },
+        { description: 'Compute resources of the gateway container.' },
+      ),
+    ),
+    serviceType: Type.Optional(
+      strEnum(['ClusterIP', 'NodePort', 'LoadBalancer'], 'Type of the generated Service.', { default: 'LoadBalancer' }),
+    ),
+    podDisruptionBudget: Type.Optional(
+      Type.Object(
+        { minAvailable: intOrPercent('Pods that must stay available: a number or a percentage such as 50%.') },
+        { description: 'Generate a PodDisruptionBudget for the gateway pods.' },
+      ),
+    ),
+    autoscaling: Type.Optional(
+      Type.Object(
+        {
+          minReplicas: int('Lower bound of replicas.', 1, 1000),
+          maxReplicas: int('Upper bound of replicas.', 1, 1000),
+          targetCPUUtilizationPercentage: Type.Optional(int('Target average CPU utilization; 80 by default.', 1, 100)),
+        },
+        {
+          description: 'Generate a HorizontalPodAutoscaler for the gateway Deployment.',
+          ...cel({ rule: 'self.minReplicas <= self.maxReplicas', message: 'minReplicas must not be greater than maxReplicas', fieldPath: '.minReplicas' }),
+        },
+      ),
+    ),
+  },
+  {
+    description:
+      "Weft's own extension (not part of Istio's Gateway): how Weft deploys the gateway workload. When set, Weft creates " +
+      'a Deployment, a Service, and optionally a PodDisruptionBudget and a HorizontalPodAutoscaler labeled with selector.',
+    ...cel({
+      rule: '!(has(self.replicas) && has(self.autoscaling))',
+      message: 'replicas and autoscaling are mutually exclusive',
+      fieldPath: '.replicas',
+    }),
+  },
+);
+export type GatewayDeployment = Static<typeof GatewayDeployment>;
+
+export const GatewaySpec = Type.Object(
+  {
+    selector: Type.Optional(labels('Labels that select the gateway workload (pods) this configuration applies to.')),
+    servers: list(Server, 'Servers of this gateway (listeners).', MAX.servers, {
+      minItems: 1,
+      ...cel({
+        rule: 'self.all(s, !has(s.name) || self.exists_one(t, has(t.name) && t.name == s.name))',
+        message: 'server names must be unique',
+      }),
+    }),
+    deployment: Type.Optional(GatewayDeployment),
+  },
+  {
+    description: 'Gateway describes a load balancer at the edge of the mesh (Istio networking v1 Gateway, plus Weft\'s deployment).',
+    ...cel({
+      rule: '!has(self.deployment) || (has(self.selector) && size(self.selector) > 0)',
+      message: 'selector is required with deployment: it labels the generated pods',
+      fieldPath: '.selector',
+      reason: 'FieldValueRequired',
+    }),
+  },
+);
+export type GatewaySpec = Static<typeof GatewaySpec>;
+
+export type Gateway = MeshObject<'Gateway', GatewaySpec>;
+

@@ -1,0 +1,158 @@
+// MeshPolicy: Weft's own kind. One resource for what Istio spreads over PeerAuthentication (mtls),
+// AuthorizationPolicy (authorization), Telemetry (telemetry) and rate limiting (rateLimit).
+//
+// Scope (see docs/api.md for the precedence rules): in the root namespace `weft-system` a MeshPolicy applies
+// mesh-wide, in any other namespace namespace-wide, and with `selector` only to the selected workloads.
+import Type, { type Static } from 'typebox';
+import { MAX, WorkloadSelector, bool, cel, countOf, int, list, port, str, strEnum, type MeshObject } from './common.js';
+
+export const MTLS_MODES = ['STRICT', 'PERMISSIVE', 'DISABLE'] as const;
+
+export const MutualTLS = Type.Object(
+  {
+    mode: strEnum(
+      [...MTLS_MODES],
+      'STRICT: only mutual TLS is accepted; PERMISSIVE: both mutual TLS and plaintext are accepted; DISABLE: plaintext only.',
+    ),
+  },
+  { description: 'Peer authentication: whether workloads accept mutual TLS, plaintext or both (Istio PeerAuthentication).' },
+);
+export type MutualTLS = Static<typeof MutualTLS>;
+
+export const RuleFrom = Type.Object(
+  {
+    principals: Type.Optional(
+      list(
+        str('A SPIFFE identity without the spiffe:// prefix, e.g. cluster.local/ns/default/sa/reviews; `*` wildcards at either end.', {
+          maxLength: MAX.path,
+        }),
+        'Peer identities (from mutual TLS) allowed to match.',
+        MAX.shortList,
+        { minItems: 1 },
+      ),
+    ),
+    namespaces: Type.Optional(
+      list(str('A namespace; `*` wildcards at either end.', { maxLength: MAX.name }), 'Namespaces of the peers (from mutual TLS).', MAX.shortList, {
+        minItems: 1,
+      }),
+    ),
+  },
+  {
+    description: 'Request sources; all fields set must match (AND). Needs mutual TLS to know the peer.',
+    ...cel({ rule: `${countOf('has(self.principals)', 'has(self.namespaces)')} >= 1`, message: 'set principals, namespaces or both' }),
+  },
+);
+export type RuleFrom = Static<typeof RuleFrom>;
+
+export const RuleTo = Type.Object(
+  {
+    paths: Type.Optional(
+      list(
+        str('A path, e.g. /reviews.Reviews/GetReview for gRPC; `*` wildcards at either end.', { maxLength: MAX.path }),
+        'Request paths (HTTP path or /package.Service/Method).',
+        MAX.shortList,
+        { minItems: 1 },
+      ),
+    ),
+    methods: Type.Optional(
+      list(str('An HTTP method; gRPC uses POST.', { maxLength: 32, pattern: '^[A-Z]+$|^\\*$' }), 'HTTP methods.', 16, { minItems: 1 }),
+    ),
+    ports: Type.Optional(list(port('A port number.'), 'Destination ports.', MAX.shortList, { minItems: 1 })),
+  },
+  {
+    description: 'Request operations; all fields set must match (AND).',
+    ...cel({ rule: `${countOf('has(self.paths)', 'has(self.methods)', 'has(self.ports)')} >= 1`, message: 'set paths, methods, ports or several' }),
+  },
+);
+export type RuleTo = Static<typeof RuleTo>;
+
+export const AuthorizationRule = Type.Object(
+  {
+    from: Type.Optional(list(RuleFrom, 'Sources; any one must match (OR). Absent means any source.', MAX.shortList, { minItems: 1 })),
+    to: Type.Optional(list(RuleTo, 'Operations; any one must match (OR). Absent means any operation.', MAX.shortList, { minItems: 1 })),
+  },
+  { description: 'A request matches the rule when it matches from and to. An empty rule matches every request.' },
+);
+export type AuthorizationRule = Static<typeof AuthorizationRule>;
+
+export const Authorization = Type.Object(
+  {
+    action: strEnum(['ALLOW', 'DENY'], 'ALLOW: only matching requests are allowed; DENY: matching requests are denied.'),
+    rules: Type.Optional(list(AuthorizationRule, 'Rules; a request matches the policy when it matches any rule (OR).', MAX.rules)),
+  },
+  {
+    description:
+      'Access control (Istio AuthorizationPolicy). DENY policies are evaluated before ALLOW policies. An ALLOW policy ' +
+      'without rules matches nothing, so it denies every request to the workloads in scope.',
+    ...cel({
+      rule: "self.action != 'DENY' || (has(self.rules) && size(self.rules) > 0)",
+      message: 'rules must not be empty when action is DENY',
+      fieldPath: '.rules',
+      reason: 'FieldValueRequired',
+    }),
+  },
+);
+export type Authorization = Static<typeof Authorization>;
+
+export const RateLimit = Type.Object(
+  {
+    requestsPerUnit: int('Requests allowed per unit of time, per workload instance.', 1, 1_000_000_000),
+    unit: strEnum(['SECOND', 'MINUTE', 'HOUR'], 'The unit of time of requestsPerUnit.'),
+    burst: Type.Optional(int('Token bucket size: requests allowed in a burst; requestsPerUnit by default.', 1, 1_000_000_000)),
+  },
+  {
+    description: 'Local rate limiting of inbound requests (a token bucket per workload instance).',
+    ...cel({
+      rule: '!has(self.burst) || self.burst >= self.requestsPerUnit',
+      message: 'burst must be at least requestsPerUnit',
+      fieldPath: '.burst',
+    }),
+  },
+);
+export type RateLimit = Static<typeof RateLimit>;
+
+export const Telemetry = Type.Object(
+  {
+    tracing: Type.Optional(
+      Type.Object(
+        {
+          provider: Type.Optional(
+            str('Tracing provider, e.g. opentelemetry or zipkin.', { maxLength: MAX.name, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
+          ),
+          endpoint: Type.Optional(str('Collector address as host:port.', { maxLength: MAX.host + 6, pattern: '^[^\\s:/]+:[0-9]{1,5}$' })),
+          samplingPercentage: Type.Optional(
+            Type.Number({ description: 'Percentage of requests to trace, 0-100.', minimum: 0, maximum: 100 }),
+          ),
+        },
+        { description: 'Distributed tracing.' },
+      ),
+    ),
+    accessLog: Type.Optional(
+      Type.Object({ enabled: bool('Whether access logs are written.') }, { description: 'Access logging.' }),
+    ),
+  },
+  { description: 'Observability settings (Istio Telemetry).' },
+);
+export type Telemetry = Static<typeof Telemetry>;
+
+export const MeshPolicySpec = Type.Object(
+  {
+    selector: Type.Optional(WorkloadSelector),
+    mtls: Type.Optional(MutualTLS),
+    authorization: Type.Optional(Authorization),
+    rateLimit: Type.Optional(RateLimit),
+    telemetry: Type.Optional(Telemetry),
+  },
+  {
+    description:
+      "Weft's mesh policy: mutual TLS, authorization, rate limiting and telemetry for the workloads in scope. In the root " +
+      'namespace weft-system it applies mesh-wide, elsewhere namespace-wide; selector narrows it to matching workloads.',
+    ...cel({
+      rule: `${countOf('has(self.mtls)', 'has(self.authorization)', 'has(self.rateLimit)', 'has(self.telemetry)')} >= 1`,
+      message: 'at least one of mtls, authorization, rateLimit or telemetry must be set',
+    }),
+  },
+);
+export type MeshPolicySpec = Static<typeof MeshPolicySpec>;
+
+export type MeshPolicy = MeshObject<'MeshPolicy', MeshPolicySpec>;

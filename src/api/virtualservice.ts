@@ -1,0 +1,336 @@
+// VirtualService: how requests to a host are routed. Field names are Istio networking v1's, so an Istio
+// VirtualService ports over by changing its apiVersion (delegate VirtualServices are not supported).
+import Type, { type Static } from 'typebox';
+import {
+  Destination,
+  ExportTo,
+  Headers,
+  MAX,
+  Percent,
+  StringMatch,
+  bool,
+  cel,
+  countOf,
+  duration,
+  exactlyOneOf,
+  hosts,
+  int,
+  labels,
+  list,
+  map,
+  port,
+  str,
+  strEnum,
+  type MeshObject,
+} from './common.js';
+
+const gatewayNames = list(
+  str('A Gateway name (`name` or `namespace/name`), or `mesh` for all sidecars/proxyless clients.', { maxLength: MAX.host }),
+  'Names of gateways where the rule should be applied; `mesh` means every proxy in the mesh.',
+  MAX.gateways,
+);
+
+const subnets = list(
+  str('An IPv4 or IPv6 address or CIDR.', { maxLength: 64 }),
+  'IPv4 or IPv6 addresses of destinations, with optional subnet (a.b.c.d/xx or a.b.c.d).',
+  MAX.shortList,
+  cel({ rule: 'self.all(s, isIP(s) || isCIDR(s))', message: 'each entry must be an IP address or a CIDR' }),
+);
+
+/** Weights of the destinations of one route: the sum is 100 as soon as more than one destination carries one. */
+function weightsSumTo100(listField: string) {
+  return {
+    rule:
+      `!has(self.${listField}) || self.${listField}.filter(r, has(r.weight)).size() <= 1 || ` +
+      `self.${listField}.map(r, has(r.weight) ? r.weight : 0).sum() == 100`,
+    message: 'route weights must sum to 100 when more than one destination has a weight',
+    fieldPath: `.${listField}`,
+  };
+}
+
+export const HTTPMatchRequest = Type.Object(
+  {
+    name: Type.Optional(str('The name assigned to a match; concatenated with the parent route name in logs and stats.', { maxLength: MAX.name })),
+    uri: Type.Optional(StringMatch),
+    scheme: Type.Optional(StringMatch),
+    method: Type.Optional(StringMatch),
+    authority: Type.Optional(StringMatch),
+    headers: Type.Optional(map(StringMatch, 'Header values to match; keys are lowercase header names.', { maxProperties: MAX.matchEntries })),
+    port: Type.Optional(port('The port on the host being addressed.')),
+    sourceLabels: Type.Optional(labels('Limits the rule to workloads with these labels.')),
+    gateways: Type.Optional(gatewayNames),
+    queryParams: Type.Optional(map(StringMatch, 'Query parameters to match (exact or regex only in Istio; prefix is accepted too).', { maxProperties: MAX.matchEntries })),
+    ignoreUriCase: Type.Optional(bool('Match the uri case-insensitively (exact and prefix only).')),
+    withoutHeaders: Type.Optional(map(StringMatch, 'The request matches only if none of these headers match.', { maxProperties: MAX.matchEntries })),
+    sourceNamespace: Type.Optional(str('Limits the rule to workloads in this namespace.', { maxLength: MAX.name })),
+  },
+  { description: 'HttpMatchRequest specifies a set of criteria to be met for a rule to be applied to the HTTP request.' },
+);
+export type HTTPMatchRequest = Static<typeof HTTPMatchRequest>;
+
+export const HTTPRouteDestination = Type.Object(
+  {
+    destination: Destination,
+    weight: Type.Optional(int('Share of the traffic, 0-100. With one destination it gets all traffic.', 0, 100)),
+    headers: Type.Optional(Headers),
+  },
+  { description: 'Each routing rule is associated with one or more service versions.' },
+);
+export type HTTPRouteDestination = Static<typeof HTTPRouteDestination>;
+
+export const HTTPRedirect = Type.Object(
+  {
+    uri: Type.Optional(str('Overwrite the path portion of the URL.', { maxLength: MAX.path })),
+    authority: Type.Optional(str('Overwrite the authority/host portion of the URL.')),
+    port: Type.Optional(port('Overwrite the port portion of the URL.')),
+    derivePort: Type.Optional(
+      strEnum(['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT'], 'Derive the port: 80/443 from the scheme, or the port of the request.'),
+    ),
+    scheme: Type.Optional(str('Overwrite the scheme portion of the URL.', { maxLength: 16, pattern: '^[a-z][a-z0-9+.-]*$' })),
+    redirectCode: Type.Optional(Type.Enum([301, 302, 303, 307, 308], { description: 'HTTP status code of the redirect; 301 by default.', type: 'integer' })),
+  },
+  {
+    description: 'HTTPRedirect is used to send a 301 (or other 3xx) redirect response to the caller.',
+    ...cel({ rule: '!(has(self.port) && has(self.derivePort))', message: 'port and derivePort are mutually exclusive', fieldPath: '.derivePort' }),
+  },
+);
+export type HTTPRedirect = Static<typeof HTTPRedirect>;
+
+export const HTTPDirectResponse = Type.Object(
+  {
+    status: int('HTTP status code of the response.', 200, 599),
+    body: Type.Optional(
+      Type.Object(
+        {
+          string: Type.Optional(Type.String({ description: 'Response body as a string.', maxLength: 65536 })),
+          bytes: Type.Optional(Type.String({ description: 'Response body as base64 encoded bytes.', format: 'byte', maxLength: 65536 })),
+        },
+        {
+          description: 'Response body: string or bytes.',
+          ...cel({ rule: exactlyOneOf('string', 'bytes'), message: 'exactly one of string or bytes must be set' }),
+        },
+      ),
+    ),
+  },
+  { description: 'HTTPDirectResponse sends a fixed response to clients.' },
+);
+export type HTTPDirectResponse = Static<typeof HTTPDirectResponse>;
+
+export const HTTPRewrite = Type.Object(
+  {
+    uri: Type.Optional(str('Rewrite the path (or the prefix) portion of the URI.', { maxLength: MAX.path })),
+    authority: Type.Optional(str('Rewrite the Authority/Host header.')),
+    uriRegexRewrite: Type.Optional(
+      Type.Object(
+        {
+          match: str('RE2 style regex-based match.', { maxLength: MAX.regex }),
+          rewrite: str('The string to substitute into the path; capture groups as \\1.', { maxLength: MAX.path }),
+        },
+        { description: 'Rewrite the path with a regular expression.' },
+      ),
+    ),
+  },
+  {
+    description: 'HTTPRewrite rewrites parts of the request before forwarding it.',
+    ...cel({ rule: '!(has(self.uri) && has(self.uriRegexRewrite))', message: 'uri and uriRegexRewrite are mutually exclusive', fieldPath: '.uriRegexRewrite' }),
+  },
+);
+export type HTTPRewrite = Static<typeof HTTPRewrite>;
+
+export const HTTPRetry = Type.Object(
+  {
+    attempts: Type.Optional(int('Number of retries for a given request; 0 disables retries.', 0, 100)),
+    perTryTimeout: Type.Optional(duration('Timeout per attempt.')),
+    retryOn: Type.Optional(
+      str('Comma-separated retry conditions, e.g. 5xx,gateway-error,connect-failure or gRPC codes cancelled,unavailable.', {
+        maxLength: 512,
+        pattern: '^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$',
+      }),
+    ),
+    retryRemoteLocalities: Type.Optional(bool('Retry to other localities.')),
+  },
+  { description: 'Describes the retry policy to use when an HTTP request fails.' },
+);
+export type HTTPRetry = Static<typeof HTTPRetry>;
+
+export const GRPC_STATUS_CODES = [
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+] as const;
+
+export const HTTPFaultInjection = Type.Object(
+  {
+    delay: Type.Optional(
+      Type.Object(
+        {
+          fixedDelay: duration('Add a fixed delay before forwarding the request.'),
+          percentage: Type.Optional(Percent),
+        },
+        { description: 'Delay requests before forwarding, emulating various failures such as network issues.' },
+      ),
+    ),
+    abort: Type.Optional(
+      Type.Object(
+        {
+          httpStatus: Type.Optional(int('HTTP status code to return.', 200, 599)),
+          grpcStatus: Type.Optional(strEnum([...GRPC_STATUS_CODES], 'gRPC status code to return, e.g. UNAVAILABLE.')),
+          percentage: Type.Optional(Percent),
+        },
+        {
+          description: 'Abort requests and return an error status code.',
+          ...cel({ rule: exactlyOneOf('httpStatus', 'grpcStatus'), message: 'exactly one of httpStatus or grpcStatus must be set' }),
+        },
+      ),
+    ),
+  },
+  {
+    description: 'HTTPFaultInjection can be used to specify one or more faults to inject while forwarding HTTP requests.',
+    ...cel({ rule: 'has(self.delay) || has(self.abort)', message: 'fault must set delay, abort or both' }),
+  },
+);
+export type HTTPFaultInjection = Static<typeof HTTPFaultInjection>;
+
+export const HTTPMirrorPolicy = Type.Object(
+  {
+    destination: Destination,
+    percentage: Type.Optional(Percent),
+  },
+  { description: 'HTTPMirrorPolicy describes a mirror policy: a copy of the traffic sent to another destination.' },
+);
+export type HTTPMirrorPolicy = Static<typeof HTTPMirrorPolicy>;
+
+const headerNames = (description: string) =>
+  list(str('A header name.', { maxLength: 256 }), description, MAX.mapEntries);
+
+export const CorsPolicy = Type.Object(
+  {
+    allowOrigins: Type.Optional(list(StringMatch, 'String patterns that match allowed origins.', MAX.shortList)),
+    allowMethods: Type.Optional(list(str('An HTTP method.', { maxLength: 32, pattern: '^[A-Z]+$|^\\*$' }), 'Allowed HTTP methods.', 16)),
+    allowHeaders: Type.Optional(headerNames('Allowed request headers.')),
+    exposeHeaders: Type.Optional(headerNames('Headers the browser may access.')),
+    maxAge: Type.Optional(duration('How long the results of a preflight request can be cached.')),
+    allowCredentials: Type.Optional(bool('Whether the caller may send the actual request with credentials.')),
+    unmatchedPreflights: Type.Optional(
+      strEnum(['UNSPECIFIED', 'FORWARD', 'IGNORE'], 'What to do with preflight requests whose origin does not match.'),
+    ),
+  },
+  { description: 'Describes the Cross-Origin Resource Sharing (CORS) policy for a given service.' },
+);
+export type CorsPolicy = Static<typeof CorsPolicy>;
+
+export const HTTPRoute = Type.Object(
+  {
+    name: Type.Optional(str('The name assigned to the route, for debugging.', { maxLength: MAX.name })),
+    match: Type.Optional(list(HTTPMatchRequest, 'Conditions to be satisfied for the rule to be activated; any one suffices (OR).', MAX.matches)),
+    route: Type.Optional(list(HTTPRouteDestination, 'Where to send the traffic, with weights.', MAX.destinations, { minItems: 1 })),
+    redirect: Type.Optional(HTTPRedirect),
+    directResponse: Type.Optional(HTTPDirectResponse),
+    rewrite: Type.Optional(HTTPRewrite),
+    timeout: Type.Optional(duration('Timeout for HTTP requests; disabled by default.')),
+    retries: Type.Optional(HTTPRetry),
+    fault: Type.Optional(HTTPFaultInjection),
+    mirror: Type.Optional(Destination),
+    mirrors: Type.Optional(list(HTTPMirrorPolicy, 'Mirror HTTP traffic to these destinations in addition to the original one.', 16)),
+    mirrorPercentage: Type.Optional(Percent),
+    corsPolicy: Type.Optional(CorsPolicy),
+    headers: Type.Optional(Headers),
+  },
+  {
+    description: 'Describes match conditions and actions for routing HTTP/1.1, HTTP2, and gRPC traffic.',
+    ...cel(
+      {
+        rule: exactlyOneOf('route', 'redirect', 'directResponse'),
+        message: 'exactly one of route, redirect or directResponse must be set',
+      },
+      weightsSumTo100('route'),
+      { rule: '!(has(self.rewrite) && has(self.redirect))', message: 'rewrite cannot be combined with redirect', fieldPath: '.rewrite' },
+      { rule: '!(has(self.mirror) && has(self.mirrors))', message: 'mirror and mirrors are mutually exclusive', fieldPath: '.mirrors' },
+      {
+        rule: '!has(self.mirrorPercentage) || has(self.mirror)',
+        message: 'mirrorPercentage applies to mirror, which is not set (use mirrors[].percentage)',
+        fieldPath: '.mirrorPercentage',
+      },
+    ),
+  },
+);
+export type HTTPRoute = Static<typeof HTTPRoute>;
+
+export const RouteDestination = Type.Object(
+  {
+    destination: Destination,
+    weight: Type.Optional(int('Share of the connections, 0-100. With one destination it gets all traffic.', 0, 100)),
+  },
+  { description: 'L4 routing rule weighted destination.' },
+);
+export type RouteDestination = Static<typeof RouteDestination>;
+
+const l4MatchFields = {
+  destinationSubnets: Type.Optional(subnets),
+  port: Type.Optional(port('The port on the host being addressed.')),
+  sourceLabels: Type.Optional(labels('Limits the rule to workloads with these labels.')),
+  gateways: Type.Optional(gatewayNames),
+  sourceNamespace: Type.Optional(str('Limits the rule to workloads in this namespace.', { maxLength: MAX.name })),
+};
+
+export const L4MatchAttributes = Type.Object(l4MatchFields, { description: 'L4 connection match attributes.' });
+export type L4MatchAttributes = Static<typeof L4MatchAttributes>;
+
+export const TLSMatchAttributes = Type.Object(
+  { sniHosts: hosts('SNI (server name indicator) to match on; wildcards allowed.', { minItems: 1 }), ...l4MatchFields },
+  { description: 'TLS connection match attributes.' },
+);
+export type TLSMatchAttributes = Static<typeof TLSMatchAttributes>;
+
+const l4Routes = list(RouteDestination, 'The destinations to forward the connection to.', MAX.destinations, { minItems: 1 });
+
+export const TCPRoute = Type.Object(
+  {
+    match: Type.Optional(list(L4MatchAttributes, 'Match conditions; any one suffices (OR).', MAX.matches)),
+    route: l4Routes,
+  },
+  { description: 'Describes match conditions and actions for routing TCP traffic.', ...cel(weightsSumTo100('route')) },
+);
+export type TCPRoute = Static<typeof TCPRoute>;
+
+export const TLSRoute = Type.Object(
+  {
+    match: list(TLSMatchAttributes, 'Match conditions; any one suffices (OR).', MAX.matches, { minItems: 1 }),
+    route: l4Routes,
+  },
+  { description: 'Describes match conditions and actions for routing unterminated TLS traffic (TLS/HTTPS).', ...cel(weightsSumTo100('route')) },
+);
+export type TLSRoute = Static<typeof TLSRoute>;
+
+export const VirtualServiceSpec = Type.Object(
+  {
+    hosts: hosts('The destination hosts to which traffic is being sent: DNS names with an optional wildcard prefix, or short names.', {
+      minItems: 1,
+    }),
+    gateways: Type.Optional(gatewayNames),
+    http: Type.Optional(list(HTTPRoute, 'An ordered list of route rules for HTTP traffic; the first match wins.', MAX.routes)),
+    tls: Type.Optional(list(TLSRoute, 'An ordered list of route rules for non-terminated TLS and HTTPS traffic.', MAX.routes)),
+    tcp: Type.Optional(list(TCPRoute, 'An ordered list of route rules for opaque TCP traffic.', MAX.routes)),
+    exportTo: Type.Optional(ExportTo),
+  },
+  {
+    description: 'Configuration affecting traffic routing (Istio networking v1 VirtualService).',
+    ...cel({ rule: `${countOf('has(self.http)', 'has(self.tls)', 'has(self.tcp)')} >= 1`, message: 'at least one of http, tls or tcp must be set' }),
+  },
+);
+export type VirtualServiceSpec = Static<typeof VirtualServiceSpec>;
+
+export type VirtualService = MeshObject<'VirtualService', VirtualServiceSpec>;

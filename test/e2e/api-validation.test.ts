@@ -1,0 +1,368 @@
+// The weft.dev/v1alpha1 CRDs on a real API server: they install (server-side apply) and become Established, the
+// API server rejects invalid objects with a message naming the field (schema: enums, ranges, patterns, required,
+// unknown fields; CEL rules), and every sample in config/samples is accepted and listed by `kubectl get weft`.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as k8s from '@kubernetes/client-node';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { API_VERSION, GROUP, MESH_KINDS, VERSION, crds, resources, type MeshKind } from '../../src/api/index.js';
+import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+const kc = kubeConfig();
+const extensions = kc.makeApiClient(k8s.ApiextensionsV1Api);
+const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+const FIELD_MANAGER = 'weft-e2e-api';
+
+type Json = Record<string, any>;
+
+/** The samples, without the Namespace, keyed by kind. */
+const samplesDir = join(repoRoot, 'config', 'samples');
+const samples: Json[] = readdirSync(samplesDir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()
+  .flatMap((f) => YAML.parseAllDocuments(readFileSync(join(samplesDir, f), 'utf8')).map((d) => d.toJS() as Json))
+  .filter((o) => o.apiVersion === API_VERSION);
+const sample = (kind: MeshKind): Json => structuredClone(samples.find((o) => o.kind === kind)!);
+
+/** The built kubectl (the machine's may be an old dispatcher), else the one on PATH. */
+function kubectlPath(): string {
+  const version = /K8S_VERSION=(\S+)/.exec(readFileSync(join(repoRoot, 'hack/cluster/versions.env'), 'utf8'))![1];
+  const cache = process.env.WEFT_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'weft');
+  const built = join(cache, `k8s-${version}`, 'bin', 'kubectl');
+  return existsSync(built) ? built : 'kubectl';
+}
+
+interface Rejection {
+  code: number;
+  message: string;
+}
+
+/** Creates `object` in `namespace` (server-side dry run, strict field validation, as kubectl does); returns the rejection, if any. */
+async function tryCreate(namespace: string, object: Json): Promise<Rejection | undefined> {
+  const info = resources[object.kind as MeshKind];
+  try {
+    await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: info.plural,
+      body: { ...object, metadata: { ...object.metadata, namespace } },
+      dryRun: 'All',
+      fieldValidation: 'Strict',
+    });
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof k8s.ApiException)) throw err;
+    const body = typeof err.body === 'string' ? (JSON.parse(err.body) as Json) : (err.body as Json);
+    return { code: err.code, message: String(body?.message ?? err.body) };
+  }
+}
+
+let ns: Awaited<ReturnType<typeof throwawayNamespace>>;
+
+beforeAll(async () => {
+  for (const kind of MESH_KINDS) {
+    const crd = crds[kind];
+    // The body goes out as JSON (the patch body is untyped, so client-node does not rename x-kubernetes-* keys).
+    await extensions.patchCustomResourceDefinition(
+      { name: crd.metadata.name, body: crd, fieldManager: FIELD_MANAGER, force: true },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+    );
+  }
+  await Promise.all(
+    MESH_KINDS.map((kind) =>
+      eventually(`the ${kind} CRD to be Established`, async () => {
+        const crd = await extensions.readCustomResourceDefinition({ name: crds[kind].metadata.name });
+        return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+      }),
+    ),
+  );
+  ns = await throwawayNamespace(kc, 'api');
+  // The API server serves a new CRD a moment after Established; wait until a valid object is accepted.
+  for (const kind of MESH_KINDS) {
+    await eventually(`${kind} to be served`, async () => ((await tryCreate(ns.name, sample(kind))) === undefined ? true : undefined), 30_000);
+  }
+});
+
+afterAll(async () => {
+  await ns?.remove();
+});
+
+interface InvalidCase {
+  what: string;
+  kind: MeshKind;
+  mutate: (spec: Json) => void;
+  /** Substrings of the API server's message: the field path and what is wrong. */
+  expect: string[];
+  code?: number;
+}
+
+const invalid: InvalidCase[] = [
+  // ---- VirtualService
+  {
+    what: 'route weights that do not sum to 100 (CEL)',
+    kind: 'VirtualService',
+    mutate: (s) => { s.http[0].route[1].weight = 30; },
+    expect: ['spec.http[0].route', 'route weights must sum to 100 when more than one destination has a weight'],
+  },
+  {
+    what: 'a route with both route and redirect (CEL)',
+    kind: 'VirtualService',
+    mutate: (s) => { s.http[0].redirect = { uri: '/v2' }; },
+    expect: ['spec.http[0]', 'exactly one of route, redirect or directResponse must be set'],
+  },
+  {
+    what: 'a StringMatch with exact and prefix (CEL)',
+    kind: 'VirtualService',
+    mutate: (s) => { s.http[0].match[0].uri = { exact: '/a', prefix: '/' }; },
+    expect: ['spec.http[0].match[0].uri', 'exactly one of exact, prefix or regex must be set'],
+  },
+  {
+    what: 'a fault abort with httpStatus and grpcStatus (CEL)',
+    kind: 'VirtualService',
+    mutate: (s) => { s.http[0].fault = { abort: { httpStatus: 503, grpcStatus: 'UNAVAILABLE', percentage: { value: 5 } } }; },
+    expect: ['spec.http[0].fault.abort', 'exactly one of httpStatus or grpcStatus must be set'],
+  },
+  {
+    what: 'a timeout that is not a duration (pattern)',
+    kind: 'VirtualService',
+    mutate: (s) => { s.http[0].timeout = '2 seconds'; },
+    expect: ['spec.http[0].timeout', 'should match'],
+  },
+  {
+    what: 'a weight above 100 (range)',
+    kind: 'VirtualService',
+    mutate: (s) => { s.http[0].route[0].weight = 150; },
+    expect: ['spec.http[0].route[0].weight', 'should be less than or equal to 100'],
+  },
+  {
+    what: 'negative retry attempts (range)',
+    kind: 'VirtualService',
+    mutate: (s) => { s.http[0].retries.attempts = -1; },
+    expect: ['spec.http[0].retries.attempts', 'should be greater than or equal to 0'],
+  },
+  {
+    what: 'no hosts (required)',
+    kind: 'VirtualService',
+    mutate: (s) => { delete s.hosts; },
+    expect: ['spec.hosts', 'Required value'],
+  },
+  {
+    what: 'a misspelled field under strict field validation (unknown field)',
+    kind: 'VirtualService',
+    mutate: (s) => { s.http[0].retries.attemps = 3; },
+    expect: ['unknown field "spec.http[0].retries.attemps"'],
+    code: 400,
+  },
+  // ---- DestinationRule
+  {
+    what: 'an unknown load balancer (enum)',
+    kind: 'DestinationRule',
+    mutate: (s) => { s.trafficPolicy.loadBalancer.simple = 'FASTEST'; },
+    expect: ['spec.trafficPolicy.loadBalancer.simple', 'Unsupported value: "FASTEST"'],
+  },
+  {
+    what: 'two consistent hash keys (CEL)',
+    kind: 'DestinationRule',
+    mutate: (s) => { s.trafficPolicy.loadBalancer = { consistentHash: { httpHeaderName: 'x-user', useSourceIp: true } }; },
+    expect: ['spec.trafficPolicy.loadBalancer.consistentHash', 'exactly one of httpHeaderName, httpCookie, useSourceIp or httpQueryParameterName'],
+  },
+  {
+    what: 'duplicate subset names (CEL)',
+    kind: 'DestinationRule',
+    mutate: (s) => { s.subsets[1].name = 'v1'; },
+    expect: ['spec.subsets', 'subset names must be unique'],
+  },
+  {
+    what: 'maxEjectionPercent above 100 (range)',
+    kind: 'DestinationRule',
+    mutate: (s) => { s.trafficPolicy.outlierDetection.maxEjectionPercent = 101; },
+    expect: ['spec.trafficPolicy.outlierDetection.maxEjectionPercent', 'should be less than or equal to 100'],
+  },
+  // ---- Gateway
+  {
+    what: 'SIMPLE TLS without credentialName or serverCertificate (CEL)',
+    kind: 'Gateway',
+    mutate: (s) => { delete s.servers[0].tls.credentialName; },
+    expect: ['spec.servers[0].tls.credentialName', 'credentialName is required for mode SIMPLE and MUTUAL unless serverCertificate is given'],
+  },
+  {
+    what: 'a port above 65535 (range)',
+    kind: 'Gateway',
+    mutate: (s) => { s.servers[0].port.number = 70000; },
+    expect: ['spec.servers[0].port.number', 'should be less than or equal to 65535'],
+  },
+  {
+    what: 'an unknown protocol (enum)',
+    kind: 'Gateway',
+    mutate: (s) => { s.servers[1].port.protocol = 'QUIC'; },
+    expect: ['spec.servers[1].port.protocol', 'Unsupported value: "QUIC"'],
+  },
+  {
+    what: 'autoscaling with minReplicas above maxReplicas (CEL)',
+    kind: 'Gateway',
+    mutate: (s) => { s.deployment.autoscaling.minReplicas = 9; },
+    expect: ['spec.deployment.autoscaling.minReplicas', 'minReplicas must not be greater than maxReplicas'],
+  },
+  // ---- ServiceEntry
+  {
+    what: 'STATIC resolution without endpoint addresses or workloadSelector (CEL)',
+    kind: 'ServiceEntry',
+    mutate: (s) => { delete s.workloadSelector; s.location = 'MESH_EXTERNAL'; s.endpoints = [{ ports: { grpc: 9080 } }]; },
+    expect: ['spec.endpoints', 'resolution STATIC requires endpoints that all have an address, or a workloadSelector'],
+  },
+  {
+    what: 'an unknown resolution (enum)',
+    kind: 'ServiceEntry',
+    mutate: (s) => { s.resolution = 'MAGIC'; },
+    expect: ['spec.resolution', 'Unsupported value: "MAGIC"'],
+  },
+  {
+    what: 'duplicate port numbers (CEL)',
+    kind: 'ServiceEntry',
+    mutate: (s) => { s.ports.push({ number: 9080, name: 'http', protocol: 'HTTP' }); },
+    expect: ['spec.ports', 'port numbers must be unique'],
+  },
+  // ---- WorkloadEntry
+  {
+    what: 'an empty address (minLength)',
+    kind: 'WorkloadEntry',
+    mutate: (s) => { s.address = ''; },
+    expect: ['spec.address', 'should be at least 1 chars long'],
+  },
+  {
+    what: 'an address that is no IP, DNS name or socket (CEL)',
+    kind: 'WorkloadEntry',
+    mutate: (s) => { s.address = 'not an address!'; },
+    expect: ['spec.address', 'must be an IP address, a DNS name or a unix:// socket path'],
+  },
+  // ---- MeshPolicy
+  {
+    what: 'a DENY authorization without rules (CEL)',
+    kind: 'MeshPolicy',
+    mutate: (s) => { s.authorization = { action: 'DENY' }; },
+    expect: ['spec.authorization.rules', 'rules must not be empty when action is DENY'],
+  },
+  {
+    what: 'an unknown mtls mode (enum)',
+    kind: 'MeshPolicy',
+    mutate: (s) => { s.mtls.mode = 'ON'; },
+    expect: ['spec.mtls.mode', 'Unsupported value: "ON"', 'supported values: "STRICT", "PERMISSIVE", "DISABLE"'],
+  },
+  {
+    what: 'a sampling percentage above 100 (range)',
+    kind: 'MeshPolicy',
+    mutate: (s) => { s.telemetry.tracing.samplingPercentage = 150; },
+    expect: ['spec.telemetry.tracing.samplingPercentage', 'should be less than or equal to 100'],
+  },
+  {
+    what: 'a burst below requestsPerUnit (CEL)',
+    kind: 'MeshPolicy',
+    mutate: (s) => { s.rateLimit.burst = 10; },
+    expect: ['spec.rateLimit.burst', 'burst must be at least requestsPerUnit'],
+  },
+  {
+    what: 'an empty spec (CEL)',
+    kind: 'MeshPolicy',
+    mutate: (s) => { for (const k of Object.keys(s)) delete s[k]; },
+    expect: ['spec', 'at least one of mtls, authorization, rateLimit or telemetry must be set'],
+  },
+];
+
+describe('the weft.dev CRDs on the API server', () => {
+  it.each(invalid.map((c) => [`${c.kind}: ${c.what}`, c] as const))('rejects %s', async (_name, c) => {
+    const object = sample(c.kind);
+    object.metadata.name = 'invalid';
+    c.mutate(object.spec);
+    const rejection = await tryCreate(ns.name, object);
+    expect(rejection).toBeDefined();
+    expect(rejection!.code).toBe(c.code ?? 422);
+    for (const part of c.expect) expect(rejection!.message).toContain(part);
+  });
+
+  it('accepts every sample and lists them with kubectl get weft', async () => {
+    for (const object of samples) {
+      await custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: ns.name,
+        plural: resources[object.kind as MeshKind].plural,
+        body: { ...object, metadata: { ...object.metadata, namespace: ns.name } },
+        fieldManager: FIELD_MANAGER,
+        fieldValidation: 'Strict',
+      });
+    }
+    // Status goes through the status subresource; the printer columns read it.
+    await custom.patchNamespacedCustomObjectStatus(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: ns.name,
+        plural: resources.VirtualService.plural,
+        name: 'reviews',
+        body: {
+          status: {
+            observedGeneration: 1,
+            conditions: [{ type: 'Ready', status: 'True', reason: 'Programmed', message: 'sent to 2 proxies', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), observedGeneration: 1 }],
+            proxies: { acked: 2, expected: 2 },
+            synced: '2/2',
+          },
+        },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+
+    const cacheDir = mkdtempSync(join(tmpdir(), 'weft-kubectl-cache-'));
+    const kubectl = (...args: string[]) =>
+      execFileSync(kubectlPath(), [...args, '-n', ns.name, '--cache-dir', cacheDir], { env: process.env, encoding: 'utf8' });
+    const readStatus = async () =>
+      JSON.stringify(
+        ((await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns.name, plural: resources.VirtualService.plural, name: 'reviews' })) as Json)
+          .status ?? {},
+      );
+    try {
+      // A Weft operator running against this cluster may rewrite the status meanwhile: compare kubectl's columns with
+      // the status read just before and after it.
+      const out = await eventually('kubectl get weft to print the VirtualService status columns', async () => {
+        const before = await readStatus();
+        const text = kubectl('get', 'weft');
+        const after = await readStatus();
+        if (before !== after) return undefined;
+        const status = JSON.parse(after) as Json;
+        const ready = (status.conditions as Json[] | undefined)?.find((c) => c.type === 'Ready');
+        const line = text.split('\n').find((l) => l.startsWith(`virtualservice.${GROUP}/reviews `)) ?? '';
+        // NAME HOSTS READY REASON SYNCED AGE
+        const columns = line.trim().split(/\s+/).slice(-4, -1);
+        return JSON.stringify(columns) === JSON.stringify([ready?.status ?? '<none>', ready?.reason ?? '<none>', status.synced ?? '<none>']) ? text : undefined;
+      }, 20_000);
+      for (const object of samples) {
+        expect(out).toContain(`${resources[object.kind as MeshKind].singular}.${GROUP}/${object.metadata.name}`);
+      }
+      expect(out).toMatch(/workloadentry\.weft\.dev\/reviews-v1\s+127\.0\.0\.2\s/); // the Address column
+      expect(kubectl('get', 'vs,dr,gw,se,we,mp', '-o', 'name').trim().split('\n').sort()).toEqual(
+        samples.map((o) => `${resources[o.kind as MeshKind].singular}.${GROUP}/${o.metadata.name}`).sort(),
+      );
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it('defaults the Gateway deployment serviceType to LoadBalancer', async () => {
+    const gateway = sample('Gateway');
+    gateway.metadata.name = 'defaulted';
+    delete gateway.spec.deployment.serviceType;
+    const created = (await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns.name,
+      plural: resources.Gateway.plural,
+      body: { ...gateway, metadata: { ...gateway.metadata, namespace: ns.name } },
+      dryRun: 'All',
+    })) as Json;
+    expect(created.spec.deployment.serviceType).toBe('LoadBalancer');
+  });
+});
