@@ -35,8 +35,8 @@ typecheck: deps ## type-check sources and tests
 	tsc -p tsconfig.json --noEmit
 
 .PHONY: manifests
-manifests: deps ## regenerate manifests/crds from src/api
-	node src/api/generate-manifests.ts
+manifests: deps ## regenerate manifests/ (CRDs from src/api, operator install from src/install)
+	node src/install/generate-manifests.ts
 
 .PHONY: test
 test: typecheck test-unit test-e2e ## all tests: type check, unit, e2e (starts a local cluster unless KUBECONFIG is set)
@@ -46,7 +46,7 @@ test-unit: deps ## unit tests
 	$(JEST) --selectProjects unit --passWithNoTests
 
 .PHONY: test-e2e
-test-e2e: deps ## e2e tests against KUBECONFIG, or a local control plane started and stopped for the run
+test-e2e: build ## e2e tests against KUBECONFIG, or a local control plane started and stopped for the run
 	$(JEST) --selectProjects e2e --runInBand
 
 .PHONY: cluster-binaries
@@ -62,11 +62,11 @@ cluster-down: ## stop the local control plane and delete its state
 	WEFT_CLUSTER_DIR=$(CLUSTER_DIR) hack/cluster/down.sh
 
 .PHONY: run
-run: ## start a local cluster (unless KUBECONFIG is set) and show it working
+run: build ## local cluster (unless KUBECONFIG is set), install Weft, run the operator, apply and describe the samples
 	hack/run.sh
 
 .PHONY: e2e-kind
-e2e-kind: deps ## the e2e suite on a kind cluster (needs Docker and kind)
+e2e-kind: build ## the e2e suite on a kind cluster (needs Docker and kind)
 	kind create cluster --name weft-e2e --config kind-config.yaml --kubeconfig $(CURDIR)/.kind.kubeconfig
 	KUBECONFIG=$(CURDIR)/.kind.kubeconfig $(JEST) --selectProjects e2e --runInBand; \
 	  status=$$?; kind delete cluster --name weft-e2e; rm -f $(CURDIR)/.kind.kubeconfig; exit $$status

@@ -1,14 +1,61 @@
 #!/usr/bin/env bash
-# `make run`: uses the cluster in KUBECONFIG, or starts the local control plane, then shows it working.
-# Until the operator lands (issue: operator core) this shows the cluster only; it will install Weft,
-# apply a sample mesh and describe it.
+# `make run`: a local cluster (unless KUBECONFIG names one), Weft installed from manifests/, the operator run on
+# this host as its own ServiceAccount (so RBAC gaps show), the sample mesh applied and described.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/hack/cluster/lib.sh"
+export PATH="$K8S_BIN:$PATH"
+
 if [ -z "${KUBECONFIG:-}" ]; then
-  KUBECONFIG=$(WEFT_CLUSTER_DIR=${CLUSTER_DIR:-} "$root/hack/cluster/up.sh")
+  KUBECONFIG=$("$root/hack/cluster/up.sh")
   export KUBECONFIG
+  run_dir=$CLUSTER_DIR
+else
+  run_dir=$WEFT_CACHE/run
 fi
-echo "--- kubectl version"; kubectl version
-echo "--- kubectl get nodes"; kubectl get nodes -o wide
+mkdir -p "$run_dir"
+
+step() { printf '\n\033[1m--- %s\033[0m\n' "$*"; }
+
+step "kubectl apply -f manifests/"
+kubectl apply -f "$root/manifests"
+kubectl wait --for=condition=Established crd -l app.kubernetes.io/part-of=weft --timeout=60s >/dev/null
+
+step "the operator, on this host, as ServiceAccount weft-system/weft-operator"
+server=$(kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.server}')
+ca=$(kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')
+token=$(kubectl create token weft-operator -n weft-system --duration=24h)
+operator_kubeconfig=$run_dir/operator.kubeconfig
+cat > "$operator_kubeconfig" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters: [{name: weft, cluster: {server: "$server", certificate-authority-data: "$ca"}}]
+users: [{name: weft-operator, user: {token: "$token"}}]
+contexts: [{name: weft-operator, context: {cluster: weft, user: weft-operator}}]
+current-context: weft-operator
+KUBECONFIG
+chmod 600 "$operator_kubeconfig"
+if [ -f "$run_dir/operator.pid" ]; then kill "$(cat "$run_dir/operator.pid")" 2>/dev/null || true; fi
+metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+setsid node "$root/dist/main.js" operator --leader-elect --identity "$(hostname)-make-run" \
+  --metrics-port "$metrics_port" --kubeconfig "$operator_kubeconfig" > "$run_dir/operator.log" 2>&1 < /dev/null &
+echo $! > "$run_dir/operator.pid"
+# down.sh stops whatever is listed in pids, so `make cluster-down` stops the operator too.
+[ -f "$run_dir/pids" ] && echo "weft-operator $!" >> "$run_dir/pids"
+echo "operator pid $!, logs $run_dir/operator.log, metrics http://127.0.0.1:$metrics_port/metrics"
+
+step "kubectl apply -f config/samples/"
+kubectl apply -f "$root/config/samples"
+for kind in serviceentries workloadentries destinationrules gateways virtualservices meshpolicies; do
+  kubectl wait --for=condition=Ready "$kind" --all -n weft-demo --timeout=60s >/dev/null
+done
+
+step "kubectl get weft -n weft-demo"
+kubectl get weft -n weft-demo
+step "kubectl describe virtualservice reviews -n weft-demo"
+kubectl describe virtualservice reviews -n weft-demo
+step "leader election"
+kubectl get lease weft-operator-leader -n weft-system
 echo
-echo "The cluster keeps running. Use it with: export KUBECONFIG=$KUBECONFIG  (stop it with: make cluster-down)"
+echo "Weft is running. Try: export KUBECONFIG=$KUBECONFIG; kubectl get weft -A"
+echo "Stop the operator: kill \$(cat $run_dir/operator.pid)   Stop the local cluster: make cluster-down"

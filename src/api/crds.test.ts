@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { CATEGORY, GROUP, MESH_KINDS, VERSION, crds, resources } from './index.js';
-import { CRD_DIR, crdFileName } from './manifests.js';
+import { crdFileName } from './manifests.js';
 import { structuralProblems, toStructural, type JSONSchemaProps } from './structural.js';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -24,7 +24,7 @@ describe.each(MESH_KINDS)('the %s CRD', (kind) => {
   const crd = crds[kind];
   const version = crd.spec.versions[0]!;
   // Check the committed YAML too, as the API server will read it.
-  const fromYaml = YAML.parse(readFileSync(join(repoRoot, CRD_DIR, crdFileName(kind)), 'utf8')) as typeof crd;
+  const fromYaml = YAML.parse(readFileSync(join(repoRoot, 'manifests', crdFileName(kind)), 'utf8')) as typeof crd;
   const schema = fromYaml.spec.versions[0]!.schema.openAPIV3Schema;
 
   it('has a structural schema', () => {

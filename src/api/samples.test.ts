@@ -25,6 +25,9 @@ const docs = files.flatMap((file) =>
   YAML.parseAllDocuments(readFileSync(join(samplesDir, file), 'utf8')).map((doc) => ({ file, object: doc.toJS() as Record<string, any> })),
 );
 
+/** The weft.dev objects; the rest are the Namespace and the ServiceAccount the workloads run as. */
+const meshDocs = docs.filter((d) => d.object.apiVersion === API_VERSION);
+
 const specSchemas: Record<MeshKind, TSchema> = {
   MeshPolicy: MeshPolicySpec,
   VirtualService: VirtualServiceSpec,
@@ -40,8 +43,9 @@ describe('config/samples', () => {
     expect(docs[0]).toMatchObject({ object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'weft-demo' } } });
   });
 
-  it('have one object per kind, all weft.dev/v1alpha1 in weft-demo', () => {
-    const mesh = docs.slice(1).map((d) => d.object);
+  it('have one object per kind, all weft.dev/v1alpha1 in weft-demo, besides the identities they use', () => {
+    expect(docs.filter((d) => d.object.apiVersion !== API_VERSION).map((d) => d.object.kind)).toEqual(['Namespace', 'ServiceAccount']);
+    const mesh = meshDocs.map((d) => d.object);
     for (const o of mesh) {
       expect(o.apiVersion).toBe(API_VERSION);
       expect(MESH_KINDS).toContain(o.kind);
@@ -50,14 +54,14 @@ describe('config/samples', () => {
     expect(new Set(mesh.map((o) => o.kind))).toEqual(new Set(MESH_KINDS));
   });
 
-  it.each(docs.slice(1).map((d) => [d.file, d.object] as const))('%s matches its kind schema', (_file, object) => {
+  it.each(meshDocs.map((d) => [d.file, d.object] as const))('%s matches its kind schema', (_file, object) => {
     const schema = specSchemas[object.kind as MeshKind];
     const errors = [...Value.Errors(schema, object.spec)].map((e) => `${e.instancePath}: ${e.message}`);
     expect(errors).toEqual([]);
   });
 
   it('are consistent: an 80/20 split over subsets the DestinationRule defines, of the ServiceEntry host', () => {
-    const byKind = Object.fromEntries(docs.slice(1).map((d) => [d.object.kind, d.object])) as unknown as {
+    const byKind = Object.fromEntries(meshDocs.map((d) => [d.object.kind, d.object])) as unknown as {
       [K in AnyMeshObject['kind']]: Extract<AnyMeshObject, { kind: K }>;
     };
     const host = 'reviews.weft-demo.svc.cluster.local';

@@ -24,9 +24,8 @@ export const clusterRules: k8s.PolicyRule[] = [
     resources: ['meshpolicies/status', 'virtualservices/status', 'destinationrules/status', 'gateways/status', 'serviceentries/status', 'workloadentries/status'],
     verbs: ['get', 'patch', 'update'],
   },
-  // Kubernetes services and their endpoints become mesh hosts; ServiceAccounts are workload identities.
-  { apiGroups: [''], resources: ['services', 'serviceaccounts', 'namespaces'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+  // Kubernetes Services are mesh hosts; ServiceAccounts are workload identities.
+  { apiGroups: [''], resources: ['services', 'serviceaccounts'], verbs: ['get', 'list', 'watch'] },
   // Events explain condition transitions in `kubectl describe`.
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
 ];

@@ -1,5 +1,6 @@
-// `make manifests`: writes manifests/crds/<group>_<plural>.yaml from src/api, and removes YAML files there that
-// no kind generates any more. Run as `node src/api/generate-manifests.ts` (Node strips the types).
+// `make manifests`: writes manifests/ (CRDs from src/api, the operator's install from src/install), and removes
+// YAML files there that nothing generates any more. Run as `node src/install/generate-manifests.ts` (Node strips
+// the types).
 //
 // Sources import siblings as './x.js' (what tsc and Node ESM want after compilation). When Node runs the .ts
 // files directly those .js files do not exist, so this entry point first registers a resolve hook that falls back
@@ -21,22 +22,22 @@ registerHooks({
   },
 });
 
-const { CRD_DIR, renderCrdManifests } = await import('./manifests.js');
+const { MANIFESTS_DIR, renderManifests } = await import('./manifests.js');
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const dir = join(repoRoot, CRD_DIR);
+const dir = join(repoRoot, MANIFESTS_DIR);
 mkdirSync(dir, { recursive: true });
 
-const files = renderCrdManifests();
+const files = renderManifests();
 for (const [name, text] of files) {
   const path = join(dir, name);
   const unchanged = existsSync(path) && readFileSync(path, 'utf8') === text;
   if (!unchanged) writeFileSync(path, text);
-  console.log(`${unchanged ? 'unchanged' : 'wrote    '} ${CRD_DIR}/${name}`);
+  console.log(`${unchanged ? 'unchanged' : 'wrote    '} ${MANIFESTS_DIR}/${name}`);
 }
 for (const name of readdirSync(dir)) {
   if (name.endsWith('.yaml') && !files.has(name)) {
     rmSync(join(dir, name));
-    console.log(`removed   ${CRD_DIR}/${name}`);
+    console.log(`removed   ${MANIFESTS_DIR}/${name}`);
   }
 }

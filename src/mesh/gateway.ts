@@ -1,0 +1,50 @@
+// Gateway validation: two Gateways that select the same workload must not claim the same port with
+// overlapping hosts (or with different protocols); the older one keeps it.
+import type { Gateway } from '../api/index.js';
+import { hostsOverlap } from './hosts.js';
+import { labelsKey } from './labels.js';
+import type { MeshLookup } from './lookup.js';
+import { olderFirst, refOf, verdict, type Problem, type Verdict } from './verdict.js';
+
+/** A Gateway host may carry a `namespace/` prefix restricting which VirtualServices bind; it claims the bare host. */
+function bareHost(host: string): string {
+  const slash = host.indexOf('/');
+  return slash < 0 ? host : host.slice(slash + 1);
+}
+
+export function validateGateway(gw: Gateway, lookup: MeshLookup): Verdict {
+  const workload = labelsKey(gw.spec.selector);
+  const older = lookup
+    .gateways()
+    .filter((other) => refOf(other) !== refOf(gw) && labelsKey(other.spec.selector) === workload && olderFirst(other, gw) < 0)
+    .sort(olderFirst);
+  const problems: Problem[] = [];
+  gw.spec.servers.forEach((server, i) => {
+    for (const other of older) {
+      other.spec.servers.forEach((claimed, j) => {
+        if (claimed.port.number !== server.port.number) return;
+        const where = `Gateway ${refOf(other)} (servers[${j}])`;
+        if (claimed.port.protocol !== server.port.protocol) {
+          problems.push({
+            reason: 'PortConflict',
+            field: `spec.servers[${i}].port`,
+            message: `port ${server.port.number} is already served as ${claimed.port.protocol} by ${where} on the same workload`,
+          });
+          return;
+        }
+        for (const host of server.hosts) {
+          const clash = claimed.hosts.find((h) => hostsOverlap(bareHost(h), bareHost(host)));
+          if (clash) {
+            problems.push({
+              reason: 'HostConflict',
+              field: `spec.servers[${i}].hosts`,
+              message: `host ${host} on port ${server.port.number} is already claimed (as ${clash}) by ${where} on the same workload`,
+            });
+          }
+        }
+      });
+    }
+  });
+  const ports = gw.spec.servers.map((s) => `${s.port.number}/${s.port.protocol}`).join(', ');
+  return verdict(problems, `${gw.spec.servers.length} server(s) on ${ports}`);
+}

@@ -1,0 +1,78 @@
+// VirtualService validation: every destination's host resolves, every subset is defined by the host's
+// DestinationRule, every gateway named exists.
+import type { Destination, VirtualService } from '../api/index.js';
+import { qualifyHost, serviceOfHost } from './hosts.js';
+import type { MeshLookup } from './lookup.js';
+import { olderFirst, refOf, verdict, type Problem, type Verdict } from './verdict.js';
+
+/** Every destination a VirtualService sends traffic to, with the field path it is written at. */
+export function destinationsOf(vs: VirtualService): Array<{ field: string; destination: Destination }> {
+  const out: Array<{ field: string; destination: Destination }> = [];
+  vs.spec.http?.forEach((route, i) => {
+    route.route?.forEach((r, j) => out.push({ field: `spec.http[${i}].route[${j}].destination`, destination: r.destination }));
+    if (route.mirror) out.push({ field: `spec.http[${i}].mirror`, destination: route.mirror });
+    route.mirrors?.forEach((m, j) => out.push({ field: `spec.http[${i}].mirrors[${j}].destination`, destination: m.destination }));
+  });
+  vs.spec.tcp?.forEach((route, i) =>
+    route.route.forEach((r, j) => out.push({ field: `spec.tcp[${i}].route[${j}].destination`, destination: r.destination })),
+  );
+  vs.spec.tls?.forEach((route, i) =>
+    route.route.forEach((r, j) => out.push({ field: `spec.tls[${i}].route[${j}].destination`, destination: r.destination })),
+  );
+  return out;
+}
+
+/** Gateways a VirtualService binds to, as `namespace/name` (the reserved `mesh` excluded), with field paths. */
+export function gatewaysOf(vs: VirtualService): Array<{ field: string; ref: string }> {
+  const ns = vs.metadata.namespace!;
+  const qualify = (name: string) => (name.includes('/') ? name : `${ns}/${name}`);
+  const out: Array<{ field: string; ref: string }> = [];
+  vs.spec.gateways?.forEach((g, i) => g !== 'mesh' && out.push({ field: `spec.gateways[${i}]`, ref: qualify(g) }));
+  vs.spec.http?.forEach((route, i) =>
+    route.match?.forEach((m, j) =>
+      m.gateways?.forEach((g, k) => g !== 'mesh' && out.push({ field: `spec.http[${i}].match[${j}].gateways[${k}]`, ref: qualify(g) })),
+    ),
+  );
+  return out;
+}
+
+/** Whether a fully qualified host is a Kubernetes Service or declared by a ServiceEntry. */
+export function hostExists(fqdn: string, lookup: MeshLookup): boolean {
+  const svc = serviceOfHost(fqdn);
+  if (svc && lookup.service(svc.namespace, svc.name)) return true;
+  return lookup.serviceEntriesForHost(fqdn).length > 0;
+}
+
+export function validateVirtualService(vs: VirtualService, lookup: MeshLookup): Verdict {
+  const ns = vs.metadata.namespace!;
+  const problems: Problem[] = [];
+  for (const { field, destination } of destinationsOf(vs)) {
+    const fqdn = qualifyHost(destination.host, ns);
+    if (!hostExists(fqdn, lookup)) {
+      problems.push({ reason: 'HostNotFound', field: `${field}.host`, message: `no Service or ServiceEntry declares host ${fqdn}` });
+      continue;
+    }
+    if (destination.subset === undefined) continue;
+    const rule = lookup.destinationRulesForHost(fqdn).sort(olderFirst)[0];
+    if (!rule) {
+      problems.push({
+        reason: 'SubsetNotFound',
+        field: `${field}.subset`,
+        message: `subset ${destination.subset} of host ${fqdn} is not defined: no DestinationRule for host ${fqdn}`,
+      });
+    } else if (!rule.spec.subsets?.some((s) => s.name === destination.subset)) {
+      const known = rule.spec.subsets?.map((s) => s.name).join(', ') || 'none';
+      problems.push({
+        reason: 'SubsetNotFound',
+        field: `${field}.subset`,
+        message: `subset ${destination.subset} is not defined in DestinationRule ${refOf(rule)} (subsets: ${known})`,
+      });
+    }
+  }
+  for (const { field, ref } of gatewaysOf(vs)) {
+    const [gwNs, gwName] = ref.split('/') as [string, string];
+    if (!lookup.gateway(gwNs, gwName)) problems.push({ reason: 'GatewayNotFound', field, message: `Gateway ${ref} not found` });
+  }
+  const routes = (vs.spec.http?.length ?? 0) + (vs.spec.tcp?.length ?? 0) + (vs.spec.tls?.length ?? 0);
+  return verdict(problems, `${routes} route(s) for ${vs.spec.hosts.join(', ')}; all destinations resolved`);
+}

@@ -1,0 +1,33 @@
+// The operator process: a manager with the mesh reconcilers, leader election and the metrics/health server.
+import { KubeConfig } from '@kubernetes/client-node';
+import { Manager } from './controllers/index.js';
+import { defaultLogger } from './controllers/logger.js';
+import { LEASE_NAME, OPERATOR_NAMESPACE } from './install/operator-chart.js';
+import { registerMeshReconcilers } from './reconcilers/index.js';
+
+export interface OperatorOptions {
+  kubeconfigPath?: string;
+  metricsPort: number;
+  leaderElect: boolean;
+  leaseNamespace?: string;
+  identity?: string;
+}
+
+/** Runs until SIGTERM/SIGINT (graceful: the lease is released so a peer takes over at once). */
+export async function runOperator(options: OperatorOptions): Promise<void> {
+  const kubeConfig = new KubeConfig();
+  if (options.kubeconfigPath) kubeConfig.loadFromFile(options.kubeconfigPath);
+  else kubeConfig.loadFromDefault();
+  const log = defaultLogger();
+  const manager = new Manager({
+    kubeConfig,
+    log,
+    http: { port: options.metricsPort },
+    leaderElection: options.leaderElect
+      ? { namespace: options.leaseNamespace ?? OPERATOR_NAMESPACE, name: LEASE_NAME, ...(options.identity ? { identity: options.identity } : {}) }
+      : undefined,
+  });
+  registerMeshReconcilers(manager, manager.eventRecorder('weft.dev/operator'));
+  log.info({ identity: manager.identity, metricsPort: options.metricsPort, leaderElect: options.leaderElect }, 'weft operator starting');
+  await manager.start(); // resolves once stopped (signal, or leadership lost), rejects if a part failed
+}

@@ -1,0 +1,25 @@
+// One reconciler per mesh resource, wired onto a manager.
+import type { EventRecorder, Manager } from '../controllers/index.js';
+import { registerDestinationRuleController } from './destinationrule.js';
+import { registerGatewayController } from './gateway.js';
+import { meshInformers, type MeshInformers } from './informers.js';
+import { informerLookup } from './lookup.js';
+import { registerMeshPolicyController } from './meshpolicy.js';
+import { registerServiceEntryController } from './serviceentry.js';
+import { StatusWriter } from './status.js';
+import { registerVirtualServiceController } from './virtualservice.js';
+import { registerWorkloadEntryController } from './workloadentry.js';
+
+export { meshInformers, type MeshInformers } from './informers.js';
+
+export function registerMeshReconcilers(manager: Manager, events: EventRecorder): MeshInformers {
+  const informers = meshInformers(manager);
+  const deps = { manager, lookup: informerLookup(informers), status: new StatusWriter(manager.client, events) };
+  registerVirtualServiceController(informers, deps);
+  registerDestinationRuleController(informers, deps);
+  registerGatewayController(informers, deps);
+  registerServiceEntryController(informers, deps);
+  registerWorkloadEntryController(informers, deps);
+  registerMeshPolicyController(informers, deps);
+  return informers;
+}
