@@ -1,0 +1,116 @@
+// The informer's local copy of the objects it watches: a keyed map plus secondary indexes, and the pure diff
+// that turns a relist into the add/update/delete events the outage hid.
+import { objectKey, type KubeObject } from './object.js';
+
+export type IndexFunc<T> = (obj: T) => string[];
+
+export type CacheEvent<T> =
+  | { type: 'add'; obj: T }
+  | { type: 'update'; old: T; obj: T }
+  /** `obj` is the last state this cache saw; after a relist that may be older than the final state. */
+  | { type: 'delete'; obj: T };
+
+/**
+ * What changed between the cache and a fresh list. Objects only in the list are adds, objects only in the cache
+ * are deletes (they vanished while we were not watching), and objects in both are updates when their
+ * resourceVersion differs. Unchanged objects produce nothing: handlers are level-triggered already.
+ */
+export function relistDiff<T extends KubeObject>(cached: ReadonlyMap<string, T>, listed: readonly T[]): Array<CacheEvent<T>> {
+  const events: Array<CacheEvent<T>> = [];
+  const seen = new Set<string>();
+  for (const obj of listed) {
+    const key = objectKey(obj);
+    seen.add(key);
+    const old = cached.get(key);
+    if (!old) events.push({ type: 'add', obj });
+    else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) events.push({ type: 'update', old, obj });
+  }
+  for (const [key, obj] of cached) if (!seen.has(key)) events.push({ type: 'delete', obj });
+  return events;
+}
+
+const byNamespace = 'namespace';
+
+export class Store<T extends KubeObject> {
+  /** key (`namespace/name`) → object. */
+  private readonly items = new Map<string, T>();
+  private readonly indexers = new Map<string, IndexFunc<T>>();
+  /** index name → value → keys. Updated on every write, so reads never scan `items`. */
+  private readonly indices = new Map<string, Map<string, Set<string>>>();
+
+  constructor() {
+    this.addIndex(byNamespace, (obj) => [obj.metadata?.namespace ?? '']);
+  }
+
+  get(key: string): T | undefined {
+    return this.items.get(key);
+  }
+
+  /** All objects, or those of one namespace. */
+  list(namespace?: string): T[] {
+    return namespace === undefined ? [...this.items.values()] : this.byIndex(byNamespace, namespace);
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  snapshot(): ReadonlyMap<string, T> {
+    return this.items;
+  }
+
+  /** Registers an index; existing objects are indexed at once. Index names are unique. */
+  addIndex(name: string, indexFunc: IndexFunc<T>): void {
+    if (this.indexers.has(name)) throw new Error(`index ${name} already exists`);
+    this.indexers.set(name, indexFunc);
+    this.indices.set(name, new Map());
+    for (const [key, obj] of this.items) this.index(name, key, obj, +1);
+  }
+
+  byIndex(name: string, value: string): T[] {
+    const index = this.indices.get(name);
+    if (!index) throw new Error(`no index named ${name}`);
+    return [...(index.get(value) ?? [])].map((key) => this.items.get(key)!);
+  }
+
+  /** Inserts or replaces; returns the previous object. */
+  set(obj: T): T | undefined {
+    const key = objectKey(obj);
+    const old = this.delete(key);
+    this.items.set(key, obj);
+    for (const name of this.indexers.keys()) this.index(name, key, obj, +1);
+    return old;
+  }
+
+  delete(key: string): T | undefined {
+    const old = this.items.get(key);
+    if (!old) return undefined;
+    this.items.delete(key);
+    for (const name of this.indexers.keys()) this.index(name, key, old, -1);
+    return old;
+  }
+
+  /** Makes the store equal to `listed` and returns the events that describe the change. */
+  replace(listed: readonly T[]): Array<CacheEvent<T>> {
+    const events = relistDiff(this.items, listed);
+    for (const event of events) {
+      if (event.type === 'delete') this.delete(objectKey(event.obj));
+      else this.set(event.obj);
+    }
+    return events;
+  }
+
+  private index(name: string, key: string, obj: T, change: 1 | -1): void {
+    const index = this.indices.get(name)!;
+    for (const value of new Set(this.indexers.get(name)!(obj))) {
+      let keys = index.get(value);
+      if (change > 0) {
+        if (!keys) index.set(value, (keys = new Set()));
+        keys.add(key);
+      } else if (keys) {
+        keys.delete(key);
+        if (keys.size === 0) index.delete(value);
+      }
+    }
+  }
+}

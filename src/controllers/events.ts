@@ -1,0 +1,157 @@
+// Events (events.k8s.io/v1) that explain what a controller did, shown by `kubectl describe` and `kubectl events`.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { defaultLogger } from './logger.js';
+import { microTime, type KubeObject } from './object.js';
+import { resourcePath, resources } from './resource.js';
+import { contentTypes, isNotFound, type RestClient } from './rest-client.js';
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventInfo {
+  type: EventType;
+  /** CamelCase, why it happened (e.g. `InvalidSpec`). */
+  reason: string;
+  /** CamelCase, what was done or attempted (e.g. `Reconcile`, `Apply`). */
+  action: string;
+  /** For people, at most 1 kB. */
+  note: string;
+}
+
+export interface EventRecorderOptions {
+  /** The controller's name, e.g. `weft.dev/operator`. */
+  reportingController: string;
+  /** Which replica: the pod name or leader identity. */
+  reportingInstance: string;
+  log?: Logger;
+  /** Repeats of an event within this window extend one Event's series instead of creating new Events. */
+  seriesWindowMs?: number;
+  now?: () => number;
+}
+
+/**
+ * One Event object and how often it happened. `count` grows synchronously on each repeat; `written` is the count
+ * the API server has. Writes for a series are chained, so they never race, and repeats that arrive while a write
+ * is in flight are folded into the next write.
+ */
+interface Series {
+  namespace: string;
+  name: string;
+  body: Record<string, unknown>;
+  count: number;
+  written: number;
+  lastObservedAt: number;
+  chain: Promise<void>;
+}
+
+export class EventRecorder {
+  private readonly series = new Map<string, Series>();
+  private readonly log: Logger;
+  private readonly windowMs: number;
+  private readonly now: () => number;
+  private lastSweep = 0;
+
+  constructor(
+    private readonly client: RestClient,
+    private readonly options: EventRecorderOptions,
+  ) {
+    this.log = (options.log ?? defaultLogger()).child({ component: 'events' });
+    this.windowMs = options.seriesWindowMs ?? 6 * 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Records an Event about `regarding`. Never throws and never waits: failures are logged. */
+  record(regarding: KubeObject, event: EventInfo): void {
+    try {
+      this.recordOrThrow(regarding, event);
+    } catch (err) {
+      this.log.error({ err, reason: event.reason }, 'cannot record event');
+    }
+  }
+
+  normal(regarding: KubeObject, reason: string, action: string, note: string): void {
+    this.record(regarding, { type: 'Normal', reason, action, note });
+  }
+
+  warning(regarding: KubeObject, reason: string, action: string, note: string): void {
+    this.record(regarding, { type: 'Warning', reason, action, note });
+  }
+
+  /** Resolves when every write started so far has finished (tests, shutdown). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.series.values()].map((s) => s.chain));
+  }
+
+  private recordOrThrow(regarding: KubeObject, event: EventInfo): void {
+    const { apiVersion, kind } = regarding;
+    const { name, namespace, uid, resourceVersion } = regarding.metadata ?? {};
+    if (!apiVersion || !kind || !name) throw new Error('the regarding object needs apiVersion, kind and metadata.name');
+    const now = this.now();
+    this.sweep(now);
+    const note = event.note.length > 1024 ? `${event.note.slice(0, 1021)}...` : event.note;
+    const key = JSON.stringify([uid ?? `${kind}/${namespace}/${name}`, event.type, event.reason, event.action, note]);
+    let series = this.series.get(key);
+    if (series && now - series.lastObservedAt > this.windowMs) series = undefined; // quiet for long: a new Event
+    if (series) {
+      series.count++;
+      series.lastObservedAt = now;
+    } else {
+      const eventNamespace = namespace || 'default'; // cluster-scoped objects' Events live in 'default'
+      const eventName = `${name}.${randomBytes(8).toString('hex')}`;
+      series = {
+        namespace: eventNamespace,
+        name: eventName,
+        count: 1,
+        written: 0,
+        lastObservedAt: now,
+        chain: Promise.resolve(),
+        body: {
+          apiVersion: 'events.k8s.io/v1',
+          kind: 'Event',
+          metadata: { name: eventName, namespace: eventNamespace },
+          eventTime: microTime(now),
+          reportingController: this.options.reportingController,
+          reportingInstance: this.options.reportingInstance,
+          action: event.action,
+          reason: event.reason,
+          note,
+          type: event.type,
+          regarding: { apiVersion, kind, name, namespace, uid, resourceVersion },
+        },
+      };
+      this.series.set(key, series);
+    }
+    const target = series;
+    target.chain = target.chain.then(() => this.write(target)).catch((err: unknown) => {
+      this.log.error({ err, event: `${target.namespace}/${target.name}`, reason: event.reason }, 'cannot write event');
+    });
+  }
+
+  /** Brings the API server up to `series.count`: create the Event once, then patch its series. */
+  private async write(series: Series): Promise<void> {
+    const count = series.count;
+    if (count === series.written) return; // an earlier write already covered this repeat
+    const collection = resourcePath(resources.events, { namespace: series.namespace });
+    const patch = { series: { count, lastObservedTime: microTime(series.lastObservedAt) } };
+    if (series.written === 0) {
+      // Repeats may have arrived before the first write: then the Event starts as a series.
+      await this.client.request('POST', collection, { body: count > 1 ? { ...series.body, ...patch } : series.body });
+    } else {
+      try {
+        await this.client.request('PATCH', `${collection}/${encodeURIComponent(series.name)}`, { body: patch, contentType: contentTypes.mergePatch });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        // The Event expired (the API server keeps Events about an hour): start over with a new one.
+        await this.client.request('POST', collection, { body: { ...series.body, series: patch.series } });
+      }
+    }
+    series.written = count;
+  }
+
+  /** Forgets series that ended, so memory stays bounded by the events of the last window. */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < this.windowMs) return;
+    this.lastSweep = now;
+    for (const [key, s] of this.series) if (now - s.lastObservedAt > this.windowMs && s.count === s.written) this.series.delete(key);
+  }
+}

@@ -1,0 +1,112 @@
+// Raw HTTP to the API server with the kubeconfig's credentials. Objects stay plain JSON: nothing is decoded
+// into client-node's model classes, so a cached object looks the same whether it came from a list or a watch.
+import { RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import { fetch, type Dispatcher, type Response } from 'undici';
+
+/** metav1.Status, the body of every API error. */
+export interface Status {
+  kind?: string;
+  status?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  static fromStatus(status: Status): ApiError {
+    return new ApiError(status.code ?? 500, status.reason ?? '', status.message ?? `HTTP ${status.code}`);
+  }
+}
+
+export const isNotFound = (err: unknown): boolean => err instanceof ApiError && err.status === 404;
+/** 409: AlreadyExists on create, or a stale resourceVersion on update/patch (optimistic concurrency). */
+export const isConflict = (err: unknown): boolean => err instanceof ApiError && err.status === 409;
+/** 410: the resourceVersion (or continue token) is older than what etcd keeps; relist. */
+export const isGone = (err: unknown): boolean => err instanceof ApiError && err.status === 410;
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  /** Sent as JSON (which is also valid YAML for apply patches). */
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export const contentTypes = {
+  json: 'application/json',
+  mergePatch: 'application/merge-patch+json',
+  jsonPatch: 'application/json-patch+json',
+  applyPatch: 'application/apply-patch+yaml',
+} as const;
+
+export class RestClient {
+  // client-node builds a new connection pool for every request; keep the first one so connections are reused.
+  private dispatcher: Dispatcher | undefined;
+  private dispatcherChosen = false;
+
+  constructor(readonly kubeConfig: KubeConfig) {}
+
+  /** Sends a request; resolves with the response (body unread) on 2xx, rejects with ApiError otherwise. */
+  async request(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<Response> {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+    for (const [name, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
+    }
+    // Credentials are applied on every request: exec plugins and projected tokens rotate.
+    const context = new RequestContext(url.toString(), method);
+    await this.kubeConfig.applySecurityAuthentication(context);
+    if (!this.dispatcherChosen) {
+      this.dispatcher = context.getDispatcher();
+      this.dispatcherChosen = true;
+    }
+    const headers: Record<string, string> = { ...context.getHeaders(), accept: contentTypes.json };
+    if (options.body !== undefined) headers['content-type'] = options.contentType ?? contentTypes.json;
+    const response = await fetch(url, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      dispatcher: this.dispatcher,
+      signal: options.signal,
+    });
+    if (!response.ok) throw await errorFrom(response);
+    return response;
+  }
+
+  async json<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.request(method, path, options);
+    return (await response.json()) as T;
+  }
+
+  /** Closes pooled connections; the client can still be used afterwards. */
+  async close(): Promise<void> {
+    const dispatcher = this.dispatcher;
+    this.dispatcher = undefined;
+    this.dispatcherChosen = false;
+    await dispatcher?.close();
+  }
+}
+
+async function errorFrom(response: Response): Promise<ApiError> {
+  const text = await response.text().catch(() => '');
+  try {
+    const status = JSON.parse(text) as Status;
+    if (status.kind === 'Status') return ApiError.fromStatus({ ...status, code: status.code ?? response.status });
+  } catch {
+    // not JSON: fall through
+  }
+  return new ApiError(response.status, response.statusText, text.slice(0, 500) || `HTTP ${response.status}`);
+}
