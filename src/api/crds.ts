@@ -4,7 +4,7 @@
 import Type, { type TSchema } from 'typebox';
 import { API_VERSION, GROUP, MeshStatus, VERSION } from './common.js';
 import { DestinationRuleSpec } from './destinationrule.js';
-import { GatewaySpec } from './gateway.js';
+import { GatewaySpec, GatewayStatus } from './gateway.js';
 import { MeshPolicySpec } from './meshpolicy.js';
 import { ServiceEntrySpec } from './serviceentry.js';
 import { toStructural, type JSONSchemaProps } from './structural.js';
@@ -93,6 +93,8 @@ interface KindDefinition {
   kind: MeshKind;
   description: string;
   spec: TSchema;
+  /** MeshStatus unless the kind reports more. */
+  status?: TSchema;
   columns: PrinterColumn[];
 }
 
@@ -127,7 +129,9 @@ const definitions: KindDefinition[] = [
     kind: 'Gateway',
     description: 'Gateway describes a load balancer at the edge of the mesh (Istio networking v1 Gateway, plus Weft deployment settings).',
     spec: GatewaySpec,
+    status: GatewayStatus,
     columns: [
+      { name: 'Address', type: 'string', jsonPath: '.status.addresses[0].value', description: 'The first address of the generated Service.' },
       { name: 'Service-Type', type: 'string', jsonPath: '.spec.deployment.serviceType', description: 'Type of the generated Service.', priority: 1 },
     ],
   },
@@ -155,7 +159,7 @@ const definitions: KindDefinition[] = [
 function crdFor(def: KindDefinition): CustomResourceDefinition {
   const info = resources[def.kind];
   const root = toStructural(
-    Type.Object({ spec: def.spec, status: Type.Optional(MeshStatus) }, { description: def.description }),
+    Type.Object({ spec: def.spec, status: Type.Optional(def.status ?? MeshStatus) }, { description: def.description }),
     def.kind,
   );
   const openAPIV3Schema: JSONSchemaProps = {

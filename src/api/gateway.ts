@@ -3,7 +3,9 @@
 // Deployment, Service, PodDisruptionBudget and HorizontalPodAutoscaler from it.
 import Type, { type Static } from 'typebox';
 import {
+  Condition,
   MAX,
+  MeshStatus,
   PROTOCOLS,
   bool,
   cel,
@@ -189,5 +191,45 @@ export const GatewaySpec = Type.Object(
 );
 export type GatewaySpec = Static<typeof GatewaySpec>;
 
-export type Gateway = MeshObject<'Gateway', GatewaySpec>;
+/** Where the gateway can be reached: from its generated Service (load balancer ingress, then cluster IP). */
+export const GatewayAddress = Type.Object(
+  {
+    type: strEnum(['IPAddress', 'Hostname'], 'How to read value: an IP address or a DNS name.'),
+    value: str('The address.', { minLength: 1, maxLength: MAX.host }),
+  },
+  { description: 'An address the gateway is reachable at.' },
+);
+export type GatewayAddress = Static<typeof GatewayAddress>;
+
+/** The state of one server (listener); `index` is its position in spec.servers. */
+export const GatewayServerStatus = Type.Object(
+  {
+    index: int('Position of the server in spec.servers.', 0, MAX.servers - 1),
+    name: Type.Optional(str('spec.servers[index].name, when the server has one.', { maxLength: MAX.name })),
+    port: port('spec.servers[index].port.number.'),
+    conditions: Type.Optional(
+      Type.Array(Condition, {
+        description: 'Accepted (no conflict), ResolvedRefs (its TLS credential exists), Programmed (served).',
+        maxItems: 8,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      }),
+    ),
+  },
+  { description: 'Status of one server of the gateway.' },
+);
+export type GatewayServerStatus = Static<typeof GatewayServerStatus>;
+
+/** The status every kind reports, plus where the gateway is reachable and the state of each server. */
+export const GatewayStatus = Type.Object(
+  {
+    ...MeshStatus.properties,
+    addresses: Type.Optional(list(GatewayAddress, 'Addresses of the generated Service: load balancer ingress first, then the cluster IP.', 16)),
+    servers: Type.Optional(list(GatewayServerStatus, 'Status of each server, in spec.servers order.', MAX.servers)),
+  },
+  { description: 'Status reported by the Weft operator for a Gateway.' },
+);
+export type GatewayStatus = Static<typeof GatewayStatus>;
+
+export type Gateway = MeshObject<'Gateway', GatewaySpec> & { status?: GatewayStatus };
 

@@ -39,7 +39,17 @@ export {
   TrafficPolicy,
   type DestinationRule,
 } from './destinationrule.js';
-export { GatewayDeployment, GatewayPort, GatewaySpec, Server, ServerTLSSettings, type Gateway } from './gateway.js';
+export {
+  GatewayAddress,
+  GatewayDeployment,
+  GatewayPort,
+  GatewayServerStatus,
+  GatewaySpec,
+  GatewayStatus,
+  Server,
+  ServerTLSSettings,
+  type Gateway,
+} from './gateway.js';
 export {
   Authorization,
   AuthorizationRule,
