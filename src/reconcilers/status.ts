@@ -1,7 +1,20 @@
-// Writes what a reconcile concluded into the resource's status: `Accepted` from validation, `Ready` as the
-// summary, both stamped with the generation they describe, plus an Event on every transition.
+// Writes what a reconcile concluded into the resource's status: `Accepted` from validation, any further conditions
+// a kind reports (a Gateway's `Programmed`), `Ready` as the summary, all stamped with the generation they describe,
+// plus an Event on every transition.
+import { isDeepStrictEqual } from 'node:util';
 import type { MeshStatus } from '../api/index.js';
-import { findCondition, patchStatus, setCondition, type Condition, type EventRecorder, type KubeObject, type ResourceType, type RestClient } from '../controllers/index.js';
+import {
+  findCondition,
+  patchStatus,
+  removeCondition,
+  setCondition,
+  type Condition,
+  type ConditionUpdate,
+  type EventRecorder,
+  type KubeObject,
+  type ResourceType,
+  type RestClient,
+} from '../controllers/index.js';
 import type { Verdict } from '../mesh/verdict.js';
 
 export const FIELD_MANAGER = 'weft-operator';
@@ -11,45 +24,79 @@ export interface StatusTarget extends KubeObject {
   status?: MeshStatus;
 }
 
+/** What a kind reports beyond Accepted. */
+export interface StatusDetails {
+  /** Further conditions, in order; Ready is False with the first one that is not True. */
+  conditions?: ConditionUpdate[];
+  /** Condition types this kind may report: those of them missing from `conditions` are removed (not evaluated now). */
+  conditionTypes?: string[];
+  /** Kind-specific status fields (e.g. a Gateway's addresses); null removes a field. */
+  fields?: Record<string, unknown>;
+}
+
 export class StatusWriter {
   constructor(
     private readonly client: RestClient,
     private readonly events: EventRecorder,
   ) {}
 
-  /** Updates Accepted and Ready from `verdict`; writes only when something changed. */
-  async write(resource: ResourceType, obj: StatusTarget, verdict: Verdict, signal: AbortSignal): Promise<void> {
+  /** Updates Accepted, the kind's further conditions and Ready; writes only when something changed. */
+  async write(resource: ResourceType, obj: StatusTarget, verdict: Verdict, signal: AbortSignal, details: StatusDetails = {}): Promise<void> {
     const generation = obj.metadata.generation;
-    let conditions = (obj.status?.conditions ?? []) as Condition[];
-    const accepted = setCondition(
-      conditions,
-      { type: 'Accepted', status: verdict.accepted ? 'True' : 'False', reason: verdict.reason, message: verdict.message },
-      generation,
+    const previous = (obj.status?.conditions ?? []) as Condition[];
+    let conditions = previous;
+    let changed = false;
+    const transitions: ConditionUpdate[] = [];
+    const set = (update: ConditionUpdate): void => {
+      const result = setCondition(conditions, update, generation);
+      conditions = result.conditions;
+      changed ||= result.changed;
+      if (result.transitioned) transitions.push(update);
+    };
+    set({ type: 'Accepted', status: verdict.accepted ? 'True' : 'False', reason: verdict.reason, message: verdict.message });
+    const further = details.conditions ?? [];
+    for (const update of further) set(update);
+    for (const type of details.conditionTypes ?? []) {
+      if (further.some((c) => c.type === type)) continue;
+      const removed = removeCondition(conditions, type);
+      conditions = removed.conditions;
+      changed ||= removed.changed;
+    }
+    // Ready summarises every other condition: the first one that is not True says why.
+    const blocking = further.find((c) => c.status !== 'True');
+    set(
+      !verdict.accepted
+        ? { type: 'Ready', status: 'False', reason: verdict.reason, message: `not accepted: ${verdict.message}` }
+        : blocking
+          ? { type: 'Ready', status: 'False', reason: blocking.reason, message: `not ${blocking.type.toLowerCase()}: ${blocking.message}` }
+          : { type: 'Ready', status: 'True', reason: 'Ready', message: [verdict.message, ...further.map((c) => c.message)].join('; ') },
     );
-    conditions = accepted.conditions;
-    // Ready summarises every other condition; for now Accepted is the only one a resource can fail.
-    const ready = setCondition(
-      conditions,
-      verdict.accepted
-        ? { type: 'Ready', status: 'True', reason: 'Ready', message: verdict.message }
-        : { type: 'Ready', status: 'False', reason: verdict.reason, message: `not accepted: ${verdict.message}` },
-      generation,
-    );
-    conditions = ready.conditions;
+    const fields = details.fields ?? {};
+    const status = obj.status as Record<string, unknown> | undefined;
+    const fieldsChanged = Object.entries(fields).some(([key, value]) => !isDeepStrictEqual(value ?? undefined, status?.[key] ?? undefined));
     const generationChanged = obj.status?.observedGeneration !== generation;
-    if (!accepted.changed && !ready.changed && !generationChanged) return;
+    if (!changed && !fieldsChanged && !generationChanged) return;
 
-    const status: MeshStatus = { ...obj.status, observedGeneration: generation, conditions };
-    await patchStatus(this.client, resource, { namespace: obj.metadata.namespace, name: obj.metadata.name! }, status, {
+    const next: MeshStatus = { ...obj.status, ...fields, observedGeneration: generation, conditions };
+    await patchStatus(this.client, resource, { namespace: obj.metadata.namespace, name: obj.metadata.name! }, next, {
       // A status written from a stale cache must not win over a newer one: fail with 409 and retry from the cache.
       resourceVersion: obj.metadata.resourceVersion,
       fieldManager: FIELD_MANAGER,
       signal,
     });
-    if (accepted.transitioned) {
-      const was = findCondition(obj.status?.conditions as Condition[] | undefined, 'Accepted');
-      if (verdict.accepted) this.events.normal(obj, 'Accepted', 'Validate', was ? `accepted again: ${verdict.message}` : verdict.message);
-      else this.events.warning(obj, verdict.reason, 'Validate', verdict.message);
+    for (const update of transitions) this.recordTransition(obj, previous, update);
+  }
+
+  /** Accepted keeps its established events; other conditions: Normal when True, Warning when False, none when Unknown. */
+  private recordTransition(obj: StatusTarget, previous: Condition[], update: ConditionUpdate): void {
+    if (update.type === 'Ready') return; // a summary: the condition that moved it has its own event
+    const was = findCondition(previous, update.type);
+    if (update.type === 'Accepted') {
+      if (update.status === 'True') this.events.normal(obj, 'Accepted', 'Validate', was ? `accepted again: ${update.message}` : update.message);
+      else this.events.warning(obj, update.reason, 'Validate', update.message);
+      return;
     }
+    if (update.status === 'True') this.events.normal(obj, update.reason, 'Reconcile', `${update.type}: ${update.message}`);
+    else if (update.status === 'False') this.events.warning(obj, update.reason, 'Reconcile', `${update.type}=False: ${update.message}`);
   }
 }
