@@ -1,0 +1,225 @@
+// The seam between making config and serving it (go-control-plane's cache): generators put encoded resources
+// into named collections; the ADS server reads a proxy's view of them and is told which names changed. The server
+// knows nothing about how resources are made, and SotW and delta streams read the same view.
+import type { XdsResource } from './resource.js';
+import { controlPlaneField, DiscoveryResponseField, stringField, bytesField } from './wire.js';
+
+/** Names changed (added, updated or removed) per type URL. */
+export type ChangeSet = ReadonlyMap<string, ReadonlySet<string>>;
+
+/** Upserts and removals for one collection, per type URL. */
+export interface CollectionUpdate {
+  upsert?: Iterable<XdsResource>;
+  remove?: Iterable<{ typeUrl: string; name: string }>;
+}
+
+/**
+ * The resources of one group of proxies that see the same config (e.g. every proxyless client), each type with
+ * a version that moves whenever one of its resources does.
+ */
+export class ResourceCollection {
+  private readonly byType = new Map<string, Map<string, XdsResource>>();
+  private readonly versions = new Map<string, number>();
+  private readonly listeners = new Set<(changes: ChangeSet) => void>();
+
+  constructor(readonly key: string) {}
+
+  get(typeUrl: string, name: string): XdsResource | undefined {
+    return this.byType.get(typeUrl)?.get(name);
+  }
+
+  resources(typeUrl: string): ReadonlyMap<string, XdsResource> {
+    return this.byType.get(typeUrl) ?? EMPTY;
+  }
+
+  version(typeUrl: string): number {
+    return this.versions.get(typeUrl) ?? 0;
+  }
+
+  /** Applies `update`; a resource whose content did not change is not a change. Returns what changed. */
+  apply(update: CollectionUpdate): ChangeSet {
+    const changes = new Map<string, Set<string>>();
+    const changed = (typeUrl: string, name: string) => {
+      let names = changes.get(typeUrl);
+      if (!names) changes.set(typeUrl, (names = new Set()));
+      names.add(name);
+    };
+    for (const resource of update.upsert ?? []) {
+      let map = this.byType.get(resource.typeUrl);
+      if (!map) this.byType.set(resource.typeUrl, (map = new Map()));
+      if (map.get(resource.name)?.version === resource.version) continue;
+      map.set(resource.name, resource);
+      changed(resource.typeUrl, resource.name);
+    }
+    for (const { typeUrl, name } of update.remove ?? []) {
+      if (this.byType.get(typeUrl)?.delete(name)) changed(typeUrl, name);
+    }
+    if (changes.size === 0) return changes;
+    for (const typeUrl of changes.keys()) this.versions.set(typeUrl, this.version(typeUrl) + 1);
+    for (const listener of this.listeners) listener(changes);
+    return changes;
+  }
+
+  onChange(listener: (changes: ChangeSet) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+const EMPTY: ReadonlyMap<string, XdsResource> = new Map();
+
+/** What a stream reads: a proxy's config, composed from one or more collections. */
+export interface ProxyView {
+  /** Identifies the composition (equal keys, equal config): the debug endpoint shows it. */
+  readonly key: string;
+  get(typeUrl: string, name: string): XdsResource | undefined;
+  /** Every resource of a type (for wildcard subscriptions). */
+  all(typeUrl: string): Iterable<XdsResource>;
+  version(typeUrl: string): string;
+  /**
+   * A SotW DiscoveryResponse without its nonce, for `resources` at the current version: memoized, so streams
+   * that receive the same resources share one buffer. `memoKey` names the resource set (omit to skip the memo).
+   */
+  sotwBody(typeUrl: string, resources: readonly XdsResource[], memoKey?: string): Buffer;
+  /** Calls `listener` with the names that changed; returns the unsubscribe function. */
+  onChange(listener: (changes: ChangeSet) => void): () => void;
+}
+
+export interface ResourceCacheOptions {
+  /** ControlPlane.identifier in every response (shows in Envoy config dumps). */
+  controlPlaneId?: string;
+  /** Streams notified per event-loop turn, so ACKs and new streams are not starved during a big fan-out. */
+  fanOutChunk?: number;
+}
+
+/** Every collection, and the shared views streams read them through. */
+export class ResourceCache {
+  private readonly collections = new Map<string, ResourceCollection>();
+  private readonly views = new Map<string, SharedView>();
+
+  constructor(private readonly options: ResourceCacheOptions = {}) {}
+
+  collection(key: string): ResourceCollection {
+    let c = this.collections.get(key);
+    if (!c) this.collections.set(key, (c = new ResourceCollection(key)));
+    return c;
+  }
+
+  /** Drops a collection (e.g. a disconnected proxy's own resources). */
+  dropCollection(key: string): void {
+    this.collections.delete(key);
+  }
+
+  collectionKeys(): string[] {
+    return [...this.collections.keys()];
+  }
+
+  /**
+   * The view over `keys` (earlier collections win a name clash). Views are shared by every stream with the same
+   * keys and must be released when the stream ends.
+   */
+  acquireView(keys: readonly string[]): { view: ProxyView; release: () => void } {
+    const key = keys.join('+');
+    let view = this.views.get(key);
+    if (!view) {
+      view = new SharedView(key, keys.map((k) => this.collection(k)), this.options);
+      this.views.set(key, view);
+    }
+    view.refs++;
+    const shared = view;
+    let released = false;
+    return {
+      view: shared,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--shared.refs === 0) {
+          shared.close();
+          this.views.delete(key);
+        }
+      },
+    };
+  }
+}
+
+class SharedView implements ProxyView {
+  refs = 0;
+  private readonly listeners = new Set<(changes: ChangeSet) => void>();
+  private readonly bodies = new Map<string, Buffer>();
+  private readonly unsubscribe: Array<() => void>;
+
+  constructor(
+    readonly key: string,
+    private readonly collections: ResourceCollection[],
+    private readonly options: ResourceCacheOptions,
+  ) {
+    this.unsubscribe = collections.map((c) => c.onChange((changes) => this.changed(changes)));
+  }
+
+  get(typeUrl: string, name: string): XdsResource | undefined {
+    for (const c of this.collections) {
+      const r = c.get(typeUrl, name);
+      if (r) return r;
+    }
+    return undefined;
+  }
+
+  *all(typeUrl: string): Iterable<XdsResource> {
+    if (this.collections.length === 1) return yield* this.collections[0]!.resources(typeUrl).values();
+    const seen = new Set<string>();
+    for (const c of this.collections) {
+      for (const r of c.resources(typeUrl).values()) {
+        if (seen.has(r.name)) continue;
+        seen.add(r.name);
+        yield r;
+      }
+    }
+  }
+
+  version(typeUrl: string): string {
+    return this.collections.map((c) => c.version(typeUrl)).join('.');
+  }
+
+  sotwBody(typeUrl: string, resources: readonly XdsResource[], memoKey?: string): Buffer {
+    const version = this.version(typeUrl);
+    const key = memoKey === undefined ? undefined : `${typeUrl}|${version}|${memoKey}`;
+    const memo = key === undefined ? undefined : this.bodies.get(key);
+    if (memo) return memo;
+    const parts = [stringField(DiscoveryResponseField.versionInfo, version)];
+    for (const r of resources) parts.push(bytesField(DiscoveryResponseField.resources, r.any));
+    parts.push(stringField(DiscoveryResponseField.typeUrl, typeUrl));
+    if (this.options.controlPlaneId) parts.push(controlPlaneField(DiscoveryResponseField.controlPlane, this.options.controlPlaneId));
+    const body = Buffer.concat(parts);
+    if (key !== undefined) this.bodies.set(key, body);
+    return body;
+  }
+
+  onChange(listener: (changes: ChangeSet) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    for (const u of this.unsubscribe) u();
+    this.listeners.clear();
+    this.bodies.clear();
+  }
+
+  /** Forgets bodies of old versions, then tells the streams, a chunk per event-loop turn. */
+  private changed(changes: ChangeSet): void {
+    for (const key of this.bodies.keys()) {
+      const typeUrl = key.slice(0, key.indexOf('|'));
+      if (changes.has(typeUrl)) this.bodies.delete(key);
+    }
+    const listeners = [...this.listeners];
+    const chunk = this.options.fanOutChunk ?? 250;
+    const notify = (from: number): void => {
+      for (let i = from; i < Math.min(from + chunk, listeners.length); i++) {
+        // A stream that ended meanwhile has unsubscribed: skip it.
+        if (this.listeners.has(listeners[i]!)) listeners[i]!(changes);
+      }
+      if (from + chunk < listeners.length) setImmediate(() => notify(from + chunk));
+    };
+    notify(0);
+  }
+}

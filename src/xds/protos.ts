@@ -1,0 +1,91 @@
+// Envoy's v3 protos, loaded once with protobufjs from the copy @grpc/grpc-js-xds ships under deps/. Field names
+// keep their proto (snake_case) spelling, so generated objects read like Envoy's YAML/JSON docs.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import protobuf from 'protobufjs';
+
+const require = createRequire(import.meta.url);
+
+/** The xDS resource types Weft serves, by type URL. */
+export const TypeUrl = {
+  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+} as const;
+export type TypeUrl = (typeof TypeUrl)[keyof typeof TypeUrl];
+
+/** Make-before-break: clusters (and their endpoints) exist before the listeners and routes that use them. */
+export const PUSH_ORDER: readonly TypeUrl[] = [TypeUrl.cluster, TypeUrl.endpoint, TypeUrl.listener, TypeUrl.route, TypeUrl.secret];
+
+/** SotW: a response for these types carries every resource (a missing one is deleted); RDS/EDS name theirs. */
+export function isFullStateType(typeUrl: string): boolean {
+  return typeUrl === TypeUrl.listener || typeUrl === TypeUrl.cluster;
+}
+
+export function isKnownTypeUrl(typeUrl: string): typeUrl is TypeUrl {
+  return (Object.values(TypeUrl) as string[]).includes(typeUrl);
+}
+
+/** Typed configs nested in resources (Any `@type`s) that generators use. */
+export const ExtensionType = {
+  httpConnectionManager: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+  fault: 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+  tcpProxy: 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+  rbac: 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
+  upstreamTls: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+  downstreamTls: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+} as const;
+
+const PROTO_FILES = [
+  'envoy/service/discovery/v3/ads.proto',
+  'envoy/config/listener/v3/listener.proto',
+  'envoy/config/route/v3/route.proto',
+  'envoy/config/cluster/v3/cluster.proto',
+  'envoy/config/endpoint/v3/endpoint.proto',
+  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
+  'envoy/extensions/filters/http/router/v3/router.proto',
+  'envoy/extensions/filters/http/fault/v3/fault.proto',
+  'envoy/extensions/filters/http/rbac/v3/rbac.proto',
+  'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
+  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
+  'envoy/extensions/transport_sockets/tls/v3/secret.proto',
+];
+
+function includeDirs(): string[] {
+  const deps = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
+  // protobufjs resolves google/protobuf/{any,duration,struct,...} itself, but not descriptor.proto (validate.proto
+  // imports it) when a custom resolvePath is set: its package folder has that file.
+  const protobufjsDir = dirname(require.resolve('protobufjs/package.json'));
+  return [...['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => join(deps, d)), protobufjsDir];
+}
+
+let loaded: protobuf.Root | undefined;
+
+/** The protobufjs root with every Envoy type Weft encodes or decodes (loaded on first use, ~0.3 s). */
+export function envoyRoot(): protobuf.Root {
+  if (loaded) return loaded;
+  const dirs = includeDirs();
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => dirs.map((d) => join(d, target)).find((p) => existsSync(p)) ?? target;
+  root.loadSync(PROTO_FILES, { keepCase: true });
+  root.resolveAll();
+  loaded = root;
+  return root;
+}
+
+const types = new Map<string, protobuf.Type>();
+
+/** A message type by full name (`envoy.config.cluster.v3.Cluster`) or type URL. */
+export function messageType(nameOrTypeUrl: string): protobuf.Type {
+  const name = nameOrTypeUrl.slice(nameOrTypeUrl.lastIndexOf('/') + 1);
+  let type = types.get(name);
+  if (!type) {
+    type = envoyRoot().lookupType(name);
+    types.set(name, type);
+  }
+  return type;
+}

@@ -1,0 +1,124 @@
+// The ADS gRPC service (envoy.service.discovery.v3.AggregatedDiscoveryService) on @grpc/grpc-js. Responses are
+// written as pre-encoded bytes (the serializer is the identity), so a body shared by many streams is never
+// re-encoded; requests are decoded with the Envoy protos.
+import * as grpc from '@grpc/grpc-js';
+import type { ProxyView } from '../cache.js';
+import { DeltaStream } from './delta.js';
+import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest, type DeltaDiscoveryRequest, type DiscoveryRequest } from './messages.js';
+import type { ProxyInfo } from './proxy.js';
+import { SotwStream } from './sotw.js';
+import type { AdsStream, ConnectedProxy, StreamHost, StreamSink } from './stream.js';
+import type { Rejection } from './type-state.js';
+
+const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
+const identity = (b: Buffer): Buffer => b;
+
+function method<Req>(name: string, decode: (b: Buffer) => Req): grpc.MethodDefinition<Req, Buffer> {
+  return {
+    path: `${SERVICE}/${name}`,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: () => {
+      throw new Error('the server never sends requests');
+    },
+    requestDeserialize: decode,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  };
+}
+
+export interface AdsServerOptions {
+  /** The config a proxy should see (the cache side of the seam). */
+  openView(proxy: ProxyInfo): { view: ProxyView; release: () => void };
+  /** ControlPlane.identifier in responses. */
+  controlPlaneId?: string;
+  /** ACKs and NACKs as they arrive (sync status, metrics, logs). */
+  onAnswer?(proxy: ConnectedProxy, typeUrl: string, outcome: { acked: true } | { acked: false; rejection: Rejection }): void;
+  onConnect?(proxy: ConnectedProxy): void;
+  onDisconnect?(proxy: ConnectedProxy): void;
+  log?: StreamHost['log'];
+}
+
+export class AdsServer {
+  private readonly server: grpc.Server;
+  private readonly streams = new Set<AdsStream>();
+  private boundPort: number | undefined;
+
+  constructor(private readonly options: AdsServerOptions) {
+    // Channelz keeps per-call bookkeeping that costs real time with thousands of streams.
+    this.server = new grpc.Server({ 'grpc.enable_channelz': 0 });
+    const host: StreamHost = {
+      openView: options.openView,
+      ...(options.controlPlaneId ? { controlPlaneId: options.controlPlaneId } : {}),
+      ...(options.log ? { log: options.log } : {}),
+      onAnswer: (stream, typeUrl, outcome) => options.onAnswer?.(stream, typeUrl, outcome),
+      onClose: (stream) => {
+        if (this.streams.delete(stream)) options.onDisconnect?.(stream);
+      },
+    };
+    const serve = <Req>(make: (sink: StreamSink) => AdsStream & { onRequest(req: Req): void }) =>
+      (call: grpc.ServerDuplexStream<Req, Buffer>): void => {
+        const sink: StreamSink = {
+          write: (message) => void call.write(message),
+          fail: (code, details) => {
+            call.emit('error', { code, details });
+            stream.close();
+          },
+        };
+        const stream = make(sink);
+        this.streams.add(stream);
+        options.onConnect?.(stream);
+        call.on('data', (req: Req) => {
+          try {
+            stream.onRequest(req);
+          } catch (err) {
+            options.log?.warn({ err: String(err), proxy: stream.proxy?.id }, 'xDS request failed');
+            sink.fail(grpc.status.INTERNAL, String(err));
+          }
+        });
+        call.on('end', () => {
+          stream.close();
+          call.end();
+        });
+        call.on('error', () => stream.close());
+        call.on('cancelled', () => stream.close());
+        call.on('close', () => stream.close());
+      };
+    this.server.addService(
+      {
+        StreamAggregatedResources: method<DiscoveryRequest>('StreamAggregatedResources', decodeDiscoveryRequest),
+        DeltaAggregatedResources: method<DeltaDiscoveryRequest>('DeltaAggregatedResources', decodeDeltaDiscoveryRequest),
+      },
+      {
+        StreamAggregatedResources: serve<DiscoveryRequest>((sink) => new SotwStream(host, sink)),
+        DeltaAggregatedResources: serve<DeltaDiscoveryRequest>((sink) => new DeltaStream(host, sink)),
+      },
+    );
+  }
+
+  /** Binds plaintext on `host:port` (0 picks a port); resolves with the port. */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+        if (err) return reject(err);
+        this.boundPort = bound;
+        resolve(bound);
+      });
+    });
+  }
+
+  get port(): number | undefined {
+    return this.boundPort;
+  }
+
+  /** Every connected stream, for the debug endpoint and the sync status. */
+  connected(): Iterable<ConnectedProxy> {
+    return this.streams;
+  }
+
+  /** Stops the server and cancels the open streams (proxies reconnect, to another replica if there is one). */
+  stop(): void {
+    for (const stream of [...this.streams]) stream.close();
+    this.server.forceShutdown();
+  }
+}

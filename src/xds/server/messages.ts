@@ -1,0 +1,168 @@
+// Decoding the requests proxies send (typed, defaults filled in) and finishing responses with a per-stream nonce.
+import { messageType } from '../protos.js';
+import { deltaResourceBytes, type XdsResource } from '../resource.js';
+import { bytesField, controlPlaneField, DeltaResponseField, DiscoveryResponseField, stringField } from '../wire.js';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** config.core.v3.Node, the fields the server uses. */
+export interface NodeMessage {
+  id: string;
+  cluster: string;
+  metadata: Record<string, JsonValue>;
+  locality?: { region: string; zone: string; sub_zone: string };
+  user_agent_name: string;
+}
+
+export interface ErrorDetail {
+  code: number;
+  message: string;
+}
+
+export interface DiscoveryRequest {
+  version_info: string;
+  node?: NodeMessage;
+  resource_names: string[];
+  type_url: string;
+  response_nonce: string;
+  error_detail?: ErrorDetail;
+}
+
+export interface DeltaDiscoveryRequest {
+  node?: NodeMessage;
+  type_url: string;
+  resource_names_subscribe: string[];
+  resource_names_unsubscribe: string[];
+  initial_resource_versions: Record<string, string>;
+  response_nonce: string;
+  error_detail?: ErrorDetail;
+}
+
+const TO_OBJECT = { defaults: true, arrays: true, objects: true, longs: String, enums: String } as const;
+
+interface RawStatus {
+  code?: number;
+  message?: string;
+}
+
+interface RawNode {
+  id?: string;
+  cluster?: string;
+  metadata?: RawStruct | null;
+  locality?: { region?: string; zone?: string; sub_zone?: string } | null;
+  user_agent_name?: string;
+}
+
+/** google.protobuf.Struct as protobufjs reads it (its built-in well-known types are camelCase even with keepCase). */
+interface RawStruct {
+  fields?: Record<string, RawValue>;
+}
+interface RawValue {
+  nullValue?: string;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: RawStruct;
+  listValue?: { values?: RawValue[] };
+}
+
+function structToJson(struct: RawStruct | null | undefined): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  for (const [k, v] of Object.entries(struct?.fields ?? {})) out[k] = valueToJson(v);
+  return out;
+}
+
+/** Value is a oneof: protobufjs sets only the member that was on the wire. */
+function valueToJson(v: RawValue): JsonValue {
+  if (v.structValue) return structToJson(v.structValue);
+  if (v.listValue) return (v.listValue.values ?? []).map(valueToJson);
+  return v.stringValue ?? v.numberValue ?? v.boolValue ?? null;
+}
+
+function node(raw: RawNode | null | undefined): NodeMessage | undefined {
+  if (!raw) return undefined;
+  const locality = raw.locality ? { region: raw.locality.region ?? '', zone: raw.locality.zone ?? '', sub_zone: raw.locality.sub_zone ?? '' } : undefined;
+  return {
+    id: raw.id ?? '',
+    cluster: raw.cluster ?? '',
+    metadata: structToJson(raw.metadata),
+    ...(locality ? { locality } : {}),
+    user_agent_name: raw.user_agent_name ?? '',
+  };
+}
+
+function errorDetail(raw: RawStatus | null | undefined): ErrorDetail | undefined {
+  return raw ? { code: raw.code ?? 0, message: raw.message ?? '' } : undefined;
+}
+
+export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
+  const type = messageType('envoy.service.discovery.v3.DiscoveryRequest');
+  const raw = type.toObject(type.decode(bytes), TO_OBJECT) as {
+    version_info: string;
+    node?: RawNode | null;
+    resource_names: string[];
+    type_url: string;
+    response_nonce: string;
+    error_detail?: RawStatus | null;
+  };
+  const decoded: DiscoveryRequest = {
+    version_info: raw.version_info,
+    resource_names: raw.resource_names,
+    type_url: raw.type_url,
+    response_nonce: raw.response_nonce,
+  };
+  const n = node(raw.node);
+  if (n) decoded.node = n;
+  const e = errorDetail(raw.error_detail);
+  if (e) decoded.error_detail = e;
+  return decoded;
+}
+
+export function decodeDeltaDiscoveryRequest(bytes: Buffer): DeltaDiscoveryRequest {
+  const type = messageType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
+  const raw = type.toObject(type.decode(bytes), TO_OBJECT) as {
+    node?: RawNode | null;
+    type_url: string;
+    resource_names_subscribe: string[];
+    resource_names_unsubscribe: string[];
+    initial_resource_versions: Record<string, string>;
+    response_nonce: string;
+    error_detail?: RawStatus | null;
+  };
+  const decoded: DeltaDiscoveryRequest = {
+    type_url: raw.type_url,
+    resource_names_subscribe: raw.resource_names_subscribe,
+    resource_names_unsubscribe: raw.resource_names_unsubscribe,
+    initial_resource_versions: raw.initial_resource_versions,
+    response_nonce: raw.response_nonce,
+  };
+  const n = node(raw.node);
+  if (n) decoded.node = n;
+  const e = errorDetail(raw.error_detail);
+  if (e) decoded.error_detail = e;
+  return decoded;
+}
+
+/** A SotW response: the shared body plus this stream's nonce. */
+export function sotwResponse(body: Buffer, nonce: string): Buffer {
+  return Buffer.concat([body, stringField(DiscoveryResponseField.nonce, nonce)]);
+}
+
+export interface DeltaResponseParts {
+  systemVersion: string;
+  typeUrl: string;
+  resources: readonly XdsResource[];
+  removed: readonly string[];
+  nonce: string;
+  controlPlaneId?: string;
+}
+
+export function deltaResponse(parts: DeltaResponseParts): Buffer {
+  const fields = [stringField(DeltaResponseField.systemVersionInfo, parts.systemVersion)];
+  for (const r of parts.resources) fields.push(bytesField(DeltaResponseField.resources, deltaResourceBytes(r)));
+  fields.push(stringField(DeltaResponseField.typeUrl, parts.typeUrl));
+  for (const name of parts.removed) fields.push(stringField(DeltaResponseField.removedResources, name));
+  fields.push(stringField(DeltaResponseField.nonce, parts.nonce));
+  if (parts.controlPlaneId) fields.push(controlPlaneField(DeltaResponseField.controlPlane, parts.controlPlaneId));
+  return Buffer.concat(fields);
+}

@@ -1,0 +1,118 @@
+// What SotW and delta streams share: the proxy behind them, its view of the config, per-type state, and the
+// way a change is pushed (types in make-before-break order, stale clusters removed last).
+import type { ChangeSet, ProxyView } from '../cache.js';
+import { PUSH_ORDER, TypeUrl } from '../protos.js';
+import type { ProxyInfo } from './proxy.js';
+import { TypeState, type Rejection } from './type-state.js';
+
+export type Protocol = 'sotw' | 'delta';
+
+/** The server's part: find a proxy's view, and hear about ACKs and NACKs. */
+export interface StreamHost {
+  /** The config this proxy should see. Called once per stream, on its first request. */
+  openView(proxy: ProxyInfo): { view: ProxyView; release: () => void };
+  controlPlaneId?: string;
+  onAnswer?(stream: AdsStream, typeUrl: string, outcome: { acked: true } | { acked: false; rejection: Rejection }): void;
+  onClose?(stream: AdsStream): void;
+  log?: { debug(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}
+
+/** The bytes a stream writes, and how it fails. */
+export interface StreamSink {
+  write(message: Buffer): void;
+  fail(code: number, details: string): void;
+}
+
+/** A read-only look at a connected proxy, for the debug endpoint and the sync status. */
+export interface ConnectedProxy {
+  readonly streamId: number;
+  readonly protocol: Protocol;
+  readonly proxy: ProxyInfo | undefined;
+  readonly view: ProxyView | undefined;
+  readonly connectedAt: Date;
+  readonly types: ReadonlyMap<string, TypeState>;
+}
+
+let nextStreamId = 1;
+
+export abstract class AdsStream implements ConnectedProxy {
+  readonly streamId = nextStreamId++;
+  readonly connectedAt = new Date();
+  abstract readonly protocol: Protocol;
+  proxy: ProxyInfo | undefined;
+  view: ProxyView | undefined;
+  readonly types = new Map<string, TypeState>();
+  private release: (() => void) | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private nonceCounter = 0;
+  protected closed = false;
+
+  constructor(
+    protected readonly host: StreamHost,
+    protected readonly sink: StreamSink,
+  ) {}
+
+  /** Binds the stream to its proxy's view on the first request. */
+  protected attach(proxy: ProxyInfo): void {
+    this.proxy = proxy;
+    const { view, release } = this.host.openView(proxy);
+    this.view = view;
+    this.release = release;
+    this.unsubscribe = view.onChange((changes) => {
+      if (!this.closed) this.push(changes);
+    });
+  }
+
+  protected nextNonce(): string {
+    return (++this.nonceCounter).toString(36);
+  }
+
+  protected typeState(typeUrl: string): { state: TypeState; isNew: boolean } {
+    let state = this.types.get(typeUrl);
+    if (state) return { state, isNew: false };
+    state = new TypeState(typeUrl);
+    this.types.set(typeUrl, state);
+    return { state, isNew: true };
+  }
+
+  /**
+   * Pushes a change: clusters and endpoints first, listeners and routes after, and clusters that disappeared only
+   * once nothing routes to them any more (the last step).
+   */
+  private push(changes: ChangeSet): void {
+    const ordered = [...PUSH_ORDER, ...[...changes.keys()].filter((t) => !(PUSH_ORDER as readonly string[]).includes(t))];
+    // Removed clusters wait only if listeners or routes follow in this push (they may still point at them).
+    const routesFollow = [TypeUrl.listener, TypeUrl.route].some((t) => changes.has(t) && this.types.has(t));
+    let staleClusters = false;
+    for (const typeUrl of ordered) {
+      const names = changes.get(typeUrl);
+      const state = this.types.get(typeUrl);
+      if (!names || !state) continue;
+      if (this.pushType(state, names, typeUrl === TypeUrl.cluster && routesFollow)) staleClusters = true;
+    }
+    if (staleClusters) {
+      const state = this.types.get(TypeUrl.cluster)!;
+      this.pushType(state, changes.get(TypeUrl.cluster)!, false);
+    }
+  }
+
+  /**
+   * Sends what changed of one type. With `holdBackRemovals`, resources that disappeared are kept for now; returns
+   * true if some were (the caller sends the removal later).
+   */
+  protected abstract pushType(state: TypeState, changed: ReadonlySet<string>, holdBackRemovals: boolean): boolean;
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    this.release?.();
+    this.host.onClose?.(this);
+  }
+
+  protected answered(state: TypeState, nonce: string, error: { code: number; message: string } | undefined): void {
+    if (!state.answered(nonce, error)) return;
+    if (error) this.host.onAnswer?.(this, state.typeUrl, { acked: false, rejection: state.lastRejection! });
+    else this.host.onAnswer?.(this, state.typeUrl, { acked: true });
+  }
+}

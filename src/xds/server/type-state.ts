@@ -1,0 +1,105 @@
+// Per stream, per resource type: what the proxy subscribed to, what it was sent under which nonce, and what it
+// accepted or rejected. SotW and delta streams both keep one of these per type; the debug endpoint and the sync
+// status read them.
+import type { XdsResource } from '../resource.js';
+import type { ErrorDetail } from './messages.js';
+
+/** One response awaiting the proxy's ACK or NACK. */
+interface SentResponse {
+  /** The type version the response carried (SotW version_info, delta system_version_info). */
+  version: string;
+  resources: ReadonlyArray<Pick<XdsResource, 'name' | 'version'>>;
+  removed: readonly string[];
+}
+
+export interface Rejection {
+  /** The version the proxy rejected, and its words. */
+  version: string;
+  error: string;
+  at: Date;
+}
+
+/** Responses remembered per type while their ACKs are outstanding; older ones are forgotten. */
+const MAX_PENDING = 32;
+
+export class TypeState {
+  /** Names the proxy asked for (not counting `*`). */
+  readonly subscribed = new Set<string>();
+  wildcard = false;
+  /** The nonce of the latest response: only a request carrying it may ACK/NACK or be answered (SotW). */
+  lastNonce = '';
+  /** The last version the proxy accepted for the type as a whole. */
+  ackedVersion = '';
+  /** The latest NACK, until a later ACK clears it. */
+  lastRejection: Rejection | undefined;
+  /** Per resource: the version the proxy accepted. */
+  readonly acked = new Map<string, string>();
+  /** Per resource: the version the proxy rejected, and why (cleared when it accepts a later one). */
+  readonly rejected = new Map<string, Rejection>();
+  private readonly pending = new Map<string, SentResponse>();
+
+  constructor(readonly typeUrl: string) {}
+
+  /** Whether the proxy should get `name` (explicitly, or by wildcard). */
+  wants(name: string): boolean {
+    return this.wildcard || this.subscribed.has(name);
+  }
+
+  sent(nonce: string, response: SentResponse): void {
+    this.lastNonce = nonce;
+    this.pending.set(nonce, response);
+    if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
+  }
+
+  /**
+   * Records the proxy's answer to the response with `nonce` (ACK without `error`, NACK with it). Answers to older
+   * responses still count for tracking: a proxy handles responses in order, so each one gets an answer. Returns
+   * false for a nonce this stream never sent (or forgot).
+   */
+  answered(nonce: string, error: ErrorDetail | undefined): boolean {
+    const response = this.pending.get(nonce);
+    if (!response) return false;
+    for (const key of [...this.pending.keys()]) {
+      this.pending.delete(key);
+      if (key === nonce) break;
+    }
+    if (!error) {
+      this.ackedVersion = response.version;
+      this.lastRejection = undefined;
+      for (const r of response.resources) {
+        this.acked.set(r.name, r.version);
+        this.rejected.delete(r.name);
+      }
+      for (const name of response.removed) this.acked.delete(name);
+      return true;
+    }
+    const rejection: Rejection = { version: response.version, error: error.message, at: new Date() };
+    this.lastRejection = rejection;
+    const culprits = attributeRejection(response.resources, error.message);
+    for (const r of response.resources) {
+      if (culprits.has(r.name)) this.rejected.set(r.name, { ...rejection, version: r.version });
+      else if (culprits.size < response.resources.length) this.acked.set(r.name, r.version); // the rest was applied
+    }
+    return true;
+  }
+
+  /** Forgets per-resource state for names the proxy no longer subscribes to. */
+  forget(name: string): void {
+    this.acked.delete(name);
+    this.rejected.delete(name);
+  }
+}
+
+/**
+ * Which resources of a rejected response the error is about. Envoy names them ("Error adding/updating cluster(s)
+ * outbound|80||a: ..."); gRPC numbers them ("resource index 1: Cluster message validation failed: ..."). When the
+ * message says neither, every resource of the response is suspect.
+ */
+export function attributeRejection(resources: ReadonlyArray<Pick<XdsResource, 'name'>>, message: string): Set<string> {
+  const named = resources.filter((r) => r.name !== '' && message.includes(r.name)).map((r) => r.name);
+  if (named.length > 0) return new Set(named);
+  const indexes = [...message.matchAll(/resource index (\d+)/g)].map((m) => Number(m[1]));
+  const indexed = indexes.map((i) => resources[i]?.name).filter((n): n is string => n !== undefined);
+  if (indexed.length > 0) return new Set(indexed);
+  return new Set(resources.map((r) => r.name));
+}
