@@ -1,0 +1,128 @@
+// Builds the model of one host from the Accepted resources that concern it. Pure: the same inputs give the same
+// model. Where several resources compete for a host, the oldest wins (as validation reports to the others).
+import type { Destination, DestinationRule, HTTPMatchRequest, HTTPRoute, ServiceEntry, TCPRoute, VirtualService, WorkloadEntry } from '../../api/index.js';
+import { validateDestinationRule } from '../destinationrule.js';
+import { qualifyHost } from '../hosts.js';
+import { selects } from '../labels.js';
+import { validateServiceEntry } from '../serviceentry.js';
+import { olderFirst } from '../verdict.js';
+import { validateVirtualService } from '../virtualservice.js';
+import { validateWorkloadEntry } from '../workloadentry.js';
+import type { ModelInputs } from './inputs.js';
+import type { EndpointModel, MeshRef, PolicyModel, RoutingModel, ServiceModel } from './types.js';
+
+type Referable = ServiceEntry | WorkloadEntry | VirtualService | DestinationRule;
+
+export function refOf(obj: Referable): MeshRef {
+  return { kind: obj.kind, namespace: obj.metadata.namespace!, name: obj.metadata.name!, generation: obj.metadata.generation ?? 0 };
+}
+
+/**
+ * The service at `host`, or undefined when no Accepted resource declares it. Services come from ServiceEntries
+ * today; Kubernetes Services (with EndpointSlices) plug in here as a second registry, consulted after them.
+ */
+export function buildService(host: string, inputs: ModelInputs): ServiceModel | undefined {
+  if (host.includes('*')) return undefined; // wildcard entries declare egress, not a routable service
+  const entry = declaringEntry(host, inputs);
+  if (!entry) return undefined;
+  const namespace = entry.metadata.namespace!;
+  const declaredBy = refOf(entry);
+  const service: ServiceModel = {
+    host,
+    namespace,
+    ports: entry.spec.ports ?? [],
+    location: entry.spec.location ?? 'MESH_EXTERNAL',
+    resolution: entry.spec.resolution ?? 'NONE',
+    endpoints: endpointsOf(entry, declaredBy, inputs),
+    declaredBy,
+  };
+  const policy = policyFor(host, inputs);
+  if (policy) service.policy = policy;
+  const routing = routingFor(host, inputs);
+  if (routing) service.routing = routing;
+  return service;
+}
+
+function declaringEntry(host: string, inputs: ModelInputs): ServiceEntry | undefined {
+  return inputs.lookup
+    .serviceEntriesForHost(host)
+    .filter((se) => se.spec.hosts.some((h) => qualifyHost(h, se.metadata.namespace!) === host))
+    .filter((se) => validateServiceEntry(se, inputs.lookup).accepted)
+    .sort(olderFirst)[0];
+}
+
+function endpointsOf(entry: ServiceEntry, declaredBy: MeshRef, inputs: ModelInputs): EndpointModel[] {
+  const selector = entry.spec.workloadSelector;
+  if (selector) {
+    return inputs.lookup
+      .workloadEntries(entry.metadata.namespace!)
+      .filter((we) => selects(selector.labels, we.spec.labels))
+      .filter((we) => validateWorkloadEntry(we, inputs.lookup).accepted)
+      .sort(olderFirst)
+      .map((we) => endpoint(we.spec, refOf(we)));
+  }
+  return (entry.spec.endpoints ?? []).flatMap((e) => (e.address ? [endpoint({ ...e, address: e.address }, declaredBy)] : []));
+}
+
+function endpoint(spec: WorkloadEntry['spec'], source: MeshRef): EndpointModel {
+  const e: EndpointModel = { address: spec.address, ports: spec.ports ?? {}, labels: spec.labels ?? {}, source };
+  if (spec.weight !== undefined) e.weight = spec.weight;
+  if (spec.locality !== undefined) e.locality = spec.locality;
+  if (spec.serviceAccount !== undefined) e.serviceAccount = spec.serviceAccount;
+  return e;
+}
+
+function policyFor(host: string, inputs: ModelInputs): PolicyModel | undefined {
+  const rule = inputs.lookup
+    .destinationRulesForHost(host)
+    .filter((dr) => !dr.spec.workloadSelector) // rules for some workloads only need per-proxy generation: not yet
+    .filter((dr) => validateDestinationRule(dr, inputs.lookup).accepted)
+    .sort(olderFirst)[0];
+  if (!rule) return undefined;
+  const policy: PolicyModel = { source: refOf(rule), subsets: rule.spec.subsets ?? [] };
+  if (rule.spec.trafficPolicy) policy.trafficPolicy = rule.spec.trafficPolicy;
+  return policy;
+}
+
+/** Whether a VirtualService (or one of its matches) applies to mesh proxies rather than to gateways only. */
+function appliesToMesh(gateways: readonly string[] | undefined): boolean {
+  return !gateways || gateways.length === 0 || gateways.includes('mesh');
+}
+
+function routingFor(host: string, inputs: ModelInputs): RoutingModel | undefined {
+  const vs = inputs
+    .virtualServicesForHost(host)
+    .filter((v) => appliesToMesh(v.spec.gateways))
+    .filter((v) => validateVirtualService(v, inputs.lookup).accepted)
+    .sort(olderFirst)[0];
+  if (!vs) return undefined;
+  const ns = vs.metadata.namespace!;
+  const http = (vs.spec.http ?? []).flatMap((r) => meshRoute(r, ns));
+  const tcp: TCPRoute[] = (vs.spec.tcp ?? [])
+    .filter((r) => !r.match || r.match.some((m) => appliesToMesh(m.gateways)))
+    .map((r) => ({ ...r, route: r.route.map((d) => ({ ...d, destination: qualify(d.destination, ns) })) }));
+  return { source: refOf(vs), http, tcp };
+}
+
+/**
+ * The route as mesh proxies see it: destinations qualified, and only the matches that apply to every mesh proxy.
+ * Matches for gateways, or for some source workloads (sourceLabels, sourceNamespace: they need per-proxy config,
+ * not generated yet), are left out; a route left with no match at all is dropped rather than widened.
+ */
+function meshRoute(route: HTTPRoute, ns: string): HTTPRoute[] {
+  let match: HTTPMatchRequest[] | undefined;
+  if (route.match && route.match.length > 0) {
+    match = route.match.filter((m) => appliesToMesh(m.gateways) && !m.sourceLabels && !m.sourceNamespace);
+    if (match.length === 0) return [];
+  }
+  const out: HTTPRoute = { ...route };
+  if (match) out.match = match;
+  if (route.route) out.route = route.route.map((d) => ({ ...d, destination: qualify(d.destination, ns) }));
+  if (route.mirror) out.mirror = qualify(route.mirror, ns);
+  if (route.mirrors) out.mirrors = route.mirrors.map((m) => ({ ...m, destination: qualify(m.destination, ns) }));
+  return [out];
+}
+
+function qualify(d: Destination, ns: string): Destination {
+  return { ...d, host: qualifyHost(d.host, ns) };
+}

@@ -1,0 +1,74 @@
+// The mesh model: what the xDS generators consume. One ServiceModel per routable host, built only from Accepted
+// resources, with host names already qualified, so generators never consult the API objects' rules again.
+import type { HTTPRoute, ServicePort, Subset, TCPRoute, TrafficPolicy } from '../../api/index.js';
+
+/** A mesh object that contributed to the model, at the generation it had. */
+export interface MeshRef {
+  kind: 'ServiceEntry' | 'WorkloadEntry' | 'VirtualService' | 'DestinationRule' | 'Service' | 'EndpointSlice';
+  namespace: string;
+  name: string;
+  generation: number;
+}
+
+export interface EndpointModel {
+  address: string;
+  /** Port numbers by service port name (an endpoint may listen elsewhere than the service port). */
+  ports: Readonly<Record<string, number>>;
+  labels: Readonly<Record<string, string>>;
+  weight?: number;
+  /** `region/zone/subzone`. */
+  locality?: string;
+  serviceAccount?: string;
+  /** The WorkloadEntry (or the ServiceEntry, for its inline endpoints) the endpoint comes from. */
+  source: MeshRef;
+}
+
+/** Traffic policy for the host, from the DestinationRule that owns it. */
+export interface PolicyModel {
+  source: MeshRef;
+  trafficPolicy?: TrafficPolicy;
+  subsets: readonly Subset[];
+}
+
+/** Routing for the host, from the VirtualService that owns it; every destination host is fully qualified. */
+export interface RoutingModel {
+  source: MeshRef;
+  http: readonly HTTPRoute[];
+  tcp: readonly TCPRoute[];
+}
+
+export interface ServiceModel {
+  /** Fully qualified, concrete (no wildcard). */
+  host: string;
+  namespace: string;
+  ports: readonly ServicePort[];
+  /** MESH_INTERNAL services have mesh workloads behind them; MESH_EXTERNAL ones do not. */
+  location: 'MESH_INTERNAL' | 'MESH_EXTERNAL';
+  resolution: 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
+  endpoints: readonly EndpointModel[];
+  policy?: PolicyModel;
+  routing?: RoutingModel;
+  /** The object that declares the service (a ServiceEntry; a Kubernetes Service later). */
+  declaredBy: MeshRef;
+}
+
+/** Every object a service model was built from. */
+export function sourcesOf(service: ServiceModel): MeshRef[] {
+  const refs = [service.declaredBy];
+  for (const e of service.endpoints) if (e.source !== service.declaredBy) refs.push(e.source);
+  if (service.policy) refs.push(service.policy.source);
+  if (service.routing) refs.push(service.routing.source);
+  return refs;
+}
+
+export function refKey(ref: { kind: string; namespace: string; name: string }): string {
+  return `${ref.kind}/${ref.namespace}/${ref.name}`;
+}
+
+/** What generators read. */
+export interface MeshModel {
+  service(host: string): ServiceModel | undefined;
+  services(): Iterable<ServiceModel>;
+  /** Hosts whose routes send traffic to `host` (their routes depend on its ports). */
+  routedFrom(host: string): Iterable<string>;
+}
