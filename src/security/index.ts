@@ -1,0 +1,15 @@
+// Mesh security as xDS, for the generators in src/xds: pure functions from MeshPolicy to Envoy config objects
+// (protobufjs fromObject form: proto field names, `@type` for Any), checked against the real Envoy protos.
+export { scopeFor, workloadSecurity, type AuthorizationInScope, type PolicyRef, type Workload, type WorkloadSecurity } from './policy.js';
+export { namespaceMatch, principalMatch, RBAC_FILTER, rbacHttpFilters } from './rbac.js';
+export {
+  CERTIFICATE_PROVIDER_INSTANCE,
+  clientTransportSocket,
+  DEFAULT_MTLS_MODE,
+  downstreamTransportSocket,
+  inboundFilterChains,
+  usesMutualTls,
+  type ClientTlsMode,
+  type InboundFilterChainSecurity,
+  type MtlsMode,
+} from './tls.js';

@@ -1,0 +1,67 @@
+// Which MeshPolicy settings apply to one workload (docs/api.md, "Precedence"): mtls by the most specific scope
+// that sets it (workload > namespace > mesh, the oldest policy within a scope), authorization from every policy
+// in scope. Pure: the caller passes the policies it has (Accepted ones; a refused policy must not apply).
+import { ROOT_NAMESPACE, type AuthorizationRule, type MeshPolicy } from '../api/index.js';
+import { selects } from '../mesh/labels.js';
+import { olderFirst } from '../mesh/verdict.js';
+import { DEFAULT_MTLS_MODE, type MtlsMode } from './tls.js';
+
+export interface Workload {
+  namespace: string;
+  labels: Record<string, string>;
+}
+
+export interface PolicyRef {
+  namespace: string;
+  name: string;
+}
+
+export interface AuthorizationInScope {
+  source: PolicyRef;
+  action: 'ALLOW' | 'DENY';
+  rules: AuthorizationRule[];
+}
+
+export interface WorkloadSecurity {
+  mtlsMode: MtlsMode;
+  /** The policy that set the mode; absent when it is the default. */
+  mtlsFrom?: PolicyRef;
+  /** Every authorization in scope, oldest first (the order does not change the outcome). */
+  authorizations: AuthorizationInScope[];
+}
+
+type Scope = 'workload' | 'namespace' | 'mesh';
+
+/** The scope in which `policy` applies to `workload`, or undefined when it does not. */
+export function scopeFor(policy: MeshPolicy, workload: Workload, rootNamespace = ROOT_NAMESPACE): Scope | undefined {
+  const ns = policy.metadata.namespace;
+  const selector = policy.spec.selector?.matchLabels;
+  const hasSelector = selector !== undefined && Object.keys(selector).length > 0;
+  if (ns !== rootNamespace && ns !== workload.namespace) return undefined;
+  if (hasSelector) return selects(selector, workload.labels) ? 'workload' : undefined;
+  return ns === rootNamespace ? 'mesh' : 'namespace';
+}
+
+export function workloadSecurity(policies: MeshPolicy[], workload: Workload, rootNamespace = ROOT_NAMESPACE): WorkloadSecurity {
+  const inScope = policies
+    .map((policy) => ({ policy, scope: scopeFor(policy, workload, rootNamespace) }))
+    .filter((p): p is { policy: MeshPolicy; scope: Scope } => p.scope !== undefined)
+    .sort((a, b) => olderFirst(a.policy, b.policy));
+  const ref = (p: MeshPolicy): PolicyRef => ({ namespace: p.metadata.namespace!, name: p.metadata.name! });
+
+  let mtls: { mode: MtlsMode; from: PolicyRef } | undefined;
+  for (const scope of ['workload', 'namespace', 'mesh'] as const) {
+    const owner = inScope.find((p) => p.scope === scope && p.policy.spec.mtls);
+    if (owner) {
+      mtls = { mode: owner.policy.spec.mtls!.mode, from: ref(owner.policy) };
+      break;
+    }
+  }
+  return {
+    mtlsMode: mtls?.mode ?? DEFAULT_MTLS_MODE,
+    ...(mtls ? { mtlsFrom: mtls.from } : {}),
+    authorizations: inScope
+      .filter((p) => p.policy.spec.authorization)
+      .map(({ policy }) => ({ source: ref(policy), action: policy.spec.authorization!.action, rules: policy.spec.authorization!.rules ?? [] })),
+  };
+}

@@ -1,0 +1,205 @@
+// The security config is checked three ways: against the Envoy descriptors (checkMessage: no unknown fields,
+// oneofs, PGV rules), by an encode/decode round trip through the real protos, and, for RBAC, by grpc-js-xds's own
+// evaluator deciding real-looking requests, so "ALLOW frontend" means what grpc-js-xds will enforce.
+import { describe, expect, it } from '@jest/globals';
+import { Metadata } from '@grpc/grpc-js';
+import { createRequire } from 'node:module';
+import type { MeshPolicy } from '../api/index.js';
+import { checkMessage } from '../xds/proto-check.js';
+import { messageType } from '../xds/protos.js';
+import type { ProtoMessage } from '../xds/resource.js';
+import { clientTransportSocket, inboundFilterChains, rbacHttpFilters, usesMutualTls, workloadSecurity, type AuthorizationInScope } from './index.js';
+
+const require = createRequire(import.meta.url);
+const { parseConfig } = require('@grpc/grpc-js-xds/build/src/rbac.js') as {
+  parseConfig(rbac: unknown): { apply(info: unknown): boolean };
+};
+
+const TRANSPORT_SOCKET = 'envoy.config.core.v3.TransportSocket';
+const HTTP_FILTER = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter';
+const TO_OBJECT = { longs: String, enums: String, defaults: true, oneofs: true };
+
+/** Encodes with the Envoy protos, decodes the Any inside, as a proxy would. */
+function roundTrip(typeName: string, message: ProtoMessage): Record<string, unknown> {
+  const outer = messageType(typeName);
+  const decoded = outer.toObject(outer.decode(outer.encode(outer.fromObject(message)).finish()), TO_OBJECT) as { typed_config: { type_url: string; value: Uint8Array } };
+  const inner = messageType(decoded.typed_config.type_url);
+  return inner.toObject(inner.decode(decoded.typed_config.value), TO_OBJECT);
+}
+
+describe('mutual TLS', () => {
+  it('STRICT: one chain requiring a client certificate, identity and roots from the bootstrap provider', () => {
+    const chains = inboundFilterChains('STRICT');
+    expect(chains.map((c) => c.name)).toEqual(['mtls']);
+    const socket = chains[0]!.transport_socket!;
+    expect(checkMessage(TRANSPORT_SOCKET, socket)).toEqual([]);
+    const tls = roundTrip(TRANSPORT_SOCKET, socket) as Record<string, any>;
+    expect(tls.require_client_certificate).toEqual({ value: true });
+    expect(tls.common_tls_context.tls_certificate_provider_instance).toEqual({ instance_name: 'default', certificate_name: 'default' });
+    expect(tls.common_tls_context.validation_context.ca_certificate_provider_instance).toEqual({ instance_name: 'default', certificate_name: 'ROOTCA' });
+  });
+
+  it('PERMISSIVE and DISABLE: plaintext (a gRPC server cannot sniff TLS per connection)', () => {
+    expect(inboundFilterChains('PERMISSIVE')).toEqual([{ name: 'plaintext' }]);
+    expect(inboundFilterChains('DISABLE')).toEqual([{ name: 'plaintext' }]);
+  });
+
+  it('clients use mutual TLS toward STRICT servers, or when a DestinationRule says ISTIO_MUTUAL', () => {
+    expect(usesMutualTls('STRICT')).toBe(true);
+    expect(usesMutualTls('PERMISSIVE')).toBe(false);
+    expect(usesMutualTls('PERMISSIVE', 'ISTIO_MUTUAL')).toBe(true);
+    expect(usesMutualTls('STRICT', 'DISABLE')).toBe(false);
+  });
+
+  it('client TLS verifies the server SPIFFE IDs exactly', () => {
+    const socket = clientTransportSocket({
+      destinationMode: 'STRICT',
+      serverIdentities: ['spiffe://cluster.local/ns/b/sa/backend', 'spiffe://cluster.local/ns/b/sa/backend'],
+      trustDomain: 'cluster.local',
+    })!;
+    expect(checkMessage(TRANSPORT_SOCKET, socket)).toEqual([]);
+    const tls = roundTrip(TRANSPORT_SOCKET, socket) as Record<string, any>;
+    expect(tls.common_tls_context.validation_context.match_subject_alt_names).toEqual([
+      expect.objectContaining({ exact: 'spiffe://cluster.local/ns/b/sa/backend', match_pattern: 'exact' }),
+    ]);
+    expect(tls.common_tls_context.tls_certificate_provider_instance.instance_name).toBe('default');
+  });
+
+  it('client TLS without known server identities accepts any identity of the trust domain', () => {
+    const socket = clientTransportSocket({ destinationMode: 'STRICT', serverIdentities: [], trustDomain: 'example.org' })!;
+    const tls = roundTrip(TRANSPORT_SOCKET, socket) as Record<string, any>;
+    expect(tls.common_tls_context.validation_context.match_subject_alt_names[0]).toMatchObject({ prefix: 'spiffe://example.org/' });
+    expect(clientTransportSocket({ destinationMode: 'DISABLE', serverIdentities: [], trustDomain: 'td' })).toBeUndefined();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Request {
+  peer?: string;
+  path: string;
+  port?: number;
+}
+
+/** Runs the filters the way grpc-js-xds's RBAC interceptor does: every filter in order must accept. */
+function decide(filters: ProtoMessage[], request: Request): 'allowed' | 'denied' {
+  const headers = new Metadata();
+  headers.set(':method', 'POST');
+  headers.set(':path', request.path);
+  const info = {
+    destinationIp: '127.0.0.5',
+    destinationPort: request.port ?? 9080,
+    sourceIp: '127.0.0.6',
+    headers,
+    tls: request.peer !== undefined,
+    peerCertificate: request.peer ? { subjectaltname: `URI:${request.peer}`, subject: {} } : null,
+    urlPath: request.path,
+  };
+  for (const filter of filters) {
+    expect(checkMessage(HTTP_FILTER, filter)).toEqual([]);
+    const rbac = roundTrip(HTTP_FILTER, filter) as { rules: unknown };
+    if (!parseConfig(rbac.rules).apply(info)) return 'denied';
+  }
+  return 'allowed';
+}
+
+const source = { namespace: 'b', name: 'policy' };
+const allow = (rules: AuthorizationInScope['rules']): AuthorizationInScope => ({ source, action: 'ALLOW', rules });
+const deny = (rules: AuthorizationInScope['rules']): AuthorizationInScope => ({ source: { namespace: 'b', name: 'deny' }, action: 'DENY', rules });
+const FRONTEND = 'spiffe://cluster.local/ns/a/sa/frontend';
+const OTHER = 'spiffe://cluster.local/ns/a/sa/other';
+const METHOD = '/demo.Echo/Say';
+
+describe('authorization as RBAC, decided by grpc-js-xds', () => {
+  it('ALLOW ns/a/sa/frontend admits that identity and denies another one and plaintext', () => {
+    const filters = rbacHttpFilters([allow([{ from: [{ principals: ['cluster.local/ns/a/sa/frontend'] }] }])], 'cluster.local');
+    expect(decide(filters, { peer: FRONTEND, path: METHOD })).toBe('allowed');
+    expect(decide(filters, { peer: OTHER, path: METHOD })).toBe('denied');
+    expect(decide(filters, { path: METHOD })).toBe('denied');
+  });
+
+  it('a DENY rule on a path blocks just that path', () => {
+    const filters = rbacHttpFilters([deny([{ to: [{ paths: ['/demo.Echo/Admin'] }] }])], 'cluster.local');
+    expect(decide(filters, { peer: FRONTEND, path: '/demo.Echo/Admin' })).toBe('denied');
+    expect(decide(filters, { peer: FRONTEND, path: METHOD })).toBe('allowed');
+    expect(decide(filters, { path: METHOD })).toBe('allowed');
+  });
+
+  it('DENY wins over ALLOW', () => {
+    const filters = rbacHttpFilters([allow([{}]), deny([{ from: [{ principals: ['cluster.local/ns/a/sa/other'] }] }])], 'cluster.local');
+    expect(filters.map((f) => f.name)).toEqual(['weft.rbac.deny', 'weft.rbac.allow']);
+    expect(decide(filters, { peer: FRONTEND, path: METHOD })).toBe('allowed');
+    expect(decide(filters, { peer: OTHER, path: METHOD })).toBe('denied');
+  });
+
+  it('an ALLOW policy without rules allows nothing; no policy allows everything', () => {
+    expect(decide(rbacHttpFilters([allow([])], 'cluster.local'), { peer: FRONTEND, path: METHOD })).toBe('denied');
+    expect(rbacHttpFilters([], 'cluster.local')).toEqual([]);
+  });
+
+  it('namespaces, wildcards, methods and ports combine as from AND to, each list OR', () => {
+    const filters = rbacHttpFilters(
+      [allow([{ from: [{ namespaces: ['a'] }], to: [{ paths: ['/demo.Echo/*'], methods: ['POST'], ports: [9080] }] }, { from: [{ principals: ['*/sa/batch'] }] }])],
+      'cluster.local',
+    );
+    expect(decide(filters, { peer: FRONTEND, path: METHOD })).toBe('allowed');
+    expect(decide(filters, { peer: FRONTEND, path: '/other.Svc/Call' })).toBe('denied');
+    expect(decide(filters, { peer: FRONTEND, path: METHOD, port: 9090 })).toBe('denied');
+    expect(decide(filters, { peer: 'spiffe://cluster.local/ns/ab/sa/frontend', path: METHOD })).toBe('denied');
+    expect(decide(filters, { peer: 'spiffe://cluster.local/ns/z/sa/batch', path: '/any.Svc/X' })).toBe('allowed');
+  });
+
+  it('principal `*` means any authenticated peer, never plaintext', () => {
+    const filters = rbacHttpFilters([allow([{ from: [{ principals: ['*'] }] }])], 'cluster.local');
+    expect(decide(filters, { peer: OTHER, path: METHOD })).toBe('allowed');
+    expect(decide(filters, { path: METHOD })).toBe('denied');
+  });
+
+  it('cluster.local in a principal stands for the mesh trust domain', () => {
+    const filters = rbacHttpFilters([allow([{ from: [{ principals: ['cluster.local/ns/a/sa/frontend'] }] }])], 'example.org');
+    expect(decide(filters, { peer: 'spiffe://example.org/ns/a/sa/frontend', path: METHOD })).toBe('allowed');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+
+let created = 0;
+function policy(namespace: string, name: string, spec: MeshPolicy['spec']): MeshPolicy {
+  created++;
+  return {
+    apiVersion: 'weft.dev/v1alpha1',
+    kind: 'MeshPolicy',
+    metadata: { namespace, name, creationTimestamp: `2026-11-25T10:00:${String(created).padStart(2, '0')}Z` },
+    spec,
+  };
+}
+
+describe('which policies apply to a workload', () => {
+  const workload = { namespace: 'b', labels: { app: 'backend' } };
+
+  it('mtls: workload beats namespace beats mesh; the default is PERMISSIVE', () => {
+    expect(workloadSecurity([], workload).mtlsMode).toBe('PERMISSIVE');
+    const mesh = policy('weft-system', 'mesh', { mtls: { mode: 'STRICT' } });
+    const ns = policy('b', 'ns', { mtls: { mode: 'DISABLE' } });
+    const wl = policy('b', 'wl', { selector: { matchLabels: { app: 'backend' } }, mtls: { mode: 'PERMISSIVE' } });
+    const elsewhere = policy('c', 'other', { mtls: { mode: 'DISABLE' } });
+    expect(workloadSecurity([mesh, elsewhere], workload)).toMatchObject({ mtlsMode: 'STRICT', mtlsFrom: { namespace: 'weft-system', name: 'mesh' } });
+    expect(workloadSecurity([mesh, ns], workload).mtlsMode).toBe('DISABLE');
+    expect(workloadSecurity([mesh, ns, wl], workload).mtlsMode).toBe('PERMISSIVE');
+    expect(workloadSecurity([wl], { namespace: 'b', labels: { app: 'x' } }).mtlsMode).toBe('PERMISSIVE');
+  });
+
+  it('within a scope the oldest policy sets mtls', () => {
+    const older = policy('b', 'z-older', { mtls: { mode: 'STRICT' } });
+    const newer = policy('b', 'a-newer', { mtls: { mode: 'DISABLE' } });
+    expect(workloadSecurity([newer, older], workload).mtlsMode).toBe('STRICT');
+  });
+
+  it('authorization: every policy in scope applies', () => {
+    const mesh = policy('weft-system', 'deny-admin', { authorization: { action: 'DENY', rules: [{ to: [{ paths: ['/admin'] }] }] } });
+    const ns = policy('b', 'allow-a', { authorization: { action: 'ALLOW', rules: [{ from: [{ namespaces: ['a'] }] }] } });
+    const other = policy('c', 'allow-c', { authorization: { action: 'ALLOW' } });
+    const { authorizations } = workloadSecurity([mesh, ns, other], workload);
+    expect(authorizations.map((a) => `${a.action} ${a.source.namespace}/${a.source.name}`)).toEqual(['DENY weft-system/deny-admin', 'ALLOW b/allow-a']);
+  });
+});
