@@ -23,6 +23,9 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
     kubeConfig,
     log,
     http: { port: options.metricsPort },
+    // After an API server outage longer than the renew deadline, step down (writes stop at once) and campaign
+    // again, rather than exit: a host-run operator has no kubelet to restart it.
+    campaignAfterLoss: true,
     leaderElection: options.leaderElect
       ? { namespace: options.leaseNamespace ?? OPERATOR_NAMESPACE, name: LEASE_NAME, ...(options.identity ? { identity: options.identity } : {}) }
       : undefined,

@@ -132,6 +132,24 @@ describe('Manager', () => {
     expect(reconciled).not.toContain('after-loss');
   });
 
+  it('with campaignAfterLoss, stops controllers on loss, then leads again once the lease is free and reconciles', async () => {
+    let lost = 0;
+    server.put(configMaps, { metadata: { name: 'before', namespace: 'ns' } });
+    const { manager, reconciled } = startManager({ campaignAfterLoss: true, onLeadershipLost: () => void lost++ });
+    await eventually('the first reconcile', () => reconciled.includes('before'));
+    const current = lease()!;
+    server.put(leases, { ...current, spec: { ...current.spec, holderIdentity: 'someone-else' } }); // another replica took the lease
+    await eventually('leadership loss', () => !manager.isLeader());
+    server.put(configMaps, { metadata: { name: 'while-follower', namespace: 'ns' } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(reconciled).not.toContain('while-follower'); // a follower writes nothing
+    // The other replica's lease runs out (it never renews): this one campaigns, leads, and catches up.
+    await eventually('leading again', () => manager.isLeader(), 10_000);
+    await eventually('the change made while following to be reconciled', () => reconciled.includes('while-follower'), 10_000);
+    expect(lost).toBe(0); // not the exit path
+    expect(lease()!.spec.holderIdentity).toBe(manager.identity);
+  });
+
   it('starts leader-only runnables after the informers are synced, and fails start() when one fails', async () => {
     server.put(configMaps, { metadata: { name: 'a', namespace: 'ns' } });
     const manager = new Manager({ kubeConfig: server.kubeConfig(), log, http: false, handleSignals: false, defaultMetrics: false });

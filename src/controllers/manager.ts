@@ -37,6 +37,12 @@ export interface ManagerOptions {
    * controller-runtime, stops the manager and exits with code 1, so the pod restarts and campaigns afresh.
    */
   onLeadershipLost?: () => void | Promise<void>;
+  /**
+   * Instead of onLeadershipLost, campaign again in this process once the leader-only runnables have stopped.
+   * Safe because they stop before the lease can pass to a peer; useful where nothing restarts the process
+   * (an operator run on a host), and quicker than a pod restart after a short API server outage.
+   */
+  campaignAfterLoss?: boolean;
   /** Stop gracefully on SIGTERM/SIGINT. Default true. */
   handleSignals?: boolean;
   /** Include Node's process metrics. Default true. */
@@ -68,6 +74,8 @@ export class Manager implements ControllerHost {
   /** Aborts runnables that run on every replica. */
   private readonly everywhereAbort = new AbortController();
   private readonly leaderRuns: Array<Promise<void>> = [];
+  /** Settles when the previous term's leader-only runnables have returned: a new term waits for it. */
+  private previousTerm: Promise<void> = Promise.resolve();
   private readonly everywhereRuns: Array<Promise<void>> = [];
   private election: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -162,7 +170,7 @@ export class Manager implements ControllerHost {
     for (const runnable of this.runnables.filter((r) => !r.needLeaderElection)) {
       this.everywhereRuns.push(this.run(runnable, this.everywhereAbort.signal));
     }
-    if (this.elector) this.election = this.elector.run(this.electionAbort.signal);
+    if (this.elector) this.election = this.campaign(this.elector, this.electionAbort.signal);
     else void this.startLeaderRunnables();
     await this.stopped;
     if (this.failure) throw this.failure;
@@ -187,17 +195,23 @@ export class Manager implements ControllerHost {
     process.off('SIGTERM', this.signalHandler);
     process.off('SIGINT', this.signalHandler);
     this.leaderAbort.abort();
-    await this.settle(this.leaderRuns);
+    await this.settle(this.leaderRuns.splice(0));
     this.electionAbort.abort();
     await this.election;
     this.everywhereAbort.abort();
-    await this.settle(this.everywhereRuns);
+    await this.settle(this.everywhereRuns.splice(0));
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
     await this.server?.close();
     await this.client.close();
     this.state = 'stopped';
     this.log.info('manager stopped');
     this.resolveStopped();
+  }
+
+  /** One term, or (campaignAfterLoss) terms until shutdown. */
+  private async campaign(elector: LeaderElector, signal: AbortSignal): Promise<void> {
+    do await elector.run(signal);
+    while (this.options.campaignAfterLoss && !signal.aborted);
   }
 
   private startedLeading(): void {
@@ -208,6 +222,7 @@ export class Manager implements ControllerHost {
   /** Leader-only runnables start once the informers are synced; a term that ends meanwhile starts nothing. */
   private async startLeaderRunnables(): Promise<void> {
     const signal = this.leaderAbort.signal;
+    await this.previousTerm; // never two terms' workers at once
     const synced = await Promise.all([...this.informers.values()].map((i) => i.waitForSync(signal)));
     if (signal.aborted || !synced.every(Boolean)) return;
     this.log.info('informers synced; starting leader-only runnables');
@@ -219,7 +234,12 @@ export class Manager implements ControllerHost {
     this.leaderAbort.abort();
     if (this.state !== 'running') return; // our own shutdown released the lease
     this.log.error('leadership lost; leader-only runnables stopped');
-    void this.settle(this.leaderRuns).then(async () => {
+    const ending = this.settle(this.leaderRuns.splice(0));
+    if (this.options.campaignAfterLoss) {
+      this.previousTerm = ending;
+      return;
+    }
+    void ending.then(async () => {
       const onLost = this.options.onLeadershipLost ?? (async () => {
         await this.stop();
         process.exit(1);
@@ -250,7 +270,6 @@ export class Manager implements ControllerHost {
     });
     await Promise.race([Promise.allSettled(runs), timeout]);
     clearTimeout(timer);
-    runs.length = 0;
   }
 }
 
