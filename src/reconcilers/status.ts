@@ -48,10 +48,12 @@ export class StatusWriter {
     let changed = false;
     const transitions: ConditionUpdate[] = [];
     const set = (update: ConditionUpdate): void => {
+      const before = findCondition(conditions, update.type);
       const result = setCondition(conditions, update, generation);
       conditions = result.conditions;
       changed ||= result.changed;
-      if (result.transitioned) transitions.push(update);
+      // An Event for every change a user would act on: a status flip, or a different reason for False.
+      if (result.transitioned || (update.status === 'False' && before?.reason !== update.reason)) transitions.push(update);
     };
     set({ type: 'Accepted', status: verdict.accepted ? 'True' : 'False', reason: verdict.reason, message: verdict.message });
     const further = details.conditions ?? [];
