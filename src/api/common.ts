@@ -2,6 +2,8 @@
 // bounded (so CEL cost estimates pass), and the Istio-shaped building blocks (StringMatch, Destination, Percent,
 // Headers, selectors) plus the status every kind reports. Field names follow Istio networking v1.
 import Type, { type Static, type TSchema } from 'typebox';
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { Json } from '../controllers/object.js';
 import type { ValidationRule } from './structural.js';
 
 export const GROUP = 'weft.dev';
@@ -301,22 +303,7 @@ export type MeshStatus = Static<typeof MeshStatus>;
  * Object metadata as it travels on the wire (JSON): timestamps are RFC 3339 strings, not the `Date`s of
  * client-node's V1ObjectMeta, because custom objects are never run through client-node's model deserializer.
  */
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }>;
-  finalizers?: string[];
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  managedFields?: unknown[];
-}
+export type ObjectMeta = Json<V1ObjectMeta>;
 
 /** The full object of a weft.dev kind, as read from or written to the API server. */
 export interface MeshObject<Kind extends string, Spec> {

@@ -3,12 +3,12 @@
 import { resources } from '../api/index.js';
 import { validateDestinationRule } from '../mesh/destinationrule.js';
 import { qualifyHost } from '../mesh/hosts.js';
-import { Index, type MeshInformers } from './informers.js';
+import { referringToHost, type MeshInformers } from './informers.js';
 import { refs, registerMeshController, watch, type MeshControllerDeps } from './mesh-controller.js';
 
 export function registerDestinationRuleController(informers: MeshInformers, deps: MeshControllerDeps): void {
   const dr = informers.destinationRules;
-  const byHost = (host: string) => refs(host.includes('*') ? dr.list() : dr.byIndex(Index.host, host));
+  const byHost = (host: string) => refs(referringToHost(dr, host));
   registerMeshController(
     {
       name: 'destinationrule',

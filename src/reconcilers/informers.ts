@@ -2,7 +2,7 @@
 // them (they feed xDS too); only the leader's reconcilers write.
 import type { V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import { resources as meshResources, type DestinationRule, type Gateway, type MeshPolicy, type ServiceEntry, type VirtualService, type WorkloadEntry } from '../api/index.js';
-import { resources as coreResources, type Informer, type Json, type Manager, type ResourceType } from '../controllers/index.js';
+import { resources as coreResources, type Informer, type Json, type KubeObject, type Manager, type ResourceType } from '../controllers/index.js';
 import { qualifyHost } from '../mesh/hosts.js';
 import { labelsKey } from '../mesh/labels.js';
 import { destinationsOf, gatewaysOf } from '../mesh/virtualservice.js';
@@ -57,4 +57,12 @@ export function meshInformers(manager: Manager): MeshInformers {
     we.spec.serviceAccount ? [`${we.metadata.namespace}/${we.spec.serviceAccount}`] : [],
   );
   return informers;
+}
+
+/**
+ * Objects of `informer` that refer to `host` through the host index. A wildcard host (`*.example.com`) may be
+ * what any of them refers to, so it maps to all of them; level-triggered reconciles make the extra work harmless.
+ */
+export function referringToHost<T extends KubeObject>(informer: Informer<T>, host: string): T[] {
+  return host.includes('*') ? informer.list() : informer.byIndex(Index.host, host);
 }

@@ -2,12 +2,12 @@
 import { resources } from '../api/index.js';
 import { qualifyHost } from '../mesh/hosts.js';
 import { validateVirtualService } from '../mesh/virtualservice.js';
-import { Index, type MeshInformers } from './informers.js';
+import { Index, referringToHost, type MeshInformers } from './informers.js';
 import { refs, registerMeshController, watch, type MeshControllerDeps } from './mesh-controller.js';
 
 export function registerVirtualServiceController(informers: MeshInformers, deps: MeshControllerDeps): void {
   const vs = informers.virtualServices;
-  const byHost = (host: string) => refs(host.includes('*') ? vs.list() : vs.byIndex(Index.host, host));
+  const byHost = (host: string) => refs(referringToHost(vs, host));
   registerMeshController(
     {
       name: 'virtualservice',
