@@ -86,8 +86,12 @@ sched_kubeconfig=$CLUSTER_DIR/scheduler.kubeconfig
 run kube-scheduler kube-scheduler --kubeconfig "$sched_kubeconfig" \
   --authentication-kubeconfig "$sched_kubeconfig" --authorization-kubeconfig "$sched_kubeconfig" \
   --bind-address 127.0.0.1 --secure-port "$sched_port" --leader-elect=false
+# The heartbeat stage renews Node status only every 10-20 min and relies on Node Leases for liveness: without
+# --node-lease-duration-seconds kwok keeps no Leases, the node-lifecycle controller marks the Nodes NotReady
+# every ~50 s, and their pods lose Ready (kwok never restores it), so Deployments flap out of Available.
 run kwok "$KWOK_BIN/kwok" --kubeconfig "$ADMIN_KUBECONFIG" --config "$KWOK_BIN/stages.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+  --node-lease-duration-seconds 40 \
   --cidr 10.244.0.0/16 --server-address "127.0.0.1:$kwok_port"
 
 for i in $(seq 1 "${WEFT_KWOK_NODES:-2}"); do
