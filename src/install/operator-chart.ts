@@ -28,6 +28,16 @@ export const clusterRules: k8s.PolicyRule[] = [
   { apiGroups: [''], resources: ['services', 'serviceaccounts'], verbs: ['get', 'list', 'watch'] },
   // Events explain condition transitions in `kubectl describe`.
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
+  // Gateways with spec.deployment: the objects Weft generates for them (applied server-side, pruned when the spec
+  // drops them), and the `gateways/finalizers` update that blockOwnerDeletion on their owner references requires.
+  { apiGroups: [''], resources: ['services', 'serviceaccounts'], verbs: ['create', 'patch', 'delete'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: ['weft.dev'], resources: ['gateways/finalizers'], verbs: ['update'] },
+  // Gateway servers' TLS credentials (tls.credentialName). RBAC cannot narrow Secrets by type; the informer only
+  // lists kubernetes.io/tls ones.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
 ];
 
 /** Namespaced rules in weft-system: the leader-election Lease. */

@@ -1,20 +1,104 @@
-// Gateway: re-validated when another Gateway on the same workload changes (port and host claims).
-import { resources } from '../api/index.js';
-import { validateGateway } from '../mesh/gateway.js';
+// Gateway: validated like every mesh kind (port and host claims against other Gateways on the same workload) and,
+// when it carries `deployment`, run by Weft: its ServiceAccount, Deployment, Service, PodDisruptionBudget and
+// HorizontalPodAutoscaler are generated (src/gateway), kept as generated, and reported on in its status
+// (Programmed, ResolvedRefs, addresses, per-server conditions).
+import { resources, type Gateway } from '../api/index.js';
+import { controller, isControlledBy, type EventRecorder, type KubeObject } from '../controllers/index.js';
+import { renderGateway, type GatewayChartOptions } from '../gateway/chart.js';
+import { credentialKeys, credentialProblems } from '../gateway/credentials.js';
+import { generatedInformers, tlsSecretInformer, type GeneratedInformers } from '../gateway/informers.js';
+import { generatedName } from '../gateway/names.js';
+import { GENERATED_KINDS } from '../gateway/resources.js';
+import { GATEWAY_CONDITION_TYPES, gatewayAddresses, gatewayConditions, serverStatuses, type Deployment, type Service, type ServingState } from '../gateway/status.js';
+import { syncGeneratedObjects, type SyncResult } from '../gateway/sync.js';
+import { gatewayVerdict } from '../gateway/validate.js';
 import { labelsKey } from '../mesh/labels.js';
 import { Index, type MeshInformers } from './informers.js';
-import { refs, registerMeshController, watch, type MeshControllerDeps } from './mesh-controller.js';
+import { refs, type MeshControllerDeps } from './mesh-controller.js';
 
-export function registerGatewayController(informers: MeshInformers, deps: MeshControllerDeps): void {
+/** Gateway -> `namespace/name` of each TLS Secret its servers name. */
+const CREDENTIAL_INDEX = 'credential';
+
+export interface GatewayControllerOptions {
+  /**
+   * The xDS server's word on whether a Gateway's config is served (and ACKed). Until it is wired, Programmed
+   * rests on the Deployment alone and says so.
+   */
+  serving?: (gw: Gateway) => ServingState | undefined;
+  chart?: GatewayChartOptions;
+}
+
+export function registerGatewayController(
+  informers: MeshInformers,
+  deps: MeshControllerDeps,
+  events: EventRecorder,
+  options: GatewayControllerOptions = {},
+): void {
   const gateways = informers.gateways;
-  registerMeshController(
-    {
-      name: 'gateway',
-      resource: resources.Gateway,
-      informer: gateways,
-      validate: validateGateway,
-      watches: [watch(gateways, (gw) => refs(gateways.byIndex(Index.workload, labelsKey(gw.spec.selector))))],
+  const generated = generatedInformers(deps.manager);
+  const secrets = tlsSecretInformer(deps.manager);
+  gateways.addIndex(CREDENTIAL_INDEX, credentialKeys);
+  const client = deps.manager.client;
+
+  const reconciler = {
+    async reconcile({ namespace, name }: { namespace: string; name: string }, { signal }: { signal: AbortSignal }) {
+      const gw = gateways.get(namespace, name);
+      if (!gw || gw.metadata.deletionTimestamp) return; // the garbage collector removes what it owned
+      const verdict = gatewayVerdict(gw, deps.lookup, gateways.list(namespace));
+      let blocked: SyncResult['blocked'] = [];
+      // Bad input never breaks serving: a Gateway that is not accepted keeps what was generated from its last good spec.
+      if (verdict.accepted) {
+        const desired = gw.spec.deployment ? renderGateway(gw, options.chart) : [];
+        const result = await syncGeneratedObjects(gw, desired, { client, informers: generated, signal });
+        recordSync(events, gw, result);
+        blocked = result.blocked;
+      }
+      const deployment = ownedBy<Deployment>(generated, 'Deployment', gw);
+      const service = ownedBy<Service>(generated, 'Service', gw);
+      const missingCredentials = credentialProblems(gw, (ns, secret) => secrets.get(ns, secret) !== undefined);
+      const conditions = gatewayConditions(gw, verdict, {
+        deployment,
+        service,
+        blocked,
+        serving: options.serving?.(gw),
+        credentialProblems: missingCredentials,
+      });
+      const addresses = gatewayAddresses(service);
+      await deps.status.write(resources.Gateway, gw, verdict, signal, {
+        conditions,
+        conditionTypes: [...GATEWAY_CONDITION_TYPES],
+        fields: {
+          addresses: addresses.length > 0 ? addresses : null,
+          servers: serverStatuses(gw, verdict, conditions.find((c) => c.type === 'Programmed'), missingCredentials, gw.status?.servers),
+        },
+      });
     },
-    deps,
-  );
+  };
+
+  let builder = controller(deps.manager, 'gateway')
+    .for(gateways)
+    .withMaxConcurrentReconciles(4)
+    // Port and host claims: a change to one Gateway can change the verdict of the others on its workload.
+    .watches(gateways, (gw) => refs(gateways.byIndex(Index.workload, labelsKey(gw.spec.selector))))
+    // Generated workloads: a Gateway's selector can collide with another deploying Gateway's in its namespace.
+    .watches(gateways, (gw) => (gw.spec.deployment ? refs(gateways.list(gw.metadata.namespace).filter((other) => other.spec.deployment)) : []))
+    .watches(secrets, (secret) => refs(gateways.byIndex(CREDENTIAL_INDEX, `${secret.metadata?.namespace}/${secret.metadata?.name}`)));
+  // A generated object deleted or edited wakes its Gateway, which re-creates or restores it.
+  for (const kind of GENERATED_KINDS) builder = builder.owns(generated[kind]);
+  builder.complete(reconciler);
+}
+
+/** The cached generated object of `kind`, if it is this Gateway's (not a same-named leftover or stranger). */
+function ownedBy<T extends KubeObject>(generated: GeneratedInformers, kind: 'Deployment' | 'Service', gw: Gateway): T | undefined {
+  const obj = generated[kind].get(gw.metadata.namespace!, generatedName(gw));
+  return obj && isControlledBy(obj, gw) ? (obj as T) : undefined;
+}
+
+/** Events that say what Weft did to the generated objects, for `kubectl describe gateway`. */
+function recordSync(events: EventRecorder, gw: Gateway, result: SyncResult): void {
+  const list = (refs: Array<{ kind: string; name: string }>) => refs.map((r) => `${r.kind} ${r.name}`).join(', ');
+  if (result.created.length) events.normal(gw, 'Created', 'Apply', `created ${list(result.created)}`);
+  if (result.updated.length) events.normal(gw, 'Updated', 'Apply', `updated ${list(result.updated)} to the current spec`);
+  if (result.reverted.length) events.normal(gw, 'Reverted', 'Apply', `${list(result.reverted)} changed outside Weft: restored the fields Weft owns`);
+  if (result.deleted.length) events.normal(gw, 'Deleted', 'Apply', `deleted ${list(result.deleted)}: no longer in the spec`);
 }

@@ -17,7 +17,7 @@ export function registerMeshReconcilers(manager: Manager, events: EventRecorder)
   const deps = { manager, lookup: informerLookup(informers), status: new StatusWriter(manager.client, events) };
   registerVirtualServiceController(informers, deps);
   registerDestinationRuleController(informers, deps);
-  registerGatewayController(informers, deps);
+  registerGatewayController(informers, deps, events);
   registerServiceEntryController(informers, deps);
   registerWorkloadEntryController(informers, deps);
   registerMeshPolicyController(informers, deps);

@@ -1,0 +1,125 @@
+// The Envoy bootstrap of a gateway pod: who the proxy is (its node id) and where it gets everything else (ADS on
+// the Weft xDS service). Listeners and clusters for traffic all come over xDS; the bootstrap only adds the xDS
+// cluster itself and a status listener for the kubelet's readiness probe.
+import type { Gateway } from '../api/index.js';
+import { OPERATOR_NAME, OPERATOR_NAMESPACE } from '../install/operator-chart.js';
+
+/**
+ * Where gateway proxies fetch their configuration. The xDS server (src/xds) owns the port; this is the one place
+ * the gateway side names it.
+ */
+export const XDS_ADDRESS = { host: `${OPERATOR_NAME}.${OPERATOR_NAMESPACE}.svc`, port: 15010 } as const;
+export const XDS_CLUSTER = 'weft-xds';
+/** Envoy's admin API, on loopback only: it can stop the proxy, so it is reachable only with kubectl port-forward. */
+export const ADMIN_PORT = 15000;
+/** The readiness endpoint the kubelet probes: GET :15021/healthz/ready (Istio's port and path). */
+export const STATUS_PORT = 15021;
+export const READINESS_PATH = '/healthz/ready';
+
+/** The node type Istio gives gateway proxies; xDS generators tell gateways from sidecars by it. */
+export const GATEWAY_NODE_TYPE = 'router';
+
+/**
+ * The node id of one gateway pod: `router~<namespace>~<gateway>~<pod>`. Each pod has its own (the xDS server
+ * tracks ACKs per node); the pod name is filled in by the kubelet from the POD_NAME variable (`$(POD_NAME)`).
+ */
+export function gatewayNodeId(namespace: string, gateway: string, pod = '$(POD_NAME)'): string {
+  return [GATEWAY_NODE_TYPE, namespace, gateway, pod].join('~');
+}
+
+/** The Gateway a node id belongs to, or undefined if it is not a gateway's. For the xDS server. */
+export function parseGatewayNodeId(id: string): { namespace: string; gateway: string; pod: string } | undefined {
+  const parts = id.split('~');
+  if (parts.length !== 4 || parts[0] !== GATEWAY_NODE_TYPE || parts.some((p) => p === '')) return undefined;
+  return { namespace: parts[1]!, gateway: parts[2]!, pod: parts[3]! };
+}
+
+const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+
+/** Envoy v3 Bootstrap as JSON (proto field names), for `envoy --config-yaml`. */
+export function envoyBootstrap(gw: Gateway, xds: { host: string; port: number } = XDS_ADDRESS): Record<string, unknown> {
+  const namespace = gw.metadata.namespace!;
+  const name = gw.metadata.name!;
+  const fromAds = { ads: {}, resource_api_version: 'V3' };
+  return {
+    node: {
+      id: gatewayNodeId(namespace, name),
+      cluster: `${name}.${namespace}`,
+      metadata: { 'weft.dev/gateway': `${namespace}/${name}` },
+    },
+    admin: { address: socketAddress('127.0.0.1', ADMIN_PORT) },
+    dynamic_resources: {
+      ads_config: {
+        api_type: 'GRPC',
+        transport_api_version: 'V3',
+        grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER } }],
+        set_node_on_first_message_only: true,
+      },
+      lds_config: fromAds,
+      cds_config: fromAds,
+    },
+    static_resources: {
+      listeners: [statusListener()],
+      clusters: [xdsCluster(xds)],
+    },
+  };
+}
+
+function socketAddress(address: string, port: number): Record<string, unknown> {
+  return { socket_address: { address, port_value: port } };
+}
+
+/** ADS over HTTP/2 to the xDS service, resolved by DNS, with keepalives so a dead connection is noticed. */
+function xdsCluster(xds: { host: string; port: number }): Record<string, unknown> {
+  return {
+    name: XDS_CLUSTER,
+    type: 'STRICT_DNS',
+    connect_timeout: '5s',
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        explicit_http_config: { http2_protocol_options: { connection_keepalive: { interval: '30s', timeout: '10s' } } },
+      },
+    },
+    load_assignment: {
+      cluster_name: XDS_CLUSTER,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(xds.host, xds.port) } }] }],
+    },
+  };
+}
+
+/**
+ * Answers the readiness probe. Envoy opens static listeners only once its initial xDS fetch is done (or timed
+ * out), so a 200 here means the proxy is up and has asked for its config.
+ */
+function statusListener(): Record<string, unknown> {
+  return {
+    name: 'weft-status',
+    address: socketAddress('0.0.0.0', STATUS_PORT),
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type': HCM,
+              stat_prefix: 'weft_status',
+              route_config: { name: 'weft-status' },
+              http_filters: [
+                {
+                  name: 'envoy.filters.http.health_check',
+                  typed_config: {
+                    '@type': 'type.googleapis.com/envoy.extensions.filters.http.health_check.v3.HealthCheck',
+                    pass_through_mode: false,
+                    headers: [{ name: ':path', string_match: { exact: READINESS_PATH } }],
+                  },
+                },
+                { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
