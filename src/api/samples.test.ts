@@ -25,7 +25,7 @@ const docs = files.flatMap((file) =>
   YAML.parseAllDocuments(readFileSync(join(samplesDir, file), 'utf8')).map((doc) => ({ file, object: doc.toJS() as Record<string, any> })),
 );
 
-/** The weft.dev objects; the rest are the Namespace and the ServiceAccount the workloads run as. */
+/** The weft.dev objects; the rest are the Namespace, the ServiceAccount the workloads run as and the gateway's TLS Secret. */
 const meshDocs = docs.filter((d) => d.object.apiVersion === API_VERSION);
 
 const specSchemas: Record<MeshKind, TSchema> = {
@@ -43,8 +43,8 @@ describe('config/samples', () => {
     expect(docs[0]).toMatchObject({ object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'weft-demo' } } });
   });
 
-  it('have one object per kind, all weft.dev/v1alpha1 in weft-demo, besides the identities they use', () => {
-    expect(docs.filter((d) => d.object.apiVersion !== API_VERSION).map((d) => d.object.kind)).toEqual(['Namespace', 'ServiceAccount']);
+  it('have one object per kind, all weft.dev/v1alpha1 in weft-demo, besides the identities and certificate they use', () => {
+    expect(docs.filter((d) => d.object.apiVersion !== API_VERSION).map((d) => d.object.kind)).toEqual(['Namespace', 'ServiceAccount', 'Secret']);
     const mesh = meshDocs.map((d) => d.object);
     for (const o of mesh) {
       expect(o.apiVersion).toBe(API_VERSION);
