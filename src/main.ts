@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `weft <command>`: the operator today; the agent and other tools join as subcommands.
 import { parseArgs } from 'node:util';
+import { CA_FLAGS, CA_USAGE, caOptionsFromFlags } from './ca/flags.js';
+import { OPERATOR_NAME, OPERATOR_NAMESPACE } from './install/operator-chart.js';
 import { runOperator } from './operator.js';
 
 const usage = `usage: weft <command> [flags]
@@ -12,7 +14,7 @@ commands:
     --leader-elect            elect a leader on a Lease so only one replica writes (default off)
     --lease-namespace <ns>    namespace of the leader-election Lease (default: POD_NAMESPACE or weft-system)
     --identity <id>           this replica's name in the Lease (default: POD_NAME or hostname_uuid)
-`;
+${CA_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -26,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
           'leader-elect': { type: 'boolean', default: false },
           'lease-namespace': { type: 'string' },
           identity: { type: 'string' },
+          ...CA_FLAGS,
         },
         strict: true,
       });
@@ -39,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
         leaderElect: values['leader-elect'],
         leaseNamespace: values['lease-namespace'] ?? process.env.POD_NAMESPACE,
         identity: values.identity ?? process.env.POD_NAME,
+        ca: caOptionsFromFlags(values, values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? OPERATOR_NAMESPACE, OPERATOR_NAME),
       });
       return 0;
     }

@@ -1,5 +1,6 @@
 // The operator process: a manager with the mesh reconcilers, leader election and the metrics/health server.
 import { KubeConfig } from '@kubernetes/client-node';
+import { registerCa, type CaOptions } from './ca/index.js';
 import { Manager } from './controllers/index.js';
 import { defaultLogger } from './controllers/logger.js';
 import { LEASE_NAME, OPERATOR_NAMESPACE } from './install/operator-chart.js';
@@ -11,6 +12,8 @@ export interface OperatorOptions {
   leaderElect: boolean;
   leaseNamespace?: string;
   identity?: string;
+  /** The CA: certificate service on a TLS port, CA Secret rotation, trust bundles. Absent: no CA. */
+  ca?: CaOptions;
 }
 
 /** Runs until SIGTERM/SIGINT (graceful: the lease is released so a peer takes over at once). */
@@ -31,6 +34,7 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
       : undefined,
   });
   registerMeshReconcilers(manager, manager.eventRecorder('weft.dev/operator'));
+  if (options.ca) registerCa(manager, manager.eventRecorder('weft.dev/ca'), options.ca);
   log.info({ identity: manager.identity, metricsPort: options.metricsPort, leaderElect: options.leaderElect }, 'weft operator starting');
   await manager.start(); // resolves once stopped (signal, or leadership lost), rejects if a part failed
 }

@@ -113,7 +113,7 @@ describe('parsing CSRs', () => {
   it('refuses a CSR whose signature does not match its key (no proof of possession)', async () => {
     const pem = createCsr(await generateKey());
     const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
-    der[der.length - 5] ^= 0x01; // flip a bit in the signature
+    der[der.length - 5] = der[der.length - 5]! ^ 0x01; // flip a bit in the signature
     const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
     expect(() => parseCsr(tampered)).toThrow(/signature does not verify|malformed/);
   });

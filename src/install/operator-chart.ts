@@ -9,6 +9,8 @@ export const OPERATOR_NAMESPACE = 'weft-system';
 export const OPERATOR_NAME = 'weft-operator';
 export const LEASE_NAME = 'weft-operator-leader';
 export const METRICS_PORT = 8080;
+/** The CA's TLS gRPC port (CreateCertificate), Istio's 15012. */
+export const CA_PORT = 15012;
 export const OPERATOR_IMAGE = 'ghcr.io/weft-mesh/weft:0.1.0';
 
 /** Everything the operator reads or writes, one rule per reason. Keep in step with what src/ touches. */
@@ -26,6 +28,10 @@ export const clusterRules: k8s.PolicyRule[] = [
   },
   // Kubernetes Services are mesh hosts; ServiceAccounts are workload identities.
   { apiGroups: [''], resources: ['services', 'serviceaccounts'], verbs: ['get', 'list', 'watch'] },
+  // The CA: verify callers' ServiceAccount tokens; keep the trust bundle ConfigMap weft-root-ca in every namespace.
+  { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update'] },
   // Events explain condition transitions in `kubectl describe`.
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
   // Gateways with spec.deployment: the objects Weft generates for them (applied server-side, pruned when the spec
@@ -40,8 +46,11 @@ export const clusterRules: k8s.PolicyRule[] = [
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
 ];
 
-/** Namespaced rules in weft-system: the leader-election Lease. */
+/** Namespaced rules in weft-system: the leader-election Lease, and the CA Secrets. */
 export const namespaceRules: k8s.PolicyRule[] = [
+  // Every replica reads the CA Secret weft-ca (and the user's plug-in CA, cacerts); only the leader writes weft-ca.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create'] },
+  { apiGroups: [''], resources: ['secrets'], resourceNames: ['weft-ca'], verbs: ['update', 'patch'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [LEASE_NAME], verbs: ['get', 'update', 'patch'] },
 ];
@@ -85,7 +94,7 @@ export class OperatorChart extends Chart {
           name: 'operator',
           image,
           args: ['operator', '--leader-elect', `--metrics-port=${METRICS_PORT}`],
-          ports: [{ name: 'http-metrics', number: METRICS_PORT }],
+          ports: [{ name: 'http-metrics', number: METRICS_PORT }, { name: 'grpc-ca', number: CA_PORT }],
           envVariables: {
             POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
             POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
@@ -106,7 +115,10 @@ export class OperatorChart extends Chart {
 
     const service = new kplus.Service(this, 'service', {
       metadata: { name: OPERATOR_NAME, namespace, labels },
-      ports: [{ name: 'http-metrics', port: METRICS_PORT, targetPort: METRICS_PORT }],
+      ports: [
+        { name: 'http-metrics', port: METRICS_PORT, targetPort: METRICS_PORT },
+        { name: 'grpc-ca', port: CA_PORT, targetPort: CA_PORT },
+      ],
     });
     for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);
   }

@@ -1,0 +1,75 @@
+// The CA in the operator: every replica reads the CA Secret and serves CreateCertificate on the TLS port with a
+// serving certificate from the same CA; the leader creates and rotates the CA and keeps every namespace's trust
+// bundle ConfigMap in step.
+//
+//   store.ts          every replica: CA Secret -> CertificateAuthority
+//   ca-controller.ts  leader: create / import / rotate, write the Secret (rotation.ts plans, transitions.ts applies)
+//   trust-bundle.ts   leader: ConfigMap weft-root-ca in every namespace
+//   server.ts         every replica: TLS gRPC port; service.ts is CreateCertificate; serving.ts its certificate
+import type { EventRecorder, Manager } from '../controllers/index.js';
+import { resources } from '../controllers/index.js';
+import { registerCaController } from './ca-controller.js';
+import type { CaConfig } from './config.js';
+import { CaMetrics } from './metrics.js';
+import { certificateServiceDefinition } from './proto.js';
+import { SecureServer } from './server.js';
+import { ServingCertificate } from './serving.js';
+import { certificateService } from './service.js';
+import { CaStore, type Secret } from './store.js';
+import { TokenAuthenticator, tokenReviewVia } from './token-review.js';
+import { registerTrustBundleController } from './trust-bundle.js';
+
+export interface CaOptions {
+  config: CaConfig;
+  /** Where the CA Secrets live (the operator's namespace). */
+  namespace: string;
+  /** The operator's ServiceAccount: the identity in its serving certificate. */
+  serviceAccount: string;
+  /** The TLS gRPC port; port 0 picks a free one. */
+  listen: { host: string; port: number };
+  /** Names clients may dial, besides the SPIFFE ID (which the agent verifies). */
+  dnsNames: string[];
+  ipAddresses: string[];
+}
+
+export interface CaHandle {
+  store: CaStore;
+  server: SecureServer;
+}
+
+export function registerCa(manager: Manager, events: EventRecorder, options: CaOptions): CaHandle {
+  const log = manager.log.child({ component: 'ca' });
+  const secrets = manager.informer<Secret>({ resource: resources.secrets, namespace: options.namespace });
+  const store = new CaStore(options.namespace, secrets, log);
+  const metrics = new CaMetrics(manager.metrics.registry, store);
+  const { config } = options;
+
+  registerCaController(manager, secrets, { namespace: options.namespace, config, events });
+  registerTrustBundleController(manager, store, secrets);
+
+  const serving = new ServingCertificate(store, {
+    identity: { trustDomain: config.trustDomain, namespace: options.namespace, serviceAccount: options.serviceAccount },
+    dnsNames: options.dnsNames,
+    ipAddresses: options.ipAddresses,
+    ttlMs: config.defaultWorkloadTtlMs,
+    keyAlgorithm: config.keyAlgorithm,
+    log,
+    onIssued: (notAfter) => metrics.setServingExpiry(notAfter),
+  });
+  const server = new SecureServer(serving, { ...options.listen, log });
+  const authenticator = new TokenAuthenticator(tokenReviewVia(manager.client), { audience: config.tokenAudience, trustDomain: config.trustDomain });
+  server.addService(
+    certificateServiceDefinition,
+    certificateService({
+      store,
+      authenticate: (token) => authenticator.authenticate(token),
+      policy: { defaultTtlMs: config.defaultWorkloadTtlMs, maxTtlMs: config.maxWorkloadTtlMs },
+      log,
+      metrics,
+    }),
+  );
+  manager.add(server);
+  return { store, server };
+}
+
+export { caConfigProblems, DEFAULT_CA_CONFIG, parseDuration, type CaConfig } from './config.js';

@@ -1,0 +1,54 @@
+// The operator's TLS gRPC port: the certificate service today, and any other service registered before the
+// manager starts (the xDS engineer can put ADS here: same port, same rotating serving certificate). Runs on every
+// replica: each one signs with the CA it has read.
+import { experimental, Server, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { Runnable } from '../controllers/index.js';
+import type { ServingCertificate } from './serving.js';
+
+export interface SecureServerOptions {
+  host: string;
+  port: number;
+  log: Logger;
+}
+
+export class SecureServer implements Runnable {
+  readonly needLeaderElection = false;
+  private readonly server = new Server({ 'grpc.enable_channelz': 0 });
+  private boundPort: number | undefined;
+  private readonly bound: Promise<number>;
+  private resolveBound: (port: number) => void = () => {};
+
+  constructor(
+    private readonly serving: ServingCertificate,
+    private readonly options: SecureServerOptions,
+  ) {
+    this.bound = new Promise((resolve) => (this.resolveBound = resolve));
+  }
+
+  addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
+    this.server.addService(definition, implementation);
+  }
+
+  /** The bound port (useful with port 0), once listening. */
+  port(): Promise<number> {
+    return this.bound;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    this.serving.start(signal);
+    // Until the CA Secret is readable there is no certificate to serve with: listen only once there is one.
+    if (!(await this.serving.ready(signal))) return;
+    // Client certificates are not required: callers authenticate with ServiceAccount tokens. (grpc-js declares
+    // the first parameter as the CA provider, but passes it on as the identity provider, as grpc-js-xds relies on.)
+    const credentials = experimental.createCertificateProviderServerCredentials(this.serving, null, false);
+    const address = `${this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host}:${this.options.port}`;
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port))),
+    );
+    this.resolveBound(this.boundPort);
+    this.options.log.info({ address, port: this.boundPort }, 'TLS gRPC server listening (certificate service)');
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+  }
+}
