@@ -31,6 +31,7 @@ export function buildService(host: string, inputs: ModelInputs): ServiceModel | 
     host,
     namespace,
     ports: entry.spec.ports ?? [],
+    addresses: entry.spec.addresses ?? [],
     location: entry.spec.location ?? 'MESH_EXTERNAL',
     resolution: entry.spec.resolution ?? 'NONE',
     endpoints: endpointsOf(entry, declaredBy, inputs),

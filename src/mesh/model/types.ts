@@ -42,6 +42,8 @@ export interface ServiceModel {
   host: string;
   namespace: string;
   ports: readonly ServicePort[];
+  /** Virtual IPs of the service (ServiceEntry addresses): what tells TCP services apart. */
+  addresses: readonly string[];
   /** MESH_INTERNAL services have mesh workloads behind them; MESH_EXTERNAL ones do not. */
   location: 'MESH_INTERNAL' | 'MESH_EXTERNAL';
   resolution: 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';

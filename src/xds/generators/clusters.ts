@@ -1,0 +1,150 @@
+// CDS: one EDS cluster per service port, and one per subset (`outbound|port|subset|host`), carrying the
+// DestinationRule's load balancing, connection limits (circuit breakers) and outlier detection.
+import type { ServicePort } from '../../api/index.js';
+import type { ServiceModel } from '../../mesh/model/index.js';
+import { ExtensionType, TypeUrl } from '../protos.js';
+import type { ProtoMessage } from '../resource.js';
+import { duration } from './duration.js';
+import { outboundCluster } from './names.js';
+import { effectivePolicy, type EffectivePolicy } from './policy.js';
+import type { Flavor, Generated } from './types.js';
+
+export function serviceClusters(service: ServiceModel, flavor: Flavor): Generated[] {
+  const out: Generated[] = [];
+  for (const port of service.ports) {
+    out.push(cluster(service, port, undefined, flavor));
+    for (const subset of service.policy?.subsets ?? []) out.push(cluster(service, port, subset.name, flavor));
+  }
+  return out;
+}
+
+/** Protocols that an Envoy must speak HTTP/2 upstream for. */
+export function isHttp2(protocol: ServicePort['protocol']): boolean {
+  return protocol === 'GRPC' || protocol === 'HTTP2';
+}
+
+function cluster(service: ServiceModel, port: ServicePort, subset: string | undefined, flavor: Flavor): Generated {
+  const name = outboundCluster(service.host, port.number, subset);
+  const policy = effectivePolicy(service, port.number, subset);
+  const message: ProtoMessage = {
+    name,
+    type: 'EDS',
+    eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' }, service_name: name },
+    connect_timeout: duration(policy.connectionPool?.tcp?.connectTimeout) ?? { seconds: 10 },
+    ...loadBalancing(policy, flavor),
+  };
+  const breakers = circuitBreakers(policy);
+  if (breakers) message.circuit_breakers = breakers;
+  const outliers = flavor === 'envoy' ? envoyOutlierDetection(policy) : grpcOutlierDetection(policy);
+  if (outliers) message.outlier_detection = outliers;
+  if (flavor === 'envoy') {
+    const options = httpProtocolOptions(port, policy);
+    if (options) message.typed_extension_protocol_options = { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': options };
+  }
+  const sources = [service.declaredBy, ...(service.policy ? [service.policy.source] : [])];
+  return { typeUrl: TypeUrl.cluster, name, message, sources };
+}
+
+/**
+ * Envoy gets the algorithm asked for. gRPC has round robin and ring hash: the "spread the load" algorithms
+ * (least request, random) become round robin, which spreads it too. Maglev is not substituted: the cluster goes
+ * out as written, gRPC rejects it, and the NACK shows on the DestinationRule while clients keep their last good
+ * config (a silent ring hash would change the hashing the user chose).
+ */
+function loadBalancing(policy: EffectivePolicy, flavor: Flavor): ProtoMessage {
+  const lb = policy.loadBalancer;
+  const hash = lb?.consistentHash;
+  if (hash?.maglev) {
+    return { lb_policy: 'MAGLEV', ...(hash.maglev.tableSize ? { maglev_lb_config: { table_size: { value: hash.maglev.tableSize } } } : {}) };
+  }
+  if (hash) {
+    const ring: ProtoMessage = { hash_function: 'XX_HASH' };
+    if (hash.ringHash?.minimumRingSize) ring.minimum_ring_size = { value: hash.ringHash.minimumRingSize };
+    return { lb_policy: 'RING_HASH', ring_hash_lb_config: ring };
+  }
+  if (flavor === 'proxyless') return { lb_policy: 'ROUND_ROBIN' };
+  switch (lb?.simple) {
+    case 'LEAST_REQUEST':
+    case 'LEAST_CONN':
+      return { lb_policy: 'LEAST_REQUEST' };
+    case 'RANDOM':
+      return { lb_policy: 'RANDOM' };
+    default:
+      return { lb_policy: 'ROUND_ROBIN' };
+  }
+}
+
+/** Connection-pool limits as the DEFAULT-priority circuit breaker (gRPC honours max_requests). */
+function circuitBreakers(policy: EffectivePolicy): ProtoMessage | undefined {
+  const pool = policy.connectionPool;
+  if (!pool) return undefined;
+  const threshold: ProtoMessage = { priority: 'DEFAULT' };
+  if (pool.tcp?.maxConnections !== undefined) threshold.max_connections = { value: pool.tcp.maxConnections };
+  if (pool.http?.http1MaxPendingRequests !== undefined) threshold.max_pending_requests = { value: pool.http.http1MaxPendingRequests };
+  if (pool.http?.http2MaxRequests !== undefined) threshold.max_requests = { value: pool.http.http2MaxRequests };
+  if (pool.http?.maxRetries !== undefined) threshold.max_retries = { value: pool.http.maxRetries };
+  return Object.keys(threshold).length > 1 ? { thresholds: [threshold] } : undefined;
+}
+
+function ejectionTiming(o: NonNullable<EffectivePolicy['outlierDetection']>): ProtoMessage {
+  const m: ProtoMessage = {};
+  if (o.interval) m.interval = duration(o.interval);
+  if (o.baseEjectionTime) m.base_ejection_time = duration(o.baseEjectionTime);
+  if (o.maxEjectionPercent !== undefined) m.max_ejection_percent = { value: o.maxEjectionPercent };
+  return m;
+}
+
+/** Istio's consecutive-error ejection, as Envoy counts it; success-rate ejection off (Istio does the same). */
+function envoyOutlierDetection(policy: EffectivePolicy): ProtoMessage | undefined {
+  const o = policy.outlierDetection;
+  if (!o) return undefined;
+  const m: ProtoMessage = { ...ejectionTiming(o), enforcing_success_rate: { value: 0 } };
+  if (o.consecutive5xxErrors !== undefined) {
+    m.consecutive_5xx = { value: o.consecutive5xxErrors };
+    m.enforcing_consecutive_5xx = { value: o.consecutive5xxErrors > 0 ? 100 : 0 };
+  }
+  if (o.consecutiveGatewayErrors !== undefined) {
+    m.consecutive_gateway_failure = { value: o.consecutiveGatewayErrors };
+    m.enforcing_consecutive_gateway_failure = { value: o.consecutiveGatewayErrors > 0 ? 100 : 0 };
+  }
+  if (o.splitExternalLocalOriginErrors) m.split_external_local_origin_errors = true;
+  if (o.consecutiveLocalOriginFailures !== undefined) m.consecutive_local_origin_failure = { value: o.consecutiveLocalOriginFailures };
+  return m;
+}
+
+/**
+ * gRPC (gRFC A50) ejects by success rate or failure percentage, not by consecutive errors. The closest faithful
+ * reading of "eject after N consecutive errors": eject a host that failed more than half of at least N calls in
+ * an interval, when there is another host to send to. Success-rate ejection stays off, as for Envoy.
+ */
+function grpcOutlierDetection(policy: EffectivePolicy): ProtoMessage | undefined {
+  const o = policy.outlierDetection;
+  if (!o) return undefined;
+  const errors = o.consecutive5xxErrors ?? o.consecutiveGatewayErrors ?? o.consecutiveLocalOriginFailures;
+  const m: ProtoMessage = { ...ejectionTiming(o), enforcing_success_rate: { value: 0 } };
+  if (errors !== undefined && errors > 0) {
+    m.enforcing_failure_percentage = { value: 100 };
+    m.failure_percentage_threshold = { value: 50 };
+    m.failure_percentage_request_volume = { value: errors };
+    m.failure_percentage_minimum_hosts = { value: 2 };
+  }
+  return m;
+}
+
+/** HTTP/2 upstream for gRPC ports, and the pool's per-connection limits. */
+function httpProtocolOptions(port: ServicePort, policy: EffectivePolicy): ProtoMessage | undefined {
+  const http = policy.connectionPool?.http;
+  const common: ProtoMessage = {};
+  if (http?.idleTimeout) common.idle_timeout = duration(http.idleTimeout);
+  if (http?.maxRequestsPerConnection) common.max_requests_per_connection = { value: http.maxRequestsPerConnection };
+  const maxDuration = policy.connectionPool?.tcp?.maxConnectionDuration;
+  if (maxDuration) common.max_connection_duration = duration(maxDuration);
+  const h2 = isHttp2(port.protocol);
+  if (!h2 && Object.keys(common).length === 0) return undefined;
+  const options: ProtoMessage = {
+    '@type': ExtensionType.httpProtocolOptions,
+    explicit_http_config: h2 ? { http2_protocol_options: http?.maxConcurrentStreams ? { max_concurrent_streams: { value: http.maxConcurrentStreams } } : {} } : { http_protocol_options: {} },
+  };
+  if (Object.keys(common).length > 0) options.common_http_protocol_options = common;
+  return options;
+}

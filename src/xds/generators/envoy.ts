@@ -1,0 +1,243 @@
+// Envoy sidecars, in Istio's shape: traffic is captured (iptables) into virtualOutbound (15001) and virtualInbound
+// (15006). Outbound, each HTTP port has a listener `0.0.0.0_<port>` whose routes (RDS `<port>`) hold one virtual
+// host per service on that port; TCP ports of services with addresses get a listener per address. Inbound, a
+// filter chain per port the sidecar's own workload serves hands traffic to `inbound|<port>||` on 127.0.0.1.
+import { isIP } from 'node:net';
+import type { ServicePort } from '../../api/index.js';
+import { serviceOfHost } from '../../mesh/hosts.js';
+import type { MeshModel, MeshRef, ServiceModel } from '../../mesh/model/index.js';
+import { ExtensionType, TypeUrl } from '../protos.js';
+import type { ProtoMessage } from '../resource.js';
+import { isHttp2, serviceClusters } from './clusters.js';
+import { endpointPort, serviceEndpoints } from './endpoints.js';
+import { ADS, httpFilters } from './http-filters.js';
+import {
+  BLACKHOLE_CLUSTER,
+  envoyOutboundListener,
+  envoyOutboundRoutes,
+  inboundCluster,
+  outboundCluster,
+  PASSTHROUGH_CLUSTER,
+  VIRTUAL_INBOUND,
+  VIRTUAL_OUTBOUND,
+} from './names.js';
+import { destinationCluster, httpRoutes } from './routes.js';
+import { uniqueSources, type Generated } from './types.js';
+
+const OUTBOUND_CAPTURE_PORT = 15001;
+const INBOUND_CAPTURE_PORT = 15006;
+const CONNECT_TIMEOUT = { seconds: 10 };
+
+/** One service's virtual host on one of its HTTP ports, to be gathered into that port's route configuration. */
+export interface VirtualHostPart {
+  host: string;
+  port: number;
+  message: ProtoMessage;
+  sources: MeshRef[];
+}
+
+function isTcp(port: ServicePort): boolean {
+  return port.protocol === 'TCP' || port.protocol === 'TLS' || port.protocol === 'MONGO';
+}
+
+function socketAddress(address: string, port: number): ProtoMessage {
+  return { socket_address: { address, port_value: port } };
+}
+
+function tcpProxy(statPrefix: string, cluster: ProtoMessage): ProtoMessage {
+  return { name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': ExtensionType.tcpProxy, stat_prefix: statPrefix, ...cluster } };
+}
+
+/** Names a client may use for a host: the FQDN and, for a Kubernetes-style name, `name.ns` and `name.ns.svc`. */
+function domains(host: string, port: number): string[] {
+  const names = [host];
+  const svc = serviceOfHost(host);
+  if (svc) names.push(`${svc.name}.${svc.namespace}`, `${svc.name}.${svc.namespace}.svc`);
+  return names.flatMap((n) => [n, `${n}:${port}`]);
+}
+
+/** A service's clusters, endpoints and TCP listeners, and its virtual hosts for the per-port route configurations. */
+export function envoyServiceResources(service: ServiceModel, model: MeshModel): { resources: Generated[]; virtualHosts: VirtualHostPart[] } {
+  const resources: Generated[] = [...serviceClusters(service, 'envoy'), ...serviceEndpoints(service)];
+  const virtualHosts: VirtualHostPart[] = [];
+  for (const port of service.ports) {
+    if (isTcp(port)) {
+      resources.push(...tcpListeners(service, port, model));
+      continue;
+    }
+    const { routes, sources } = httpRoutes({ flavor: 'envoy', model, service, port });
+    virtualHosts.push({
+      host: service.host,
+      port: port.number,
+      message: { name: `${service.host}:${port.number}`, domains: domains(service.host, port.number), routes },
+      sources: uniqueSources([service.declaredBy, ...(service.routing ? [service.routing.source] : []), ...sources]),
+    });
+  }
+  return { resources, virtualHosts };
+}
+
+/** TCP has no Host header: a listener per service address tells services apart (none without an address). */
+function tcpListeners(service: ServiceModel, port: ServicePort, model: MeshModel): Generated[] {
+  const route = service.routing?.tcp.find((r) => !r.match || r.match.some((m) => m.port === undefined || m.port === port.number));
+  const ctx = { flavor: 'envoy' as const, model, service, port };
+  let cluster: ProtoMessage = { cluster: outboundCluster(service.host, port.number) };
+  if (route && route.route.length === 1) cluster = { cluster: destinationCluster(route.route[0]!.destination, ctx) };
+  else if (route) {
+    cluster = { weighted_clusters: { clusters: route.route.map((d) => ({ name: destinationCluster(d.destination, ctx), weight: d.weight ?? 0 })) } };
+  }
+  const sources = uniqueSources([service.declaredBy, ...(service.routing ? [service.routing.source] : [])]);
+  return (service.addresses ?? [])
+    .filter((a) => isIP(a))
+    .map((address) => {
+      const name = `${address}_${port.number}`;
+      return {
+        typeUrl: TypeUrl.listener,
+        name,
+        message: {
+          name,
+          address: socketAddress(address, port.number),
+          bind_to_port: { value: false },
+          traffic_direction: 'OUTBOUND',
+          filter_chains: [{ filters: [tcpProxy(`outbound|${port.number}||${service.host}`, cluster)] }],
+        },
+        sources,
+      };
+    });
+}
+
+/** The outbound listener and route configuration of an HTTP port, from the virtual hosts of the services on it. */
+export function envoyPortResources(port: number, virtualHosts: readonly VirtualHostPart[]): Generated[] {
+  const listener = envoyOutboundListener(port);
+  const routes = envoyOutboundRoutes(port);
+  const sorted = [...virtualHosts].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  return [
+    {
+      typeUrl: TypeUrl.listener,
+      name: listener,
+      message: {
+        name: listener,
+        address: socketAddress('0.0.0.0', port),
+        bind_to_port: { value: false }, // reached through virtualOutbound's original destination
+        traffic_direction: 'OUTBOUND',
+        filter_chains: [
+          {
+            filters: [
+              {
+                name: 'envoy.filters.network.http_connection_manager',
+                typed_config: {
+                  '@type': ExtensionType.httpConnectionManager,
+                  stat_prefix: `outbound_${listener}`,
+                  rds: { route_config_name: routes, config_source: ADS },
+                  http_filters: httpFilters(),
+                },
+              },
+            ],
+          },
+        ],
+      },
+      sources: [],
+    },
+    {
+      typeUrl: TypeUrl.route,
+      name: routes,
+      message: { name: routes, virtual_hosts: sorted.map((v) => v.message), validate_clusters: { value: false } },
+      sources: uniqueSources(sorted.flatMap((v) => v.sources)),
+    },
+  ];
+}
+
+/** What every sidecar has: the outbound capture listener and the passthrough and black-hole clusters. */
+export function envoyStaticResources(): Generated[] {
+  return [
+    {
+      typeUrl: TypeUrl.listener,
+      name: VIRTUAL_OUTBOUND,
+      message: {
+        name: VIRTUAL_OUTBOUND,
+        address: socketAddress('0.0.0.0', OUTBOUND_CAPTURE_PORT),
+        use_original_dst: { value: true },
+        traffic_direction: 'OUTBOUND',
+        filter_chains: [{ name: 'PassthroughFilterChain', filters: [tcpProxy(PASSTHROUGH_CLUSTER, { cluster: PASSTHROUGH_CLUSTER })] }],
+      },
+      sources: [],
+    },
+    {
+      typeUrl: TypeUrl.cluster,
+      name: PASSTHROUGH_CLUSTER,
+      message: { name: PASSTHROUGH_CLUSTER, type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', connect_timeout: CONNECT_TIMEOUT },
+      sources: [],
+    },
+    {
+      typeUrl: TypeUrl.cluster,
+      name: BLACKHOLE_CLUSTER,
+      message: { name: BLACKHOLE_CLUSTER, type: 'STATIC', connect_timeout: CONNECT_TIMEOUT },
+      sources: [],
+    },
+  ];
+}
+
+/**
+ * A sidecar's inbound side, for the workload at `ips`: a filter chain and an `inbound|port||` cluster per port its
+ * endpoints serve. mTLS (a transport socket per chain) and authorization (RBAC filters) attach here.
+ */
+export function envoyInboundResources(ips: readonly string[], model: MeshModel): Generated[] {
+  const ports = new Map<number, { protocol: ServicePort['protocol']; sources: MeshRef[] }>();
+  for (const service of model.services()) {
+    for (const e of service.endpoints) {
+      if (!ips.includes(e.address)) continue;
+      for (const port of service.ports) {
+        const target = endpointPort(e, port);
+        const entry = ports.get(target) ?? { protocol: port.protocol, sources: [] };
+        entry.sources.push(service.declaredBy, e.source);
+        ports.set(target, entry);
+      }
+    }
+  }
+  const chains: ProtoMessage[] = [];
+  const out: Generated[] = [];
+  for (const [port, { protocol, sources }] of [...ports].sort((a, b) => a[0] - b[0])) {
+    const cluster = inboundCluster(port);
+    const filter =
+      protocol === 'TCP' || protocol === 'TLS' || protocol === 'MONGO'
+        ? tcpProxy(cluster, { cluster })
+        : {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type': ExtensionType.httpConnectionManager,
+              stat_prefix: cluster,
+              route_config: {
+                name: cluster,
+                virtual_hosts: [{ name: 'inbound', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster, timeout: { seconds: 0 } } }] }],
+              },
+              http_filters: httpFilters(),
+            },
+          };
+    chains.push({ name: cluster, filter_chain_match: { destination_port: { value: port } }, filters: [filter] });
+    const clusterMessage: ProtoMessage = {
+      name: cluster,
+      type: 'STATIC',
+      connect_timeout: CONNECT_TIMEOUT,
+      load_assignment: { cluster_name: cluster, endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress('127.0.0.1', port) } }] }] },
+    };
+    if (isHttp2(protocol)) {
+      clusterMessage.typed_extension_protocol_options = {
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': ExtensionType.httpProtocolOptions, explicit_http_config: { http2_protocol_options: {} } },
+      };
+    }
+    out.push({ typeUrl: TypeUrl.cluster, name: cluster, message: clusterMessage, sources: uniqueSources(sources) });
+  }
+  chains.push({ name: 'InboundPassthroughFilterChain', filters: [tcpProxy(PASSTHROUGH_CLUSTER, { cluster: PASSTHROUGH_CLUSTER })] });
+  out.push({
+    typeUrl: TypeUrl.listener,
+    name: VIRTUAL_INBOUND,
+    message: {
+      name: VIRTUAL_INBOUND,
+      address: socketAddress('0.0.0.0', INBOUND_CAPTURE_PORT),
+      traffic_direction: 'INBOUND',
+      listener_filters: [{ name: 'envoy.filters.listener.original_dst', typed_config: { '@type': ExtensionType.originalDst } }],
+      filter_chains: chains,
+    },
+    sources: uniqueSources(out.flatMap((g) => g.sources)),
+  });
+  return out;
+}

@@ -1,0 +1,267 @@
+// RDS: a VirtualService's http routes as Envoy routes for one port of a service: matches (path, headers, method,
+// query), weighted splits across subset clusters, timeouts, retries, fault injection, mirroring, rewrites and
+// consistent-hash keys. Without a VirtualService, one route sends everything to the service's cluster.
+//
+// gRPC understands a subset (gRFC A28/A31/A33/A44/A42). The proxyless flavor emits only what gRPC applies: a match
+// gRPC cannot evaluate (query parameters, :scheme, :authority) or an action it lacks (redirect, direct response)
+// would make the client reject the whole route configuration, so such a route is left out; a method match is
+// always POST for gRPC, so it is kept as "always" or the route is left out as "never".
+import type { Destination, HTTPFaultInjection, HTTPMatchRequest, HTTPRetry, HTTPRoute, ServicePort, StringMatch } from '../../api/index.js';
+import type { MeshModel, MeshRef, ServiceModel } from '../../mesh/model/index.js';
+import { ExtensionType } from '../protos.js';
+import type { ProtoMessage } from '../resource.js';
+import { duration } from './duration.js';
+import { outboundCluster } from './names.js';
+import { effectivePolicy } from './policy.js';
+import type { Flavor } from './types.js';
+
+export const FAULT_FILTER = 'envoy.filters.http.fault';
+
+export interface RouteContext {
+  flavor: Flavor;
+  model: MeshModel;
+  service: ServiceModel;
+  /** The service port whose traffic the routes carry. */
+  port: ServicePort;
+}
+
+export interface GeneratedRoutes {
+  routes: ProtoMessage[];
+  /** Objects the routes depend on besides the service's own: DestinationRules whose hash keys they carry. */
+  sources: MeshRef[];
+}
+
+export function httpRoutes(ctx: RouteContext): GeneratedRoutes {
+  const sources: MeshRef[] = [];
+  const routing = ctx.service.routing;
+  if (!routing) {
+    const target: Destination = { host: ctx.service.host, port: { number: ctx.port.number } };
+    const action = routeAction([{ destination: target }], undefined, ctx, sources);
+    return { routes: [{ name: 'default', match: { prefix: '/' }, route: action }], sources };
+  }
+  const routes: ProtoMessage[] = [];
+  routing.http.forEach((route, i) => {
+    const name = route.name ?? `route-${i}`;
+    const matches: Array<HTTPMatchRequest | undefined> = route.match?.length ? route.match : [undefined];
+    matches.forEach((m, j) => {
+      if (m?.port !== undefined && m.port !== ctx.port.number) return; // the match is for another port
+      const match = routeMatch(m, ctx.flavor);
+      if (!match) return;
+      const action = routeBody(route, ctx, sources);
+      if (!action) return;
+      routes.push({ name: matches.length > 1 ? `${name}.${m?.name ?? j}` : name, match, ...action });
+    });
+  });
+  return { routes, sources };
+}
+
+/** The part of a route after its match: route / redirect / direct_response, plus per-route filter config. */
+function routeBody(route: HTTPRoute, ctx: RouteContext, sources: MeshRef[]): ProtoMessage | undefined {
+  const body: ProtoMessage = {};
+  if (route.fault) body.typed_per_filter_config = { [FAULT_FILTER]: faultConfig(route.fault) };
+  if (route.redirect) {
+    if (ctx.flavor === 'proxyless') return undefined;
+    body.redirect = redirect(route.redirect);
+  } else if (route.directResponse) {
+    if (ctx.flavor === 'proxyless') return undefined;
+    const d = route.directResponse;
+    body.direct_response = { status: d.status, ...(d.body ? { body: d.body.string !== undefined ? { inline_string: d.body.string } : { inline_bytes: d.body.bytes ?? '' } } : {}) };
+  } else {
+    body.route = routeAction(route.route ?? [], route, ctx, sources);
+  }
+  if (ctx.flavor === 'envoy') Object.assign(body, headerOperations(route));
+  return body;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Matches.
+
+function stringMatcher(m: StringMatch, ignoreCase = false): ProtoMessage {
+  const matcher: ProtoMessage = m.exact !== undefined ? { exact: m.exact } : m.prefix !== undefined ? { prefix: m.prefix } : { safe_regex: { regex: m.regex ?? '' } };
+  if (ignoreCase && m.regex === undefined) matcher.ignore_case = true;
+  return matcher;
+}
+
+function headerMatcher(name: string, m: StringMatch, invert = false): ProtoMessage {
+  return { name: name.toLowerCase(), string_match: stringMatcher(m), ...(invert ? { invert_match: true } : {}) };
+}
+
+/** Whether a StringMatch accepts `value` (for the method match of gRPC, always POST). */
+function accepts(m: StringMatch, value: string): boolean {
+  if (m.exact !== undefined) return m.exact === value;
+  if (m.prefix !== undefined) return value.startsWith(m.prefix);
+  return new RegExp(`^(?:${m.regex ?? ''})$`).test(value);
+}
+
+/** The Envoy RouteMatch, or undefined when the proxy could never match it (so the route is left out). */
+function routeMatch(m: HTTPMatchRequest | undefined, flavor: Flavor): ProtoMessage | undefined {
+  const match: ProtoMessage = {};
+  const uri = m?.uri;
+  if (uri?.exact !== undefined) match.path = uri.exact;
+  else if (uri?.prefix !== undefined) match.prefix = uri.prefix;
+  else if (uri?.regex !== undefined) match.safe_regex = { regex: uri.regex };
+  else match.prefix = '/';
+  if (m?.ignoreUriCase && uri?.regex === undefined) match.case_sensitive = { value: false };
+  const headers: ProtoMessage[] = [];
+  for (const [name, value] of Object.entries(m?.headers ?? {})) headers.push(headerMatcher(name, value));
+  for (const [name, value] of Object.entries(m?.withoutHeaders ?? {})) headers.push(headerMatcher(name, value, true));
+  if (flavor === 'proxyless') {
+    if (m?.method && !accepts(m.method, 'POST')) return undefined;
+    if (m?.scheme || m?.authority || (m?.queryParams && Object.keys(m.queryParams).length > 0)) return undefined;
+  } else {
+    if (m?.method) headers.push(headerMatcher(':method', m.method));
+    if (m?.scheme) headers.push(headerMatcher(':scheme', m.scheme));
+    if (m?.authority) headers.push(headerMatcher(':authority', m.authority));
+    const query = Object.entries(m?.queryParams ?? {}).map(([name, value]) => ({ name, string_match: stringMatcher(value) }));
+    if (query.length > 0) match.query_parameters = query;
+  }
+  if (headers.length > 0) match.headers = headers;
+  return match;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Actions.
+
+/** The cluster a destination names: its port, or the service's only port, or the port the traffic came in on. */
+export function destinationCluster(d: Destination, ctx: RouteContext): string {
+  let port = d.port?.number;
+  if (port === undefined) {
+    const target = ctx.model.service(d.host);
+    port = target && target.ports.length === 1 ? target.ports[0]!.number : ctx.port.number;
+  }
+  return outboundCluster(d.host, port, d.subset ?? '');
+}
+
+/** Istio weights: as written; with several destinations and none weighted, an even split. */
+function weights(destinations: ReadonlyArray<{ weight?: number }>): number[] {
+  if (destinations.every((d) => d.weight === undefined)) {
+    const share = Math.floor(100 / destinations.length);
+    return destinations.map((_, i) => (i === 0 ? 100 - share * (destinations.length - 1) : share));
+  }
+  return destinations.map((d) => d.weight ?? 0);
+}
+
+function routeAction(destinations: ReadonlyArray<{ destination: Destination; weight?: number }>, route: HTTPRoute | undefined, ctx: RouteContext, sources: MeshRef[]): ProtoMessage {
+  const action: ProtoMessage = {};
+  if (destinations.length === 1) {
+    action.cluster = destinationCluster(destinations[0]!.destination, ctx);
+  } else {
+    const merged = new Map<string, number>();
+    const w = weights(destinations);
+    destinations.forEach((d, i) => {
+      const name = destinationCluster(d.destination, ctx);
+      merged.set(name, (merged.get(name) ?? 0) + w[i]!);
+    });
+    action.weighted_clusters = { clusters: [...merged].map(([name, weight]) => ({ name, weight: { value: weight } })) };
+  }
+  const timeout = duration(route?.timeout);
+  if (ctx.flavor === 'envoy') action.timeout = timeout ?? { seconds: 0 }; // Istio: no timeout unless asked (Envoy's default is 15 s)
+  else if (timeout) action.max_stream_duration = { max_stream_duration: timeout };
+  const retry = route?.retries ? retryPolicy(route.retries, ctx.flavor) : undefined;
+  if (retry) action.retry_policy = retry;
+  const hash = hashPolicy(destinations[0]?.destination, ctx, sources);
+  if (hash) action.hash_policy = [hash];
+  if (route && ctx.flavor === 'envoy') {
+    const mirrors = mirrorPolicies(route, ctx);
+    if (mirrors.length > 0) action.request_mirror_policies = mirrors;
+    if (route.rewrite?.uri !== undefined) action.prefix_rewrite = route.rewrite.uri;
+    if (route.rewrite?.uriRegexRewrite) action.regex_rewrite = { pattern: { regex: route.rewrite.uriRegexRewrite.match }, substitution: route.rewrite.uriRegexRewrite.rewrite };
+    if (route.rewrite?.authority !== undefined) action.host_rewrite_literal = route.rewrite.authority;
+  }
+  return action;
+}
+
+/** gRPC retries on status codes; Istio's default conditions, read as codes, are unavailable and cancelled. */
+const GRPC_RETRY_CODES = new Set(['cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable']);
+const ISTIO_DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
+
+function retryPolicy(retries: HTTPRetry, flavor: Flavor): ProtoMessage | undefined {
+  const attempts = retries.attempts ?? 2;
+  if (attempts === 0) return undefined; // Istio: 0 disables retries
+  let retryOn = retries.retryOn ?? ISTIO_DEFAULT_RETRY_ON;
+  if (flavor === 'proxyless') {
+    retryOn = retryOn.split(',').filter((c) => GRPC_RETRY_CODES.has(c)).join(',');
+    if (retryOn === '') return undefined; // nothing gRPC can retry on
+  }
+  const policy: ProtoMessage = { retry_on: retryOn, num_retries: { value: attempts } };
+  if (retries.perTryTimeout && flavor === 'envoy') policy.per_try_timeout = duration(retries.perTryTimeout);
+  return policy;
+}
+
+/** gRPC status names as numbers (HTTPFault.abort.grpc_status). */
+const GRPC_CODES: Record<string, number> = {
+  CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, OUT_OF_RANGE: 11, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14,
+  DATA_LOSS: 15, UNAUTHENTICATED: 16,
+};
+
+/** Istio's Percent (0-100, fractional) as a FractionalPercent per million; absent means always. */
+function fraction(percent: { value: number } | undefined): ProtoMessage {
+  return { numerator: Math.round((percent?.value ?? 100) * 10_000), denominator: 'MILLION' };
+}
+
+function faultConfig(fault: HTTPFaultInjection): ProtoMessage {
+  const config: ProtoMessage = { '@type': ExtensionType.fault };
+  if (fault.delay) config.delay = { fixed_delay: duration(fault.delay.fixedDelay), percentage: fraction(fault.delay.percentage) };
+  if (fault.abort) {
+    const code = fault.abort.grpcStatus !== undefined ? { grpc_status: GRPC_CODES[fault.abort.grpcStatus]! } : { http_status: fault.abort.httpStatus ?? 503 };
+    config.abort = { ...code, percentage: fraction(fault.abort.percentage) };
+  }
+  return config;
+}
+
+/** The hash key of a consistent-hash DestinationRule for the (first) destination. */
+function hashPolicy(d: Destination | undefined, ctx: RouteContext, sources: MeshRef[]): ProtoMessage | undefined {
+  if (!d) return undefined;
+  const target = ctx.model.service(d.host);
+  if (!target?.policy) return undefined;
+  const port = d.port?.number ?? (target.ports.length === 1 ? target.ports[0]!.number : ctx.port.number);
+  const hash = effectivePolicy(target, port, d.subset).loadBalancer?.consistentHash;
+  if (!hash) return undefined;
+  sources.push(target.policy.source);
+  if (hash.httpHeaderName) return { header: { header_name: hash.httpHeaderName.toLowerCase() } };
+  if (ctx.flavor === 'proxyless') {
+    // gRPC hashes headers, or the channel: a source-IP hash (one client, one backend) is the channel's.
+    return hash.useSourceIp ? { filter_state: { key: 'io.grpc.channel_id' } } : undefined;
+  }
+  if (hash.useSourceIp) return { connection_properties: { source_ip: true } };
+  if (hash.httpQueryParameterName) return { query_parameter: { name: hash.httpQueryParameterName } };
+  if (hash.httpCookie) {
+    const cookie: ProtoMessage = { name: hash.httpCookie.name };
+    if (hash.httpCookie.path) cookie.path = hash.httpCookie.path;
+    if (hash.httpCookie.ttl) cookie.ttl = duration(hash.httpCookie.ttl);
+    return { cookie };
+  }
+  return undefined;
+}
+
+function mirrorPolicies(route: HTTPRoute, ctx: RouteContext): ProtoMessage[] {
+  const mirrors = route.mirror ? [{ destination: route.mirror, percentage: route.mirrorPercentage }] : (route.mirrors ?? []);
+  return mirrors.map((m) => ({ cluster: destinationCluster(m.destination, ctx), runtime_fraction: { default_value: fraction(m.percentage) } }));
+}
+
+const REDIRECT_CODES: Record<number, string> = { 301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER', 307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT' };
+
+function redirect(r: NonNullable<HTTPRoute['redirect']>): ProtoMessage {
+  const out: ProtoMessage = { response_code: REDIRECT_CODES[r.redirectCode ?? 301] ?? 'MOVED_PERMANENTLY' };
+  if (r.uri !== undefined) out.path_redirect = r.uri;
+  if (r.authority !== undefined) out.host_redirect = r.authority;
+  if (r.port !== undefined) out.port_redirect = r.port;
+  if (r.scheme !== undefined) out.scheme_redirect = r.scheme;
+  return out;
+}
+
+function headerOperations(route: HTTPRoute): ProtoMessage {
+  const out: ProtoMessage = {};
+  const toAdd = (ops: NonNullable<HTTPRoute['headers']>['request']) => [
+    ...Object.entries(ops?.set ?? {}).map(([key, value]) => ({ header: { key, value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' })),
+    ...Object.entries(ops?.add ?? {}).map(([key, value]) => ({ header: { key, value }, append_action: 'APPEND_IF_EXISTS_OR_ADD' })),
+  ];
+  const req = toAdd(route.headers?.request);
+  const res = toAdd(route.headers?.response);
+  if (req.length > 0) out.request_headers_to_add = req;
+  if (res.length > 0) out.response_headers_to_add = res;
+  if (route.headers?.request?.remove?.length) out.request_headers_to_remove = route.headers.request.remove;
+  if (route.headers?.response?.remove?.length) out.response_headers_to_remove = route.headers.response.remove;
+  return out;
+}

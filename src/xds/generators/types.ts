@@ -1,0 +1,21 @@
+// What generators return: messages not yet encoded, each with the mesh objects it came from.
+import type { MeshRef } from '../../mesh/model/index.js';
+import type { TypeUrl } from '../protos.js';
+import type { ProtoMessage } from '../resource.js';
+
+/** Proxyless gRPC clients understand a subset of xDS; Envoy sidecars understand all of it. */
+export type Flavor = 'proxyless' | 'envoy';
+
+export interface Generated {
+  typeUrl: TypeUrl;
+  name: string;
+  message: ProtoMessage;
+  sources: MeshRef[];
+}
+
+/** Sources without duplicates (same object, same generation), in first-seen order. */
+export function uniqueSources(refs: Iterable<MeshRef>): MeshRef[] {
+  const seen = new Map<string, MeshRef>();
+  for (const r of refs) seen.set(`${r.kind}/${r.namespace}/${r.name}@${r.generation}`, r);
+  return [...seen.values()];
+}
