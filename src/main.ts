@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `weft <command>`: the operator today; the agent and other tools join as subcommands.
 import { parseArgs } from 'node:util';
+import { AGENT_USAGE, runAgentCommand } from './agent/command.js';
 import { CA_FLAGS, CA_USAGE, caOptionsFromFlags } from './ca/flags.js';
 import { OPERATOR_NAME, OPERATOR_NAMESPACE } from './install/operator-chart.js';
 import { runOperator } from './operator.js';
@@ -14,7 +15,7 @@ commands:
     --leader-elect            elect a leader on a Lease so only one replica writes (default off)
     --lease-namespace <ns>    namespace of the leader-election Lease (default: POD_NAMESPACE or weft-system)
     --identity <id>           this replica's name in the Lease (default: POD_NAME or hostname_uuid)
-${CA_USAGE}`;
+${CA_USAGE}${AGENT_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -46,6 +47,9 @@ async function main(argv: string[]): Promise<number> {
       });
       return 0;
     }
+    case 'agent':
+      await runAgentCommand(rest);
+      return 0;
     case undefined:
     case 'help':
     case '--help':
