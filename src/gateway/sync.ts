@@ -34,24 +34,26 @@ export interface SyncContext {
 
 export async function syncGeneratedObjects(gw: Gateway, desired: GeneratedObject[], ctx: SyncContext): Promise<SyncResult> {
   const result: SyncResult = { created: [], updated: [], reverted: [], deleted: [], blocked: [] };
-  const [first, ...rest] = desired;
+  const live = await Promise.all(desired.map((d) => liveObject(d.kind, d.object.metadata.namespace, d.object.metadata.name, ctx)));
+  desired.forEach((d, i) => {
+    const obj = live[i];
+    if (obj && !isControlledBy(obj, gw)) result.blocked.push({ kind: d.kind, name: d.object.metadata.name, message: blockedMessage(gw, d.kind, obj) });
+  });
+  // All or nothing: a Deployment without its Service (or the reverse) would only look like a gateway.
+  if (result.blocked.length > 0) return result;
+  const [first, ...rest] = desired.map((d, i) => ({ want: d, live: live[i] }));
   // The ServiceAccount first, so the pods that run as it are not refused meanwhile; the rest together.
-  if (first) await syncOne(gw, first, ctx, result);
-  await Promise.all(rest.map((d) => syncOne(gw, d, ctx, result)));
+  if (first) await syncOne(first.want, first.live, ctx, result);
+  await Promise.all(rest.map((r) => syncOne(r.want, r.live, ctx, result)));
   await pruneUnwanted(gw, desired, ctx, result);
   return result;
 }
 
-async function syncOne(gw: Gateway, want: GeneratedObject, ctx: SyncContext, result: SyncResult): Promise<void> {
+async function syncOne(want: GeneratedObject, live: KubeObject | undefined, ctx: SyncContext, result: SyncResult): Promise<void> {
   const { kind, object } = want;
-  const ref = { kind, name: object.metadata.name };
-  const live = await liveObject(kind, object.metadata.namespace, object.metadata.name, ctx);
-  if (live && !isControlledBy(live, gw)) {
-    result.blocked.push({ ...ref, message: blockedMessage(gw, kind, live) });
-    return;
-  }
   if (live && isDerivative(object, live)) return;
   await apply(ctx.client, generatedResources[kind], object, { fieldManager: FIELD_MANAGER, force: true, signal: ctx.signal });
+  const ref = { kind, name: object.metadata.name };
   const appliedBefore = live?.metadata?.annotations?.[GENERATED_HASH_ANNOTATION];
   if (!live) result.created.push(ref);
   else if (appliedBefore === object.metadata.annotations?.[GENERATED_HASH_ANNOTATION]) result.reverted.push(ref);
