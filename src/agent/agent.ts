@@ -22,6 +22,8 @@ export interface AgentOptions {
   caAddress: string;
   /** The SPIFFE ID the CA server must present. */
   caIdentity: string;
+  /** The CA's DNS name, sent as SNI when caAddress is an IP. */
+  caServerName: string;
   trustDomain: string;
   /** A projected ServiceAccount token for the CA's audience; re-read every round (the kubelet rotates it). */
   tokenFile: string;
@@ -121,7 +123,7 @@ export class Agent {
   private caClient(rootsPem: string): CaClient {
     if (this.client?.options.rootsPem !== rootsPem) {
       this.client?.close();
-      this.client = new CaClient({ address: this.options.caAddress, rootsPem, serverIdentity: this.options.caIdentity });
+      this.client = new CaClient({ address: this.options.caAddress, rootsPem, serverIdentity: this.options.caIdentity, serverName: this.options.caServerName });
     }
     return this.client;
   }

@@ -2,6 +2,7 @@
 // that presents the operator's SPIFFE ID (so the address may be an IP or any name), with the workload's
 // ServiceAccount token as the credential.
 import { credentials, makeGenericClientConstructor, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { isIP } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import { certificateServiceDefinition, type CreateCertificateRequest, type CreateCertificateResponse } from '../ca/proto.js';
 
@@ -16,6 +17,8 @@ export interface CaClientOptions {
   rootsPem: string;
   /** The SPIFFE ID the server must present, e.g. spiffe://cluster.local/ns/weft-system/sa/weft-operator. */
   serverIdentity: string;
+  /** TLS server name (SNI) to send when the address is an IP (SNI cannot carry IPs). */
+  serverName: string;
 }
 
 export class CaRequestError extends Error {
@@ -40,7 +43,8 @@ export class CaClient {
           : new Error(`the CA server presented ${cert.subjectaltname || 'no SAN'}, not ${options.serverIdentity}`);
       },
     });
-    this.client = new CertificateServiceClient(options.address, creds);
+    const host = options.address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    this.client = new CertificateServiceClient(options.address, creds, isIP(host) ? { 'grpc.ssl_target_name_override': options.serverName } : {});
   }
 
   async createCertificate(csrPem: string, validitySeconds: number, token: string, timeoutMs = 15_000): Promise<CreateCertificateResponse> {

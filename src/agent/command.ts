@@ -62,6 +62,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
   const agent = new Agent({
     caAddress: values['ca-address'],
     caIdentity: values['ca-identity'] ?? `spiffe://${trustDomain}/ns/${OPERATOR_NAMESPACE}/sa/${OPERATOR_NAME}`,
+    caServerName: `${OPERATOR_NAME}.${OPERATOR_NAMESPACE}.svc`,
     trustDomain,
     tokenFile: values['token-file'],
     rootCertFile: values['root-cert'],

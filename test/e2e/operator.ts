@@ -75,11 +75,15 @@ export interface RunningOperator {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startOperator(kubeconfig: string, identity: string): Promise<RunningOperator> {
+/**
+ * `extraArgs` are appended to the command line. The CA's TLS port defaults to a free loopback port here, so
+ * several replicas can run on one host.
+ */
+export async function startOperator(kubeconfig: string, identity: string, extraArgs: string[] = []): Promise<RunningOperator> {
   const main = join(repoRoot, 'dist', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run make build (make test-e2e does)`);
   const metricsPort = await freePort();
-  const child = spawn(process.execPath, [main, 'operator', '--leader-elect', `--metrics-port=${metricsPort}`, `--identity=${identity}`, `--kubeconfig=${kubeconfig}`], {
+  const child = spawn(process.execPath, [main, 'operator', '--leader-elect', `--metrics-port=${metricsPort}`, `--identity=${identity}`, `--kubeconfig=${kubeconfig}`, '--ca-port=0', '--ca-host=127.0.0.1', ...extraArgs], {
     env: { ...process.env, WEFT_LOG_LEVEL: 'debug' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
