@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/stats"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// clientSpec is what a simulated client is: who it says it is and what it asks for.
+type clientSpec struct {
+	id             int
+	envoy          bool     // wildcard LDS/CDS like an Envoy sidecar; otherwise proxyless (named LDS)
+	delta          bool     // incremental xDS instead of state of the world
+	listeners      []string // proxyless: the `host:port` listeners it asks for
+	triggerCluster string   // the weighted cluster whose weight a trigger changes
+	node           *core.Node
+}
+
+// typeState is one resource type's view on one stream.
+type typeState struct {
+	wildcard  bool
+	names     map[string]bool     // subscribed names (unused when wildcard)
+	have      map[string][]string // resources held -> the names they refer to
+	version   string
+	nonce     string
+	responded bool
+	sent      bool // delta: a first request went out (an empty first request would mean wildcard)
+}
+
+// client is one simulated xDS client: one gRPC connection, one ADS stream.
+type client struct {
+	spec     clientSpec
+	observer observer
+	types    map[string]*typeState
+	bytes    atomic.Int64 // response payload bytes received
+	// Set once, when the client first holds complete config.
+	completeAt   atomic.Int64 // unix nanos
+	initialBytes atomic.Int64
+	weight       atomic.Int64 // last seen weight of the trigger cluster (-1 before any)
+	send         func(any) error
+	nodeSent     bool
+}
+
+// observer hears about progress: complete config, and each trigger-cluster weight a client sees.
+type observer interface {
+	complete(c *client)
+	sawWeight(c *client, weight int)
+	updated(c *client) // after every response
+}
+
+func newClient(spec clientSpec, obs observer) *client {
+	c := &client{spec: spec, observer: obs, types: map[string]*typeState{}}
+	c.weight.Store(-1)
+	for _, t := range chain {
+		c.types[t] = &typeState{names: map[string]bool{}, have: map[string][]string{}}
+	}
+	if spec.envoy {
+		c.types[listenerType].wildcard = true
+		c.types[clusterType].wildcard = true
+	} else {
+		for _, l := range spec.listeners {
+			c.types[listenerType].names[l] = true
+		}
+	}
+	return c
+}
+
+// countBytes is a gRPC stats handler that adds each received message's payload size to the client.
+type countBytes struct{ c *client }
+
+func (h countBytes) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context { return ctx }
+func (h countBytes) HandleRPC(_ context.Context, s stats.RPCStats) {
+	if p, ok := s.(*stats.InPayload); ok {
+		h.c.bytes.Add(int64(p.Length))
+	}
+}
+func (h countBytes) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (h countBytes) HandleConn(context.Context, stats.ConnStats)                       {}
+
+// run connects and follows the config until ctx ends or the stream fails.
+func (c *client) run(ctx context.Context, target string) error {
+	conn, err := grpc.NewClient("passthrough:///"+target,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(countBytes{c}),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30)),
+	)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ads := discovery.NewAggregatedDiscoveryServiceClient(conn)
+	if c.spec.delta {
+		stream, err := ads.DeltaAggregatedResources(ctx)
+		if err != nil {
+			return err
+		}
+		c.send = func(m any) error { return stream.Send(m.(*discovery.DeltaDiscoveryRequest)) }
+		if err := c.subscribeAll(); err != nil {
+			return err
+		}
+		for {
+			resp, err := stream.Recv()
+			if err != nil {
+				return err
+			}
+			if err := c.onDelta(resp); err != nil {
+				return err
+			}
+		}
+	}
+	stream, err := ads.StreamAggregatedResources(ctx)
+	if err != nil {
+		return err
+	}
+	c.send = func(m any) error { return stream.Send(m.(*discovery.DiscoveryRequest)) }
+	if err := c.subscribeAll(); err != nil {
+		return err
+	}
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		if err := c.onSotw(resp); err != nil {
+			return err
+		}
+	}
+}
+
+// subscribeAll sends the first requests: LDS (named or wildcard) and, for Envoy, wildcard CDS.
+func (c *client) subscribeAll() error {
+	for _, t := range chain {
+		ts := c.types[t]
+		if ts.wildcard || len(ts.names) > 0 {
+			if err := c.request(t, slices.Sorted(maps.Keys(ts.names)), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// request sends a subscription for a type: the whole name set in SotW, the changes in delta.
+func (c *client) request(typeURL string, subscribe, unsubscribe []string) error {
+	ts := c.types[typeURL]
+	var node *core.Node
+	if !c.nodeSent { // like gRPC and Istio's Envoy bootstrap: the node goes on the stream's first request only
+		node, c.nodeSent = c.spec.node, true
+	}
+	if c.spec.delta {
+		ts.sent = true
+		return c.send(&discovery.DeltaDiscoveryRequest{
+			Node: node, TypeUrl: typeURL, ResourceNamesSubscribe: subscribe, ResourceNamesUnsubscribe: unsubscribe,
+		})
+	}
+	var names []string
+	if !ts.wildcard {
+		names = slices.Sorted(maps.Keys(ts.names))
+	}
+	return c.send(&discovery.DiscoveryRequest{
+		Node: node, TypeUrl: typeURL, ResourceNames: names, VersionInfo: ts.version, ResponseNonce: ts.nonce,
+	})
+}
+
+func (c *client) onSotw(resp *discovery.DiscoveryResponse) error {
+	t := resp.GetTypeUrl()
+	ts, ok := c.types[t]
+	if !ok {
+		return fmt.Errorf("response of unrequested type %q", t)
+	}
+	got := make(map[string][]string, len(resp.GetResources()))
+	for _, a := range resp.GetResources() {
+		d, err := decode(t, a, c.spec.triggerCluster)
+		if err != nil {
+			return err
+		}
+		got[d.name] = d.refs
+		c.noteWeight(t, d)
+	}
+	if t == listenerType || t == clusterType {
+		ts.have = got // full state: what is missing is deleted
+	} else {
+		maps.Copy(ts.have, got) // RDS/EDS: a response may name only what changed
+	}
+	ts.version, ts.nonce, ts.responded = resp.GetVersionInfo(), resp.GetNonce(), true
+	if err := c.request(t, nil, nil); err != nil { // ACK
+		return err
+	}
+	return c.follow(t)
+}
+
+func (c *client) onDelta(resp *discovery.DeltaDiscoveryResponse) error {
+	t := resp.GetTypeUrl()
+	ts, ok := c.types[t]
+	if !ok {
+		return fmt.Errorf("response of unrequested type %q", t)
+	}
+	for _, r := range resp.GetResources() {
+		d, err := decode(t, r.GetResource(), c.spec.triggerCluster)
+		if err != nil {
+			return err
+		}
+		if d.name != r.GetName() {
+			return fmt.Errorf("delta resource %q holds %q", r.GetName(), d.name)
+		}
+		ts.have[d.name] = d.refs
+		c.noteWeight(t, d)
+	}
+	for _, name := range resp.GetRemovedResources() {
+		delete(ts.have, name)
+	}
+	ts.nonce, ts.responded = resp.GetNonce(), true
+	if err := c.send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResponseNonce: resp.GetNonce()}); err != nil { // ACK
+		return err
+	}
+	return c.follow(t)
+}
+
+func (c *client) noteWeight(typeURL string, d decoded) {
+	if typeURL == routeType && d.triggerWeight >= 0 {
+		c.weight.Store(int64(d.triggerWeight))
+		c.observer.sawWeight(c, d.triggerWeight)
+	}
+}
+
+// follow brings the subscriptions of the types after t in line with what the client now holds, then checks
+// whether the config is complete.
+func (c *client) follow(t string) error {
+	for i := slices.Index(chain[:], t); i+1 < len(chain); i++ {
+		parent, next := c.types[chain[i]], c.types[chain[i+1]]
+		if next.wildcard {
+			continue
+		}
+		want := map[string]bool{}
+		for _, refs := range parent.have {
+			for _, r := range refs {
+				want[r] = true
+			}
+		}
+		var added, removed []string
+		for n := range want {
+			if !next.names[n] {
+				added = append(added, n)
+			}
+		}
+		for n := range next.names {
+			if !want[n] {
+				removed = append(removed, n)
+				delete(next.have, n)
+			}
+		}
+		if len(added) == 0 && len(removed) == 0 {
+			continue
+		}
+		next.names = want
+		if len(want) == 0 && !c.spec.delta && !next.sent {
+			continue // an empty first SotW request would ask for everything
+		}
+		if err := c.request(chain[i+1], added, removed); err != nil {
+			return err
+		}
+		next.sent = true
+	}
+	if c.completeAt.Load() == 0 && c.isComplete() {
+		c.completeAt.Store(time.Now().UnixNano())
+		c.initialBytes.Store(c.bytes.Load())
+		c.observer.complete(c)
+	}
+	c.observer.updated(c)
+	return nil
+}
+
+// isComplete: LDS answered, and every type holds all it subscribed to (wildcard types: answered once).
+func (c *client) isComplete() bool {
+	if !c.types[listenerType].responded {
+		return false
+	}
+	for _, t := range chain {
+		ts := c.types[t]
+		if ts.wildcard {
+			if !ts.responded {
+				return false
+			}
+			continue
+		}
+		for n := range ts.names {
+			if _, ok := ts.have[n]; !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// nodeFor builds the node a client presents, shaped like Istio's bootstraps so istiod accepts it too.
+func nodeFor(id int, envoy bool, namespace string) *core.Node {
+	ip := fmt.Sprintf("127.100.%d.%d", id/250, 1+id%250)
+	pod := fmt.Sprintf("bench-client-%d", id)
+	meta := map[string]any{"NAMESPACE": namespace, "INSTANCE_IPS": ip, "CLUSTER_ID": "Kubernetes", "LABELS": map[string]any{"app": "bench-client"}}
+	agent := "envoy"
+	if !envoy {
+		meta["GENERATOR"] = "grpc"
+		agent = "gRPC Go"
+	}
+	m, err := structpb.NewStruct(meta)
+	if err != nil {
+		panic(err)
+	}
+	return &core.Node{
+		Id:            fmt.Sprintf("sidecar~%s~%s.%s~%s.svc.cluster.local", ip, pod, namespace, namespace),
+		Cluster:       "bench-client." + namespace,
+		Metadata:      m,
+		Locality:      &core.Locality{Region: "local", Zone: "a"},
+		UserAgentName: agent,
+	}
+}

@@ -1,0 +1,362 @@
+// loadgen runs N simulated xDS clients over real gRPC against one control plane, then changes one route's
+// weights a few times and reports how fast and at what cost the change reached every client (JSON on stdout).
+//
+//	loadgen --target 127.0.0.1:18000 --clients 1000 --mode proxyless --protocol sotw --size 1000 \
+//	        --trigger-url http://127.0.0.1:18001/weight --server-pid 1234
+//
+// Proxyless clients ask for `host:port` listeners by name and follow them to routes, clusters and endpoints;
+// Envoy clients ask for every listener and cluster (wildcard) and follow those to routes and endpoints. Every
+// resource is decoded with the Envoy protos and ACKed; a decode error or a broken stream fails the run.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"weft.dev/bench/internal/mesh"
+)
+
+type config struct {
+	target, mode, protocol, triggerURL, kubeconfig, api, label string
+	clients, size, watch, triggers, serverPid, apiserverPid    int
+	connectTimeout, pushTimeout, settle, readyTimeout          time.Duration
+}
+
+func main() {
+	var cfg config
+	flag.StringVar(&cfg.target, "target", "127.0.0.1:18000", "ADS server address")
+	flag.IntVar(&cfg.clients, "clients", 100, "simulated clients (one connection and one ADS stream each)")
+	flag.StringVar(&cfg.mode, "mode", "proxyless", "proxyless (named LDS, follow RDS/CDS/EDS) or envoy (wildcard LDS/CDS)")
+	flag.StringVar(&cfg.protocol, "protocol", "sotw", "sotw or delta")
+	flag.IntVar(&cfg.size, "size", 100, "services in the mesh (as meshgen/gcp-server were given)")
+	flag.IntVar(&cfg.watch, "watch", 10, "proxyless: services each client calls (the trigger service among them)")
+	flag.IntVar(&cfg.triggers, "triggers", 5, "route changes to time")
+	flag.StringVar(&cfg.triggerURL, "trigger-url", "", "go-control-plane peer: POST <url>?v2=W changes the weight")
+	flag.StringVar(&cfg.kubeconfig, "kubeconfig", "", "Weft/istiod: PATCH the VirtualService through this cluster's API server")
+	flag.StringVar(&cfg.api, "api", "weft", "with --kubeconfig: weft (weft.dev) or istio (networking.istio.io)")
+	flag.IntVar(&cfg.serverPid, "server-pid", 0, "the server's pid, for its RSS and CPU")
+	flag.IntVar(&cfg.apiserverPid, "apiserver-pid", 0, "the API server's pid, for its CPU per trigger")
+	flag.DurationVar(&cfg.readyTimeout, "ready-timeout", 2*time.Minute, "wait this long for one probe client to get the whole mesh first")
+	flag.DurationVar(&cfg.connectTimeout, "connect-timeout", 2*time.Minute, "give up on the connect storm after this")
+	flag.DurationVar(&cfg.pushTimeout, "push-timeout", time.Minute, "give up on one trigger after this")
+	flag.DurationVar(&cfg.settle, "settle", time.Second, "quiet time after each phase (trailing pushes and ACKs are counted)")
+	flag.StringVar(&cfg.label, "label", "", "name of the server under test, copied to the output")
+	flag.Parse()
+
+	res, err := run(cfg)
+	if err != nil {
+		res.Error = err.Error()
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(res)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+// pushWatch is one trigger in flight: the weight to wait for and when each client saw it.
+type pushWatch struct {
+	expected  int
+	start     int64   // unix nanos, just before the trigger call
+	latency   []int64 // per client, nanos; -1 until seen
+	remaining atomic.Int64
+	done      chan struct{}
+}
+
+// runState is the observer all clients of the run report to.
+type runState struct {
+	n           int
+	completed   atomic.Int64
+	allComplete chan struct{}
+	watch       atomic.Pointer[pushWatch]
+}
+
+func (r *runState) complete(*client) {
+	if r.completed.Add(1) == int64(r.n) {
+		close(r.allComplete)
+	}
+}
+
+func (r *runState) updated(*client) {}
+
+func (r *runState) sawWeight(c *client, w int) {
+	p := r.watch.Load()
+	if p == nil || w != p.expected {
+		return
+	}
+	if atomic.CompareAndSwapInt64(&p.latency[c.spec.id], -1, time.Now().UnixNano()-p.start) && p.remaining.Add(-1) == 0 {
+		close(p.done)
+	}
+}
+
+func run(cfg config) (*Result, error) {
+	res := &Result{Label: cfg.label, Target: cfg.target, Mode: cfg.mode, Protocol: cfg.protocol, Clients: cfg.clients,
+		Size: cfg.size, Watch: cfg.watch, Started: time.Now().UTC().Format(time.RFC3339)}
+	if cfg.mode != "proxyless" && cfg.mode != "envoy" || cfg.protocol != "sotw" && cfg.protocol != "delta" {
+		return res, errors.New("--mode must be proxyless or envoy, --protocol sotw or delta")
+	}
+	if cfg.mode == "envoy" {
+		res.Watch = 0
+	}
+	services := mesh.Generate(cfg.size)
+	trig := mesh.TriggerService(services)
+	var fire trigger
+	switch {
+	case cfg.triggerURL != "":
+		fire = httpTrigger(cfg.triggerURL)
+	case cfg.kubeconfig != "":
+		apiVersion := map[string]string{"weft": mesh.WeftAPIVersion, "istio": mesh.IstioAPIVersion}[cfg.api]
+		var err error
+		if fire, err = kubeTrigger(cfg.kubeconfig, apiVersion, trig); err != nil {
+			return res, err
+		}
+	case cfg.triggers > 0:
+		return res, errors.New("--trigger-url or --kubeconfig is needed to trigger changes")
+	}
+	specFor := func(id int) clientSpec {
+		spec := clientSpec{
+			id: id, envoy: cfg.mode == "envoy", delta: cfg.protocol == "delta",
+			triggerCluster: trig.Cluster("v2"),
+			node:           nodeFor(id, cfg.mode == "envoy", services[id%len(services)].Namespace),
+		}
+		if !spec.envoy {
+			spec.listeners = append(spec.listeners, trig.Listener())
+			for j := 0; j < cfg.watch-1 && len(services) > 1; j++ {
+				spec.listeners = append(spec.listeners, services[1+(id*(cfg.watch-1)+j)%(len(services)-1)].Listener())
+			}
+		}
+		return spec
+	}
+
+	// Wait until the server serves the whole mesh (it may still be reading it from the API server).
+	if err := waitReady(cfg, specFor(0), len(services)); err != nil {
+		return res, err
+	}
+
+	meter := cpuMeter{pids: []int{cfg.serverPid, cfg.apiserverPid}}
+	if cfg.serverPid != 0 {
+		res.Server.RSSBaseline, _ = procRSS(cfg.serverPid)
+	}
+
+	// Connect storm: every client at once.
+	state := &runState{n: cfg.clients, allComplete: make(chan struct{})}
+	clients := make([]*client, cfg.clients)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	failed := make(chan error, cfg.clients)
+	cpu0, self0 := meter.read(), selfCPU()
+	start := time.Now()
+	for i := range clients {
+		clients[i] = newClient(specFor(i), state)
+		go func(c *client) {
+			if err := c.run(ctx, cfg.target); err != nil && ctx.Err() == nil {
+				failed <- fmt.Errorf("client %d: %w", c.spec.id, err)
+			}
+		}(clients[i])
+	}
+	select {
+	case <-state.allComplete:
+	case err := <-failed:
+		return res, err
+	case <-time.After(cfg.connectTimeout):
+		return res, fmt.Errorf("connect storm: %d of %d clients complete after %s", state.completed.Load(), cfg.clients, cfg.connectTimeout)
+	}
+	storm := time.Since(start)
+	var done, initial []float64
+	for _, c := range clients {
+		done = append(done, ms(time.Duration(c.completeAt.Load()-start.UnixNano())))
+		initial = append(initial, float64(c.initialBytes.Load()))
+	}
+	res.Connect = Connect{Seconds: storm.Seconds(), Complete: summarize(done), InitialBytes: summarize(initial)}
+	time.Sleep(2 * cfg.settle)
+	cpu1, self1 := meter.read(), selfCPU()
+	res.Connect.ServerCPUSeconds = (cpu1[0] - cpu0[0]).Seconds()
+	res.Loadgen.ConnectCPUSeconds = (self1 - self0).Seconds()
+	if cfg.serverPid != 0 {
+		res.Server.RSSConnected, _ = procRSS(cfg.serverPid)
+		res.Server.RSSPerClient = float64(res.Server.RSSConnected-res.Server.RSSBaseline) / float64(cfg.clients)
+	}
+
+	// Triggers: a new v2 weight each time; each client's latency is from just before the trigger call until
+	// it holds a route configuration with that weight.
+	current := int(clients[0].weight.Load())
+	for _, c := range clients {
+		if int(c.weight.Load()) != current {
+			return res, fmt.Errorf("clients disagree on the trigger route's weight (%d vs %d) before any change", c.weight.Load(), current)
+		}
+	}
+	res.InitialV2Weight = current
+	var all []float64
+	for k := 1; k <= cfg.triggers; k++ {
+		w := mesh.InitialV2Weight + (current-mesh.InitialV2Weight+k+80)%80
+		p := &pushWatch{expected: w, latency: make([]int64, cfg.clients), done: make(chan struct{})}
+		for i := range p.latency {
+			p.latency[i] = -1
+		}
+		p.remaining.Store(int64(cfg.clients))
+		var bytes0 int64
+		for _, c := range clients {
+			bytes0 += c.bytes.Load()
+		}
+		cpu0, self0 := meter.read(), selfCPU()
+		p.start = time.Now().UnixNano()
+		state.watch.Store(p)
+		if err := fire(w); err != nil {
+			return res, err
+		}
+		callDone := time.Since(time.Unix(0, p.start))
+		select {
+		case <-p.done:
+		case err := <-failed:
+			return res, err
+		case <-time.After(cfg.pushTimeout):
+			return res, fmt.Errorf("trigger %d: %d of %d clients saw weight %d after %s", k, int64(cfg.clients)-p.remaining.Load(), cfg.clients, w, cfg.pushTimeout)
+		}
+		time.Sleep(cfg.settle)
+		cpu1, self1 := meter.read(), selfCPU()
+		var bytes1 int64
+		for _, c := range clients {
+			bytes1 += c.bytes.Load()
+		}
+		var lat []float64
+		for _, l := range p.latency {
+			lat = append(lat, ms(time.Duration(l)))
+		}
+		all = append(all, lat...)
+		res.Pushes = append(res.Pushes, Push{
+			V2Weight: w, TriggerCallMs: ms(callDone), Latency: summarize(lat),
+			ServerCPUSeconds: (cpu1[0] - cpu0[0]).Seconds(), APIServerCPUSeconds: (cpu1[1] - cpu0[1]).Seconds(),
+			LoadgenCPUSeconds: (self1 - self0).Seconds(), BytesPerClient: float64(bytes1-bytes0) / float64(cfg.clients),
+		})
+		current = w
+	}
+	if len(res.Pushes) > 0 {
+		res.Push.Latency = summarize(all)
+		for _, p := range res.Pushes {
+			res.Push.ServerCPUSeconds += p.ServerCPUSeconds / float64(len(res.Pushes))
+			res.Push.APIServerCPUSeconds += p.APIServerCPUSeconds / float64(len(res.Pushes))
+			res.Push.BytesPerClient += p.BytesPerClient / float64(len(res.Pushes))
+		}
+	}
+	res.Loadgen.TotalCPUSeconds = selfCPU().Seconds()
+	if cfg.serverPid != 0 {
+		res.Server.RSSEnd, _ = procRSS(cfg.serverPid)
+	}
+	return res, nil
+}
+
+// waitReady connects one probe client until it holds complete config covering the whole mesh (for Envoy, a
+// cluster load assignment per cluster; for proxyless, v1 and v2 of every watched service).
+func waitReady(cfg config, spec clientSpec, size int) error {
+	want := 3 * size
+	if !spec.envoy {
+		want = 2 * len(spec.listeners)
+	}
+	deadline := time.Now().Add(cfg.readyTimeout)
+	var last error
+	for time.Now().Before(deadline) {
+		probe := &probeObserver{ready: make(chan struct{})}
+		c := newClient(spec, probe)
+		probe.want = want
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errc := make(chan error, 1)
+		go func() { errc <- c.run(ctx, cfg.target) }()
+		select {
+		case <-probe.ready:
+			cancel()
+			<-errc
+			return nil
+		case last = <-errc:
+		case <-ctx.Done():
+			last = fmt.Errorf("probe incomplete (EDS %d of %d)", probe.eds.Load(), want)
+		}
+		cancel()
+		time.Sleep(time.Second)
+	}
+	return fmt.Errorf("server not ready after %s: %v", cfg.readyTimeout, last)
+}
+
+type probeObserver struct {
+	want  int
+	eds   atomic.Int64
+	ready chan struct{}
+	once  atomic.Bool
+}
+
+func (p *probeObserver) complete(*client)           {}
+func (p *probeObserver) updated(c *client)          { p.check(c) }
+func (p *probeObserver) sawWeight(c *client, _ int) {}
+func (p *probeObserver) check(c *client) {
+	n := len(c.types[endpointType].have)
+	p.eds.Store(int64(n))
+	if n >= p.want && c.completeAt.Load() != 0 && p.once.CompareAndSwap(false, true) {
+		close(p.ready)
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Summary is a distribution: percentiles, mean and max.
+type Summary struct {
+	P50, P90, P99, Max, Mean float64
+}
+
+func summarize(xs []float64) Summary {
+	if len(xs) == 0 {
+		return Summary{}
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	at := func(q float64) float64 { return s[min(len(s)-1, int(q*float64(len(s))))] }
+	var sum float64
+	for _, x := range s {
+		sum += x
+	}
+	return Summary{P50: at(0.5), P90: at(0.9), P99: at(0.99), Max: s[len(s)-1], Mean: sum / float64(len(s))}
+}
+
+// Result is the JSON report of one run.
+type Result struct {
+	Label, Target, Mode, Protocol string
+	Clients, Size, Watch          int
+	Started                       string
+	InitialV2Weight               int
+	Connect                       Connect
+	Push                          PushSummary
+	Pushes                        []Push
+	Server                        struct {
+		RSSBaseline, RSSConnected, RSSEnd int64
+		RSSPerClient                      float64
+	}
+	Loadgen struct{ ConnectCPUSeconds, TotalCPUSeconds float64 }
+	Error   string `json:",omitempty"`
+}
+
+// Connect: Seconds until every client held complete config; per-client completion times (ms) and bytes.
+type Connect struct {
+	Seconds          float64
+	Complete         Summary
+	InitialBytes     Summary
+	ServerCPUSeconds float64
+}
+
+type PushSummary struct {
+	Latency                                               Summary
+	ServerCPUSeconds, APIServerCPUSeconds, BytesPerClient float64
+}
+
+type Push struct {
+	V2Weight                                                                 int
+	TriggerCallMs                                                            float64
+	Latency                                                                  Summary
+	ServerCPUSeconds, APIServerCPUSeconds, LoadgenCPUSeconds, BytesPerClient float64
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Runs the control-plane benchmark side by side: Weft, istiod and go-control-plane (linear and snapshot cache),
+# same synthetic mesh, same load generator, one machine, one run. `make bench` = quick, `make bench-full` = full.
+#
+#   bench/run.sh quick|full
+#
+# Builds what it lacks (the Go tools and istiod into version-keyed folders under $WEFT_CACHE, Weft with tsc),
+# starts its own local control plane (hack/cluster) and stops it at the end, writes one JSON per case to
+# docs/bench/<profile>/ and the tables and plots into docs/benchmarks.md and docs/bench/<profile>/.
+# Environment: BENCH_PEERS (default "gcp-linear gcp-snapshot weft istiod") picks the servers; BENCH_CLIENTS,
+# BENCH_MODES, BENCH_PROTOCOLS, BENCH_SIZE, BENCH_TRIGGERS override the profile; BENCH_KEEP_CLUSTER=1 keeps it.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bench=$root/bench
+. "$root/hack/cluster/lib.sh"
+export PATH="$K8S_BIN:$PATH"
+profile=${1:-quick}
+
+case $profile in
+  quick) size=200; clients="100 500"; modes="proxyless"; protocols="sotw"; triggers=5 ;;
+  full) size=1000; clients="100 1000 2000"; modes="proxyless envoy"; protocols="sotw delta"; triggers=7 ;;
+  *) echo "usage: bench/run.sh quick|full" >&2; exit 2 ;;
+esac
+size=${BENCH_SIZE:-$size}; clients=${BENCH_CLIENTS:-$clients}; modes=${BENCH_MODES:-$modes}
+protocols=${BENCH_PROTOCOLS:-$protocols}; triggers=${BENCH_TRIGGERS:-$triggers}
+peers=${BENCH_PEERS:-gcp-linear gcp-snapshot weft istiod}
+out=$root/docs/bench/$profile
+work=$WEFT_CACHE/bench-run; mkdir -p "$work" "$out"
+say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# --- build (each once; the folder names carry the version or a hash of the sources) ---
+tools=$("$bench/build-tools.sh")
+say "bench tools: $tools"
+istiod_dir=""
+if [[ " $peers " == *" istiod "* ]]; then istiod_dir=$("$bench/istiod/build.sh"); say "istiod: $istiod_dir"; fi
+weft_ok=""
+if [[ " $peers " == *" weft "* ]]; then
+  (cd "$root" && make --no-print-directory build >/dev/null 2>&1) || say "make build reported errors (using dist/ as emitted)"
+  if node "$root/dist/main.js" help 2>/dev/null | grep -q -- '--xds-port'; then weft_ok=1
+  else say "Weft: dist/main.js has no --xds-port yet; Weft is left out of this run"; fi
+fi
+
+# --- cluster, CRDs and the mesh (both API groups), only when a Kubernetes-backed peer runs ---
+kubeconfig=""; apiserver_pid=0
+if [ -n "$istiod_dir$weft_ok" ]; then
+  export WEFT_CLUSTER_DIR=$WEFT_CACHE/cluster-bench
+  kubeconfig=$("$root/hack/cluster/up.sh")
+  [ -n "${BENCH_KEEP_CLUSTER:-}" ] || trap '"$root/hack/cluster/down.sh" >/dev/null 2>&1 || true' EXIT
+  apiserver_pid=$(awk '$1 == "kube-apiserver" {print $2}' "$WEFT_CLUSTER_DIR/pids")
+  k() { kubectl --kubeconfig "$kubeconfig" "$@"; }
+  k apply --server-side -f "$root/manifests/" >/dev/null 2>&1 || k apply --server-side -f <(cat "$root"/manifests/weft.dev_*.yaml) >/dev/null
+  [ -z "$istiod_dir" ] || k apply --server-side -f "$istiod_dir/crd-all.gen.yaml" >/dev/null
+  k create namespace istio-system --dry-run=client -o yaml | k apply -f - >/dev/null
+  k wait --for=condition=Established crd --all --timeout=120s >/dev/null
+  for api in ${weft_ok:+weft} ${istiod_dir:+istio}; do
+    say "applying the $size-service mesh for $api"
+    "$tools/meshgen" --size "$size" --api "$api" > "$work/mesh-$api.json"
+    k apply --server-side --force-conflicts -f "$work/mesh-$api.json" >/dev/null
+  done
+fi
+
+# --- servers: each case gets a fresh server process, so RSS and CPU are its own ---
+server_pid=0
+start_server() { # peer mode -> sets server_pid, xds_port, and loadgen's trigger flags
+  local peer=$1 mode=$2
+  xds_port=$(free_port)
+  case $peer in
+    gcp-linear|gcp-snapshot)
+      local admin_port; admin_port=$(free_port)
+      "$tools/gcp-server" --size "$size" --flavor "$mode" --cache "${peer#gcp-}" \
+        --xds "127.0.0.1:$xds_port" --admin "127.0.0.1:$admin_port" > "$work/$peer.log" 2>&1 &
+      trigger_flags=(--trigger-url "http://127.0.0.1:$admin_port/weight") ;;
+    istiod)
+      # istiod throttles new xDS connections to 25/s (burst 100) by default; raised here so the connect storm
+      # measures istiod, not its rate limiter. Everything else is istiod's default (debounce 100 ms included).
+      POD_NAMESPACE=istio-system POD_NAME=istiod-bench REVISION=default \
+      PILOT_MAX_REQUESTS_PER_SECOND=100000 PILOT_MAX_REQUESTS_BURST=100000 \
+      VALIDATION_WEBHOOK_CONFIG_NAME="" INJECTION_WEBHOOK_CONFIG_NAME="" \
+      "$istiod_dir/pilot-discovery" discovery --kubeconfig "$kubeconfig" \
+        --grpcAddr "127.0.0.1:$xds_port" --httpAddr "127.0.0.1:$(free_port)" --httpsAddr "" \
+        --monitoringAddr "127.0.0.1:$(free_port)" --secureGRPCAddr "" \
+        --domain cluster.local --log_output_level default:warn > "$work/istiod.log" 2>&1 &
+      trigger_flags=(--kubeconfig "$kubeconfig" --api istio --apiserver-pid "$apiserver_pid") ;;
+    weft)
+      node "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$xds_port" \
+        > "$work/weft.log" 2>&1 &
+      trigger_flags=(--kubeconfig "$kubeconfig" --api weft --apiserver-pid "$apiserver_pid") ;;
+  esac
+  server_pid=$!
+}
+stop_server() {
+  [ "$server_pid" != 0 ] || return 0
+  kill "$server_pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=0
+}
+trap 'stop_server; [ -n "${BENCH_KEEP_CLUSTER:-}" ] || [ -z "$kubeconfig" ] || "$root/hack/cluster/down.sh" >/dev/null 2>&1 || true' EXIT
+
+rm -f "$out"/*.json
+for peer in $peers; do
+  case $peer in
+    istiod) [ -n "$istiod_dir" ] || continue ;;
+    weft) [ -n "$weft_ok" ] || continue ;;
+  esac
+  for mode in $modes; do
+    for protocol in $protocols; do
+      for n in $clients; do
+        name=${peer}_${mode}_${protocol}_n${n}
+        say "$name: $n clients, $size services"
+        start_server "$peer" "$mode"
+        if "$tools/loadgen" --label "$peer" --target "127.0.0.1:$xds_port" --clients "$n" --mode "$mode" \
+             --protocol "$protocol" --size "$size" --triggers "$triggers" --server-pid "$server_pid" \
+             "${trigger_flags[@]}" > "$out/$name.json" 2> "$work/$name.err"; then
+          say "$name: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("storm %.2fs, push p50 %.0fms p99 %.0fms, RSS/client %.1f KB" % (r["Connect"]["Seconds"], r["Push"]["Latency"]["P50"], r["Push"]["Latency"]["P99"], r["Server"]["RSSPerClient"]/1024))' "$out/$name.json")"
+        else
+          say "$name: FAILED: $(tail -n 1 "$work/$name.err")"
+        fi
+        stop_server
+      done
+    done
+  done
+done
+
+# --- what ran where, then the tables and plots ---
+{
+  echo "{"
+  echo "  \"profile\": \"$profile\", \"size\": $size, \"triggers\": $triggers, \"date\": \"$(date -u +%FT%TZ)\","
+  echo "  \"cpu\": \"$(lscpu | sed -n 's/^Model name: *//p' | head -1)\", \"cores\": $(nproc), \"memGiB\": $(free -g | awk '/^Mem:/ {print $2}'),"
+  echo "  \"kernel\": \"$(uname -r)\", \"go\": \"$(go env GOVERSION)\", \"node\": \"$(node --version)\", \"kubernetes\": \"$K8S_VERSION\","
+  echo "  \"istio\": \"$(cd "$bench/istiod" && go list -m -f '{{.Version}}' istio.io/istio)\","
+  echo "  \"goControlPlane\": \"$(cd "$bench" && go list -m -f '{{.Version}}' github.com/envoyproxy/go-control-plane)\","
+  echo "  \"grpcGo\": \"$(cd "$bench" && go list -m -f '{{.Version}}' google.golang.org/grpc)\","
+  echo "  \"weftCommit\": \"$(git -C "$root" rev-parse --short HEAD)\", \"weftIncluded\": $([ -n "$weft_ok" ] && echo true || echo false),"
+  echo "  \"istiodEnv\": \"PILOT_MAX_REQUESTS_PER_SECOND=100000 PILOT_MAX_REQUESTS_BURST=100000\""
+  echo "}"
+} > "$out/meta.json"
+"$tools/report" --in "$out" --doc "$root/docs/benchmarks.md"
+say "results: docs/benchmarks.md, docs/bench/$profile/"
