@@ -70,3 +70,11 @@ e2e-kind: build ## the e2e suite on a kind cluster (needs Docker and kind)
 	kind create cluster --name weft-e2e --config kind-config.yaml --kubeconfig $(CURDIR)/.kind.kubeconfig
 	KUBECONFIG=$(CURDIR)/.kind.kubeconfig $(JEST) --selectProjects e2e --runInBand; \
 	  status=$$?; kind delete cluster --name weft-e2e; rm -f $(CURDIR)/.kind.kubeconfig; exit $$status
+
+.PHONY: bench
+bench: ## quick benchmark (minutes): Weft, istiod and go-control-plane side by side -> docs/benchmarks.md
+	bench/run.sh quick
+
+.PHONY: bench-full
+bench-full: ## the whole benchmark matrix: 1000 services, 100/1000/2000 clients, proxyless and Envoy, SotW and delta
+	bench/run.sh full
