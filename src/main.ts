@@ -5,6 +5,7 @@ import { AGENT_USAGE, runAgentCommand } from './agent/command.js';
 import { CA_FLAGS, CA_USAGE, caOptionsFromFlags } from './ca/flags.js';
 import { OPERATOR_NAME, OPERATOR_NAMESPACE } from './install/operator-chart.js';
 import { runOperator } from './operator.js';
+import { XDS_FLAGS, XDS_USAGE, xdsOptionsFromFlags } from './xds/flags.js';
 
 const usage = `usage: weft <command> [flags]
 
@@ -15,7 +16,7 @@ commands:
     --leader-elect            elect a leader on a Lease so only one replica writes (default off)
     --lease-namespace <ns>    namespace of the leader-election Lease (default: POD_NAMESPACE or weft-system)
     --identity <id>           this replica's name in the Lease (default: POD_NAME or hostname_uuid)
-${CA_USAGE}${AGENT_USAGE}`;
+${CA_USAGE}${XDS_USAGE}${AGENT_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -30,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
           'lease-namespace': { type: 'string' },
           identity: { type: 'string' },
           ...CA_FLAGS,
+          ...XDS_FLAGS,
         },
         strict: true,
       });
@@ -44,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
         leaseNamespace: values['lease-namespace'] ?? process.env.POD_NAMESPACE,
         identity: values.identity ?? process.env.POD_NAME,
         ca: caOptionsFromFlags(values, values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? OPERATOR_NAMESPACE, OPERATOR_NAME),
+        xds: xdsOptionsFromFlags(values),
       });
       return 0;
     }

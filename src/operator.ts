@@ -5,6 +5,8 @@ import { Manager } from './controllers/index.js';
 import { defaultLogger } from './controllers/logger.js';
 import { LEASE_NAME, OPERATOR_NAMESPACE } from './install/operator-chart.js';
 import { registerMeshReconcilers } from './reconcilers/index.js';
+import { XdsFeature } from './xds/index.js';
+import type { XdsFlagOptions } from './xds/flags.js';
 
 export interface OperatorOptions {
   kubeconfigPath?: string;
@@ -14,6 +16,8 @@ export interface OperatorOptions {
   identity?: string;
   /** The CA: certificate service on a TLS port, CA Secret rotation, trust bundles. Absent: no CA. */
   ca?: CaOptions;
+  /** xDS on 127.0.0.1 (plaintext, tests and local development). Absent: no xDS, and Ready = Accepted. */
+  xds?: XdsFlagOptions | undefined;
 }
 
 /** Runs until SIGTERM/SIGINT (graceful: the lease is released so a peer takes over at once). */
@@ -33,7 +37,9 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
       ? { namespace: options.leaseNamespace ?? OPERATOR_NAMESPACE, name: LEASE_NAME, ...(options.identity ? { identity: options.identity } : {}) }
       : undefined,
   });
-  registerMeshReconcilers(manager, manager.eventRecorder('weft.dev/operator'));
+  const xds = options.xds ? new XdsFeature(manager, { ...options.xds, log }) : undefined;
+  const informers = registerMeshReconcilers(manager, manager.eventRecorder('weft.dev/operator'), xds ? { programmed: xds.sync } : {});
+  xds?.serve(informers);
   if (options.ca) registerCa(manager, manager.eventRecorder('weft.dev/ca'), options.ca);
   log.info({ identity: manager.identity, metricsPort: options.metricsPort, leaderElect: options.leaderElect }, 'weft operator starting');
   await manager.start(); // resolves once stopped (signal, or leadership lost), rejects if a part failed

@@ -5,16 +5,23 @@ import { registerGatewayController } from './gateway.js';
 import { meshInformers, type MeshInformers } from './informers.js';
 import { informerLookup } from './lookup.js';
 import { registerMeshPolicyController } from './meshpolicy.js';
+import type { ProgrammedSource } from './programmed.js';
 import { registerServiceEntryController } from './serviceentry.js';
 import { StatusWriter } from './status.js';
 import { registerVirtualServiceController } from './virtualservice.js';
 import { registerWorkloadEntryController } from './workloadentry.js';
 
 export { meshInformers, type MeshInformers } from './informers.js';
+export type { ProgrammedChange, ProgrammedSource } from './programmed.js';
 
-export function registerMeshReconcilers(manager: Manager, events: EventRecorder): MeshInformers {
+export interface MeshReconcilerOptions {
+  /** With xDS on: Programmed and sync counts in status, and Ready = Accepted && Programmed. */
+  programmed?: ProgrammedSource;
+}
+
+export function registerMeshReconcilers(manager: Manager, events: EventRecorder, options: MeshReconcilerOptions = {}): MeshInformers {
   const informers = meshInformers(manager);
-  const deps = { manager, lookup: informerLookup(informers), status: new StatusWriter(manager.client, events) };
+  const deps = { manager, lookup: informerLookup(informers), status: new StatusWriter(manager.client, events), ...(options.programmed ? { programmed: options.programmed } : {}) };
   registerVirtualServiceController(informers, deps);
   registerDestinationRuleController(informers, deps);
   registerGatewayController(informers, deps, events);

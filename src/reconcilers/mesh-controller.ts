@@ -5,6 +5,7 @@ import type { AnyMeshObject } from '../api/index.js';
 import { controller, type Informer, type Manager, type MapFunc, type Reconciler, type ResourceType, type Source } from '../controllers/index.js';
 import type { MeshLookup } from '../mesh/lookup.js';
 import type { Verdict } from '../mesh/verdict.js';
+import type { ProgrammedSource } from './programmed.js';
 import type { StatusWriter } from './status.js';
 
 export interface Watch<T = unknown> {
@@ -31,6 +32,8 @@ export interface MeshControllerDeps {
   manager: Manager;
   lookup: MeshLookup;
   status: StatusWriter;
+  /** With xDS on: Programmed and the proxies' sync state (see programmed.ts). */
+  programmed?: ProgrammedSource;
 }
 
 export function registerMeshController<T extends AnyMeshObject>(spec: MeshControllerSpec<T>, deps: MeshControllerDeps): void {
@@ -38,11 +41,13 @@ export function registerMeshController<T extends AnyMeshObject>(spec: MeshContro
     async reconcile({ namespace, name }, { signal }) {
       const obj = spec.informer.get(namespace, name);
       if (!obj || obj.metadata.deletionTimestamp) return; // gone: nothing refers to its status any more
-      await deps.status.write(spec.resource, obj, spec.validate(obj, deps.lookup), signal);
+      const details = deps.programmed?.details(spec.resource.kind, obj);
+      await deps.status.write(spec.resource, obj, spec.validate(obj, deps.lookup), signal, details);
     },
   };
   let builder = controller(deps.manager, spec.name).for(spec.informer).withMaxConcurrentReconciles(2);
   for (const w of spec.watches) builder = builder.watches(w.source, w.map);
+  if (deps.programmed) builder = builder.watches(deps.programmed.changes(spec.resource.kind), (c) => [c.metadata]);
   builder.complete(reconciler);
 }
 

@@ -282,7 +282,8 @@ describe('delta', () => {
     d.ack(second);
     d.ack(third);
     expect(await d.quiet()).toBe(true);
-    expect(connected().types.get(TypeUrl.endpoint)!.acked).toEqual(new Map([['e1', second.resources[0]!.version], ['e2', third.resources[0]!.version]]));
+    const acked = connected().types.get(TypeUrl.endpoint)!.acked;
+    expect([...acked].map(([name, r]) => [name, r.version])).toEqual([['e1', second.resources[0]!.version], ['e2', third.resources[0]!.version]]);
   });
 
   it('records a NACK and keeps going', async () => {

@@ -1,14 +1,14 @@
 // Per stream, per resource type: what the proxy subscribed to, what it was sent under which nonce, and what it
 // accepted or rejected. SotW and delta streams both keep one of these per type; the debug endpoint and the sync
 // status read them.
-import type { XdsResource } from '../resource.js';
+import type { SourceRef, XdsResource } from '../resource.js';
 import type { ErrorDetail } from './messages.js';
 
 /** One response awaiting the proxy's ACK or NACK. */
 interface SentResponse {
   /** The type version the response carried (SotW version_info, delta system_version_info). */
   version: string;
-  resources: ReadonlyArray<Pick<XdsResource, 'name' | 'version'>>;
+  resources: readonly XdsResource[];
   removed: readonly string[];
 }
 
@@ -17,6 +17,12 @@ export interface Rejection {
   version: string;
   error: string;
   at: Date;
+}
+
+/** One rejected resource, and the mesh objects to blame: those whose change it carried. */
+export interface RejectedResource extends Rejection {
+  resource: XdsResource;
+  culprits: readonly SourceRef[];
 }
 
 /** Responses remembered per type while their ACKs are outstanding; older ones are forgotten. */
@@ -32,10 +38,10 @@ export class TypeState {
   ackedVersion = '';
   /** The latest NACK, until a later ACK clears it. */
   lastRejection: Rejection | undefined;
-  /** Per resource: the version the proxy accepted. */
-  readonly acked = new Map<string, string>();
-  /** Per resource: the version the proxy rejected, and why (cleared when it accepts a later one). */
-  readonly rejected = new Map<string, Rejection>();
+  /** Per resource: what the proxy accepted last. */
+  readonly acked = new Map<string, XdsResource>();
+  /** Per resource: what the proxy rejected, and why (cleared when it accepts a later one). */
+  readonly rejected = new Map<string, RejectedResource>();
   private readonly pending = new Map<string, SentResponse>();
 
   constructor(readonly typeUrl: string) {}
@@ -67,7 +73,7 @@ export class TypeState {
       this.ackedVersion = response.version;
       this.lastRejection = undefined;
       for (const r of response.resources) {
-        this.acked.set(r.name, r.version);
+        this.acked.set(r.name, r);
         this.rejected.delete(r.name);
       }
       for (const name of response.removed) this.acked.delete(name);
@@ -77,8 +83,8 @@ export class TypeState {
     this.lastRejection = rejection;
     const culprits = attributeRejection(response.resources, error.message);
     for (const r of response.resources) {
-      if (culprits.has(r.name)) this.rejected.set(r.name, { ...rejection, version: r.version });
-      else if (culprits.size < response.resources.length) this.acked.set(r.name, r.version); // the rest was applied
+      if (culprits.has(r.name)) this.rejected.set(r.name, { ...rejection, version: r.version, resource: r, culprits: changedSources(this.acked.get(r.name), r) });
+      else if (culprits.size < response.resources.length) this.acked.set(r.name, r); // the rest was applied
     }
     return true;
   }
@@ -88,6 +94,17 @@ export class TypeState {
     this.acked.delete(name);
     this.rejected.delete(name);
   }
+}
+
+/**
+ * The mesh objects whose change a rejected resource carried, compared with the version the proxy holds: a new
+ * generation, or a new contributor. A resource the proxy never accepted blames all of its sources.
+ */
+export function changedSources(accepted: XdsResource | undefined, rejected: XdsResource): SourceRef[] {
+  if (!accepted) return [...rejected.sources];
+  const before = new Map(accepted.sources.map((s) => [`${s.kind}/${s.namespace}/${s.name}`, s.generation]));
+  const changed = rejected.sources.filter((s) => before.get(`${s.kind}/${s.namespace}/${s.name}`) !== s.generation);
+  return changed.length > 0 ? changed : [...rejected.sources];
 }
 
 /**

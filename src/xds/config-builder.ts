@@ -1,0 +1,171 @@
+// Keeps the cache's collections in step with the mesh model, host by host: generators run for the hosts that
+// changed (and the hosts whose routes point at them), each resource is encoded once, and only resources whose
+// bytes changed reach the streams. Proxyless clients share one collection, Envoy sidecars another, plus one
+// small collection per sidecar for its own inbound side.
+import type { Logger } from 'pino';
+import type { MeshModel } from '../mesh/model/index.js';
+import type { ProxyView, ResourceCache } from './cache.js';
+import { envoyInboundResources, envoyPortResources, envoyServiceResources, envoyStaticResources, type VirtualHostPart } from './generators/envoy.js';
+import { envoyOutboundListener, envoyOutboundRoutes } from './generators/names.js';
+import { proxylessResources } from './generators/proxyless.js';
+import type { Generated } from './generators/types.js';
+import { TypeUrl } from './protos.js';
+import { encodeResource, type XdsResource } from './resource.js';
+import type { ProxyInfo } from './server/proxy.js';
+
+export const PROXYLESS_COLLECTION = 'proxyless';
+export const ENVOY_COLLECTION = 'envoy';
+
+/** What one host contributed last time, so the next generation can tell what to remove. */
+interface HostOutput {
+  proxyless: XdsResource[];
+  envoy: XdsResource[];
+  virtualHosts: VirtualHostPart[];
+  /** Endpoint addresses: sidecars at these addresses serve the host (their inbound side depends on it). */
+  addresses: Set<string>;
+}
+
+/** Upserts and removals gathered for one collection during an update. */
+interface Batch {
+  upsert: XdsResource[];
+  remove: Array<{ typeUrl: string; name: string }>;
+}
+
+const EMPTY: HostOutput = { proxyless: [], envoy: [], virtualHosts: [], addresses: new Set() };
+
+function encode(g: Generated): XdsResource {
+  return encodeResource(g.typeUrl, g.name, g.message, g.sources);
+}
+
+export class ConfigBuilder {
+  private readonly hosts = new Map<string, HostOutput>();
+  private readonly virtualHostsByPort = new Map<number, Map<string, VirtualHostPart>>();
+  /** Envoy inbound collections in use: key → the addresses of the workload, and how many streams use it. */
+  private readonly inbound = new Map<string, { ips: string[]; streams: number }>();
+
+  constructor(
+    private readonly cache: ResourceCache,
+    private readonly model: MeshModel,
+    private readonly log?: Logger,
+  ) {
+    this.cache.collection(ENVOY_COLLECTION).apply({ upsert: envoyStaticResources().map(encode) });
+    this.cache.collection(PROXYLESS_COLLECTION);
+  }
+
+  /** Regenerates the resources of `changed` hosts and of the hosts whose routes send traffic to them. */
+  update(changed: Iterable<string>): void {
+    const hosts = new Set<string>();
+    for (const h of changed) {
+      hosts.add(h);
+      for (const from of this.model.routedFrom(h)) hosts.add(from);
+    }
+    const proxyless: Batch = { upsert: [], remove: [] };
+    const envoy: Batch = { upsert: [], remove: [] };
+    const ports = new Set<number>();
+    const addresses = new Set<string>();
+    for (const host of hosts) {
+      const before = this.hosts.get(host) ?? EMPTY;
+      let after: HostOutput;
+      try {
+        after = this.generate(host);
+      } catch (err) {
+        // A generator bug must not take down what is served: keep the last good resources of this host.
+        this.log?.error({ err: String(err), host }, 'xDS generation failed; keeping the previous config for the host');
+        continue;
+      }
+      diff(before.proxyless, after.proxyless, proxyless);
+      diff(before.envoy, after.envoy, envoy);
+      for (const v of before.virtualHosts) {
+        ports.add(v.port);
+        this.virtualHostsByPort.get(v.port)?.delete(host);
+      }
+      for (const v of after.virtualHosts) {
+        ports.add(v.port);
+        let byHost = this.virtualHostsByPort.get(v.port);
+        if (!byHost) this.virtualHostsByPort.set(v.port, (byHost = new Map()));
+        byHost.set(host, v);
+      }
+      for (const a of [...before.addresses, ...after.addresses]) addresses.add(a);
+      if (after === EMPTY) this.hosts.delete(host);
+      else this.hosts.set(host, after);
+    }
+    for (const port of ports) {
+      const parts = [...(this.virtualHostsByPort.get(port)?.values() ?? [])];
+      if (parts.length > 0) envoy.upsert.push(...envoyPortResources(port, parts).map(encode));
+      else {
+        this.virtualHostsByPort.delete(port);
+        envoy.remove.push({ typeUrl: TypeUrl.listener, name: envoyOutboundListener(port) }, { typeUrl: TypeUrl.route, name: envoyOutboundRoutes(port) });
+      }
+    }
+    this.cache.collection(PROXYLESS_COLLECTION).apply(proxyless);
+    this.cache.collection(ENVOY_COLLECTION).apply(envoy);
+    for (const [key, { ips }] of this.inbound) if (ips.some((ip) => addresses.has(ip))) this.updateInbound(key, ips);
+  }
+
+  /** The view for a proxy: the proxyless collection, or the Envoy one plus the sidecar's own inbound side. */
+  viewFor(proxy: ProxyInfo): { view: ProxyView; release: () => void } {
+    if (proxy.kind === 'proxyless') return this.cache.acquireView([PROXYLESS_COLLECTION]);
+    const ips = [...proxy.ips].sort();
+    const key = `envoy-inbound/${ips.join(',') || proxy.id}`;
+    let entry = this.inbound.get(key);
+    if (!entry) {
+      entry = { ips, streams: 0 };
+      this.inbound.set(key, entry);
+      this.updateInbound(key, ips);
+    }
+    entry.streams++;
+    const { view, release } = this.cache.acquireView([ENVOY_COLLECTION, key]);
+    let released = false;
+    return {
+      view,
+      release: () => {
+        if (released) return;
+        released = true;
+        release();
+        if (--entry.streams === 0) {
+          this.inbound.delete(key);
+          this.cache.dropCollection(key);
+        }
+      },
+    };
+  }
+
+  private generate(host: string): HostOutput {
+    const service = this.model.service(host);
+    if (!service) return EMPTY;
+    const proxylessGenerated = proxylessResources(service, this.model);
+    const { resources: envoyGenerated, virtualHosts } = envoyServiceResources(service, this.model);
+    // Endpoints are the same for both kinds of proxy: encode once, serve the same bytes to both.
+    const shared = new Map<string, XdsResource>();
+    const encodeShared = (g: Generated): XdsResource => {
+      if (g.typeUrl !== TypeUrl.endpoint) return encode(g);
+      let r = shared.get(g.name);
+      if (!r) shared.set(g.name, (r = encode(g)));
+      return r;
+    };
+    return {
+      proxyless: proxylessGenerated.map(encodeShared),
+      envoy: envoyGenerated.map(encodeShared),
+      virtualHosts,
+      addresses: new Set(service.endpoints.map((e) => e.address)),
+    };
+  }
+
+  private updateInbound(key: string, ips: string[]): void {
+    const collection = this.cache.collection(key);
+    const next = envoyInboundResources(ips, this.model).map(encode);
+    const names = new Set(next.map((r) => `${r.typeUrl} ${r.name}`));
+    const remove: Array<{ typeUrl: string; name: string }> = [];
+    for (const typeUrl of [TypeUrl.listener, TypeUrl.cluster]) {
+      for (const name of collection.resources(typeUrl).keys()) if (!names.has(`${typeUrl} ${name}`)) remove.push({ typeUrl, name });
+    }
+    collection.apply({ upsert: next, remove });
+  }
+}
+
+/** Adds to `update` what turns `before` into `after` (unchanged resources are skipped by the collection). */
+function diff(before: readonly XdsResource[], after: readonly XdsResource[], batch: Batch): void {
+  const kept = new Set(after.map((r) => `${r.typeUrl} ${r.name}`));
+  for (const r of before) if (!kept.has(`${r.typeUrl} ${r.name}`)) batch.remove.push(r);
+  batch.upsert.push(...after);
+}

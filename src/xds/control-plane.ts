@@ -1,0 +1,110 @@
+// The xDS side of the operator, as a Runnable on every replica (needLeaderElection false): each replica builds the
+// mesh model from its own informers and serves it over ADS, so xDS capacity grows with replicas. It starts
+// serving only once the caches are synced, so a proxy never sees a half-empty mesh (which for LDS/CDS would mean
+// deleting what it has).
+import type { Logger } from 'pino';
+import type { Runnable } from '../controllers/index.js';
+import { MeshModelStore } from '../mesh/model/index.js';
+import type { MeshInformers } from '../reconcilers/informers.js';
+import { ResourceCache } from './cache.js';
+import { ConfigBuilder } from './config-builder.js';
+import { AdaptiveDebouncer } from './debounce.js';
+import { informerInputs, modelInformers, watchModelChanges } from './mesh-inputs.js';
+import { AdsServer, type AdsServerOptions } from './server/ads-server.js';
+import type { ConnectedProxy } from './server/stream.js';
+
+export interface XdsOptions {
+  /** Plaintext ADS binds here: loopback only (the authenticated path is the agent's, see docs/architecture.md). */
+  host?: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** Debounce: a burst of changes in one namespace goes out once `quietMs` pass without another (max `maxDelayMs`). */
+  quietMs?: number;
+  maxDelayMs?: number;
+  controlPlaneId?: string;
+  log: Logger;
+  /** ACK/NACK observers (sync status, metrics). */
+  onAnswer?: AdsServerOptions['onAnswer'];
+  onConnect?: AdsServerOptions['onConnect'];
+  onDisconnect?: AdsServerOptions['onDisconnect'];
+  /** Called after every push with the hosts whose config changed. */
+  onPushed?: (hosts: ReadonlySet<string>) => void;
+}
+
+export class XdsControlPlane implements Runnable {
+  readonly needLeaderElection = false;
+  readonly cache: ResourceCache;
+  readonly model: MeshModelStore;
+  readonly server: AdsServer;
+  private readonly builder: ConfigBuilder;
+  private readonly debouncer: AdaptiveDebouncer<string, string>;
+  private boundPort: number | undefined;
+  private readonly readyWaiters: Array<(port: number) => void> = [];
+
+  constructor(
+    private readonly informers: MeshInformers,
+    private readonly options: XdsOptions,
+  ) {
+    const id = options.controlPlaneId ?? 'weft';
+    this.cache = new ResourceCache({ controlPlaneId: id });
+    this.model = new MeshModelStore(informerInputs(informers));
+    this.builder = new ConfigBuilder(this.cache, this.model, options.log);
+    this.debouncer = new AdaptiveDebouncer((hosts) => this.push(hosts), { quietMs: options.quietMs ?? 100, maxDelayMs: options.maxDelayMs ?? 1000 });
+    const log = options.log.child({ component: 'xds' });
+    this.server = new AdsServer({
+      openView: (proxy) => this.builder.viewFor(proxy),
+      controlPlaneId: id,
+      log,
+      onAnswer: (proxy, typeUrl, outcome) => {
+        if (!outcome.acked) log.warn({ proxy: proxy.proxy?.id, typeUrl, version: outcome.rejection.version, error: outcome.rejection.error }, 'proxy rejected config (NACK)');
+        options.onAnswer?.(proxy, typeUrl, outcome);
+      },
+      onConnect: (proxy) => options.onConnect?.(proxy),
+      onDisconnect: (proxy) => {
+        log.debug({ proxy: proxy.proxy?.id }, 'proxy disconnected');
+        options.onDisconnect?.(proxy);
+      },
+    });
+  }
+
+  /** The bound port, once serving. */
+  get port(): number | undefined {
+    return this.boundPort;
+  }
+
+  /** Resolves with the port once the server listens. */
+  serving(): Promise<number> {
+    if (this.boundPort !== undefined) return Promise.resolve(this.boundPort);
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  connected(): Iterable<ConnectedProxy> {
+    return this.server.connected();
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const synced = await Promise.all(modelInformers(this.informers).map((i) => i.waitForSync(signal)));
+    if (signal.aborted || !synced.every(Boolean)) return;
+    const unwatch = watchModelChanges(this.informers, this.model, (namespace, hosts) => this.debouncer.add(namespace, hosts));
+    this.push(this.model.rebuildAll(), true);
+    try {
+      this.boundPort = await this.server.listen(this.options.host ?? '127.0.0.1', this.options.port);
+      this.options.log.info({ port: this.boundPort, services: [...this.model.services()].length }, 'xDS server listening (plaintext, loopback)');
+      for (const resolve of this.readyWaiters.splice(0)) resolve(this.boundPort);
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    } finally {
+      unwatch();
+      this.server.stop();
+    }
+  }
+
+  /** Recomputes the model for `hosts` (unless already done) and pushes what changed. */
+  private push(hosts: Set<string>, recomputed = false): void {
+    const started = performance.now();
+    const changed = recomputed ? hosts : this.model.recompute(hosts);
+    if (changed.size === 0) return;
+    this.builder.update(changed);
+    this.options.log.debug({ hosts: [...changed], ms: Math.round(performance.now() - started) }, 'xDS config updated');
+    this.options.onPushed?.(changed);
+  }
+}

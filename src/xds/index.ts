@@ -1,0 +1,140 @@
+// xDS for the operator: `weft operator --xds-port` serves the mesh over ADS (SotW and delta) on loopback, feeds
+// Programmed/sync state to the reconcilers' status, and (with --xds-debug-port) a debug endpoint.
+//
+// Seams for the other parts of the mesh:
+// - Secure transport: this port is plaintext on loopback only. The authenticated hop is `weft agent` (mTLS +
+//   ServiceAccount token to the operator); an authenticated listener would wrap AdsServer.listen with
+//   ServerCredentials and hand the verified identity to openView (see ConfigBuilder.viewFor).
+// - mTLS and authorization: generators/envoy.ts envoyInboundResources (a transport socket per filter chain),
+//   generators/http-filters.ts (RBAC before the router), clusters.ts (an UpstreamTlsContext), and TypeUrl.secret
+//   for SDS; all read the model, where MeshPolicy would join.
+// - Gateways: a Gateway's listeners are one more collection in the cache, built like ConfigBuilder's per-port
+//   routes from the VirtualServices bound to it; GatewayControllerOptions.serving reads its ACK state from
+//   SyncStatus the way the mesh kinds do.
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { Manager } from '../controllers/index.js';
+import type { MeshInformers } from '../reconcilers/informers.js';
+import { XdsControlPlane } from './control-plane.js';
+import { startDebugServer } from './debug.js';
+import { SyncStatus } from './sync-status.js';
+
+export { XdsControlPlane, type XdsOptions } from './control-plane.js';
+export { SyncStatus } from './sync-status.js';
+
+export interface XdsFeatureOptions {
+  port: number;
+  host?: string;
+  /** The debug endpoint's port (loopback); off when absent. */
+  debugPort?: number;
+  log: Logger;
+  /** How often status may be recomputed from ACKs (and so how often a resource's status is written, at most). */
+  statusIntervalMs?: number;
+}
+
+type ProxyLabels = { kind: string; protocol: string };
+
+function xdsMetrics(registry: Registry, connected: () => Iterable<ProxyLabels>) {
+  return {
+    // Counted when scraped: a stream's kind is known only after its first request.
+    proxies: new Gauge({
+      name: 'weft_xds_connected_proxies',
+      help: 'ADS streams open, by proxy kind and protocol',
+      labelNames: ['kind', 'protocol'],
+      registers: [registry],
+      collect(this: Gauge<'kind' | 'protocol'>) {
+        this.reset();
+        for (const labels of connected()) this.inc(labels);
+      },
+    }),
+    pushes: new Counter({ name: 'weft_xds_pushes_total', help: 'Config updates pushed (after debounce)', registers: [registry] }),
+    hosts: new Counter({ name: 'weft_xds_pushed_hosts_total', help: 'Hosts whose config changed, summed over pushes', registers: [registry] }),
+    acks: new Counter({ name: 'weft_xds_acks_total', help: 'ACKs received, by type', labelNames: ['type'], registers: [registry] }),
+    nacks: new Counter({ name: 'weft_xds_nacks_total', help: 'NACKs received, by type', labelNames: ['type'], registers: [registry] }),
+  };
+}
+
+/**
+ * Construct before the reconcilers (they read `sync`), then `serve` with their informers. Every replica serves;
+ * only the leader's reconcilers write what `sync` says.
+ */
+export class XdsFeature {
+  readonly sync: SyncStatus;
+  private controlPlane: XdsControlPlane | undefined;
+
+  constructor(
+    private readonly manager: Manager,
+    private readonly options: XdsFeatureOptions,
+  ) {
+    this.sync = new SyncStatus(options.statusIntervalMs ?? 1000);
+  }
+
+  serve(informers: MeshInformers): XdsControlPlane {
+    let cp: XdsControlPlane | undefined = undefined;
+    const metrics = xdsMetrics(this.manager.metrics.registry, () => [...(cp?.connected() ?? [])].map((p) => ({ kind: p.proxy?.kind ?? 'unknown', protocol: p.protocol })));
+    const typeLabel = (typeUrl: string) => typeUrl.slice(typeUrl.lastIndexOf('.') + 1);
+    const sync = this.sync;
+    cp = new XdsControlPlane(informers, {
+      port: this.options.port,
+      ...(this.options.host ? { host: this.options.host } : {}),
+      log: this.options.log,
+      onAnswer: (_proxy, typeUrl, outcome) => {
+        if (outcome.acked) metrics.acks.inc({ type: typeLabel(typeUrl) });
+        else metrics.nacks.inc({ type: typeLabel(typeUrl) });
+        sync.markDirty();
+      },
+      onConnect: () => sync.markDirty(),
+      onDisconnect: () => sync.markDirty(),
+      onPushed: (hosts) => {
+        metrics.pushes.inc();
+        metrics.hosts.inc(hosts.size);
+        sync.markDirty();
+      },
+    });
+    const objects = (kind: string) => {
+      switch (kind) {
+        case 'ServiceEntry':
+          return informers.serviceEntries.list();
+        case 'WorkloadEntry':
+          return informers.workloadEntries.list();
+        case 'VirtualService':
+          return informers.virtualServices.list();
+        case 'DestinationRule':
+          return informers.destinationRules.list();
+        default:
+          return [];
+      }
+    };
+    const control = cp;
+    sync.attach({ cache: control.cache, proxies: () => control.connected(), objects });
+    this.manager.add(control);
+    if (this.options.debugPort !== undefined) this.manager.add(this.debugRunnable(control));
+    this.controlPlane = control;
+    return control;
+  }
+
+  get control(): XdsControlPlane | undefined {
+    return this.controlPlane;
+  }
+
+  private debugRunnable(cp: XdsControlPlane) {
+    const { debugPort, host, log } = this.options;
+    const sync = this.sync;
+    return {
+      needLeaderElection: false,
+      async start(signal: AbortSignal): Promise<void> {
+        const server = await startDebugServer(
+          {
+            proxies: () => cp.connected(),
+            resources: () => sync.snapshot(),
+          },
+          debugPort!,
+          host ?? '127.0.0.1',
+        );
+        log.info({ port: server.port }, 'xDS debug endpoint listening (loopback)');
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        await server.close();
+      },
+    };
+  }
+}

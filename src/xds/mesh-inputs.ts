@@ -1,0 +1,70 @@
+// The model's inputs answered from the reconcilers' informer caches, and the informer events turned into the
+// hosts they can affect.
+import type { AnyMeshObject } from '../api/index.js';
+import type { Informer, KubeObject } from '../controllers/index.js';
+import { routedHosts, type MeshModelStore, type ModelChange, type ModelInputs } from '../mesh/model/index.js';
+import { Index, type MeshInformers } from '../reconcilers/informers.js';
+import { informerLookup } from '../reconcilers/lookup.js';
+
+/** VirtualService → the qualified hosts it routes for. */
+const ROUTED_HOST = 'xds.routedHost';
+
+/** Inputs over the informers; adds the index it needs (call before the informers start). */
+export function informerInputs(informers: MeshInformers): ModelInputs {
+  informers.virtualServices.addIndex(ROUTED_HOST, routedHosts);
+  return {
+    lookup: informerLookup(informers),
+    allServiceEntries: () => informers.serviceEntries.list(),
+    virtualServicesForHost: (fqdn) => informers.virtualServices.byIndex(ROUTED_HOST, fqdn),
+    virtualServicesRoutingTo: (fqdn) => informers.virtualServices.byIndex(Index.host, fqdn),
+    virtualServicesForGateway: (ref) => informers.virtualServices.byIndex(Index.gateway, ref),
+    workloadEntriesForServiceAccount: (ref) => informers.workloadEntries.byIndex(Index.serviceAccount, ref),
+  };
+}
+
+/** Every informer the model reads. */
+export function modelInformers(informers: MeshInformers): Array<Informer<KubeObject>> {
+  return [
+    informers.serviceEntries,
+    informers.workloadEntries,
+    informers.virtualServices,
+    informers.destinationRules,
+    informers.gateways,
+    informers.meshPolicies,
+    informers.services,
+    informers.serviceAccounts,
+  ] as Array<Informer<KubeObject>>;
+}
+
+/**
+ * Calls `onHosts(namespace, hosts)` with the hosts each informer event can affect (for an update, those of the old
+ * and the new object). Returns the unsubscribe function. Events replayed on subscription are skipped: the caller
+ * builds the initial model from the synced caches itself.
+ */
+export function watchModelChanges(informers: MeshInformers, store: MeshModelStore, onHosts: (namespace: string, hosts: Set<string>) => void): () => void {
+  const unsubscribe: Array<() => void> = [];
+  let replaying = true;
+  const emit = (change: ModelChange, namespace: string) => {
+    if (replaying) return;
+    const hosts = store.hostsAffectedBy(change);
+    if (hosts.size > 0) onHosts(namespace, hosts);
+  };
+  const meshHandler = (obj: AnyMeshObject) => emit({ kind: obj.kind, obj }, obj.metadata.namespace ?? '');
+  const coreHandler = (kind: 'Service' | 'ServiceAccount') => (obj: KubeObject) =>
+    emit({ kind, namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' }, obj.metadata?.namespace ?? '');
+  const mesh = [informers.serviceEntries, informers.workloadEntries, informers.virtualServices, informers.destinationRules, informers.gateways, informers.meshPolicies] as Array<
+    Informer<AnyMeshObject>
+  >;
+  for (const informer of mesh) {
+    unsubscribe.push(informer.on({ onAdd: meshHandler, onUpdate: (old, obj) => (meshHandler(old), meshHandler(obj)), onDelete: meshHandler }));
+  }
+  for (const [informer, kind] of [
+    [informers.services, 'Service'],
+    [informers.serviceAccounts, 'ServiceAccount'],
+  ] as const) {
+    const handler = coreHandler(kind);
+    unsubscribe.push((informer as Informer<KubeObject>).on({ onAdd: handler, onUpdate: (_, obj) => handler(obj), onDelete: handler }));
+  }
+  replaying = false;
+  return () => unsubscribe.forEach((u) => u());
+}

@@ -1,0 +1,228 @@
+// Sync state of each mesh resource, from what this replica serves and what its proxies answered: is the
+// resource's current generation in the served config, how many proxies should have it and how many ACKed it,
+// and which proxies rejected config it produced (with their words). The leader's reconcilers write it into status
+// (Programmed, status.proxies, status.synced); a resource whose summary changed is re-enqueued, at most once per
+// interval, which is also what rate-limits the status writes.
+import type { InformerHandler, ResourceType } from '../controllers/index.js';
+import type { ProgrammedChange, ProgrammedSource } from '../reconcilers/programmed.js';
+import type { StatusDetails, StatusTarget } from '../reconcilers/status.js';
+import type { ResourceCache } from './cache.js';
+import { TypeUrl } from './protos.js';
+import { sourceKey, type SourceRef } from './resource.js';
+import type { ConnectedProxy } from './server/stream.js';
+
+/** Kinds whose content the xDS generators program. */
+const PROGRAMMED_KINDS = new Set(['ServiceEntry', 'WorkloadEntry', 'VirtualService', 'DestinationRule']);
+
+export interface ResourceSync {
+  /** The generation of the object that the served config carries (the highest seen). */
+  servedGeneration: number;
+  expected: number;
+  acked: number;
+  rejections: Array<{ proxy: string; error: string }>;
+}
+
+export interface SyncInputs {
+  cache: ResourceCache;
+  proxies(): Iterable<ConnectedProxy>;
+  /** The objects of a kind (namespace, name): each is told when the first summary replaces "pending". */
+  objects?(kind: string): Iterable<{ metadata: { namespace?: string; name?: string } }>;
+}
+
+/** Computes every resource's sync state now. Pure over its inputs (tests call it directly). */
+export function computeSync(inputs: SyncInputs): Map<string, ResourceSync> {
+  const out = new Map<string, ResourceSync>();
+  const entry = (ref: SourceRef): ResourceSync => {
+    const key = sourceKey(ref);
+    let e = out.get(key);
+    if (!e) out.set(key, (e = { servedGeneration: 0, expected: 0, acked: 0, rejections: [] }));
+    return e;
+  };
+  for (const key of inputs.cache.collectionKeys()) {
+    const collection = inputs.cache.collection(key);
+    for (const typeUrl of Object.values(TypeUrl)) {
+      for (const r of collection.resources(typeUrl).values()) {
+        for (const s of r.sources) {
+          const e = entry(s);
+          e.servedGeneration = Math.max(e.servedGeneration, s.generation);
+        }
+      }
+    }
+  }
+  for (const proxy of inputs.proxies()) {
+    const view = proxy.view;
+    if (!view || !proxy.proxy) continue;
+    // Per object: does this proxy want something from it, and does it hold the current version of all of it.
+    const mine = new Map<string, { ref: SourceRef; current: boolean; rejected?: string }>();
+    for (const state of proxy.types.values()) {
+      const resources = state.wildcard ? [...view.all(state.typeUrl)] : [...state.subscribed].flatMap((n) => view.get(state.typeUrl, n) ?? []);
+      for (const r of resources) {
+        const held = state.acked.get(r.name)?.version === r.version;
+        const rejection = state.rejected.get(r.name);
+        const blamed = rejection && rejection.version === r.version ? new Set(rejection.culprits.map(sourceKey)) : undefined;
+        for (const s of r.sources) {
+          const key = sourceKey(s);
+          const m = mine.get(key) ?? { ref: s, current: true };
+          m.current &&= held;
+          if (blamed?.has(key)) m.rejected = rejection!.error;
+          mine.set(key, m);
+        }
+      }
+    }
+    for (const m of mine.values()) {
+      const e = entry(m.ref);
+      e.expected++;
+      if (m.current) e.acked++;
+      if (m.rejected !== undefined) e.rejections.push({ proxy: proxy.proxy.id, error: m.rejected });
+    }
+  }
+  return out;
+}
+
+/** Programmed and the sync fields for one object, from its summary. */
+export function programmedDetails(obj: StatusTarget, sync: ResourceSync | undefined): StatusDetails {
+  const generation = obj.metadata.generation ?? 0;
+  if (!sync || sync.servedGeneration === 0) {
+    return {
+      conditions: [
+        {
+          type: 'Programmed',
+          status: 'False',
+          reason: 'NotInConfig',
+          message: 'no proxy configuration comes from it: it is not Accepted, or nothing uses it yet (a WorkloadEntry no ServiceEntry selects, a host no ServiceEntry declares)',
+        },
+      ],
+      fields: { proxies: null, synced: null },
+    };
+  }
+  const fields = { proxies: { acked: sync.acked, expected: sync.expected }, synced: `${sync.acked}/${sync.expected}` };
+  if (sync.servedGeneration < generation) {
+    return { conditions: [{ type: 'Programmed', status: 'Unknown', reason: 'Pending', message: `generation ${generation} is not in the served configuration yet` }], fields };
+  }
+  if (sync.rejections.length > 0) {
+    const first = sync.rejections[0]!;
+    const others = sync.rejections.length > 1 ? ` (and ${sync.rejections.length - 1} more proxies)` : '';
+    return {
+      conditions: [
+        {
+          type: 'Programmed',
+          status: 'False',
+          reason: 'Rejected',
+          message: `proxy ${first.proxy}${others} rejected the configuration from this resource and keeps its last accepted one: ${first.error}`,
+        },
+      ],
+      fields,
+    };
+  }
+  return { conditions: [{ type: 'Programmed', status: 'True', reason: 'Programmed', message: 'in the configuration served to proxies' }], fields };
+}
+
+/** A Source of change notices for one kind, fed by SyncStatus. */
+class ChangeSource {
+  readonly resource: ResourceType;
+  private readonly handlers = new Set<InformerHandler<ProgrammedChange>>();
+
+  constructor(kind: string) {
+    this.resource = { group: 'weft.dev', version: 'v1alpha1', plural: `${kind.toLowerCase()}-sync`, kind, namespaced: true };
+  }
+
+  on(handler: InformerHandler<ProgrammedChange>): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  waitForSync(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
+  emit(namespace: string, name: string): void {
+    const change = { metadata: { namespace, name } };
+    for (const h of this.handlers) h.onUpdate?.(change, change);
+  }
+}
+
+/**
+ * The ProgrammedSource the reconcilers read. `attach` it to a running control plane; it recomputes at most once
+ * per `intervalMs` after something changed (a push, an ACK or NACK, a proxy coming or going).
+ */
+export class SyncStatus implements ProgrammedSource {
+  private inputs: SyncInputs | undefined;
+  private current = new Map<string, ResourceSync>();
+  private readonly sources = new Map<string, ChangeSource>();
+  private dirty = false;
+  private computed = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly intervalMs = 1000) {}
+
+  attach(inputs: SyncInputs): void {
+    this.inputs = inputs;
+    this.markDirty();
+  }
+
+  /** Something changed: recompute soon (coalesced). */
+  markDirty(): void {
+    this.dirty = true;
+    if (this.timer || !this.inputs) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.recompute();
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Every object's current summary, by `Kind/namespace/name`. */
+  snapshot(): ReadonlyMap<string, ResourceSync> {
+    return this.current;
+  }
+
+  /** The current summary of one object (`Kind/namespace/name`). */
+  summary(key: string): ResourceSync | undefined {
+    return this.current.get(key);
+  }
+
+  details(kind: string, obj: StatusTarget): StatusDetails | undefined {
+    if (!PROGRAMMED_KINDS.has(kind) || !this.inputs) return undefined;
+    if (!this.computed) {
+      // Not a verdict yet: the server is still syncing its caches (this object is re-enqueued once it knows).
+      return { conditions: [{ type: 'Programmed', status: 'Unknown', reason: 'Pending', message: 'the xDS server is starting' }] };
+    }
+    // A VirtualService only for gateways is programmed on them, not here.
+    const gateways = (obj as { spec?: { gateways?: string[] } }).spec?.gateways;
+    if (kind === 'VirtualService' && gateways && gateways.length > 0 && !gateways.includes('mesh')) return undefined;
+    return programmedDetails(obj, this.current.get(sourceKey({ kind, namespace: obj.metadata.namespace!, name: obj.metadata.name! })));
+  }
+
+  changes(kind: string): ChangeSource {
+    let source = this.sources.get(kind);
+    if (!source) this.sources.set(kind, (source = new ChangeSource(kind)));
+    return source;
+  }
+
+  /** Recomputes and re-enqueues every object whose summary changed. */
+  recompute(): void {
+    if (!this.inputs || !this.dirty) return;
+    this.dirty = false;
+    const next = computeSync(this.inputs);
+    const previous = this.current;
+    const first = !this.computed;
+    this.current = next;
+    this.computed = true;
+    if (first) {
+      for (const [kind, source] of this.sources) {
+        for (const o of this.inputs.objects?.(kind) ?? []) source.emit(o.metadata.namespace ?? '', o.metadata.name ?? '');
+      }
+      return;
+    }
+    for (const key of new Set([...previous.keys(), ...next.keys()])) {
+      if (JSON.stringify(previous.get(key)) === JSON.stringify(next.get(key))) continue;
+      const [kind, namespace, name] = key.split('/') as [string, string, string];
+      this.sources.get(kind)?.emit(namespace, name);
+    }
+  }
+}

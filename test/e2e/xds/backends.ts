@@ -1,0 +1,49 @@
+// gRPC backends on distinct 127.0.0.x addresses, as a mesh's workloads (registered as WorkloadEntries). A test
+// tells each how to behave and counts what it served.
+import * as grpc from '@grpc/grpc-js';
+import { ECHO_PATH, OTHER_PATH, echoService, type EchoReply, type EchoRequest } from './echo.js';
+
+export type Behaviour =
+  | { kind: 'ok' }
+  | { kind: 'fail'; code: grpc.status }
+  /** Fails calls 1, 3, 5, ... (the first of every pair). */
+  | { kind: 'fail-every-other'; code: grpc.status };
+
+export interface Backend {
+  name: string;
+  address: string;
+  port: number;
+  behaviour: Behaviour;
+  calls: number;
+  stop(): Promise<void>;
+}
+
+export async function startBackend(name: string, address: string): Promise<Backend> {
+  const server = new grpc.Server();
+  const backend: Backend = {
+    name,
+    address,
+    port: 0,
+    behaviour: { kind: 'ok' },
+    calls: 0,
+    stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+  const handler: grpc.handleUnaryCall<EchoRequest, EchoReply> = (call, callback) => {
+    backend.calls++;
+    const b = backend.behaviour;
+    const reply = () => {
+      if (b.kind === 'fail' || (b.kind === 'fail-every-other' && backend.calls % 2 === 1)) {
+        callback({ code: b.code, details: `${name} failed on purpose` });
+      } else callback(null, { backend: name });
+    };
+    const sleep = call.request.sleepMs ?? 0;
+    if (sleep > 0) setTimeout(reply, sleep);
+    else reply();
+  };
+  server.addService(echoService(ECHO_PATH), { Call: handler });
+  server.addService(echoService(OTHER_PATH), { Call: handler });
+  backend.port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${address}:0`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+  );
+  return backend;
+}

@@ -1,0 +1,100 @@
+// Proxyless gRPC clients (grpc-js-xds), each in a child process with its own bootstrap pointing at the operator's
+// xDS port, driven over IPC.
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { CallResult } from './client-process.js';
+
+export type { CallResult };
+
+export interface ClientOptions {
+  xdsPort: number;
+  /** `host:port` to dial as xds:///host:port. */
+  target: string;
+  nodeId: string;
+  /** Point the client at another xDS server (e.g. a delta bridge) instead of the operator. */
+  serverUri?: string;
+}
+
+export interface RunOptions {
+  concurrency?: number;
+  path?: string;
+  metadata?: Record<string, string>;
+  sleepMs?: number;
+  deadlineMs?: number;
+}
+
+export class XdsClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, (results: CallResult[]) => void>();
+  private output = '';
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (m: { id: number; results: CallResult[] }) => {
+      this.pending.get(m.id)?.(m.results);
+      this.pending.delete(m.id);
+    });
+    child.stdout?.on('data', (c: Buffer) => (this.output += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (this.output += c.toString()));
+  }
+
+  static async start(options: ClientOptions): Promise<XdsClient> {
+    const bootstrap = {
+      xds_servers: [{ server_uri: options.serverUri ?? `127.0.0.1:${options.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+      node: { id: options.nodeId, cluster: 'e2e', locality: { zone: 'e2e' }, metadata: { GENERATOR: 'grpc' } },
+    };
+    const child = fork(join(import.meta.dirname, 'client-process.ts'), [], {
+      env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap), XDS_TARGET: options.target, NODE_OPTIONS: '' },
+      execArgv: ['--no-warnings'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const client = new XdsClient(child);
+    await new Promise<void>((resolve, reject) => {
+      client.pending.set(0, () => resolve());
+      child.once('exit', (code) => reject(new Error(`client process exited (${code}): ${client.output}`)));
+    });
+    return client;
+  }
+
+  private send(command: object): Promise<CallResult[]> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.child.send({ ...command, id });
+    });
+  }
+
+  /** Runs `count` RPCs (sequentially unless `concurrency`), returns how each went. */
+  run(count: number, options: RunOptions = {}): Promise<CallResult[]> {
+    return this.send({ op: 'run', count, concurrency: options.concurrency ?? 1, ...options });
+  }
+
+  /** Starts a background stream of RPCs; loopStop() ends it and returns every result. */
+  async loopStart(concurrency = 2): Promise<void> {
+    await this.send({ op: 'loop-start', concurrency });
+  }
+
+  loopStop(): Promise<CallResult[]> {
+    return this.send({ op: 'loop-stop' });
+  }
+
+  logs(): string {
+    return this.output;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill();
+    await exited;
+  }
+}
+
+/** RPCs per backend name (failures under `error:<code>`). */
+export function tally(results: CallResult[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of results) {
+    const key = r.code === 0 ? r.backend! : `error:${r.code}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
