@@ -37,7 +37,7 @@ export function validateGatewayDeployment(gw: Gateway, gatewaysInNamespace: read
 }
 
 /** One selector matches the pods the other labels its pods with (generated pods carry exactly their selector's labels). */
-function selectorsOverlap(a: Gateway, b: Gateway): boolean {
+export function selectorsOverlap(a: Gateway, b: Gateway): boolean {
   return selects(a.spec.selector, b.spec.selector) || selects(b.spec.selector, a.spec.selector);
 }
 

@@ -3,15 +3,16 @@
 // HorizontalPodAutoscaler are generated (src/gateway), kept as generated, and reported on in its status
 // (Programmed, ResolvedRefs, addresses, per-server conditions).
 import { resources, type Gateway } from '../api/index.js';
-import { controller, isControlledBy, type EventRecorder, type KubeObject } from '../controllers/index.js';
-import { renderGateway, type GatewayChartOptions } from '../gateway/chart.js';
+import { ApiError, controller, isControlledBy, type EventRecorder, type KubeObject } from '../controllers/index.js';
+import type { GatewayChartOptions } from '../gateway/chart.js';
 import { credentialKeys, credentialProblems } from '../gateway/credentials.js';
 import { generatedInformers, tlsSecretInformer, type GeneratedInformers } from '../gateway/informers.js';
 import { generatedName } from '../gateway/names.js';
+import { GatewayRenderer } from '../gateway/renderer.js';
 import { GENERATED_KINDS } from '../gateway/resources.js';
 import { GATEWAY_CONDITION_TYPES, gatewayAddresses, gatewayConditions, serverStatuses, type Deployment, type Service, type ServingState } from '../gateway/status.js';
 import { syncGeneratedObjects, type SyncResult } from '../gateway/sync.js';
-import { gatewayVerdict } from '../gateway/validate.js';
+import { gatewayVerdict, selectorsOverlap } from '../gateway/validate.js';
 import { labelsKey } from '../mesh/labels.js';
 import { Index, type MeshInformers } from './informers.js';
 import { refs, type MeshControllerDeps } from './mesh-controller.js';
@@ -39,17 +40,27 @@ export function registerGatewayController(
   const secrets = tlsSecretInformer(deps.manager);
   gateways.addIndex(CREDENTIAL_INDEX, credentialKeys);
   const client = deps.manager.client;
+  const renderer = new GatewayRenderer(options.chart);
 
   const reconciler = {
     async reconcile({ namespace, name }: { namespace: string; name: string }, { signal }: { signal: AbortSignal }) {
       const gw = gateways.get(namespace, name);
-      if (!gw || gw.metadata.deletionTimestamp) return; // the garbage collector removes what it owned
+      if (!gw || gw.metadata.deletionTimestamp) {
+        renderer.forget(namespace, name);
+        return; // the garbage collector removes what it owned
+      }
       const verdict = gatewayVerdict(gw, deps.lookup, gateways.list(namespace));
       let blocked: SyncResult['blocked'] = [];
       // Bad input never breaks serving: a Gateway that is not accepted keeps what was generated from its last good spec.
       if (verdict.accepted) {
-        const desired = gw.spec.deployment ? renderGateway(gw, options.chart) : [];
-        const result = await syncGeneratedObjects(gw, desired, { client, informers: generated, signal });
+        const desired = gw.spec.deployment ? renderer.render(gw) : [];
+        let result: SyncResult;
+        try {
+          result = await syncGeneratedObjects(gw, desired, { client, informers: generated, signal });
+        } catch (err) {
+          if (namespaceTerminating(err)) return; // the Gateway goes with its namespace: nothing to re-create
+          throw err;
+        }
         recordSync(events, gw, result);
         blocked = result.blocked;
       }
@@ -77,11 +88,13 @@ export function registerGatewayController(
 
   let builder = controller(deps.manager, 'gateway')
     .for(gateways)
-    .withMaxConcurrentReconciles(4)
+    .withMaxConcurrentReconciles(8)
     // Port and host claims: a change to one Gateway can change the verdict of the others on its workload.
     .watches(gateways, (gw) => refs(gateways.byIndex(Index.workload, labelsKey(gw.spec.selector))))
     // Generated workloads: a Gateway's selector can collide with another deploying Gateway's in its namespace.
-    .watches(gateways, (gw) => (gw.spec.deployment ? refs(gateways.list(gw.metadata.namespace).filter((other) => other.spec.deployment)) : []))
+    .watches(gateways, (gw) =>
+      gw.spec.deployment ? refs(gateways.list(gw.metadata.namespace).filter((other) => other.spec.deployment && selectorsOverlap(other, gw))) : [],
+    )
     .watches(secrets, (secret) => refs(gateways.byIndex(CREDENTIAL_INDEX, `${secret.metadata?.namespace}/${secret.metadata?.name}`)));
   // A generated object deleted or edited wakes its Gateway, which re-creates or restores it.
   for (const kind of GENERATED_KINDS) builder = builder.owns(generated[kind]);
@@ -101,4 +114,9 @@ function recordSync(events: EventRecorder, gw: Gateway, result: SyncResult): voi
   if (result.updated.length) events.normal(gw, 'Updated', 'Apply', `updated ${list(result.updated)} to the current spec`);
   if (result.reverted.length) events.normal(gw, 'Reverted', 'Apply', `${list(result.reverted)} changed outside Weft: restored the fields Weft owns`);
   if (result.deleted.length) events.normal(gw, 'Deleted', 'Apply', `deleted ${list(result.deleted)}: no longer in the spec`);
+}
+
+/** The API server refuses new objects in a namespace being deleted (403, NamespaceTerminating). */
+function namespaceTerminating(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 403 && err.message.includes('because it is being terminated');
 }

@@ -35,6 +35,13 @@ export interface StatusDetails {
 }
 
 export class StatusWriter {
+  /**
+   * uid -> the resourceVersion our last status write started from. While the cache still holds that version, our
+   * write has not come back through the watch yet: writing again from it could only fail with 409, and the watch
+   * event that brings our write will reconcile the object anyway.
+   */
+  private readonly writtenFrom = new Map<string, string>();
+
   constructor(
     private readonly client: RestClient,
     private readonly events: EventRecorder,
@@ -42,6 +49,12 @@ export class StatusWriter {
 
   /** Updates Accepted, the kind's further conditions and Ready; writes only when something changed. */
   async write(resource: ResourceType, obj: StatusTarget, verdict: Verdict, signal: AbortSignal, details: StatusDetails = {}): Promise<void> {
+    const uid = obj.metadata.uid ?? '';
+    const pending = this.writtenFrom.get(uid);
+    if (pending !== undefined) {
+      if (pending === obj.metadata.resourceVersion) return;
+      this.writtenFrom.delete(uid);
+    }
     const generation = obj.metadata.generation;
     const previous = (obj.status?.conditions ?? []) as Condition[];
     let conditions = previous;
@@ -80,12 +93,14 @@ export class StatusWriter {
     if (!changed && !fieldsChanged && !generationChanged) return;
 
     const next: MeshStatus = { ...obj.status, ...fields, observedGeneration: generation, conditions };
-    await patchStatus(this.client, resource, { namespace: obj.metadata.namespace, name: obj.metadata.name! }, next, {
+    const stored = await patchStatus<StatusTarget>(this.client, resource, { namespace: obj.metadata.namespace, name: obj.metadata.name! }, next, {
       // A status written from a stale cache must not win over a newer one: fail with 409 and retry from the cache.
       resourceVersion: obj.metadata.resourceVersion,
       fieldManager: FIELD_MANAGER,
       signal,
     });
+    const from = obj.metadata.resourceVersion;
+    if (uid && from && stored.metadata.resourceVersion !== from) this.writtenFrom.set(uid, from);
     for (const update of transitions) this.recordTransition(obj, previous, update);
   }
 

@@ -312,6 +312,14 @@ describe('200 Gateways', () => {
     const deployments = await apps.listNamespacedDeployment({ namespace: namespace.name });
     expect(deployments.items).toHaveLength(COUNT);
     console.log(`${COUNT} Gateways: created in ${(createdMs / 1000).toFixed(1)} s, all Accepted after ${(acceptedMs / 1000).toFixed(1)} s, all Programmed after ${(programmedMs / 1000).toFixed(1)} s`);
-    console.log(`gateway reconciles: ${await operator!.metric('controller_runtime_reconcile_total', { controller: 'gateway', result: 'success' })} ok, ${await operator!.metric('controller_runtime_reconcile_total', { controller: 'gateway', result: 'error' })} errors`);
+    const metric = async (name: string, labels: Record<string, string>) => (await operator!.metric(name, labels)) ?? 0;
+    const reconciles = await metric('controller_runtime_reconcile_time_seconds_count', { controller: 'gateway' });
+    const reconcileSeconds = await metric('controller_runtime_reconcile_time_seconds_sum', { controller: 'gateway' });
+    const queued = await metric('workqueue_queue_duration_seconds_count', { name: 'gateway' });
+    const queuedSeconds = await metric('workqueue_queue_duration_seconds_sum', { name: 'gateway' });
+    console.log(
+      `gateway reconciles: ${reconciles} (${await metric('controller_runtime_reconcile_errors_total', { controller: 'gateway' })} errors), ` +
+        `mean ${((reconcileSeconds / reconciles) * 1000).toFixed(0)} ms each, mean ${((queuedSeconds / queued) * 1000).toFixed(0)} ms queued`,
+    );
   }, 660_000);
 });
