@@ -3,10 +3,11 @@
 // scenario counts which backend served each RPC.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
-import { freePort, installManifests, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import * as grpc from '@grpc/grpc-js';
+import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
 import { startBackend, type Backend } from './xds/backends.js';
-import { tally, XdsClient, type CallResult } from './xds/clients.js';
-import { apply, destinationRule, serviceAccount, serviceEntry, split, virtualService, waitForCondition, workloadEntry } from './xds/mesh.js';
+import { tally, XdsClient, type CallResult, type RunOptions } from './xds/clients.js';
+import { apply, destinationRule, serviceAccount, serviceEntry, split, statusOf, virtualService, waitForCondition, workloadEntry } from './xds/mesh.js';
 
 const kc = kubeConfig();
 let ns: { name: string; remove: () => Promise<void> };
@@ -31,9 +32,9 @@ async function client(target: string, nodeId: string): Promise<XdsClient> {
 }
 
 /** Waits until the client's RPCs succeed (its xDS config has arrived) and returns the results of the last try. */
-async function untilServing(c: XdsClient, ok: (results: CallResult[]) => boolean = (r) => r.every((x) => x.code === 0)): Promise<CallResult[]> {
+async function untilServing(c: XdsClient, ok: (results: CallResult[]) => boolean = (r) => r.every((x) => x.code === 0), options: RunOptions = {}): Promise<CallResult[]> {
   return eventually('RPCs to succeed through xDS', async () => {
-    const results = await c.run(20, { concurrency: 4, deadlineMs: 2000 });
+    const results = await c.run(20, { concurrency: 4, deadlineMs: 2000, ...options });
     return ok(results) ? results : undefined;
   }, 60_000, 500);
 }
@@ -99,5 +100,185 @@ describe('traffic management through xDS, with real grpc-js-xds clients', () => 
     console.log(`scenario 1: ${during.length} RPCs during the change, none failed; last v1 RPC ${Math.max(0, lastV1 - changedAt)} ms after the apply`);
     expect(tally(await c.run(200, { concurrency: 4 }))).toEqual({ 'split-v2': 200 });
   });
+
+  it('2. routes x-user: canary to v2 and the rest to v1; routes between two services by path prefix', async () => {
+    const svc = await versionedService('canary', ['127.0.0.21', '127.0.0.22'], (host) => [
+      { match: [{ headers: { 'x-user': { exact: 'canary' } } }], route: [{ destination: { host, subset: 'v2' } }] },
+      { route: [{ destination: { host, subset: 'v1' } }] },
+    ]);
+    const c = await client(svc.target, 'canary-client');
+    await untilServing(c);
+    expect(tally(await c.run(100, { concurrency: 4, metadata: { 'x-user': 'canary' } }))).toEqual({ 'canary-v2': 100 });
+    expect(tally(await c.run(100, { concurrency: 4, metadata: { 'x-user': 'someone' } }))).toEqual({ 'canary-v1': 100 });
+    expect(tally(await c.run(100, { concurrency: 4 }))).toEqual({ 'canary-v1': 100 });
+
+    // front:9080 has no workloads of its own: its routes send /weft.test.Other/ to one service, the rest to another.
+    const [echo, other] = [await backend('echo', '127.0.0.23'), await backend('other', '127.0.0.24')];
+    const front = hostOf('front');
+    apply(
+      ns.name,
+      serviceEntry('front', front),
+      serviceEntry('echo', hostOf('echo')),
+      serviceEntry('other', hostOf('other')),
+      workloadEntry('echo', echo, { app: 'echo' }, 'workload'),
+      workloadEntry('other', other, { app: 'other' }, 'workload'),
+      virtualService('front', front, [
+        { match: [{ uri: { prefix: '/weft.test.Other/' } }], route: [{ destination: { host: hostOf('other') } }] },
+        { route: [{ destination: { host: hostOf('echo') } }] },
+      ]),
+    );
+    const f = await client(`${front}:9080`, 'front-client');
+    await untilServing(f);
+    expect(tally(await f.run(50, { concurrency: 4 }))).toEqual({ echo: 50 });
+    expect(tally(await f.run(50, { concurrency: 4, path: '/weft.test.Other/Call' }))).toEqual({ other: 50 });
+  });
+
+  it('6. a removed WorkloadEntry gets no more traffic; added back, it gets traffic again', async () => {
+    const host = hostOf('pool');
+    const [a, b] = [await backend('pool-a', '127.0.0.31'), await backend('pool-b', '127.0.0.32')];
+    const weB = workloadEntry('pool-b', b, { app: 'pool' }, 'workload');
+    apply(ns.name, serviceEntry('pool', host), workloadEntry('pool-a', a, { app: 'pool' }, 'workload'), weB);
+    const c = await client(`${host}:9080`, 'pool-client');
+    await untilServing(c, (r) => new Set(r.map((x) => x.backend)).size === 2);
+
+    kubectlDelete('workloadentry', 'pool-b');
+    await eventually('pool-b to leave the endpoints', async () => {
+      const results = await c.run(40, { concurrency: 4 });
+      return results.every((r) => r.backend === 'pool-a') ? true : undefined;
+    }, 30_000, 200);
+    const before = b.calls;
+    const after = await c.run(200, { concurrency: 4 });
+    expect(tally(after)).toEqual({ 'pool-a': 200 });
+    expect(b.calls).toBe(before);
+
+    apply(ns.name, weB);
+    await eventually('pool-b to get traffic again', async () => {
+      const results = await c.run(40, { concurrency: 4 });
+      return results.some((r) => r.backend === 'pool-b') && results.every((r) => r.code === 0) ? true : undefined;
+    }, 30_000, 200);
+  });
+
+  it('3. aborts half the calls with UNAVAILABLE, and a fixed delay shows in latency', async () => {
+    const host = hostOf('faulty');
+    const only = await backend('faulty', '127.0.0.41');
+    apply(ns.name, serviceEntry('faulty', host), workloadEntry('faulty', only, { app: 'faulty' }, 'workload'));
+    apply(ns.name, virtualService('faulty', host, [{ route: [{ destination: { host } }], fault: { abort: { grpcStatus: 'UNAVAILABLE', percentage: { value: 50 } } } }]));
+    const c = await client(`${host}:9080`, 'faulty-client');
+    await untilServing(c, (r) => r.some((x) => x.code === grpc.status.UNAVAILABLE));
+    const counts = tally(await c.run(1000, { concurrency: 8 }));
+    const aborted = (counts[`error:${grpc.status.UNAVAILABLE}`] ?? 0) / 1000;
+    console.log(`scenario 3: ${JSON.stringify(counts)}`);
+    expect(aborted).toBeGreaterThan(0.4);
+    expect(aborted).toBeLessThan(0.6);
+    expect((counts.faulty ?? 0) + (counts[`error:${grpc.status.UNAVAILABLE}`] ?? 0)).toBe(1000);
+
+    apply(ns.name, virtualService('faulty', host, [{ route: [{ destination: { host } }], fault: { delay: { fixedDelay: '300ms', percentage: { value: 100 } } } }]));
+    const delayed = await eventually('the delay to apply', async () => {
+      const results = await c.run(10, { concurrency: 2 });
+      return results.every((r) => r.code === 0 && r.ms >= 300) ? results : undefined;
+    }, 30_000, 200);
+    console.log(`scenario 3: delayed RPCs took ${delayed.map((r) => Math.round(r.ms)).join(', ')} ms`);
+  });
+
+  it('4. retries mask a backend that fails every other call; a timeout fails slow calls', async () => {
+    const host = hostOf('flaky');
+    const flaky = await backend('flaky', '127.0.0.51');
+    apply(ns.name, serviceEntry('flaky', host), workloadEntry('flaky', flaky, { app: 'flaky' }, 'workload'));
+    apply(ns.name, virtualService('flaky', host, [{ route: [{ destination: { host } }] }]));
+    const c = await client(`${host}:9080`, 'flaky-client');
+    await untilServing(c);
+    flaky.behaviour = { kind: 'fail-every-other', code: grpc.status.UNAVAILABLE };
+    const unprotected = tally(await c.run(100));
+    expect(unprotected[`error:${grpc.status.UNAVAILABLE}`]).toBe(50); // sequential calls: every other one fails
+
+    apply(ns.name, virtualService('flaky', host, [{ route: [{ destination: { host } }], retries: { attempts: 3, retryOn: 'unavailable' } }]));
+    await eventually('retries to apply', async () => {
+      const results = await c.run(20);
+      return results.every((r) => r.code === 0) ? true : undefined;
+    }, 30_000, 200);
+    expect(tally(await c.run(200))).toEqual({ flaky: 200 });
+    flaky.behaviour = { kind: 'ok' };
+
+    apply(ns.name, virtualService('flaky', host, [{ route: [{ destination: { host } }], timeout: '200ms' }]));
+    await eventually('the timeout to apply', async () => {
+      const [slow] = await c.run(1, { sleepMs: 1000 });
+      return slow!.code === grpc.status.DEADLINE_EXCEEDED ? true : undefined;
+    }, 30_000, 200);
+    expect(tally(await c.run(5, { sleepMs: 1000 }))).toEqual({ [`error:${grpc.status.DEADLINE_EXCEEDED}`]: 5 });
+    expect(tally(await c.run(20))).toEqual({ flaky: 20 }); // fast calls are fine
+  });
+
+  it('7. a config the client rejects shows as a NACK on the resource that produced it; clients keep working', async () => {
+    const svc = await versionedService('nacked', ['127.0.0.61', '127.0.0.62'], (host) => split(host, 50, 50));
+    const c = await client(svc.target, 'nacked-client');
+    await untilServing(c);
+    await waitForCondition(ns.name, 'DestinationRule', 'nacked', 'Programmed', 'True', (s) => s.synced === '1/1');
+
+    // Maglev is valid Envoy config, but gRPC has no Maglev: the client NACKs the clusters.
+    apply(ns.name, destinationRule('nacked', svc.host, { trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'x-session', maglev: {} } } } }));
+    const status = await waitForCondition(ns.name, 'DestinationRule', 'nacked', 'Programmed', 'False');
+    const programmed = status.conditions!.find((x) => x.type === 'Programmed')!;
+    expect(programmed.reason).toBe('Rejected');
+    expect(programmed.message).toMatch(/nacked-client.*MAGLEV/);
+    expect(status.conditions!.find((x) => x.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Rejected' });
+    expect(status.synced).toBe('0/1');
+    // The ServiceEntry did not change: it is not blamed.
+    expect(statusOf(ns.name, 'ServiceEntry', 'nacked').status.conditions?.find((x) => x.type === 'Programmed')?.status).toBe('True');
+
+    // The client keeps its last good clusters and serves.
+    const counts = tally(await c.run(200, { concurrency: 4 }));
+    expect((counts['nacked-v1'] ?? 0) + (counts['nacked-v2'] ?? 0)).toBe(200);
+
+    // Fixed: accepted, synced again.
+    apply(ns.name, destinationRule('nacked', svc.host, { trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'x-session' } } } }));
+    await waitForCondition(ns.name, 'DestinationRule', 'nacked', 'Programmed', 'True', (s) => s.synced === '1/1');
+  });
+
+  it('5. ring hash keeps one header value on one backend; outlier detection ejects a failing backend', async () => {
+    const host = hostOf('hashed');
+    const pool = [await backend('hashed-a', '127.0.0.71'), await backend('hashed-b', '127.0.0.72'), await backend('hashed-c', '127.0.0.73')];
+    apply(
+      ns.name,
+      serviceEntry('hashed', host),
+      ...pool.map((b) => workloadEntry(b.name, b, { app: 'hashed' }, 'workload')),
+      { kind: 'DestinationRule', metadata: { name: 'hashed' }, spec: { host, trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'x-session' } } } } },
+    );
+    const c = await client(`${host}:9080`, 'hashed-client');
+    // Ring hash is in force once one session's calls all land on one backend (without the header, gRPC hashes randomly).
+    await untilServing(c, (r) => r.every((x) => x.code === 0) && new Set(r.map((x) => x.backend)).size === 1, { metadata: { 'x-session': 'probe' } });
+    const owners = new Set<string>();
+    for (let session = 0; session < 12; session++) {
+      const counts = tally(await c.run(30, { concurrency: 3, metadata: { 'x-session': `user-${session}` } }));
+      expect(Object.values(counts)).toEqual([30]); // one session, one backend
+      owners.add(Object.keys(counts)[0]!);
+    }
+    expect(owners.size).toBeGreaterThan(1); // and sessions spread over the pool
+
+    const ohost = hostOf('ejecting');
+    const opool = [await backend('ejecting-a', '127.0.0.74'), await backend('ejecting-b', '127.0.0.75'), await backend('ejecting-c', '127.0.0.76')];
+    opool[2]!.behaviour = { kind: 'fail', code: grpc.status.UNAVAILABLE };
+    apply(
+      ns.name,
+      serviceEntry('ejecting', ohost),
+      ...opool.map((b) => workloadEntry(b.name, b, { app: 'ejecting' }, 'workload')),
+      {
+        kind: 'DestinationRule',
+        metadata: { name: 'ejecting' },
+        spec: { host: ohost, trafficPolicy: { outlierDetection: { consecutive5xxErrors: 5, interval: '1s', baseEjectionTime: '60s', maxEjectionPercent: 50 } } },
+      },
+    );
+    const o = await client(`${ohost}:9080`, 'ejecting-client');
+    await untilServing(o, (r) => r.some((x) => x.code === 0));
+    await eventually('ejecting-c to be ejected', async () => {
+      const results = await o.run(60, { concurrency: 3 });
+      return results.every((r) => r.code === 0) ? true : undefined;
+    }, 30_000, 300);
+    const calls = opool[2]!.calls;
+    expect(tally(await o.run(200, { concurrency: 4 }))).toEqual(expect.not.objectContaining({ [`error:${grpc.status.UNAVAILABLE}`]: expect.anything() }));
+    expect(opool[2]!.calls).toBe(calls);
+  });
 });
 
+function kubectlDelete(kind: string, name: string): void {
+  kubectl('delete', kind, name, '-n', ns.name, '--wait=false');
+}
