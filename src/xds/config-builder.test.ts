@@ -1,0 +1,105 @@
+// The builder between model and cache: a change reaches the cache as exactly the resources whose bytes changed,
+// endpoints are encoded once for both kinds of proxy, and sync state follows what proxies ACK.
+import { describe, expect, it } from '@jest/globals';
+import { memoryInputs, MeshModelStore } from '../mesh/model/index.js';
+import { edited, reviewsMesh, workloadEntry } from '../mesh/model/testing.js';
+import { ResourceCache, type ChangeSet } from './cache.js';
+import { ConfigBuilder, ENVOY_COLLECTION, PROXYLESS_COLLECTION } from './config-builder.js';
+import { TypeUrl } from './protos.js';
+import { proxyFromNode } from './server/proxy.js';
+import { computeSync, programmedDetails } from './sync-status.js';
+import { TypeState } from './server/type-state.js';
+import type { ConnectedProxy } from './server/stream.js';
+
+function setup() {
+  const m = reviewsMesh();
+  const objects = {
+    serviceAccounts: m.serviceAccounts,
+    serviceEntries: [m.serviceEntry],
+    workloadEntries: [m.v1, m.v2],
+    destinationRules: [m.rule],
+    virtualServices: [m.split],
+  };
+  const model = new MeshModelStore(memoryInputs(objects));
+  const cache = new ResourceCache();
+  const builder = new ConfigBuilder(cache, model);
+  builder.update(model.rebuildAll());
+  const changes: ChangeSet[] = [];
+  cache.collection(PROXYLESS_COLLECTION).onChange((c) => changes.push(c));
+  const flat = () => changes.flatMap((c) => [...c].flatMap(([type, names]) => [...names].map((n) => `${type.split('.').pop()} ${n}`))).sort();
+  return { m, objects, model, cache, builder, changes, flat };
+}
+
+describe('ConfigBuilder', () => {
+  it('pushes only the route configuration when only the weights change', () => {
+    const { m, objects, model, builder, flat } = setup();
+    const moved = edited(m.split, { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v2' } }] }] });
+    objects.virtualServices = [moved];
+    builder.update(model.recompute(model.hostsAffectedBy({ kind: 'VirtualService', obj: moved })));
+    expect(flat()).toEqual([`RouteConfiguration ${m.host}:9080`]);
+  });
+
+  it('pushes only the endpoints a new WorkloadEntry joins', () => {
+    const { m, objects, model, builder, flat } = setup();
+    const v2b = workloadEntry('reviews-v2b', 'shop', '127.0.0.4', { app: 'reviews', version: 'v2' }, { serviceAccount: 'reviews' });
+    objects.workloadEntries = [m.v1, m.v2, v2b];
+    builder.update(model.recompute(model.hostsAffectedBy({ kind: 'WorkloadEntry', obj: v2b })));
+    expect(flat()).toEqual([`ClusterLoadAssignment outbound|9080||${m.host}`, `ClusterLoadAssignment outbound|9080|v2|${m.host}`].sort());
+  });
+
+  it('serves the same endpoint bytes to proxyless clients and Envoy sidecars', () => {
+    const { m, cache } = setup();
+    const name = `outbound|9080|v1|${m.host}`;
+    expect(cache.collection(PROXYLESS_COLLECTION).get(TypeUrl.endpoint, name)).toBe(cache.collection(ENVOY_COLLECTION).get(TypeUrl.endpoint, name));
+  });
+
+  it("gives an Envoy sidecar its own inbound side, from the endpoints at its address", () => {
+    const { builder } = setup();
+    const proxy = proxyFromNode({ id: 'sidecar~127.0.0.2~reviews-v1.shop~shop.svc.cluster.local', cluster: '', metadata: {}, user_agent_name: 'envoy' });
+    const { view, release } = builder.viewFor(proxy);
+    expect(view.get(TypeUrl.cluster, 'inbound|50051||')).toBeDefined();
+    expect(view.get(TypeUrl.listener, 'virtualInbound')).toBeDefined();
+    expect(view.get(TypeUrl.listener, '0.0.0.0_9080')).toBeDefined();
+    release();
+  });
+});
+
+describe('sync status', () => {
+  /** A proxy that subscribed to the reviews route and clusters and ACKed what `ack` says. */
+  function proxyHolding(cache: ResourceCache, host: string, ack: (typeUrl: string) => boolean): ConnectedProxy {
+    const { view } = cache.acquireView([PROXYLESS_COLLECTION]);
+    const types = new Map<string, TypeState>();
+    for (const [typeUrl, names] of [
+      [TypeUrl.route, [`${host}:9080`]],
+      [TypeUrl.cluster, [`outbound|9080|v1|${host}`, `outbound|9080|v2|${host}`]],
+    ] as const) {
+      const state = new TypeState(typeUrl);
+      for (const n of names) {
+        state.subscribed.add(n);
+        if (ack(typeUrl)) state.acked.set(n, view.get(typeUrl, n)!);
+      }
+      types.set(typeUrl, state);
+    }
+    return { streamId: 1, protocol: 'sotw', proxy: proxyFromNode({ id: 'p1', cluster: '', metadata: { GENERATOR: 'grpc' }, user_agent_name: '' }), view, connectedAt: new Date(), types };
+  }
+
+  it('counts the proxies that should have a resource and those that ACKed its current version', () => {
+    const { m, cache } = setup();
+    const sync = computeSync({ cache, proxies: () => [proxyHolding(cache, m.host, () => true), proxyHolding(cache, m.host, (t) => t !== TypeUrl.cluster)] });
+    expect(sync.get('VirtualService/shop/reviews')).toMatchObject({ servedGeneration: 1, expected: 2, acked: 2 });
+    expect(sync.get('DestinationRule/shop/reviews')).toMatchObject({ expected: 2, acked: 1 });
+    expect(programmedDetails(m.rule as never, sync.get('DestinationRule/shop/reviews'))).toMatchObject({
+      conditions: [{ type: 'Programmed', status: 'True' }],
+      fields: { proxies: { acked: 1, expected: 2 }, synced: '1/2' },
+    });
+  });
+
+  it('says Pending while a newer generation is not served, and NotInConfig for what nothing uses', () => {
+    const { m, cache } = setup();
+    const sync = computeSync({ cache, proxies: () => [] });
+    const newer = edited(m.split, m.split.spec);
+    expect(programmedDetails(newer as never, sync.get('VirtualService/shop/reviews')).conditions![0]).toMatchObject({ status: 'Unknown', reason: 'Pending' });
+    const stray = workloadEntry('stray', 'shop', '127.0.0.9', { app: 'nothing' });
+    expect(programmedDetails(stray as never, sync.get('WorkloadEntry/shop/stray')).conditions![0]).toMatchObject({ status: 'False', reason: 'NotInConfig' });
+  });
+});
