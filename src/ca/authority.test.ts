@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import { CertificateAuthority, resolveTtl, type SigningMaterial } from './authority.js';
-import { certificateExpiry, issueCertificate, uriSans } from './certificate.js';
+import { certificateExpiry, issueCertificate, spkiOf, uriSans } from './certificate.js';
 import { DEFAULT_CA_CONFIG } from './config.js';
 import { createCsr, CsrError, parseCsr } from './csr.js';
 import { generateKey, parsePrivateKey, type KeyAlgorithm } from './keys.js';
@@ -56,7 +56,7 @@ describe('issuing workload certificates', () => {
     const ca = await material(algorithm);
     const keys = await generateKey(algorithm);
     const csr = parseCsr(createCsr(keys));
-    const issued = new CertificateAuthority(ca).issueWorkload(csr.publicKey, frontend, HOUR, now);
+    const issued = new CertificateAuthority(ca).issueWorkload(csr.spki, frontend, HOUR, now);
     const leaf = new X509Certificate(issued.certChain[0]!);
     expect(uriSans(leaf)).toEqual(['spiffe://cluster.local/ns/a/sa/frontend']);
     expect(leaf.subject ?? '').toBe('');
@@ -72,7 +72,7 @@ describe('issuing workload certificates', () => {
     const csrPem = createCsr(await generateKey(), { uris: ['spiffe://cluster.local/ns/kube-system/sa/admin'] });
     const csr = parseCsr(csrPem);
     expect(csr.requestedUris).toEqual(['spiffe://cluster.local/ns/kube-system/sa/admin']);
-    const issued = new CertificateAuthority(ca).issueWorkload(csr.publicKey, frontend, HOUR, now);
+    const issued = new CertificateAuthority(ca).issueWorkload(csr.spki, frontend, HOUR, now);
     expect(uriSans(new X509Certificate(issued.certChain[0]!))).toEqual(['spiffe://cluster.local/ns/a/sa/frontend']);
   });
 
@@ -80,14 +80,14 @@ describe('issuing workload certificates', () => {
     const ca = await material();
     const authority = new CertificateAuthority(ca);
     const late = authority.notAfter - HOUR;
-    const issued = authority.issueWorkload((await generateKey()).publicKey, frontend, 24 * HOUR, late);
+    const issued = authority.issueWorkload(spkiOf((await generateKey()).publicKey), frontend, 24 * HOUR, late);
     expect(certificateExpiry(new X509Certificate(issued.certChain[0]!))).toBeLessThanOrEqual(authority.notAfter);
-    expect(() => authority.issueWorkload(ca.certificate.publicKey, frontend, HOUR, authority.notAfter + 1)).toThrow(/expired/);
+    expect(() => authority.issueWorkload(spkiOf(ca.certificate.publicKey), frontend, HOUR, authority.notAfter + 1)).toThrow(/expired/);
   });
 
   it('backdates a little for clock skew and lasts the TTL', async () => {
     const ca = await material();
-    const issued = new CertificateAuthority(ca).issueWorkload((await generateKey()).publicKey, frontend, HOUR, now);
+    const issued = new CertificateAuthority(ca).issueWorkload(spkiOf((await generateKey()).publicKey), frontend, HOUR, now);
     expect(issued.notAfter - now).toBe(HOUR);
     expect(now - issued.notBefore).toBe(60_000);
   });
@@ -139,6 +139,6 @@ describe('certificate profiles', () => {
 
   it('refuses to issue a certificate that expires before it starts', async () => {
     const keys = await generateKey();
-    expect(() => issueCertificate({ profile: 'root', publicKey: keys.publicKey, notBefore: now, notAfter: now }, { privateKey: keys.privateKey })).toThrow();
+    expect(() => issueCertificate({ profile: 'root', spki: spkiOf(keys.publicKey), notBefore: now, notAfter: now }, { privateKey: keys.privateKey })).toThrow();
   });
 });

@@ -1,7 +1,7 @@
 // The signing side of the CA: given the current intermediate (from the CA Secret) it issues workload and serving
 // certificates. Pure apart from the clock passed in; every replica holds one once it has read the Secret.
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { certificateExpiry, issueCertificate } from './certificate.js';
+import { certificateExpiry, issueCertificate, prepareSigner, type PreparedSigner } from './certificate.js';
 import { spiffeId, type WorkloadIdentity } from './spiffe.js';
 
 /** What signs: the intermediate, its key, the chain up to (not including) the root, and the roots to trust. */
@@ -43,31 +43,33 @@ export function resolveTtl(requestedMs: number, policy: ValidityPolicy): number 
 
 export class CertificateAuthority {
   readonly notAfter: number;
+  private readonly signer: PreparedSigner;
 
   constructor(readonly material: SigningMaterial) {
     this.notAfter = certificateExpiry(material.certificate);
+    this.signer = prepareSigner({ privateKey: material.privateKey, certificate: material.certificate });
   }
 
-  /** A workload certificate: exactly one URI SAN, the caller's SPIFFE ID; nothing from the request but the key. */
-  issueWorkload(publicKey: KeyObject, identity: WorkloadIdentity, ttlMs: number, now: number): IssuedCertificate {
-    return this.issue(publicKey, { uris: [spiffeId(identity)] }, ttlMs, now);
+  /**
+   * A workload certificate: exactly one URI SAN, the caller's SPIFFE ID; nothing from the request but the key
+   * (`spki`: DER SubjectPublicKeyInfo, as a parsed CSR carries it).
+   */
+  issueWorkload(spki: Buffer, identity: WorkloadIdentity, ttlMs: number, now: number): IssuedCertificate {
+    return this.issue(spki, { uris: [spiffeId(identity)] }, ttlMs, now);
   }
 
   /** A serving certificate for the operator's own TLS ports: its SPIFFE ID plus DNS names and IPs clients dial. */
-  issueServing(publicKey: KeyObject, names: { identity: WorkloadIdentity; dnsNames: string[]; ipAddresses: string[] }, ttlMs: number, now: number): IssuedCertificate {
-    return this.issue(publicKey, { uris: [spiffeId(names.identity)], dnsNames: names.dnsNames, ipAddresses: names.ipAddresses }, ttlMs, now);
+  issueServing(spki: Buffer, names: { identity: WorkloadIdentity; dnsNames: string[]; ipAddresses: string[] }, ttlMs: number, now: number): IssuedCertificate {
+    return this.issue(spki, { uris: [spiffeId(names.identity)], dnsNames: names.dnsNames, ipAddresses: names.ipAddresses }, ttlMs, now);
   }
 
-  private issue(publicKey: KeyObject, sans: { uris: string[]; dnsNames?: string[]; ipAddresses?: string[] }, ttlMs: number, now: number): IssuedCertificate {
+  private issue(spki: Buffer, sans: { uris: string[]; dnsNames?: string[]; ipAddresses?: string[] }, ttlMs: number, now: number): IssuedCertificate {
     // A leaf never outlives its issuer: peers would reject the chain from that moment on.
     // Whole seconds: what X.509 can express, so the times reported are the certificate's own.
     const notAfter = wholeSeconds(Math.min(now + ttlMs, this.notAfter));
     if (notAfter <= now) throw new Error('the signing certificate has expired');
     const notBefore = wholeSeconds(now - backdateMs(ttlMs));
-    const leaf = issueCertificate(
-      { profile: 'leaf', publicKey, notBefore, notAfter, ...sans },
-      { privateKey: this.material.privateKey, certificate: this.material.certificate },
-    );
+    const leaf = issueCertificate({ profile: 'leaf', spki, notBefore, notAfter, ...sans }, this.signer);
     return { certChain: [leaf, ...this.material.chain], trustBundle: this.material.trustBundle, notBefore, notAfter };
   }
 }

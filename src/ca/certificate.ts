@@ -9,7 +9,8 @@ export type Profile = 'root' | 'intermediate' | 'leaf';
 
 export interface CertificateRequest {
   profile: Profile;
-  publicKey: KeyObject;
+  /** The subject's public key as DER SubjectPublicKeyInfo (see spkiOf; a CSR carries it as is). */
+  spki: Buffer;
   /** Empty for workload leaves (the identity lives in the URI SAN alone). */
   subject?: { commonName?: string; organization?: string };
   notBefore: number;
@@ -24,6 +25,31 @@ export interface Signer {
   privateKey: KeyObject;
   /** Absent when the certificate signs itself (a root). */
   certificate?: X509Certificate;
+}
+
+/** What signing needs from a signer, derived once: the CA signs every certificate with the same one. */
+export interface PreparedSigner {
+  privateKey: KeyObject;
+  /** The issuer Name, bytewise as in the signer's certificate; absent for self-signed. */
+  nameDer?: Buffer;
+  /** The signer's key identifier; absent for self-signed (the subject's own is used). */
+  keyId?: Buffer;
+  algorithm: { hash: string; identifier: () => Asn1 };
+}
+
+export function prepareSigner(signer: Signer): PreparedSigner {
+  const algorithm = signatureAlgorithm(signer.privateKey);
+  if (!signer.certificate) return { privateKey: signer.privateKey, algorithm };
+  return {
+    privateKey: signer.privateKey,
+    nameDer: subjectNameBytes(signer.certificate),
+    keyId: keyIdentifier(spkiOf(signer.certificate.publicKey)),
+    algorithm,
+  };
+}
+
+export function spkiOf(key: KeyObject): Buffer {
+  return key.export({ type: 'spki', format: 'der' });
 }
 
 const OID = {
@@ -43,13 +69,15 @@ const OID = {
 } as const;
 
 /** Signs `request` and returns the certificate as PEM. */
-export function issueCertificate(request: CertificateRequest, signer: Signer): string {
+export function issueCertificate(request: CertificateRequest, signer: Signer | PreparedSigner): string {
   if (request.notAfter <= request.notBefore) throw new Error('certificate would expire before it is valid');
-  const spki = request.publicKey.export({ type: 'spki', format: 'der' });
+  const prepared = 'algorithm' in signer ? signer : prepareSigner(signer);
+  const { spki } = request;
   const subject = nameOf(request.subject);
-  const issuerName = signer.certificate ? der.parse(subjectNameBytes(signer.certificate)) : subject;
-  const issuerKeyId = signer.certificate ? keyIdentifier(signer.certificate.publicKey) : keyIdentifier(request.publicKey);
-  const algorithm = signatureAlgorithm(signer.privateKey);
+  const subjectKeyId = keyIdentifier(spki);
+  const issuerName = prepared.nameDer ? der.parse(prepared.nameDer) : subject;
+  const issuerKeyId = prepared.keyId ?? subjectKeyId;
+  const { algorithm } = prepared;
   const tbs = der.seq(
     der.explicit(0, der.small(2)), // v3
     der.uint(serialNumber()),
@@ -58,10 +86,10 @@ export function issueCertificate(request: CertificateRequest, signer: Signer): s
     der.seq(der.time(request.notBefore), der.time(request.notAfter)),
     subject,
     der.parse(spki),
-    der.explicit(3, der.seq(...extensionsOf(request, subject, issuerKeyId))),
+    der.explicit(3, der.seq(...extensionsOf(request, subject, subjectKeyId, issuerKeyId))),
   );
   const tbsBytes = der.encode(tbs);
-  const signature = sign(algorithm.hash, tbsBytes, signer.privateKey);
+  const signature = sign(algorithm.hash, tbsBytes, prepared.privateKey);
   return toPem(der.encode(der.seq(der.parse(tbsBytes), algorithm.identifier(), der.bits(signature))), 'CERTIFICATE');
 }
 
@@ -75,12 +103,12 @@ export function signatureAlgorithm(key: KeyObject): { hash: string; identifier: 
   throw new Error(`cannot sign with a ${key.asymmetricKeyType} key`);
 }
 
-function extensionsOf(request: CertificateRequest, subject: Asn1, authorityKeyId: Buffer): Asn1[] {
+function extensionsOf(request: CertificateRequest, subject: Asn1, subjectKeyId: Buffer, authorityKeyId: Buffer): Asn1[] {
   const isCa = request.profile !== 'leaf';
   const extensions = [
     extension(OID.basicConstraints, true, isCa ? der.seq(der.bool(true), ...(request.profile === 'intermediate' ? [der.small(0)] : [])) : der.seq()),
     extension(OID.keyUsage, true, isCa ? keyUsage([0, 5, 6]) : keyUsage([0, 2])), // CA: digitalSignature, keyCertSign, cRLSign
-    extension(OID.subjectKeyIdentifier, false, der.octets(keyIdentifier(request.publicKey))),
+    extension(OID.subjectKeyIdentifier, false, der.octets(subjectKeyId)),
     extension(OID.authorityKeyIdentifier, false, der.seq(der.implicit(0, authorityKeyId))),
   ];
   if (!isCa) extensions.push(extension(OID.extKeyUsage, false, der.seq(der.oid(OID.serverAuth), der.oid(OID.clientAuth))));
@@ -118,8 +146,7 @@ function nameOf(subject: CertificateRequest['subject']): Asn1 {
 }
 
 /** RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits. Identifies a key, not a security boundary. */
-export function keyIdentifier(publicKey: KeyObject): Buffer {
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
+export function keyIdentifier(spki: Buffer): Buffer {
   const [, bitString] = childrenOf(spki, readTlv(spki));
   return createHash('sha1').update(contentsOf(spki, bitString!).subarray(1)).digest();
 }

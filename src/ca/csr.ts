@@ -47,6 +47,8 @@ export function createCsr(keys: { privateKey: KeyObject; publicKey: KeyObject },
 
 export interface ParsedCsr {
   publicKey: KeyObject;
+  /** The public key as the CSR carries it: DER SubjectPublicKeyInfo, what a certificate embeds. */
+  spki: Buffer;
   /** URI SANs the request asks for; informational only (the CA issues the caller's identity). */
   requestedUris: string[];
 }
@@ -83,7 +85,7 @@ export function parseCsr(pem: string): ParsedCsr {
     if (!verify(hash, bytesOf(buf, info), publicKey, signatureBytes)) {
       throw new CsrError('signature does not verify: the request was not signed by the key it carries');
     }
-    return { publicKey, requestedUris: attributes ? requestedUris(bytesOf(buf, attributes)) : [] };
+    return { publicKey, spki: bytesOf(buf, spki), requestedUris: attributes ? requestedUris(bytesOf(buf, attributes)) : [] };
   } catch (err) {
     if (err instanceof CsrError) throw err;
     throw new CsrError(`malformed CSR: ${(err as Error).message}`);

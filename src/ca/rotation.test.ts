@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import { CertificateAuthority } from './authority.js';
-import { certificateExpiry } from './certificate.js';
+import { certificateExpiry, spkiOf } from './certificate.js';
 import { caConfigProblems, DEFAULT_CA_CONFIG, parseDuration, type CaConfig } from './config.js';
 import { generateKey } from './keys.js';
 import { readPluggedCa } from './plugged.js';
@@ -143,7 +143,7 @@ describe('plug-in CA (Secret cacerts)', () => {
     const material = signingMaterialOf(encodeState(after!.state, T0));
     expect(material.certificate.fingerprint256).toBe(fingerprint(intermediate.certPem));
     expect(material.trustBundle.map(fingerprint)).toEqual([fingerprint(root.certPem)]);
-    const issued = new CertificateAuthority(material).issueWorkload((await generateKey()).publicKey, { trustDomain: 'cluster.local', namespace: 'a', serviceAccount: 'b' }, 5 * S, T0);
+    const issued = new CertificateAuthority(material).issueWorkload(spkiOf((await generateKey()).publicKey), { trustDomain: 'cluster.local', namespace: 'a', serviceAccount: 'b' }, 5 * S, T0);
     expect(new X509Certificate(issued.certChain[0]!).verify(new X509Certificate(intermediate.certPem).publicKey)).toBe(true);
     // Weft does not rotate what it does not own.
     expect(planCa({ state: after!.state, pluggedDigest: digestOf(data) }, config, T0 + 1000 * S).step).toBeUndefined();

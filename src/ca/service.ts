@@ -61,7 +61,7 @@ export function certificateService(deps: CertificateServiceDeps): UntypedService
       throw new Refusal(status.INVALID_ARGUMENT, 'invalid_argument', `bad validity_duration: ${(err as Error).message}`);
     }
     const identity = spiffeId(auth.identity);
-    const issued = authority.issueWorkload(csr.publicKey, auth.identity, ttlMs, now());
+    const issued = authority.issueWorkload(csr.spki, auth.identity, ttlMs, now());
     const asked = csr.requestedUris.filter((uri) => uri !== identity);
     if (asked.length > 0) deps.log.info({ identity, requested: asked }, 'CSR asked for another identity; issued the caller\'s own');
     return {

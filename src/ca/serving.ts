@@ -4,6 +4,7 @@
 import type { experimental } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CertificateAuthority } from './authority.js';
+import { spkiOf } from './certificate.js';
 import { generateKey, privateKeyPem, type KeyAlgorithm } from './keys.js';
 import { delayUntil, renewalTime } from './renewal.js';
 import type { WorkloadIdentity } from './spiffe.js';
@@ -69,7 +70,7 @@ export class ServingCertificate implements CertificateProvider {
   private async issue(authority: CertificateAuthority): Promise<void> {
     const keys = await generateKey(this.options.keyAlgorithm);
     const { identity, dnsNames, ipAddresses, ttlMs } = this.options;
-    const issued = authority.issueServing(keys.publicKey, { identity, dnsNames, ipAddresses }, ttlMs, this.now());
+    const issued = authority.issueServing(spkiOf(keys.publicKey), { identity, dnsNames, ipAddresses }, ttlMs, this.now());
     this.identity = { certificate: Buffer.from(issued.certChain.join('')), privateKey: Buffer.from(privateKeyPem(keys.privateKey)) };
     this.roots = { caCertificate: Buffer.from(issued.trustBundle.join('')) };
     for (const listener of this.identityListeners) listener(this.identity);

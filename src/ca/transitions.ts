@@ -1,7 +1,7 @@
 // Applying a planned step (see rotation.ts) to the CA state: new keys and certificates, nothing written yet.
 import { X509Certificate } from 'node:crypto';
 import { backdateMs } from './authority.js';
-import { certificateExpiry, issueCertificate } from './certificate.js';
+import { certificateExpiry, issueCertificate, spkiOf } from './certificate.js';
 import type { CaConfig } from './config.js';
 import { generateKey, parsePrivateKey, privateKeyPem } from './keys.js';
 import type { PluggedCa } from './plugged.js';
@@ -85,7 +85,7 @@ export async function newRoot(config: CaConfig, now: number): Promise<KeyedPem> 
   const certPem = issueCertificate(
     {
       profile: 'root',
-      publicKey: keys.publicKey,
+      spki: spkiOf(keys.publicKey),
       subject: { organization: config.trustDomain, commonName: `Weft Root CA ${stamp(now)}` },
       notBefore: now - backdateMs(config.rootTtlMs),
       notAfter: now + config.rootTtlMs,
@@ -102,7 +102,7 @@ export async function newIntermediate(root: KeyedPem, config: CaConfig, now: num
   const certPem = issueCertificate(
     {
       profile: 'intermediate',
-      publicKey: keys.publicKey,
+      spki: spkiOf(keys.publicKey),
       subject: { organization: config.trustDomain, commonName: `Weft Intermediate CA ${stamp(now)}` },
       notBefore: now - backdateMs(config.intermediateTtlMs),
       notAfter: Math.min(now + config.intermediateTtlMs, certificateExpiry(rootCert)),
