@@ -75,6 +75,11 @@ e2e-kind: build ## the e2e suite on a kind cluster (needs Docker and kind)
 bench: ## quick benchmark (minutes): Weft, istiod and go-control-plane side by side -> docs/benchmarks.md
 	bench/run.sh quick
 
+.PHONY: bench-ca
+bench-ca: deps ## certificate issuance: throughput and p99 with 100 concurrent CSRs, ECDSA and RSA -> docs/benchmarks-ca.md
+	node --no-warnings --experimental-transform-types bench/ca-issuance.ts
+bench: bench-ca
+
 .PHONY: bench-full
 bench-full: ## the whole benchmark matrix: 1000 services, 100/1000/2000 clients, proxyless and Envoy, SotW and delta
 	bench/run.sh full

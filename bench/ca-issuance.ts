@@ -201,11 +201,13 @@ CA signs on one core (Node's event loop); the client process competes for the sa
 | --- | --- | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}
 
-What it means: ECDSA P-256 (the default) signs cheaply and most of the time goes to gRPC, TLS and the event loop;
-RSA 2048 signing costs about 1-2 ms of CPU per certificate, so it bounds throughput. At ${CONCURRENCY} concurrent
-requests latency is queueing: p99 is roughly ${CONCURRENCY} / throughput. A mesh of 10 000 workloads with 24 h
-certificates renewed at half life asks for ~0.23 certificates per second; a full restart of all of them is
-10 000 requests, a few seconds of CA time with ECDSA.
+What it means: with ${CONCURRENCY} requests in flight, latency is queueing: p50 is about ${CONCURRENCY} / throughput.
+RSA 2048 signing costs several times more CPU than ECDSA P-256 (the default), which is why RSA's rows are slower.
+Between "sign only" and "gRPC + TLS" lie TLS record encryption, HTTP/2 and protobuf on both sides, sharing the
+same cores. Steady state needs little: 10 000 workloads with 24 h certificates renewed at half life ask for
+~0.23 certificates per second; restarting all of them at once is 10 000 requests, about
+${Math.round(10_000 / (results.find((r) => r.algorithm === 'ECDSA_P256' && r.mode.startsWith('gRPC'))?.perSecond ?? 1))} s at the
+measured ECDSA rate (each replica signs, so replicas divide it).
 
 Reproduce: \`make bench-ca\` (or \`node --experimental-transform-types bench/ca-issuance.ts\`). Numbers on a
 shared 2-core machine are noisy; compare runs on the same machine.
