@@ -39,12 +39,14 @@ describe('ConfigBuilder', () => {
     expect(flat()).toEqual([`RouteConfiguration ${m.host}:9080`]);
   });
 
-  it('pushes only the endpoints a new WorkloadEntry joins', () => {
+  it('pushes only the endpoints a new WorkloadEntry joins (and the new workload\'s own server listener)', () => {
     const { m, objects, model, builder, flat } = setup();
     const v2b = workloadEntry('reviews-v2b', 'shop', '127.0.0.4', { app: 'reviews', version: 'v2' }, { serviceAccount: 'reviews' });
     objects.workloadEntries = [m.v1, m.v2, v2b];
     builder.update(model.recompute(model.hostsAffectedBy({ kind: 'WorkloadEntry', obj: v2b })));
-    expect(flat()).toEqual([`ClusterLoadAssignment outbound|9080||${m.host}`, `ClusterLoadAssignment outbound|9080|v2|${m.host}`].sort());
+    expect(flat()).toEqual(
+      [`ClusterLoadAssignment outbound|9080||${m.host}`, `ClusterLoadAssignment outbound|9080|v2|${m.host}`, 'Listener weft/grpc/lds/inbound/127.0.0.4:9080'].sort(),
+    );
   });
 
   it('serves the same endpoint bytes to proxyless clients and Envoy sidecars', () => {

@@ -1,7 +1,9 @@
 // Builds the model of one host from the Accepted resources that concern it. Pure: the same inputs give the same
 // model. Where several resources compete for a host, the oldest wins (as validation reports to the others).
-import type { Destination, DestinationRule, HTTPMatchRequest, HTTPRoute, ServiceEntry, TCPRoute, VirtualService, WorkloadEntry } from '../../api/index.js';
+import { ROOT_NAMESPACE, type Destination, type DestinationRule, type HTTPMatchRequest, type HTTPRoute, type ServiceEntry, type TCPRoute, type VirtualService, type WorkloadEntry } from '../../api/index.js';
+import { workloadSecurity, type WorkloadSecurity } from '../../security/policy.js';
 import { validateDestinationRule } from '../destinationrule.js';
+import { validateMeshPolicy } from '../meshpolicy.js';
 import { qualifyHost } from '../hosts.js';
 import { selects } from '../labels.js';
 import { validateServiceEntry } from '../serviceentry.js';
@@ -60,17 +62,27 @@ function endpointsOf(entry: ServiceEntry, declaredBy: MeshRef, inputs: ModelInpu
       .filter((we) => selects(selector.labels, we.spec.labels))
       .filter((we) => validateWorkloadEntry(we, inputs.lookup).accepted)
       .sort(olderFirst)
-      .map((we) => endpoint(we.spec, refOf(we)));
+      .map((we) => endpoint(we.spec, refOf(we), inputs));
   }
-  return (entry.spec.endpoints ?? []).flatMap((e) => (e.address ? [endpoint({ ...e, address: e.address }, declaredBy)] : []));
+  return (entry.spec.endpoints ?? []).flatMap((e) => (e.address ? [endpoint({ ...e, address: e.address }, declaredBy, inputs)] : []));
 }
 
-function endpoint(spec: WorkloadEntry['spec'], source: MeshRef): EndpointModel {
+function endpoint(spec: WorkloadEntry['spec'], source: MeshRef, inputs: ModelInputs): EndpointModel {
   const e: EndpointModel = { address: spec.address, ports: spec.ports ?? {}, labels: spec.labels ?? {}, source };
   if (spec.weight !== undefined) e.weight = spec.weight;
   if (spec.locality !== undefined) e.locality = spec.locality;
   if (spec.serviceAccount !== undefined) e.serviceAccount = spec.serviceAccount;
+  const security = securityOf(source.namespace, e.labels, inputs);
+  if (security) e.security = security;
   return e;
+}
+
+/** The Accepted MeshPolicies' mtls and authorization for a workload; undefined when none applies. */
+function securityOf(namespace: string, labels: Readonly<Record<string, string>>, inputs: ModelInputs): WorkloadSecurity | undefined {
+  const policies = [...inputs.lookup.meshPolicies(namespace), ...(namespace === ROOT_NAMESPACE ? [] : inputs.lookup.meshPolicies(ROOT_NAMESPACE))]
+    .filter((p) => validateMeshPolicy(p, inputs.lookup).accepted);
+  const security = workloadSecurity(policies, { namespace, labels: { ...labels } });
+  return security.mtlsFrom || security.authorizations.length > 0 ? security : undefined;
 }
 
 function policyFor(host: string, inputs: ModelInputs): PolicyModel | undefined {

@@ -1,7 +1,7 @@
 // The model, kept up to date host by host: an object change recomputes only the hosts it can affect (those it
 // contributes to now, those it contributed to before, and those whose validity depends on it).
 import { isDeepStrictEqual } from 'node:util';
-import type { AnyMeshObject } from '../../api/index.js';
+import { ROOT_NAMESPACE, type AnyMeshObject } from '../../api/index.js';
 import { qualifyHost } from '../hosts.js';
 import { selects } from '../labels.js';
 import { buildService } from './build.js';
@@ -95,8 +95,14 @@ export class MeshModelStore implements MeshModel {
       case 'Gateway':
         for (const vs of this.inputs.virtualServicesForGateway(`${change.obj.metadata.namespace}/${change.obj.metadata.name}`)) add(routedHosts(vs));
         break;
-      case 'MeshPolicy':
-        break; // no traffic config yet (mTLS and authorization are the CA's and policy's part)
+      case 'MeshPolicy': {
+        // Its mtls and authorization reach the workloads of its namespace (every namespace from the root one).
+        const ns = change.obj.metadata.namespace!;
+        for (const service of this.byHost.values()) {
+          if (ns === ROOT_NAMESPACE || service.endpoints.some((e) => e.source.namespace === ns)) hosts.add(service.host);
+        }
+        break;
+      }
       case 'Service':
         withRoutesTo(`${change.name}.${change.namespace}.svc.cluster.local`);
         break;

@@ -1,6 +1,7 @@
 // The mesh model: what the xDS generators consume. One ServiceModel per routable host, built only from Accepted
 // resources, with host names already qualified, so generators never consult the API objects' rules again.
 import type { HTTPRoute, ServicePort, Subset, TCPRoute, TrafficPolicy } from '../../api/index.js';
+import type { WorkloadSecurity } from '../../security/policy.js';
 
 /** A mesh object that contributed to the model, at the generation it had. */
 export interface MeshRef {
@@ -21,6 +22,8 @@ export interface EndpointModel {
   serviceAccount?: string;
   /** The WorkloadEntry (or the ServiceEntry, for its inline endpoints) the endpoint comes from. */
   source: MeshRef;
+  /** Mutual TLS and authorization from the MeshPolicies in scope; absent when none applies (PERMISSIVE, no rules). */
+  security?: WorkloadSecurity;
 }
 
 /** Traffic policy for the host, from the DestinationRule that owns it. */

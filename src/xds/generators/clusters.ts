@@ -5,6 +5,7 @@ import type { ServiceModel } from '../../mesh/model/index.js';
 import { ExtensionType, TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
 import { duration } from './duration.js';
+import { clusterTransportSocket } from './mtls.js';
 import { outboundCluster } from './names.js';
 import { effectivePolicy, type EffectivePolicy } from './policy.js';
 import type { Flavor, Generated } from './types.js';
@@ -37,6 +38,10 @@ function cluster(service: ServiceModel, port: ServicePort, subset: string | unde
   if (breakers) message.circuit_breakers = breakers;
   const outliers = flavor === 'envoy' ? envoyOutlierDetection(policy) : grpcOutlierDetection(policy);
   if (outliers) message.outlier_detection = outliers;
+  if (flavor === 'proxyless') {
+    const tls = clusterTransportSocket(service, policy);
+    if (tls) message.transport_socket = tls;
+  }
   if (flavor === 'envoy') {
     const options = httpProtocolOptions(port, policy);
     if (options) message.typed_extension_protocol_options = { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': options };

@@ -61,6 +61,9 @@ describe('proxyless generator', () => {
       `ClusterLoadAssignment ${cluster()}`,
       `ClusterLoadAssignment ${cluster('v1')}`,
       `ClusterLoadAssignment ${cluster('v2')}`,
+      // The workloads' own server listeners (XdsServer), where mutual TLS and authorization apply.
+      'Listener weft/grpc/lds/inbound/127.0.0.2:50051',
+      'Listener weft/grpc/lds/inbound/127.0.0.3:50051',
     ]);
     expect(find(resources, TypeUrl.listener, target)).toMatchObject({
       api_listener: { api_listener: { rds: { route_config_name: target, config_source: { ads: {} } } } },

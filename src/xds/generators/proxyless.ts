@@ -6,6 +6,7 @@ import { ExtensionType, TypeUrl } from '../protos.js';
 import { serviceClusters } from './clusters.js';
 import { serviceEndpoints } from './endpoints.js';
 import { ADS, httpFilters } from './http-filters.js';
+import { proxylessInboundListeners } from './mtls.js';
 import { proxylessListener } from './names.js';
 import { httpRoutes } from './routes.js';
 import { uniqueSources, type Generated } from './types.js';
@@ -42,5 +43,7 @@ export function proxylessResources(service: ServiceModel, model: MeshModel): Gen
     });
   }
   out.push(...serviceClusters(service, 'proxyless'), ...serviceEndpoints(service));
+  // The server side of the service's workloads (XdsServer listeners): mutual TLS and authorization.
+  out.push(...proxylessInboundListeners(service));
   return out;
 }

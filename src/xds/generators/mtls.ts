@@ -1,0 +1,83 @@
+// Mesh security for proxyless gRPC, from the security config functions in src/security:
+// - the server side: an inbound Listener for each workload port a gRPC XdsServer binds (named by the bootstrap
+//   template `weft/grpc/lds/inbound/<ip>:<port>`), its filter chains per the workload's mtls mode, and RBAC
+//   filters before the router for the authorization in scope;
+// - the client side: the transport socket of a cluster whose workloads require mutual TLS.
+import { SERVER_LISTENER_TEMPLATE } from '../../agent/bootstrap.js';
+import { DEFAULT_TRUST_DOMAIN, spiffeId } from '../../ca/spiffe.js';
+import type { EndpointModel, ServiceModel } from '../../mesh/model/index.js';
+import { clientTransportSocket, DEFAULT_MTLS_MODE, inboundFilterChains, rbacHttpFilters, type ClientTlsMode, type MtlsMode } from '../../security/index.js';
+import { ExtensionType, TypeUrl } from '../protos.js';
+import type { ProtoMessage } from '../resource.js';
+import { endpointPort } from './endpoints.js';
+import type { EffectivePolicy } from './policy.js';
+import { uniqueSources, type Generated } from './types.js';
+
+/** The listener name a gRPC XdsServer bound at `address:port` asks for. */
+export function inboundListenerName(address: string, port: number): string {
+  return SERVER_LISTENER_TEMPLATE.replace('%s', `${address}:${port}`);
+}
+
+const modeOf = (e: EndpointModel): MtlsMode => e.security?.mtlsMode ?? DEFAULT_MTLS_MODE;
+
+/**
+ * Inbound listeners of the service's workloads (gRPC ports only). Routes are `non_forwarding_action`: the server
+ * itself handles the call. Two services selecting one workload generate the same bytes for its listener.
+ */
+export function proxylessInboundListeners(service: ServiceModel, trustDomain = DEFAULT_TRUST_DOMAIN): Generated[] {
+  if (service.location !== 'MESH_INTERNAL') return [];
+  const out: Generated[] = [];
+  for (const endpoint of service.endpoints) {
+    for (const port of service.ports) {
+      if (port.protocol === 'TCP' || port.protocol === 'TLS' || port.protocol === 'MONGO') continue;
+      const target = endpointPort(endpoint, port);
+      const name = inboundListenerName(endpoint.address, target);
+      const httpFilters = [
+        ...rbacHttpFilters(endpoint.security?.authorizations ?? [], trustDomain),
+        { name: 'envoy.filters.http.router', typed_config: { '@type': ExtensionType.router } },
+      ];
+      const hcm = (stat: string): ProtoMessage => ({
+        name: 'envoy.filters.network.http_connection_manager',
+        typed_config: {
+          '@type': ExtensionType.httpConnectionManager,
+          stat_prefix: stat,
+          route_config: {
+            name: `inbound|${target}`,
+            virtual_hosts: [{ name: 'inbound', domains: ['*'], routes: [{ match: { prefix: '/' }, non_forwarding_action: {} }] }],
+          },
+          http_filters: httpFilters,
+        },
+      });
+      const filterChains = inboundFilterChains(modeOf(endpoint)).map((chain) => ({
+        name: `inbound|${target}|${chain.name}`,
+        filters: [hcm(`inbound|${target}|${chain.name}`)],
+        ...(chain.transport_socket ? { transport_socket: chain.transport_socket } : {}),
+      }));
+      out.push({
+        typeUrl: TypeUrl.listener,
+        name,
+        message: {
+          name,
+          address: { socket_address: { address: endpoint.address, port_value: target } },
+          traffic_direction: 'INBOUND',
+          filter_chains: filterChains,
+        },
+        sources: uniqueSources([service.declaredBy, endpoint.source]),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The transport socket of a proxyless cluster, or undefined for plaintext. Mutual TLS when the DestinationRule says
+ * ISTIO_MUTUAL, or (auto mTLS) when every workload of the service requires it; the client then accepts only the
+ * workloads' ServiceAccount identities.
+ */
+export function clusterTransportSocket(service: ServiceModel, policy: EffectivePolicy, trustDomain = DEFAULT_TRUST_DOMAIN): ProtoMessage | undefined {
+  const endpoints = service.endpoints;
+  const strict = endpoints.length > 0 && endpoints.every((e) => modeOf(e) === 'STRICT');
+  const explicit = policy.tls?.mode as ClientTlsMode | undefined;
+  const identities = endpoints.flatMap((e) => (e.serviceAccount ? [spiffeId({ trustDomain, namespace: e.source.namespace, serviceAccount: e.serviceAccount })] : []));
+  return clientTransportSocket({ destinationMode: strict ? 'STRICT' : 'PERMISSIVE', ...(explicit ? { explicit } : {}), serverIdentities: identities, trustDomain });
+}
