@@ -197,7 +197,7 @@ func run(cfg config) (*Result, error) {
 	res.InitialV2Weight = current
 	var all []float64
 	for k := 1; k <= cfg.triggers; k++ {
-		w := mesh.InitialV2Weight + (current-mesh.InitialV2Weight+k+80)%80
+		w := mesh.InitialV2Weight + (current-mesh.InitialV2Weight+1+80)%80 // 10..89, never the current one
 		p := &pushWatch{expected: w, latency: make([]int64, cfg.clients), done: make(chan struct{})}
 		for i := range p.latency {
 			p.latency[i] = -1

@@ -10,6 +10,7 @@ import (
 	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	router "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcm "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcp "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -22,8 +23,9 @@ type Flavor string
 const (
 	// Proxyless gRPC: an api_listener per `host:port`, a route configuration of the same name, EDS clusters.
 	Proxyless Flavor = "proxyless"
-	// Envoy sidecar: one outbound listener per port, one route configuration per port with a virtual host per
-	// service, the same clusters and endpoints.
+	// Envoy sidecar: the capture listener virtualOutbound, one outbound listener per port, one route
+	// configuration per port with a virtual host per service, the same clusters and endpoints, and the
+	// passthrough and black-hole clusters (as Weft's src/xds/generators/envoy.ts does).
 	Envoy Flavor = "envoy"
 )
 
@@ -51,17 +53,25 @@ func Build(services []Service, flavor Flavor, v2Weight func(Service) int) Resour
 			r.Routes = append(r.Routes, ProxylessRoute(s, v2Weight(s)))
 		}
 	case Envoy:
-		r.Listeners = append(r.Listeners, outboundListener())
+		r.Listeners = append(r.Listeners, virtualOutbound(), outboundListener())
 		r.Routes = append(r.Routes, EnvoyRoute(services, v2Weight))
+		r.Clusters = append(r.Clusters,
+			&cluster.Cluster{Name: "PassthroughCluster", ClusterDiscoveryType: &cluster.Cluster_Type{Type: cluster.Cluster_ORIGINAL_DST},
+				LbPolicy: cluster.Cluster_CLUSTER_PROVIDED, ConnectTimeout: durationpb.New(10e9)},
+			&cluster.Cluster{Name: "BlackHoleCluster", ClusterDiscoveryType: &cluster.Cluster_Type{Type: cluster.Cluster_STATIC},
+				ConnectTimeout: durationpb.New(10e9)})
 	default:
 		panic(fmt.Sprintf("unknown flavor %q", flavor))
 	}
 	return r
 }
 
-// ProxylessRoute is the route configuration `host:port` a proxyless client receives for one service.
+// ProxylessRoute is the route configuration `host:port` a proxyless client receives for one service: one
+// virtual host for any authority, as the configuration belongs to that one target.
 func ProxylessRoute(s Service, v2Weight int) *route.RouteConfiguration {
-	return &route.RouteConfiguration{Name: s.Listener(), VirtualHosts: []*route.VirtualHost{virtualHost(s, v2Weight)}}
+	vh := virtualHost(s, v2Weight)
+	vh.Domains = []string{"*"}
+	return &route.RouteConfiguration{Name: s.Listener(), VirtualHosts: []*route.VirtualHost{vh}}
 }
 
 // EnvoyRouteName is the outbound route configuration of the port (Istio's and Weft's spelling: the port number).
@@ -69,7 +79,7 @@ var EnvoyRouteName = fmt.Sprint(Port)
 
 // EnvoyRoute is the port's route configuration a sidecar receives: one virtual host per service.
 func EnvoyRoute(services []Service, v2Weight func(Service) int) *route.RouteConfiguration {
-	rc := &route.RouteConfiguration{Name: EnvoyRouteName}
+	rc := &route.RouteConfiguration{Name: EnvoyRouteName, ValidateClusters: wrapperspb.Bool(false)}
 	for _, s := range services {
 		rc.VirtualHosts = append(rc.VirtualHosts, virtualHost(s, v2Weight(s)))
 	}
@@ -82,7 +92,7 @@ func virtualHost(s Service, v2Weight int) *route.VirtualHost {
 	}
 	return &route.VirtualHost{
 		Name:    s.Listener(),
-		Domains: []string{s.Host(), s.Listener()},
+		Domains: domains(s),
 		Routes: []*route.Route{{
 			Name:  "split",
 			Match: &route.RouteMatch{PathSpecifier: &route.RouteMatch_Prefix{Prefix: "/"}},
@@ -93,6 +103,15 @@ func virtualHost(s Service, v2Weight int) *route.VirtualHost {
 			}},
 		}},
 	}
+}
+
+// domains: the FQDN, `name.ns` and `name.ns.svc`, each bare and with the port.
+func domains(s Service) []string {
+	var out []string
+	for _, n := range []string{s.Host(), s.Name + "." + s.Namespace, s.Name + "." + s.Namespace + ".svc"} {
+		out = append(out, n, fmt.Sprintf("%s:%d", n, Port))
+	}
+	return out
 }
 
 var adsSource = &core.ConfigSource{
@@ -121,12 +140,27 @@ func outboundListener() *listener.Listener {
 	name := fmt.Sprintf("0.0.0.0_%d", Port)
 	return &listener.Listener{
 		Name:             name,
-		Address:          socketAddress("0.0.0.0"),
+		Address:          socketAddress("0.0.0.0", Port),
 		TrafficDirection: core.TrafficDirection_OUTBOUND,
 		BindToPort:       wrapperspb.Bool(false),
 		FilterChains: []*listener.FilterChain{{Filters: []*listener.Filter{{
 			Name:       "envoy.filters.network.http_connection_manager",
 			ConfigType: &listener.Filter_TypedConfig{TypedConfig: connectionManager("outbound_"+name, EnvoyRouteName)},
+		}}}},
+	}
+}
+
+func virtualOutbound() *listener.Listener {
+	return &listener.Listener{
+		Name:             "virtualOutbound",
+		Address:          socketAddress("0.0.0.0", 15001),
+		UseOriginalDst:   wrapperspb.Bool(true),
+		TrafficDirection: core.TrafficDirection_OUTBOUND,
+		FilterChains: []*listener.FilterChain{{Name: "PassthroughFilterChain", Filters: []*listener.Filter{{
+			Name: "envoy.filters.network.tcp_proxy",
+			ConfigType: &listener.Filter_TypedConfig{TypedConfig: mustAny(&tcp.TcpProxy{
+				StatPrefix: "PassthroughCluster", ClusterSpecifier: &tcp.TcpProxy_Cluster{Cluster: "PassthroughCluster"},
+			})},
 		}}}},
 	}
 }
@@ -149,7 +183,7 @@ func loadAssignment(s Service, subset string) *endpoint.ClusterLoadAssignment {
 			continue
 		}
 		lb = append(lb, &endpoint.LbEndpoint{
-			HostIdentifier:      &endpoint.LbEndpoint_Endpoint{Endpoint: &endpoint.Endpoint{Address: socketAddress(e.Address)}},
+			HostIdentifier:      &endpoint.LbEndpoint_Endpoint{Endpoint: &endpoint.Endpoint{Address: socketAddress(e.Address, Port)}},
 			HealthStatus:        core.HealthStatus_HEALTHY,
 			LoadBalancingWeight: wrapperspb.UInt32(1),
 		})
@@ -164,9 +198,9 @@ func loadAssignment(s Service, subset string) *endpoint.ClusterLoadAssignment {
 	}
 }
 
-func socketAddress(ip string) *core.Address {
+func socketAddress(ip string, port uint32) *core.Address {
 	return &core.Address{Address: &core.Address_SocketAddress{SocketAddress: &core.SocketAddress{
-		Address: ip, PortSpecifier: &core.SocketAddress_PortValue{PortValue: Port},
+		Address: ip, PortSpecifier: &core.SocketAddress_PortValue{PortValue: port},
 	}}}
 }
 
