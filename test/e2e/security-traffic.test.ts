@@ -1,0 +1,150 @@
+// Mutual TLS and authorization on real traffic: the operator (dist/, as its ServiceAccount, with its CA and
+// --xds-port) configures a grpc-js-xds XdsServer and xDS clients, each one a process with the bootstrap and
+// certificate files `weft agent` wrote for its own ServiceAccount (TokenRequest tokens). MeshPolicy decides.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as grpc from '@grpc/grpc-js';
+import * as k8s from '@kubernetes/client-node';
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
+import { freePort, installManifests, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { caPortOf, createServiceAccount, serviceAccountToken, startAgent } from './workloads.js';
+import { apply, serviceEntry, workloadEntry } from './xds/mesh.js';
+import type { WorkloadCall } from './xds/mesh-workload-process.js';
+
+const kc = kubeConfig();
+const core = kc.makeApiClient(k8s.CoreV1Api);
+const SERVER_IP = '127.0.0.41';
+let ns: { name: string; remove: () => Promise<void> };
+let operator: RunningOperator | undefined;
+let xdsPort: number;
+let caPort: number;
+let serverPort: number;
+let host: string;
+const processes: ChildProcess[] = [];
+
+/** A workload process, once `weft agent` has written its bootstrap and certificate for `serviceAccount`. */
+async function workload(serviceAccount: string, ip: string, env: Record<string, string>): Promise<ChildProcess> {
+  const roots = await eventually('the trust bundle', async () => (await core.readNamespacedConfigMap({ namespace: ns.name, name: 'weft-root-ca' }).catch(() => undefined))?.data?.['root-cert.pem'], 30_000);
+  const agent = startAgent({
+    caPort,
+    token: await serviceAccountToken(kc, ns.name, serviceAccount),
+    rootsPem: roots,
+    once: true,
+    extraArgs: [`--xds-address=127.0.0.1:${xdsPort}`, `--pod-ip=${ip}`, `--pod-name=${serviceAccount}`, '--refresh-interval=1s'],
+  });
+  expect(await agent.exited).toBe(0);
+  const child = fork(join(import.meta.dirname, 'xds', 'mesh-workload-process.ts'), [], {
+    env: { ...process.env, ...env, GRPC_XDS_BOOTSTRAP: join(agent.dir, 'bootstrap.json'), GRPC_XDS_EXPERIMENTAL_RBAC: 'true', NODE_OPTIONS: '' },
+    execArgv: ['--no-warnings'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  processes.push(child);
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const ready = await new Promise<{ ready: boolean; error?: string }>((resolve, reject) => {
+    child.once('message', (m: { ready: boolean; error?: string }) => resolve(m));
+    child.once('exit', (code) => reject(new Error(`workload ${serviceAccount} exited (${code}): ${output}`)));
+  });
+  if (!ready.ready) throw new Error(`workload ${serviceAccount}: ${ready.error}`);
+  return child;
+}
+
+let nextId = 1;
+function calls(client: ChildProcess, path: string, count = 5): Promise<WorkloadCall[]> {
+  const id = nextId++;
+  return new Promise((resolve) => {
+    const onMessage = (m: { id: number; results: WorkloadCall[] }) => {
+      if (m.id !== id) return;
+      client.off('message', onMessage);
+      resolve(m.results);
+    };
+    client.on('message', onMessage);
+    client.send({ id, path, count });
+  });
+}
+
+/** A client outside the mesh: plain gRPC, plaintext, straight to the server's address. */
+function plaintextCall(): Promise<WorkloadCall> {
+  const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString() || '{}') as unknown };
+  const client = new grpc.Client(`${SERVER_IP}:${serverPort}`, grpc.credentials.createInsecure());
+  return new Promise((resolve) =>
+    client.makeUnaryRequest('/weft.test.Echo/Call', json.serialize, json.deserialize, {}, new grpc.Metadata(), { deadline: Date.now() + 3000 }, (err, reply) => {
+      client.close();
+      resolve(err ? { code: err.code, details: err.details } : { code: 0, peer: (reply as { peer: string }).peer });
+    }),
+  );
+}
+
+const meshPolicy = (spec: object) => ({ kind: 'MeshPolicy', metadata: { name: 'backend' }, spec: { selector: { matchLabels: { app: 'secure' } }, ...spec } });
+/** Applies a policy and waits until `check` holds for what a client sees (xDS pushes take a moment). */
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  return eventually(what, probe, 60_000, 500);
+}
+const all = (results: WorkloadCall[], code: number) => results.length > 0 && results.every((r) => r.code === code);
+
+let frontend: ChildProcess;
+let other: ChildProcess;
+const identity = (sa: string) => `spiffe://cluster.local/ns/${ns.name}/sa/${sa}`;
+
+beforeAll(async () => {
+  installManifests();
+  ns = await throwawayNamespace(kc, 'sec');
+  for (const sa of ['backend', 'frontend', 'other']) await createServiceAccount(kc, ns.name, sa);
+  xdsPort = await freePort();
+  serverPort = await freePort();
+  operator = await startOperator(await operatorKubeconfig(kc), 'security-operator', [`--xds-port=${xdsPort}`]);
+  caPort = await caPortOf(operator);
+  host = `secure.${ns.name}.svc.cluster.local`;
+  apply(
+    ns.name,
+    serviceEntry('secure', host),
+    workloadEntry('backend', { address: SERVER_IP, port: serverPort } as never, { app: 'secure' }, 'backend'),
+    meshPolicy({ mtls: { mode: 'STRICT' } }),
+  );
+  await workload('backend', SERVER_IP, { WORKLOAD_ROLE: 'server', WORKLOAD_ADDRESS: `${SERVER_IP}:${serverPort}` });
+  frontend = await workload('frontend', '127.0.0.42', { WORKLOAD_ROLE: 'client', WORKLOAD_TARGET: `${host}:9080` });
+  other = await workload('other', '127.0.0.43', { WORKLOAD_ROLE: 'client', WORKLOAD_TARGET: `${host}:9080` });
+}, 180_000);
+
+afterAll(async () => {
+  for (const p of processes) p.kill();
+  await operator?.stop();
+  await ns?.remove();
+});
+
+describe('mutual TLS from MeshPolicy, on real grpc-js-xds traffic', () => {
+  it('2. STRICT: the mesh client gets through with its certificate and a plaintext client is refused; PERMISSIVE accepts both', async () => {
+    const strict = await until('mTLS calls from frontend', async () => {
+      const results = await calls(frontend, '/weft.test.Echo/Call');
+      return all(results, 0) ? results : undefined;
+    });
+    expect(strict.map((r) => r.peer)).toEqual(Array(5).fill(identity('frontend'))); // the server saw the caller's SPIFFE ID
+    const refused = await plaintextCall();
+    expect(refused.code).toBe(grpc.status.UNAVAILABLE);
+
+    apply(ns.name, meshPolicy({ mtls: { mode: 'PERMISSIVE' } }));
+    await until('a plaintext client to get through under PERMISSIVE', async () => ((await plaintextCall()).code === 0 ? true : undefined));
+    const permissive = await until('the mesh client under PERMISSIVE', async () => {
+      const results = await calls(frontend, '/weft.test.Echo/Call');
+      return all(results, 0) ? results : undefined;
+    });
+    expect(permissive.every((r) => r.peer === 'plaintext')).toBe(true); // proxyless PERMISSIVE serves plaintext
+  });
+
+  it('3. ALLOW ns/<ns>/sa/frontend admits it and denies another identity; a DENY rule on a path blocks just that path', async () => {
+    apply(ns.name, meshPolicy({ mtls: { mode: 'STRICT' }, authorization: { action: 'ALLOW', rules: [{ from: [{ principals: [`cluster.local/ns/${ns.name}/sa/frontend`] }] }] } }));
+    const denied = await until('the other identity to be denied', async () => {
+      const results = await calls(other, '/weft.test.Echo/Call');
+      return all(results, grpc.status.PERMISSION_DENIED) ? results : undefined;
+    });
+    expect(denied[0]!.details).toMatch(/Unauthorized RPC rejected/);
+    expect(all(await calls(frontend, '/weft.test.Echo/Call'), 0)).toBe(true);
+
+    apply(ns.name, meshPolicy({ mtls: { mode: 'STRICT' }, authorization: { action: 'DENY', rules: [{ to: [{ paths: ['/weft.test.Echo/Admin'] }] }] } }));
+    await until('Admin to be denied to frontend', async () => (all(await calls(frontend, '/weft.test.Echo/Admin'), grpc.status.PERMISSION_DENIED) ? true : undefined));
+    expect(all(await calls(frontend, '/weft.test.Echo/Call'), 0)).toBe(true);
+    expect(all(await calls(other, '/weft.test.Echo/Call'), 0)).toBe(true); // the ALLOW rule is gone: only the path is blocked
+  });
+});
