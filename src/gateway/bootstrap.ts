@@ -52,7 +52,8 @@ export function envoyBootstrap(gw: Gateway, xds: { host: string; port: number } 
       ads_config: {
         api_type: 'GRPC',
         transport_api_version: 'V3',
-        grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER } }],
+        // The authority is the service's name (not the cluster's), as a TLS-terminating xDS endpoint expects.
+        grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER, authority: xds.host } }],
         set_node_on_first_message_only: true,
       },
       lds_config: fromAds,

@@ -138,7 +138,7 @@ describe('renderGateway', () => {
     expect(envoy.command).toEqual(['envoy']);
     const bootstrap = JSON.parse(envoy.args[envoy.args.indexOf('--config-yaml') + 1]) as Json;
     expect(bootstrap.node).toEqual({ id: 'router~shop~edge~$(POD_NAME)', cluster: 'edge.shop', metadata: { 'weft.dev/gateway': 'shop/edge' } });
-    expect(bootstrap.dynamic_resources.ads_config.grpc_services).toEqual([{ envoy_grpc: { cluster_name: 'weft-xds' } }]);
+    expect(bootstrap.dynamic_resources.ads_config.grpc_services).toEqual([{ envoy_grpc: { cluster_name: 'weft-xds', authority: 'weft-operator.weft-system.svc' } }]);
     expect(bootstrap.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address).toEqual({
       socket_address: { address: 'weft-operator.weft-system.svc', port_value: 15010 },
     });

@@ -1,0 +1,307 @@
+// A gateway proxy's configuration (router mode) as plain Envoy v3 messages: one listener per port, TLS
+// termination with certificates from Kubernetes Secrets delivered over SDS, SNI to tell TLS servers apart, HTTPS
+// redirect, and virtual hosts for the VirtualServices bound to the Gateway (`gateways: [name]`). Pure: the xDS
+// server supplies the inputs, including how a VirtualService's http rules become Envoy routes, and encodes the
+// result (see docs/gateways.md, "For the xDS server").
+import type { Gateway, Server, VirtualService } from '../api/index.js';
+import { hostMatches } from '../mesh/hosts.js';
+import { selects } from '../mesh/labels.js';
+import { olderFirst } from '../mesh/verdict.js';
+import { gatewaysOf } from '../mesh/virtualservice.js';
+import { ExtensionType, TypeUrl } from '../xds/protos.js';
+import type { ProtoMessage } from '../xds/resource.js';
+
+export const TLS_INSPECTOR_TYPE = 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
+
+export interface GatewaySourceRef {
+  kind: 'Gateway' | 'VirtualService' | 'Secret';
+  namespace: string;
+  name: string;
+  /** 0 for Secrets, which have none. */
+  generation: number;
+}
+
+/** One resource, not yet encoded: what src/xds encodes and serves. */
+export interface GatewayResource {
+  typeUrl: TypeUrl;
+  name: string;
+  message: ProtoMessage;
+  sources: GatewaySourceRef[];
+}
+
+/** The parts of a kubernetes.io/tls Secret the gateway reads: base64 `tls.crt`, `tls.key`, optional `ca.crt`. */
+export interface TlsSecretData {
+  data?: Record<string, string>;
+}
+
+export interface GatewayXdsInput {
+  /** The accepted Gateways that select this proxy's pods (gatewaysSelecting), merged as one configuration. */
+  gateways: readonly Gateway[];
+  /** Accepted VirtualServices; only those bound to one of `gateways` are used. */
+  virtualServices: readonly VirtualService[];
+  secret(namespace: string, name: string): TlsSecretData | undefined;
+  /** Envoy routes for `vs`'s http rules as served on gateway port `port`: the xDS server's route generator. */
+  httpRoutes(vs: VirtualService, port: number): ProtoMessage[];
+}
+
+/** Istio's SDS name for a credential Secret, namespaced so two namespaces' `tls-cert`s never collide. */
+export function sdsSecretName(namespace: string, credentialName: string): string {
+  return `kubernetes://${namespace}/${credentialName}`;
+}
+
+/** The Gateways whose selector selects a pod with `podLabels` (several Gateways may configure one workload). */
+export function gatewaysSelecting(podLabels: Record<string, string>, gateways: readonly Gateway[]): Gateway[] {
+  return gateways.filter((gw) => gw.spec.selector && Object.keys(gw.spec.selector).length > 0 && selects(gw.spec.selector, podLabels)).sort(olderFirst);
+}
+
+/** A server as the proxy sees it: which Gateway it came from, where it listens, and how its TLS is served. */
+interface BoundServer {
+  gateway: Gateway;
+  server: Server;
+  index: number;
+  listenPort: number;
+  /** Set for servers that terminate TLS with a resolved credential. */
+  tls?: { secretName: string; caSecretName?: string };
+}
+
+const PLAIN_HTTP = new Set(['HTTP', 'HTTP2', 'GRPC']);
+
+/**
+ * Listeners, route configurations and secrets for one gateway proxy. Servers Weft cannot serve are left out, so
+ * they never hold the rest back: a TLS server whose Secret is missing (its listener would wait for the secret
+ * forever; the Gateway's ResolvedRefs reports it), TLS passthrough, TCP, and file-based certificates.
+ */
+export function gatewayXds(input: GatewayXdsInput): GatewayResource[] {
+  const servers = input.gateways.flatMap((gateway) => gateway.spec.servers.flatMap((server, index) => boundServer(gateway, server, index, input)));
+  const byPort = new Map<number, BoundServer[]>();
+  for (const s of servers) byPort.set(s.listenPort, [...(byPort.get(s.listenPort) ?? []), s]);
+  const resources: GatewayResource[] = [];
+  for (const [port, onPort] of [...byPort].sort(([a], [b]) => a - b)) resources.push(...portResources(port, onPort, input));
+  resources.push(...secretResources(servers, input));
+  return resources;
+}
+
+function boundServer(gateway: Gateway, server: Server, index: number, input: GatewayXdsInput): BoundServer[] {
+  const listenPort = server.port.targetPort ?? server.port.number;
+  if (PLAIN_HTTP.has(server.port.protocol)) return [{ gateway, server, index, listenPort }];
+  if (server.port.protocol !== 'HTTPS' || !terminatesTls(server) || !server.tls?.credentialName) return [];
+  const namespace = gateway.metadata.namespace!;
+  const credential = server.tls.credentialName;
+  const secret = input.secret(namespace, credential);
+  if (!secret?.data?.['tls.crt'] || !secret.data['tls.key']) return [];
+  const mutual = server.tls.mode === 'MUTUAL' || server.tls.mode === 'OPTIONAL_MUTUAL';
+  const caSecretName = mutual && secret.data['ca.crt'] ? sdsSecretName(namespace, `${credential}-cacert`) : undefined;
+  if (mutual && !caSecretName) return []; // client certificates cannot be verified without a CA
+  return [{ gateway, server, index, listenPort, tls: { secretName: sdsSecretName(namespace, credential), caSecretName } }];
+}
+
+/** SIMPLE and MUTUAL end TLS at the gateway; PASSTHROUGH and AUTO_PASSTHROUGH forward it (not generated yet). */
+function terminatesTls(server: Server): boolean {
+  const mode = server.tls?.mode ?? 'SIMPLE';
+  return mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL';
+}
+
+function gatewayRef(gw: Gateway): GatewaySourceRef {
+  return { kind: 'Gateway', namespace: gw.metadata.namespace!, name: gw.metadata.name!, generation: gw.metadata.generation ?? 0 };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Listeners and routes.
+
+export function listenerName(port: number): string {
+  return `0.0.0.0_${port}`;
+}
+
+/** Plain HTTP servers of a port share one route configuration, as in Istio. */
+export function plainRouteName(port: number): string {
+  return `http.${port}`;
+}
+
+/** Each TLS server has its own routes: its SNI filter chain decides the hosts. */
+export function tlsRouteName(s: { gateway: Gateway; index: number; listenPort: number }): string {
+  return `https.${s.listenPort}.${s.gateway.metadata.namespace}.${s.gateway.metadata.name}.${s.index}`;
+}
+
+function portResources(port: number, servers: BoundServer[], input: GatewayXdsInput): GatewayResource[] {
+  const plain = servers.filter((s) => !s.tls);
+  const secure = servers.filter((s) => s.tls);
+  const chains: ProtoMessage[] = [];
+  const routes: GatewayResource[] = [];
+  if (plain.length > 0) {
+    const name = plainRouteName(port);
+    routes.push(routeConfiguration(name, plain, input));
+    chains.push({
+      ...(secure.length > 0 ? { filter_chain_match: { transport_protocol: 'raw_buffer' } } : {}),
+      filters: [httpConnectionManager(name, port)],
+    });
+  }
+  for (const s of secure) {
+    const name = tlsRouteName(s);
+    routes.push(routeConfiguration(name, [s], input));
+    const serverNames = s.server.hosts.map(bareHost).filter((h) => h !== '*');
+    chains.push({
+      filter_chain_match: { transport_protocol: 'tls', ...(serverNames.length > 0 ? { server_names: serverNames } : {}) },
+      transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: downstreamTls(s) },
+      filters: [httpConnectionManager(name, port)],
+    });
+  }
+  const listener: ProtoMessage = {
+    name: listenerName(port),
+    address: { socket_address: { address: '0.0.0.0', port_value: port } },
+    traffic_direction: 'INBOUND',
+    ...(secure.length > 0 ? { listener_filters: [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TLS_INSPECTOR_TYPE } }] } : {}),
+    filter_chains: chains,
+  };
+  return [{ typeUrl: TypeUrl.listener, name: listenerName(port), message: listener, sources: uniqueRefs(servers.map((s) => gatewayRef(s.gateway))) }, ...routes];
+}
+
+function httpConnectionManager(routeName: string, port: number): ProtoMessage {
+  return {
+    name: 'envoy.filters.network.http_connection_manager',
+    typed_config: {
+      '@type': ExtensionType.httpConnectionManager,
+      stat_prefix: `gateway_${port}`,
+      rds: { route_config_name: routeName, config_source: { ads: {}, resource_api_version: 'V3' } },
+      http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ExtensionType.router } }],
+      // A gateway is the edge: it sets X-Forwarded-For and trusts no client's.
+      use_remote_address: { value: true },
+    },
+  };
+}
+
+const TLS_VERSION: Record<string, string> = { TLS_AUTO: 'TLS_AUTO', TLSV1_0: 'TLSv1_0', TLSV1_1: 'TLSv1_1', TLSV1_2: 'TLSv1_2', TLSV1_3: 'TLSv1_3' };
+
+function downstreamTls(s: BoundServer): ProtoMessage {
+  const tls = s.server.tls!;
+  const params: ProtoMessage = {
+    ...(tls.minProtocolVersion ? { tls_minimum_protocol_version: TLS_VERSION[tls.minProtocolVersion] } : {}),
+    ...(tls.maxProtocolVersion ? { tls_maximum_protocol_version: TLS_VERSION[tls.maxProtocolVersion] } : {}),
+    ...(tls.cipherSuites?.length ? { cipher_suites: [...tls.cipherSuites] } : {}),
+  };
+  const sds = (name: string): ProtoMessage => ({ name, sds_config: { ads: {}, resource_api_version: 'V3' } });
+  // Client certificates are verified against the credential's ca.crt (subjectAltNames/SPKI/hash pinning: not yet).
+  const validation: ProtoMessage | undefined = s.tls!.caSecretName ? { validation_context_sds_secret_config: sds(s.tls!.caSecretName) } : undefined;
+  return {
+    '@type': ExtensionType.downstreamTls,
+    common_tls_context: {
+      ...(Object.keys(params).length > 0 ? { tls_params: params } : {}),
+      tls_certificate_sds_secret_configs: [sds(s.tls!.secretName)],
+      ...(validation ?? {}),
+      alpn_protocols: ['h2', 'http/1.1'],
+    },
+    ...(tls.mode === 'MUTUAL' ? { require_client_certificate: { value: true } } : {}),
+  };
+}
+
+/**
+ * Virtual hosts for `servers`: a server with httpsRedirect answers every request to its hosts with a redirect to
+ * https; the others route by the VirtualServices bound to their Gateway whose hosts match theirs. A domain goes to
+ * the oldest VirtualService claiming it (Envoy refuses a route configuration with a domain twice).
+ */
+function routeConfiguration(name: string, servers: BoundServer[], input: GatewayXdsInput): GatewayResource {
+  const taken = new Set<string>();
+  const virtualHosts: ProtoMessage[] = [];
+  const sources: GatewaySourceRef[] = servers.map((s) => gatewayRef(s.gateway));
+  const claim = (domains: string[], port: number): string[] => {
+    const fresh = domains.filter((d) => !taken.has(d));
+    for (const d of fresh) taken.add(d);
+    return fresh.flatMap((d) => (d === '*' ? [d] : [d, `${d}:${port}`]));
+  };
+  for (const s of servers) {
+    const port = s.server.port.number;
+    if (s.server.tls?.httpsRedirect) {
+      const domains = claim(s.server.hosts.map(bareHost), port);
+      if (domains.length > 0) virtualHosts.push({ name: `${s.server.hosts.map(bareHost).join(',')}:${port}`, domains, require_tls: 'ALL' });
+      continue;
+    }
+    for (const vs of boundVirtualServices(s, input.virtualServices)) {
+      const domains = claim(matchingDomains(s.server, vs), port);
+      if (domains.length === 0) continue;
+      virtualHosts.push({ name: `${vs.metadata.namespace}/${vs.metadata.name}:${port}`, domains, routes: input.httpRoutes(vs, port) });
+      sources.push({ kind: 'VirtualService', namespace: vs.metadata.namespace!, name: vs.metadata.name!, generation: vs.metadata.generation ?? 0 });
+    }
+  }
+  return {
+    typeUrl: TypeUrl.route,
+    name,
+    message: { name, virtual_hosts: virtualHosts, validate_clusters: { value: false } },
+    sources: uniqueRefs(sources),
+  };
+}
+
+/** VirtualServices that name the server's Gateway and live in a namespace its hosts admit, oldest first. */
+function boundVirtualServices(s: BoundServer, virtualServices: readonly VirtualService[]): VirtualService[] {
+  const ref = `${s.gateway.metadata.namespace}/${s.gateway.metadata.name}`;
+  return virtualServices
+    .filter((vs) => gatewaysOf(vs).some((g) => g.ref === ref))
+    .filter((vs) => s.server.hosts.some((h) => namespaceAdmits(h, vs.metadata.namespace!, s.gateway.metadata.namespace!)))
+    .sort(olderFirst);
+}
+
+/** The VirtualService's hosts that a server host admits, the more specific of each matching pair. */
+function matchingDomains(server: Server, vs: VirtualService): string[] {
+  const domains = new Set<string>();
+  for (const serverHost of server.hosts) {
+    if (!namespaceAdmits(serverHost, vs.metadata.namespace!, '')) continue;
+    const pattern = bareHost(serverHost);
+    for (const host of vs.spec.hosts) {
+      if (hostMatches(pattern, host)) domains.add(host);
+      else if (hostMatches(host, pattern)) domains.add(pattern);
+    }
+  }
+  return [...domains];
+}
+
+/** A server host's `namespace/` prefix: `*` or none admits any namespace, `.` the Gateway's own, `~` none. */
+function namespaceAdmits(serverHost: string, vsNamespace: string, gatewayNamespace: string): boolean {
+  const slash = serverHost.indexOf('/');
+  if (slash < 0) return true;
+  const ns = serverHost.slice(0, slash);
+  if (ns === '*') return true;
+  if (ns === '~') return false;
+  if (ns === '.') return gatewayNamespace === '' || vsNamespace === gatewayNamespace;
+  return ns === vsNamespace;
+}
+
+function bareHost(host: string): string {
+  const slash = host.indexOf('/');
+  return slash < 0 ? host : host.slice(slash + 1);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Secrets (SDS).
+
+function secretResources(servers: BoundServer[], input: GatewayXdsInput): GatewayResource[] {
+  const out = new Map<string, GatewayResource>();
+  for (const s of servers) {
+    if (!s.tls) continue;
+    const namespace = s.gateway.metadata.namespace!;
+    const credential = s.server.tls!.credentialName!;
+    const data = input.secret(namespace, credential)!.data!;
+    const source: GatewaySourceRef = { kind: 'Secret', namespace, name: credential, generation: 0 };
+    if (!out.has(s.tls.secretName)) {
+      out.set(s.tls.secretName, {
+        typeUrl: TypeUrl.secret,
+        name: s.tls.secretName,
+        // bytes fields take base64 in protobufjs's object form: the Secret's data is already that.
+        message: { name: s.tls.secretName, tls_certificate: { certificate_chain: { inline_bytes: data['tls.crt']! }, private_key: { inline_bytes: data['tls.key']! } } },
+        sources: [source],
+      });
+    }
+    if (s.tls.caSecretName && !out.has(s.tls.caSecretName)) {
+      out.set(s.tls.caSecretName, {
+        typeUrl: TypeUrl.secret,
+        name: s.tls.caSecretName,
+        message: { name: s.tls.caSecretName, validation_context: { trusted_ca: { inline_bytes: data['ca.crt']! } } },
+        sources: [source],
+      });
+    }
+  }
+  return [...out.values()];
+}
+
+function uniqueRefs(refs: GatewaySourceRef[]): GatewaySourceRef[] {
+  const seen = new Map<string, GatewaySourceRef>();
+  for (const r of refs) seen.set(`${r.kind}/${r.namespace}/${r.name}`, r);
+  return [...seen.values()];
+}
