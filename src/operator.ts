@@ -39,8 +39,10 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
   });
   const xds = options.xds ? new XdsFeature(manager, { ...options.xds, log }) : undefined;
   const informers = registerMeshReconcilers(manager, manager.eventRecorder('weft.dev/operator'), xds ? { programmed: xds.sync } : {});
-  xds?.serve(informers);
-  if (options.ca) registerCa(manager, manager.eventRecorder('weft.dev/ca'), options.ca);
+  const controlPlane = xds?.serve(informers);
+  const ca = options.ca ? registerCa(manager, manager.eventRecorder('weft.dev/ca'), options.ca) : undefined;
+  // xDS on the TLS port too, for `weft agent` relays authenticated by their workloads' ServiceAccount tokens.
+  if (ca && controlPlane) ca.addAuthenticatedService(controlPlane.server.service.definition, controlPlane.server.service.implementation);
   log.info({ identity: manager.identity, metricsPort: options.metricsPort, leaderElect: options.leaderElect }, 'weft operator starting');
   await manager.start(); // resolves once stopped (signal, or leadership lost), rejects if a part failed
 }

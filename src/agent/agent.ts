@@ -17,6 +17,7 @@ import { Backoff, sleep } from '../controllers/backoff.js';
 import { BOOTSTRAP_FILE, grpcBootstrap, nodeIdFor } from './bootstrap.js';
 import { CaClient, CaRequestError } from './ca-client.js';
 import { writeCredentials, writeFileAtomic } from './files.js';
+import { XdsRelay } from './xds-relay.js';
 
 export interface AgentOptions {
   caAddress: string;
@@ -33,8 +34,10 @@ export interface AgentOptions {
   keyAlgorithm: KeyAlgorithm;
   /** Requested lifetime in seconds; 0 for the CA's default. */
   certTtlSeconds: number;
-  /** Where the workload's xDS client connects (the bootstrap's server_uri). */
+  /** Where the workload's xDS client connects (the bootstrap's server_uri); port 0 picks one for the relay. */
   xdsAddress: string;
+  /** Relay xDS from xdsAddress to this upstream (the operator's TLS port); absent: the bootstrap points elsewhere. */
+  xdsUpstream?: string;
   podName: string;
   podIp: string;
   labels: Record<string, string>;
@@ -59,19 +62,39 @@ const PERMANENT = new Set([status.UNAUTHENTICATED, status.PERMISSION_DENIED, sta
 
 export class Agent {
   private client: CaClient | undefined;
+  private relay: XdsRelay | undefined;
+  private xdsAddress: string;
   private bootstrapWritten = '';
 
-  constructor(private readonly options: AgentOptions) {}
+  constructor(private readonly options: AgentOptions) {
+    this.xdsAddress = options.xdsAddress;
+  }
 
   /** Runs until `signal` aborts (or after one certificate with `once`). Rejects only in `once` mode. */
   async run(signal: AbortSignal): Promise<void> {
     const roots = await readFile(this.options.rootCertFile, 'utf8');
     const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000 });
     try {
+      if (this.options.xdsUpstream && !this.options.once) await this.startRelay(this.options.xdsUpstream);
       await this.loop(roots, backoff, signal);
     } finally {
       this.client?.close();
+      this.relay?.stop();
     }
+  }
+
+  private async startRelay(upstream: string): Promise<void> {
+    this.relay = new XdsRelay({
+      listen: this.options.xdsAddress,
+      upstream,
+      upstreamIdentity: this.options.caIdentity,
+      upstreamServerName: this.options.caServerName,
+      tokenFile: this.options.tokenFile,
+      log: this.options.log,
+    });
+    const port = await this.relay.listen();
+    this.xdsAddress = this.options.xdsAddress.replace(/:\d+$/, `:${port}`);
+    this.options.log.info({ listen: this.xdsAddress, upstream }, 'xDS relay listening');
   }
 
   private async loop(initialRoots: string, backoff: Backoff, signal: AbortSignal): Promise<void> {
@@ -91,6 +114,7 @@ export class Agent {
       }
       backoff.reset();
       roots = issued.rootsPem;
+      this.relay?.setRoots(roots);
       if (this.options.once) return;
       const renewAt = renewalTime(issued.notBefore, issued.notAfter);
       log.info({ identity: issued.identity, notAfter: new Date(issued.notAfter).toISOString(), renewAt: new Date(renewAt).toISOString() }, 'certificate written');
@@ -132,7 +156,7 @@ export class Agent {
     const workload = parseSpiffeId(identity);
     const namespace = workload?.namespace ?? 'default';
     const bootstrap = grpcBootstrap({
-      xdsServer: this.options.xdsAddress,
+      xdsServer: this.xdsAddress,
       credentialsDir: this.options.outputDir,
       nodeId: nodeIdFor(this.options.podIp, this.options.podName, namespace),
       locality: this.options.locality,

@@ -17,7 +17,9 @@ export const AGENT_USAGE = `  agent      run beside a workload: its certificate 
     --output-dir <dir>        where cert-chain.pem, key.pem, root-cert.pem, bootstrap.json go (default /var/run/weft)
     --key-algorithm <alg>     ${KEY_ALGORITHMS.join(' | ')} (default ${DEFAULT_KEY_ALGORITHM})
     --cert-ttl <dur>          requested certificate lifetime (default: the CA's)
-    --xds-address <host:port> the xDS server the bootstrap names (default 127.0.0.1:15010)
+    --xds-address <host:port> the xDS server the bootstrap names: the agent's relay (default 127.0.0.1:15010; port 0 picks one)
+    --xds-upstream <host:port> where the relay sends xDS, with TLS and the token (default: the --ca-address);
+                              \`none\`: no relay (the bootstrap then names some other xDS server)
     --pod-name, --pod-ip      node id and INSTANCE_IPS (default POD_NAME / POD_IP, else the host name and 127.0.0.1)
     --label <key=value>       workload labels for node metadata (repeatable)
     --locality <r/z/s>        region/zone/subzone (default empty)
@@ -38,6 +40,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
       'key-algorithm': { type: 'string', default: DEFAULT_KEY_ALGORITHM },
       'cert-ttl': { type: 'string' },
       'xds-address': { type: 'string', default: '127.0.0.1:15010' },
+      'xds-upstream': { type: 'string' },
       'pod-name': { type: 'string' },
       'pod-ip': { type: 'string' },
       label: { type: 'string', multiple: true, default: [] },
@@ -70,6 +73,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
     keyAlgorithm: algorithm,
     certTtlSeconds: values['cert-ttl'] ? Math.round(parseDuration(values['cert-ttl']) / 1000) : 0,
     xdsAddress: values['xds-address'],
+    ...(values['xds-upstream'] !== 'none' ? { xdsUpstream: values['xds-upstream'] ?? values['ca-address'] } : {}),
     podName: values['pod-name'] ?? process.env.POD_NAME ?? hostname(),
     podIp: values['pod-ip'] ?? process.env.POD_IP ?? '127.0.0.1',
     labels,

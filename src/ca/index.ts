@@ -6,7 +6,9 @@
 //   ca-controller.ts  leader: create / import / rotate, write the Secret (rotation.ts plans, transitions.ts applies)
 //   trust-bundle.ts   leader: ConfigMap weft-root-ca in every namespace
 //   server.ts         every replica: TLS gRPC port; service.ts is CreateCertificate; serving.ts its certificate
+import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EventRecorder, Manager } from '../controllers/index.js';
+import { requireServiceAccount } from './authenticated.js';
 import { resources } from '../controllers/index.js';
 import { registerCaController } from './ca-controller.js';
 import type { CaConfig } from './config.js';
@@ -35,6 +37,8 @@ export interface CaOptions {
 export interface CaHandle {
   store: CaStore;
   server: SecureServer;
+  /** Serves `definition` on the TLS port to callers with a valid ServiceAccount token only (e.g. ADS). */
+  addAuthenticatedService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void;
 }
 
 export function registerCa(manager: Manager, events: EventRecorder, options: CaOptions): CaHandle {
@@ -69,7 +73,12 @@ export function registerCa(manager: Manager, events: EventRecorder, options: CaO
     }),
   );
   manager.add(server);
-  return { store, server };
+  return {
+    store,
+    server,
+    addAuthenticatedService: (definition, implementation) =>
+      server.addService(definition, requireServiceAccount(definition, implementation, (token) => authenticator.authenticate(token), log)),
+  };
 }
 
 export { caConfigProblems, DEFAULT_CA_CONFIG, parseDuration, type CaConfig } from './config.js';

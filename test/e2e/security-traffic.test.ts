@@ -1,6 +1,7 @@
-// Mutual TLS and authorization on real traffic: the operator (dist/, as its ServiceAccount, with its CA and
-// --xds-port) configures a grpc-js-xds XdsServer and xDS clients, each one a process with the bootstrap and
-// certificate files `weft agent` wrote for its own ServiceAccount (TokenRequest tokens). MeshPolicy decides.
+// Mutual TLS and authorization on real traffic: the operator (dist/, as its ServiceAccount, with its CA and xDS)
+// configures a grpc-js-xds XdsServer and xDS clients, each one a process beside its own `weft agent` (TokenRequest
+// token of its own ServiceAccount): the agent writes the certificate files and the bootstrap, and is the workload's
+// xDS server, relaying to the operator's TLS port with the token. MeshPolicy decides.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
@@ -8,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
 import { freePort, installManifests, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
-import { caPortOf, createServiceAccount, serviceAccountToken, startAgent } from './workloads.js';
+import { caPortOf, createServiceAccount, serviceAccountToken, startAgent, type AgentRun } from './workloads.js';
 import { apply, serviceEntry, workloadEntry } from './xds/mesh.js';
 import type { WorkloadCall } from './xds/mesh-workload-process.js';
 
@@ -22,6 +23,7 @@ let caPort: number;
 let serverPort: number;
 let host: string;
 const processes: ChildProcess[] = [];
+const agents: AgentRun[] = [];
 
 /** A workload process, once `weft agent` has written its bootstrap and certificate for `serviceAccount`. */
 async function workload(serviceAccount: string, ip: string, env: Record<string, string>): Promise<ChildProcess> {
@@ -30,10 +32,10 @@ async function workload(serviceAccount: string, ip: string, env: Record<string, 
     caPort,
     token: await serviceAccountToken(kc, ns.name, serviceAccount),
     rootsPem: roots,
-    once: true,
-    extraArgs: [`--xds-address=127.0.0.1:${xdsPort}`, `--pod-ip=${ip}`, `--pod-name=${serviceAccount}`, '--refresh-interval=1s'],
+    extraArgs: [`--pod-ip=${ip}`, `--pod-name=${serviceAccount}`, '--refresh-interval=1s'],
   });
-  expect(await agent.exited).toBe(0);
+  agents.push(agent);
+  await eventually(`the ${serviceAccount} agent's first certificate`, async () => (agent.output().includes('certificate written') ? true : undefined), 30_000);
   const child = fork(join(import.meta.dirname, 'xds', 'mesh-workload-process.ts'), [], {
     env: { ...process.env, ...env, GRPC_XDS_BOOTSTRAP: join(agent.dir, 'bootstrap.json'), GRPC_XDS_EXPERIMENTAL_RBAC: 'true', NODE_OPTIONS: '' },
     execArgv: ['--no-warnings'],
@@ -94,6 +96,7 @@ beforeAll(async () => {
   for (const sa of ['backend', 'frontend', 'other']) await createServiceAccount(kc, ns.name, sa);
   xdsPort = await freePort();
   serverPort = await freePort();
+  // --xds-port turns xDS on (its plaintext loopback port goes unused here); the TLS port serves it to the agents.
   operator = await startOperator(await operatorKubeconfig(kc), 'security-operator', [`--xds-port=${xdsPort}`]);
   caPort = await caPortOf(operator);
   host = `secure.${ns.name}.svc.cluster.local`;
@@ -110,8 +113,30 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of processes) p.kill();
+  for (const a of agents) await a.stop();
   await operator?.stop();
   await ns?.remove();
+});
+
+describe('xDS for workloads goes through their agents', () => {
+  it('the operator serves xDS on its TLS port only to callers with a ServiceAccount token', async () => {
+    const roots = (await core.readNamespacedConfigMap({ namespace: ns.name, name: 'weft-root-ca' })).data!['root-cert.pem']!;
+    const operatorId = 'spiffe://cluster.local/ns/weft-system/sa/weft-operator';
+    const creds = grpc.credentials.createSsl(Buffer.from(roots), null, null, {
+      checkServerIdentity: (_h, cert) => ((cert.subjectaltname ?? '').includes(`URI:${operatorId}`) ? undefined : new Error('not the operator')),
+    });
+    const client = new grpc.Client(`127.0.0.1:${caPort}`, creds, { 'grpc.ssl_target_name_override': 'weft-operator.weft-system.svc' });
+    const bytes = (b: Buffer) => b;
+    const err = await new Promise<grpc.ServiceError>((resolve) => {
+      const call = client.makeBidiStreamRequest('/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources', bytes, bytes, new grpc.Metadata());
+      call.on('error', resolve);
+      call.on('data', () => undefined);
+      call.write(Buffer.alloc(0));
+    });
+    client.close();
+    expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(err.details).toMatch(/no ServiceAccount token/);
+  });
 });
 
 describe('mutual TLS from MeshPolicy, on real grpc-js-xds traffic', () => {

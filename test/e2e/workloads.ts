@@ -72,6 +72,8 @@ export function startAgent(options: { caPort: number; token: string; rootsPem: s
     `--token-file=${join(dir, 'token')}`,
     `--root-cert=${join(dir, 'roots.pem')}`,
     `--output-dir=${join(dir, 'out')}`,
+    // The xDS relay on a free loopback port (several agents share this host); the bootstrap names the bound one.
+    '--xds-address=127.0.0.1:0',
     ...(options.once ? ['--once'] : []),
     ...(options.extraArgs ?? []),
   ];

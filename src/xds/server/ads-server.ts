@@ -40,6 +40,8 @@ export interface AdsServerOptions {
 }
 
 export class AdsServer {
+  /** The ADS service, for serving it on another gRPC server too (the operator's TLS port, behind token checks). */
+  readonly service: { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation };
   private readonly server: grpc.Server;
   private readonly streams = new Set<AdsStream>();
   private boundPort: number | undefined;
@@ -84,16 +86,17 @@ export class AdsServer {
         call.on('cancelled', () => stream.close());
         call.on('close', () => stream.close());
       };
-    this.server.addService(
-      {
+    this.service = {
+      definition: {
         StreamAggregatedResources: method<DiscoveryRequest>('StreamAggregatedResources', decodeDiscoveryRequest),
         DeltaAggregatedResources: method<DeltaDiscoveryRequest>('DeltaAggregatedResources', decodeDeltaDiscoveryRequest),
       },
-      {
+      implementation: {
         StreamAggregatedResources: serve<DiscoveryRequest>((sink) => new SotwStream(host, sink)),
         DeltaAggregatedResources: serve<DeltaDiscoveryRequest>((sink) => new DeltaStream(host, sink)),
       },
-    );
+    };
+    this.server.addService(this.service.definition, this.service.implementation);
   }
 
   /** Binds plaintext on `host:port` (0 picks a port); resolves with the port. */
