@@ -8,8 +8,9 @@ import * as k8s from '@kubernetes/client-node';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
-import { freePort, installManifests, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
-import { caPortOf, createServiceAccount, serviceAccountToken, startAgent, type AgentRun } from './workloads.js';
+import { X509Certificate } from 'node:crypto';
+import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { caPortOf, createServiceAccount, readOut, serviceAccountToken, startAgent, type AgentRun } from './workloads.js';
 import { apply, serviceEntry, workloadEntry } from './xds/mesh.js';
 import type { WorkloadCall } from './xds/mesh-workload-process.js';
 
@@ -97,7 +98,12 @@ beforeAll(async () => {
   xdsPort = await freePort();
   serverPort = await freePort();
   // --xds-port turns xDS on (its plaintext loopback port goes unused here); the TLS port serves it to the agents.
-  operator = await startOperator(await operatorKubeconfig(kc), 'security-operator', [`--xds-port=${xdsPort}`]);
+  // Short CA lifetimes (root 60 s, workload certificates 10 s), and a fresh CA, so a root rotation happens here.
+  kubectl('delete', 'secret', 'weft-ca', '-n', 'weft-system', '--ignore-not-found');
+  operator = await startOperator(await operatorKubeconfig(kc), 'security-operator', [
+    `--xds-port=${xdsPort}`,
+    '--ca-root-ttl=60s', '--ca-intermediate-ttl=30s', '--ca-workload-ttl=10s', '--ca-max-workload-ttl=10s',
+  ]);
   caPort = await caPortOf(operator);
   host = `secure.${ns.name}.svc.cluster.local`;
   apply(
@@ -116,6 +122,7 @@ afterAll(async () => {
   for (const a of agents) await a.stop();
   await operator?.stop();
   await ns?.remove();
+  kubectl('delete', 'secret', 'weft-ca', '-n', 'weft-system', '--ignore-not-found');
 });
 
 describe('xDS for workloads goes through their agents', () => {
@@ -172,4 +179,34 @@ describe('mutual TLS from MeshPolicy, on real grpc-js-xds traffic', () => {
     expect(all(await calls(frontend, '/weft.test.Echo/Call'), 0)).toBe(true);
     expect(all(await calls(other, '/weft.test.Echo/Call'), 0)).toBe(true); // the ALLOW rule is gone: only the path is blocked
   });
+
+  it('4. a root rotation under mTLS traffic: no call fails, and the workloads end up on certificates from the new root', async () => {
+    apply(ns.name, meshPolicy({ mtls: { mode: 'STRICT' } }));
+    await until('mTLS calls from frontend', async () => (all(await calls(frontend, '/weft.test.Echo/Call', 2), 0) ? true : undefined));
+    const server = agents[0]!;
+    const certs = (pem: string) => (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((b) => new X509Certificate(b));
+    const roots = () => certs(readOut(server.dir, 'root-cert.pem'));
+    const signingRoot = () => {
+      const chain = certs(readOut(server.dir, 'cert-chain.pem'));
+      return roots().find((r) => chain.at(-1)!.checkIssued(r) && chain.at(-1)!.verify(r.publicKey))?.fingerprint256;
+    };
+    const before = new Set(roots().map((r) => r.fingerprint256));
+    const results: WorkloadCall[] = [];
+    let rotated: string | undefined;
+    const deadline = Date.now() + 150_000;
+    // Calls every ~250 ms until the server's certificate comes from a root not trusted when we started, and every
+    // root trusted then has left its bundle.
+    while (Date.now() < deadline) {
+      results.push(...(await calls(frontend, '/weft.test.Echo/Call', 2)));
+      const signing = signingRoot();
+      if (signing && !before.has(signing)) rotated = signing;
+      if (rotated && roots().every((r) => !before.has(r.fingerprint256))) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(rotated).toBeDefined();
+    expect(roots().map((r) => r.fingerprint256)).not.toEqual(expect.arrayContaining([...before]));
+    expect(results.length).toBeGreaterThan(50);
+    expect(results.filter((r) => r.code !== 0)).toEqual([]);
+    expect(new Set(results.map((r) => r.peer))).toEqual(new Set([identity('frontend')]));
+  }, 200_000);
 });
