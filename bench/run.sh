@@ -17,7 +17,7 @@ export PATH="$K8S_BIN:$PATH"
 profile=${1:-quick}
 
 case $profile in
-  quick) size=200; clients="100 500"; modes="proxyless"; protocols="sotw"; triggers=5 ;;
+  quick) size=200; clients="100 500"; modes="proxyless"; protocols="sotw"; triggers=3 ;;
   full) size=1000; clients="100 1000 2000"; modes="proxyless envoy"; protocols="sotw delta"; triggers=7 ;;
   *) echo "usage: bench/run.sh quick|full" >&2; exit 2 ;;
 esac
@@ -49,7 +49,7 @@ if [ -n "$istiod_dir$weft_ok" ]; then
   [ -n "${BENCH_KEEP_CLUSTER:-}" ] || trap '"$root/hack/cluster/down.sh" >/dev/null 2>&1 || true' EXIT
   apiserver_pid=$(awk '$1 == "kube-apiserver" {print $2}' "$WEFT_CLUSTER_DIR/pids")
   k() { kubectl --kubeconfig "$kubeconfig" "$@"; }
-  k apply --server-side -f "$root/manifests/" >/dev/null 2>&1 || k apply --server-side -f <(cat "$root"/manifests/weft.dev_*.yaml) >/dev/null
+  for crd in "$root"/manifests/weft.dev_*.yaml; do k apply --server-side -f "$crd" >/dev/null; done
   [ -z "$istiod_dir" ] || k apply --server-side -f "$istiod_dir/crd-all.gen.yaml" >/dev/null
   k create namespace istio-system --dry-run=client -o yaml | k apply -f - >/dev/null
   k wait --for=condition=Established crd --all --timeout=120s >/dev/null
@@ -79,7 +79,8 @@ start_server() { # peer mode -> sets server_pid, xds_port, and loadgen's trigger
       VALIDATION_WEBHOOK_CONFIG_NAME="" INJECTION_WEBHOOK_CONFIG_NAME="" \
       "$istiod_dir/pilot-discovery" discovery --kubeconfig "$kubeconfig" \
         --grpcAddr "127.0.0.1:$xds_port" --httpAddr "127.0.0.1:$(free_port)" --httpsAddr "" \
-        --monitoringAddr "127.0.0.1:$(free_port)" --secureGRPCAddr "" \
+        --monitoringAddr "127.0.0.1:$(free_port)" --secureGRPCAddr "" --shutdownDuration 1s \
+        --ctrlz_address 127.0.0.1 --ctrlz_port "$(free_port)" \
         --domain cluster.local --log_output_level default:warn > "$work/istiod.log" 2>&1 &
       trigger_flags=(--kubeconfig "$kubeconfig" --api istio --apiserver-pid "$apiserver_pid") ;;
     weft)
@@ -107,8 +108,11 @@ for peer in $peers; do
   esac
   for mode in $modes; do
     for protocol in $protocols; do
+      gave_up=""
       for n in $clients; do
         name=${peer}_${mode}_${protocol}_n${n}
+        # A server that failed with fewer clients is not tried with more ("at the sizes it finishes").
+        if [ -n "$gave_up" ]; then say "$name: skipped ($gave_up)"; continue; fi
         say "$name: $n clients, $size services"
         start_server "$peer" "$mode"
         if "$tools/loadgen" --label "$peer" --target "127.0.0.1:$xds_port" --clients "$n" --mode "$mode" \
@@ -117,6 +121,7 @@ for peer in $peers; do
           say "$name: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("storm %.2fs, push p50 %.0fms p99 %.0fms, RSS/client %.1f KB" % (r["Connect"]["Seconds"], r["Push"]["Latency"]["P50"], r["Push"]["Latency"]["P99"], r["Server"]["RSSPerClient"]/1024))' "$out/$name.json")"
         else
           say "$name: FAILED: $(tail -n 1 "$work/$name.err")"
+          gave_up="failed with $n clients"
         fi
         stop_server
       done

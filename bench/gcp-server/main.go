@@ -104,7 +104,9 @@ func (w *weights) changedRoute(flavor mesh.Flavor) proto.Message {
 }
 
 // Snapshot cache: one snapshot shared by every node; a change replaces only the routes' version, so clients
-// are sent only RDS.
+// are sent only RDS. Its ADS mode is off: in ADS mode the cache answers a named request only when the names
+// cover every resource of the type in the node's snapshot (one snapshot per node, holding just what that node
+// asks for), which a shared snapshot for clients that each ask for 10 services never satisfies.
 type snapshotCache struct {
 	cachev3.SnapshotCache
 	weights
@@ -120,7 +122,7 @@ func (oneGroup) ID(*core.Node) string { return "mesh" }
 
 func newSnapshotCache(services []mesh.Service, flavor mesh.Flavor) *snapshotCache {
 	c := &snapshotCache{
-		SnapshotCache: cachev3.NewSnapshotCache(true, oneGroup{}, nil),
+		SnapshotCache: cachev3.NewSnapshotCache(false, oneGroup{}, nil),
 		weights:       weights{trigger: mesh.TriggerService(services), v2: mesh.InitialV2Weight, services: services},
 		flavor:        flavor,
 	}

@@ -306,7 +306,8 @@ func (c *client) isComplete() bool {
 func nodeFor(id int, envoy bool, namespace string) *core.Node {
 	ip := fmt.Sprintf("127.100.%d.%d", id/250, 1+id%250)
 	pod := fmt.Sprintf("bench-client-%d", id)
-	meta := map[string]any{"NAMESPACE": namespace, "INSTANCE_IPS": ip, "CLUSTER_ID": "Kubernetes", "LABELS": map[string]any{"app": "bench-client"}}
+	// ISTIO_VERSION: istiod warns about, and works around, clients that do not say which version they expect.
+	meta := map[string]any{"ISTIO_VERSION": "1.31.0", "NAMESPACE": namespace, "INSTANCE_IPS": ip, "CLUSTER_ID": "Kubernetes", "LABELS": map[string]any{"app": "bench-client"}}
 	agent := "envoy"
 	if !envoy {
 		meta["GENERATOR"] = "grpc"

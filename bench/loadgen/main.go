@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -277,7 +278,7 @@ func waitReady(cfg config, spec clientSpec, size int) error {
 			return nil
 		case last = <-errc:
 		case <-ctx.Done():
-			last = fmt.Errorf("probe incomplete (EDS %d of %d)", probe.eds.Load(), want)
+			last = fmt.Errorf("probe incomplete (EDS %d of %d; %s)", probe.eds.Load(), want, probe.state.Load())
 		}
 		cancel()
 		time.Sleep(time.Second)
@@ -287,6 +288,7 @@ func waitReady(cfg config, spec clientSpec, size int) error {
 
 type probeObserver struct {
 	want  int
+	state atomic.Value // what the probe holds, for the error message
 	eds   atomic.Int64
 	ready chan struct{}
 	once  atomic.Bool
@@ -298,6 +300,12 @@ func (p *probeObserver) sawWeight(c *client, _ int) {}
 func (p *probeObserver) check(c *client) {
 	n := len(c.types[endpointType].have)
 	p.eds.Store(int64(n))
+	var held []string
+	for _, t := range chain {
+		ts := c.types[t]
+		held = append(held, fmt.Sprintf("%s %d/%d", t[strings.LastIndexByte(t, '.')+1:], len(ts.have), len(ts.names)))
+	}
+	p.state.Store(strings.Join(held, ", "))
 	if n >= p.want && c.completeAt.Load() != 0 && p.once.CompareAndSwap(false, true) {
 		close(p.ready)
 	}
