@@ -71,6 +71,15 @@ describe('Programmed', () => {
     });
   });
 
+  it('is False with ApplyFailed when the API server refuses a generated object', () => {
+    expect(programmedCondition(gateway(), accepted, seen({ applyError: 'admission webhook "policy.example.com" denied the request' }))).toEqual({
+      type: 'Programmed',
+      status: 'False',
+      reason: 'ApplyFailed',
+      message: 'applying the generated objects failed (retrying): admission webhook "policy.example.com" denied the request',
+    });
+  });
+
   it('follows the xDS server once it reports, and is not judged at all without deployment or xDS', () => {
     expect(programmedCondition(gateway(), accepted, seen({ serving: { served: false, reason: 'Rejected', message: '1 proxy NACKed: bad route' } }))).toMatchObject({
       status: 'False',

@@ -22,6 +22,8 @@ export interface GatewayObservation {
   service?: Service;
   /** Generated objects that could not be applied because someone else owns their name. */
   blocked: SyncResult['blocked'];
+  /** Why applying the generated objects failed, if it did (e.g. refused by an admission webhook or quota). */
+  applyError?: string;
   serving?: ServingState;
   /** Servers whose TLS credential is missing. */
   credentialProblems: Problem[];
@@ -45,6 +47,7 @@ export function programmedCondition(gw: Gateway, verdict: Verdict, seen: Gateway
       : programmed('False', seen.serving.reason, seen.serving.message);
   }
   if (seen.blocked.length > 0) return programmed('False', 'NameConflict', seen.blocked.map((b) => b.message).join('; '));
+  if (seen.applyError) return programmed('False', 'ApplyFailed', `applying the generated objects failed (retrying): ${seen.applyError}`);
   const name = `${gw.metadata.namespace}/${gw.metadata.name}`;
   const deployment = seen.deployment;
   if (!deployment) {

@@ -14,6 +14,7 @@ import { GATEWAY_CONDITION_TYPES, gatewayAddresses, gatewayConditions, serverSta
 import { syncGeneratedObjects, type SyncResult } from '../gateway/sync.js';
 import { gatewayVerdict, selectorsOverlap } from '../gateway/validate.js';
 import { labelsKey } from '../mesh/labels.js';
+import type { Verdict } from '../mesh/verdict.js';
 import { Index, type MeshInformers } from './informers.js';
 import { refs, type MeshControllerDeps } from './mesh-controller.js';
 
@@ -42,6 +43,28 @@ export function registerGatewayController(
   const client = deps.manager.client;
   const renderer = new GatewayRenderer(options.chart);
 
+  /** Writes everything the status says, from the caches and what this reconcile did. */
+  const writeStatus = (gw: Gateway, verdict: Verdict, done: { blocked: SyncResult['blocked']; applyError?: string }, signal: AbortSignal) => {
+    const service = ownedBy<Service>(generated, 'Service', gw);
+    const missingCredentials = credentialProblems(gw, (ns, secret) => secrets.get(ns, secret) !== undefined);
+    const conditions = gatewayConditions(gw, verdict, {
+      deployment: ownedBy<Deployment>(generated, 'Deployment', gw),
+      service,
+      ...done,
+      serving: options.serving?.(gw),
+      credentialProblems: missingCredentials,
+    });
+    const addresses = gatewayAddresses(service);
+    return deps.status.write(resources.Gateway, gw, verdict, signal, {
+      conditions,
+      conditionTypes: [...GATEWAY_CONDITION_TYPES],
+      fields: {
+        addresses: addresses.length > 0 ? addresses : null,
+        servers: serverStatuses(gw, verdict, conditions.find((c) => c.type === 'Programmed'), missingCredentials, gw.status?.servers),
+      },
+    });
+  };
+
   const reconciler = {
     async reconcile({ namespace, name }: { namespace: string; name: string }, { signal }: { signal: AbortSignal }) {
       const gw = gateways.get(namespace, name);
@@ -50,39 +73,21 @@ export function registerGatewayController(
         return; // the garbage collector removes what it owned
       }
       const verdict = gatewayVerdict(gw, deps.lookup, gateways.list(namespace));
-      let blocked: SyncResult['blocked'] = [];
       // Bad input never breaks serving: a Gateway that is not accepted keeps what was generated from its last good spec.
-      if (verdict.accepted) {
-        const desired = gw.spec.deployment ? renderer.render(gw) : [];
-        let result: SyncResult;
-        try {
-          result = await syncGeneratedObjects(gw, desired, { client, informers: generated, signal });
-        } catch (err) {
-          if (namespaceTerminating(err)) return; // the Gateway goes with its namespace: nothing to re-create
-          throw err;
-        }
-        recordSync(events, gw, result);
-        blocked = result.blocked;
+      if (!verdict.accepted) return writeStatus(gw, verdict, { blocked: [] }, signal);
+      // A new spec is judged at once; applying it and rolling out take longer, and the next reconcile reports them.
+      if (gw.spec.deployment && gw.status?.observedGeneration !== gw.metadata.generation) await writeStatus(gw, verdict, { blocked: [] }, signal);
+      let result: SyncResult;
+      try {
+        result = await syncGeneratedObjects(gw, gw.spec.deployment ? renderer.render(gw) : [], { client, informers: generated, signal });
+      } catch (err) {
+        if (namespaceTerminating(err)) return; // the Gateway goes with its namespace: nothing to re-create
+        // Say why in the status, then retry with backoff.
+        await writeStatus(gw, verdict, { blocked: [], applyError: err instanceof Error ? err.message : String(err) }, signal);
+        throw err;
       }
-      const deployment = ownedBy<Deployment>(generated, 'Deployment', gw);
-      const service = ownedBy<Service>(generated, 'Service', gw);
-      const missingCredentials = credentialProblems(gw, (ns, secret) => secrets.get(ns, secret) !== undefined);
-      const conditions = gatewayConditions(gw, verdict, {
-        deployment,
-        service,
-        blocked,
-        serving: options.serving?.(gw),
-        credentialProblems: missingCredentials,
-      });
-      const addresses = gatewayAddresses(service);
-      await deps.status.write(resources.Gateway, gw, verdict, signal, {
-        conditions,
-        conditionTypes: [...GATEWAY_CONDITION_TYPES],
-        fields: {
-          addresses: addresses.length > 0 ? addresses : null,
-          servers: serverStatuses(gw, verdict, conditions.find((c) => c.type === 'Programmed'), missingCredentials, gw.status?.servers),
-        },
-      });
+      recordSync(events, gw, result);
+      await writeStatus(gw, verdict, { blocked: result.blocked }, signal);
     },
   };
 
