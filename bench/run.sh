@@ -8,7 +8,8 @@
 # starts its own local control plane (hack/cluster) and stops it at the end, writes one JSON per case to
 # docs/bench/<profile>/ and the tables and plots into docs/benchmarks.md and docs/bench/<profile>/.
 # Environment: BENCH_PEERS (default "gcp-linear gcp-snapshot weft istiod") picks the servers; BENCH_CLIENTS,
-# BENCH_MODES, BENCH_PROTOCOLS, BENCH_SIZE, BENCH_TRIGGERS override the profile; BENCH_KEEP_CLUSTER=1 keeps it.
+# BENCH_MODES, BENCH_PROTOCOLS, BENCH_SIZE, BENCH_TRIGGERS override the profile; BENCH_OUT and BENCH_DOC send
+# the results elsewhere (trial runs); BENCH_KEEP_CLUSTER=1 keeps the cluster running afterwards.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bench=$root/bench
@@ -18,13 +19,13 @@ profile=${1:-quick}
 
 case $profile in
   quick) size=200; clients="100 500"; modes="proxyless"; protocols="sotw"; triggers=3 ;;
-  full) size=1000; clients="100 1000 2000"; modes="proxyless envoy"; protocols="sotw delta"; triggers=7 ;;
+  full) size=1000; clients="100 1000 2000"; modes="proxyless envoy"; protocols="sotw delta"; triggers=5 ;;
   *) echo "usage: bench/run.sh quick|full" >&2; exit 2 ;;
 esac
 size=${BENCH_SIZE:-$size}; clients=${BENCH_CLIENTS:-$clients}; modes=${BENCH_MODES:-$modes}
 protocols=${BENCH_PROTOCOLS:-$protocols}; triggers=${BENCH_TRIGGERS:-$triggers}
 peers=${BENCH_PEERS:-gcp-linear gcp-snapshot weft istiod}
-out=$root/docs/bench/$profile
+out=${BENCH_OUT:-$root/docs/bench/$profile}; doc=${BENCH_DOC:-$root/docs/benchmarks.md}
 work=$WEFT_CACHE/bench-run; mkdir -p "$work" "$out"
 say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -142,5 +143,5 @@ done
   echo "  \"istiodEnv\": \"PILOT_MAX_REQUESTS_PER_SECOND=100000 PILOT_MAX_REQUESTS_BURST=100000\""
   echo "}"
 } > "$out/meta.json"
-"$tools/report" --in "$out" --doc "$root/docs/benchmarks.md"
-say "results: docs/benchmarks.md, docs/bench/$profile/"
+"$tools/report" --in "$out" --doc "$doc"
+say "results: $doc, $out/"
