@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
 import * as grpc from '@grpc/grpc-js';
 import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { startDeltaBridge } from '../../src/xds/testing/delta-bridge.js';
 import { startBackend, type Backend } from './xds/backends.js';
 import { tally, XdsClient, type CallResult, type RunOptions } from './xds/clients.js';
 import { apply, destinationRule, serviceAccount, serviceEntry, split, statusOf, virtualService, waitForCondition, workloadEntry } from './xds/mesh.js';
@@ -13,6 +14,7 @@ const kc = kubeConfig();
 let ns: { name: string; remove: () => Promise<void> };
 let operator: RunningOperator;
 let xdsPort: number;
+let debugPort: number;
 const backends: Backend[] = [];
 const clients: XdsClient[] = [];
 
@@ -59,7 +61,8 @@ beforeAll(async () => {
   ns = await throwawayNamespace(kc, 'xds');
   apply(ns.name, serviceAccount('workload'));
   xdsPort = await freePort();
-  operator = await startOperator(await operatorKubeconfig(kc), 'xds-operator', [`--xds-port=${xdsPort}`]);
+  debugPort = await freePort();
+  operator = await startOperator(await operatorKubeconfig(kc), 'xds-operator', [`--xds-port=${xdsPort}`, `--xds-debug-port=${debugPort}`]);
   await eventually('the operator to lead', async () => ((await operator.metric('leader_election_master_status')) === 1 ? true : undefined), 30_000);
 }, 120_000);
 
@@ -276,6 +279,57 @@ describe('traffic management through xDS, with real grpc-js-xds clients', () => 
     const calls = opool[2]!.calls;
     expect(tally(await o.run(200, { concurrency: 4 }))).toEqual(expect.not.objectContaining({ [`error:${grpc.status.UNAVAILABLE}`]: expect.anything() }));
     expect(opool[2]!.calls).toBe(calls);
+  });
+});
+
+describe('SotW and delta', () => {
+  it('8. the same mesh over SotW and over delta gives the same config and the same traffic results', async () => {
+    const svc = await versionedService('both', ['127.0.0.81', '127.0.0.82'], (host) => [
+      { match: [{ headers: { 'x-user': { exact: 'canary' } } }], route: [{ destination: { host, subset: 'v2' } }] },
+      ...split(host, 70, 30),
+    ]);
+    // grpc-js-xds speaks only SotW: the bridge turns its stream into a delta stream to the operator.
+    const bridge = await startDeltaBridge(`127.0.0.1:${xdsPort}`);
+    try {
+      const sotw = await client(svc.target, 'both-sotw');
+      const delta = await XdsClient.start({ xdsPort, target: svc.target, nodeId: 'both-delta', serverUri: `127.0.0.1:${bridge.port}` });
+      clients.push(delta);
+      await untilServing(sotw);
+      await untilServing(delta);
+
+      const syncz = (await (await fetch(`http://127.0.0.1:${debugPort}/debug/syncz`)).json()) as Array<{ id: string; protocol: string }>;
+      expect(syncz.filter((p) => p.id.startsWith('both-')).map((p) => [p.id, p.protocol]).sort()).toEqual([
+        ['both-delta', 'delta'],
+        ['both-sotw', 'sotw'],
+      ]);
+      // Same resources at the same versions (content hashes): the same config, whichever protocol carried it.
+      const held = async (id: string) => {
+        const dump = (await (await fetch(`http://127.0.0.1:${debugPort}/debug/config_dump?proxy=${id}`)).json()) as Array<{
+          resources: Array<{ name: string; version: string; ackedVersion: string | null }>;
+        }>;
+        return dump[0]!.resources.map((r) => `${r.name}@${r.ackedVersion}`).sort();
+      };
+      await eventually('both proxies to hold the same config', async () => {
+        const [a, b] = [await held('both-sotw'), await held('both-delta')];
+        return a.length > 0 && JSON.stringify(a) === JSON.stringify(b) && !a.some((x) => x.endsWith('@null')) ? true : undefined;
+      }, 30_000, 300);
+
+      for (const c of [sotw, delta]) {
+        const counts = tally(await c.run(1000, { concurrency: 8 }));
+        expect(Math.abs((counts['both-v1'] ?? 0) / 1000 - 0.7)).toBeLessThanOrEqual(0.05);
+        expect((counts['both-v1'] ?? 0) + (counts['both-v2'] ?? 0)).toBe(1000);
+        expect(tally(await c.run(50, { concurrency: 4, metadata: { 'x-user': 'canary' } }))).toEqual({ 'both-v2': 50 });
+      }
+
+      await delta.loopStart(4);
+      apply(ns.name, virtualService('both', svc.host, split(svc.host, 0, 100)));
+      for (const c of [sotw, delta]) {
+        await eventually('v2 to serve everything', async () => ((await c.run(50, { concurrency: 4 })).every((r) => r.backend === 'both-v2') ? true : undefined), 30_000, 100);
+      }
+      expect((await delta.loopStop()).filter((r) => r.code !== 0)).toEqual([]);
+    } finally {
+      bridge.stop();
+    }
   });
 });
 
