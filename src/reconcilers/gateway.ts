@@ -3,7 +3,7 @@
 // HorizontalPodAutoscaler are generated (src/gateway), kept as generated, and reported on in its status
 // (Programmed, ResolvedRefs, addresses, per-server conditions).
 import { resources, type Gateway } from '../api/index.js';
-import { ApiError, controller, isControlledBy, type EventRecorder, type KubeObject } from '../controllers/index.js';
+import { ApiError, controller, isControlledBy, type EventRecorder, type KubeObject, type Reconciler } from '../controllers/index.js';
 import type { GatewayChartOptions } from '../gateway/chart.js';
 import { credentialKeys, credentialProblems } from '../gateway/credentials.js';
 import { generatedInformers, tlsSecretInformer, type GeneratedInformers } from '../gateway/informers.js';
@@ -65,8 +65,8 @@ export function registerGatewayController(
     });
   };
 
-  const reconciler = {
-    async reconcile({ namespace, name }: { namespace: string; name: string }, { signal }: { signal: AbortSignal }) {
+  const reconciler: Reconciler = {
+    async reconcile({ namespace, name }, { signal }) {
       const gw = gateways.get(namespace, name);
       if (!gw || gw.metadata.deletionTimestamp) {
         renderer.forget(namespace, name);
