@@ -1,14 +1,18 @@
-// The Envoy bootstrap of a gateway pod: who the proxy is (its node id) and where it gets everything else (ADS on
-// the Weft xDS service). Listeners and clusters for traffic all come over xDS; the bootstrap only adds the xDS
-// cluster itself and a status listener for the kubelet's readiness probe.
+// The Envoy bootstrap of a gateway pod: who the proxy is (its node id) and where it gets everything else (ADS).
+// Listeners and clusters for traffic all come over xDS; the bootstrap only adds the xDS cluster itself and a
+// status listener for the kubelet's readiness probe.
+import { isIP } from 'node:net';
 import type { Gateway } from '../api/index.js';
 import { OPERATOR_NAME, OPERATOR_NAMESPACE } from '../install/operator-chart.js';
 
 /**
- * Where gateway proxies fetch their configuration. The xDS server (src/xds) owns the port; this is the one place
- * the gateway side names it.
+ * Where gateway proxies fetch their configuration: the `weft agent` in the same pod, which relays ADS to the
+ * operator's TLS port with the pod's ServiceAccount token (the operator serves xDS to token holders only; its
+ * plaintext port is loopback-only, for tests). Its default `--xds-address`.
  */
-export const XDS_ADDRESS = { host: `${OPERATOR_NAME}.${OPERATOR_NAMESPACE}.svc`, port: 15010 } as const;
+export const XDS_ADDRESS = { host: '127.0.0.1', port: 15010 } as const;
+/** Who serves the config behind the relay: sent as the gRPC authority. */
+export const XDS_AUTHORITY = `${OPERATOR_NAME}.${OPERATOR_NAMESPACE}.svc`;
 export const XDS_CLUSTER = 'weft-xds';
 /** Envoy's admin API, on loopback only: it can stop the proxy, so it is reachable only with kubectl port-forward. */
 export const ADMIN_PORT = 15000;
@@ -52,8 +56,7 @@ export function envoyBootstrap(gw: Gateway, xds: { host: string; port: number } 
       ads_config: {
         api_type: 'GRPC',
         transport_api_version: 'V3',
-        // The authority is the service's name (not the cluster's), as a TLS-terminating xDS endpoint expects.
-        grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER, authority: xds.host } }],
+        grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER, authority: XDS_AUTHORITY } }],
         set_node_on_first_message_only: true,
       },
       lds_config: fromAds,
@@ -70,11 +73,11 @@ function socketAddress(address: string, port: number): Record<string, unknown> {
   return { socket_address: { address, port_value: port } };
 }
 
-/** ADS over HTTP/2 to the xDS service, resolved by DNS, with keepalives so a dead connection is noticed. */
+/** ADS over HTTP/2 (plaintext: it stays on loopback), with keepalives so a dead connection is noticed. */
 function xdsCluster(xds: { host: string; port: number }): Record<string, unknown> {
   return {
     name: XDS_CLUSTER,
-    type: 'STRICT_DNS',
+    type: isIP(xds.host) ? 'STATIC' : 'STRICT_DNS',
     connect_timeout: '5s',
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {

@@ -94,7 +94,33 @@ describe('renderGateway', () => {
       capabilities: { drop: ['ALL'] },
     });
     expect(envoy.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'tmp' }]);
-    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: {} }]);
+    expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: {} });
+  });
+
+  it('runs a weft agent beside Envoy: its xDS relay, with a projected token for the CA audience only', () => {
+    const pod = render().get('Deployment')!.spec.template.spec;
+    const agent = pod.containers[1];
+    expect(agent).toMatchObject({
+      name: 'weft-agent',
+      image: 'ghcr.io/weft-mesh/weft:0.1.0',
+      imagePullPolicy: 'IfNotPresent',
+      args: ['agent', '--xds-address=127.0.0.1:15010'],
+      resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { cpu: '500m', memory: '192Mi' } },
+      securityContext: { runAsNonRoot: true, runAsUser: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    });
+    expect(agent.env.map((e: Json) => e.name)).toEqual(['POD_NAME', 'POD_IP']);
+    expect(agent.volumeMounts).toEqual([
+      { mountPath: '/var/run/secrets/weft/root-ca', name: 'weft-root-ca', readOnly: true },
+      { mountPath: '/var/run/weft', name: 'weft-agent' },
+      { mountPath: '/var/run/secrets/weft/tokens', name: 'weft-token', readOnly: true },
+    ]);
+    expect(pod.volumes).toEqual([
+      { name: 'tmp', emptyDir: {} },
+      { name: 'weft-root-ca', configMap: { name: 'weft-root-ca' } },
+      { name: 'weft-agent', emptyDir: {} },
+      { name: 'weft-token', projected: { sources: [{ serviceAccountToken: { audience: 'weft-ca', expirationSeconds: 3600, path: 'weft-ca' } }] } },
+    ]);
+    expect(pod.automountServiceAccountToken).toBe(false);
   });
 
   it('takes resources from the spec verbatim, or Envoy-sized defaults instead of cdk8s-plus’s', () => {
@@ -133,15 +159,16 @@ describe('renderGateway', () => {
     expect(render({ deployment: { serviceType: 'NodePort' } }).get('Service')!.spec.type).toBe('NodePort');
   });
 
-  it('boots Envoy with ADS from the Weft xDS service and a node id naming this gateway', () => {
+  it('boots Envoy with ADS from the agent on loopback and a node id naming this gateway', () => {
     const [envoy] = render().get('Deployment')!.spec.template.spec.containers;
     expect(envoy.command).toEqual(['envoy']);
     const bootstrap = JSON.parse(envoy.args[envoy.args.indexOf('--config-yaml') + 1]) as Json;
     expect(bootstrap.node).toEqual({ id: 'router~shop~edge~$(POD_NAME)', cluster: 'edge.shop', metadata: { 'weft.dev/gateway': 'shop/edge' } });
     expect(bootstrap.dynamic_resources.ads_config.grpc_services).toEqual([{ envoy_grpc: { cluster_name: 'weft-xds', authority: 'weft-operator.weft-system.svc' } }]);
     expect(bootstrap.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address).toEqual({
-      socket_address: { address: 'weft-operator.weft-system.svc', port_value: 15010 },
+      socket_address: { address: '127.0.0.1', port_value: 15010 },
     });
+    expect(bootstrap.static_resources.clusters[0].type).toBe('STATIC');
     expect(envoy.env.map((e: Json) => e.name)).toEqual(['POD_NAME', 'POD_NAMESPACE']);
     expect(envoy.readinessProbe.httpGet).toMatchObject({ path: '/healthz/ready', port: 15021 });
   });

@@ -8,7 +8,8 @@
 // - replicas come from the spec (1 by default, not 2), and are left to the HPA when autoscaling is on;
 // - the pod runs as Envoy's own uid 101, read-only root filesystem, no privilege escalation, no capabilities;
 //   binding ports below 1024 as non-root comes from the namespaced sysctl `ip_unprivileged_port_start`;
-// - no ServiceAccount token is mounted: Envoy never talks to the Kubernetes API;
+// - no API token is mounted (nothing in the pod calls the Kubernetes API); the `weft agent` beside Envoy gets a
+//   projected token for the CA's audience only, with which it relays Envoy's ADS to the operator;
 // - rollouts never take a serving pod away before its replacement is ready (maxUnavailable 0);
 // - the HPA uses Kubernetes' default scaling behaviour rather than cdk8s's own, and the Service does not claim
 //   `externalIPs`.
@@ -17,8 +18,10 @@ import * as kplus from 'cdk8s-plus-27';
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
 import type { Construct } from 'constructs';
 import type { Gateway, GatewaySpec } from '../api/index.js';
+import { TRUST_BUNDLE_CONFIGMAP } from '../ca/trust-bundle.js';
 import { controllerRef } from '../controllers/index.js';
-import { envoyBootstrap, READINESS_PATH, STATUS_PORT } from './bootstrap.js';
+import { OPERATOR_IMAGE } from '../install/operator-chart.js';
+import { envoyBootstrap, READINESS_PATH, STATUS_PORT, XDS_ADDRESS } from './bootstrap.js';
 import { stableHash } from './hash.js';
 import { GENERATED_HASH_ANNOTATION, generatedLabels, generatedName, selectorLabels, SPEC_HASH_ANNOTATION } from './names.js';
 import { GENERATED_KINDS, type GeneratedKind, type GeneratedObject } from './resources.js';
@@ -37,8 +40,20 @@ export const DEFAULT_RESOURCES = {
 
 export const DEFAULT_TARGET_CPU_UTILIZATION = 80;
 
+/** The `weft agent` runs from Weft's own image, as the operator's non-root user. */
+export const AGENT_UID = 65532;
+/** Where the agent expects its projected token and first roots (its flag defaults), and writes its files. */
+const AGENT_TOKEN_DIR = '/var/run/secrets/weft/tokens';
+const AGENT_ROOT_CA_DIR = '/var/run/secrets/weft/root-ca';
+const AGENT_OUTPUT_DIR = '/var/run/weft';
+/** The agent relays bytes and renews a certificate: it needs little. */
+export const AGENT_RESOURCES = { requests: { cpu: '10m', memory: '48Mi' }, limits: { cpu: '500m', memory: '192Mi' } } as const;
+
 export interface GatewayChartOptions {
+  /** The Envoy image. */
   image?: string;
+  /** The Weft image the `weft agent` container runs. */
+  agentImage?: string;
 }
 
 export class GatewayChart extends Chart {
@@ -97,6 +112,29 @@ export class GatewayChart extends Chart {
           },
           volumeMounts: [{ path: '/tmp', volume: kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp') }],
         },
+        {
+          // Envoy's xDS endpoint on loopback: TLS to the operator that verifies its SPIFFE ID, the pod's token.
+          name: 'weft-agent',
+          image: options.agentImage ?? OPERATOR_IMAGE,
+          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT, // a pinned release
+          args: ['agent', `--xds-address=${XDS_ADDRESS.host}:${XDS_ADDRESS.port}`],
+          envVariables: {
+            POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+            POD_IP: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP),
+          },
+          securityContext: {
+            ensureNonRoot: true,
+            user: AGENT_UID,
+            group: AGENT_UID,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+          },
+          volumeMounts: [
+            { path: AGENT_ROOT_CA_DIR, readOnly: true, volume: kplus.Volume.fromConfigMap(this, 'root-ca', kplus.ConfigMap.fromConfigMapName(this, 'root-ca-map', TRUST_BUNDLE_CONFIGMAP), { name: 'weft-root-ca' }) },
+            { path: AGENT_OUTPUT_DIR, volume: kplus.Volume.fromEmptyDir(this, 'agent-files', 'weft-agent') },
+          ],
+        },
       ],
     });
     deployment.select(kplus.LabelSelector.of({ labels: selector }));
@@ -109,8 +147,15 @@ export class GatewayChart extends Chart {
       JsonPatch.remove('/spec/template/spec/hostNetwork'),
       JsonPatch.remove('/spec/minReadySeconds'),
       JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
-      // cdk8s-plus has no name for "ALL" among its capabilities.
+      // cdk8s-plus has no name for "ALL" among its capabilities, and no projected token volumes.
       JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+      JsonPatch.add('/spec/template/spec/containers/1/securityContext/capabilities', { drop: ['ALL'] }),
+      JsonPatch.add('/spec/template/spec/containers/1/resources', resourceRequirements(AGENT_RESOURCES)),
+      JsonPatch.add('/spec/template/spec/volumes/-', {
+        name: 'weft-token',
+        projected: { sources: [{ serviceAccountToken: { audience: 'weft-ca', expirationSeconds: 3600, path: 'weft-ca' } }] },
+      }),
+      JsonPatch.add('/spec/template/spec/containers/1/volumeMounts/-', { name: 'weft-token', mountPath: AGENT_TOKEN_DIR, readOnly: true }),
     );
 
     const service = new kplus.Service(this, 'service', {

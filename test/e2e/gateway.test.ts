@@ -104,7 +104,8 @@ describe('a Gateway with spec.deployment', () => {
     expect(envoy!.readinessProbe!.httpGet).toMatchObject({ path: '/healthz/ready', port: 15021 });
     const bootstrap = JSON.parse(envoy!.args![envoy!.args!.indexOf('--config-yaml') + 1]!) as { node: { id: string }; static_resources: { clusters: unknown[] } };
     expect(bootstrap.node.id).toBe(`router~${ns}~edge~$(POD_NAME)`);
-    expect(JSON.stringify(bootstrap.static_resources.clusters)).toContain('"address":"weft-operator.weft-system.svc","port_value":15010');
+    expect(JSON.stringify(bootstrap.static_resources.clusters)).toContain('"address":"127.0.0.1","port_value":15010'); // the agent's relay
+    expect(pod.spec!.containers.map((c) => c.name)).toEqual(['envoy', 'weft-agent']);
 
     const service = await eventually('Service edge', () => present(core.readNamespacedService({ namespace: ns, name: 'edge' })));
     expect(service.metadata!.ownerReferences).toEqual([owner]);
