@@ -68,6 +68,9 @@ export class ResourceCollection {
 
 const EMPTY: ReadonlyMap<string, XdsResource> = new Map();
 
+/** Response bodies a view keeps for reuse: enough for the distinct resource sets of a busy push. */
+const MAX_MEMOIZED_BODIES = 256;
+
 /** What a stream reads: a proxy's config, composed from one or more collections. */
 export interface ProxyView {
   /** Identifies the composition (equal keys, equal config): the debug endpoint shows it. */
@@ -184,13 +187,21 @@ class SharedView implements ProxyView {
     const version = this.version(typeUrl);
     const key = memoKey === undefined ? undefined : `${typeUrl}|${version}|${memoKey}`;
     const memo = key === undefined ? undefined : this.bodies.get(key);
-    if (memo) return memo;
+    if (memo) {
+      this.bodies.delete(key!); // most recently used goes last, so the oldest unused one is dropped first
+      this.bodies.set(key!, memo);
+      return memo;
+    }
     const parts = [stringField(DiscoveryResponseField.versionInfo, version)];
     for (const r of resources) parts.push(bytesField(DiscoveryResponseField.resources, r.any));
     parts.push(stringField(DiscoveryResponseField.typeUrl, typeUrl));
     if (this.options.controlPlaneId) parts.push(controlPlaneField(DiscoveryResponseField.controlPlane, this.options.controlPlaneId));
     const body = Buffer.concat(parts);
-    if (key !== undefined) this.bodies.set(key, body);
+    if (key !== undefined) {
+      // Bounded: a resource set only one stream asks for would otherwise sit here until its type changes.
+      if (this.bodies.size >= MAX_MEMOIZED_BODIES) this.bodies.delete(this.bodies.keys().next().value!);
+      this.bodies.set(key, body);
+    }
     return body;
   }
 

@@ -56,14 +56,21 @@ export function watchModelChanges(informers: MeshInformers, store: MeshModelStor
     Informer<AnyMeshObject>
   >;
   for (const informer of mesh) {
-    unsubscribe.push(informer.on({ onAdd: meshHandler, onUpdate: (old, obj) => (meshHandler(old), meshHandler(obj)), onDelete: meshHandler }));
+    const onUpdate = (old: AnyMeshObject, obj: AnyMeshObject) => {
+      // The model reads spec only: a status write (ours, on every reconcile and sync change) changes nothing.
+      if (old.metadata.generation === obj.metadata.generation && old.metadata.generation !== undefined) return;
+      meshHandler(old);
+      meshHandler(obj);
+    };
+    unsubscribe.push(informer.on({ onAdd: meshHandler, onUpdate, onDelete: meshHandler }));
   }
   for (const [informer, kind] of [
     [informers.services, 'Service'],
     [informers.serviceAccounts, 'ServiceAccount'],
   ] as const) {
+    // Validation asks only whether these exist: adds and deletes matter, updates do not.
     const handler = coreHandler(kind);
-    unsubscribe.push((informer as Informer<KubeObject>).on({ onAdd: handler, onUpdate: (_, obj) => handler(obj), onDelete: handler }));
+    unsubscribe.push((informer as Informer<KubeObject>).on({ onAdd: handler, onDelete: handler }));
   }
   replaying = false;
   return () => unsubscribe.forEach((u) => u());

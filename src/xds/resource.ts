@@ -31,6 +31,8 @@ export interface XdsResource {
   readonly any: Buffer;
   /** The mesh objects whose content is in this resource (for Programmed, sync counts and NACK attribution). */
   readonly sources: readonly SourceRef[];
+  /** `sourceKey` of each source, computed once (the sync status reads them for every proxy, every second). */
+  readonly sourceKeys: readonly string[];
   /** The message as generated (for the debug endpoint and tests). */
   readonly message: ProtoMessage;
 }
@@ -43,7 +45,7 @@ export function encodeResource(typeUrl: TypeUrl, name: string, message: ProtoMes
   const type = messageType(typeUrl);
   const value = Buffer.from(type.encode(type.fromObject(message)).finish());
   const version = createHash('sha256').update(value).digest('base64url').slice(0, 16);
-  return { typeUrl, name, version, any: encodeAny(typeUrl, value), sources, message };
+  return { typeUrl, name, version, any: encodeAny(typeUrl, value), sources, sourceKeys: sources.map(sourceKey), message };
 }
 
 const deltaBytes = new WeakMap<XdsResource, Buffer>();

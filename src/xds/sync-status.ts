@@ -8,7 +8,7 @@ import type { ProgrammedChange, ProgrammedSource } from '../reconcilers/programm
 import type { StatusDetails, StatusTarget } from '../reconcilers/status.js';
 import type { ResourceCache } from './cache.js';
 import { TypeUrl } from './protos.js';
-import { sourceKey, type SourceRef } from './resource.js';
+import { sourceKey, type XdsResource } from './resource.js';
 import type { ConnectedProxy } from './server/stream.js';
 
 /** Kinds whose content the xDS generators program. */
@@ -27,13 +27,14 @@ export interface SyncInputs {
   proxies(): Iterable<ConnectedProxy>;
   /** The objects of a kind (namespace, name): each is told when the first summary replaces "pending". */
   objects?(kind: string): Iterable<{ metadata: { namespace?: string; name?: string } }>;
+  /** Only the leader writes status: other replicas skip the work (and compute when they take over). */
+  isLeader?(): boolean;
 }
 
 /** Computes every resource's sync state now. Pure over its inputs (tests call it directly). */
 export function computeSync(inputs: SyncInputs): Map<string, ResourceSync> {
   const out = new Map<string, ResourceSync>();
-  const entry = (ref: SourceRef): ResourceSync => {
-    const key = sourceKey(ref);
+  const entry = (key: string): ResourceSync => {
     let e = out.get(key);
     if (!e) out.set(key, (e = { servedGeneration: 0, expected: 0, acked: 0, rejections: [] }));
     return e;
@@ -42,41 +43,58 @@ export function computeSync(inputs: SyncInputs): Map<string, ResourceSync> {
     const collection = inputs.cache.collection(key);
     for (const typeUrl of Object.values(TypeUrl)) {
       for (const r of collection.resources(typeUrl).values()) {
-        for (const s of r.sources) {
-          const e = entry(s);
+        r.sources.forEach((s, i) => {
+          const e = entry(r.sourceKeys[i]!);
           e.servedGeneration = Math.max(e.servedGeneration, s.generation);
-        }
+        });
       }
     }
   }
+  // Per proxy and object: does the proxy want something from the object, and does it hold all of it, current.
+  const mine = new Map<string, { current: boolean; rejected?: string }>();
   for (const proxy of inputs.proxies()) {
     const view = proxy.view;
     if (!view || !proxy.proxy) continue;
-    // Per object: does this proxy want something from it, and does it hold the current version of all of it.
-    const mine = new Map<string, { ref: SourceRef; current: boolean; rejected?: string }>();
+    mine.clear();
     for (const state of proxy.types.values()) {
-      const resources = state.wildcard ? [...view.all(state.typeUrl)] : [...state.subscribed].flatMap((n) => view.get(state.typeUrl, n) ?? []);
-      for (const r of resources) {
+      const visit = (r: XdsResource) => {
         const held = state.acked.get(r.name)?.version === r.version;
         const rejection = state.rejected.get(r.name);
-        const blamed = rejection && rejection.version === r.version ? new Set(rejection.culprits.map(sourceKey)) : undefined;
-        for (const s of r.sources) {
-          const key = sourceKey(s);
-          const m = mine.get(key) ?? { ref: s, current: true };
+        const blamed = rejection && rejection.version === r.version ? rejection.culprits.map(sourceKey) : undefined;
+        for (const key of r.sourceKeys) {
+          let m = mine.get(key);
+          if (!m) mine.set(key, (m = { current: true }));
           m.current &&= held;
-          if (blamed?.has(key)) m.rejected = rejection!.error;
-          mine.set(key, m);
+          if (blamed?.includes(key)) m.rejected = rejection!.error;
+        }
+      };
+      if (state.wildcard) for (const r of view.all(state.typeUrl)) visit(r);
+      else {
+        for (const name of state.subscribed) {
+          const r = view.get(state.typeUrl, name);
+          if (r) visit(r);
         }
       }
     }
-    for (const m of mine.values()) {
-      const e = entry(m.ref);
+    for (const [key, m] of mine) {
+      const e = entry(key);
       e.expected++;
       if (m.current) e.acked++;
       if (m.rejected !== undefined) e.rejections.push({ proxy: proxy.proxy.id, error: m.rejected });
     }
   }
   return out;
+}
+
+function sameSync(a: ResourceSync | undefined, b: ResourceSync | undefined): boolean {
+  if (!a || !b) return a === b;
+  return (
+    a.servedGeneration === b.servedGeneration &&
+    a.expected === b.expected &&
+    a.acked === b.acked &&
+    a.rejections.length === b.rejections.length &&
+    a.rejections.every((r, i) => r.proxy === b.rejections[i]!.proxy && r.error === b.rejections[i]!.error)
+  );
 }
 
 /** Programmed and the sync fields for one object, from its summary. */
@@ -171,6 +189,16 @@ export class SyncStatus implements ProgrammedSource {
     this.timer.unref();
   }
 
+  /** Checks again after an interval (a follower waiting to lead). */
+  private markDirtyLater(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.recompute();
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -207,6 +235,10 @@ export class SyncStatus implements ProgrammedSource {
   /** Recomputes and re-enqueues every object whose summary changed. */
   recompute(): void {
     if (!this.inputs || !this.dirty) return;
+    if (this.inputs.isLeader && !this.inputs.isLeader()) {
+      this.markDirtyLater();
+      return;
+    }
     this.dirty = false;
     const next = computeSync(this.inputs);
     const previous = this.current;
@@ -220,7 +252,7 @@ export class SyncStatus implements ProgrammedSource {
       return;
     }
     for (const key of new Set([...previous.keys(), ...next.keys()])) {
-      if (JSON.stringify(previous.get(key)) === JSON.stringify(next.get(key))) continue;
+      if (sameSync(previous.get(key), next.get(key))) continue;
       const [kind, namespace, name] = key.split('/') as [string, string, string];
       this.sources.get(kind)?.emit(namespace, name);
     }

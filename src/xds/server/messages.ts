@@ -38,8 +38,10 @@ export interface DeltaDiscoveryRequest {
   error_detail?: ErrorDetail;
 }
 
-const TO_OBJECT = { defaults: true, arrays: true, objects: true, longs: String, enums: String } as const;
-
+/**
+ * Requests are read straight off the decoded protobufjs message (keepCase: proto field names), without toObject:
+ * most requests are ACKs, and converting every one of them into a plain object is the larger part of their cost.
+ */
 interface RawStatus {
   code?: number;
   message?: string;
@@ -58,7 +60,7 @@ interface RawStruct {
   fields?: Record<string, RawValue>;
 }
 interface RawValue {
-  nullValue?: string;
+  nullValue?: number;
   numberValue?: number;
   stringValue?: string;
   boolValue?: boolean;
@@ -72,11 +74,22 @@ function structToJson(struct: RawStruct | null | undefined): Record<string, Json
   return out;
 }
 
-/** Value is a oneof: protobufjs sets only the member that was on the wire. */
+/** Value is a oneof: only the member that was on the wire is set (protobufjs leaves the others at their defaults). */
 function valueToJson(v: RawValue): JsonValue {
-  if (v.structValue) return structToJson(v.structValue);
-  if (v.listValue) return (v.listValue.values ?? []).map(valueToJson);
-  return v.stringValue ?? v.numberValue ?? v.boolValue ?? null;
+  switch ((v as { kind?: string }).kind) {
+    case 'structValue':
+      return structToJson(v.structValue);
+    case 'listValue':
+      return (v.listValue?.values ?? []).map(valueToJson);
+    case 'stringValue':
+      return v.stringValue ?? '';
+    case 'numberValue':
+      return v.numberValue ?? 0;
+    case 'boolValue':
+      return v.boolValue ?? false;
+    default:
+      return null;
+  }
 }
 
 function node(raw: RawNode | null | undefined): NodeMessage | undefined {
@@ -96,8 +109,7 @@ function errorDetail(raw: RawStatus | null | undefined): ErrorDetail | undefined
 }
 
 export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
-  const type = messageType('envoy.service.discovery.v3.DiscoveryRequest');
-  const raw = type.toObject(type.decode(bytes), TO_OBJECT) as {
+  const raw = messageType('envoy.service.discovery.v3.DiscoveryRequest').decode(bytes) as unknown as {
     version_info: string;
     node?: RawNode | null;
     resource_names: string[];
@@ -119,8 +131,7 @@ export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
 }
 
 export function decodeDeltaDiscoveryRequest(bytes: Buffer): DeltaDiscoveryRequest {
-  const type = messageType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
-  const raw = type.toObject(type.decode(bytes), TO_OBJECT) as {
+  const raw = messageType('envoy.service.discovery.v3.DeltaDiscoveryRequest').decode(bytes) as unknown as {
     node?: RawNode | null;
     type_url: string;
     resource_names_subscribe: string[];
