@@ -8,6 +8,7 @@
 # starts its own local control plane (hack/cluster) and stops it at the end, writes one JSON per case to
 # docs/bench/<profile>/ and the tables and plots into docs/benchmarks.md and docs/bench/<profile>/.
 # Environment: BENCH_PEERS (default "gcp-linear gcp-snapshot weft istiod") picks the servers; BENCH_CLIENTS,
+# BENCH_ENVOY_CLIENTS,
 # BENCH_MODES, BENCH_PROTOCOLS, BENCH_SIZE, BENCH_TRIGGERS override the profile; BENCH_OUT and BENCH_DOC send
 # the results elsewhere (trial runs); BENCH_KEEP_CLUSTER=1 keeps the cluster running afterwards.
 set -euo pipefail
@@ -18,11 +19,13 @@ export PATH="$K8S_BIN:$PATH"
 profile=${1:-quick}
 
 case $profile in
-  quick) size=200; clients="100 500"; modes="proxyless"; protocols="sotw"; triggers=3 ;;
-  full) size=1000; clients="100 1000 2000"; modes="proxyless envoy"; protocols="sotw delta"; triggers=5 ;;
+  quick) size=200; clients="100 500"; envoy_clients="100"; modes="proxyless"; protocols="sotw"; triggers=3 ;;
+  # Envoy clients stop at 500: each holds the whole mesh (~3 MB of config at 1000 services) and the load
+  # generator decodes all of it, which past ~500 clients takes minutes of CPU on 2 shared cores.
+  full) size=1000; clients="100 1000 2000"; envoy_clients="100 500"; modes="proxyless envoy"; protocols="sotw delta"; triggers=5 ;;
   *) echo "usage: bench/run.sh quick|full" >&2; exit 2 ;;
 esac
-size=${BENCH_SIZE:-$size}; clients=${BENCH_CLIENTS:-$clients}; modes=${BENCH_MODES:-$modes}
+size=${BENCH_SIZE:-$size}; clients=${BENCH_CLIENTS:-$clients}; envoy_clients=${BENCH_ENVOY_CLIENTS:-$envoy_clients}; modes=${BENCH_MODES:-$modes}
 protocols=${BENCH_PROTOCOLS:-$protocols}; triggers=${BENCH_TRIGGERS:-$triggers}
 peers=${BENCH_PEERS:-gcp-linear gcp-snapshot weft istiod}
 out=${BENCH_OUT:-$root/docs/bench/$profile}; doc=${BENCH_DOC:-$root/docs/benchmarks.md}
@@ -70,7 +73,7 @@ start_server() { # peer mode -> sets server_pid, xds_port, and loadgen's trigger
     gcp-linear|gcp-snapshot)
       local admin_port; admin_port=$(free_port)
       "$tools/gcp-server" --size "$size" --flavor "$mode" --cache "${peer#gcp-}" \
-        --xds "127.0.0.1:$xds_port" --admin "127.0.0.1:$admin_port" > "$work/$peer.log" 2>&1 &
+        --xds "127.0.0.1:$xds_port" --admin "127.0.0.1:$admin_port" > "$work/$name.server.log" 2>&1 &
       trigger_flags=(--trigger-url "http://127.0.0.1:$admin_port/weight") ;;
     istiod)
       # istiod throttles new xDS connections to 25/s (burst 100) by default; raised here so the connect storm
@@ -82,11 +85,14 @@ start_server() { # peer mode -> sets server_pid, xds_port, and loadgen's trigger
         --grpcAddr "127.0.0.1:$xds_port" --httpAddr "127.0.0.1:$(free_port)" --httpsAddr "" \
         --monitoringAddr "127.0.0.1:$(free_port)" --secureGRPCAddr "" --shutdownDuration 1s \
         --ctrlz_address 127.0.0.1 --ctrlz_port "$(free_port)" \
-        --domain cluster.local --log_output_level default:warn > "$work/istiod.log" 2>&1 &
+        --domain cluster.local --log_output_level default:warn > "$work/$name.server.log" 2>&1 &
       trigger_flags=(--kubeconfig "$kubeconfig" --api istio --apiserver-pid "$apiserver_pid") ;;
     weft)
-      node "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$xds_port" \
-        > "$work/weft.log" 2>&1 &
+      # BENCH_PROFILE_WEFT=1: a V8 CPU profile per case, summarised beside the JSON (bench/cpuprof-summary.ts).
+      local prof=()
+      [ -z "${BENCH_PROFILE_WEFT:-}" ] || prof=(--cpu-prof --cpu-prof-dir "$work/profile-$name")
+      node "${prof[@]}" "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$xds_port" \
+        > "$work/$name.server.log" 2>&1 &
       trigger_flags=(--kubeconfig "$kubeconfig" --api weft --apiserver-pid "$apiserver_pid") ;;
   esac
   server_pid=$!
@@ -99,6 +105,7 @@ stop_server() {
   wait "$server_pid" 2>/dev/null || true
   server_pid=0
 }
+name=""
 trap 'stop_server; [ -n "${BENCH_KEEP_CLUSTER:-}" ] || [ -z "$kubeconfig" ] || "$root/hack/cluster/down.sh" >/dev/null 2>&1 || true' EXIT
 
 rm -f "$out"/*.json
@@ -110,7 +117,8 @@ for peer in $peers; do
   for mode in $modes; do
     for protocol in $protocols; do
       gave_up=""
-      for n in $clients; do
+      counts=$clients; [ "$mode" = proxyless ] || counts=$envoy_clients
+      for n in $counts; do
         name=${peer}_${mode}_${protocol}_n${n}
         # A server that failed with fewer clients is not tried with more ("at the sizes it finishes").
         if [ -n "$gave_up" ]; then say "$name: skipped ($gave_up)"; continue; fi
@@ -125,6 +133,10 @@ for peer in $peers; do
           gave_up="failed with $n clients"
         fi
         stop_server
+        if [ -n "${BENCH_PROFILE_WEFT:-}" ] && [ "$peer" = weft ] && ls "$work/profile-$name"/*.cpuprofile >/dev/null 2>&1; then
+          node "$bench/cpuprof-summary.ts" "$(ls -t "$work/profile-$name"/*.cpuprofile | head -1)" 25 > "$out/$name.cpuprofile.md"
+          rm -rf "$work/profile-$name"
+        fi
       done
     done
   done

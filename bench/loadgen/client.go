@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,10 @@ func newClient(spec clientSpec, obs observer) *client {
 	return c
 }
 
+// decodeSlots bounds how many clients decode a response at once: the CPU is the limit anyway, and 2000 Envoy
+// clients decoding megabyte responses at the same time would otherwise hold gigabytes of garbage.
+var decodeSlots = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+
 // countBytes is a gRPC stats handler that adds each received message's payload size to the client.
 type countBytes struct{ c *client }
 
@@ -113,7 +118,10 @@ func (c *client) run(ctx context.Context, target string) error {
 			if err != nil {
 				return err
 			}
-			if err := c.onDelta(resp); err != nil {
+			decodeSlots <- struct{}{}
+			err = c.onDelta(resp)
+			<-decodeSlots
+			if err != nil {
 				return err
 			}
 		}
@@ -131,7 +139,10 @@ func (c *client) run(ctx context.Context, target string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.onSotw(resp); err != nil {
+		decodeSlots <- struct{}{}
+		err = c.onSotw(resp)
+		<-decodeSlots
+		if err != nil {
 			return err
 		}
 	}

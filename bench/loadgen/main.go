@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -49,7 +50,9 @@ func main() {
 	flag.DurationVar(&cfg.pushTimeout, "push-timeout", time.Minute, "give up on one trigger after this")
 	flag.DurationVar(&cfg.settle, "settle", time.Second, "quiet time after each phase (trailing pushes and ACKs are counted)")
 	flag.StringVar(&cfg.label, "label", "", "name of the server under test, copied to the output")
+	memLimit := flag.Int64("mem-limit-mb", 4096, "soft memory limit (GC works harder near it)")
 	flag.Parse()
+	debug.SetMemoryLimit(*memLimit << 20)
 
 	res, err := run(cfg)
 	if err != nil {

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# xDS fan-out of Weft alone: N simulated ADS clients (bench/loadgen: grpc-go, one connection and one stream each,
+# proxyless, following LDS -> RDS -> CDS -> EDS) against `weft operator --xds-port`, one VirtualService weight
+# change at a time through the API server; connect storm, time until every client has the change (p50/p99/max),
+# server RSS per client. Results: docs/bench/xds/*.json and the xds-fanout section of docs/benchmarks.md.
+#
+#   bench/xds-fanout.sh            # 200 services; 100, 500, 1000 clients; SotW and delta
+#   XDS_BENCH_CLIENTS="100 2000" XDS_BENCH_PROTOCOLS=sotw XDS_BENCH_SIZE=1000 bench/xds-fanout.sh
+#
+# Its own local control plane (cluster-xds-bench) and work folder, so it never collides with bench/run.sh.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/hack/cluster/lib.sh"
+export PATH="$K8S_BIN:$PATH"
+size=${XDS_BENCH_SIZE:-200}; clients=${XDS_BENCH_CLIENTS:-100 500 1000}; protocols=${XDS_BENCH_PROTOCOLS:-sotw delta}
+triggers=${XDS_BENCH_TRIGGERS:-5}
+out=$root/docs/bench/xds; work=$WEFT_CACHE/xds-bench; mkdir -p "$out" "$work"
+say() { printf '[xds-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+tools=$("$root/bench/build-tools.sh")
+(cd "$root" && make --no-print-directory build >/dev/null)
+export WEFT_CLUSTER_DIR=$WEFT_CACHE/cluster-xds-bench
+kubeconfig=$("$root/hack/cluster/up.sh")
+server_pid=0
+cleanup() {
+  [ "$server_pid" = 0 ] || kill "$server_pid" 2>/dev/null || true
+  [ -n "${XDS_BENCH_KEEP_CLUSTER:-}" ] || "$root/hack/cluster/down.sh" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+apiserver_pid=$(awk '$1 == "kube-apiserver" {print $2}' "$WEFT_CLUSTER_DIR/pids")
+k() { kubectl --kubeconfig "$kubeconfig" "$@"; }
+for crd in "$root"/manifests/weft.dev_*.yaml; do k apply --server-side -f "$crd" >/dev/null; done
+k wait --for=condition=Established crd --all --timeout=120s >/dev/null
+say "applying the $size-service mesh"
+"$tools/meshgen" --size "$size" --api weft > "$work/mesh.json"
+k apply --server-side --force-conflicts -f "$work/mesh.json" >/dev/null
+
+rm -f "$out"/*.json
+for protocol in $protocols; do
+  for n in $clients; do
+    name=weft_proxyless_${protocol}_n${n}
+    port=$(free_port)
+    node "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$port" > "$work/$name.log" 2>&1 &
+    server_pid=$!
+    say "$name: $n clients, $size services"
+    if "$tools/loadgen" --label weft --target "127.0.0.1:$port" --clients "$n" --mode proxyless --protocol "$protocol" \
+         --size "$size" --triggers "$triggers" --server-pid "$server_pid" --kubeconfig "$kubeconfig" --api weft \
+         --apiserver-pid "$apiserver_pid" > "$out/$name.json" 2> "$work/$name.err"; then
+      say "$name: done"
+    else
+      say "$name: FAILED: $(tail -n 1 "$work/$name.err")"; rm -f "$out/$name.json"
+    fi
+    kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=0
+  done
+done
+
+# The table, between the xds-fanout markers of docs/benchmarks.md (the rest of the file is bench/run.sh's).
+python3 - "$out" "$root/docs/benchmarks.md" "$size" "$(git -C "$root" rev-parse --short HEAD)" "$(nproc)" <<'EOF'
+import glob, json, os, sys, datetime
+out, doc, size, rev, cpus = sys.argv[1:6]
+rows = []
+for f in sorted(glob.glob(os.path.join(out, '*.json')), key=lambda f: (json.load(open(f))['Protocol'], json.load(open(f))['Clients'])):
+    r = json.load(open(f)); p = r['Push']['Latency']
+    rows.append(f"| {r['Protocol']} | {r['Clients']} | {r['Connect']['Seconds']:.2f} | {p['P50']:.0f} | {p['P99']:.0f} | {p['Max']:.0f} "
+                f"| {r['Push']['ServerCPUSeconds']*1000:.0f} | {r['Server']['RSSPerClient']/1024:.0f} | {r['Server']['RSSConnected']/2**20:.0f} |")
+section = "\n".join([
+    "<!-- xds-fanout -->",
+    f"Weft alone, `make bench-xds` ({datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, Weft at {rev}, {size} services, "
+    f"{cpus} CPUs shared with the API server and the load generator): proxyless clients, each watching 10 services; a push is a "
+    "VirtualService weight PATCH through the API server until every client holds the new route.",
+    "",
+    "| protocol | clients | connect storm (s) | push p50 (ms) | push p99 (ms) | push max (ms) | server CPU / push (ms) | server RSS / client (KB) | server RSS (MB) |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    *rows,
+    "<!-- /xds-fanout -->",
+])
+text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"
+start, end = text.find("<!-- xds-fanout -->"), text.find("<!-- /xds-fanout -->")
+if start >= 0 and end > start:
+    text = text[:start] + section + text[end + len("<!-- /xds-fanout -->"):]
+else:
+    text = text.rstrip() + "\n\n## xDS fan-out, Weft alone\n\n" + section + "\n"
+open(doc, "w").write(text)
+print(section)
+EOF
