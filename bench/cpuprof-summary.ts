@@ -34,10 +34,10 @@ function place(n: ProfileNode): string {
   const { url, functionName } = n.callFrame;
   if (!url) return functionName.startsWith('(') ? functionName : `(${functionName || 'native'})`;
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (pkg) return pkg[1];
+  if (pkg?.[1]) return pkg[1];
   if (url.startsWith('node:')) return url;
   const ours = /\/(dist|src)\/(.*)$/.exec(url);
-  return ours ? ours[2] : url;
+  return ours?.[2] ?? url;
 }
 
 function table(title: string, key: (n: ProfileNode) => string): string {
