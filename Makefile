@@ -80,6 +80,10 @@ bench-ca: deps ## certificate issuance: throughput and p99 with 100 concurrent C
 	node --no-warnings --experimental-transform-types bench/ca-issuance.ts
 bench: bench-ca
 
+.PHONY: bench-xds
+bench-xds: deps ## xDS fan-out of Weft alone: connect storm, push p50/p99, RSS per client (SotW and delta) -> docs/benchmarks.md
+	bench/xds-fanout.sh
+
 .PHONY: bench-full
 bench-full: ## the whole benchmark matrix: 1000 services, 100/1000/2000 clients, proxyless and Envoy, SotW and delta
 	bench/run.sh full

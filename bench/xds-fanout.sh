@@ -68,7 +68,9 @@ section = "\n".join([
     "<!-- xds-fanout -->",
     f"Weft alone, `make bench-xds` ({datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, Weft at {rev}, {size} services, "
     f"{cpus} CPUs shared with the API server and the load generator): proxyless clients, each watching 10 services; a push is a "
-    "VirtualService weight PATCH through the API server until every client holds the new route.",
+    "VirtualService weight PATCH through the API server until every client holds the new route. Reproduce: `make bench-xds` "
+    "(XDS_BENCH_CLIENTS, XDS_BENCH_PROTOCOLS, XDS_BENCH_SIZE, XDS_BENCH_TRIGGERS; raw results in docs/bench/xds/). "
+    "The side-by-side comparison with istiod and go-control-plane is the `make bench` section above.",
     "",
     "| protocol | clients | connect storm (s) | push p50 (ms) | push p99 (ms) | push max (ms) | server CPU / push (ms) | server RSS / client (KB) | server RSS (MB) |",
     "|---|--:|--:|--:|--:|--:|--:|--:|--:|",

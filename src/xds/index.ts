@@ -106,7 +106,7 @@ export class XdsFeature {
       }
     };
     const control = cp;
-    sync.attach({ cache: control.cache, proxies: () => control.connected(), objects, isLeader: () => this.manager.isLeader() });
+    sync.attach({ cache: control.cache, proxies: () => control.connected(), objects, isLeader: () => this.manager.isLeader(), serving: () => control.port !== undefined });
     this.manager.add(control);
     if (this.options.debugPort !== undefined) this.manager.add(this.debugRunnable(control));
     this.controlPlane = control;

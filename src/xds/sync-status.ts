@@ -29,6 +29,8 @@ export interface SyncInputs {
   objects?(kind: string): Iterable<{ metadata: { namespace?: string; name?: string } }>;
   /** Only the leader writes status: other replicas skip the work (and compute when they take over). */
   isLeader?(): boolean;
+  /** False until the first config is served: before that every object would look "not in config". */
+  serving?(): boolean;
 }
 
 /** Computes every resource's sync state now. Pure over its inputs (tests call it directly). */
@@ -235,7 +237,7 @@ export class SyncStatus implements ProgrammedSource {
   /** Recomputes and re-enqueues every object whose summary changed. */
   recompute(): void {
     if (!this.inputs || !this.dirty) return;
-    if (this.inputs.isLeader && !this.inputs.isLeader()) {
+    if ((this.inputs.isLeader && !this.inputs.isLeader()) || (this.inputs.serving && !this.inputs.serving())) {
       this.markDirtyLater();
       return;
     }
