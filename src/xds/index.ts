@@ -2,15 +2,16 @@
 // Programmed/sync state to the reconcilers' status, and (with --xds-debug-port) a debug endpoint.
 //
 // Seams for the other parts of the mesh:
-// - Secure transport: this port is plaintext on loopback only. The authenticated hop is `weft agent` (mTLS +
-//   ServiceAccount token to the operator); an authenticated listener would wrap AdsServer.listen with
-//   ServerCredentials and hand the verified identity to openView (see ConfigBuilder.viewFor).
-// - mTLS and authorization: generators/envoy.ts envoyInboundResources (a transport socket per filter chain),
-//   generators/http-filters.ts (RBAC before the router), clusters.ts (an UpstreamTlsContext), and TypeUrl.secret
-//   for SDS; all read the model, where MeshPolicy would join.
+// - Secure transport: this port is plaintext on loopback only. AdsServer.service is also mounted on the CA's TLS
+//   port for ServiceAccount-token holders (src/operator.ts), where `weft agent` relays its workload's ADS.
+// - mTLS and authorization: the model carries each endpoint's MeshPolicy security; generators/mtls.ts builds the
+//   proxyless server listeners (weft/grpc/lds/inbound/<ip>:<port>) and cluster transport sockets from it. For
+//   Envoy sidecars the same belongs in envoyInboundResources (a transport socket per filter chain),
+//   http-filters.ts (RBAC before the router) and clusters.ts (an UpstreamTlsContext); TypeUrl.secret is there for SDS.
 // - Gateways: a Gateway's listeners are one more collection in the cache, built like ConfigBuilder's per-port
 //   routes from the VirtualServices bound to it; GatewayControllerOptions.serving reads its ACK state from
 //   SyncStatus the way the mesh kinds do.
+// - Kubernetes Services and EndpointSlices: a second service registry in src/mesh/model/build.ts (buildService).
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Manager } from '../controllers/index.js';
