@@ -33,6 +33,8 @@ export class ServingCertificate implements CertificateProvider {
   private timer: NodeJS.Timeout | undefined;
   private issuing: Promise<void> = Promise.resolve();
   private readonly now: () => number;
+  private markIssued: () => void = () => {};
+  private readonly firstIssued = new Promise<void>((resolve) => (this.markIssued = resolve));
 
   constructor(
     private readonly store: CaStore,
@@ -50,13 +52,14 @@ export class ServingCertificate implements CertificateProvider {
     }, { once: true });
   }
 
-  /** Resolves once a certificate is in place. */
-  async ready(signal?: AbortSignal): Promise<boolean> {
-    while (!this.identity) {
-      if (signal?.aborted) return false;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return true;
+  /** Resolves true once a certificate is in place, or false if `signal` aborts first. */
+  ready(signal?: AbortSignal): Promise<boolean> {
+    if (this.identity) return Promise.resolve(true);
+    if (signal?.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      signal?.addEventListener('abort', () => resolve(false), { once: true });
+      void this.firstIssued.then(() => resolve(true));
+    });
   }
 
   private reissue(authority: CertificateAuthority): void {
@@ -73,6 +76,7 @@ export class ServingCertificate implements CertificateProvider {
     const issued = authority.issueServing(spkiOf(keys.publicKey), { identity, dnsNames, ipAddresses }, ttlMs, this.now());
     this.identity = { certificate: Buffer.from(issued.certChain.join('')), privateKey: Buffer.from(privateKeyPem(keys.privateKey)) };
     this.roots = { caCertificate: Buffer.from(issued.trustBundle.join('')) };
+    this.markIssued();
     for (const listener of this.identityListeners) listener(this.identity);
     for (const listener of this.caListeners) listener(this.roots);
     this.options.onIssued?.(issued.notAfter);
