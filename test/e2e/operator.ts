@@ -110,7 +110,10 @@ export async function startOperator(kubeconfig: string, identity: string, extraA
     },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      // Graceful shutdown is bounded in the operator; a hung one must still not hang the suite.
+      const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await exited;
+      clearTimeout(kill);
     },
   };
   await eventually(`operator ${identity} to serve /healthz`, async () => {

@@ -89,7 +89,9 @@ export function startAgent(options: { caPort: number; token: string; rootsPem: s
     exited,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000); // a stuck agent must not hang the suite
       await exited;
+      clearTimeout(kill);
     },
   };
 }

@@ -26,7 +26,15 @@ export async function startBackend(name: string, address: string): Promise<Backe
     port: 0,
     behaviour: { kind: 'ok' },
     calls: 0,
-    stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    // A graceful stop waits for in-flight calls, and a 'slow' backend may hold one forever: force it after a while.
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), 5_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
   };
   const handler: grpc.handleUnaryCall<EchoRequest, EchoReply> = (call, callback) => {
     backend.calls++;

@@ -85,7 +85,9 @@ export class XdsClient {
     if (this.child.exitCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill();
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), 10_000); // a stuck child must not hang the suite
     await exited;
+    clearTimeout(kill);
   }
 }
 
