@@ -108,7 +108,7 @@ stop_server() {
 name=""
 trap 'stop_server; [ -n "${BENCH_KEEP_CLUSTER:-}" ] || [ -z "$kubeconfig" ] || "$root/hack/cluster/down.sh" >/dev/null 2>&1 || true' EXIT
 
-rm -f "$out"/*.json
+for peer in $peers; do rm -f "$out/${peer}_"*.json "$out/${peer}_"*.cpuprofile.md; done # other peers' results stay
 for peer in $peers; do
   case $peer in
     istiod) [ -n "$istiod_dir" ] || continue ;;
