@@ -2,6 +2,9 @@
 // @grpc/grpc-js-xds clients; plain grpc-js backends on 127.0.0.x are WorkloadEntries behind ServiceEntries. Each
 // scenario counts which backend served each RPC.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
 import * as grpc from '@grpc/grpc-js';
 import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
@@ -53,6 +56,8 @@ async function versionedService(name: string, addresses: [string, string], http:
     destinationRule(name, host),
     virtualService(name, host, http(host)),
   );
+  // The routes are in the served config (so no client starts on the default route of a half-applied mesh).
+  await waitForCondition(ns.name, 'VirtualService', name, 'Programmed', 'True');
   return { host, target: `${host}:9080`, v1, v2 };
 }
 
@@ -279,6 +284,30 @@ describe('traffic management through xDS, with real grpc-js-xds clients', () => 
     const calls = opool[2]!.calls;
     expect(tally(await o.run(200, { concurrency: 4 }))).toEqual(expect.not.objectContaining({ [`error:${grpc.status.UNAVAILABLE}`]: expect.anything() }));
     expect(opool[2]!.calls).toBe(calls);
+  });
+});
+
+const execFileAsync = promisify(execFile);
+
+/** Python grpcio (gRPC C-core, stricter validation than grpc-js) when installed: `pip install grpcio`. */
+const hasCcore = spawnSync('python3', ['-c', 'import grpc'], { stdio: 'ignore' }).status === 0;
+
+describe('a second, stricter peer: gRPC C-core', () => {
+  (hasCcore ? it : it.skip)('routes the 80/20 split and the header match for a Python grpcio client too', async () => {
+    const svc = await versionedService('ccore', ['127.0.0.91', '127.0.0.92'], (host) => [
+      { match: [{ headers: { 'x-user': { exact: 'canary' } } }], route: [{ destination: { host, subset: 'v2' } }], retries: { attempts: 2, retryOn: 'unavailable' }, timeout: '2s' },
+      ...split(host, 80, 20),
+    ]);
+    // Asynchronously: the backends live in this process and must keep serving while the client runs.
+    const ccore = async (count: number, header?: string) => {
+      const args = [join(import.meta.dirname, 'xds', 'ccore_client.py'), String(xdsPort), svc.target, String(count), ...(header ? [header] : [])];
+      const { stdout } = await execFileAsync('python3', args, { encoding: 'utf8', timeout: 90_000 });
+      return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number>;
+    };
+    const counts = await ccore(1000);
+    expect(counts['ccore-v1']! + counts['ccore-v2']!).toBe(1000);
+    expect(Math.abs(counts['ccore-v1']! / 1000 - 0.8)).toBeLessThanOrEqual(0.05);
+    expect(await ccore(50, 'x-user=canary')).toEqual({ 'ccore-v2': 50 });
   });
 });
 
