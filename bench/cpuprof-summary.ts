@@ -43,10 +43,11 @@ function place(n: ProfileNode): string {
 function table(title: string, key: (n: ProfileNode) => string): string {
   const sums = new Map<string, number>();
   for (const [id, us] of self) {
+    if (byId.get(id)!.callFrame.functionName === '(idle)') continue;
     const k = key(byId.get(id)!);
     sums.set(k, (sums.get(k) ?? 0) + us);
   }
-  const rows = [...sums].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top);
+  const rows = [...sums].sort((a, b) => b[1] - a[1]).slice(0, top);
   return [
     `| ${title} | self ms | share of CPU |`,
     '|---|--:|--:|',
