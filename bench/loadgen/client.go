@@ -92,7 +92,9 @@ func (h countBytes) HandleRPC(_ context.Context, s stats.RPCStats) {
 func (h countBytes) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
 func (h countBytes) HandleConn(context.Context, stats.ConnStats)                       {}
 
-// run connects and follows the config until ctx ends or the stream fails.
+// run connects and follows the config until ctx ends or the stream fails. Like a real client it keeps trying
+// to connect (WaitForReady): in a storm a server's accept queue may overflow and reset some connections;
+// that costs those clients time, not the run. A stream that fails once established fails the run.
 func (c *client) run(ctx context.Context, target string) error {
 	conn, err := grpc.NewClient("passthrough:///"+target,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -105,7 +107,7 @@ func (c *client) run(ctx context.Context, target string) error {
 	defer conn.Close()
 	ads := discovery.NewAggregatedDiscoveryServiceClient(conn)
 	if c.spec.delta {
-		stream, err := ads.DeltaAggregatedResources(ctx)
+		stream, err := ads.DeltaAggregatedResources(ctx, grpc.WaitForReady(true))
 		if err != nil {
 			return err
 		}
@@ -126,7 +128,7 @@ func (c *client) run(ctx context.Context, target string) error {
 			}
 		}
 	}
-	stream, err := ads.StreamAggregatedResources(ctx)
+	stream, err := ads.StreamAggregatedResources(ctx, grpc.WaitForReady(true))
 	if err != nil {
 		return err
 	}
