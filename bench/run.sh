@@ -10,7 +10,8 @@
 # Environment: BENCH_PEERS (default "gcp-linear gcp-snapshot weft istiod") picks the servers; BENCH_CLIENTS,
 # BENCH_ENVOY_CLIENTS,
 # BENCH_MODES, BENCH_PROTOCOLS, BENCH_SIZE, BENCH_TRIGGERS override the profile; BENCH_OUT and BENCH_DOC send
-# the results elsewhere (trial runs); BENCH_KEEP_CLUSTER=1 keeps the cluster running afterwards.
+# the results elsewhere (trial runs); BENCH_ONLY (a regex of case names) and BENCH_KEEP_RESULTS=1 rerun some
+# cases; BENCH_KEEP_CLUSTER=1 keeps the cluster running afterwards.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bench=$root/bench
@@ -110,7 +111,8 @@ stop_server() {
 name=""
 trap 'stop_server; [ -n "${BENCH_KEEP_CLUSTER:-}" ] || [ -z "$kubeconfig" ] || "$root/hack/cluster/down.sh" >/dev/null 2>&1 || true' EXIT
 
-for peer in $peers; do rm -f "$out/${peer}_"*.json "$out/${peer}_"*.cpuprofile.md; done # other peers' results stay
+# A run replaces its peers' results (other peers' stay); BENCH_KEEP_RESULTS=1 replaces only the cases it runs.
+[ -n "${BENCH_KEEP_RESULTS:-}" ] || for peer in $peers; do rm -f "$out/${peer}_"*.json "$out/${peer}_"*.cpuprofile.md; done
 for peer in $peers; do
   case $peer in
     istiod) [ -n "$istiod_dir" ] || continue ;;
@@ -122,6 +124,7 @@ for peer in $peers; do
       counts=$clients; [ "$mode" = proxyless ] || counts=$envoy_clients
       for n in $counts; do
         name=${peer}_${mode}_${protocol}_n${n}
+        [[ $name =~ ${BENCH_ONLY:-.} ]] || continue # BENCH_ONLY: a regular expression of case names to run
         # A server that failed with fewer clients is not tried with more ("at the sizes it finishes").
         if [ -n "$gave_up" ]; then say "$name: skipped ($gave_up)"; continue; fi
         say "$name: $n clients, $size services"
