@@ -206,6 +206,11 @@ export class SyncStatus implements ProgrammedSource {
     this.timer = undefined;
   }
 
+  /** Whether summaries have been computed at least once (before that, "no summary" means "not known yet"). */
+  get ready(): boolean {
+    return this.computed;
+  }
+
   /** Every object's current summary, by `Kind/namespace/name`. */
   snapshot(): ReadonlyMap<string, ResourceSync> {
     return this.current;
@@ -222,10 +227,11 @@ export class SyncStatus implements ProgrammedSource {
       // Not a verdict yet: the server is still syncing its caches (this object is re-enqueued once it knows).
       return { conditions: [{ type: 'Programmed', status: 'Unknown', reason: 'Pending', message: 'the xDS server is starting' }] };
     }
-    // A VirtualService only for gateways is programmed on them, not here.
+    const sync = this.current.get(sourceKey({ kind, namespace: obj.metadata.namespace!, name: obj.metadata.name! }));
+    // A VirtualService only for gateways is programmed on the gateways Weft serves; bound to others, Weft cannot tell.
     const gateways = (obj as { spec?: { gateways?: string[] } }).spec?.gateways;
-    if (kind === 'VirtualService' && gateways && gateways.length > 0 && !gateways.includes('mesh')) return undefined;
-    return programmedDetails(obj, this.current.get(sourceKey({ kind, namespace: obj.metadata.namespace!, name: obj.metadata.name! })));
+    if (kind === 'VirtualService' && gateways && gateways.length > 0 && !gateways.includes('mesh') && !sync) return undefined;
+    return programmedDetails(obj, sync);
   }
 
   changes(kind: string): ChangeSource {
