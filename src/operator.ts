@@ -38,7 +38,11 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
       : undefined,
   });
   const xds = options.xds ? new XdsFeature(manager, { ...options.xds, log }) : undefined;
-  const informers = registerMeshReconcilers(manager, manager.eventRecorder('weft.dev/operator'), xds ? { programmed: xds.sync } : {});
+  const informers = registerMeshReconcilers(
+    manager,
+    manager.eventRecorder('weft.dev/operator'),
+    xds ? { programmed: xds.sync, gatewayServing: (gw, accepted) => xds.gatewayServing(gw, accepted) } : {},
+  );
   const controlPlane = xds?.serve(informers);
   const ca = options.ca ? registerCa(manager, manager.eventRecorder('weft.dev/ca'), options.ca) : undefined;
   // xDS on the TLS port too, for `weft agent` relays authenticated by their workloads' ServiceAccount tokens.

@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import type { Gateway } from '../api/index.js';
 import { OPERATOR_NAME, OPERATOR_NAMESPACE } from '../install/operator-chart.js';
+import { gatewayNodeId } from './node-id.js';
 
 /**
  * Where gateway proxies fetch their configuration: the `weft agent` in the same pod, which relays ADS to the
@@ -20,23 +21,7 @@ export const ADMIN_PORT = 15000;
 export const STATUS_PORT = 15021;
 export const READINESS_PATH = '/healthz/ready';
 
-/** The node type Istio gives gateway proxies; xDS generators tell gateways from sidecars by it. */
-export const GATEWAY_NODE_TYPE = 'router';
-
-/**
- * The node id of one gateway pod: `router~<namespace>~<gateway>~<pod>`. Each pod has its own (the xDS server
- * tracks ACKs per node); the pod name is filled in by the kubelet from the POD_NAME variable (`$(POD_NAME)`).
- */
-export function gatewayNodeId(namespace: string, gateway: string, pod = '$(POD_NAME)'): string {
-  return [GATEWAY_NODE_TYPE, namespace, gateway, pod].join('~');
-}
-
-/** The Gateway a node id belongs to, or undefined if it is not a gateway's. For the xDS server. */
-export function parseGatewayNodeId(id: string): { namespace: string; gateway: string; pod: string } | undefined {
-  const parts = id.split('~');
-  if (parts.length !== 4 || parts[0] !== GATEWAY_NODE_TYPE || parts.some((p) => p === '')) return undefined;
-  return { namespace: parts[1]!, gateway: parts[2]!, pod: parts[3]! };
-}
+export { GATEWAY_NODE_TYPE, gatewayNodeId, parseGatewayNodeId } from './node-id.js';
 
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 

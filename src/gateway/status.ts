@@ -14,7 +14,7 @@ export type Service = Json<V1Service>;
  * Whether the gateway's configuration is in what the xDS server serves, and acknowledged by its proxies.
  * The xDS server answers this (see docs/gateways.md); `undefined` means nobody can tell yet.
  */
-export type ServingState = { served: true; message: string } | { served: false; reason: string; message: string };
+export type ServingState = { served: true; message: string } | { served: false; reason: string; message: string; pending?: boolean };
 
 export interface GatewayObservation {
   /** The generated Deployment and Service as cached (absent before they exist, or without spec.deployment). */
@@ -42,9 +42,7 @@ export function programmedCondition(gw: Gateway, verdict: Verdict, seen: Gateway
   const programmed = (status: Condition['status'], reason: string, message: string): ConditionUpdate => ({ type: 'Programmed', status, reason, message });
   if (!gw.spec.deployment) {
     if (!seen.serving) return undefined;
-    return seen.serving.served
-      ? programmed('True', 'Programmed', seen.serving.message)
-      : programmed('False', seen.serving.reason, seen.serving.message);
+    return seen.serving.served ? programmed('True', 'Programmed', seen.serving.message) : notServed(seen.serving);
   }
   if (seen.blocked.length > 0) return programmed('False', 'NameConflict', seen.blocked.map((b) => b.message).join('; '));
   if (seen.applyError) return programmed('False', 'ApplyFailed', `applying the generated objects failed (retrying): ${seen.applyError}`);
@@ -58,12 +56,17 @@ export function programmedCondition(gw: Gateway, verdict: Verdict, seen: Gateway
   const availability = deploymentAvailability(name, deployment);
   if (availability) return programmed(availability.status, availability.reason, availability.message);
   if (!seen.service) return programmed('Unknown', 'ServicePending', `waiting for Service ${name} to be created`);
-  if (seen.serving && !seen.serving.served) return programmed('False', seen.serving.reason, seen.serving.message);
+  if (seen.serving && !seen.serving.served) return notServed(seen.serving);
   const parts = [replicasMessage(deployment), reachability(seen.service)];
   // The hook for the xDS server: until it reports, "programmed" means the proxies run, not that they hold this config.
   parts.push(seen.serving ? seen.serving.message : 'config serving not reported (no xDS server)');
   if (!verdict.accepted) parts.push('serving the last accepted spec');
   return programmed('True', 'Programmed', parts.join('; '));
+}
+
+/** Not served yet (Unknown: on the way) or not served (False: e.g. a proxy rejected it). */
+function notServed(state: Extract<ServingState, { served: false }>): ConditionUpdate {
+  return { type: 'Programmed', status: state.pending ? 'Unknown' : 'False', reason: state.reason, message: state.message };
 }
 
 /** Undefined when the Deployment is available; otherwise why not, and whether that is still expected to pass. */

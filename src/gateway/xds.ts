@@ -11,8 +11,6 @@ import { gatewaysOf } from '../mesh/virtualservice.js';
 import { ExtensionType, TypeUrl } from '../xds/protos.js';
 import type { ProtoMessage } from '../xds/resource.js';
 
-export const TLS_INSPECTOR_TYPE = 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
-
 export interface GatewaySourceRef {
   kind: 'Gateway' | 'VirtualService' | 'Secret';
   namespace: string;
@@ -149,7 +147,7 @@ function portResources(port: number, servers: BoundServer[], input: GatewayXdsIn
     name: listenerName(port),
     address: { socket_address: { address: '0.0.0.0', port_value: port } },
     traffic_direction: 'INBOUND',
-    ...(secure.length > 0 ? { listener_filters: [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TLS_INSPECTOR_TYPE } }] } : {}),
+    ...(secure.length > 0 ? { listener_filters: [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': ExtensionType.tlsInspector } }] } : {}),
     filter_chains: chains,
   };
   return [{ typeUrl: TypeUrl.listener, name: listenerName(port), message: listener, sources: uniqueRefs(servers.map((s) => gatewayRef(s.gateway))) }, ...routes];

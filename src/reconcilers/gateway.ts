@@ -23,10 +23,10 @@ const CREDENTIAL_INDEX = 'credential';
 
 export interface GatewayControllerOptions {
   /**
-   * The xDS server's word on whether a Gateway's config is served (and ACKed). Until it is wired, Programmed
-   * rests on the Deployment alone and says so.
+   * The xDS server's word on whether a Gateway's config is served (and ACKed); `accepted` is the Gateway's verdict.
+   * Without an xDS server, Programmed rests on the Deployment alone and says so.
    */
-  serving?: (gw: Gateway) => ServingState | undefined;
+  serving?: (gw: Gateway, accepted: boolean) => ServingState | undefined;
   chart?: GatewayChartOptions;
 }
 
@@ -51,7 +51,7 @@ export function registerGatewayController(
       deployment: ownedBy<Deployment>(generated, 'Deployment', gw),
       service,
       ...done,
-      serving: options.serving?.(gw),
+      serving: options.serving?.(gw, verdict.accepted),
       credentialProblems: missingCredentials,
     });
     const addresses = gatewayAddresses(service);
@@ -101,6 +101,8 @@ export function registerGatewayController(
       gw.spec.deployment ? refs(gateways.list(gw.metadata.namespace).filter((other) => other.spec.deployment && selectorsOverlap(other, gw))) : [],
     )
     .watches(secrets, (secret) => refs(gateways.byIndex(CREDENTIAL_INDEX, `${secret.metadata?.namespace}/${secret.metadata?.name}`)));
+  // What the xDS server says about serving it (a push, an ACK, a NACK) changes Programmed.
+  if (deps.programmed) builder = builder.watches(deps.programmed.changes('Gateway'), (c) => [c.metadata]);
   // A generated object deleted or edited wakes its Gateway, which re-creates or restores it.
   for (const kind of GENERATED_KINDS) builder = builder.owns(generated[kind]);
   builder.complete(reconciler);

@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { memoryInputs, MeshModelStore } from '../mesh/model/index.js';
 import { edited, reviewsMesh, workloadEntry } from '../mesh/model/testing.js';
 import { ResourceCache, type ChangeSet } from './cache.js';
-import { ConfigBuilder, ENVOY_COLLECTION, PROXYLESS_COLLECTION } from './config-builder.js';
+import { ConfigBuilder, ENVOY_CLUSTERS_COLLECTION, PROXYLESS_COLLECTION } from './config-builder.js';
 import { TypeUrl } from './protos.js';
 import { proxyFromNode } from './server/proxy.js';
 import { computeSync, programmedDetails } from './sync-status.js';
@@ -52,7 +52,7 @@ describe('ConfigBuilder', () => {
   it('serves the same endpoint bytes to proxyless clients and Envoy sidecars', () => {
     const { m, cache } = setup();
     const name = `outbound|9080|v1|${m.host}`;
-    expect(cache.collection(PROXYLESS_COLLECTION).get(TypeUrl.endpoint, name)).toBe(cache.collection(ENVOY_COLLECTION).get(TypeUrl.endpoint, name));
+    expect(cache.collection(PROXYLESS_COLLECTION).get(TypeUrl.endpoint, name)).toBe(cache.collection(ENVOY_CLUSTERS_COLLECTION).get(TypeUrl.endpoint, name));
   });
 
   it("gives an Envoy sidecar its own inbound side, from the endpoints at its address", () => {

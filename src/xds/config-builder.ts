@@ -1,7 +1,8 @@
 // Keeps the cache's collections in step with the mesh model, host by host: generators run for the hosts that
 // changed (and the hosts whose routes point at them), each resource is encoded once, and only resources whose
-// bytes changed reach the streams. Proxyless clients share one collection, Envoy sidecars another, plus one
-// small collection per sidecar for its own inbound side.
+// bytes changed reach the streams. Proxyless clients share one collection; Envoy sidecars share two (their
+// listeners and routes, and the clusters and endpoints that gateway proxies read too), plus one small collection
+// per sidecar for its own inbound side.
 import type { Logger } from 'pino';
 import type { MeshModel } from '../mesh/model/index.js';
 import type { ProxyView, ResourceCache } from './cache.js';
@@ -14,7 +15,10 @@ import { encodeResource, type XdsResource } from './resource.js';
 import type { ProxyInfo } from './server/proxy.js';
 
 export const PROXYLESS_COLLECTION = 'proxyless';
+/** Sidecars' outbound listeners and routes. */
 export const ENVOY_COLLECTION = 'envoy';
+/** Clusters and endpoints for Envoy: sidecars and gateways. */
+export const ENVOY_CLUSTERS_COLLECTION = 'envoy-clusters';
 
 /** What one host contributed last time, so the next generation can tell what to remove. */
 interface HostOutput {
@@ -48,7 +52,8 @@ export class ConfigBuilder {
     private readonly model: MeshModel,
     private readonly log?: Logger,
   ) {
-    this.cache.collection(ENVOY_COLLECTION).apply({ upsert: envoyStaticResources().map(encode) });
+    const statics: Batch = { upsert: envoyStaticResources().map(encode), remove: [] };
+    this.applyEnvoy(statics);
     this.cache.collection(PROXYLESS_COLLECTION);
   }
 
@@ -98,11 +103,14 @@ export class ConfigBuilder {
       }
     }
     this.cache.collection(PROXYLESS_COLLECTION).apply(proxyless);
-    this.cache.collection(ENVOY_COLLECTION).apply(envoy);
+    this.applyEnvoy(envoy);
     for (const [key, { ips }] of this.inbound) if (ips.some((ip) => addresses.has(ip))) this.updateInbound(key, ips);
   }
 
-  /** The view for a proxy: the proxyless collection, or the Envoy one plus the sidecar's own inbound side. */
+  /**
+   * The view for a proxy: the proxyless collection, or the Envoy ones plus the sidecar's own inbound side. (Gateway
+   * proxies are GatewayBuilder's.)
+   */
   viewFor(proxy: ProxyInfo): { view: ProxyView; release: () => void } {
     if (proxy.kind === 'proxyless') return this.cache.acquireView([PROXYLESS_COLLECTION]);
     const ips = [...proxy.ips].sort();
@@ -114,7 +122,7 @@ export class ConfigBuilder {
       this.updateInbound(key, ips);
     }
     entry.streams++;
-    const { view, release } = this.cache.acquireView([ENVOY_COLLECTION, key]);
+    const { view, release } = this.cache.acquireView([ENVOY_COLLECTION, ENVOY_CLUSTERS_COLLECTION, key]);
     let released = false;
     return {
       view,
@@ -128,6 +136,16 @@ export class ConfigBuilder {
         }
       },
     };
+  }
+
+  /** Listeners and routes to the sidecars' collection, clusters and endpoints to the one gateways share. */
+  private applyEnvoy(batch: Batch): void {
+    const isListenerSide = (r: { typeUrl: string }) => r.typeUrl === TypeUrl.listener || r.typeUrl === TypeUrl.route;
+    this.cache.collection(ENVOY_COLLECTION).apply({ upsert: batch.upsert.filter(isListenerSide), remove: batch.remove.filter(isListenerSide) });
+    this.cache.collection(ENVOY_CLUSTERS_COLLECTION).apply({
+      upsert: batch.upsert.filter((r) => !isListenerSide(r)),
+      remove: batch.remove.filter((r) => !isListenerSide(r)),
+    });
   }
 
   private generate(host: string): HostOutput {

@@ -3,13 +3,15 @@
 // serving only once the caches are synced, so a proxy never sees a half-empty mesh (which for LDS/CDS would mean
 // deleting what it has).
 import type { Logger } from 'pino';
-import type { Runnable } from '../controllers/index.js';
+import type { Informer, KubeObject, Runnable } from '../controllers/index.js';
+import type { TlsSecretData } from '../gateway/xds.js';
 import { MeshModelStore } from '../mesh/model/index.js';
 import type { MeshInformers } from '../reconcilers/informers.js';
 import { ResourceCache } from './cache.js';
 import { ConfigBuilder } from './config-builder.js';
 import { AdaptiveDebouncer } from './debounce.js';
-import { informerInputs, modelInformers, watchModelChanges } from './mesh-inputs.js';
+import { GatewayBuilder } from './gateway-builder.js';
+import { informerInputs, modelInformers, watchGatewayChanges, watchModelChanges } from './mesh-inputs.js';
 import { AdsServer, type AdsServerOptions } from './server/ads-server.js';
 import type { ConnectedProxy } from './server/stream.js';
 
@@ -29,6 +31,8 @@ export interface XdsOptions {
   onDisconnect?: AdsServerOptions['onDisconnect'];
   /** Called after every push with the hosts whose config changed. */
   onPushed?: (hosts: ReadonlySet<string>) => void;
+  /** kubernetes.io/tls Secrets, for gateways' SDS (the Gateway reconciler's informer). Without it, no TLS servers. */
+  tlsSecrets?: Informer<KubeObject & TlsSecretData>;
 }
 
 export class XdsControlPlane implements Runnable {
@@ -37,7 +41,10 @@ export class XdsControlPlane implements Runnable {
   readonly model: MeshModelStore;
   readonly server: AdsServer;
   private readonly builder: ConfigBuilder;
+  private readonly gateways: GatewayBuilder;
   private readonly debouncer: AdaptiveDebouncer<string, string>;
+  /** Gateway config changes that touch no host (a Gateway, a TLS Secret), gathered like host changes. */
+  private readonly gatewayDebouncer: AdaptiveDebouncer<string, string>;
   private boundPort: number | undefined;
   private readonly readyWaiters: Array<(port: number) => void> = [];
 
@@ -47,12 +54,17 @@ export class XdsControlPlane implements Runnable {
   ) {
     const id = options.controlPlaneId ?? 'weft';
     this.cache = new ResourceCache({ controlPlaneId: id });
-    this.model = new MeshModelStore(informerInputs(informers));
+    const inputs = informerInputs(informers);
+    this.model = new MeshModelStore(inputs);
     this.builder = new ConfigBuilder(this.cache, this.model, options.log);
-    this.debouncer = new AdaptiveDebouncer((hosts) => this.push(hosts), { quietMs: options.quietMs ?? 100, maxDelayMs: options.maxDelayMs ?? 1000 });
+    const secrets = options.tlsSecrets;
+    this.gateways = new GatewayBuilder(this.cache, this.model, { ...inputs, secret: (ns, name) => secrets?.get(ns, name) }, options.log);
+    const debounce = { quietMs: options.quietMs ?? 100, maxDelayMs: options.maxDelayMs ?? 1000 };
+    this.debouncer = new AdaptiveDebouncer((hosts) => this.push(hosts), debounce);
+    this.gatewayDebouncer = new AdaptiveDebouncer(() => this.gateways.update(), debounce);
     const log = options.log.child({ component: 'xds' });
     this.server = new AdsServer({
-      openView: (proxy) => this.builder.viewFor(proxy),
+      openView: (proxy) => (proxy.gateway ? this.gateways.viewFor(proxy.gateway) : this.builder.viewFor(proxy)),
       controlPlaneId: id,
       log,
       onAnswer: (proxy, typeUrl, outcome) => {
@@ -83,10 +95,17 @@ export class XdsControlPlane implements Runnable {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    const synced = await Promise.all(modelInformers(this.informers).map((i) => i.waitForSync(signal)));
+    const informers = [...modelInformers(this.informers), ...(this.options.tlsSecrets ? [this.options.tlsSecrets] : [])];
+    const synced = await Promise.all(informers.map((i) => i.waitForSync(signal)));
     if (signal.aborted || !synced.every(Boolean)) return;
-    const unwatch = watchModelChanges(this.informers, this.model, (namespace, hosts) => this.debouncer.add(namespace, hosts));
+    const unwatchModel = watchModelChanges(this.informers, this.model, (namespace, hosts) => this.debouncer.add(namespace, hosts));
+    const unwatchGateways = watchGatewayChanges(this.informers, this.options.tlsSecrets, (namespace) => this.gatewayDebouncer.add(namespace, [namespace]));
+    const unwatch = () => {
+      unwatchModel();
+      unwatchGateways();
+    };
     this.push(this.model.rebuildAll(), true);
+    this.gateways.update();
     try {
       this.boundPort = await this.server.listen(this.options.host ?? '127.0.0.1', this.options.port);
       this.options.log.info({ port: this.boundPort, services: [...this.model.services()].length }, 'xDS server listening (plaintext, loopback)');
@@ -104,6 +123,8 @@ export class XdsControlPlane implements Runnable {
     const changed = recomputed ? hosts : this.model.recompute(hosts);
     if (changed.size === 0) return;
     this.builder.update(changed);
+    // Gateway routes read the model (destination ports and subsets) and bound VirtualServices may have changed.
+    this.gateways.update();
     this.options.log.debug({ hosts: [...changed], ms: Math.round(performance.now() - started) }, 'xDS config updated');
     this.options.onPushed?.(changed);
   }

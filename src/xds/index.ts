@@ -8,16 +8,19 @@
 //   proxyless server listeners (weft/grpc/lds/inbound/<ip>:<port>) and cluster transport sockets from it. For
 //   Envoy sidecars the same belongs in envoyInboundResources (a transport socket per filter chain),
 //   http-filters.ts (RBAC before the router) and clusters.ts (an UpstreamTlsContext); TypeUrl.secret is there for SDS.
-// - Gateways: a Gateway's listeners are one more collection in the cache, built like ConfigBuilder's per-port
-//   routes from the VirtualServices bound to it; GatewayControllerOptions.serving reads its ACK state from
-//   SyncStatus the way the mesh kinds do.
+// - Gateways: each gateway workload has its own collection (listeners, routes, SDS secrets: gateway-builder.ts)
+//   beside the clusters sidecars use; its Programmed comes from SyncStatus like the mesh kinds' (gateway-serving.ts).
 // - Kubernetes Services and EndpointSlices: a second service registry in src/mesh/model/build.ts (buildService).
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { Gateway } from '../api/index.js';
 import type { Manager } from '../controllers/index.js';
+import { tlsSecretInformer } from '../gateway/informers.js';
+import type { ServingState } from '../gateway/status.js';
 import type { MeshInformers } from '../reconcilers/informers.js';
 import { XdsControlPlane } from './control-plane.js';
 import { startDebugServer } from './debug.js';
+import { gatewayServing } from './gateway-serving.js';
 import { SyncStatus } from './sync-status.js';
 
 export { XdsControlPlane, type XdsOptions } from './control-plane.js';
@@ -79,6 +82,7 @@ export class XdsFeature {
       port: this.options.port,
       ...(this.options.host ? { host: this.options.host } : {}),
       log: this.options.log,
+      tlsSecrets: tlsSecretInformer(this.manager),
       onAnswer: (_proxy, typeUrl, outcome) => {
         if (outcome.acked) metrics.acks.inc({ type: typeLabel(typeUrl) });
         else metrics.nacks.inc({ type: typeLabel(typeUrl) });
@@ -102,6 +106,8 @@ export class XdsFeature {
           return informers.virtualServices.list();
         case 'DestinationRule':
           return informers.destinationRules.list();
+        case 'Gateway':
+          return informers.gateways.list();
         default:
           return [];
       }
@@ -112,6 +118,11 @@ export class XdsFeature {
     if (this.options.debugPort !== undefined) this.manager.add(this.debugRunnable(control));
     this.controlPlane = control;
     return control;
+  }
+
+  /** A Gateway's xDS side of Programmed (for the Gateway reconciler). */
+  gatewayServing(gw: Gateway, accepted: boolean): ServingState | undefined {
+    return gatewayServing(this.sync, gw, accepted);
   }
 
   get control(): XdsControlPlane | undefined {

@@ -1,8 +1,9 @@
 // The model's inputs answered from the reconcilers' informer caches, and the informer events turned into the
 // hosts they can affect.
-import type { AnyMeshObject } from '../api/index.js';
+import type { AnyMeshObject, VirtualService } from '../api/index.js';
 import type { Informer, KubeObject } from '../controllers/index.js';
 import { routedHosts, type MeshModelStore, type ModelChange, type ModelInputs } from '../mesh/model/index.js';
+import { gatewaysOf } from '../mesh/virtualservice.js';
 import { Index, type MeshInformers } from '../reconcilers/informers.js';
 import { informerLookup } from '../reconcilers/lookup.js';
 
@@ -72,6 +73,31 @@ export function watchModelChanges(informers: MeshInformers, store: MeshModelStor
     const handler = coreHandler(kind);
     unsubscribe.push((informer as Informer<KubeObject>).on({ onAdd: handler, onDelete: handler }));
   }
+  replaying = false;
+  return () => unsubscribe.forEach((u) => u());
+}
+
+/**
+ * Calls `onChange(namespace)` for what gateway config reads besides the model: Gateways, VirtualServices bound to a
+ * gateway, and TLS Secrets. Spec changes only (status writes are ours); replayed events are skipped.
+ */
+export function watchGatewayChanges(informers: MeshInformers, secrets: Informer<KubeObject> | undefined, onChange: (namespace: string) => void): () => void {
+  let replaying = true;
+  const emit = (obj: KubeObject) => {
+    if (!replaying) onChange(obj.metadata?.namespace ?? '');
+  };
+  const specChanged = (old: KubeObject, obj: KubeObject) => old.metadata?.generation !== obj.metadata?.generation || old.metadata?.generation === undefined;
+  const boundToGateway = (vs: VirtualService) => gatewaysOf(vs).length > 0;
+  const unsubscribe = [
+    informers.gateways.on({ onAdd: emit, onUpdate: (old, obj) => specChanged(old, obj) && emit(obj), onDelete: emit }),
+    informers.virtualServices.on({
+      onAdd: (vs) => boundToGateway(vs) && emit(vs),
+      onUpdate: (old, vs) => specChanged(old, vs) && (boundToGateway(old) || boundToGateway(vs)) && emit(vs),
+      onDelete: (vs) => boundToGateway(vs) && emit(vs),
+    }),
+    // Secrets have no generation: any update may be a new certificate.
+    ...(secrets ? [secrets.on({ onAdd: emit, onUpdate: (_old, obj) => emit(obj), onDelete: emit })] : []),
+  ];
   replaying = false;
   return () => unsubscribe.forEach((u) => u());
 }

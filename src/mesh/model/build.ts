@@ -118,14 +118,21 @@ function routingFor(host: string, inputs: ModelInputs): RoutingModel | undefined
 }
 
 /**
- * The route as mesh proxies see it: destinations qualified, and only the matches that apply to every mesh proxy.
- * Matches for gateways, or for some source workloads (sourceLabels, sourceNamespace: they need per-proxy config,
- * not generated yet), are left out; a route left with no match at all is dropped rather than widened.
+ * The route as mesh proxies see it: only the matches that apply to every mesh proxy. Matches for gateways, or for
+ * some source workloads (sourceLabels, sourceNamespace: they need per-proxy config, not generated yet), are left out.
  */
 function meshRoute(route: HTTPRoute, ns: string): HTTPRoute[] {
+  return scopedRoute(route, ns, (m) => appliesToMesh(m.gateways) && !m.sourceLabels && !m.sourceNamespace);
+}
+
+/**
+ * A route as one kind of proxy sees it: destinations qualified in the VirtualService's namespace `ns`, and only the
+ * matches `applies` keeps. A route left with no match at all is dropped rather than widened.
+ */
+export function scopedRoute(route: HTTPRoute, ns: string, applies: (m: HTTPMatchRequest) => boolean): HTTPRoute[] {
   let match: HTTPMatchRequest[] | undefined;
   if (route.match && route.match.length > 0) {
-    match = route.match.filter((m) => appliesToMesh(m.gateways) && !m.sourceLabels && !m.sourceNamespace);
+    match = route.match.filter(applies);
     if (match.length === 0) return [];
   }
   const out: HTTPRoute = { ...route };

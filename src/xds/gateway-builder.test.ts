@@ -1,0 +1,121 @@
+// Gateway collections: a deploying Gateway gets its listeners, routes (from the bound VirtualServices, through the
+// sidecars' route generator) and SDS secrets whether or not a proxy is connected; a gateway proxy's view adds the
+// sidecars' clusters but none of their listeners; bad input keeps the last good configuration.
+import { describe, expect, it } from '@jest/globals';
+import type { Gateway, GatewaySpec, VirtualService } from '../api/index.js';
+import type { TlsSecretData } from '../gateway/xds.js';
+import { memoryInputs, MeshModelStore } from '../mesh/model/index.js';
+import { edited, reviewsMesh, virtualService } from '../mesh/model/testing.js';
+import { ResourceCache } from './cache.js';
+import { ConfigBuilder } from './config-builder.js';
+import { gatewayCollection, GatewayBuilder } from './gateway-builder.js';
+import { TypeUrl } from './protos.js';
+import type { ProtoMessage } from './resource.js';
+
+function gateway(name: string, spec: Partial<GatewaySpec>, created = '2026-01-01T00:00:00Z'): Gateway {
+  return {
+    apiVersion: 'weft.dev/v1alpha1',
+    kind: 'Gateway',
+    metadata: { name, namespace: 'shop', uid: name, generation: 1, creationTimestamp: created },
+    spec: { selector: { app: name }, servers: [], deployment: { replicas: 1 }, ...spec },
+  };
+}
+
+const http = { port: { number: 80, name: 'http', protocol: 'HTTP' as const }, hosts: ['*'] };
+const https = { port: { number: 443, name: 'https', protocol: 'HTTPS' as const }, hosts: ['reviews.example.com'], tls: { mode: 'SIMPLE' as const, credentialName: 'reviews-cert' } };
+const CERT = Buffer.from('certificate').toString('base64');
+
+function setup(extra: { gateways: Gateway[]; virtualServices?: VirtualService[] }) {
+  const m = reviewsMesh();
+  const objects = {
+    serviceAccounts: m.serviceAccounts,
+    serviceEntries: [m.serviceEntry],
+    workloadEntries: [m.v1, m.v2],
+    destinationRules: [m.rule],
+    virtualServices: [m.split, ...(extra.virtualServices ?? [])],
+    gateways: extra.gateways,
+  };
+  const secrets = new Map<string, TlsSecretData>();
+  const inputs = memoryInputs(objects);
+  const model = new MeshModelStore(inputs);
+  const cache = new ResourceCache();
+  new ConfigBuilder(cache, model).update(model.rebuildAll());
+  const gateways = new GatewayBuilder(cache, model, { ...inputs, secret: (ns, name) => secrets.get(`${ns}/${name}`) });
+  gateways.update();
+  const names = (key: string, typeUrl: string) => [...cache.collection(key).resources(typeUrl).keys()].sort();
+  return { m, objects, secrets, cache, gateways, names };
+}
+
+/** The gateway a match of `bound` names: its routes must not reach `edge`. */
+const other = gateway('other', { servers: [http] });
+const bound = virtualService('edge-reviews', 'shop', ['reviews.example.com'], [
+  { match: [{ uri: { prefix: '/v2' } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
+  { match: [{ uri: { prefix: '/other' }, gateways: ['other'] }], route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+  { route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+], { gateways: ['edge'] });
+
+describe('GatewayBuilder', () => {
+  it('serves a deploying Gateway its listener and the routes of the VirtualServices bound to it, matched for it', () => {
+    const { cache, names, m } = setup({ gateways: [gateway('edge', { servers: [http] }), other], virtualServices: [bound] });
+    const key = gatewayCollection('shop', 'edge');
+    expect(names(key, TypeUrl.listener)).toEqual(['0.0.0.0_80']);
+    const routes = cache.collection(key).get(TypeUrl.route, 'http.80')!.message;
+    const [vh] = routes.virtual_hosts as ProtoMessage[];
+    expect(vh!.domains).toEqual(['reviews.example.com', 'reviews.example.com:80']);
+    // The match meant for another gateway is left out; destinations are the sidecars' subset clusters.
+    expect((vh!.routes as ProtoMessage[]).map((r) => [(r.match as ProtoMessage).prefix, (r.route as ProtoMessage).cluster])).toEqual([
+      ['/v2', `outbound|9080|v2|${m.host}`],
+      ['/', `outbound|9080|v1|${m.host}`],
+    ]);
+    expect(cache.collection(key).get(TypeUrl.route, 'http.80')!.sourceKeys).toEqual(expect.arrayContaining(['Gateway/shop/edge', 'VirtualService/shop/edge-reviews']));
+  });
+
+  it('gives a gateway proxy its own listeners and the sidecars’ clusters, but not the sidecars’ listeners', () => {
+    const { gateways, m } = setup({ gateways: [gateway('edge', { servers: [http] }), other], virtualServices: [bound] });
+    const { view, release } = gateways.viewFor({ namespace: 'shop', name: 'edge' });
+    expect([...view.all(TypeUrl.listener)].map((r) => r.name)).toEqual(['0.0.0.0_80']);
+    expect(view.get(TypeUrl.cluster, `outbound|9080|v2|${m.host}`)).toBeDefined();
+    expect(view.get(TypeUrl.endpoint, `outbound|9080|v2|${m.host}`)).toBeDefined();
+    release();
+  });
+
+  it('serves a TLS server once its Secret exists, with the certificate over SDS', () => {
+    const { gateways, secrets, names, cache } = setup({ gateways: [gateway('edge', { servers: [https] }), other], virtualServices: [bound] });
+    const key = gatewayCollection('shop', 'edge');
+    expect(names(key, TypeUrl.listener)).toEqual([]); // a listener waiting for a missing secret would hold the port
+    secrets.set('shop/reviews-cert', { data: { 'tls.crt': CERT, 'tls.key': CERT } });
+    gateways.update();
+    expect(names(key, TypeUrl.listener)).toEqual(['0.0.0.0_443']);
+    const secret = cache.collection(key).get(TypeUrl.secret, 'kubernetes://shop/reviews-cert')!;
+    expect(((secret.message.tls_certificate as ProtoMessage).certificate_chain as ProtoMessage).inline_bytes).toBe(CERT);
+    secrets.delete('shop/reviews-cert');
+    gateways.update();
+    expect(names(key, TypeUrl.secret)).toEqual([]);
+  });
+
+  it('keeps the last accepted configuration of a Gateway that turns invalid, and drops a deleted one', () => {
+    const edge = gateway('edge', { servers: [http] });
+    const { objects, gateways, names } = setup({ gateways: [edge, other], virtualServices: [bound] });
+    const key = gatewayCollection('shop', 'edge');
+    // Moved to port 8080, which an older Gateway on the same pods claims for the same hosts: not accepted, so
+    // port 80 keeps serving.
+    const older = gateway('older', { selector: { app: 'edge' }, servers: [{ ...http, port: { ...http.port, number: 8080 } }], deployment: undefined }, '2025-01-01T00:00:00Z');
+    objects.gateways = [edited(edge, { ...edge.spec, servers: [{ ...http, port: { ...http.port, number: 8080 } }] }), other, older];
+    gateways.update();
+    expect(names(key, TypeUrl.listener)).toEqual(['0.0.0.0_80']);
+    objects.gateways = [];
+    gateways.update();
+    expect(names(key, TypeUrl.listener)).toEqual([]);
+  });
+
+  it('serves a Gateway without deployment only while a proxy naming it is connected', () => {
+    const { gateways, cache } = setup({ gateways: [gateway('byo', { servers: [http], deployment: undefined })] });
+    const key = gatewayCollection('shop', 'byo');
+    expect(cache.collectionKeys()).not.toContain(key);
+    const { view, release } = gateways.viewFor({ namespace: 'shop', name: 'byo' });
+    expect([...view.all(TypeUrl.listener)].map((r) => r.name)).toEqual(['0.0.0.0_80']);
+    release();
+    gateways.update();
+    expect(cache.collectionKeys()).not.toContain(key);
+  });
+});
