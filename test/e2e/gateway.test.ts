@@ -3,8 +3,12 @@
 // user sees through the API and kubectl.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
+import { DEFAULT_CA_CONFIG } from '../../src/ca/index.js';
+import { newRoot } from '../../src/ca/transitions.js';
+import { TypeUrl } from '../../src/xds/protos.js';
 import { eventually, isNotFound, kubeConfig, throwawayNamespace } from './kube.js';
-import { installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { GatewayProxy } from './xds/gateway-proxy.js';
 
 interface Condition {
   type: string;
@@ -56,12 +60,14 @@ function conditionOf(namespace: string, name: string, type: string, status: stri
 }
 
 let operator: RunningOperator | undefined;
+let xdsPort: number;
 let ns: string;
 const namespaces: Array<{ remove: () => Promise<void> }> = [];
 
 beforeAll(async () => {
   installManifests();
-  operator = await startOperator(await operatorKubeconfig(kc), 'gateway-e2e');
+  xdsPort = await freePort();
+  operator = await startOperator(await operatorKubeconfig(kc), 'gateway-e2e', [`--xds-port=${xdsPort}`]);
   await eventually('the operator to lead', async () => ((await operator!.metric('leader_election_master_status')) === 1 ? true : undefined), 40_000);
   const namespace = await throwawayNamespace(kc, 'gateways');
   namespaces.push(namespace);
@@ -284,6 +290,78 @@ describe('a Gateway with spec.deployment', () => {
     const resolved = await conditionOf(ns, 'secure', 'Ready', 'True');
     expect(condition(resolved.status!.conditions, 'ResolvedRefs')).toMatchObject({ status: 'True' });
     expect(condition(resolved.status!.servers![0]!.conditions, 'ResolvedRefs')).toMatchObject({ status: 'True', message: 'Secret secure-cert found' });
+  });
+});
+
+describe('a gateway proxy on the xDS server', () => {
+  it('gets a listener per port, routes from the bound VirtualService, its certificate over SDS; a missing Secret is reported', async () => {
+    const host = `ratings.${ns}.svc.cluster.local`;
+    const cert = await newRoot(DEFAULT_CA_CONFIG, Date.now());
+    await core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: 'shop-cert' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(cert.certPem).toString('base64'), 'tls.key': Buffer.from(cert.keyPem).toString('base64') } },
+    });
+    await custom.createNamespacedCustomObject({
+      group: 'weft.dev', version: 'v1alpha1', namespace: ns, plural: 'serviceentries',
+      body: { apiVersion: 'weft.dev/v1alpha1', kind: 'ServiceEntry', metadata: { name: 'ratings' }, spec: { hosts: [host], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [{ number: 9080, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: '127.0.0.5' }] } },
+    });
+    await create(ns, gateway('front', {
+      selector: { app: 'front' },
+      servers: [
+        { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['shop.example.com'], tls: { httpsRedirect: true } },
+        { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['shop.example.com'], tls: { mode: 'SIMPLE', credentialName: 'shop-cert' } },
+        { port: { number: 8443, name: 'admin', protocol: 'HTTPS' }, hosts: ['admin.example.com'], tls: { mode: 'SIMPLE', credentialName: 'no-such-cert' } },
+      ],
+      deployment: { replicas: 1, serviceType: 'ClusterIP' },
+    }));
+    const routeTo = (prefix: string) => ({
+      apiVersion: 'weft.dev/v1alpha1', kind: 'VirtualService', metadata: { name: 'shop' },
+      spec: { hosts: ['shop.example.com'], gateways: ['front'], http: [{ match: [{ uri: { prefix } }], route: [{ destination: { host, port: { number: 9080 } } }] }] },
+    });
+    await custom.createNamespacedCustomObject({ group: 'weft.dev', version: 'v1alpha1', namespace: ns, plural: 'virtualservices', body: routeTo('/api') });
+
+    // An Envoy-like proxy with the node id the generated bootstrap gives pod front-0: wildcard LDS and CDS, then the
+    // routes and secrets its listeners name, every response decoded with Envoy's protos and ACKed.
+    const proxy = GatewayProxy.connect(`127.0.0.1:${xdsPort}`, `router~${ns}~front~front-0`);
+    try {
+      const httpsRoutes = `https.443.${ns}.front.1`;
+      const config = await eventually('the gateway proxy to hold its listeners, routes and certificate', async () => {
+        const c = proxy.config();
+        return c.routes.get(httpsRoutes) && c.secrets.size > 0 && c.routes.get('http.80') ? c : undefined;
+      });
+      // One listener per servable port; 8443's Secret does not exist, so it is left out rather than left warming.
+      expect([...config.listeners.keys()].sort()).toEqual(['0.0.0.0_443', '0.0.0.0_80']);
+      const tls = config.listeners.get('0.0.0.0_443')!;
+      expect(tls.listenerFilters).toEqual(['envoy.filters.listener.tls_inspector']);
+      expect(tls.chains).toEqual([{ serverNames: ['shop.example.com'], routes: httpsRoutes, sdsSecrets: [`kubernetes://${ns}/shop-cert`] }]);
+      // The SDS secret carries the Secret's certificate and key.
+      const secret = config.secrets.get(`kubernetes://${ns}/shop-cert`)!;
+      expect(secret.certificateChain).toBe(cert.certPem);
+      expect(secret.privateKey).toBe(cert.keyPem);
+      // Port 80 redirects to https; port 443 routes by the VirtualService to the ServiceEntry's cluster, which CDS has.
+      expect(config.routes.get('http.80')).toEqual([{ domains: ['shop.example.com', 'shop.example.com:80'], requireTls: 'ALL', routes: [] }]);
+      expect(config.routes.get(httpsRoutes)).toEqual([{ domains: ['shop.example.com', 'shop.example.com:443'], routes: [{ prefix: '/api', cluster: `outbound|9080||${host}` }] }]);
+      expect(config.clusters).toContain(`outbound|9080||${host}`);
+      expect(config.listeners.has('virtualOutbound')).toBe(false); // a gateway is not a sidecar
+
+      // Status: the missing Secret is named; the gateway is programmed with its one proxy's ACK.
+      const programmed = await eventually('Programmed with the proxy’s ACK', async () => {
+        const gw = await getGateway(ns, 'front');
+        const c = condition(gw.status?.conditions, 'Programmed');
+        return c?.status === 'True' && /1\/1 gateway proxies ACKed/.test(c.message) ? gw : undefined;
+      });
+      expect(condition(programmed.status!.conditions, 'ResolvedRefs')).toMatchObject({
+        status: 'False', reason: 'CredentialNotFound', message: expect.stringContaining(`Secret ${ns}/no-such-cert of type kubernetes.io/tls not found`),
+      });
+      expect(condition(programmed.status!.servers![2]!.conditions, 'Programmed')).toMatchObject({ status: 'False', reason: 'CredentialNotFound' });
+
+      // A VirtualService change reaches the proxy's RDS without touching the Gateway.
+      kubectl('patch', 'virtualservice.weft.dev', 'shop', '-n', ns, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/http/0/match/0/uri/prefix', value: '/v2' }]));
+      await eventually('the new route on the proxy', async () => (proxy.config().routes.get(httpsRoutes)?.[0]?.routes[0]?.prefix === '/v2' ? true : undefined));
+      expect(proxy.rejected()).toEqual([]);
+    } finally {
+      proxy.close();
+    }
   });
 });
 
