@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ProxyView } from '../cache.js';
 import { DeltaStream } from './delta.js';
+import { listenPlaintext, type BoundListener } from './listener.js';
 import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest, type DeltaDiscoveryRequest, type DiscoveryRequest } from './messages.js';
 import type { ProxyInfo } from './proxy.js';
 import { SotwStream } from './sotw.js';
@@ -44,7 +45,7 @@ export class AdsServer {
   readonly service: { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation };
   private readonly server: grpc.Server;
   private readonly streams = new Set<AdsStream>();
-  private boundPort: number | undefined;
+  private listener: BoundListener | undefined;
 
   constructor(private readonly options: AdsServerOptions) {
     // Channelz keeps per-call bookkeeping that costs real time with thousands of streams.
@@ -100,18 +101,13 @@ export class AdsServer {
   }
 
   /** Binds plaintext on `host:port` (0 picks a port); resolves with the port. */
-  listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-        if (err) return reject(err);
-        this.boundPort = bound;
-        resolve(bound);
-      });
-    });
+  async listen(host: string, port: number): Promise<number> {
+    this.listener = await listenPlaintext(this.server, host, port);
+    return this.listener.port;
   }
 
   get port(): number | undefined {
-    return this.boundPort;
+    return this.listener?.port;
   }
 
   /** Every connected stream, for the debug endpoint and the sync status. */
@@ -122,6 +118,7 @@ export class AdsServer {
   /** Stops the server and cancels the open streams (proxies reconnect, to another replica if there is one). */
   stop(): void {
     for (const stream of [...this.streams]) stream.close();
+    this.listener?.close();
     this.server.forceShutdown();
   }
 }
