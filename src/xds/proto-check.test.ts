@@ -11,6 +11,11 @@ describe('checkMessage', () => {
     expect(checkMessage(TypeUrl.cluster, { name: 'c', lb_polcy: 'ROUND_ROBIN' })).toEqual(['envoy.config.cluster.v3.Cluster.lb_polcy: no such field in envoy.config.cluster.v3.Cluster']);
     expect(checkMessage(TypeUrl.cluster, { name: 'c', lb_policy: 'FASTEST' })).toEqual(['envoy.config.cluster.v3.Cluster.lb_policy: FASTEST is not a value of LbPolicy']);
     expect(checkMessage(TypeUrl.cluster, { name: '' })).toEqual(['envoy.config.cluster.v3.Cluster.name: must have at least 1 character(s)']);
+    expect(checkMessage(TypeUrl.cluster, {})).toContain('envoy.config.cluster.v3.Cluster.name: must have at least 1 character(s)');
+  });
+
+  it('lets an unset field with a zero minimum length pass (EnvoyGrpc.authority: min_len 0)', () => {
+    expect(checkMessage('envoy.config.core.v3.GrpcService', { envoy_grpc: { cluster_name: 'xds' } })).toEqual([]);
   });
 
   it('applies PGV rules and oneofs, inside typed Any configs too', () => {

@@ -48,12 +48,13 @@ function walk(type: protobuf.Type, message: ProtoMessage, path: string, problems
     if (value === undefined && field.partOf) continue; // rules of an unset oneof member do not apply
     const rules = field.options ?? {};
     if (rules['(validate.rules).message.required'] === true && value === undefined) problems.push(`${path}.${field.name}: required`);
+    // An unset string or list is empty on the wire (proto3), so the bound applies to it as to "" or [].
     const minLen = rules['(validate.rules).string.min_len'];
-    if (typeof minLen === 'number' && (typeof value !== 'string' || value.length < minLen)) {
+    if (typeof minLen === 'number' && (value === undefined || typeof value === 'string') && (value ?? '').length < minLen) {
       problems.push(`${path}.${field.name}: must have at least ${minLen} character(s)`);
     }
     const minItems = rules['(validate.rules).repeated.min_items'];
-    if (typeof minItems === 'number' && (!Array.isArray(value) || value.length < minItems)) {
+    if (typeof minItems === 'number' && (value === undefined || Array.isArray(value)) && (value ?? []).length < minItems) {
       problems.push(`${path}.${field.name}: must have at least ${minItems} item(s)`);
     }
   }
