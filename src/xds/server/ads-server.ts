@@ -8,7 +8,7 @@ import { listenPlaintext, type BoundListener } from './listener.js';
 import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest, type DeltaDiscoveryRequest, type DiscoveryRequest } from './messages.js';
 import type { ProxyInfo } from './proxy.js';
 import { SotwStream } from './sotw.js';
-import type { AdsStream, ConnectedProxy, StreamHost, StreamSink } from './stream.js';
+import type { AdsStream, ConnectedProxy, RequestBase, StreamHost, StreamSink } from './stream.js';
 import type { Rejection } from './type-state.js';
 
 const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
@@ -59,7 +59,7 @@ export class AdsServer {
         if (this.streams.delete(stream)) options.onDisconnect?.(stream);
       },
     };
-    const serve = <Req>(make: (sink: StreamSink) => AdsStream & { onRequest(req: Req): void }) =>
+    const serve = <Req extends RequestBase>(make: (sink: StreamSink) => AdsStream<Req>) =>
       (call: grpc.ServerDuplexStream<Req, Buffer>): void => {
         const sink: StreamSink = {
           write: (message) => void call.write(message),

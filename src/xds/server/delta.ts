@@ -3,26 +3,17 @@
 import { isFullStateType } from '../protos.js';
 import type { XdsResource } from '../resource.js';
 import { deltaResponse, type DeltaDiscoveryRequest } from './messages.js';
-import { proxyFromNode } from './proxy.js';
-import { AdsStream } from './stream.js';
+import { AdsStream, PerType } from './stream.js';
 import type { TypeState } from './type-state.js';
 
-const INVALID_ARGUMENT = 3;
-
-export class DeltaStream extends AdsStream {
+export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
   readonly protocol = 'delta' as const;
   /** Per type: the version of each resource the proxy holds (from initial_resource_versions and what it was sent). */
-  private readonly known = new Map<string, Map<string, string>>();
+  private readonly known = new PerType<string, string>();
 
-  onRequest(req: DeltaDiscoveryRequest): void {
-    if (this.closed) return;
-    if (!this.proxy) {
-      if (!req.node) return this.sink.fail(INVALID_ARGUMENT, 'the first request of a stream must carry the node');
-      this.attach(proxyFromNode(req.node));
-    }
+  protected override handle(req: DeltaDiscoveryRequest, state: TypeState, isNew: boolean): void {
     const typeUrl = req.type_url;
-    const { state, isNew } = this.typeState(typeUrl);
-    const known = this.knownOf(typeUrl);
+    const known = this.known.of(typeUrl);
     if (isNew) for (const [name, version] of Object.entries(req.initial_resource_versions)) known.set(name, version);
     // The nonce only pairs an ACK/NACK with its response; subscription changes count whatever the nonce.
     if (req.response_nonce !== '') this.answered(state, req.response_nonce, req.error_detail);
@@ -61,7 +52,7 @@ export class DeltaStream extends AdsStream {
   private sendDiff(state: TypeState, names: Iterable<string> | undefined, holdBackRemovals: boolean, evenIfEmpty: boolean): boolean {
     const typeUrl = state.typeUrl;
     const view = this.view!;
-    const known = this.knownOf(typeUrl);
+    const known = this.known.of(typeUrl);
     let candidates: Iterable<string>;
     if (names !== undefined) candidates = names;
     else {
@@ -92,11 +83,5 @@ export class DeltaStream extends AdsStream {
     for (const name of removed) known.delete(name);
     state.sent(nonce, { version, resources, removed });
     return heldBack;
-  }
-
-  private knownOf(typeUrl: string): Map<string, string> {
-    let known = this.known.get(typeUrl);
-    if (!known) this.known.set(typeUrl, (known = new Map()));
-    return known;
   }
 }

@@ -108,21 +108,20 @@ function errorDetail(raw: RawStatus | null | undefined): ErrorDetail | undefined
   return raw ? { code: raw.code ?? 0, message: raw.message ?? '' } : undefined;
 }
 
-export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
-  const raw = messageType('envoy.service.discovery.v3.DiscoveryRequest').decode(bytes) as unknown as {
-    version_info: string;
-    node?: RawNode | null;
-    resource_names: string[];
-    type_url: string;
-    response_nonce: string;
-    error_detail?: RawStatus | null;
-  };
-  const decoded: DiscoveryRequest = {
-    version_info: raw.version_info,
-    resource_names: raw.resource_names,
-    type_url: raw.type_url,
-    response_nonce: raw.response_nonce,
-  };
+/** What SotW and delta requests share, as protobufjs decodes it. */
+interface RawRequest {
+  node?: RawNode | null;
+  type_url: string;
+  response_nonce: string;
+  error_detail?: RawStatus | null;
+}
+
+function decodeRaw<Raw extends RawRequest>(typeName: string, bytes: Buffer): Raw {
+  return messageType(typeName).decode(bytes) as unknown as Raw;
+}
+
+/** Adds the optional node and error detail of `raw` to `decoded` (left out when the request has none). */
+function withNodeAndError<Decoded extends { node?: NodeMessage; error_detail?: ErrorDetail }>(decoded: Decoded, raw: RawRequest): Decoded {
   const n = node(raw.node);
   if (n) decoded.node = n;
   const e = errorDetail(raw.error_detail);
@@ -130,28 +129,28 @@ export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
   return decoded;
 }
 
+export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
+  const raw = decodeRaw<RawRequest & { version_info: string; resource_names: string[] }>('envoy.service.discovery.v3.DiscoveryRequest', bytes);
+  return withNodeAndError<DiscoveryRequest>(
+    { version_info: raw.version_info, resource_names: raw.resource_names, type_url: raw.type_url, response_nonce: raw.response_nonce },
+    raw,
+  );
+}
+
 export function decodeDeltaDiscoveryRequest(bytes: Buffer): DeltaDiscoveryRequest {
-  const raw = messageType('envoy.service.discovery.v3.DeltaDiscoveryRequest').decode(bytes) as unknown as {
-    node?: RawNode | null;
-    type_url: string;
-    resource_names_subscribe: string[];
-    resource_names_unsubscribe: string[];
-    initial_resource_versions: Record<string, string>;
-    response_nonce: string;
-    error_detail?: RawStatus | null;
-  };
-  const decoded: DeltaDiscoveryRequest = {
-    type_url: raw.type_url,
-    resource_names_subscribe: raw.resource_names_subscribe,
-    resource_names_unsubscribe: raw.resource_names_unsubscribe,
-    initial_resource_versions: raw.initial_resource_versions,
-    response_nonce: raw.response_nonce,
-  };
-  const n = node(raw.node);
-  if (n) decoded.node = n;
-  const e = errorDetail(raw.error_detail);
-  if (e) decoded.error_detail = e;
-  return decoded;
+  const raw = decodeRaw<
+    RawRequest & { resource_names_subscribe: string[]; resource_names_unsubscribe: string[]; initial_resource_versions: Record<string, string> }
+  >('envoy.service.discovery.v3.DeltaDiscoveryRequest', bytes);
+  return withNodeAndError<DeltaDiscoveryRequest>(
+    {
+      type_url: raw.type_url,
+      resource_names_subscribe: raw.resource_names_subscribe,
+      resource_names_unsubscribe: raw.resource_names_unsubscribe,
+      initial_resource_versions: raw.initial_resource_versions,
+      response_nonce: raw.response_nonce,
+    },
+    raw,
+  );
 }
 
 /** A SotW response: the shared body plus this stream's nonce. */

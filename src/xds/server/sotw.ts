@@ -4,25 +4,16 @@
 import { isFullStateType } from '../protos.js';
 import type { XdsResource } from '../resource.js';
 import { sotwResponse, type DiscoveryRequest } from './messages.js';
-import { proxyFromNode } from './proxy.js';
-import { AdsStream } from './stream.js';
+import { AdsStream, PerType } from './stream.js';
 import type { TypeState } from './type-state.js';
 
-const INVALID_ARGUMENT = 3;
-
-export class SotwStream extends AdsStream {
+export class SotwStream extends AdsStream<DiscoveryRequest> {
   readonly protocol = 'sotw' as const;
   /** Per type: the resources the proxy was last sent (for LDS/CDS, the whole set it holds). */
-  private readonly held = new Map<string, Map<string, XdsResource>>();
+  private readonly held = new PerType<string, XdsResource>();
 
-  onRequest(req: DiscoveryRequest): void {
-    if (this.closed) return;
-    if (!this.proxy) {
-      if (!req.node) return this.sink.fail(INVALID_ARGUMENT, 'the first request of a stream must carry the node');
-      this.attach(proxyFromNode(req.node));
-    }
+  protected override handle(req: DiscoveryRequest, state: TypeState, isNew: boolean): void {
     const typeUrl = req.type_url;
-    const { state, isNew } = this.typeState(typeUrl);
     if (req.response_nonce !== '') {
       this.answered(state, req.response_nonce, req.error_detail);
       // A request about an older response: the proxy has not seen the latest one yet and will ask again after it.
@@ -35,7 +26,7 @@ export class SotwStream extends AdsStream {
     for (const name of req.resource_names) if (name !== '*') state.subscribed.add(name);
     // Legacy wildcard: a first request without names means "everything", and stays so while the names stay empty.
     state.wildcard = full && (req.resource_names.includes('*') || (req.resource_names.length === 0 && (isNew || wasWildcard)));
-    const held = this.heldOf(typeUrl);
+    const held = this.held.of(typeUrl);
     for (const name of before) {
       if (state.wants(name)) continue;
       state.forget(name);
@@ -59,7 +50,7 @@ export class SotwStream extends AdsStream {
       this.sendSome(state, [...changed].filter((n) => state.subscribed.has(n)));
       return false;
     }
-    const held = this.heldOf(typeUrl);
+    const held = this.held.of(typeUrl);
     const relevant = [...changed].some((n) => state.wants(n) || held.has(n));
     if (!relevant) return false;
     return this.sendFull(state, holdBackRemovals);
@@ -69,7 +60,7 @@ export class SotwStream extends AdsStream {
   private sendFull(state: TypeState, keepStale: boolean): boolean {
     const typeUrl = state.typeUrl;
     const view = this.view!;
-    const held = this.heldOf(typeUrl);
+    const held = this.held.of(typeUrl);
     let resources: XdsResource[];
     let memoKey: string | undefined;
     if (state.wildcard) {
@@ -101,7 +92,7 @@ export class SotwStream extends AdsStream {
     const resources = [...names].sort().flatMap((n) => view.get(state.typeUrl, n) ?? []);
     if (resources.length === 0) return;
     this.send(state, resources, [], resources.map((r) => r.name).join('\n'));
-    const held = this.heldOf(state.typeUrl);
+    const held = this.held.of(state.typeUrl);
     for (const r of resources) held.set(r.name, r);
   }
 
@@ -111,11 +102,5 @@ export class SotwStream extends AdsStream {
     const version = view.version(state.typeUrl);
     this.sink.write(sotwResponse(view.sotwBody(state.typeUrl, resources, memoKey), nonce));
     state.sent(nonce, { version, resources, removed });
-  }
-
-  private heldOf(typeUrl: string): Map<string, XdsResource> {
-    let held = this.held.get(typeUrl);
-    if (!held) this.held.set(typeUrl, (held = new Map()));
-    return held;
   }
 }

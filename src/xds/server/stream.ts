@@ -2,8 +2,11 @@
 // way a change is pushed (types in make-before-break order, stale clusters removed last).
 import type { ChangeSet, ProxyView } from '../cache.js';
 import { PUSH_ORDER, TypeUrl } from '../protos.js';
-import type { ProxyInfo } from './proxy.js';
+import type { NodeMessage } from './messages.js';
+import { proxyFromNode, type ProxyInfo } from './proxy.js';
 import { TypeState, type Rejection } from './type-state.js';
+
+const INVALID_ARGUMENT = 3;
 
 export type Protocol = 'sotw' | 'delta';
 
@@ -35,7 +38,24 @@ export interface ConnectedProxy {
 
 let nextStreamId = 1;
 
-export abstract class AdsStream implements ConnectedProxy {
+/** A map per type URL, made on first use (what a stream remembers per type beyond its TypeState). */
+export class PerType<K, V> {
+  private readonly maps = new Map<string, Map<K, V>>();
+
+  of(typeUrl: string): Map<K, V> {
+    let map = this.maps.get(typeUrl);
+    if (!map) this.maps.set(typeUrl, (map = new Map()));
+    return map;
+  }
+}
+
+/** The fields of a request every stream reads before handing it to its protocol. */
+export interface RequestBase {
+  node?: NodeMessage;
+  type_url: string;
+}
+
+export abstract class AdsStream<Req extends RequestBase = RequestBase> implements ConnectedProxy {
   readonly streamId = nextStreamId++;
   readonly connectedAt = new Date();
   abstract readonly protocol: Protocol;
@@ -52,8 +72,27 @@ export abstract class AdsStream implements ConnectedProxy {
     protected readonly sink: StreamSink,
   ) {}
 
+  /**
+   * What every request does first, SotW or delta: nothing on a closed stream; on the first request, which must
+   * carry the node, bind the stream to its proxy; then the protocol handles it with its type's state (made on first
+   * use, and marked as possibly changed).
+   */
+  onRequest(req: Req): void {
+    if (this.closed) return;
+    if (!this.proxy) {
+      if (!req.node) return this.sink.fail(INVALID_ARGUMENT, 'the first request of a stream must carry the node');
+      this.attach(proxyFromNode(req.node));
+    }
+    const { state, isNew } = this.typeState(req.type_url);
+    state.revision++;
+    this.handle(req, state, isNew);
+  }
+
+  /** The protocol's part of a request; `isNew` on the type's first request. */
+  protected abstract handle(req: Req, state: TypeState, isNew: boolean): void;
+
   /** Binds the stream to its proxy's view on the first request. */
-  protected attach(proxy: ProxyInfo): void {
+  private attach(proxy: ProxyInfo): void {
     this.proxy = proxy;
     const { view, release } = this.host.openView(proxy);
     this.view = view;
@@ -67,7 +106,7 @@ export abstract class AdsStream implements ConnectedProxy {
     return (++this.nonceCounter).toString(36);
   }
 
-  protected typeState(typeUrl: string): { state: TypeState; isNew: boolean } {
+  private typeState(typeUrl: string): { state: TypeState; isNew: boolean } {
     let state = this.types.get(typeUrl);
     if (state) return { state, isNew: false };
     state = new TypeState(typeUrl);

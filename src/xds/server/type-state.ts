@@ -43,6 +43,11 @@ export class TypeState {
   /** Per resource: what the proxy rejected, and why (cleared when it accepts a later one). */
   readonly rejected = new Map<string, RejectedResource>();
   private readonly pending = new Map<string, SentResponse>();
+  /**
+   * Moves whenever the subscription or the answers may have changed (every request on the type): the sync status
+   * reuses what it concluded from this state while the revision and the served version stand still.
+   */
+  revision = 0;
 
   constructor(readonly typeUrl: string) {}
 
@@ -65,6 +70,7 @@ export class TypeState {
   answered(nonce: string, error: ErrorDetail | undefined): boolean {
     const response = this.pending.get(nonce);
     if (!response) return false;
+    this.revision++;
     for (const key of [...this.pending.keys()]) {
       this.pending.delete(key);
       if (key === nonce) break;
@@ -91,6 +97,7 @@ export class TypeState {
 
   /** Forgets per-resource state for names the proxy no longer subscribes to. */
   forget(name: string): void {
+    this.revision++;
     this.acked.delete(name);
     this.rejected.delete(name);
   }
