@@ -111,38 +111,29 @@ func (c *client) run(ctx context.Context, target string) error {
 		if err != nil {
 			return err
 		}
-		c.send = func(m any) error { return stream.Send(m.(*discovery.DeltaDiscoveryRequest)) }
-		if err := c.subscribeAll(); err != nil {
-			return err
-		}
-		for {
-			resp, err := stream.Recv()
-			if err != nil {
-				return err
-			}
-			decodeSlots <- struct{}{}
-			err = c.onDelta(resp)
-			<-decodeSlots
-			if err != nil {
-				return err
-			}
-		}
+		return converse(c, func(m any) error { return stream.Send(m.(*discovery.DeltaDiscoveryRequest)) }, stream.Recv, c.onDelta)
 	}
 	stream, err := ads.StreamAggregatedResources(ctx, grpc.WaitForReady(true))
 	if err != nil {
 		return err
 	}
-	c.send = func(m any) error { return stream.Send(m.(*discovery.DiscoveryRequest)) }
+	return converse(c, func(m any) error { return stream.Send(m.(*discovery.DiscoveryRequest)) }, stream.Recv, c.onSotw)
+}
+
+// converse sends the first requests on an open stream, then handles each response (decoding bounded by
+// decodeSlots) until the stream or a handler fails. SotW and delta differ only in their message types.
+func converse[Resp any](c *client, send func(any) error, recv func() (Resp, error), handle func(Resp) error) error {
+	c.send = send
 	if err := c.subscribeAll(); err != nil {
 		return err
 	}
 	for {
-		resp, err := stream.Recv()
+		resp, err := recv()
 		if err != nil {
 			return err
 		}
 		decodeSlots <- struct{}{}
-		err = c.onSotw(resp)
+		err = handle(resp)
 		<-decodeSlots
 		if err != nil {
 			return err

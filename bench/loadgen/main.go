@@ -237,7 +237,7 @@ func run(cfg config) (*Result, error) {
 		}
 		all = append(all, lat...)
 		res.Pushes = append(res.Pushes, Push{
-			V2Weight: w, TriggerCallMs: ms(callDone), Latency: summarize(lat),
+			V2Weight: w, StartedUnixMs: p.start / int64(time.Millisecond), TriggerCallMs: ms(callDone), Latency: summarize(lat),
 			ServerCPUSeconds: (cpu1[0] - cpu0[0]).Seconds(), APIServerCPUSeconds: (cpu1[1] - cpu0[1]).Seconds(),
 			LoadgenCPUSeconds: (self1 - self0).Seconds(), BytesPerClient: float64(bytes1-bytes0) / float64(cfg.clients),
 		})
@@ -367,6 +367,7 @@ type PushSummary struct {
 
 type Push struct {
 	V2Weight                                                                 int
+	StartedUnixMs                                                            int64 // just before the trigger call (to line up with server logs)
 	TriggerCallMs                                                            float64
 	Latency                                                                  Summary
 	ServerCPUSeconds, APIServerCPUSeconds, LoadgenCPUSeconds, BytesPerClient float64
