@@ -2,14 +2,16 @@
 // resource's current generation in the served config, how many proxies should have it and how many ACKed it,
 // and which proxies rejected config it produced (with their words). The leader's reconcilers write it into status
 // (Programmed, status.proxies, status.synced); a resource whose summary changed is re-enqueued, at most once per
-// interval, which is also what rate-limits the status writes.
+// interval, which is also what rate-limits the status writes (count-only changes further: a bounded number per
+// interval).
 import type { InformerHandler, ResourceType } from '../controllers/index.js';
 import type { ProgrammedChange, ProgrammedSource } from '../reconcilers/programmed.js';
 import type { StatusDetails, StatusTarget } from '../reconcilers/status.js';
-import type { ResourceCache } from './cache.js';
+import type { ProxyView, ResourceCache } from './cache.js';
 import { TypeUrl } from './protos.js';
 import { sourceKey, type XdsResource } from './resource.js';
 import type { ConnectedProxy } from './server/stream.js';
+import type { TypeState } from './server/type-state.js';
 
 /** Kinds whose content the xDS generators program. */
 const PROGRAMMED_KINDS = new Set(['ServiceEntry', 'WorkloadEntry', 'VirtualService', 'DestinationRule']);
@@ -33,25 +35,37 @@ export interface SyncInputs {
   serving?(): boolean;
 }
 
-/** Computes every resource's sync state now. Pure over its inputs (tests call it directly). */
-export function computeSync(inputs: SyncInputs): Map<string, ResourceSync> {
+/** What one proxy's state of one type says about each object behind it: does it hold all of it, current; a rejection. */
+interface TypeSync {
+  revision: number;
+  version: string;
+  keys: string[];
+  held: boolean[];
+  rejected: Array<string | undefined>;
+}
+
+/**
+ * What the last computation concluded, reused by the next one where nothing it depends on moved: per proxy and
+ * type (its TypeState's revision and the served version of the type), and the served generations (the versions
+ * of every collection). With thousands of proxies connected, most of them did nothing since the last second.
+ */
+export class SyncMemo {
+  readonly types = new WeakMap<TypeState, TypeSync>();
+  served: { signature: string; generations: Map<string, number> } | undefined;
+}
+
+/**
+ * Computes every resource's sync state now. Pure over its inputs (tests call it directly); `memo` carries what
+ * can be reused from one call to the next.
+ */
+export function computeSync(inputs: SyncInputs, memo = new SyncMemo()): Map<string, ResourceSync> {
   const out = new Map<string, ResourceSync>();
   const entry = (key: string): ResourceSync => {
     let e = out.get(key);
     if (!e) out.set(key, (e = { servedGeneration: 0, expected: 0, acked: 0, rejections: [] }));
     return e;
   };
-  for (const key of inputs.cache.collectionKeys()) {
-    const collection = inputs.cache.collection(key);
-    for (const typeUrl of Object.values(TypeUrl)) {
-      for (const r of collection.resources(typeUrl).values()) {
-        r.sources.forEach((s, i) => {
-          const e = entry(r.sourceKeys[i]!);
-          e.servedGeneration = Math.max(e.servedGeneration, s.generation);
-        });
-      }
-    }
-  }
+  for (const [key, generation] of servedGenerations(inputs.cache, memo)) entry(key).servedGeneration = generation;
   // Per proxy and object: does the proxy want something from the object, and does it hold all of it, current.
   const mine = new Map<string, { current: boolean; rejected?: string }>();
   for (const proxy of inputs.proxies()) {
@@ -59,23 +73,15 @@ export function computeSync(inputs: SyncInputs): Map<string, ResourceSync> {
     if (!view || !proxy.proxy) continue;
     mine.clear();
     for (const state of proxy.types.values()) {
-      const visit = (r: XdsResource) => {
-        const held = state.acked.get(r.name)?.version === r.version;
-        const rejection = state.rejected.get(r.name);
-        const blamed = rejection && rejection.version === r.version ? rejection.culprits.map(sourceKey) : undefined;
-        for (const key of r.sourceKeys) {
-          let m = mine.get(key);
-          if (!m) mine.set(key, (m = { current: true }));
-          m.current &&= held;
-          if (blamed?.includes(key)) m.rejected = rejection!.error;
-        }
-      };
-      if (state.wildcard) for (const r of view.all(state.typeUrl)) visit(r);
-      else {
-        for (const name of state.subscribed) {
-          const r = view.get(state.typeUrl, name);
-          if (r) visit(r);
-        }
+      const version = view.version(state.typeUrl);
+      let t = memo.types.get(state);
+      if (!t || t.revision !== state.revision || t.version !== version) memo.types.set(state, (t = typeSync(state, view, version)));
+      for (let i = 0; i < t.keys.length; i++) {
+        const key = t.keys[i]!;
+        let m = mine.get(key);
+        if (!m) mine.set(key, (m = { current: true }));
+        m.current &&= t.held[i]!;
+        if (t.rejected[i] !== undefined) m.rejected = t.rejected[i];
       }
     }
     for (const [key, m] of mine) {
@@ -88,12 +94,67 @@ export function computeSync(inputs: SyncInputs): Map<string, ResourceSync> {
   return out;
 }
 
+/** The highest generation of each object in what is served, recomputed only when some collection moved. */
+function servedGenerations(cache: ResourceCache, memo: SyncMemo): Map<string, number> {
+  const keys = cache.collectionKeys();
+  const types = Object.values(TypeUrl);
+  const signature = keys.map((key) => `${key}@${types.map((t) => cache.collection(key).version(t)).join('.')}`).join(' ');
+  if (memo.served?.signature === signature) return memo.served.generations;
+  const generations = new Map<string, number>();
+  for (const key of keys) {
+    const collection = cache.collection(key);
+    for (const typeUrl of types) {
+      for (const r of collection.resources(typeUrl).values()) {
+        r.sources.forEach((s, i) => {
+          const k = r.sourceKeys[i]!;
+          generations.set(k, Math.max(generations.get(k) ?? 0, s.generation));
+        });
+      }
+    }
+  }
+  memo.served = { signature, generations };
+  return generations;
+}
+
+/** One type of one proxy: per object behind what it subscribes to, held current (all of it) and the last rejection. */
+function typeSync(state: TypeState, view: ProxyView, version: string): TypeSync {
+  const index = new Map<string, number>();
+  const t: TypeSync = { revision: state.revision, version, keys: [], held: [], rejected: [] };
+  const visit = (r: XdsResource) => {
+    const held = state.acked.get(r.name)?.version === r.version;
+    const rejection = state.rejected.get(r.name);
+    const blamed = rejection && rejection.version === r.version ? rejection.culprits.map(sourceKey) : undefined;
+    for (const key of r.sourceKeys) {
+      let i = index.get(key);
+      if (i === undefined) {
+        index.set(key, (i = t.keys.length));
+        t.keys.push(key);
+        t.held.push(true);
+        t.rejected.push(undefined);
+      }
+      t.held[i] &&= held;
+      if (blamed?.includes(key)) t.rejected[i] = rejection!.error;
+    }
+  };
+  if (state.wildcard) for (const r of view.all(state.typeUrl)) visit(r);
+  else {
+    for (const name of state.subscribed) {
+      const r = view.get(state.typeUrl, name);
+      if (r) visit(r);
+    }
+  }
+  return t;
+}
+
 function sameSync(a: ResourceSync | undefined, b: ResourceSync | undefined): boolean {
   if (!a || !b) return a === b;
+  return sameProgrammed(a, b) && a.expected === b.expected && a.acked === b.acked;
+}
+
+/** Equal but perhaps for the proxy counts: Programmed (served generation, rejections) says the same. */
+function sameProgrammed(a: ResourceSync, b: ResourceSync): boolean {
   return (
     a.servedGeneration === b.servedGeneration &&
-    a.expected === b.expected &&
-    a.acked === b.acked &&
     a.rejections.length === b.rejections.length &&
     a.rejections.every((r, i) => r.proxy === b.rejections[i]!.proxy && r.error === b.rejections[i]!.error)
   );
@@ -163,17 +224,30 @@ class ChangeSource {
 
 /**
  * The ProgrammedSource the reconcilers read. `attach` it to a running control plane; it recomputes at most once
- * per `intervalMs` after something changed (a push, an ACK or NACK, a proxy coming or going).
+ * per interval after something changed (a push, an ACK or NACK, a proxy coming or going).
  */
 export class SyncStatus implements ProgrammedSource {
   private inputs: SyncInputs | undefined;
   private current = new Map<string, ResourceSync>();
+  private readonly memo = new SyncMemo();
   private readonly sources = new Map<string, ChangeSource>();
+  /** Objects whose new counts are not re-enqueued yet, oldest first. */
+  private readonly countsPending = new Set<string>();
   private dirty = false;
   private computed = false;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly intervalMs = 1000) {}
+  /**
+   * Recomputes at most every `intervalMs`. `countUpdatesPerInterval`: objects re-enqueued per recompute whose
+   * proxy counts alone changed (status.proxies, status.synced); the rest wait for the next ones, oldest first. A
+   * change of Programmed (a new generation served, a rejection) is never held back. When thousands of proxies
+   * connect at once, every object's counts move every second: writing them all each time kept the API server,
+   * and with it the watch event of the next real change, busy for tens of seconds.
+   */
+  constructor(
+    private readonly intervalMs = 1000,
+    private readonly countUpdatesPerInterval = 100,
+  ) {}
 
   attach(inputs: SyncInputs): void {
     this.inputs = inputs;
@@ -248,7 +322,7 @@ export class SyncStatus implements ProgrammedSource {
       return;
     }
     this.dirty = false;
-    const next = computeSync(this.inputs);
+    const next = computeSync(this.inputs, this.memo);
     const previous = this.current;
     const first = !this.computed;
     this.current = next;
@@ -260,9 +334,27 @@ export class SyncStatus implements ProgrammedSource {
       return;
     }
     for (const key of new Set([...previous.keys(), ...next.keys()])) {
-      if (sameSync(previous.get(key), next.get(key))) continue;
-      const [kind, namespace, name] = key.split('/') as [string, string, string];
-      this.sources.get(kind)?.emit(namespace, name);
+      const before = previous.get(key);
+      const after = next.get(key);
+      if (sameSync(before, after)) continue;
+      if (before && after && sameProgrammed(before, after)) {
+        this.countsPending.add(key);
+        continue;
+      }
+      this.countsPending.delete(key);
+      this.emit(key);
     }
+    let budget = this.countUpdatesPerInterval;
+    for (const key of this.countsPending) {
+      if (budget-- <= 0) break;
+      this.countsPending.delete(key);
+      this.emit(key);
+    }
+    if (this.countsPending.size > 0) this.markDirty(); // the rest next time
+  }
+
+  private emit(key: string): void {
+    const [kind, namespace, name] = key.split('/') as [string, string, string];
+    this.sources.get(kind)?.emit(namespace, name);
   }
 }

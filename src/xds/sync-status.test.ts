@@ -1,0 +1,98 @@
+// Sync status over time: what a computation reuses from the last one (and what makes it look again), and how
+// count-only changes are spread over intervals while Programmed changes go out at once.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { ResourceCache, type ResourceCollection } from './cache.js';
+import { TypeUrl } from './protos.js';
+import { encodeResource, type XdsResource } from './resource.js';
+import { proxyFromNode } from './server/proxy.js';
+import type { ConnectedProxy } from './server/stream.js';
+import { TypeState } from './server/type-state.js';
+import { computeSync, SyncMemo, SyncStatus, type SyncInputs } from './sync-status.js';
+
+const cluster = (i: number, generation = 1, lb = 'ROUND_ROBIN'): XdsResource =>
+  encodeResource(TypeUrl.cluster, `c${i}`, { name: `c${i}`, type: 'EDS', lb_policy: lb }, [{ kind: 'DestinationRule', namespace: 'ns', name: `dr${i}`, generation }]);
+
+/** One proxyless proxy subscribed to clusters c0..c(n-1) of the 'mesh' collection, with nothing ACKed yet. */
+function setup(n: number): { cache: ResourceCache; collection: ResourceCollection; proxy: ConnectedProxy; state: TypeState; inputs: SyncInputs } {
+  const cache = new ResourceCache();
+  const collection = cache.collection('mesh');
+  collection.apply({ upsert: Array.from({ length: n }, (_, i) => cluster(i)) });
+  const { view } = cache.acquireView(['mesh']);
+  const state = new TypeState(TypeUrl.cluster);
+  for (let i = 0; i < n; i++) state.subscribed.add(`c${i}`);
+  const proxy: ConnectedProxy = {
+    streamId: 1,
+    protocol: 'sotw',
+    proxy: proxyFromNode({ id: 'p1', cluster: '', metadata: { GENERATOR: 'grpc' }, user_agent_name: '' }),
+    view,
+    connectedAt: new Date(),
+    types: new Map([[TypeUrl.cluster, state]]),
+  };
+  return { cache, collection, proxy, state, inputs: { cache, proxies: () => [proxy] } };
+}
+
+/** The proxy ACKs the current version of everything it subscribes to. */
+function ackAll(s: ReturnType<typeof setup>, nonce: string): void {
+  const resources = [...s.state.subscribed].map((n) => s.collection.get(TypeUrl.cluster, n)!);
+  s.state.sent(nonce, { version: String(s.collection.version(TypeUrl.cluster)), resources, removed: [] });
+  s.state.answered(nonce, undefined);
+}
+
+describe('computeSync with a memo', () => {
+  it('reuses per-type work until the proxy answers or the served config moves, and agrees with a fresh computation', () => {
+    const s = setup(3);
+    const memo = new SyncMemo();
+    expect(computeSync(s.inputs, memo).get('DestinationRule/ns/dr0')).toMatchObject({ servedGeneration: 1, expected: 1, acked: 0 });
+
+    ackAll(s, 'a');
+    expect(computeSync(s.inputs, memo).get('DestinationRule/ns/dr0')).toMatchObject({ expected: 1, acked: 1 });
+
+    // A new version of c1 (a changed DestinationRule): not held until ACKed, whatever the memo remembers.
+    s.collection.apply({ upsert: [cluster(1, 2, 'LEAST_REQUEST')] });
+    const moved = computeSync(s.inputs, memo);
+    expect(moved.get('DestinationRule/ns/dr1')).toMatchObject({ servedGeneration: 2, expected: 1, acked: 0 });
+    expect(moved.get('DestinationRule/ns/dr0')).toMatchObject({ servedGeneration: 1, expected: 1, acked: 1 });
+    expect(moved).toEqual(computeSync(s.inputs));
+  });
+
+  it('sees a subscription change made by a request (the revision moves)', () => {
+    const s = setup(3);
+    const memo = new SyncMemo();
+    ackAll(s, 'a');
+    expect(computeSync(s.inputs, memo).get('DestinationRule/ns/dr2')).toMatchObject({ expected: 1 });
+    s.state.subscribed.delete('c2');
+    s.state.forget('c2');
+    expect(computeSync(s.inputs, memo).get('DestinationRule/ns/dr2')).toMatchObject({ expected: 0 });
+  });
+});
+
+describe('SyncStatus', () => {
+  let sync: SyncStatus | undefined;
+  afterEach(() => sync?.stop());
+
+  it('re-enqueues at most N count-only changes per interval, oldest first, and a Programmed change at once', () => {
+    const s = setup(5);
+    sync = new SyncStatus(60_000, 2);
+    const emitted: string[] = [];
+    sync.changes('DestinationRule').on({ onUpdate: (o) => void emitted.push(o.metadata.name) });
+    sync.attach(s.inputs);
+    sync.recompute(); // the first summaries
+    expect(emitted).toEqual([]);
+
+    ackAll(s, 'a'); // every object's acked count moves
+    sync.markDirty();
+    sync.recompute();
+    expect(emitted).toEqual(['dr0', 'dr1']);
+    sync.recompute(); // still dirty: the rest is pending
+    expect(emitted).toEqual(['dr0', 'dr1', 'dr2', 'dr3']);
+
+    s.collection.apply({ upsert: [cluster(1, 2, 'LEAST_REQUEST')] }); // dr1's new generation is served
+    sync.markDirty();
+    sync.recompute();
+    expect(emitted).toEqual(['dr0', 'dr1', 'dr2', 'dr3', 'dr1', 'dr4']);
+    expect(sync.summary('DestinationRule/ns/dr1')).toMatchObject({ servedGeneration: 2, acked: 0 });
+
+    sync.recompute(); // nothing pending, nothing changed
+    expect(emitted).toHaveLength(6);
+  });
+});
