@@ -5,10 +5,12 @@ import { resources as meshResources, type DestinationRule, type Gateway, type Me
 import { resources as coreResources, type Informer, type Json, type KubeObject, type Manager, type ResourceType } from '../controllers/index.js';
 import { qualifyHost } from '../mesh/hosts.js';
 import { labelsKey } from '../mesh/labels.js';
+import { SERVICE_NAME_LABEL, serviceOfSlice, type EndpointSlice } from '../mesh/model/kubernetes.js';
 import { destinationsOf, gatewaysOf } from '../mesh/virtualservice.js';
 
 export type Service = Json<V1Service>;
 export type ServiceAccount = Json<V1ServiceAccount>;
+export type { EndpointSlice };
 
 const serviceAccountsResource: ResourceType = { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true };
 
@@ -20,6 +22,8 @@ export interface MeshInformers {
   workloadEntries: Informer<WorkloadEntry>;
   meshPolicies: Informer<MeshPolicy>;
   services: Informer<Service>;
+  /** Only the slices that belong to a Service (labelled kubernetes.io/service-name): those are mesh endpoints. */
+  endpointSlices: Informer<EndpointSlice>;
   serviceAccounts: Informer<ServiceAccount>;
 }
 
@@ -33,6 +37,8 @@ export const Index = {
   workload: 'workload',
   /** WorkloadEntry -> `namespace/serviceAccount`. */
   serviceAccount: 'serviceAccount',
+  /** EndpointSlice -> `namespace/name` of its Service. */
+  service: 'service',
 } as const;
 
 export function meshInformers(manager: Manager): MeshInformers {
@@ -44,6 +50,7 @@ export function meshInformers(manager: Manager): MeshInformers {
     workloadEntries: manager.informer<WorkloadEntry>({ resource: meshResources.WorkloadEntry }),
     meshPolicies: manager.informer<MeshPolicy>({ resource: meshResources.MeshPolicy }),
     services: manager.informer<Service>({ resource: coreResources.services }),
+    endpointSlices: manager.informer<EndpointSlice>({ resource: coreResources.endpointSlices, labelSelector: SERVICE_NAME_LABEL }),
     serviceAccounts: manager.informer<ServiceAccount>({ resource: serviceAccountsResource }),
   };
   informers.virtualServices.addIndex(Index.host, (vs) => [
@@ -56,6 +63,10 @@ export function meshInformers(manager: Manager): MeshInformers {
   informers.workloadEntries.addIndex(Index.serviceAccount, (we) =>
     we.spec.serviceAccount ? [`${we.metadata.namespace}/${we.spec.serviceAccount}`] : [],
   );
+  informers.endpointSlices.addIndex(Index.service, (slice) => {
+    const svc = serviceOfSlice(slice);
+    return svc ? [`${svc.namespace}/${svc.name}`] : [];
+  });
   return informers;
 }
 

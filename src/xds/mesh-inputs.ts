@@ -1,8 +1,9 @@
 // The model's inputs answered from the reconcilers' informer caches, and the informer events turned into the
 // hosts they can affect.
+import { isDeepStrictEqual } from 'node:util';
 import type { AnyMeshObject, VirtualService } from '../api/index.js';
 import type { Informer, KubeObject } from '../controllers/index.js';
-import { routedHosts, type MeshModelStore, type ModelChange, type ModelInputs } from '../mesh/model/index.js';
+import { routedHosts, serviceOfSlice, type EndpointSlice, type MeshModelStore, type ModelChange, type ModelInputs } from '../mesh/model/index.js';
 import { gatewaysOf } from '../mesh/virtualservice.js';
 import { Index, type MeshInformers } from '../reconcilers/informers.js';
 import { informerLookup } from '../reconcilers/lookup.js';
@@ -16,6 +17,8 @@ export function informerInputs(informers: MeshInformers): ModelInputs {
   return {
     lookup: informerLookup(informers),
     allServiceEntries: () => informers.serviceEntries.list(),
+    allServices: () => informers.services.list(),
+    endpointSlicesForService: (namespace, name) => informers.endpointSlices.byIndex(Index.service, `${namespace}/${name}`),
     virtualServicesForHost: (fqdn) => informers.virtualServices.byIndex(ROUTED_HOST, fqdn),
     virtualServicesRoutingTo: (fqdn) => informers.virtualServices.byIndex(Index.host, fqdn),
     virtualServicesForGateway: (ref) => informers.virtualServices.byIndex(Index.gateway, ref),
@@ -33,6 +36,7 @@ export function modelInformers(informers: MeshInformers): Array<Informer<KubeObj
     informers.gateways,
     informers.meshPolicies,
     informers.services,
+    informers.endpointSlices,
     informers.serviceAccounts,
   ] as Array<Informer<KubeObject>>;
 }
@@ -65,14 +69,35 @@ export function watchModelChanges(informers: MeshInformers, store: MeshModelStor
     };
     unsubscribe.push(informer.on({ onAdd: meshHandler, onUpdate, onDelete: meshHandler }));
   }
-  for (const [informer, kind] of [
-    [informers.services, 'Service'],
-    [informers.serviceAccounts, 'ServiceAccount'],
-  ] as const) {
-    // Validation asks only whether these exist: adds and deletes matter, updates do not.
-    const handler = coreHandler(kind);
-    unsubscribe.push((informer as Informer<KubeObject>).on({ onAdd: handler, onDelete: handler }));
-  }
+  // A Service declares a host: its spec (ports, cluster IPs, type) matters; status writes (load balancers) do not.
+  const serviceHandler = coreHandler('Service');
+  unsubscribe.push(
+    (informers.services as Informer<KubeObject>).on({
+      onAdd: serviceHandler,
+      onUpdate: (old, obj) => !isDeepStrictEqual((old as { spec?: unknown }).spec, (obj as { spec?: unknown }).spec) && serviceHandler(obj),
+      onDelete: serviceHandler,
+    }),
+  );
+  // Validation asks only whether a ServiceAccount exists: adds and deletes matter, updates do not.
+  const serviceAccountHandler = coreHandler('ServiceAccount');
+  unsubscribe.push((informers.serviceAccounts as Informer<KubeObject>).on({ onAdd: serviceAccountHandler, onDelete: serviceAccountHandler }));
+  // An EndpointSlice's endpoints are its Service's; on an update both the old and the new Service (a relabel).
+  const sliceHandler = (slice: EndpointSlice) => {
+    const namespace = slice.metadata?.namespace ?? '';
+    const service = serviceOfSlice(slice)?.name;
+    emit({ kind: 'EndpointSlice', namespace, name: slice.metadata?.name ?? '', ...(service ? { service } : {}) }, namespace);
+  };
+  unsubscribe.push(
+    informers.endpointSlices.on({
+      onAdd: sliceHandler,
+      onUpdate: (old, slice) => {
+        if (isDeepStrictEqual(old.endpoints, slice.endpoints) && isDeepStrictEqual(old.ports, slice.ports) && serviceOfSlice(old)?.name === serviceOfSlice(slice)?.name) return;
+        sliceHandler(old);
+        sliceHandler(slice);
+      },
+      onDelete: sliceHandler,
+    }),
+  );
   replaying = false;
   return () => unsubscribe.forEach((u) => u());
 }

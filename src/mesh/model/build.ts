@@ -11,6 +11,7 @@ import { olderFirst } from '../verdict.js';
 import { validateVirtualService } from '../virtualservice.js';
 import { validateWorkloadEntry } from '../workloadentry.js';
 import type { ModelInputs } from './inputs.js';
+import { kubernetesService, type DeclaredService } from './kubernetes.js';
 import type { EndpointModel, MeshRef, PolicyModel, RoutingModel, ServiceModel } from './types.js';
 
 type Referable = ServiceEntry | WorkloadEntry | VirtualService | DestinationRule;
@@ -20,18 +21,28 @@ export function refOf(obj: Referable): MeshRef {
 }
 
 /**
- * The service at `host`, or undefined when no Accepted resource declares it. Services come from ServiceEntries
- * today; Kubernetes Services (with EndpointSlices) plug in here as a second registry, consulted after them.
+ * The service at `host`, or undefined when nothing declares it. Two registries declare services: ServiceEntries
+ * (Accepted ones; consulted first, so an entry declaring a Service's host wins over the Service) and Kubernetes
+ * Services with their EndpointSlices. DestinationRules and VirtualServices apply to either alike.
  */
 export function buildService(host: string, inputs: ModelInputs): ServiceModel | undefined {
   if (host.includes('*')) return undefined; // wildcard entries declare egress, not a routable service
+  const declared = fromServiceEntry(host, inputs) ?? fromKubernetesService(host, inputs);
+  if (!declared) return undefined;
+  const service: ServiceModel = { host, ...declared };
+  const policy = policyFor(host, inputs);
+  if (policy) service.policy = policy;
+  const routing = routingFor(host, inputs);
+  if (routing) service.routing = routing;
+  return service;
+}
+
+function fromServiceEntry(host: string, inputs: ModelInputs): DeclaredService | undefined {
   const entry = declaringEntry(host, inputs);
   if (!entry) return undefined;
-  const namespace = entry.metadata.namespace!;
   const declaredBy = refOf(entry);
-  const service: ServiceModel = {
-    host,
-    namespace,
+  return {
+    namespace: entry.metadata.namespace!,
     ports: entry.spec.ports ?? [],
     addresses: entry.spec.addresses ?? [],
     location: entry.spec.location ?? 'MESH_EXTERNAL',
@@ -39,11 +50,17 @@ export function buildService(host: string, inputs: ModelInputs): ServiceModel | 
     endpoints: endpointsOf(entry, declaredBy, inputs),
     declaredBy,
   };
-  const policy = policyFor(host, inputs);
-  if (policy) service.policy = policy;
-  const routing = routingFor(host, inputs);
-  if (routing) service.routing = routing;
-  return service;
+}
+
+/** A Kubernetes Service's endpoints get the MeshPolicies in scope like WorkloadEntries do (by namespace: they have no labels). */
+function fromKubernetesService(host: string, inputs: ModelInputs): DeclaredService | undefined {
+  const declared = kubernetesService(host, { service: (ns, name) => inputs.lookup.service(ns, name), endpointSlices: inputs.endpointSlicesForService });
+  if (!declared) return undefined;
+  const endpoints = declared.endpoints.map((e) => {
+    const security = securityOf(e.source.namespace, e.labels, inputs);
+    return security ? { ...e, security } : e;
+  });
+  return { ...declared, endpoints };
 }
 
 function declaringEntry(host: string, inputs: ModelInputs): ServiceEntry | undefined {

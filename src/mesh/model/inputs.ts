@@ -5,11 +5,16 @@ import type { ServiceEntry, VirtualService, WorkloadEntry } from '../../api/inde
 import { qualifyHost } from '../hosts.js';
 import { memoryLookup, type MeshLookup, type MeshObjects } from '../lookup.js';
 import { destinationsOf, gatewaysOf } from '../virtualservice.js';
+import { serviceOfSlice, type EndpointSlice, type KubernetesService } from './kubernetes.js';
 
 export interface ModelInputs {
   lookup: MeshLookup;
   /** Every ServiceEntry (for full rebuilds). */
   allServiceEntries(): ServiceEntry[];
+  /** Every Kubernetes Service (for full rebuilds). */
+  allServices(): KubernetesService[];
+  /** The EndpointSlices of Service `namespace/name` (labelled `kubernetes.io/service-name`). */
+  endpointSlicesForService(namespace: string, name: string): EndpointSlice[];
   /** VirtualServices with `fqdn` among their (qualified) hosts. */
   virtualServicesForHost(fqdn: string): VirtualService[];
   /** VirtualServices that send traffic to `fqdn` (their validity depends on it). */
@@ -26,11 +31,17 @@ export function routedHosts(vs: VirtualService): string[] {
 }
 
 /** Inputs over plain arrays (linear scans), for tests and tools. */
-export function memoryInputs(objects: MeshObjects): ModelInputs {
+export function memoryInputs(objects: MeshObjects & { endpointSlices?: EndpointSlice[] }): ModelInputs {
   const vss = () => objects.virtualServices ?? [];
   return {
     lookup: memoryLookup(objects, qualifyHost),
     allServiceEntries: () => objects.serviceEntries ?? [],
+    allServices: () => objects.services ?? [],
+    endpointSlicesForService: (namespace, name) =>
+      (objects.endpointSlices ?? []).filter((slice) => {
+        const svc = serviceOfSlice(slice);
+        return svc?.namespace === namespace && svc.name === name;
+      }),
     virtualServicesForHost: (fqdn) => vss().filter((vs) => routedHosts(vs).includes(fqdn)),
     virtualServicesRoutingTo: (fqdn) =>
       vss().filter((vs) => destinationsOf(vs).some((d) => qualifyHost(d.destination.host, vs.metadata.namespace!) === fqdn)),

@@ -5,6 +5,7 @@ import { ROOT_NAMESPACE, type AnyMeshObject } from '../../api/index.js';
 import { qualifyHost } from '../hosts.js';
 import { selects } from '../labels.js';
 import { buildService } from './build.js';
+import { serviceHost } from './kubernetes.js';
 import { routedHosts, type ModelInputs } from './inputs.js';
 import { refKey, sourcesOf, type MeshModel, type ServiceModel } from './types.js';
 
@@ -12,6 +13,8 @@ import { refKey, sourcesOf, type MeshModel, type ServiceModel } from './types.js
 export type ModelChange =
   | { kind: AnyMeshObject['kind']; obj: AnyMeshObject }
   | { kind: 'Service'; namespace: string; name: string }
+  /** `service`: the Service its `kubernetes.io/service-name` label names, if any. */
+  | { kind: 'EndpointSlice'; namespace: string; name: string; service?: string }
   | { kind: 'ServiceAccount'; namespace: string; name: string };
 
 export class MeshModelStore implements MeshModel {
@@ -40,6 +43,7 @@ export class MeshModelStore implements MeshModel {
   rebuildAll(): Set<string> {
     const hosts = new Set(this.byHost.keys());
     for (const se of this.inputs.allServiceEntries()) for (const h of se.spec.hosts) hosts.add(qualifyHost(h, se.metadata.namespace!));
+    for (const svc of this.inputs.allServices()) hosts.add(serviceHost(svc.metadata!.namespace!, svc.metadata!.name!));
     return this.recompute(hosts);
   }
 
@@ -104,7 +108,12 @@ export class MeshModelStore implements MeshModel {
         break;
       }
       case 'Service':
-        withRoutesTo(`${change.name}.${change.namespace}.svc.cluster.local`);
+        // It declares its host (unless a ServiceEntry does), and VirtualServices routing to it are valid while it exists.
+        withRoutesTo(serviceHost(change.namespace, change.name));
+        break;
+      case 'EndpointSlice':
+        // Its endpoints are the Service's; the host it fed before (its label may have changed) comes from contributions.
+        if (change.service) add([serviceHost(change.namespace, change.service)]);
         break;
       case 'ServiceAccount':
         for (const we of this.inputs.workloadEntriesForServiceAccount(`${change.namespace}/${change.name}`)) {
@@ -112,7 +121,8 @@ export class MeshModelStore implements MeshModel {
         }
         break;
     }
-    if ('obj' in change) add(this.contributions.get(refKey({ kind: change.kind, namespace: change.obj.metadata.namespace!, name: change.obj.metadata.name! })) ?? []);
+    const ref = 'obj' in change ? { kind: change.kind, namespace: change.obj.metadata.namespace!, name: change.obj.metadata.name! } : change;
+    add(this.contributions.get(refKey(ref)) ?? []);
     return hosts;
   }
 

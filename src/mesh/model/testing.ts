@@ -1,6 +1,7 @@
 // Small builders for mesh objects in tests: a reviews-like service with versioned workloads, and the rules on it.
 import type { DestinationRule, ServiceEntry, VirtualService, WorkloadEntry } from '../../api/index.js';
 import type { ServiceAccount } from '../../reconcilers/informers.js';
+import { SERVICE_NAME_LABEL, type EndpointSlice, type KubernetesService } from './kubernetes.js';
 
 let clock = 0;
 /** Creation times in call order, so "oldest wins" is predictable. */
@@ -32,6 +33,25 @@ export function destinationRule(name: string, namespace: string, host: string, s
 
 export function virtualService(name: string, namespace: string, hosts: string[], http: NonNullable<VirtualService['spec']['http']>, extra: Partial<VirtualService['spec']> = {}): VirtualService {
   return { apiVersion: 'weft.dev/v1alpha1', kind: 'VirtualService', metadata: meta(name, namespace), spec: { hosts, http, ...extra } };
+}
+
+/** A Kubernetes Service (ClusterIP unless `spec` says otherwise). */
+export function kubeService(name: string, namespace: string, ports: NonNullable<NonNullable<KubernetesService['spec']>['ports']>, spec: KubernetesService['spec'] = {}): KubernetesService {
+  return { apiVersion: 'v1', kind: 'Service', metadata: meta(name, namespace), spec: { type: 'ClusterIP', clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'], ports, ...spec } };
+}
+
+type SliceEndpoint = NonNullable<EndpointSlice['endpoints']>[number];
+
+/** An IPv4 EndpointSlice of Service `service`, its endpoints ready unless they say otherwise. */
+export function endpointSlice(name: string, namespace: string, service: string, ports: NonNullable<EndpointSlice['ports']>, endpoints: Array<string | SliceEndpoint>): EndpointSlice {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { ...meta(name, namespace), labels: { [SERVICE_NAME_LABEL]: service } },
+    addressType: 'IPv4',
+    ports,
+    endpoints: endpoints.map((e) => (typeof e === 'string' ? { addresses: [e], conditions: { ready: true, serving: true, terminating: false } } : e)),
+  };
 }
 
 /** `obj` with its generation bumped and `spec` replaced (an edit, as the API server would store it). */

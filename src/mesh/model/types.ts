@@ -15,12 +15,17 @@ export interface EndpointModel {
   address: string;
   /** Port numbers by service port name (an endpoint may listen elsewhere than the service port). */
   ports: Readonly<Record<string, number>>;
+  /**
+   * The endpoint receives traffic only on the ports in `ports` (an EndpointSlice lists exactly the ports its
+   * endpoints serve); otherwise an unlisted port falls back to the service port's targetPort or number.
+   */
+  onlyListedPorts?: boolean;
   labels: Readonly<Record<string, string>>;
   weight?: number;
   /** `region/zone/subzone`. */
   locality?: string;
   serviceAccount?: string;
-  /** The WorkloadEntry (or the ServiceEntry, for its inline endpoints) the endpoint comes from. */
+  /** The WorkloadEntry (or the ServiceEntry, for its inline endpoints; the EndpointSlice) the endpoint comes from. */
   source: MeshRef;
   /** Mutual TLS and authorization from the MeshPolicies in scope; absent when none applies (PERMISSIVE, no rules). */
   security?: WorkloadSecurity;
@@ -45,7 +50,7 @@ export interface ServiceModel {
   host: string;
   namespace: string;
   ports: readonly ServicePort[];
-  /** Virtual IPs of the service (ServiceEntry addresses): what tells TCP services apart. */
+  /** Virtual IPs of the service (ServiceEntry addresses, a Service's cluster IPs): what tells TCP services apart. */
   addresses: readonly string[];
   /** MESH_INTERNAL services have mesh workloads behind them; MESH_EXTERNAL ones do not. */
   location: 'MESH_INTERNAL' | 'MESH_EXTERNAL';
@@ -53,7 +58,7 @@ export interface ServiceModel {
   endpoints: readonly EndpointModel[];
   policy?: PolicyModel;
   routing?: RoutingModel;
-  /** The object that declares the service (a ServiceEntry; a Kubernetes Service later). */
+  /** The object that declares the service: a ServiceEntry, or a Kubernetes Service (when no ServiceEntry declares the host). */
   declaredBy: MeshRef;
 }
 

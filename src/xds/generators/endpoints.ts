@@ -18,9 +18,11 @@ export function serviceEndpoints(service: ServiceModel): Generated[] {
   return out;
 }
 
-/** The port an endpoint receives `port`'s traffic on. */
-export function endpointPort(endpoint: EndpointModel, port: ServicePort): number {
-  return endpoint.ports[port.name] ?? port.targetPort ?? port.number;
+/** The port an endpoint receives `port`'s traffic on; undefined when it does not serve `port` (an EndpointSlice not listing it). */
+export function endpointPort(endpoint: EndpointModel, port: ServicePort): number | undefined {
+  const listed = endpoint.ports[port.name];
+  if (listed !== undefined || endpoint.onlyListedPorts) return listed;
+  return port.targetPort ?? port.number;
 }
 
 function locality(text: string | undefined): ProtoMessage {
@@ -38,6 +40,7 @@ function loadAssignment(service: ServiceModel, port: ServicePort, subsetName: st
     if (subset && !selects(subset.labels, e.labels)) continue;
     if (!isIP(e.address)) continue;
     const portValue = endpointPort(e, port);
+    if (portValue === undefined) continue;
     const key = `${e.address}:${portValue}`;
     if (seen.has(key)) continue; // the same address twice is an error to gRPC
     seen.add(key);

@@ -187,6 +187,7 @@ export function envoyInboundResources(ips: readonly string[], model: MeshModel):
       if (!ips.includes(e.address)) continue;
       for (const port of service.ports) {
         const target = endpointPort(e, port);
+        if (target === undefined) continue;
         const entry = ports.get(target) ?? { protocol: port.protocol, sources: [] };
         entry.sources.push(service.declaredBy, e.source);
         ports.set(target, entry);

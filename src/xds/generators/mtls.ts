@@ -31,6 +31,7 @@ export function proxylessInboundListeners(service: ServiceModel, trustDomain = D
     for (const port of service.ports) {
       if (port.protocol === 'TCP' || port.protocol === 'TLS' || port.protocol === 'MONGO') continue;
       const target = endpointPort(endpoint, port);
+      if (target === undefined) continue;
       const name = inboundListenerName(endpoint.address, target);
       const httpFilters = [
         ...rbacHttpFilters(endpoint.security?.authorizations ?? [], trustDomain),
