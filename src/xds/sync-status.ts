@@ -51,7 +51,17 @@ interface TypeSync {
  */
 export class SyncMemo {
   readonly types = new WeakMap<TypeState, TypeSync>();
+  /** Per proxy, its types merged (kept while every part is the same object). */
+  readonly proxies = new WeakMap<ConnectedProxy, ProxySync>();
   served: { signature: string; generations: Map<string, number> } | undefined;
+}
+
+/** One proxy, all types: per object it wants something from, does it hold all of it, and a rejection to report. */
+interface ProxySync {
+  parts: TypeSync[];
+  keys: string[];
+  current: boolean[];
+  rejected: Array<string | undefined>;
 }
 
 /**
@@ -66,32 +76,47 @@ export function computeSync(inputs: SyncInputs, memo = new SyncMemo()): Map<stri
     return e;
   };
   for (const [key, generation] of servedGenerations(inputs.cache, memo)) entry(key).servedGeneration = generation;
-  // Per proxy and object: does the proxy want something from the object, and does it hold all of it, current.
-  const mine = new Map<string, { current: boolean; rejected?: string }>();
   for (const proxy of inputs.proxies()) {
     const view = proxy.view;
     if (!view || !proxy.proxy) continue;
-    mine.clear();
+    const parts: TypeSync[] = [];
     for (const state of proxy.types.values()) {
       const version = view.version(state.typeUrl);
       let t = memo.types.get(state);
       if (!t || t.revision !== state.revision || t.version !== version) memo.types.set(state, (t = typeSync(state, view, version)));
-      for (let i = 0; i < t.keys.length; i++) {
-        const key = t.keys[i]!;
-        let m = mine.get(key);
-        if (!m) mine.set(key, (m = { current: true }));
-        m.current &&= t.held[i]!;
-        if (t.rejected[i] !== undefined) m.rejected = t.rejected[i];
-      }
+      parts.push(t);
     }
-    for (const [key, m] of mine) {
-      const e = entry(key);
+    let p = memo.proxies.get(proxy);
+    if (!p || p.parts.length !== parts.length || p.parts.some((t, i) => t !== parts[i])) memo.proxies.set(proxy, (p = proxySync(parts)));
+    for (let i = 0; i < p.keys.length; i++) {
+      const e = entry(p.keys[i]!);
       e.expected++;
-      if (m.current) e.acked++;
-      if (m.rejected !== undefined) e.rejections.push({ proxy: proxy.proxy.id, error: m.rejected });
+      if (p.current[i]) e.acked++;
+      if (p.rejected[i] !== undefined) e.rejections.push({ proxy: proxy.proxy.id, error: p.rejected[i]! });
     }
   }
   return out;
+}
+
+/** Merges a proxy's types: an object is current only if every type holds all of it; the last rejection is told. */
+function proxySync(parts: TypeSync[]): ProxySync {
+  const index = new Map<string, number>();
+  const p: ProxySync = { parts, keys: [], current: [], rejected: [] };
+  for (const t of parts) {
+    for (let i = 0; i < t.keys.length; i++) {
+      const key = t.keys[i]!;
+      let j = index.get(key);
+      if (j === undefined) {
+        index.set(key, (j = p.keys.length));
+        p.keys.push(key);
+        p.current.push(true);
+        p.rejected.push(undefined);
+      }
+      p.current[j] &&= t.held[i]!;
+      if (t.rejected[i] !== undefined) p.rejected[j] = t.rejected[i];
+    }
+  }
+  return p;
 }
 
 /** The highest generation of each object in what is served, recomputed only when some collection moved. */
@@ -265,7 +290,7 @@ export class SyncStatus implements ProgrammedSource {
     this.timer.unref();
   }
 
-  /** Checks again after an interval (a follower waiting to lead). */
+  /** Looks again after an interval, without recomputing unless something changed meanwhile (a follower waiting to lead, count updates still pending). */
   private markDirtyLater(): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
@@ -314,22 +339,33 @@ export class SyncStatus implements ProgrammedSource {
     return source;
   }
 
-  /** Recomputes and re-enqueues every object whose summary changed. */
+  /** Recomputes if something changed, and re-enqueues the objects whose summary changed (count-only ones within budget). */
   recompute(): void {
-    if (!this.inputs || !this.dirty) return;
+    if (!this.inputs || (!this.dirty && this.countsPending.size === 0)) return;
     if ((this.inputs.isLeader && !this.inputs.isLeader()) || (this.inputs.serving && !this.inputs.serving())) {
       this.markDirtyLater();
       return;
     }
+    if (this.dirty) this.recomputeNow(this.inputs);
+    let budget = this.countUpdatesPerInterval;
+    for (const key of this.countsPending) {
+      if (budget-- <= 0) break;
+      this.countsPending.delete(key);
+      this.emit(key);
+    }
+    if (this.countsPending.size > 0) this.markDirtyLater(); // the rest next time, from these summaries unless something moves
+  }
+
+  private recomputeNow(inputs: SyncInputs): void {
     this.dirty = false;
-    const next = computeSync(this.inputs, this.memo);
+    const next = computeSync(inputs, this.memo);
     const previous = this.current;
     const first = !this.computed;
     this.current = next;
     this.computed = true;
     if (first) {
       for (const [kind, source] of this.sources) {
-        for (const o of this.inputs.objects?.(kind) ?? []) source.emit(o.metadata.namespace ?? '', o.metadata.name ?? '');
+        for (const o of inputs.objects?.(kind) ?? []) source.emit(o.metadata.namespace ?? '', o.metadata.name ?? '');
       }
       return;
     }
@@ -344,13 +380,6 @@ export class SyncStatus implements ProgrammedSource {
       this.countsPending.delete(key);
       this.emit(key);
     }
-    let budget = this.countUpdatesPerInterval;
-    for (const key of this.countsPending) {
-      if (budget-- <= 0) break;
-      this.countsPending.delete(key);
-      this.emit(key);
-    }
-    if (this.countsPending.size > 0) this.markDirty(); // the rest next time
   }
 
   private emit(key: string): void {

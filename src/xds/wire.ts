@@ -2,25 +2,44 @@
 // a concatenation of fields in any order, so a response body shared by every stream (version, resources, type)
 // is encoded once and each stream appends only its nonce.
 
-/** Bytes of a varint. */
-function varint(value: number): Buffer {
-  const bytes: number[] = [];
+/** How many bytes the varint of `value` takes. */
+function varintSize(value: number): number {
+  let size = 1;
+  for (let v = value >>> 0; v > 0x7f; v >>>= 7) size++;
+  return size;
+}
+
+/** Writes the varint of `value` at `offset`; returns the offset after it. */
+function writeVarint(out: Buffer, value: number, offset: number): number {
   let v = value >>> 0;
   while (v > 0x7f) {
-    bytes.push((v & 0x7f) | 0x80);
+    out[offset++] = (v & 0x7f) | 0x80;
     v >>>= 7;
   }
-  bytes.push(v);
-  return Buffer.from(bytes);
+  out[offset++] = v;
+  return offset;
+}
+
+/** A tag and a length, then `payloadSize` bytes left for the caller to fill from the returned offset. */
+function lengthDelimited(fieldNumber: number, payloadSize: number): { out: Buffer; offset: number } {
+  const tag = (fieldNumber << 3) | 2;
+  // One allocation per field: responses are assembled from many of them, for every stream of a connect storm.
+  const out = Buffer.allocUnsafe(varintSize(tag) + varintSize(payloadSize) + payloadSize);
+  return { out, offset: writeVarint(out, payloadSize, writeVarint(out, tag, 0)) };
 }
 
 /** A length-delimited field (strings, bytes, embedded messages): tag, length, payload. */
 export function bytesField(fieldNumber: number, payload: Uint8Array): Buffer {
-  return Buffer.concat([varint((fieldNumber << 3) | 2), varint(payload.length), payload]);
+  const { out, offset } = lengthDelimited(fieldNumber, payload.length);
+  out.set(payload, offset);
+  return out;
 }
 
 export function stringField(fieldNumber: number, value: string): Buffer {
-  return value === '' ? Buffer.alloc(0) : bytesField(fieldNumber, Buffer.from(value, 'utf8'));
+  if (value === '') return Buffer.alloc(0);
+  const { out, offset } = lengthDelimited(fieldNumber, Buffer.byteLength(value, 'utf8'));
+  out.write(value, offset, 'utf8');
+  return out;
 }
 
 /** google.protobuf.Any: type_url = 1, value = 2. */

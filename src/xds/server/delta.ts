@@ -17,6 +17,8 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
     if (isNew) for (const [name, version] of Object.entries(req.initial_resource_versions)) known.set(name, version);
     // The nonce only pairs an ACK/NACK with its response; subscription changes count whatever the nonce.
     if (req.response_nonce !== '') this.answered(state, req.response_nonce, req.error_detail);
+    // A plain ACK changes no subscription, and everything the proxy knows of is still wanted: nothing to send.
+    if (!isNew && req.resource_names_subscribe.length === 0 && req.resource_names_unsubscribe.length === 0) return;
 
     const subscribe = req.resource_names_subscribe;
     if (isNew) state.wildcard = subscribe.includes('*') || (subscribe.length === 0 && isFullStateType(typeUrl));

@@ -20,6 +20,8 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
       if (req.response_nonce !== state.lastNonce) return;
     }
     const full = isFullStateType(typeUrl);
+    // An ACK repeats the subscription: nothing to add, drop or send (most requests of a connect storm are ACKs).
+    if (!isNew && sameSubscription(state, req.resource_names, full)) return;
     const before = new Set(state.subscribed);
     const wasWildcard = state.wildcard;
     state.subscribed.clear();
@@ -103,4 +105,15 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     this.sink.write(sotwResponse(view.sotwBody(state.typeUrl, resources, memoKey), nonce));
     state.sent(nonce, { version, resources, removed });
   }
+}
+
+/** Whether `names` asks for exactly what `state` holds as its subscription, wildcard included. */
+export function sameSubscription(state: TypeState, names: readonly string[], full: boolean): boolean {
+  const wildcard = full && (names.includes('*') || (names.length === 0 && state.wildcard));
+  if (wildcard !== state.wildcard) return false;
+  const wanted = new Set(names);
+  wanted.delete('*');
+  if (wanted.size !== state.subscribed.size) return false;
+  for (const name of wanted) if (!state.subscribed.has(name)) return false;
+  return true;
 }
