@@ -271,7 +271,7 @@ export class SyncStatus implements ProgrammedSource {
    */
   constructor(
     private readonly intervalMs = 1000,
-    private readonly countUpdatesPerInterval = 100,
+    private readonly countUpdatesPerInterval = 25,
   ) {}
 
   attach(inputs: SyncInputs): void {
