@@ -13,6 +13,8 @@ export interface ClientOptions {
   nodeId: string;
   /** Point the client at another xDS server (e.g. a delta bridge) instead of the operator. */
   serverUri?: string;
+  /** "Pod IPs" (in EndpointSlices) and the loopback addresses that serve them: see client-process.ts. */
+  podNetwork?: Record<string, string>;
 }
 
 export interface RunOptions {
@@ -43,7 +45,7 @@ export class XdsClient {
       node: { id: options.nodeId, cluster: 'e2e', locality: { zone: 'e2e' }, metadata: { GENERATOR: 'grpc' } },
     };
     const child = fork(join(import.meta.dirname, 'client-process.ts'), [], {
-      env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap), XDS_TARGET: options.target, NODE_OPTIONS: '' },
+      env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap), XDS_TARGET: options.target, XDS_POD_NETWORK: JSON.stringify(options.podNetwork ?? {}), NODE_OPTIONS: '' },
       execArgv: ['--no-warnings'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

@@ -66,3 +66,28 @@ export function virtualService(name: string, host: string, http: unknown[]): Obj
 export function split(host: string, v1: number, v2: number): unknown[] {
   return [{ route: [{ destination: { host, subset: 'v1' }, weight: v1 }, { destination: { host, subset: 'v2' }, weight: v2 }] }];
 }
+
+/** A Kubernetes Service with one gRPC port (9080 → `targetPort`); selector-less (endpoints by hand) without `selector`. */
+export function kubeService(name: string, selector?: Record<string, string>, targetPort = 9080): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name },
+    spec: { ports: [{ name: 'grpc', port: 9080, targetPort, protocol: 'TCP' }], ...(selector ? { selector } : {}) },
+  };
+}
+
+/** A hand-made EndpointSlice of Service `service`: ready endpoints at `addresses`, all on `port` (its port `grpc`). */
+export function endpointSlice(name: string, service: string, port: number, addresses: string[]): Obj {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name, labels: { 'kubernetes.io/service-name': service } } as Obj['metadata'],
+    spec: undefined,
+    ...{
+      addressType: 'IPv4',
+      ports: [{ name: 'grpc', port, protocol: 'TCP' }],
+      endpoints: addresses.map((address) => ({ addresses: [address], conditions: { ready: true } })),
+    },
+  };
+}
