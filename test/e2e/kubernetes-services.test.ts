@@ -119,6 +119,21 @@ describe('Kubernetes Services and EndpointSlices as mesh services', () => {
     expect(new Set(both.map((r) => r.backend))).toEqual(new Set(['echo-a-1', 'echo-a-2']));
     expect(tally(await direct.run(100, { concurrency: 4 }))['echo-b-1']).toBeUndefined();
 
+    // A deleted slice takes its backend out of the Service; put back, the backend serves again.
+    kubectl('delete', 'endpointslice', 'echo-a-2', '-n', ns.name);
+    await eventually('echo-a-2 to leave the endpoints', async () => {
+      const results = await direct.run(40, { concurrency: 4, deadlineMs: 2000 });
+      return results.every((r) => r.backend === 'echo-a-1') ? true : undefined;
+    }, 60_000, 500);
+    const before = a2.calls;
+    expect(tally(await direct.run(100, { concurrency: 4 }))).toEqual({ 'echo-a-1': 100 });
+    expect(a2.calls).toBe(before);
+    apply(ns.name, endpointSlice('echo-a-2', 'echo-a', a2.port, [podIP(a2)]));
+    await eventually('echo-a-2 to serve again', async () => {
+      const results = await direct.run(40, { concurrency: 4, deadlineMs: 2000 });
+      return results.every((r) => r.code === 0) && results.some((r) => r.backend === 'echo-a-2') ? true : undefined;
+    }, 60_000, 500);
+
     // `echo` has no endpoints of its own: its VirtualService sends 70% to echo-a and 30% to echo-b.
     apply(ns.name, {
       kind: 'VirtualService',

@@ -68,6 +68,15 @@ describe('Kubernetes Services as mesh services', () => {
     expect(store.service(`ext.${NS}.svc.cluster.local`)).toBeUndefined();
   });
 
+  it("takes an unnamed port's endpoints from the slice's unnamed port, and skips FQDN slices", () => {
+    const svc = kubeService('reviews', NS, [{ port: 80, targetPort: 8080 }]);
+    const slice = endpointSlice('reviews-1', NS, 'reviews', [{ port: 8080 }], ['10.244.0.5']);
+    const fqdn = { ...endpointSlice('reviews-2', NS, 'reviews', [{ port: 8080 }], ['db.example.com']), addressType: 'FQDN' };
+    const reviews = storeOf({ services: [svc], endpointSlices: [slice, fqdn] }).service(HOST)!;
+    expect(reviews.ports).toEqual([{ number: 80, name: '', protocol: 'TCP' }]);
+    expect(reviews.endpoints.map((e) => [e.address, e.ports['']])).toEqual([['10.244.0.5', 8080]]);
+  });
+
   it('publishes not-ready endpoints when the Service asks for it', () => {
     const svc = kubeService('reviews', NS, [{ name: 'grpc', port: 9080 }], { publishNotReadyAddresses: true });
     const slice = endpointSlice('reviews-1', NS, 'reviews', [{ name: 'grpc', port: 9080 }], [{ addresses: ['10.244.0.6'], conditions: { ready: false } }]);
