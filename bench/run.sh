@@ -103,7 +103,9 @@ start_server() { # peer mode -> sets server_pid, xds_port, and loadgen's trigger
 stop_server() {
   [ "$server_pid" != 0 ] || return 0
   kill "$server_pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  # A profiled Weft writes its profile on exit, after closing thousands of streams: give it time.
+  local tenths=50; [ -z "${BENCH_PROFILE_WEFT:-}" ] || tenths=600
+  for _ in $(seq 1 "$tenths"); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=0
