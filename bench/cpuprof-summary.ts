@@ -1,7 +1,11 @@
 // Summarises a V8 CPU profile (`node --cpu-prof`) as Markdown: where the time went, by package or source file
-// and by function (self time), with idle and GC apart. Used to explain where Weft's time goes in a benchmark.
-//   node bench/cpuprof-summary.ts <file.cpuprofile> [top=20]
+// and by function (self time), Weft's own functions with what they call (inclusive time), with idle and GC apart.
+// Used to explain where Weft's time goes in a benchmark.
+//   node bench/cpuprof-summary.ts <file.cpuprofile> [top=20] [--from S] [--to S] [--timeline S]
+// --from/--to keep the samples between those seconds after the profile started (one phase of a run: the connect
+// storm, the triggers); --timeline S adds CPU per S-second slice with its three biggest consumers, to find them.
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 interface ProfileNode {
   id: number;
@@ -14,20 +18,39 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, topArg] = process.argv.slice(2);
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { from: { type: 'string' }, to: { type: 'string' }, timeline: { type: 'string' } },
+});
+const [file, topArg] = positionals;
 if (!file) {
-  process.stderr.write('usage: node bench/cpuprof-summary.ts <file.cpuprofile> [top]\n');
+  process.stderr.write('usage: node bench/cpuprof-summary.ts <file.cpuprofile> [top] [--from S] [--to S] [--timeline S]\n');
   process.exit(2);
 }
 const top = Number(topArg ?? 20);
+const fromUs = Number(opts.from ?? 0) * 1e6;
+const toUs = opts.to === undefined ? Infinity : Number(opts.to) * 1e6;
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parentOf = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+const isIdle = (id: number) => byId.get(id)!.callFrame.functionName === '(idle)';
+
+/** Each sample: the node it hit, when (µs since the start) and for how long. */
+const samples: Array<{ id: number; at: number; us: number }> = [];
+let clock = 0;
+profile.samples.forEach((id, i) => {
+  const us = profile.timeDeltas[i] ?? 0;
+  clock += us;
+  samples.push({ id, at: clock, us });
+});
+const inWindow = samples.filter((s) => s.at >= fromUs && s.at < toUs);
 
 // Self time per node: each sample's delta belongs to the node it hit.
 const self = new Map<number, number>();
-profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+for (const s of inWindow) self.set(s.id, (self.get(s.id) ?? 0) + s.us);
 const total = [...self.values()].reduce((a, b) => a + b, 0);
-const busy = [...self].filter(([id]) => byId.get(id)!.callFrame.functionName !== '(idle)').reduce((a, [, us]) => a + us, 0);
+const busy = [...self].filter(([id]) => !isIdle(id)).reduce((a, [, us]) => a + us, 0);
 
 /** Where a frame lives: a package under node_modules, a file of ours, node's own code, or V8's pseudo-frames. */
 function place(n: ProfileNode): string {
@@ -39,24 +62,82 @@ function place(n: ProfileNode): string {
   const ours = /\/(dist|src)\/(.*)$/.exec(url);
   return ours?.[2] ?? url;
 }
+const isOurs = (n: ProfileNode) => /\/(dist|src)\//.test(n.callFrame.url) && !n.callFrame.url.includes('node_modules');
+const fn = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} (${place(n)}:${n.callFrame.lineNumber + 1})`;
 
-function table(title: string, key: (n: ProfileNode) => string): string {
-  const sums = new Map<string, number>();
-  for (const [id, us] of self) {
-    if (byId.get(id)!.callFrame.functionName === '(idle)') continue;
-    const k = key(byId.get(id)!);
-    sums.set(k, (sums.get(k) ?? 0) + us);
-  }
+function rowsOf(title: string, sums: Map<string, number>, unit: string): string {
   const rows = [...sums].sort((a, b) => b[1] - a[1]).slice(0, top);
   return [
-    `| ${title} | self ms | share of CPU |`,
+    `| ${title} | ${unit} ms | share of CPU |`,
     '|---|--:|--:|',
     ...rows.map(([k, us]) => `| \`${k.replaceAll('|', '\\|')}\` | ${(us / 1000).toFixed(0)} | ${((100 * us) / busy).toFixed(1)}% |`),
   ].join('\n');
 }
 
+function selfTable(title: string, key: (n: ProfileNode) => string): string {
+  const sums = new Map<string, number>();
+  for (const [id, us] of self) {
+    if (isIdle(id)) continue;
+    const k = key(byId.get(id)!);
+    sums.set(k, (sums.get(k) ?? 0) + us);
+  }
+  return rowsOf(title, sums, 'self');
+}
+
+/** Weft's functions with everything they call: what a change to our code can save. */
+function inclusiveTable(): string {
+  const sums = new Map<string, number>();
+  for (const s of inWindow) {
+    if (isIdle(s.id)) continue;
+    const seen = new Set<string>();
+    for (let id: number | undefined = s.id; id !== undefined; id = parentOf.get(id)) {
+      const n = byId.get(id)!;
+      if (!isOurs(n)) continue;
+      const k = fn(n);
+      if (seen.has(k)) continue; // recursion counts once
+      seen.add(k);
+      sums.set(k, (sums.get(k) ?? 0) + s.us);
+    }
+  }
+  return rowsOf("Weft's function (file)", sums, 'inclusive');
+}
+
+/** CPU per slice of time and its biggest consumers (the nearest function of ours on the stack, else the place). */
+function timeline(sliceS: number): string {
+  const slices = new Map<number, { busy: number; by: Map<string, number> }>();
+  for (const s of inWindow) {
+    if (isIdle(s.id)) continue;
+    const k = Math.floor(s.at / (sliceS * 1e6));
+    let slice = slices.get(k);
+    if (!slice) slices.set(k, (slice = { busy: 0, by: new Map() }));
+    slice.busy += s.us;
+    let label = place(byId.get(s.id)!);
+    for (let id: number | undefined = s.id; id !== undefined; id = parentOf.get(id)) {
+      const n = byId.get(id)!;
+      if (isOurs(n)) {
+        label = `${place(n)}:${n.callFrame.functionName || '(anonymous)'}`;
+        break;
+      }
+    }
+    slice.by.set(label, (slice.by.get(label) ?? 0) + s.us);
+  }
+  return [
+    `| from s | busy ms | biggest consumers (ms) |`,
+    '|--:|--:|---|',
+    ...[...slices]
+      .sort((a, b) => a[0] - b[0])
+      .map(([k, { busy: b, by }]) => {
+        const topThree = [...by].sort((x, y) => y[1] - x[1]).slice(0, 3);
+        return `| ${(k * sliceS).toFixed(1)} | ${(b / 1000).toFixed(0)} | ${topThree.map(([l, us]) => `\`${l}\` ${(us / 1000).toFixed(0)}`).join(', ')} |`;
+      }),
+  ].join('\n');
+}
+
+const window = opts.from !== undefined || opts.to !== undefined ? ` between ${opts.from ?? 0} s and ${opts.to ?? 'the end'}` : '';
 process.stdout.write(
-  `Profile ${file.split('/').pop()}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s on CPU (not idle).\n\n` +
-    `${table('where (package or file)', place)}\n\n` +
-    `${table('function (file)', (n) => `${n.callFrame.functionName || '(anonymous)'} (${place(n)}:${n.callFrame.lineNumber + 1})`)}\n`,
+  `Profile ${file.split('/').pop()}${window}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s on CPU (not idle).\n\n` +
+    (opts.timeline ? `${timeline(Number(opts.timeline))}\n\n` : '') +
+    `${selfTable('where (package or file)', place)}\n\n` +
+    `${selfTable('function (file)', fn)}\n\n` +
+    `${inclusiveTable()}\n`,
 );
