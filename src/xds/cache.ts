@@ -47,7 +47,13 @@ export class ResourceCollection {
     for (const resource of update.upsert ?? []) {
       let map = this.byType.get(resource.typeUrl);
       if (!map) this.byType.set(resource.typeUrl, (map = new Map()));
-      if (map.get(resource.name)?.version === resource.version) continue;
+      const held = map.get(resource.name);
+      if (held?.version === resource.version) {
+        // Same bytes, nothing to send; but a spec change can give the same output, and status must see the new
+        // generation as served: keep the newer sources.
+        if (!sameSources(held, resource)) map.set(resource.name, resource);
+        continue;
+      }
       map.set(resource.name, resource);
       changed(resource.typeUrl, resource.name);
     }
@@ -67,6 +73,10 @@ export class ResourceCollection {
 }
 
 const EMPTY: ReadonlyMap<string, XdsResource> = new Map();
+
+function sameSources(a: XdsResource, b: XdsResource): boolean {
+  return a.sources.length === b.sources.length && a.sources.every((s, i) => a.sourceKeys[i] === b.sourceKeys[i] && s.generation === b.sources[i]!.generation);
+}
 
 /** Response bodies a view keeps for reuse: enough for the distinct resource sets of a busy push. */
 const MAX_MEMOIZED_BODIES = 256;

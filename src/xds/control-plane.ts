@@ -29,7 +29,7 @@ export interface XdsOptions {
   onAnswer?: AdsServerOptions['onAnswer'];
   onConnect?: AdsServerOptions['onConnect'];
   onDisconnect?: AdsServerOptions['onDisconnect'];
-  /** Called after every push with the hosts whose config changed. */
+  /** Called after every push with the hosts whose config changed (none when only gateway config changed). */
   onPushed?: (hosts: ReadonlySet<string>) => void;
   /** kubernetes.io/tls Secrets, for gateways' SDS (the Gateway reconciler's informer). Without it, no TLS servers. */
   tlsSecrets?: Informer<KubeObject & TlsSecretData>;
@@ -61,7 +61,9 @@ export class XdsControlPlane implements Runnable {
     this.gateways = new GatewayBuilder(this.cache, this.model, { ...inputs, secret: (ns, name) => secrets?.get(ns, name) }, options.log);
     const debounce = { quietMs: options.quietMs ?? 100, maxDelayMs: options.maxDelayMs ?? 1000 };
     this.debouncer = new AdaptiveDebouncer((hosts) => this.push(hosts), debounce);
-    this.gatewayDebouncer = new AdaptiveDebouncer(() => this.gateways.update(), debounce);
+    this.gatewayDebouncer = new AdaptiveDebouncer(() => {
+      if (this.gateways.update()) options.onPushed?.(new Set());
+    }, debounce);
     const log = options.log.child({ component: 'xds' });
     this.server = new AdsServer({
       openView: (proxy) => (proxy.gateway ? this.gateways.viewFor(proxy.gateway) : this.builder.viewFor(proxy)),

@@ -108,6 +108,18 @@ describe('GatewayBuilder', () => {
     expect(names(key, TypeUrl.listener)).toEqual([]);
   });
 
+  it('records a new generation as served when a spec change leaves the config as it was, without a push', () => {
+    const edge = gateway('edge', { servers: [http] });
+    const { objects, gateways, cache } = setup({ gateways: [edge, other], virtualServices: [bound] });
+    const key = gatewayCollection('shop', 'edge');
+    const pushed: unknown[] = [];
+    cache.collection(key).onChange((c) => pushed.push(c));
+    objects.gateways = [edited(edge, { ...edge.spec, deployment: { replicas: 3 } }), other];
+    expect(gateways.update()).toBe(false);
+    expect(pushed).toEqual([]);
+    expect(cache.collection(key).get(TypeUrl.listener, '0.0.0.0_80')!.sources).toContainEqual(expect.objectContaining({ kind: 'Gateway', name: 'edge', generation: 2 }));
+  });
+
   it('serves a Gateway without deployment only while a proxy naming it is connected', () => {
     const { gateways, cache } = setup({ gateways: [gateway('byo', { servers: [http], deployment: undefined })] });
     const key = gatewayCollection('shop', 'byo');

@@ -72,8 +72,12 @@ export class GatewayBuilder {
     };
   }
 
-  /** Regenerates every gateway collection (unchanged resources are not changes: the cache skips them). */
-  update(): void {
+  /**
+   * Regenerates every gateway collection (unchanged resources are not changes: the cache skips them). Returns
+   * whether any collection changed.
+   */
+  update(): boolean {
+    let changed = false;
     const all = this.inputs.lookup.gateways();
     const wanted = new Set<string>();
     const byNamespace = new Map<string, Gateway[]>();
@@ -90,7 +94,7 @@ export class GatewayBuilder {
       // Bad input never breaks serving: a Gateway that is not accepted keeps its last accepted configuration.
       if (!acceptedByNamespace.get(ns)!.includes(own)) continue;
       try {
-        this.build(key, own, acceptedByNamespace.get(ns)!);
+        changed = this.build(key, own, acceptedByNamespace.get(ns)!) || changed;
       } catch (err) {
         this.log?.error({ err: String(err), gateway: `${ns}/${name}` }, 'gateway xDS generation failed; keeping its previous config');
       }
@@ -99,6 +103,7 @@ export class GatewayBuilder {
       if (wanted.has(key)) continue;
       this.cache.dropCollection(key);
       this.built.delete(key);
+      changed = true;
     }
     // A proxy naming a Gateway that does not exist gets an empty collection (and so no listeners) until it does.
     for (const ref of this.connected.keys()) {
@@ -106,13 +111,14 @@ export class GatewayBuilder {
       const key = gatewayCollection(ns, name);
       if (!wanted.has(key)) this.cache.collection(key);
     }
+    return changed;
   }
 
   /**
    * The proxy's configuration: every accepted Gateway of its namespace that selects the workload's pods, merged
    * (Gateways of other namespaces never configure it: their TLS Secrets must not reach it over SDS).
    */
-  private build(key: string, own: Gateway, acceptedInNamespace: readonly Gateway[]): void {
+  private build(key: string, own: Gateway, acceptedInNamespace: readonly Gateway[]): boolean {
     const podLabels = own.spec.deployment ? generatedLabels(own) : (own.spec.selector ?? {});
     const gateways = gatewaysSelecting(podLabels, acceptedInNamespace);
     if (!gateways.includes(own)) gateways.unshift(own);
@@ -135,8 +141,9 @@ export class GatewayBuilder {
     for (const typeUrl of GATEWAY_TYPES) {
       for (const name of collection.resources(typeUrl).keys()) if (!names.has(`${typeUrl} ${name}`)) remove.push({ typeUrl, name });
     }
-    collection.apply({ upsert: next, remove });
+    const changes = collection.apply({ upsert: next, remove });
     this.built.add(key);
+    return changes.size > 0;
   }
 
   /** A bound VirtualService's http rules as Envoy routes on gateway port `port`, with the sidecars' route generator. */

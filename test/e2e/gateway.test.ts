@@ -52,11 +52,15 @@ const present = <T>(read: Promise<T>): Promise<T | undefined> => read.catch((err
 
 /** Waits until the Gateway has condition `type` with `status` for its current generation; returns the Gateway. */
 function conditionOf(namespace: string, name: string, type: string, status: string, timeoutMs = 60_000): Promise<GatewayObject> {
+  let last: GatewayObject | undefined;
   return eventually(`Gateway ${namespace}/${name} ${type}=${status}`, async () => {
-    const gw = await getGateway(namespace, name);
+    const gw = (last = await getGateway(namespace, name));
     const c = condition(gw.status?.conditions, type);
     return c?.status === status && c.observedGeneration === gw.metadata.generation ? gw : undefined;
-  }, timeoutMs);
+  }, timeoutMs).catch((err: unknown) => {
+    // Say where it got stuck: the conditions as last seen.
+    throw new Error(`${String(err)}; generation ${last?.metadata.generation}, conditions ${JSON.stringify(last?.status?.conditions)}`);
+  });
 }
 
 let operator: RunningOperator | undefined;
