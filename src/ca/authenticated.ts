@@ -5,12 +5,21 @@ import { status, type Metadata, type ServiceDefinition, type UntypedServiceImple
 import type { Logger } from 'pino';
 import { bearerToken } from './service.js';
 import { spiffeId } from './spiffe.js';
+import type { WorkloadIdentity } from './spiffe.js';
 import type { Authentication } from './token-review.js';
 
 const CODES = { unauthenticated: status.UNAUTHENTICATED, permission_denied: status.PERMISSION_DENIED, unavailable: status.UNAVAILABLE } as const;
 
 type AnyCall = { metadata: Metadata; emit(event: 'error', err: object): boolean; getPeer(): string };
 type Handler = (call: AnyCall, callback?: (err: object | null) => void) => void;
+
+/** Who made each authenticated call: a service may scope what it serves by the caller (the xDS server does). */
+const callers = new WeakMap<object, WorkloadIdentity>();
+
+/** The identity whose token authenticated `call`, or undefined for a call that came another way (loopback). */
+export function authenticatedCaller(call: object): WorkloadIdentity | undefined {
+  return callers.get(call);
+}
 
 export function requireServiceAccount(
   definition: ServiceDefinition,
@@ -26,6 +35,7 @@ export function requireServiceAccount(
       void authenticate(bearerToken(call.metadata)).then((auth) => {
         if (auth.ok) {
           log.debug({ method: name, identity: spiffeId(auth.identity), peer: call.getPeer() }, 'authenticated call');
+          callers.set(call, auth.identity);
           return handler(call, callback);
         }
         const error = { code: CODES[auth.code], details: auth.message };

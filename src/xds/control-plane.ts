@@ -4,11 +4,13 @@
 // deleting what it has).
 import type { Logger } from 'pino';
 import type { Informer, KubeObject, Runnable } from '../controllers/index.js';
+import { authenticatedCaller } from '../ca/authenticated.js';
 import type { TlsSecretData } from '../gateway/xds.js';
 import { MeshModelStore } from '../mesh/model/index.js';
 import type { MeshInformers } from '../reconcilers/informers.js';
 import { ResourceCache } from './cache.js';
 import { ConfigBuilder } from './config-builder.js';
+import { authorizeProxy } from './authorize.js';
 import { AdaptiveDebouncer } from './debounce.js';
 import { GatewayBuilder } from './gateway-builder.js';
 import { informerInputs, modelInformers, watchGatewayChanges, watchModelChanges } from './mesh-inputs.js';
@@ -67,6 +69,7 @@ export class XdsControlPlane implements Runnable {
     const log = options.log.child({ component: 'xds' });
     this.server = new AdsServer({
       openView: (proxy) => (proxy.gateway ? this.gateways.viewFor(proxy.gateway) : this.builder.viewFor(proxy)),
+      authorize: (proxy, call) => authorizeProxy(proxy, authenticatedCaller(call), (ns, name) => informers.gateways.get(ns, name)),
       controlPlaneId: id,
       log,
       onAnswer: (proxy, typeUrl, outcome) => {

@@ -37,8 +37,16 @@ export interface AdsServerOptions {
   onAnswer?(proxy: ConnectedProxy, typeUrl: string, outcome: { acked: true } | { acked: false; rejection: Rejection }): void;
   onConnect?(proxy: ConnectedProxy): void;
   onDisconnect?(proxy: ConnectedProxy): void;
+  /**
+   * Whether the caller of `call` may receive `proxy`'s config: undefined to allow, or why not (the stream ends with
+   * PERMISSION_DENIED). Asked once per stream, when its node is known.
+   */
+  authorize?(proxy: ProxyInfo, call: object): string | undefined;
   log?: StreamHost['log'];
 }
+
+/** A caller that may not have the config its node asks for. */
+class ProxyDenied extends Error {}
 
 export class AdsServer {
   /** The ADS service, for serving it on another gRPC server too (the operator's TLS port, behind token checks). */
@@ -59,8 +67,19 @@ export class AdsServer {
         if (this.streams.delete(stream)) options.onDisconnect?.(stream);
       },
     };
-    const serve = <Req extends RequestBase>(make: (sink: StreamSink) => AdsStream<Req>) =>
+    const serve = <Req extends RequestBase>(make: (host: StreamHost, sink: StreamSink) => AdsStream<Req>) =>
       (call: grpc.ServerDuplexStream<Req, Buffer>): void => {
+        const authorize = options.authorize;
+        const callHost: StreamHost = authorize
+          ? {
+              ...host,
+              openView: (proxy) => {
+                const denied = authorize(proxy, call);
+                if (denied !== undefined) throw new ProxyDenied(denied);
+                return host.openView(proxy);
+              },
+            }
+          : host;
         const sink: StreamSink = {
           write: (message) => void call.write(message),
           fail: (code, details) => {
@@ -68,13 +87,17 @@ export class AdsServer {
             stream.close();
           },
         };
-        const stream = make(sink);
+        const stream = make(callHost, sink);
         this.streams.add(stream);
         options.onConnect?.(stream);
         call.on('data', (req: Req) => {
           try {
             stream.onRequest(req);
           } catch (err) {
+            if (err instanceof ProxyDenied) {
+              options.log?.warn({ reason: err.message, node: (req as { node?: { id?: string } }).node?.id, peer: call.getPeer() }, 'xDS stream refused');
+              return sink.fail(grpc.status.PERMISSION_DENIED, err.message);
+            }
             options.log?.warn({ err: String(err), proxy: stream.proxy?.id }, 'xDS request failed');
             sink.fail(grpc.status.INTERNAL, String(err));
           }
@@ -93,8 +116,8 @@ export class AdsServer {
         DeltaAggregatedResources: method<DeltaDiscoveryRequest>('DeltaAggregatedResources', decodeDeltaDiscoveryRequest),
       },
       implementation: {
-        StreamAggregatedResources: serve<DiscoveryRequest>((sink) => new SotwStream(host, sink)),
-        DeltaAggregatedResources: serve<DeltaDiscoveryRequest>((sink) => new DeltaStream(host, sink)),
+        StreamAggregatedResources: serve<DiscoveryRequest>((h, sink) => new SotwStream(h, sink)),
+        DeltaAggregatedResources: serve<DeltaDiscoveryRequest>((h, sink) => new DeltaStream(h, sink)),
       },
     };
     this.server.addService(this.service.definition, this.service.implementation);
