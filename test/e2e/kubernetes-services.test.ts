@@ -71,7 +71,7 @@ afterAll(async () => {
 });
 
 describe('Kubernetes Services and EndpointSlices as mesh services', () => {
-  it("serves a Deployment's Service: EDS lists exactly its ready Pod IPs on the target port, and follows a scale-up", async () => {
+  it("serves a Deployment's Service: EDS lists exactly its ready Pod IPs on the target port, and follows scaling", async () => {
     apply(ns.name, kubeService('web', { app: 'web' }, 8080), deployment('web', 2));
     const cluster = `outbound|9080||${hostOf('web')}`;
     const watcher = EdsWatcher.watch(`127.0.0.1:${xdsPort}`, 'web-eds-watcher', cluster);
@@ -93,6 +93,11 @@ describe('Kubernetes Services and EndpointSlices as mesh services', () => {
     kubectl('scale', 'deployment', 'web', '-n', ns.name, '--replicas=3');
     const three = await converged(3);
     expect(three).toEqual(expect.arrayContaining(two));
+
+    // Scaled down, the terminating Pods leave EDS (not ready) as soon as their slices say so.
+    kubectl('scale', 'deployment', 'web', '-n', ns.name, '--replicas=1');
+    const one = await converged(1);
+    expect(three).toEqual(expect.arrayContaining(one));
   });
 
   it('routes real RPCs to hand-made EndpointSlice backends, and splits between two Services by weight', async () => {
