@@ -3,11 +3,14 @@
 // user sees through the API and kubectl.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DEFAULT_CA_CONFIG } from '../../src/ca/index.js';
 import { newRoot } from '../../src/ca/transitions.js';
 import { TypeUrl } from '../../src/xds/protos.js';
 import { eventually, isNotFound, kubeConfig, throwawayNamespace } from './kube.js';
 import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { caPortOf, serviceAccountToken, startAgent, type AgentRun } from './workloads.js';
 import { GatewayProxy } from './xds/gateway-proxy.js';
 
 interface Condition {
@@ -365,6 +368,52 @@ describe('a gateway proxy on the xDS server', () => {
       expect(proxy.rejected()).toEqual([]);
     } finally {
       proxy.close();
+    }
+  });
+});
+
+describe('a gateway proxy through its weft agent (the authenticated port)', () => {
+  const agents: AgentRun[] = [];
+  afterAll(async () => {
+    for (const agent of agents) await agent.stop();
+  });
+
+  /** `weft agent` for ServiceAccount `sa` (the pod's token and roots); resolves with its xDS relay's address. */
+  async function agentFor(sa: string, pod: string): Promise<string> {
+    const roots = await eventually('the trust bundle', async () => (await core.readNamespacedConfigMap({ namespace: ns, name: 'weft-root-ca' }).catch(() => undefined))?.data?.['root-cert.pem']);
+    const agent = startAgent({ caPort: await caPortOf(operator!), token: await serviceAccountToken(kc, ns, sa), rootsPem: roots, extraArgs: [`--pod-name=${pod}`] });
+    agents.push(agent);
+    return eventually(`the ${sa} agent's xDS relay`, async () => {
+      const bootstrap = await readFile(join(agent.dir, 'bootstrap.json'), 'utf8').catch(() => undefined);
+      return bootstrap ? (JSON.parse(bootstrap) as { xds_servers: Array<{ server_uri: string }> }).xds_servers[0]!.server_uri : undefined;
+    });
+  }
+
+  it('serves the gateway’s config and certificate to its own ServiceAccount, and refuses another', async () => {
+    const cert = await newRoot(DEFAULT_CA_CONFIG, Date.now());
+    await core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: 'vault-cert' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(cert.certPem).toString('base64'), 'tls.key': Buffer.from(cert.keyPem).toString('base64') } },
+    });
+    await create(ns, gateway('vault', {
+      selector: { app: 'vault' },
+      servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['vault.example.com'], tls: { mode: 'SIMPLE', credentialName: 'vault-cert' } }],
+      deployment: { replicas: 1, serviceType: 'ClusterIP' },
+    }));
+    await eventually('the generated ServiceAccount vault', () => present(core.readNamespacedServiceAccount({ namespace: ns, name: 'vault' })));
+
+    const own = GatewayProxy.connect(await agentFor('vault', 'vault-0'), `router~${ns}~vault~vault-0`);
+    const stranger = GatewayProxy.connect(await agentFor('default', 'vault-1'), `router~${ns}~vault~vault-1`);
+    try {
+      const secret = await eventually('the certificate at the gateway’s own proxy', async () => own.config().secrets.get(`kubernetes://${ns}/vault-cert`));
+      expect(secret.privateKey).toBe(cert.keyPem);
+      const refused = await eventually('the other ServiceAccount’s stream to be refused', async () => stranger.ended());
+      expect(refused).toMatchObject({ code: 7, details: expect.stringContaining(`ns/${ns}/sa/default may not receive the config of gateway ${ns}/vault: only its ServiceAccount vault may`) });
+      expect(stranger.config().secrets.size).toBe(0);
+      expect(stranger.config().listeners.size).toBe(0);
+    } finally {
+      own.close();
+      stranger.close();
     }
   });
 });

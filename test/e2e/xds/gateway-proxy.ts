@@ -72,6 +72,7 @@ const bytesText = (b: string | Uint8Array) => (typeof b === 'string' ? Buffer.fr
 export class GatewayProxy {
   private readonly state: GatewayConfig = { listeners: new Map(), routes: new Map(), secrets: new Map(), clusters: [] };
   private readonly nacks: string[] = [];
+  private failure: (Error & { code?: number; details?: string }) | undefined;
   private readonly last = new Map<string, SotwResponse>();
   private closed = false;
 
@@ -95,6 +96,11 @@ export class GatewayProxy {
     return this.state;
   }
 
+  /** How the server ended the stream, if it did (e.g. PERMISSION_DENIED). */
+  ended(): (Error & { code?: number; details?: string }) | undefined {
+    return this.failure;
+  }
+
   /** Decode failures the proxy NACKed. */
   rejected(): string[] {
     return [...this.nacks];
@@ -111,8 +117,9 @@ export class GatewayProxy {
       let res: SotwResponse;
       try {
         res = await this.stream.next(3_600_000);
-      } catch {
-        return; // closed
+      } catch (err) {
+        if (!this.closed) this.failure = err as Error;
+        return;
       }
       try {
         this.take(res);
