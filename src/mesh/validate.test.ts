@@ -69,6 +69,14 @@ describe('VirtualService validation', () => {
     expect(v.accepted).toBe(true);
   });
 
+  it('does not route to an ExternalName Service: it is a DNS alias with no endpoints in the mesh', () => {
+    const v = validateVirtualService(
+      { ...split(), spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews' } }] }] } },
+      lookup({ services: [{ metadata: { name: 'reviews', namespace: ns }, spec: { type: 'ExternalName', externalName: 'reviews.example.com' } }] }),
+    );
+    expect(v).toMatchObject({ accepted: false, reason: 'HostNotFound' });
+  });
+
   it('requires the gateways it binds to', () => {
     const objects = { serviceEntries: [reviewsEntry], destinationRules: [reviewsRule()] };
     expect(validateVirtualService(split('v2', ['mesh', 'edge']), lookup(objects))).toMatchObject({ reason: 'GatewayNotFound', message: 'spec.gateways[1]: Gateway shop/edge not found' });

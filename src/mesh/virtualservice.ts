@@ -36,10 +36,14 @@ export function gatewaysOf(vs: VirtualService): Array<{ field: string; ref: stri
   return out;
 }
 
-/** Whether a fully qualified host is a Kubernetes Service or declared by a ServiceEntry. */
+/**
+ * Whether a fully qualified host is a mesh service: a Kubernetes Service (not ExternalName: that is a DNS alias,
+ * with no endpoints for the mesh to route to) or declared by a ServiceEntry.
+ */
 export function hostExists(fqdn: string, lookup: MeshLookup): boolean {
   const svc = serviceOfHost(fqdn);
-  if (svc && lookup.service(svc.namespace, svc.name)) return true;
+  const service = svc ? lookup.service(svc.namespace, svc.name) : undefined;
+  if (service && service.spec?.type !== 'ExternalName') return true;
   return lookup.serviceEntriesForHost(fqdn).length > 0;
 }
 

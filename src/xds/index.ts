@@ -10,7 +10,8 @@
 //   http-filters.ts (RBAC before the router) and clusters.ts (an UpstreamTlsContext); TypeUrl.secret is there for SDS.
 // - Gateways: each gateway workload has its own collection (listeners, routes, SDS secrets: gateway-builder.ts)
 //   beside the clusters sidecars use; its Programmed comes from SyncStatus like the mesh kinds' (gateway-serving.ts).
-// - Kubernetes Services and EndpointSlices: a second service registry in src/mesh/model/build.ts (buildService).
+// - Kubernetes Services and EndpointSlices are the second service registry (src/mesh/model/kubernetes.ts), after
+//   ServiceEntries.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Gateway } from '../api/index.js';
