@@ -95,4 +95,14 @@ describe('SyncStatus', () => {
     sync.recompute(); // nothing pending, nothing changed
     expect(emitted).toHaveLength(6);
   });
+
+  it('waits ten times as long as a computation took when that is longer than the interval', () => {
+    const s = setup(3);
+    let clock = 0;
+    sync = new SyncStatus(1000, 25, () => (clock += 150)); // every reading 150 ms later: a computation "takes" 150 ms
+    sync.attach(s.inputs);
+    expect(sync.nextDelayMs).toBe(1000);
+    sync.recompute();
+    expect(sync.nextDelayMs).toBe(1500);
+  });
 });

@@ -263,7 +263,7 @@ export class SyncStatus implements ProgrammedSource {
   private timer: NodeJS.Timeout | undefined;
 
   /**
-   * Recomputes at most every `intervalMs`. `countUpdatesPerInterval`: objects re-enqueued per recompute whose
+   * Recomputes at most every `intervalMs` (see nextDelayMs). `countUpdatesPerInterval`: objects re-enqueued per recompute whose
    * proxy counts alone changed (status.proxies, status.synced); the rest wait for the next ones, oldest first. A
    * change of Programmed (a new generation served, a rejection) is never held back. When thousands of proxies
    * connect at once, every object's counts move every second: writing them all each time kept the API server,
@@ -272,7 +272,19 @@ export class SyncStatus implements ProgrammedSource {
   constructor(
     private readonly intervalMs = 1000,
     private readonly countUpdatesPerInterval = 25,
+    private readonly now: () => number = () => performance.now(),
   ) {}
+
+  /** How long the last computation took (ms). */
+  private lastComputeMs = 0;
+
+  /**
+   * The wait before the next recompute: the interval, or longer when a computation takes long (hundreds of Envoy
+   * sidecars each holding thousands of resources), so that the sync status takes at most a tenth of a core.
+   */
+  get nextDelayMs(): number {
+    return Math.max(this.intervalMs, this.lastComputeMs * 10);
+  }
 
   attach(inputs: SyncInputs): void {
     this.inputs = inputs;
@@ -286,7 +298,7 @@ export class SyncStatus implements ProgrammedSource {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.recompute();
-    }, this.intervalMs);
+    }, this.nextDelayMs);
     this.timer.unref();
   }
 
@@ -296,7 +308,7 @@ export class SyncStatus implements ProgrammedSource {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.recompute();
-    }, this.intervalMs);
+    }, this.nextDelayMs);
     this.timer.unref();
   }
 
@@ -358,7 +370,9 @@ export class SyncStatus implements ProgrammedSource {
 
   private recomputeNow(inputs: SyncInputs): void {
     this.dirty = false;
+    const started = this.now();
     const next = computeSync(inputs, this.memo);
+    this.lastComputeMs = this.now() - started;
     const previous = this.current;
     const first = !this.computed;
     this.current = next;
