@@ -128,8 +128,8 @@ export class XdsControlPlane implements Runnable {
     const changed = recomputed ? hosts : this.model.recompute(hosts);
     if (changed.size === 0) return;
     this.builder.update(changed);
-    // Gateway routes read the model (destination ports and subsets) and bound VirtualServices may have changed.
-    this.gateways.update();
+    // Gateway routes read the model: destination ports and subsets.
+    this.gateways.updateForHosts(changed);
     this.options.log.debug({ hosts: [...changed], ms: Math.round(performance.now() - started) }, 'xDS config updated');
     this.options.onPushed?.(changed);
   }

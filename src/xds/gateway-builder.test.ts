@@ -43,7 +43,7 @@ function setup(extra: { gateways: Gateway[]; virtualServices?: VirtualService[] 
   const gateways = new GatewayBuilder(cache, model, { ...inputs, secret: (ns, name) => secrets.get(`${ns}/${name}`) });
   gateways.update();
   const names = (key: string, typeUrl: string) => [...cache.collection(key).resources(typeUrl).keys()].sort();
-  return { m, objects, secrets, cache, gateways, names };
+  return { m, objects, secrets, cache, gateways, names, model };
 }
 
 /** The gateway a match of `bound` names: its routes must not reach `edge`. */
@@ -118,6 +118,17 @@ describe('GatewayBuilder', () => {
     expect(gateways.update()).toBe(false);
     expect(pushed).toEqual([]);
     expect(cache.collection(key).get(TypeUrl.listener, '0.0.0.0_80')!.sources).toContainEqual(expect.objectContaining({ kind: 'Gateway', name: 'edge', generation: 2 }));
+  });
+
+  it('after a mesh push, regenerates only when a gateway-bound VirtualService routes to a changed host', () => {
+    const { gateways, m, objects, cache, model } = setup({ gateways: [gateway('edge', { servers: [http] }), other], virtualServices: [bound] });
+    expect(gateways.updateForHosts(new Set(['ratings.shop.svc.cluster.local']))).toBe(false);
+    // reviews' port moves: the gateway's routes name the new port's clusters.
+    const moved = edited(m.serviceEntry, { ...m.serviceEntry.spec, ports: [{ number: 9090, name: 'grpc', protocol: 'GRPC' }] });
+    objects.serviceEntries = [moved];
+    expect(gateways.updateForHosts(model.recompute(model.hostsAffectedBy({ kind: 'ServiceEntry', obj: moved })))).toBe(true);
+    const [vh] = cache.collection(gatewayCollection('shop', 'edge')).get(TypeUrl.route, 'http.80')!.message.virtual_hosts as ProtoMessage[];
+    expect(((vh!.routes as ProtoMessage[])[0]!.route as ProtoMessage).cluster).toBe(`outbound|9090|v2|${m.host}`);
   });
 
   it('serves a Gateway without deployment only while a proxy naming it is connected', () => {

@@ -12,7 +12,7 @@ import { gatewayVerdict } from '../gateway/validate.js';
 import { gatewaysSelecting, gatewayXds, type TlsSecretData } from '../gateway/xds.js';
 import { qualifyHost } from '../mesh/hosts.js';
 import { refOf, scopedRoute, type MeshModel, type ModelInputs, type ServiceModel } from '../mesh/model/index.js';
-import { validateVirtualService } from '../mesh/virtualservice.js';
+import { gatewaysOf, validateVirtualService } from '../mesh/virtualservice.js';
 import type { ProxyView, ResourceCache } from './cache.js';
 import { ENVOY_CLUSTERS_COLLECTION } from './config-builder.js';
 import { httpRoutes } from './generators/routes.js';
@@ -24,7 +24,7 @@ export function gatewayCollection(namespace: string, name: string): string {
   return `gateway/${namespace}/${name}`;
 }
 
-export interface GatewayBuilderInputs extends Pick<ModelInputs, 'lookup' | 'virtualServicesForGateway'> {
+export interface GatewayBuilderInputs extends Pick<ModelInputs, 'lookup' | 'virtualServicesForGateway' | 'virtualServicesRoutingTo'> {
   /** A kubernetes.io/tls Secret's data; undefined when it does not exist. */
   secret(namespace: string, name: string): TlsSecretData | undefined;
 }
@@ -70,6 +70,17 @@ export class GatewayBuilder {
       if (left > 0) this.connected.set(key, left);
       else this.connected.delete(key);
     };
+  }
+
+  /**
+   * After a mesh push: regenerates the gateway collections only if a VirtualService bound to a gateway routes to
+   * one of the `hosts` that changed (their ports and subsets are in its routes). Most pushes touch none.
+   */
+  updateForHosts(hosts: ReadonlySet<string>): boolean {
+    for (const host of hosts) {
+      if (this.inputs.virtualServicesRoutingTo(host).some((vs) => gatewaysOf(vs).length > 0)) return this.update();
+    }
+    return false;
   }
 
   /**
