@@ -36,13 +36,20 @@ current-context: weft-operator
 KUBECONFIG
 chmod 600 "$operator_kubeconfig"
 if [ -f "$run_dir/operator.pid" ]; then kill "$(cat "$run_dir/operator.pid")" 2>/dev/null || true; fi
-metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+metrics_port=$(free_port)
+xds_port=$(free_port)
+xds_debug_port=$(free_port)
+# xDS on loopback (plaintext: this host only) so the demo client below can use it; the debug endpoint shows what
+# each proxy holds.
 setsid node "$root/dist/main.js" operator --leader-elect --identity "$(hostname)-make-run" \
-  --metrics-port "$metrics_port" --kubeconfig "$operator_kubeconfig" > "$run_dir/operator.log" 2>&1 < /dev/null &
+  --metrics-port "$metrics_port" --xds-port "$xds_port" --xds-debug-port "$xds_debug_port" \
+  --kubeconfig "$operator_kubeconfig" > "$run_dir/operator.log" 2>&1 < /dev/null &
 echo $! > "$run_dir/operator.pid"
 # down.sh stops whatever is listed in pids, so `make cluster-down` stops the operator too.
 [ -f "$run_dir/pids" ] && echo "weft-operator $!" >> "$run_dir/pids"
 echo "operator pid $!, logs $run_dir/operator.log, metrics http://127.0.0.1:$metrics_port/metrics"
+echo "xDS 127.0.0.1:$xds_port, debug http://127.0.0.1:$xds_debug_port/debug/syncz"
 
 step "kubectl apply -f config/samples/"
 kubectl apply -f "$root/config/samples"
@@ -54,6 +61,8 @@ step "kubectl get weft -n weft-demo"
 kubectl get weft -n weft-demo
 step "kubectl describe virtualservice reviews -n weft-demo"
 kubectl describe virtualservice reviews -n weft-demo
+step "traffic: a proxyless gRPC client (grpc-js-xds) calls reviews through the mesh"
+node --no-warnings "$root/hack/demo/traffic.ts" "$xds_port" 100
 step "leader election"
 kubectl get lease weft-operator-leader -n weft-system
 echo

@@ -14,7 +14,10 @@ export type Service = Json<V1Service>;
  * Whether the gateway's configuration is in what the xDS server serves, and acknowledged by its proxies.
  * The xDS server answers this (see docs/gateways.md); `undefined` means nobody can tell yet.
  */
-export type ServingState = { served: true; message: string } | { served: false; reason: string; message: string; pending?: boolean };
+export type ServingState = ({ served: true; message: string } | { served: false; reason: string; message: string; pending?: boolean }) & {
+  /** Gateway proxies that hold this config, of those it applies to (status.proxies and the SYNCED column). */
+  proxies?: { acked: number; expected: number };
+};
 
 export interface GatewayObservation {
   /** The generated Deployment and Service as cached (absent before they exist, or without spec.deployment). */

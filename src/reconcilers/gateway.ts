@@ -47,11 +47,12 @@ export function registerGatewayController(
   const writeStatus = (gw: Gateway, verdict: Verdict, done: { blocked: SyncResult['blocked']; applyError?: string }, signal: AbortSignal) => {
     const service = ownedBy<Service>(generated, 'Service', gw);
     const missingCredentials = credentialProblems(gw, (ns, secret) => secrets.get(ns, secret) !== undefined);
+    const serving = options.serving?.(gw, verdict.accepted);
     const conditions = gatewayConditions(gw, verdict, {
       deployment: ownedBy<Deployment>(generated, 'Deployment', gw),
       service,
       ...done,
-      serving: options.serving?.(gw, verdict.accepted),
+      serving,
       credentialProblems: missingCredentials,
     });
     const addresses = gatewayAddresses(service);
@@ -61,6 +62,8 @@ export function registerGatewayController(
       fields: {
         addresses: addresses.length > 0 ? addresses : null,
         servers: serverStatuses(gw, verdict, conditions.find((c) => c.type === 'Programmed'), missingCredentials, gw.status?.servers),
+        proxies: serving?.proxies ?? null,
+        synced: serving?.proxies ? `${serving.proxies.acked}/${serving.proxies.expected}` : null,
       },
     });
   };

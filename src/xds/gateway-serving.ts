@@ -20,15 +20,16 @@ export function gatewayServing(sync: SyncStatus, gw: Gateway, accepted: boolean)
       message: accepted ? 'no server can be served yet: see status.servers (a TLS credential not found?)' : 'not accepted, and no earlier generation was served',
     };
   }
+  const proxies = { acked: summary.acked, expected: summary.expected };
   const generation = gw.metadata.generation ?? 0;
   if (accepted && summary.servedGeneration < generation) {
-    return { served: false, pending: true, reason: 'Pending', message: `generation ${generation} is not in the served configuration yet` };
+    return { served: false, pending: true, reason: 'Pending', message: `generation ${generation} is not in the served configuration yet`, proxies };
   }
   if (summary.rejections.length > 0) {
     const first = summary.rejections[0]!;
     const others = summary.rejections.length > 1 ? ` (and ${summary.rejections.length - 1} more)` : '';
-    return { served: false, reason: 'Rejected', message: `gateway proxy ${first.proxy}${others} rejected its configuration and keeps the last one it accepted: ${first.error}` };
+    return { served: false, reason: 'Rejected', message: `gateway proxy ${first.proxy}${others} rejected its configuration and keeps the last one it accepted: ${first.error}`, proxies };
   }
-  const proxies = summary.expected === 0 ? 'no gateway proxy connected yet' : `${summary.acked}/${summary.expected} gateway proxies ACKed`;
-  return { served: true, message: `config served (${proxies})` };
+  const count = summary.expected === 0 ? 'no gateway proxy connected yet' : `${summary.acked}/${summary.expected} gateway proxies ACKed`;
+  return { served: true, message: `config served (${count})`, proxies };
 }

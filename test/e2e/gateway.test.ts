@@ -28,6 +28,7 @@ interface GatewayObject {
     conditions?: Condition[];
     addresses?: Array<{ type: string; value: string }>;
     servers?: Array<{ index: number; name?: string; port: number; conditions?: Condition[] }>;
+    synced?: string;
   };
 }
 
@@ -361,6 +362,7 @@ describe('a gateway proxy on the xDS server', () => {
         status: 'False', reason: 'CredentialNotFound', message: expect.stringContaining(`Secret ${ns}/no-such-cert of type kubernetes.io/tls not found`),
       });
       expect(condition(programmed.status!.servers![2]!.conditions, 'Programmed')).toMatchObject({ status: 'False', reason: 'CredentialNotFound' });
+      expect(programmed.status!.synced).toBe('1/1'); // the SYNCED column of kubectl get gateway
 
       // A VirtualService change reaches the proxy's RDS without touching the Gateway.
       kubectl('patch', 'virtualservice.weft.dev', 'shop', '-n', ns, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/http/0/match/0/uri/prefix', value: '/v2' }]));
