@@ -1,10 +1,15 @@
 // MeshPolicy validation. Policies compose across scopes (workload > namespace > mesh); within one scope the
 // oldest policy owns each of mtls, rateLimit and telemetry, and a newer one setting the same field is refused.
 // Authorization rules from every policy in scope apply together, so they never conflict.
+// The Accepted message says what the proxies can do with it: proxyless gRPC has no xDS for rate limits, access
+// logs or tracing, so those reach Envoy sidecars only.
 import { ROOT_NAMESPACE, type MeshPolicy } from '../api/index.js';
 import { labelsKey } from './labels.js';
 import type { MeshLookup } from './lookup.js';
 import { olderFirst, refOf, verdict, type Problem, type Verdict } from './verdict.js';
+
+/** Tracing providers the Envoy generator configures (src/xds/generators/telemetry.ts); the first is the default. */
+export const TRACING_PROVIDERS = ['opentelemetry', 'zipkin'] as const;
 
 const EXCLUSIVE_FIELDS = ['mtls', 'rateLimit', 'telemetry'] as const;
 
@@ -26,7 +31,30 @@ export function validateMeshPolicy(policy: MeshPolicy, lookup: MeshLookup): Verd
       });
     }
   }
-  return verdict(problems, `applies to ${scopeName(policy)}`);
+  problems.push(...tracingProblems(policy));
+  const envoyOnly = (['rateLimit', 'telemetry'] as const).filter((f) => policy.spec[f] !== undefined);
+  const note = envoyOnly.length > 0
+    ? `; ${envoyOnly.join(' and ')} ${envoyOnly.length > 1 ? 'apply' : 'applies'} to Envoy sidecars only: proxyless gRPC clients cannot enforce ${envoyOnly.length > 1 ? 'them' : 'it'}`
+    : '';
+  return verdict(problems, `applies to ${scopeName(policy)}${note}`);
+}
+
+/** Tracing needs a collector, and a provider Weft can configure. */
+function tracingProblems(policy: MeshPolicy): Problem[] {
+  const tracing = policy.spec.telemetry?.tracing;
+  if (!tracing) return [];
+  const problems: Problem[] = [];
+  if (tracing.provider !== undefined && !(TRACING_PROVIDERS as readonly string[]).includes(tracing.provider)) {
+    problems.push({
+      reason: 'UnsupportedValue',
+      field: 'spec.telemetry.tracing.provider',
+      message: `tracing provider "${tracing.provider}" is not supported: use ${TRACING_PROVIDERS.join(' or ')}`,
+    });
+  }
+  if (tracing.endpoint === undefined) {
+    problems.push({ reason: 'FieldValueRequired', field: 'spec.telemetry.tracing.endpoint', message: "tracing needs the collector's host:port" });
+  }
+  return problems;
 }
 
 export function scopeName(policy: MeshPolicy): string {

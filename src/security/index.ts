@@ -1,7 +1,16 @@
 // Mesh security as xDS, for the generators in src/xds: pure functions from MeshPolicy to Envoy config objects
 // (protobufjs fromObject form: proto field names, `@type` for Any), checked against the real Envoy protos.
 export { scopeFor, workloadSecurity, type AuthorizationInScope, type PolicyRef, type Workload, type WorkloadSecurity } from './policy.js';
-export { namespaceMatch, principalMatch, RBAC_FILTER, rbacHttpFilters } from './rbac.js';
+export { NETWORK_RBAC_FILTER, namespaceMatch, principalMatch, RBAC_FILTER, rbacHttpFilters, rbacNetworkFilters } from './rbac.js';
+export {
+  AGENT_CREDENTIALS_DIR,
+  envoyCredentialSecrets,
+  envoyDownstreamTransportSocket,
+  envoyUpstreamTransportSocket,
+  IDENTITY_SECRET,
+  outboundSni,
+  ROOT_SECRET,
+} from './envoy-tls.js';
 export {
   CERTIFICATE_PROVIDER_INSTANCE,
   clientTransportSocket,

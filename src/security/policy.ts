@@ -1,7 +1,7 @@
-// Which MeshPolicy settings apply to one workload (docs/api.md, "Precedence"): mtls by the most specific scope
-// that sets it (workload > namespace > mesh, the oldest policy within a scope), authorization from every policy
-// in scope. Pure: the caller passes the policies it has (Accepted ones; a refused policy must not apply).
-import { ROOT_NAMESPACE, type AuthorizationRule, type MeshPolicy } from '../api/index.js';
+// Which MeshPolicy settings apply to one workload (docs/api.md, "Precedence"): mtls, rateLimit and telemetry each by
+// the most specific scope that sets it (workload > namespace > mesh, the oldest policy within a scope),
+// authorization from every policy in scope. Pure: the caller passes the policies it has (Accepted ones; a refused policy must not apply).
+import { ROOT_NAMESPACE, type AuthorizationRule, type MeshPolicy, type RateLimit, type Telemetry } from '../api/index.js';
 import { selects } from '../mesh/labels.js';
 import { olderFirst } from '../mesh/verdict.js';
 import { DEFAULT_MTLS_MODE, type MtlsMode } from './tls.js';
@@ -28,6 +28,10 @@ export interface WorkloadSecurity {
   mtlsFrom?: PolicyRef;
   /** Every authorization in scope, oldest first (the order does not change the outcome). */
   authorizations: AuthorizationInScope[];
+  /** Local rate limiting of inbound requests (Envoy sidecars only), and the policy that set it. */
+  rateLimit?: { spec: RateLimit; from: PolicyRef };
+  /** Tracing and access logs (Envoy sidecars only), and the policy that set them. */
+  telemetry?: { spec: Telemetry; from: PolicyRef };
 }
 
 type Scope = 'workload' | 'namespace' | 'mesh';
@@ -49,19 +53,24 @@ export function workloadSecurity(policies: MeshPolicy[], workload: Workload, roo
     .sort((a, b) => olderFirst(a.policy, b.policy));
   const ref = (p: MeshPolicy): PolicyRef => ({ namespace: p.metadata.namespace!, name: p.metadata.name! });
 
-  let mtls: { mode: MtlsMode; from: PolicyRef } | undefined;
-  for (const scope of ['workload', 'namespace', 'mesh'] as const) {
-    const owner = inScope.find((p) => p.scope === scope && p.policy.spec.mtls);
-    if (owner) {
-      mtls = { mode: owner.policy.spec.mtls!.mode, from: ref(owner.policy) };
-      break;
+  /** The field's value from the most specific scope that sets it; the oldest policy within that scope. */
+  const owned = <F extends 'mtls' | 'rateLimit' | 'telemetry'>(field: F): { spec: NonNullable<MeshPolicy['spec'][F]>; from: PolicyRef } | undefined => {
+    for (const scope of ['workload', 'namespace', 'mesh'] as const) {
+      const owner = inScope.find((p) => p.scope === scope && p.policy.spec[field] !== undefined);
+      if (owner) return { spec: owner.policy.spec[field]!, from: ref(owner.policy) };
     }
-  }
+    return undefined;
+  };
+  const mtls = owned('mtls');
+  const rateLimit = owned('rateLimit');
+  const telemetry = owned('telemetry');
   return {
-    mtlsMode: mtls?.mode ?? DEFAULT_MTLS_MODE,
+    mtlsMode: mtls?.spec.mode ?? DEFAULT_MTLS_MODE,
     ...(mtls ? { mtlsFrom: mtls.from } : {}),
     authorizations: inScope
       .filter((p) => p.policy.spec.authorization)
       .map(({ policy }) => ({ source: ref(policy), action: policy.spec.authorization!.action, rules: policy.spec.authorization!.rules ?? [] })),
+    ...(rateLimit ? { rateLimit } : {}),
+    ...(telemetry ? { telemetry } : {}),
   };
 }

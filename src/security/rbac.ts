@@ -13,6 +13,7 @@ import type { ProtoMessage } from '../xds/resource.js';
 import type { AuthorizationInScope } from './policy.js';
 
 export const RBAC_FILTER = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
+export const NETWORK_RBAC_FILTER = 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC';
 
 /**
  * The RBAC filters for a workload's inbound HTTP connection manager, in order (DENY, then ALLOW); put them
@@ -29,13 +30,48 @@ export function rbacHttpFilters(authorizations: AuthorizationInScope[], trustDom
 }
 
 function rbacFilter(name: string, action: 'ALLOW' | 'DENY', authorizations: AuthorizationInScope[], trustDomain: string): ProtoMessage {
+  return { name, typed_config: { '@type': RBAC_FILTER, rules: rbacRules(action, authorizations, trustDomain) } };
+}
+
+function rbacRules(action: 'ALLOW' | 'DENY', authorizations: AuthorizationInScope[], trustDomain: string): ProtoMessage {
   const policies: Record<string, ProtoMessage> = {};
   for (const { source, rules } of authorizations) {
     rules.forEach((rule, i) => {
+      if (rule === undefined) return; // dropped for TCP (see tcpRule)
       policies[`ns[${source.namespace}]-policy[${source.name}]-rule[${i}]`] = policyOf(rule, trustDomain);
     });
   }
-  return { name, typed_config: { '@type': RBAC_FILTER, rules: { action, policies } } };
+  return { action, policies };
+}
+
+/**
+ * The same authorization for a TCP port of an Envoy sidecar: `envoy.filters.network.rbac` filters (DENY, then
+ * ALLOW) before the tcp_proxy. A TCP connection has no path or method, so, as Istio does, rules that need them
+ * err on the safe side: an ALLOW rule's `to` entries with paths or methods match nothing (the rule is dropped when
+ * none is left), and a DENY rule loses its paths and methods (it denies on its other conditions).
+ */
+export function rbacNetworkFilters(authorizations: AuthorizationInScope[], trustDomain: string, statPrefix: string): ProtoMessage[] {
+  const forTcp = (a: AuthorizationInScope): AuthorizationInScope => ({ ...a, rules: a.rules.map((r) => tcpRule(r, a.action)) as AuthorizationRule[] });
+  const filter = (name: string, action: 'ALLOW' | 'DENY'): ProtoMessage[] => {
+    const matching = authorizations.filter((a) => a.action === action).map(forTcp);
+    if (matching.length === 0) return [];
+    return [{ name, typed_config: { '@type': NETWORK_RBAC_FILTER, stat_prefix: statPrefix, rules: rbacRules(action, matching, trustDomain) } }];
+  };
+  return [...filter('weft.rbac.deny', 'DENY'), ...filter('weft.rbac.allow', 'ALLOW')];
+}
+
+/** A rule as TCP can check it (ports and peers only); undefined when it can match no TCP connection. */
+function tcpRule(rule: AuthorizationRule, action: 'ALLOW' | 'DENY'): AuthorizationRule | undefined {
+  if (!rule.to) return rule;
+  const httpOnly = (to: RuleTo) => to.paths !== undefined || to.methods !== undefined;
+  const to =
+    action === 'ALLOW'
+      ? rule.to.filter((t) => !httpOnly(t))
+      : rule.to.map((t): RuleTo => (t.ports ? { ports: t.ports } : {}));
+  if (to.length === 0) return undefined;
+  // An entry left without conditions matches any connection.
+  const { to: _, ...rest } = rule;
+  return to.some((t) => !t.ports) ? rest : { ...rest, to };
 }
 
 /** One rule: any `to` entry (permissions) and any `from` entry (principals). */
@@ -48,6 +84,7 @@ function policyOf(rule: AuthorizationRule, trustDomain: string): ProtoMessage {
 
 function permissionOf(to: RuleTo): ProtoMessage {
   const parts: ProtoMessage[] = [];
+  if (!to.paths && !to.methods && !to.ports) return { any: true };
   if (to.paths) parts.push(orRules(to.paths.map((p) => (p === '*' ? { any: true } : { url_path: { path: stringMatch(p) } }))));
   if (to.methods) parts.push(orRules(to.methods.map((m) => (m === '*' ? { any: true } : { header: { name: ':method', string_match: { exact: m } } }))));
   if (to.ports) parts.push(orRules(to.ports.map((port) => ({ destination_port: port }))));

@@ -8,7 +8,15 @@ import type { MeshPolicy } from '../api/index.js';
 import { checkMessage } from '../xds/proto-check.js';
 import { messageType } from '../xds/protos.js';
 import type { ProtoMessage } from '../xds/resource.js';
-import { clientTransportSocket, inboundFilterChains, rbacHttpFilters, usesMutualTls, workloadSecurity, type AuthorizationInScope } from './index.js';
+import {
+  clientTransportSocket,
+  inboundFilterChains,
+  rbacHttpFilters,
+  rbacNetworkFilters,
+  usesMutualTls,
+  workloadSecurity,
+  type AuthorizationInScope,
+} from './index.js';
 
 const require = createRequire(import.meta.url);
 const { parseConfig } = require('@grpc/grpc-js-xds/build/src/rbac.js') as {
@@ -201,5 +209,40 @@ describe('which policies apply to a workload', () => {
     const other = policy('c', 'allow-c', { authorization: { action: 'ALLOW' } });
     const { authorizations } = workloadSecurity([mesh, ns, other], workload);
     expect(authorizations.map((a) => `${a.action} ${a.source.namespace}/${a.source.name}`)).toEqual(['DENY weft-system/deny-admin', 'ALLOW b/allow-a']);
+  });
+});
+
+describe('rateLimit and telemetry per workload', () => {
+  const workload = { namespace: 'b', labels: { app: 'backend' } };
+  it('each is owned by the most specific scope that sets it, the oldest policy within it, independently of mtls', () => {
+    const mesh = policy('weft-system', 'mesh', { rateLimit: { requestsPerUnit: 1, unit: 'SECOND' }, telemetry: { accessLog: { enabled: true } } });
+    const nsOlder = policy('b', 'ns-older', { rateLimit: { requestsPerUnit: 2, unit: 'SECOND' } });
+    const nsNewer = policy('b', 'ns-newer', { rateLimit: { requestsPerUnit: 3, unit: 'SECOND' }, mtls: { mode: 'STRICT' } });
+    const wl = policy('b', 'wl', { selector: { matchLabels: { app: 'backend' } }, telemetry: { accessLog: { enabled: false } } });
+    const s = workloadSecurity([wl, nsNewer, mesh, nsOlder], workload);
+    expect(s.rateLimit).toEqual({ spec: { requestsPerUnit: 2, unit: 'SECOND' }, from: { namespace: 'b', name: 'ns-older' } });
+    expect(s.telemetry).toEqual({ spec: { accessLog: { enabled: false } }, from: { namespace: 'b', name: 'wl' } });
+    expect(s.mtlsMode).toBe('STRICT');
+    expect(workloadSecurity([mesh], workload).rateLimit?.from.name).toBe('mesh');
+    expect(workloadSecurity([], workload)).toEqual({ mtlsMode: 'PERMISSIVE', authorizations: [] });
+  });
+});
+
+describe('authorization on TCP ports (network RBAC)', () => {
+  const names = (filters: ProtoMessage[]) => filters.map((f) => f.name);
+  const policiesOf = (f: ProtoMessage) => ((f.typed_config as ProtoMessage).rules as { policies: Record<string, ProtoMessage> }).policies;
+  it('keeps peers and ports; every filter is a valid network RBAC', () => {
+    const filters = rbacNetworkFilters([deny([{ from: [{ namespaces: ['z'] }] }]), allow([{ from: [{ principals: ['*'] }], to: [{ ports: [5432] }] }])], 'cluster.local', 'inbound|5432||');
+    expect(names(filters)).toEqual(['weft.rbac.deny', 'weft.rbac.allow']);
+    for (const f of filters) expect(checkMessage('envoy.config.listener.v3.Filter', f)).toEqual([]);
+    expect(Object.values(policiesOf(filters[1]!))[0]).toMatchObject({ permissions: [{ destination_port: 5432 }] });
+  });
+  it('an ALLOW rule that needs a path or method matches no connection; a DENY rule loses those conditions', () => {
+    const [allowFilter] = rbacNetworkFilters([allow([{ to: [{ paths: ['/x'] }] }, { to: [{ methods: ['GET'] }, { ports: [1] }] }])], 'cluster.local', 's');
+    const allowed = Object.values(policiesOf(allowFilter!));
+    expect(allowed).toHaveLength(1);
+    expect(allowed[0]).toMatchObject({ permissions: [{ destination_port: 1 }] });
+    const [denyFilter] = rbacNetworkFilters([deny([{ to: [{ paths: ['/admin'], ports: [7] }] }, { to: [{ methods: ['DELETE'] }] }])], 'cluster.local', 's');
+    expect(Object.values(policiesOf(denyFilter!)).map((p) => p.permissions)).toEqual([[{ destination_port: 7 }], [{ any: true }]]);
   });
 });

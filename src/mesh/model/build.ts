@@ -94,12 +94,12 @@ function endpoint(spec: WorkloadEntry['spec'], source: MeshRef, inputs: ModelInp
   return e;
 }
 
-/** The Accepted MeshPolicies' mtls and authorization for a workload; undefined when none applies. */
+/** The Accepted MeshPolicies' settings for a workload; undefined when none applies. */
 function securityOf(namespace: string, labels: Readonly<Record<string, string>>, inputs: ModelInputs): WorkloadSecurity | undefined {
   const policies = [...inputs.lookup.meshPolicies(namespace), ...(namespace === ROOT_NAMESPACE ? [] : inputs.lookup.meshPolicies(ROOT_NAMESPACE))]
     .filter((p) => validateMeshPolicy(p, inputs.lookup).accepted);
   const security = workloadSecurity(policies, { namespace, labels: { ...labels } });
-  return security.mtlsFrom || security.authorizations.length > 0 ? security : undefined;
+  return security.mtlsFrom || security.authorizations.length > 0 || security.rateLimit || security.telemetry ? security : undefined;
 }
 
 function policyFor(host: string, inputs: ModelInputs): PolicyModel | undefined {

@@ -27,7 +27,10 @@ export interface EndpointModel {
   serviceAccount?: string;
   /** The WorkloadEntry (or the ServiceEntry, for its inline endpoints; the EndpointSlice) the endpoint comes from. */
   source: MeshRef;
-  /** Mutual TLS and authorization from the MeshPolicies in scope; absent when none applies (PERMISSIVE, no rules). */
+  /**
+   * Mutual TLS, authorization, rate limit and telemetry from the MeshPolicies in scope; absent when none applies
+   * (PERMISSIVE, no rules, no rate limit, no telemetry).
+   */
   security?: WorkloadSecurity;
 }
 

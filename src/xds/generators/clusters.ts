@@ -5,7 +5,7 @@ import type { ServiceModel } from '../../mesh/model/index.js';
 import { ExtensionType, TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
 import { duration } from './duration.js';
-import { clusterTransportSocket } from './mtls.js';
+import { clusterTransportSocket, envoyClusterTransportSocket } from './mtls.js';
 import { outboundCluster } from './names.js';
 import { effectivePolicy, type EffectivePolicy } from './policy.js';
 import type { Flavor, Generated } from './types.js';
@@ -43,6 +43,8 @@ function cluster(service: ServiceModel, port: ServicePort, subset: string | unde
     if (tls) message.transport_socket = tls;
   }
   if (flavor === 'envoy') {
+    const tls = envoyClusterTransportSocket(service, policy, port.number, subset);
+    if (tls) message.transport_socket = tls;
     const options = httpProtocolOptions(port, policy);
     if (options) message.typed_extension_protocol_options = { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': options };
   }

@@ -66,6 +66,8 @@ describe('Envoy sidecar generator, on config/samples', () => {
         'RouteConfiguration 9080',
         'Cluster inbound|9080||',
         'Listener virtualInbound',
+        'Secret default',
+        'Secret ROOTCA',
       ].sort(),
     );
   });

@@ -4,8 +4,18 @@
 // filter chain per port the sidecar's own workload serves hands traffic to `inbound|<port>||` on 127.0.0.1.
 import { isIP } from 'node:net';
 import type { ServicePort } from '../../api/index.js';
+import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.js';
 import { serviceOfHost } from '../../mesh/hosts.js';
 import type { MeshModel, MeshRef, ServiceModel } from '../../mesh/model/index.js';
+import {
+  DEFAULT_MTLS_MODE,
+  envoyCredentialSecrets,
+  envoyDownstreamTransportSocket,
+  rbacHttpFilters,
+  rbacNetworkFilters,
+  type MtlsMode,
+} from '../../security/index.js';
+import type { WorkloadSecurity } from '../../security/policy.js';
 import { ExtensionType, TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
 import { isHttp2, serviceClusters } from './clusters.js';
@@ -22,6 +32,7 @@ import {
   VIRTUAL_OUTBOUND,
 } from './names.js';
 import { destinationCluster, httpRoutes } from './routes.js';
+import { accessLogs, localRateLimitFilter, tracing } from './telemetry.js';
 import { uniqueSources, type Generated } from './types.js';
 
 const OUTBOUND_CAPTURE_PORT = 15001;
@@ -36,8 +47,8 @@ export interface VirtualHostPart {
   sources: MeshRef[];
 }
 
-function isTcp(port: ServicePort): boolean {
-  return port.protocol === 'TCP' || port.protocol === 'TLS' || port.protocol === 'MONGO';
+function isTcp(protocol: ServicePort['protocol']): boolean {
+  return protocol === 'TCP' || protocol === 'TLS' || protocol === 'MONGO';
 }
 
 function socketAddress(address: string, port: number): ProtoMessage {
@@ -61,7 +72,7 @@ export function envoyServiceResources(service: ServiceModel, model: MeshModel): 
   const resources: Generated[] = [...serviceClusters(service, 'envoy'), ...serviceEndpoints(service)];
   const virtualHosts: VirtualHostPart[] = [];
   for (const port of service.ports) {
-    if (isTcp(port)) {
+    if (isTcp(port.protocol)) {
       resources.push(...tcpListeners(service, port, model));
       continue;
     }
@@ -177,18 +188,28 @@ export function envoyStaticResources(): Generated[] {
 }
 
 /**
- * A sidecar's inbound side, for the workload at `ips`: a filter chain and an `inbound|port||` cluster per port its
- * endpoints serve. mTLS (a transport socket per chain) and authorization (RBAC filters) attach here.
+ * A sidecar's inbound side, for the workload at `ips`: filter chains and an `inbound|port||` cluster per port its
+ * endpoints serve, with the workload's MeshPolicy settings (src/mesh/model: EndpointModel.security):
+ *
+ * - mtls STRICT: one chain whose DownstreamTlsContext requires a client certificate (plaintext fails the handshake);
+ *   PERMISSIVE: `tls_inspector` tells the two apart, a `tls` chain with that TLS and a `raw_buffer` plaintext
+ *   chain, as Istio does; DISABLE: plaintext. The certificates are SDS secrets over the agent's files
+ *   (src/security/envoy-tls.ts), sent with the rest.
+ * - authorization: RBAC filters (DENY, then ALLOW) before the router, or network RBAC before a TCP proxy.
+ * - rateLimit: a local rate limit filter; telemetry: a stdout access log and tracing, with the collector's cluster.
+ *
+ * Only the inbound side carries them: outbound listeners are shared by every sidecar with a service on the port, so
+ * they cannot hold one workload's settings.
  */
-export function envoyInboundResources(ips: readonly string[], model: MeshModel): Generated[] {
-  const ports = new Map<number, { protocol: ServicePort['protocol']; sources: MeshRef[] }>();
+export function envoyInboundResources(ips: readonly string[], model: MeshModel, trustDomain = DEFAULT_TRUST_DOMAIN): Generated[] {
+  const ports = new Map<number, { protocol: ServicePort['protocol']; sources: MeshRef[]; security?: WorkloadSecurity; service: string }>();
   for (const service of model.services()) {
     for (const e of service.endpoints) {
       if (!ips.includes(e.address)) continue;
       for (const port of service.ports) {
         const target = endpointPort(e, port);
         if (target === undefined) continue;
-        const entry = ports.get(target) ?? { protocol: port.protocol, sources: [] };
+        const entry = ports.get(target) ?? { protocol: port.protocol, sources: [], service: service.host, ...(e.security ? { security: e.security } : {}) };
         entry.sources.push(service.declaredBy, e.source);
         ports.set(target, entry);
       }
@@ -196,24 +217,47 @@ export function envoyInboundResources(ips: readonly string[], model: MeshModel):
   }
   const chains: ProtoMessage[] = [];
   const out: Generated[] = [];
-  for (const [port, { protocol, sources }] of [...ports].sort((a, b) => a[0] - b[0])) {
+  let inspectTls = false;
+  for (const [port, { protocol, sources, security, service }] of [...ports].sort((a, b) => a[0] - b[0])) {
     const cluster = inboundCluster(port);
-    const filter =
-      protocol === 'TCP' || protocol === 'TLS' || protocol === 'MONGO'
-        ? tcpProxy(cluster, { cluster })
-        : {
-            name: 'envoy.filters.network.http_connection_manager',
-            typed_config: {
-              '@type': ExtensionType.httpConnectionManager,
-              stat_prefix: cluster,
-              route_config: {
-                name: cluster,
-                virtual_hosts: [{ name: 'inbound', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster, timeout: { seconds: 0 } } }] }],
-              },
-              http_filters: httpFilters(),
+    const trace = tracing(security?.telemetry?.spec, service, uniqueSources(sources));
+    if (trace && !out.some((g) => g.name === trace.cluster.name)) out.push(trace.cluster);
+    const filters = (chainName: string): ProtoMessage[] => {
+      if (isTcp(protocol)) {
+        const logs = accessLogs(security?.telemetry?.spec);
+        const proxy = tcpProxy(chainName, { cluster, ...(logs.length > 0 ? { access_log: logs } : {}) });
+        return [...rbacNetworkFilters(security?.authorizations ?? [], trustDomain, chainName), proxy];
+      }
+      const rateLimit = security?.rateLimit ? [localRateLimitFilter(security.rateLimit.spec, chainName)] : [];
+      const logs = accessLogs(security?.telemetry?.spec);
+      return [
+        {
+          name: 'envoy.filters.network.http_connection_manager',
+          typed_config: {
+            '@type': ExtensionType.httpConnectionManager,
+            stat_prefix: chainName,
+            route_config: {
+              name: cluster,
+              virtual_hosts: [{ name: 'inbound', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster, timeout: { seconds: 0 } } }] }],
             },
-          };
-    chains.push({ name: cluster, filter_chain_match: { destination_port: { value: port } }, filters: [filter] });
+            http_filters: httpFilters([...rbacHttpFilters(security?.authorizations ?? [], trustDomain), ...rateLimit]),
+            ...(logs.length > 0 ? { access_log: logs } : {}),
+            ...(trace ? { tracing: trace.hcm } : {}),
+          },
+        },
+      ];
+    };
+    const mode = security?.mtlsMode ?? DEFAULT_MTLS_MODE;
+    for (const chain of inboundChains(mode)) {
+      const name = `${cluster}${chain.name}`;
+      chains.push({
+        name,
+        filter_chain_match: { destination_port: { value: port }, ...(chain.transportProtocol ? { transport_protocol: chain.transportProtocol } : {}) },
+        filters: filters(name),
+        ...(chain.tls ? { transport_socket: envoyDownstreamTransportSocket() } : {}),
+      });
+      if (chain.transportProtocol) inspectTls = true;
+    }
     const clusterMessage: ProtoMessage = {
       name: cluster,
       type: 'STATIC',
@@ -228,6 +272,8 @@ export function envoyInboundResources(ips: readonly string[], model: MeshModel):
     out.push({ typeUrl: TypeUrl.cluster, name: cluster, message: clusterMessage, sources: uniqueSources(sources) });
   }
   chains.push({ name: 'InboundPassthroughFilterChain', filters: [tcpProxy(PASSTHROUGH_CLUSTER, { cluster: PASSTHROUGH_CLUSTER })] });
+  const listenerFilters: ProtoMessage[] = [{ name: 'envoy.filters.listener.original_dst', typed_config: { '@type': ExtensionType.originalDst } }];
+  if (inspectTls) listenerFilters.push({ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': ExtensionType.tlsInspector } });
   out.push({
     typeUrl: TypeUrl.listener,
     name: VIRTUAL_INBOUND,
@@ -235,10 +281,31 @@ export function envoyInboundResources(ips: readonly string[], model: MeshModel):
       name: VIRTUAL_INBOUND,
       address: socketAddress('0.0.0.0', INBOUND_CAPTURE_PORT),
       traffic_direction: 'INBOUND',
-      listener_filters: [{ name: 'envoy.filters.listener.original_dst', typed_config: { '@type': ExtensionType.originalDst } }],
+      listener_filters: listenerFilters,
       filter_chains: chains,
     },
     sources: uniqueSources(out.flatMap((g) => g.sources)),
   });
+  // The certificate files the TLS contexts (inbound here, and the outbound clusters') name, by SDS.
+  for (const secret of envoyCredentialSecrets()) out.push({ typeUrl: TypeUrl.secret, name: secret.name, message: secret.message, sources: [] });
   return out;
+}
+
+/**
+ * The inbound filter chains of one port for an mtls mode: a name suffix (after `inbound|<port>||`), the transport
+ * protocol to match (with tls_inspector), and whether it terminates mutual TLS. STRICT matches no transport
+ * protocol on purpose: a plaintext connection must fail the handshake, not fall through to another chain.
+ */
+function inboundChains(mode: MtlsMode): Array<{ name: string; transportProtocol?: 'tls' | 'raw_buffer'; tls: boolean }> {
+  switch (mode) {
+    case 'STRICT':
+      return [{ name: 'mtls', tls: true }];
+    case 'PERMISSIVE':
+      return [
+        { name: 'mtls', transportProtocol: 'tls', tls: true },
+        { name: 'plaintext', transportProtocol: 'raw_buffer', tls: false },
+      ];
+    case 'DISABLE':
+      return [{ name: 'plaintext', tls: false }];
+  }
 }

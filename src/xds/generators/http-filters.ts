@@ -1,11 +1,13 @@
 // The HTTP filter chain of every HttpConnectionManager Weft generates: fault injection (configured per route),
-// then the router. Authorization (RBAC) filters go before the router too, from MeshPolicy (not generated yet).
+// then the router. An Envoy sidecar's inbound HCMs put MeshPolicy's filters first: RBAC (DENY, then ALLOW) and
+// the local rate limit, so that a request refused by authorization spends no token.
 import { ExtensionType } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
 import { FAULT_FILTER } from './routes.js';
 
-export function httpFilters(): ProtoMessage[] {
+export function httpFilters(before: readonly ProtoMessage[] = []): ProtoMessage[] {
   return [
+    ...before,
     { name: FAULT_FILTER, typed_config: { '@type': ExtensionType.fault } },
     { name: 'envoy.filters.http.router', typed_config: { '@type': ExtensionType.router } },
   ];

@@ -2,11 +2,22 @@
 // - the server side: an inbound Listener for each workload port a gRPC XdsServer binds (named by the bootstrap
 //   template `weft/grpc/lds/inbound/<ip>:<port>`), its filter chains per the workload's mtls mode, and RBAC
 //   filters before the router for the authorization in scope;
-// - the client side: the transport socket of a cluster whose workloads require mutual TLS.
+// - the client side: the transport socket of a cluster whose workloads require mutual TLS (for Envoy sidecars
+//   too, in their form: SDS secrets and Istio's SNI).
 import { SERVER_LISTENER_TEMPLATE } from '../../agent/bootstrap.js';
 import { DEFAULT_TRUST_DOMAIN, spiffeId } from '../../ca/spiffe.js';
 import type { EndpointModel, ServiceModel } from '../../mesh/model/index.js';
-import { clientTransportSocket, DEFAULT_MTLS_MODE, inboundFilterChains, rbacHttpFilters, type ClientTlsMode, type MtlsMode } from '../../security/index.js';
+import {
+  clientTransportSocket,
+  DEFAULT_MTLS_MODE,
+  envoyUpstreamTransportSocket,
+  inboundFilterChains,
+  outboundSni,
+  rbacHttpFilters,
+  usesMutualTls,
+  type ClientTlsMode,
+  type MtlsMode,
+} from '../../security/index.js';
 import { ExtensionType, TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
 import { endpointPort } from './endpoints.js';
@@ -71,14 +82,32 @@ export function proxylessInboundListeners(service: ServiceModel, trustDomain = D
 }
 
 /**
- * The transport socket of a proxyless cluster, or undefined for plaintext. Mutual TLS when the DestinationRule says
- * ISTIO_MUTUAL, or (auto mTLS) when every workload of the service requires it; the client then accepts only the
- * workloads' ServiceAccount identities.
+ * What a client needs to reach the service's workloads: mutual TLS when the DestinationRule says ISTIO_MUTUAL, or
+ * (auto mTLS) when every workload of the service requires it; then only the workloads' ServiceAccount identities.
  */
-export function clusterTransportSocket(service: ServiceModel, policy: EffectivePolicy, trustDomain = DEFAULT_TRUST_DOMAIN): ProtoMessage | undefined {
+export function destinationTls(service: ServiceModel, policy: EffectivePolicy, trustDomain: string): { mutual: boolean; serverIdentities: string[] } {
   const endpoints = service.endpoints;
   const strict = endpoints.length > 0 && endpoints.every((e) => modeOf(e) === 'STRICT');
   const explicit = policy.tls?.mode as ClientTlsMode | undefined;
-  const identities = endpoints.flatMap((e) => (e.serviceAccount ? [spiffeId({ trustDomain, namespace: e.source.namespace, serviceAccount: e.serviceAccount })] : []));
-  return clientTransportSocket({ destinationMode: strict ? 'STRICT' : 'PERMISSIVE', ...(explicit ? { explicit } : {}), serverIdentities: identities, trustDomain });
+  const serverIdentities = endpoints.flatMap((e) => (e.serviceAccount ? [spiffeId({ trustDomain, namespace: e.source.namespace, serviceAccount: e.serviceAccount })] : []));
+  return { mutual: usesMutualTls(strict ? 'STRICT' : 'PERMISSIVE', explicit), serverIdentities };
+}
+
+/** The transport socket of a proxyless cluster (certificate provider instances), or undefined for plaintext. */
+export function clusterTransportSocket(service: ServiceModel, policy: EffectivePolicy, trustDomain = DEFAULT_TRUST_DOMAIN): ProtoMessage | undefined {
+  const { mutual, serverIdentities } = destinationTls(service, policy, trustDomain);
+  return clientTransportSocket({ destinationMode: mutual ? 'STRICT' : 'DISABLE', serverIdentities, trustDomain });
+}
+
+/** The transport socket of an Envoy sidecar's cluster (SDS from the agent's files, Istio's SNI), or undefined. */
+export function envoyClusterTransportSocket(
+  service: ServiceModel,
+  policy: EffectivePolicy,
+  port: number,
+  subset: string | undefined,
+  trustDomain = DEFAULT_TRUST_DOMAIN,
+): ProtoMessage | undefined {
+  const { mutual, serverIdentities } = destinationTls(service, policy, trustDomain);
+  if (!mutual) return undefined;
+  return envoyUpstreamTransportSocket({ sni: outboundSni(service.host, port, subset), serverIdentities, trustDomain });
 }

@@ -1,0 +1,36 @@
+// MeshPolicy's Accepted condition tells the truth about proxy kinds, and refuses tracing Weft cannot configure.
+import { describe, expect, it } from '@jest/globals';
+import type { MeshPolicy } from '../api/index.js';
+import { qualifyHost } from './hosts.js';
+import { memoryLookup } from './lookup.js';
+import { validateMeshPolicy } from './meshpolicy.js';
+
+function policy(name: string, spec: MeshPolicy['spec']): MeshPolicy {
+  return { apiVersion: 'weft.dev/v1alpha1', kind: 'MeshPolicy', metadata: { name, namespace: 'shop', creationTimestamp: '2026-01-01T00:00:00Z' }, spec };
+}
+const validate = (p: MeshPolicy) => validateMeshPolicy(p, memoryLookup({ meshPolicies: [p] }, qualifyHost));
+
+describe('MeshPolicy verdict', () => {
+  it('says that rateLimit and telemetry reach Envoy sidecars only', () => {
+    expect(validate(policy('m', { mtls: { mode: 'STRICT' } })).message).toBe('applies to namespace shop');
+    expect(validate(policy('r', { rateLimit: { requestsPerUnit: 10, unit: 'SECOND' } })).message).toBe(
+      'applies to namespace shop; rateLimit applies to Envoy sidecars only: proxyless gRPC clients cannot enforce it',
+    );
+    expect(validate(policy('t', { rateLimit: { requestsPerUnit: 10, unit: 'SECOND' }, telemetry: { accessLog: { enabled: true } } })).message).toBe(
+      'applies to namespace shop; rateLimit and telemetry apply to Envoy sidecars only: proxyless gRPC clients cannot enforce them',
+    );
+  });
+
+  it('refuses a tracing provider it cannot configure, and tracing without a collector, naming the field', () => {
+    expect(validate(policy('d', { telemetry: { tracing: { provider: 'datadog', endpoint: 'dd:8126' } } }))).toMatchObject({
+      accepted: false,
+      reason: 'UnsupportedValue',
+      message: 'spec.telemetry.tracing.provider: tracing provider "datadog" is not supported: use opentelemetry or zipkin',
+    });
+    expect(validate(policy('e', { telemetry: { tracing: { samplingPercentage: 5 } } }))).toMatchObject({
+      accepted: false,
+      message: "spec.telemetry.tracing.endpoint: tracing needs the collector's host:port",
+    });
+    expect(validate(policy('z', { telemetry: { tracing: { provider: 'zipkin', endpoint: 'zipkin:9411' } } })).accepted).toBe(true);
+  });
+});
