@@ -2,7 +2,7 @@
 // chains with SDS certificates, HTTPS redirect, routes from bound VirtualServices) and valid against the real
 // Envoy v3 protos (strict field check, then encoded and decoded).
 import { describe, expect, it } from '@jest/globals';
-import type { Gateway, GatewaySpec, VirtualService } from '../api/index.js';
+import type { Gateway, GatewaySpec, RouteDestination, VirtualService } from '../api/index.js';
 import { checkMessage } from '../xds/proto-check.js';
 import { messageType, TypeUrl } from '../xds/protos.js';
 import type { ProtoMessage } from '../xds/resource.js';
@@ -38,9 +38,14 @@ function httpRoutes(vs: VirtualService, port: number): ProtoMessage[] {
   return [{ name: `${vs.metadata.name}.${port}`, match: { prefix: '/' }, route: { cluster: `outbound|${d.port!.number}||${d.host}` } }];
 }
 
+/** A stand-in for the xDS server's L4 target: the first destination's cluster. */
+function tcpTarget(_vs: VirtualService, destinations: readonly RouteDestination[], port: number): ProtoMessage {
+  return { cluster: `outbound|${destinations[0]!.destination.port?.number ?? port}||${destinations[0]!.destination.host}` };
+}
+
 function generate(over: Partial<GatewayXdsInput> & Pick<GatewayXdsInput, 'gateways'>): Map<string, GatewayResource> {
   const secrets: Record<string, TlsSecretData> = { 'shop/shop-cert': { data: { 'tls.crt': CERT, 'tls.key': KEY } } };
-  const resources = gatewayXds({ virtualServices: [], secret: (ns, name) => secrets[`${ns}/${name}`], httpRoutes, ...over });
+  const resources = gatewayXds({ virtualServices: [], secret: (ns, name) => secrets[`${ns}/${name}`], httpRoutes, tcpTarget, ...over });
   for (const r of resources) expect({ name: r.name, problems: checkMessage(r.typeUrl, r.message) }).toEqual({ name: r.name, problems: [] });
   return new Map(resources.map((r) => [r.name, r]));
 }
@@ -152,5 +157,51 @@ describe('gatewayXds', () => {
     expect(selected.map((g) => g.metadata.name)).toEqual(['edge', 'edge-admin']);
     const out = generate({ gateways: selected });
     expect([...out.keys()]).toEqual(['0.0.0.0_80', 'http.80', '0.0.0.0_18080', 'http.18080']);
+  });
+  it('forwards TLS untouched by SNI for a PASSTHROUGH server, to the VirtualService tls route the name matches', () => {
+    const passthrough = { port: { number: 443, name: 'tls', protocol: 'TLS' as const }, hosts: ['*.example.com'], tls: { mode: 'PASSTHROUGH' as const } };
+    const db: VirtualService = {
+      ...virtualService('db', ['db.example.com'], ['edge']),
+      spec: {
+        hosts: ['db.example.com'],
+        gateways: ['edge'],
+        tls: [
+          { match: [{ sniHosts: ['db.example.com'], port: 443 }], route: [{ destination: { host: 'db.shop.svc.cluster.local', port: { number: 5432 } } }] },
+          { match: [{ sniHosts: ['db.example.com', 'other.example.com'], gateways: ['elsewhere'] }], route: [{ destination: { host: 'x.shop.svc.cluster.local', port: { number: 1 } } }] },
+        ],
+      },
+    };
+    const out = generate({ gateways: [gateway('edge', { servers: [passthrough] })], virtualServices: [db] });
+    const listener = out.get('0.0.0.0_443')!;
+    expect(listener.message.listener_filters).toEqual([expect.objectContaining({ name: 'envoy.filters.listener.tls_inspector' })]);
+    // One chain: the second route's match names another gateway. No transport socket: TLS is not ended here.
+    expect(listener.message.filter_chains).toEqual([
+      {
+        filter_chain_match: { transport_protocol: 'tls', server_names: ['db.example.com'] },
+        filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', stat_prefix: 'gateway_443_passthrough', cluster: 'outbound|5432||db.shop.svc.cluster.local' } }],
+      },
+    ]);
+    expect(listener.sources.map((r) => `${r.kind}/${r.name}`)).toEqual(['Gateway/edge', 'VirtualService/db']);
+    // Without a tls route there is nothing to forward to: no listener rather than one Envoy refuses.
+    expect(generate({ gateways: [gateway('edge', { servers: [passthrough] })] }).has('0.0.0.0_443')).toBe(false);
+  });
+
+  it('proxies a TCP server to the bound VirtualService tcp route for its port', () => {
+    const tcp = { port: { number: 5432, name: 'postgres', protocol: 'TCP' as const }, hosts: ['*'] };
+    const pg: VirtualService = {
+      ...virtualService('pg', ['pg.shop.svc.cluster.local'], ['edge']),
+      spec: {
+        hosts: ['pg.shop.svc.cluster.local'],
+        gateways: ['edge'],
+        tcp: [
+          { match: [{ port: 6000 }], route: [{ destination: { host: 'wrong.shop.svc.cluster.local', port: { number: 1 } } }] },
+          { match: [{ port: 5432 }], route: [{ destination: { host: 'pg.shop.svc.cluster.local', port: { number: 5432 } } }] },
+        ],
+      },
+    };
+    const out = generate({ gateways: [gateway('edge', { servers: [tcp] })], virtualServices: [pg] });
+    const listener = out.get('0.0.0.0_5432')!.message;
+    expect(listener.listener_filters).toBeUndefined();
+    expect(listener.filter_chains).toEqual([{ filters: [expect.objectContaining({ name: 'envoy.filters.network.tcp_proxy', typed_config: expect.objectContaining({ cluster: 'outbound|5432||pg.shop.svc.cluster.local' }) })] }]);
   });
 });

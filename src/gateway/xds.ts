@@ -3,7 +3,7 @@
 // redirect, and virtual hosts for the VirtualServices bound to the Gateway (`gateways: [name]`). Pure: the xDS
 // server supplies the inputs, including how a VirtualService's http rules become Envoy routes, and encodes the
 // result (see docs/gateways.md, "For the xDS server").
-import type { Gateway, Server, VirtualService } from '../api/index.js';
+import type { Gateway, L4MatchAttributes, RouteDestination, Server, VirtualService } from '../api/index.js';
 import { hostMatches } from '../mesh/hosts.js';
 import { selects } from '../mesh/labels.js';
 import { olderFirst } from '../mesh/verdict.js';
@@ -40,6 +40,8 @@ export interface GatewayXdsInput {
   secret(namespace: string, name: string): TlsSecretData | undefined;
   /** Envoy routes for `vs`'s http rules as served on gateway port `port`: the xDS server's route generator. */
   httpRoutes(vs: VirtualService, port: number): ProtoMessage[];
+  /** A tcp_proxy's target (`cluster` or `weighted_clusters`) for `vs`'s L4 destinations, from gateway port `port`. */
+  tcpTarget(vs: VirtualService, destinations: readonly RouteDestination[], port: number): ProtoMessage;
 }
 
 /** Istio's SDS name for a credential Secret, namespaced so two namespaces' `tls-cert`s never collide. */
@@ -52,12 +54,14 @@ export function gatewaysSelecting(podLabels: Record<string, string>, gateways: r
   return gateways.filter((gw) => gw.spec.selector && Object.keys(gw.spec.selector).length > 0 && selects(gw.spec.selector, podLabels)).sort(olderFirst);
 }
 
-/** A server as the proxy sees it: which Gateway it came from, where it listens, and how its TLS is served. */
+/** A server as the proxy sees it: which Gateway it came from, where it listens, and how its traffic is handled. */
 interface BoundServer {
   gateway: Gateway;
   server: Server;
   index: number;
   listenPort: number;
+  /** http: HTTP routes; terminate: TLS ended here, then HTTP routes; passthrough: by SNI to VirtualService tls routes; tcp: to tcp routes. */
+  mode: 'http' | 'terminate' | 'passthrough' | 'tcp';
   /** Set for servers that terminate TLS with a resolved credential. */
   tls?: { secretName: string; caSecretName?: string };
 }
@@ -67,7 +71,8 @@ const PLAIN_HTTP = new Set(['HTTP', 'HTTP2', 'GRPC']);
 /**
  * Listeners, route configurations and secrets for one gateway proxy. Servers Weft cannot serve are left out, so
  * they never hold the rest back: a TLS server whose Secret is missing (its listener would wait for the secret
- * forever; the Gateway's ResolvedRefs reports it), TLS passthrough, TCP, and file-based certificates.
+ * forever; the Gateway's ResolvedRefs reports it), AUTO_PASSTHROUGH, ISTIO_MUTUAL, TLS termination of plain TCP,
+ * and file-based certificates.
  */
 export function gatewayXds(input: GatewayXdsInput): GatewayResource[] {
   const servers = input.gateways.flatMap((gateway) => gateway.spec.servers.flatMap((server, index) => boundServer(gateway, server, index, input)));
@@ -81,8 +86,11 @@ export function gatewayXds(input: GatewayXdsInput): GatewayResource[] {
 
 function boundServer(gateway: Gateway, server: Server, index: number, input: GatewayXdsInput): BoundServer[] {
   const listenPort = server.port.targetPort ?? server.port.number;
-  if (PLAIN_HTTP.has(server.port.protocol)) return [{ gateway, server, index, listenPort }];
-  if (server.port.protocol !== 'HTTPS' || !terminatesTls(server) || !server.tls?.credentialName) return [];
+  const protocol = server.port.protocol;
+  if (PLAIN_HTTP.has(protocol)) return [{ gateway, server, index, listenPort, mode: 'http' }];
+  if (protocol === 'TCP' || protocol === 'MONGO') return [{ gateway, server, index, listenPort, mode: 'tcp' }];
+  if ((protocol === 'TLS' || protocol === 'HTTPS') && server.tls?.mode === 'PASSTHROUGH') return [{ gateway, server, index, listenPort, mode: 'passthrough' }];
+  if (protocol !== 'HTTPS' || !terminatesTls(server) || !server.tls?.credentialName) return [];
   const namespace = gateway.metadata.namespace!;
   const credential = server.tls.credentialName;
   const secret = input.secret(namespace, credential);
@@ -90,10 +98,10 @@ function boundServer(gateway: Gateway, server: Server, index: number, input: Gat
   const mutual = server.tls.mode === 'MUTUAL' || server.tls.mode === 'OPTIONAL_MUTUAL';
   const caSecretName = mutual && secret.data['ca.crt'] ? sdsSecretName(namespace, `${credential}-cacert`) : undefined;
   if (mutual && !caSecretName) return []; // client certificates cannot be verified without a CA
-  return [{ gateway, server, index, listenPort, tls: { secretName: sdsSecretName(namespace, credential), caSecretName } }];
+  return [{ gateway, server, index, listenPort, mode: 'terminate', tls: { secretName: sdsSecretName(namespace, credential), caSecretName } }];
 }
 
-/** SIMPLE and MUTUAL end TLS at the gateway; PASSTHROUGH and AUTO_PASSTHROUGH forward it (not generated yet). */
+/** SIMPLE and MUTUAL end TLS at the gateway; PASSTHROUGH forwards it by SNI (AUTO_PASSTHROUGH: not generated yet). */
 function terminatesTls(server: Server): boolean {
   const mode = server.tls?.mode ?? 'SIMPLE';
   return mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL';
@@ -121,17 +129,27 @@ export function tlsRouteName(s: { gateway: Gateway; index: number; listenPort: n
 }
 
 function portResources(port: number, servers: BoundServer[], input: GatewayXdsInput): GatewayResource[] {
-  const plain = servers.filter((s) => !s.tls);
-  const secure = servers.filter((s) => s.tls);
+  const plain = servers.filter((s) => s.mode === 'http');
+  const secure = servers.filter((s) => s.mode === 'terminate');
+  const passthrough = passthroughChains(servers.filter((s) => s.mode === 'passthrough'), input);
+  const inspectsTls = secure.length > 0 || passthrough.chains.length > 0;
   const chains: ProtoMessage[] = [];
   const routes: GatewayResource[] = [];
+  const sources = servers.map((s) => gatewayRef(s.gateway));
   if (plain.length > 0) {
     const name = plainRouteName(port);
     routes.push(routeConfiguration(name, plain, input));
     chains.push({
-      ...(secure.length > 0 ? { filter_chain_match: { transport_protocol: 'raw_buffer' } } : {}),
+      ...(inspectsTls ? { filter_chain_match: { transport_protocol: 'raw_buffer' } } : {}),
       filters: [httpConnectionManager(name, port)],
     });
+  } else {
+    // Opaque TCP has no header to route by: one TCP server per port, and only where plain HTTP does not listen.
+    const tcp = tcpChain(servers.filter((s) => s.mode === 'tcp'), input);
+    if (tcp) {
+      chains.push({ ...(inspectsTls ? { filter_chain_match: { transport_protocol: 'raw_buffer' } } : {}), filters: [tcp.filter] });
+      sources.push(...tcp.sources);
+    }
   }
   for (const s of secure) {
     const name = tlsRouteName(s);
@@ -143,14 +161,88 @@ function portResources(port: number, servers: BoundServer[], input: GatewayXdsIn
       filters: [httpConnectionManager(name, port)],
     });
   }
+  chains.push(...passthrough.chains);
+  sources.push(...passthrough.sources);
+  // Envoy refuses a listener without filter chains (e.g. a passthrough server no VirtualService routes yet).
+  if (chains.length === 0) return [];
   const listener: ProtoMessage = {
     name: listenerName(port),
     address: { socket_address: { address: '0.0.0.0', port_value: port } },
     traffic_direction: 'INBOUND',
-    ...(secure.length > 0 ? { listener_filters: [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': ExtensionType.tlsInspector } }] } : {}),
+    ...(inspectsTls ? { listener_filters: [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': ExtensionType.tlsInspector } }] } : {}),
     filter_chains: chains,
   };
-  return [{ typeUrl: TypeUrl.listener, name: listenerName(port), message: listener, sources: uniqueRefs(servers.map((s) => gatewayRef(s.gateway))) }, ...routes];
+  return [{ typeUrl: TypeUrl.listener, name: listenerName(port), message: listener, sources: uniqueRefs(sources) }, ...routes];
+}
+
+/** Whether an L4 match of `vs` applies to server `s`: its gateways (if any) name the server's Gateway, its port (if any) is the server's. */
+function l4MatchApplies(m: L4MatchAttributes, vs: VirtualService, s: BoundServer): boolean {
+  const ns = vs.metadata.namespace!;
+  const ref = `${s.gateway.metadata.namespace}/${s.gateway.metadata.name}`;
+  const gatewayOk = !m.gateways || m.gateways.length === 0 || m.gateways.some((g) => (g.includes('/') ? g : `${ns}/${g}`) === ref);
+  return gatewayOk && (m.port === undefined || m.port === s.server.port.number);
+}
+
+function vsRef(vs: VirtualService): GatewaySourceRef {
+  return { kind: 'VirtualService', namespace: vs.metadata.namespace!, name: vs.metadata.name!, generation: vs.metadata.generation ?? 0 };
+}
+
+function tcpProxyFilter(statPrefix: string, target: ProtoMessage): ProtoMessage {
+  return { name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': ExtensionType.tcpProxy, stat_prefix: statPrefix, ...target } };
+}
+
+/**
+ * TLS passthrough: a filter chain per SNI set, from the `tls` routes of the VirtualServices bound to each server
+ * (their `sniHosts` that the server's hosts admit), forwarded untouched over TCP. An SNI name goes to the first
+ * claim (oldest VirtualService, then route order), as Envoy refuses two chains with the same match.
+ */
+function passthroughChains(servers: BoundServer[], input: GatewayXdsInput): { chains: ProtoMessage[]; sources: GatewaySourceRef[] } {
+  const taken = new Set<string>();
+  const chains: ProtoMessage[] = [];
+  const sources: GatewaySourceRef[] = [];
+  for (const s of servers) {
+    for (const vs of boundVirtualServices(s, input.virtualServices)) {
+      for (const route of vs.spec.tls ?? []) {
+        const names = route.match
+          .filter((m) => l4MatchApplies(m, vs, s))
+          .flatMap((m) => admittedNames(s.server, vs, m.sniHosts))
+          .filter((name) => !taken.has(name));
+        if (names.length === 0) continue;
+        for (const name of names) taken.add(name);
+        chains.push({
+          filter_chain_match: { transport_protocol: 'tls', server_names: [...new Set(names)] },
+          filters: [tcpProxyFilter(`gateway_${s.listenPort}_passthrough`, input.tcpTarget(vs, route.route, s.server.port.number))],
+        });
+        sources.push(vsRef(vs));
+      }
+    }
+  }
+  return { chains, sources };
+}
+
+/** The first TCP server's first applicable `tcp` route (oldest bound VirtualService first). */
+function tcpChain(servers: BoundServer[], input: GatewayXdsInput): { filter: ProtoMessage; sources: GatewaySourceRef[] } | undefined {
+  for (const s of servers) {
+    for (const vs of boundVirtualServices(s, input.virtualServices)) {
+      const route = (vs.spec.tcp ?? []).find((r) => !r.match || r.match.length === 0 || r.match.some((m) => l4MatchApplies(m, vs, s)));
+      if (route) return { filter: tcpProxyFilter(`gateway_${s.listenPort}_tcp`, input.tcpTarget(vs, route.route, s.server.port.number)), sources: [vsRef(vs)] };
+    }
+  }
+  return undefined;
+}
+
+/** Names from `names` (VirtualService hosts or SNI hosts) that a server host admits, the more specific of each pair. */
+function admittedNames(server: Server, vs: VirtualService, names: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const serverHost of server.hosts) {
+    if (!namespaceAdmits(serverHost, vs.metadata.namespace!, '')) continue;
+    const pattern = bareHost(serverHost);
+    for (const name of names) {
+      if (hostMatches(pattern, name)) out.add(name);
+      else if (hostMatches(name, pattern)) out.add(pattern);
+    }
+  }
+  return [...out];
 }
 
 function httpConnectionManager(routeName: string, port: number): ProtoMessage {
@@ -213,10 +305,10 @@ function routeConfiguration(name: string, servers: BoundServer[], input: Gateway
       continue;
     }
     for (const vs of boundVirtualServices(s, input.virtualServices)) {
-      const domains = claim(matchingDomains(s.server, vs), port);
+      const domains = claim(admittedNames(s.server, vs, vs.spec.hosts), port);
       if (domains.length === 0) continue;
       virtualHosts.push({ name: `${vs.metadata.namespace}/${vs.metadata.name}:${port}`, domains, routes: input.httpRoutes(vs, port) });
-      sources.push({ kind: 'VirtualService', namespace: vs.metadata.namespace!, name: vs.metadata.name!, generation: vs.metadata.generation ?? 0 });
+      sources.push(vsRef(vs));
     }
   }
   return {
@@ -234,20 +326,6 @@ function boundVirtualServices(s: BoundServer, virtualServices: readonly VirtualS
     .filter((vs) => gatewaysOf(vs).some((g) => g.ref === ref))
     .filter((vs) => s.server.hosts.some((h) => namespaceAdmits(h, vs.metadata.namespace!, s.gateway.metadata.namespace!)))
     .sort(olderFirst);
-}
-
-/** The VirtualService's hosts that a server host admits, the more specific of each matching pair. */
-function matchingDomains(server: Server, vs: VirtualService): string[] {
-  const domains = new Set<string>();
-  for (const serverHost of server.hosts) {
-    if (!namespaceAdmits(serverHost, vs.metadata.namespace!, '')) continue;
-    const pattern = bareHost(serverHost);
-    for (const host of vs.spec.hosts) {
-      if (hostMatches(pattern, host)) domains.add(host);
-      else if (hostMatches(host, pattern)) domains.add(pattern);
-    }
-  }
-  return [...domains];
 }
 
 /** A server host's `namespace/` prefix: `*` or none admits any namespace, `.` the Gateway's own, `~` none. */

@@ -131,6 +131,23 @@ describe('GatewayBuilder', () => {
     expect(((vh!.routes as ProtoMessage[])[0]!.route as ProtoMessage).cluster).toBe(`outbound|9090|v2|${m.host}`);
   });
 
+  it('sends a TCP server’s connections to the sidecars’ subset clusters, weighted as the tcp route says', () => {
+    const tcp = { port: { number: 9000, name: 'tcp', protocol: 'TCP' as const }, hosts: ['*'] };
+    const l4 = virtualService('edge-tcp', 'shop', ['reviews'], [], {
+      gateways: ['edge'],
+      tcp: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 70 }, { destination: { host: 'reviews', subset: 'v2' }, weight: 30 }] }],
+    });
+    const { cache, m } = setup({ gateways: [gateway('edge', { servers: [tcp] })], virtualServices: [l4] });
+    const listener = cache.collection(gatewayCollection('shop', 'edge')).get(TypeUrl.listener, '0.0.0.0_9000')!.message;
+    const [chain] = listener.filter_chains as ProtoMessage[];
+    expect(((chain!.filters as ProtoMessage[])[0]!.typed_config as ProtoMessage).weighted_clusters).toEqual({
+      clusters: [
+        { name: `outbound|9080|v1|${m.host}`, weight: 70 },
+        { name: `outbound|9080|v2|${m.host}`, weight: 30 },
+      ],
+    });
+  });
+
   it('serves a Gateway without deployment only while a proxy naming it is connected', () => {
     const { gateways, cache } = setup({ gateways: [gateway('byo', { servers: [http], deployment: undefined })] });
     const key = gatewayCollection('shop', 'byo');

@@ -6,7 +6,7 @@
 // `Programmed` can say "in the served configuration" the way it does for the other kinds; and for every Gateway a
 // connected gateway proxy names (a proxy Weft did not deploy), for as long as it is connected.
 import type { Logger } from 'pino';
-import type { Gateway, HTTPMatchRequest, VirtualService } from '../api/index.js';
+import type { Gateway, HTTPMatchRequest, HTTPRoute, RouteDestination, VirtualService } from '../api/index.js';
 import { generatedLabels } from '../gateway/names.js';
 import { gatewayVerdict } from '../gateway/validate.js';
 import { gatewaysSelecting, gatewayXds, type TlsSecretData } from '../gateway/xds.js';
@@ -15,7 +15,7 @@ import { refOf, scopedRoute, type MeshModel, type ModelInputs, type ServiceModel
 import { gatewaysOf, validateVirtualService } from '../mesh/virtualservice.js';
 import type { ProxyView, ResourceCache } from './cache.js';
 import { ENVOY_CLUSTERS_COLLECTION } from './config-builder.js';
-import { httpRoutes } from './generators/routes.js';
+import { destinationCluster, httpRoutes, type RouteContext } from './generators/routes.js';
 import { TypeUrl } from './protos.js';
 import { encodeResource, type ProtoMessage } from './resource.js';
 
@@ -144,6 +144,7 @@ export class GatewayBuilder {
       virtualServices: [...virtualServices.values()],
       secret: (ns, name) => this.inputs.secret(ns, name),
       httpRoutes: (vs, port) => this.httpRoutes(vs, gateways, port),
+      tcpTarget: (vs, destinations, port) => this.tcpTarget(vs, destinations, port),
     });
     const next = generated.map((r) => encodeResource(r.typeUrl, r.name, r.message, r.sources));
     const collection = this.cache.collection(key);
@@ -157,6 +158,17 @@ export class GatewayBuilder {
     return changes.size > 0;
   }
 
+  /** Where a gateway's tcp_proxy sends a connection: the sidecars' outbound clusters, weighted as written. */
+  private tcpTarget(vs: VirtualService, destinations: readonly RouteDestination[], port: number): ProtoMessage {
+    const ctx = this.routeContext(vs, [], port);
+    const ns = vs.metadata.namespace!;
+    const clusters = destinations.map((d) => ({ name: destinationCluster({ ...d.destination, host: qualifyHost(d.destination.host, ns) }, ctx), weight: d.weight }));
+    if (clusters.length === 1) return { cluster: clusters[0]!.name };
+    // Istio's rule: unweighted destinations share evenly.
+    const even = clusters.every((c) => c.weight === undefined);
+    return { weighted_clusters: { clusters: clusters.map((c) => ({ name: c.name, weight: even ? 1 : (c.weight ?? 0) })) } };
+  }
+
   /** A bound VirtualService's http rules as Envoy routes on gateway port `port`, with the sidecars' route generator. */
   private httpRoutes(vs: VirtualService, gateways: readonly Gateway[], port: number): ProtoMessage[] {
     const ns = vs.metadata.namespace!;
@@ -164,9 +176,14 @@ export class GatewayBuilder {
     // A match without `gateways` inherits the VirtualService's, which name this gateway.
     const forThisGateway = (m: HTTPMatchRequest) => !m.gateways || m.gateways.length === 0 || m.gateways.some((g) => names.has(g));
     const http = (vs.spec.http ?? []).flatMap((route) => scopedRoute(route, ns, forThisGateway));
+    return httpRoutes(this.routeContext(vs, http, port)).routes;
+  }
+
+  /** The route generator reads a service's routing; a gateway's virtual host is one only in that sense. */
+  private routeContext(vs: VirtualService, http: HTTPRoute[], port: number): RouteContext {
+    const ns = vs.metadata.namespace!;
     const servicePort = { number: port, name: `http-${port}`, protocol: 'HTTP' as const };
     const ref = refOf(vs);
-    // The routes generator reads a service's routing; a gateway's virtual host is one only in that sense.
     const service: ServiceModel = {
       host: qualifyHost(vs.spec.hosts[0] ?? '', ns),
       namespace: ns,
@@ -178,6 +195,6 @@ export class GatewayBuilder {
       routing: { source: ref, http, tcp: [] },
       declaredBy: ref,
     };
-    return httpRoutes({ flavor: 'envoy', model: this.model, service, port: servicePort }).routes;
+    return { flavor: 'envoy', model: this.model, service, port: servicePort };
   }
 }
