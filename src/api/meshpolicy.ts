@@ -101,7 +101,9 @@ export const RateLimit = Type.Object(
     burst: Type.Optional(int('Token bucket size: requests allowed in a burst; requestsPerUnit by default.', 1, 1_000_000_000)),
   },
   {
-    description: 'Local rate limiting of inbound requests (a token bucket per workload instance).',
+    description:
+      'Local rate limiting of inbound requests on Envoy sidecars (a token bucket per workload instance and inbound port). ' +
+      'Proxyless gRPC clients cannot enforce it.',
     ...cel({
       rule: '!has(self.burst) || self.burst >= self.requestsPerUnit',
       message: 'burst must be at least requestsPerUnit',
@@ -117,11 +119,11 @@ export const Telemetry = Type.Object(
       Type.Object(
         {
           provider: Type.Optional(
-            str('Tracing provider, e.g. opentelemetry or zipkin.', { maxLength: MAX.name, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
+            str('Tracing provider: opentelemetry (the default) or zipkin.', { maxLength: MAX.name, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
           ),
           endpoint: Type.Optional(str('Collector address as host:port.', { maxLength: MAX.host + 6, pattern: '^[^\\s:/]+:[0-9]{1,5}$' })),
           samplingPercentage: Type.Optional(
-            Type.Number({ description: 'Percentage of requests to trace, 0-100.', minimum: 0, maximum: 100 }),
+            Type.Number({ description: 'Percentage of requests to trace, 0-100; 1 by default.', minimum: 0, maximum: 100 }),
           ),
         },
         { description: 'Distributed tracing.' },
@@ -131,7 +133,7 @@ export const Telemetry = Type.Object(
       Type.Object({ enabled: bool('Whether access logs are written.') }, { description: 'Access logging.' }),
     ),
   },
-  { description: 'Observability settings (Istio Telemetry).' },
+  { description: "Observability settings (Istio Telemetry) for Envoy sidecars' inbound traffic. Proxyless gRPC clients cannot apply them." },
 );
 export type Telemetry = Static<typeof Telemetry>;
 
