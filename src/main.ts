@@ -22,6 +22,10 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'operator': {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(usage);
+        return 0;
+      }
       const { values } = parseArgs({
         args: rest,
         options: {
