@@ -134,6 +134,21 @@ describe('Envoy sidecar outbound: mutual TLS toward STRICT workloads', () => {
     expect(serviceClusters(plain.service(m.host)!, 'envoy').every((c) => c.message.transport_socket === undefined)).toBe(true);
   });
 
+  it('a MESH_EXTERNAL service stays plaintext under a STRICT namespace policy (its endpoints are not mesh workloads)', () => {
+    const api = serviceEntry('api', 'shop', 'api.example.com', [{ number: 443, name: 'https', protocol: 'HTTPS' }], {
+      location: 'MESH_EXTERNAL',
+      workloadSelector: undefined,
+      endpoints: [{ address: '203.0.113.7' }],
+    });
+    delete (api.spec as { workloadSelector?: unknown }).workloadSelector;
+    const store = new MeshModelStore(memoryInputs({ serviceEntries: [api], meshPolicies: [policy('strict', { mtls: { mode: 'STRICT' } })] }));
+    store.rebuildAll();
+    const service = store.service('api.example.com')!;
+    expect(service.endpoints[0]!.security?.mtlsMode).toBe('STRICT');
+    expect(serviceClusters(service, 'envoy').every((c) => c.message.transport_socket === undefined)).toBe(true);
+    expect(serviceClusters(service, 'proxyless').every((c) => c.message.transport_socket === undefined)).toBe(true);
+  });
+
   it('a subset cluster names its subset in the SNI', () => {
     const m = reviewsMesh();
     const store = new MeshModelStore(

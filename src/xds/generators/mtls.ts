@@ -87,7 +87,9 @@ export function proxylessInboundListeners(service: ServiceModel, trustDomain = D
  */
 export function destinationTls(service: ServiceModel, policy: EffectivePolicy, trustDomain: string): { mutual: boolean; serverIdentities: string[] } {
   const endpoints = service.endpoints;
-  const strict = endpoints.length > 0 && endpoints.every((e) => modeOf(e) === 'STRICT');
+  // Auto mTLS is for mesh workloads: a MESH_EXTERNAL service's endpoints have no sidecar or agent, whatever
+  // policy covers the namespace that declares them (a DestinationRule may still ask for ISTIO_MUTUAL).
+  const strict = service.location === 'MESH_INTERNAL' && endpoints.length > 0 && endpoints.every((e) => modeOf(e) === 'STRICT');
   const explicit = policy.tls?.mode as ClientTlsMode | undefined;
   const serverIdentities = endpoints.flatMap((e) => (e.serviceAccount ? [spiffeId({ trustDomain, namespace: e.source.namespace, serviceAccount: e.serviceAccount })] : []));
   return { mutual: usesMutualTls(strict ? 'STRICT' : 'PERMISSIVE', explicit), serverIdentities };
