@@ -11,7 +11,9 @@ import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
 import { X509Certificate } from 'node:crypto';
 import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
 import { caPortOf, createServiceAccount, readOut, serviceAccountToken, startAgent, type AgentRun } from './workloads.js';
-import { apply, serviceEntry, workloadEntry } from './xds/mesh.js';
+import { AdsTestClient, decodeAny } from '../../src/xds/testing/ads-client.js';
+import { TypeUrl } from '../../src/xds/protos.js';
+import { apply, serviceEntry, waitForCondition, workloadEntry } from './xds/mesh.js';
 import type { WorkloadCall } from './xds/mesh-workload-process.js';
 
 const kc = kubeConfig();
@@ -209,4 +211,64 @@ describe('mutual TLS from MeshPolicy, on real grpc-js-xds traffic', () => {
     expect(results.filter((r) => r.code !== 0)).toEqual([]);
     expect(new Set(results.map((r) => r.peer))).toEqual(new Set([identity('frontend')]));
   }, 200_000);
+});
+
+describe('MeshPolicy on an Envoy sidecar (no Envoy here: a raw ADS client asks as the backend\'s sidecar)', () => {
+  type Msg = Record<string, any>;
+  const typed = (any: { type_url: string; value: Uint8Array }): Msg => decodeAny(any).message as Msg;
+
+  it('5. its inbound listener carries the TLS chain, RBAC and the rate limit; the status says proxyless cannot rate-limit', async () => {
+    apply(ns.name, meshPolicy({
+      mtls: { mode: 'STRICT' },
+      authorization: { action: 'ALLOW', rules: [{ from: [{ principals: [`cluster.local/ns/${ns.name}/sa/frontend`] }] }] },
+      rateLimit: { requestsPerUnit: 50, unit: 'SECOND', burst: 100 },
+    }));
+    await waitForCondition(ns.name, 'MeshPolicy', 'backend', 'Accepted', 'True', (s) =>
+      (s.conditions ?? []).some((c) => c.type === 'Accepted' && c.message.includes('rateLimit applies to Envoy sidecars only: proxyless gRPC clients cannot enforce it')),
+    );
+    const client = new AdsTestClient(`127.0.0.1:${xdsPort}`);
+    try {
+      const chainName = `inbound|${serverPort}||mtls`;
+      const chain = await until('the sidecar inbound chain with RBAC and the rate limit', async () => {
+        const stream = client.sotw();
+        try {
+          stream.send({ type_url: TypeUrl.listener, node: { id: `sidecar~${SERVER_IP}~backend-0.${ns.name}~${ns.name}.svc.cluster.local` } });
+          const response = await stream.next(10_000);
+          const inbound = response.resources.find((r) => r.name === 'virtualInbound')?.message as Msg | undefined;
+          const found = (inbound?.filter_chains as Msg[] | undefined)?.find((c) => c.name === chainName);
+          if (!found) return undefined;
+          const hcm = typed(found.filters[0].typed_config);
+          const names = (hcm.http_filters as Msg[]).map((f) => f.name);
+          return names.includes('weft.rbac.allow') && names.includes('envoy.filters.http.local_ratelimit') ? { chain: found, hcm, names } : undefined;
+        } finally {
+          stream.close();
+        }
+      });
+      expect(chain.names).toEqual(['weft.rbac.allow', 'envoy.filters.http.local_ratelimit', 'envoy.filters.http.fault', 'envoy.filters.http.router']);
+      expect(chain.chain.filter_chain_match).toMatchObject({ destination_port: { value: serverPort } });
+      expect(chain.chain.filter_chain_match.transport_protocol ?? '').toBe(''); // STRICT: plaintext fails the handshake
+      expect(typed(chain.chain.transport_socket.typed_config)).toMatchObject({
+        require_client_certificate: { value: true },
+        common_tls_context: { tls_certificate_sds_secret_configs: [{ name: 'default' }], validation_context_sds_secret_config: { name: 'ROOTCA' } },
+      });
+      const limit = typed((chain.hcm.http_filters as Msg[])[1]!.typed_config);
+      expect(limit.token_bucket).toMatchObject({ max_tokens: 100, tokens_per_fill: { value: 50 }, fill_interval: { seconds: '1' } });
+
+      // The secrets it names: only the agent's file paths.
+      const sds = client.sotw();
+      try {
+        sds.send({ type_url: TypeUrl.secret, resource_names: ['default'], node: { id: `sidecar~${SERVER_IP}~backend-0.${ns.name}~${ns.name}.svc.cluster.local` } });
+        const secret = (await sds.next(10_000)).resources.find((r) => r.name === 'default')!.message as Msg;
+        expect(secret.tls_certificate).toMatchObject({
+          certificate_chain: { filename: '/var/run/weft/cert-chain.pem' },
+          private_key: { filename: '/var/run/weft/key.pem' },
+          watched_directory: { path: '/var/run/weft' },
+        });
+      } finally {
+        sds.close();
+      }
+    } finally {
+      client.close();
+    }
+  });
 });
