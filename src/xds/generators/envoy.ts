@@ -220,33 +220,10 @@ export function envoyInboundResources(ips: readonly string[], model: MeshModel, 
   let inspectTls = false;
   for (const [port, { protocol, sources, security, service }] of [...ports].sort((a, b) => a[0] - b[0])) {
     const cluster = inboundCluster(port);
-    const trace = tracing(security?.telemetry?.spec, service, uniqueSources(sources));
+    // Spans come from HTTP connection managers only: a TCP port needs no collector.
+    const trace = isTcp(protocol) ? undefined : tracing(security?.telemetry?.spec, service, uniqueSources(sources));
     if (trace && !out.some((g) => g.name === trace.cluster.name)) out.push(trace.cluster);
-    const filters = (chainName: string): ProtoMessage[] => {
-      if (isTcp(protocol)) {
-        const logs = accessLogs(security?.telemetry?.spec);
-        const proxy = tcpProxy(chainName, { cluster, ...(logs.length > 0 ? { access_log: logs } : {}) });
-        return [...rbacNetworkFilters(security?.authorizations ?? [], trustDomain, chainName), proxy];
-      }
-      const rateLimit = security?.rateLimit ? [localRateLimitFilter(security.rateLimit.spec, chainName)] : [];
-      const logs = accessLogs(security?.telemetry?.spec);
-      return [
-        {
-          name: 'envoy.filters.network.http_connection_manager',
-          typed_config: {
-            '@type': ExtensionType.httpConnectionManager,
-            stat_prefix: chainName,
-            route_config: {
-              name: cluster,
-              virtual_hosts: [{ name: 'inbound', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster, timeout: { seconds: 0 } } }] }],
-            },
-            http_filters: httpFilters([...rbacHttpFilters(security?.authorizations ?? [], trustDomain), ...rateLimit]),
-            ...(logs.length > 0 ? { access_log: logs } : {}),
-            ...(trace ? { tracing: trace.hcm } : {}),
-          },
-        },
-      ];
-    };
+    const filters = (chainName: string) => inboundFilters({ protocol, cluster, chainName, trustDomain, ...(security ? { security } : {}), ...(trace ? { tracing: trace.hcm } : {}) });
     const mode = security?.mtlsMode ?? DEFAULT_MTLS_MODE;
     for (const chain of inboundChains(mode)) {
       const name = `${cluster}${chain.name}`;
@@ -289,6 +266,33 @@ export function envoyInboundResources(ips: readonly string[], model: MeshModel, 
   // The certificate files the TLS contexts (inbound here, and the outbound clusters') name, by SDS.
   for (const secret of envoyCredentialSecrets()) out.push({ typeUrl: TypeUrl.secret, name: secret.name, message: secret.message, sources: [] });
   return out;
+}
+
+/** The network filters of one inbound chain: RBAC and the TCP proxy, or the HTTP connection manager with its filters. */
+function inboundFilters(o: { protocol: ServicePort['protocol']; cluster: string; chainName: string; trustDomain: string; security?: WorkloadSecurity; tracing?: ProtoMessage }): ProtoMessage[] {
+  const { cluster, chainName, security } = o;
+  const logs = accessLogs(security?.telemetry?.spec);
+  const withLogs = logs.length > 0 ? { access_log: logs } : {};
+  if (isTcp(o.protocol)) {
+    return [...rbacNetworkFilters(security?.authorizations ?? [], o.trustDomain, chainName), tcpProxy(chainName, { cluster, ...withLogs })];
+  }
+  const rateLimit = security?.rateLimit ? [localRateLimitFilter(security.rateLimit.spec, chainName)] : [];
+  return [
+    {
+      name: 'envoy.filters.network.http_connection_manager',
+      typed_config: {
+        '@type': ExtensionType.httpConnectionManager,
+        stat_prefix: chainName,
+        route_config: {
+          name: cluster,
+          virtual_hosts: [{ name: 'inbound', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster, timeout: { seconds: 0 } } }] }],
+        },
+        http_filters: httpFilters([...rbacHttpFilters(security?.authorizations ?? [], o.trustDomain), ...rateLimit]),
+        ...withLogs,
+        ...(o.tracing ? { tracing: o.tracing } : {}),
+      },
+    },
+  ];
 }
 
 /**
