@@ -21,15 +21,16 @@ describe('MeshPolicy verdict', () => {
     );
   });
 
-  it('refuses a tracing provider it cannot configure, and tracing without a collector, naming the field', () => {
+  it('refuses a tracing provider it cannot configure, naming the field; says when tracing has no collector', () => {
     expect(validate(policy('d', { telemetry: { tracing: { provider: 'datadog', endpoint: 'dd:8126' } } }))).toMatchObject({
       accepted: false,
       reason: 'UnsupportedValue',
       message: 'spec.telemetry.tracing.provider: tracing provider "datadog" is not supported: use opentelemetry or zipkin',
     });
-    expect(validate(policy('e', { telemetry: { tracing: { samplingPercentage: 5 } } }))).toMatchObject({
-      accepted: false,
-      message: "spec.telemetry.tracing.endpoint: tracing needs the collector's host:port",
+    // Without a collector nothing is traced: said in the message, not refused (the policy's mtls stays in force).
+    expect(validate(policy('e', { mtls: { mode: 'STRICT' }, telemetry: { tracing: { samplingPercentage: 5 } } }))).toMatchObject({
+      accepted: true,
+      message: 'applies to namespace shop; telemetry applies to Envoy sidecars only: proxyless gRPC clients cannot enforce it; spec.telemetry.tracing has no endpoint, so nothing is traced',
     });
     expect(validate(policy('z', { telemetry: { tracing: { provider: 'zipkin', endpoint: 'zipkin:9411' } } })).accepted).toBe(true);
   });

@@ -31,30 +31,24 @@ export function validateMeshPolicy(policy: MeshPolicy, lookup: MeshLookup): Verd
       });
     }
   }
-  problems.push(...tracingProblems(policy));
-  const envoyOnly = (['rateLimit', 'telemetry'] as const).filter((f) => policy.spec[f] !== undefined);
-  const note = envoyOnly.length > 0
-    ? `; ${envoyOnly.join(' and ')} ${envoyOnly.length > 1 ? 'apply' : 'applies'} to Envoy sidecars only: proxyless gRPC clients cannot enforce ${envoyOnly.length > 1 ? 'them' : 'it'}`
-    : '';
-  return verdict(problems, `applies to ${scopeName(policy)}${note}`);
-}
-
-/** Tracing needs a collector, and a provider Weft can configure. */
-function tracingProblems(policy: MeshPolicy): Problem[] {
   const tracing = policy.spec.telemetry?.tracing;
-  if (!tracing) return [];
-  const problems: Problem[] = [];
-  if (tracing.provider !== undefined && !(TRACING_PROVIDERS as readonly string[]).includes(tracing.provider)) {
+  if (tracing?.provider !== undefined && !(TRACING_PROVIDERS as readonly string[]).includes(tracing.provider)) {
     problems.push({
       reason: 'UnsupportedValue',
       field: 'spec.telemetry.tracing.provider',
       message: `tracing provider "${tracing.provider}" is not supported: use ${TRACING_PROVIDERS.join(' or ')}`,
     });
   }
-  if (tracing.endpoint === undefined) {
-    problems.push({ reason: 'FieldValueRequired', field: 'spec.telemetry.tracing.endpoint', message: "tracing needs the collector's host:port" });
+  const notes = [`applies to ${scopeName(policy)}`];
+  const envoyOnly = (['rateLimit', 'telemetry'] as const).filter((f) => policy.spec[f] !== undefined);
+  if (envoyOnly.length > 0) {
+    const many = envoyOnly.length > 1;
+    notes.push(`${envoyOnly.join(' and ')} ${many ? 'apply' : 'applies'} to Envoy sidecars only: proxyless gRPC clients cannot enforce ${many ? 'them' : 'it'}`);
   }
-  return problems;
+  // The schema lets endpoint be left out; without it there is nowhere to send spans. Said, not refused: a
+  // telemetry gap must not take the policy's mtls and authorization out of force.
+  if (tracing && tracing.endpoint === undefined) notes.push('spec.telemetry.tracing has no endpoint, so nothing is traced');
+  return verdict(problems, notes.join('; '));
 }
 
 export function scopeName(policy: MeshPolicy): string {
