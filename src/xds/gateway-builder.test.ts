@@ -148,6 +148,20 @@ describe('GatewayBuilder', () => {
     });
   });
 
+  it('takes a deleted Gateway’s listeners away from a proxy still connected', () => {
+    const edge = gateway('edge', { servers: [http] });
+    const { objects, gateways } = setup({ gateways: [edge] });
+    const { view, release } = gateways.viewFor({ namespace: 'shop', name: 'edge' });
+    expect([...view.all(TypeUrl.listener)].map((r) => r.name)).toEqual(['0.0.0.0_80']);
+    objects.gateways = [];
+    gateways.update();
+    expect([...view.all(TypeUrl.listener)]).toEqual([]);
+    objects.gateways = [edge];
+    gateways.update();
+    expect([...view.all(TypeUrl.listener)].map((r) => r.name)).toEqual(['0.0.0.0_80']);
+    release();
+  });
+
   it('serves a Gateway without deployment only while a proxy naming it is connected', () => {
     const { gateways, cache } = setup({ gateways: [gateway('byo', { servers: [http], deployment: undefined })] });
     const key = gatewayCollection('shop', 'byo');

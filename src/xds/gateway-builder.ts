@@ -17,7 +17,7 @@ import type { ProxyView, ResourceCache } from './cache.js';
 import { ENVOY_CLUSTERS_COLLECTION } from './config-builder.js';
 import { destinationCluster, httpRoutes, type RouteContext } from './generators/routes.js';
 import { TypeUrl } from './protos.js';
-import { encodeResource, type ProtoMessage } from './resource.js';
+import { encodeResource, type ProtoMessage, type XdsResource } from './resource.js';
 
 /** The collection of the gateway workload that Gateway `namespace/name` deploys (or that its proxies name). */
 export function gatewayCollection(namespace: string, name: string): string {
@@ -110,17 +110,16 @@ export class GatewayBuilder {
         this.log?.error({ err: String(err), gateway: `${ns}/${name}` }, 'gateway xDS generation failed; keeping its previous config');
       }
     }
+    const connectedKeys = new Set([...this.connected.keys()].map((ref) => gatewayCollection(...(ref.split('/') as [string, string]))));
     for (const key of this.built) {
       if (wanted.has(key)) continue;
-      this.cache.dropCollection(key);
       this.built.delete(key);
-      changed = true;
-    }
-    // A proxy naming a Gateway that does not exist gets an empty collection (and so no listeners) until it does.
-    for (const ref of this.connected.keys()) {
-      const [ns, name] = ref.split('/') as [string, string];
-      const key = gatewayCollection(ns, name);
-      if (!wanted.has(key)) this.cache.collection(key);
+      // A connected proxy's view holds this collection: empty it (its listeners go) rather than drop it.
+      if (connectedKeys.has(key)) changed = this.replace(key, []) || changed;
+      else {
+        this.cache.dropCollection(key);
+        changed = true;
+      }
     }
     return changed;
   }
@@ -146,16 +145,23 @@ export class GatewayBuilder {
       httpRoutes: (vs, port) => this.httpRoutes(vs, gateways, port),
       tcpTarget: (vs, destinations, port) => this.tcpTarget(vs, destinations, port),
     });
-    const next = generated.map((r) => encodeResource(r.typeUrl, r.name, r.message, r.sources));
+    const changed = this.replace(
+      key,
+      generated.map((r) => encodeResource(r.typeUrl, r.name, r.message, r.sources)),
+    );
+    this.built.add(key);
+    return changed;
+  }
+
+  /** Makes collection `key` hold exactly `next`; returns whether anything changed. */
+  private replace(key: string, next: XdsResource[]): boolean {
     const collection = this.cache.collection(key);
     const names = new Set(next.map((r) => `${r.typeUrl} ${r.name}`));
     const remove: Array<{ typeUrl: string; name: string }> = [];
     for (const typeUrl of GATEWAY_TYPES) {
       for (const name of collection.resources(typeUrl).keys()) if (!names.has(`${typeUrl} ${name}`)) remove.push({ typeUrl, name });
     }
-    const changes = collection.apply({ upsert: next, remove });
-    this.built.add(key);
-    return changes.size > 0;
+    return collection.apply({ upsert: next, remove }).size > 0;
   }
 
   /** Where a gateway's tcp_proxy sends a connection: the sidecars' outbound clusters, weighted as written. */
