@@ -93,7 +93,8 @@ describe('renderGateway', () => {
       privileged: false,
       capabilities: { drop: ['ALL'] },
     });
-    expect(envoy.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'tmp' }]);
+    // The agent's certificate files, read-only: Envoy's mTLS to the mesh (the `default`/`ROOTCA` SDS secrets name them).
+    expect(envoy.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'tmp' }, { mountPath: '/var/run/weft', name: 'weft-agent', readOnly: true }]);
     expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: {} });
   });
 
@@ -106,7 +107,8 @@ describe('renderGateway', () => {
       imagePullPolicy: 'IfNotPresent',
       args: ['agent', '--xds-address=127.0.0.1:15010'],
       resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { cpu: '500m', memory: '192Mi' } },
-      securityContext: { runAsNonRoot: true, runAsUser: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+      // Envoy's uid: Envoy reads the key (0600) the agent writes.
+      securityContext: { runAsNonRoot: true, runAsUser: 101, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
     });
     expect(agent.env.map((e: Json) => e.name)).toEqual(['POD_NAME', 'POD_IP']);
     expect(agent.volumeMounts).toEqual([
@@ -116,8 +118,8 @@ describe('renderGateway', () => {
     ]);
     expect(pod.volumes).toEqual([
       { name: 'tmp', emptyDir: {} },
-      { name: 'weft-root-ca', configMap: { name: 'weft-root-ca' } },
       { name: 'weft-agent', emptyDir: {} },
+      { name: 'weft-root-ca', configMap: { name: 'weft-root-ca' } },
       { name: 'weft-token', projected: { sources: [{ serviceAccountToken: { audience: 'weft-ca', expirationSeconds: 3600, path: 'weft-ca' } }] } },
     ]);
     expect(pod.automountServiceAccountToken).toBe(false);

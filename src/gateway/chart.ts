@@ -21,6 +21,7 @@ import type { Gateway, GatewaySpec } from '../api/index.js';
 import { TRUST_BUNDLE_CONFIGMAP } from '../ca/trust-bundle.js';
 import { controllerRef } from '../controllers/index.js';
 import { OPERATOR_IMAGE } from '../install/operator-chart.js';
+import { AGENT_CREDENTIALS_DIR } from '../security/envoy-tls.js';
 import { envoyBootstrap, READINESS_PATH, STATUS_PORT, XDS_ADDRESS } from './bootstrap.js';
 import { stableHash } from './hash.js';
 import { GENERATED_HASH_ANNOTATION, generatedLabels, generatedName, selectorLabels, SPEC_HASH_ANNOTATION } from './names.js';
@@ -40,12 +41,15 @@ export const DEFAULT_RESOURCES = {
 
 export const DEFAULT_TARGET_CPU_UTILIZATION = 80;
 
-/** The `weft agent` runs from Weft's own image, as the operator's non-root user. */
-export const AGENT_UID = 65532;
+/**
+ * The `weft agent` runs from Weft's own image, as Envoy's user: Envoy reads the workload key the agent writes (mode
+ * 0600) to speak mTLS to the mesh, as Istio's proxy and pilot-agent share one uid.
+ */
+export const AGENT_UID = ENVOY_UID;
 /** Where the agent expects its projected token and first roots (its flag defaults), and writes its files. */
 const AGENT_TOKEN_DIR = '/var/run/secrets/weft/tokens';
 const AGENT_ROOT_CA_DIR = '/var/run/secrets/weft/root-ca';
-const AGENT_OUTPUT_DIR = '/var/run/weft';
+const AGENT_OUTPUT_DIR = AGENT_CREDENTIALS_DIR;
 /** The agent relays bytes and renews a certificate: it needs little. */
 export const AGENT_RESOURCES = { requests: { cpu: '10m', memory: '48Mi' }, limits: { cpu: '500m', memory: '192Mi' } } as const;
 
@@ -68,6 +72,7 @@ export class GatewayChart extends Chart {
     const serviceAccount = new kplus.ServiceAccount(this, 'service-account', { metadata, automountToken: false });
 
     const ports = servicePorts(gw.spec.servers);
+    const agentFiles = kplus.Volume.fromEmptyDir(this, 'agent-files', 'weft-agent');
     const deployment = new kplus.Deployment(this, 'deployment', {
       metadata,
       replicas: deploymentSpec.autoscaling ? undefined : (deploymentSpec.replicas ?? 1),
@@ -110,7 +115,11 @@ export class GatewayChart extends Chart {
             allowPrivilegeEscalation: false,
             privileged: false,
           },
-          volumeMounts: [{ path: '/tmp', volume: kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp') }],
+          // The agent's certificate files: Envoy reads them through the `default`/`ROOTCA` SDS secrets (paths only).
+          volumeMounts: [
+            { path: '/tmp', volume: kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp') },
+            { path: AGENT_OUTPUT_DIR, readOnly: true, volume: agentFiles },
+          ],
         },
         {
           // Envoy's xDS endpoint on loopback: TLS to the operator that verifies its SPIFFE ID, the pod's token.
@@ -132,7 +141,7 @@ export class GatewayChart extends Chart {
           },
           volumeMounts: [
             { path: AGENT_ROOT_CA_DIR, readOnly: true, volume: kplus.Volume.fromConfigMap(this, 'root-ca', kplus.ConfigMap.fromConfigMapName(this, 'root-ca-map', TRUST_BUNDLE_CONFIGMAP), { name: 'weft-root-ca' }) },
-            { path: AGENT_OUTPUT_DIR, volume: kplus.Volume.fromEmptyDir(this, 'agent-files', 'weft-agent') },
+            { path: AGENT_OUTPUT_DIR, volume: agentFiles },
           ],
         },
       ],

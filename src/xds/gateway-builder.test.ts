@@ -76,6 +76,8 @@ describe('GatewayBuilder', () => {
     expect([...view.all(TypeUrl.listener)].map((r) => r.name)).toEqual(['0.0.0.0_80']);
     expect(view.get(TypeUrl.cluster, `outbound|9080|v2|${m.host}`)).toBeDefined();
     expect(view.get(TypeUrl.endpoint, `outbound|9080|v2|${m.host}`)).toBeDefined();
+    // Its own certificate files over SDS (paths only), for clusters toward STRICT workloads.
+    expect([...view.all(TypeUrl.secret)].map((r) => r.name).sort()).toEqual(['ROOTCA', 'default']);
     release();
   });
 
@@ -90,7 +92,7 @@ describe('GatewayBuilder', () => {
     expect(((secret.message.tls_certificate as ProtoMessage).certificate_chain as ProtoMessage).inline_bytes).toBe(CERT);
     secrets.delete('shop/reviews-cert');
     gateways.update();
-    expect(names(key, TypeUrl.secret)).toEqual([]);
+    expect(names(key, TypeUrl.secret)).toEqual(['ROOTCA', 'default']); // only the agent's files remain
   });
 
   it('keeps the last accepted configuration of a Gateway that turns invalid, and drops a deleted one', () => {

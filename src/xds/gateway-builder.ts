@@ -13,6 +13,7 @@ import { gatewaysSelecting, gatewayXds, type TlsSecretData } from '../gateway/xd
 import { qualifyHost } from '../mesh/hosts.js';
 import { refOf, scopedRoute, type MeshModel, type ModelInputs, type ServiceModel } from '../mesh/model/index.js';
 import { gatewaysOf, validateVirtualService } from '../mesh/virtualservice.js';
+import { envoyCredentialSecrets } from '../security/envoy-tls.js';
 import type { ProxyView, ResourceCache } from './cache.js';
 import { ENVOY_CLUSTERS_COLLECTION } from './config-builder.js';
 import { destinationCluster, httpRoutes, type RouteContext } from './generators/routes.js';
@@ -145,10 +146,10 @@ export class GatewayBuilder {
       httpRoutes: (vs, port) => this.httpRoutes(vs, gateways, port),
       tcpTarget: (vs, destinations, port) => this.tcpTarget(vs, destinations, port),
     });
-    const changed = this.replace(
-      key,
-      generated.map((r) => encodeResource(r.typeUrl, r.name, r.message, r.sources)),
-    );
+    // The gateway's own certificate files (its agent's), for mTLS toward STRICT workloads: the clusters it shares
+    // with the sidecars name these SDS secrets.
+    const credentials = envoyCredentialSecrets().map((c) => encodeResource(TypeUrl.secret, c.name, c.message));
+    const changed = this.replace(key, [...generated.map((r) => encodeResource(r.typeUrl, r.name, r.message, r.sources)), ...credentials]);
     this.built.add(key);
     return changed;
   }

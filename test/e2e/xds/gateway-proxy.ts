@@ -145,8 +145,10 @@ export class GatewayProxy {
         break;
       case TypeUrl.secret:
         for (const r of res.resources) {
-          const tls = r.message.tls_certificate as { certificate_chain: { inline_bytes: string | Uint8Array }; private_key: { inline_bytes: string | Uint8Array } };
-          this.state.secrets.set(r.name, { certificateChain: bytesText(tls.certificate_chain.inline_bytes), privateKey: bytesText(tls.private_key.inline_bytes) });
+          type DataSource = { inline_bytes?: string | Uint8Array };
+          const tls = r.message.tls_certificate as { certificate_chain?: DataSource; private_key?: DataSource } | undefined;
+          const text = (d: DataSource | undefined) => (d?.inline_bytes === undefined ? '' : bytesText(d.inline_bytes));
+          this.state.secrets.set(r.name, { certificateChain: text(tls?.certificate_chain), privateKey: text(tls?.private_key) });
         }
         break;
     }
