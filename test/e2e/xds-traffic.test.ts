@@ -166,6 +166,22 @@ describe('traffic management through xDS, with real grpc-js-xds clients', () => 
     }, 30_000, 200);
   });
 
+  it('9. a ServiceEntry resolved by DNS: the client resolves the endpoint itself (LOGICAL_DNS), no EDS', async () => {
+    // The endpoint's "name" is an IP literal: resolution runs through the client's DNS resolver without sending
+    // traffic anywhere but the loopback backend (a real name could also resolve to ::1).
+    const host = 'dns-api.weft-e2e.example';
+    const b = await backend('dns-api', '127.0.0.71');
+    apply(ns.name, {
+      kind: 'ServiceEntry',
+      metadata: { name: 'dns-api' },
+      spec: { hosts: [host], ports: [{ number: 9080, name: 'grpc', protocol: 'GRPC' }], location: 'MESH_EXTERNAL', resolution: 'DNS', endpoints: [{ address: b.address, ports: { grpc: b.port } }] },
+    });
+    await waitForCondition(ns.name, 'ServiceEntry', 'dns-api', 'Programmed', 'True');
+    const c = await client(`${host}:9080`, 'dns-client');
+    const results = await untilServing(c);
+    expect(tally(results)).toEqual({ 'dns-api': 20 });
+  });
+
   it('3. aborts half the calls with UNAVAILABLE, and a fixed delay shows in latency', async () => {
     const host = hostOf('faulty');
     const only = await backend('faulty', '127.0.0.41');

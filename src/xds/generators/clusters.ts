@@ -1,9 +1,11 @@
 // CDS: one EDS cluster per service port, and one per subset (`outbound|port|subset|host`), carrying the
-// DestinationRule's load balancing, connection limits (circuit breakers) and outlier detection.
+// DestinationRule's load balancing, connection limits (circuit breakers) and outlier detection. Services resolved
+// by DNS get DNS clusters with their endpoints inline instead (dns.ts).
 import type { ServicePort } from '../../api/index.js';
 import type { ServiceModel } from '../../mesh/model/index.js';
 import { ExtensionType, TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
+import { dnsClusterFields, resolvedByDns } from './dns.js';
 import { duration } from './duration.js';
 import { clusterTransportSocket, envoyClusterTransportSocket } from './mtls.js';
 import { outboundCluster } from './names.js';
@@ -27,10 +29,12 @@ export function isHttp2(protocol: ServicePort['protocol']): boolean {
 function cluster(service: ServiceModel, port: ServicePort, subset: string | undefined, flavor: Flavor): Generated {
   const name = outboundCluster(service.host, port.number, subset);
   const policy = effectivePolicy(service, port.number, subset);
+  const discovery: ProtoMessage = resolvedByDns(service)
+    ? dnsClusterFields(service, port, subset, name, flavor)
+    : { type: 'EDS', eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' }, service_name: name } };
   const message: ProtoMessage = {
     name,
-    type: 'EDS',
-    eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' }, service_name: name },
+    ...discovery,
     connect_timeout: duration(policy.connectionPool?.tcp?.connectTimeout) ?? { seconds: 10 },
     ...loadBalancing(policy, flavor),
   };

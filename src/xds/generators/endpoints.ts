@@ -6,10 +6,12 @@ import { selects } from '../../mesh/labels.js';
 import type { EndpointModel, ServiceModel } from '../../mesh/model/index.js';
 import { TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
+import { resolvedByDns } from './dns.js';
 import { outboundCluster } from './names.js';
 import { uniqueSources, type Generated } from './types.js';
 
 export function serviceEndpoints(service: ServiceModel): Generated[] {
+  if (resolvedByDns(service)) return []; // the proxy resolves the names: its DNS clusters carry them (dns.ts)
   const out: Generated[] = [];
   for (const port of service.ports) {
     out.push(loadAssignment(service, port, undefined));
