@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Compares Weft builds with each other and with go-control-plane (linear cache), interleaved: each round runs every
+# server once per client count, one after the other, so a busy machine weighs on all of them alike.
+#
+#   bench/compare.sh before=/path/to/checkout-a after=/path/to/checkout-b
+#
+# Each checkout must have dist/ built (`npx tsc -p tsconfig.build.json`). Needs the cluster a full benchmark run
+# leaves running with BENCH_KEEP_CLUSTER=1 (the 1000-service Weft mesh applied); `WEFT_CLUSTER_DIR=
+# $WEFT_CACHE/cluster-bench hack/cluster/down.sh` stops it.
+# Environment: COMPARE_CLIENTS (default "2000 100"), COMPARE_ROUNDS (2), COMPARE_OUT (docs/bench/ab: one loadgen
+# JSON per server, client count and round), COMPARE_PROTOCOL (sotw).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/hack/cluster/lib.sh"
+cluster=$WEFT_CACHE/cluster-bench
+kubeconfig=$cluster/admin.kubeconfig
+[ -f "$cluster/pids" ] || { echo "no benchmark cluster in $cluster (see the header)" >&2; exit 2; }
+apiserver_pid=$(awk '$1 == "kube-apiserver" {print $2}' "$cluster/pids")
+tools=$("$root/bench/build-tools.sh")
+out=${COMPARE_OUT:-$root/docs/bench/ab}; mkdir -p "$out"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
+  local label=$1 dir=$2 n=$3 round=$4 port pid flags
+  port=$(free_port)
+  if [ "$label" = gcp-linear ]; then
+    local admin; admin=$(free_port)
+    "$tools/gcp-server" --size 1000 --flavor proxyless --cache linear --xds "127.0.0.1:$port" --admin "127.0.0.1:$admin" >/dev/null 2>&1 &
+    pid=$!; flags=(--trigger-url "http://127.0.0.1:$admin/weight")
+  else
+    node "$dir/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$port" >/dev/null 2>&1 &
+    pid=$!; flags=(--kubeconfig "$kubeconfig" --api weft --apiserver-pid "$apiserver_pid")
+  fi
+  local load; load=$(cut -d' ' -f1-3 /proc/loadavg)
+  "$tools/loadgen" --label "$label" --target "127.0.0.1:$port" --clients "$n" --mode proxyless --protocol "${COMPARE_PROTOCOL:-sotw}" \
+    --size 1000 --triggers 5 --server-pid "$pid" "${flags[@]}" > "$out/${label}_n${n}_r${round}.json" || true
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("%-12s n=%-5s round %s, load %s: storm %.2f s (server CPU %.2f s), push p50 %.0f p99 %.0f ms, CPU/trigger %.2f s" % (sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], r["Connect"]["Seconds"], r["Connect"]["ServerCPUSeconds"], r["Push"]["Latency"]["P50"], r["Push"]["Latency"]["P99"], r["Push"]["ServerCPUSeconds"]))' \
+    "$out/${label}_n${n}_r${round}.json" "$label" "$n" "$round" "$load" || echo "$label n=$n round $round: failed"
+}
+
+for round in $(seq 1 "${COMPARE_ROUNDS:-2}"); do
+  for n in ${COMPARE_CLIENTS:-2000 100}; do
+    for spec in "$@" gcp-linear=; do run_one "${spec%%=*}" "${spec#*=}" "$n" "$round"; done
+  done
+done
