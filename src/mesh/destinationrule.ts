@@ -28,5 +28,18 @@ export function validateDestinationRule(dr: DestinationRule, lookup: MeshLookup)
     }
   }
   const subsets = dr.spec.subsets?.map((s) => s.name).join(', ');
-  return verdict(problems, `configures host ${fqdn}${subsets ? ` with subsets ${subsets}` : ''}`);
+  return verdict(problems, `configures host ${fqdn}${subsets ? ` with subsets ${subsets}` : ''}${originationNote(dr)}`);
+}
+
+/**
+ * TLS origination (tls SIMPLE or MUTUAL) reaches Envoy sidecars only: a proxyless gRPC client's TLS comes from its
+ * bootstrap's certificate providers (the mesh's), not from files a DestinationRule names. Said, not refused.
+ */
+function originationNote(dr: DestinationRule): string {
+  const policies = [dr.spec.trafficPolicy, ...(dr.spec.subsets ?? []).map((s) => s.trafficPolicy)];
+  const settings = policies.flatMap((p) => [p?.tls, ...(p?.portLevelSettings ?? []).map((l) => l.tls)]);
+  const modes = settings.map((t) => t?.mode).filter((m) => m === 'SIMPLE' || m === 'MUTUAL');
+  if (modes.length === 0) return '';
+  const credential = settings.some((t) => t?.credentialName) ? '; tls.credentialName is for gateways and is not used by sidecars (name the files instead)' : '';
+  return `; TLS origination (tls ${[...new Set(modes)].join('/')}) applies to Envoy sidecars only: proxyless gRPC clients cannot originate it${credential}`;
 }

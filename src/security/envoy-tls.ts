@@ -72,6 +72,47 @@ export function envoyUpstreamTransportSocket(options: { sni: string; serverIdent
   };
 }
 
+/** Where Debian-based images (Envoy's among them) keep the system's trusted roots: the default for origination. */
+export const SYSTEM_ROOTS = '/etc/ssl/certs/ca-certificates.crt';
+
+/** A DestinationRule's `tls` for TLS origination (modes SIMPLE and MUTUAL), from Istio's ClientTLSSettings. */
+export interface OriginationTls {
+  mode: 'SIMPLE' | 'MUTUAL';
+  clientCertificate?: string;
+  privateKey?: string;
+  caCertificates?: string;
+  caCrl?: string;
+  subjectAltNames?: string[];
+  sni?: string;
+  insecureSkipVerify?: boolean;
+}
+
+/**
+ * TLS origination toward a service that speaks TLS itself (typically an external API): the server is verified
+ * against `caCertificates` (the system roots by default) and, when given, `subjectAltNames`; SNI is `sni` or the
+ * host; MUTUAL presents the certificate and key files. Files, as Istio's sidecars read them.
+ */
+export function envoyOriginationTransportSocket(tls: OriginationTls, host: string): ProtoMessage {
+  const validation: ProtoMessage | undefined = tls.insecureSkipVerify
+    ? undefined
+    : {
+        trusted_ca: { filename: tls.caCertificates ?? SYSTEM_ROOTS },
+        ...(tls.caCrl ? { crl: { filename: tls.caCrl } } : {}),
+        ...(tls.subjectAltNames?.length ? { match_typed_subject_alt_names: tls.subjectAltNames.map((name) => ({ san_type: 'DNS', matcher: { exact: name } })) } : {}),
+      };
+  const identity = tls.mode === 'MUTUAL' && tls.clientCertificate && tls.privateKey
+    ? { tls_certificates: [{ certificate_chain: { filename: tls.clientCertificate }, private_key: { filename: tls.privateKey } }] }
+    : {};
+  return {
+    name: TLS_TRANSPORT_SOCKET,
+    typed_config: {
+      '@type': UPSTREAM_TLS_CONTEXT,
+      sni: tls.sni ?? host,
+      common_tls_context: { ...identity, ...(validation ? { validation_context: validation } : {}) },
+    },
+  };
+}
+
 /** Istio's SNI for a cluster: `outbound_.9080_.v1_.reviews.shop.svc.cluster.local`, `outbound_.9080_._.reviews...` without a subset. */
 export function outboundSni(host: string, port: number, subset?: string): string {
   return `outbound_.${port}_.${subset ?? ''}_.${host}`;

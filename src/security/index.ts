@@ -6,10 +6,13 @@ export {
   AGENT_CREDENTIALS_DIR,
   envoyCredentialSecrets,
   envoyDownstreamTransportSocket,
+  envoyOriginationTransportSocket,
   envoyUpstreamTransportSocket,
   IDENTITY_SECRET,
   outboundSni,
   ROOT_SECRET,
+  SYSTEM_ROOTS,
+  type OriginationTls,
 } from './envoy-tls.js';
 export {
   CERTIFICATE_PROVIDER_INSTANCE,

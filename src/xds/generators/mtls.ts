@@ -10,6 +10,7 @@ import type { EndpointModel, ServiceModel } from '../../mesh/model/index.js';
 import {
   clientTransportSocket,
   DEFAULT_MTLS_MODE,
+  envoyOriginationTransportSocket,
   envoyUpstreamTransportSocket,
   inboundFilterChains,
   outboundSni,
@@ -109,6 +110,10 @@ export function envoyClusterTransportSocket(
   subset: string | undefined,
   trustDomain = DEFAULT_TRUST_DOMAIN,
 ): ProtoMessage | undefined {
+  const tls = policy.tls;
+  if (tls?.mode === 'SIMPLE' || tls?.mode === 'MUTUAL') {
+    return envoyOriginationTransportSocket({ ...tls, mode: tls.mode }, service.host);
+  }
   const { mutual, serverIdentities } = destinationTls(service, policy, trustDomain);
   if (!mutual) return undefined;
   return envoyUpstreamTransportSocket({ sni: outboundSni(service.host, port, subset), serverIdentities, trustDomain });
