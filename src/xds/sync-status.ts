@@ -35,13 +35,40 @@ export interface SyncInputs {
   serving?(): boolean;
 }
 
-/** What one proxy's state of one type says about each object behind it: does it hold all of it, current; a rejection. */
-interface TypeSync {
-  revision: number;
-  version: string;
+/** Per object (by source key), in first-seen order: does the proxy hold all of it, current; a rejection to report. */
+interface ObjectStates {
   keys: string[];
   held: boolean[];
   rejected: Array<string | undefined>;
+}
+
+/** What one proxy's state of one type says about each object behind it. */
+interface TypeSync extends ObjectStates {
+  revision: number;
+  version: string;
+}
+
+/** One proxy, all types merged. */
+interface ProxySync extends ObjectStates {
+  parts: TypeSync[];
+}
+
+/** Builds ObjectStates from what `fill` adds: an object is held only if all it was added with is; the last rejection stays. */
+function collectStates(fill: (add: (key: string, held: boolean, rejected: string | undefined) => void) => void): ObjectStates {
+  const index = new Map<string, number>();
+  const states: ObjectStates = { keys: [], held: [], rejected: [] };
+  fill((key, held, rejected) => {
+    let i = index.get(key);
+    if (i === undefined) {
+      index.set(key, (i = states.keys.length));
+      states.keys.push(key);
+      states.held.push(true);
+      states.rejected.push(undefined);
+    }
+    states.held[i] &&= held;
+    if (rejected !== undefined) states.rejected[i] = rejected;
+  });
+  return states;
 }
 
 /**
@@ -54,14 +81,6 @@ export class SyncMemo {
   /** Per proxy, its types merged (kept while every part is the same object). */
   readonly proxies = new WeakMap<ConnectedProxy, ProxySync>();
   served: { signature: string; generations: Map<string, number> } | undefined;
-}
-
-/** One proxy, all types: per object it wants something from, does it hold all of it, and a rejection to report. */
-interface ProxySync {
-  parts: TypeSync[];
-  keys: string[];
-  current: boolean[];
-  rejected: Array<string | undefined>;
 }
 
 /**
@@ -91,7 +110,7 @@ export function computeSync(inputs: SyncInputs, memo = new SyncMemo()): Map<stri
     for (let i = 0; i < p.keys.length; i++) {
       const e = entry(p.keys[i]!);
       e.expected++;
-      if (p.current[i]) e.acked++;
+      if (p.held[i]) e.acked++;
       if (p.rejected[i] !== undefined) e.rejections.push({ proxy: proxy.proxy.id, error: p.rejected[i]! });
     }
   }
@@ -100,23 +119,10 @@ export function computeSync(inputs: SyncInputs, memo = new SyncMemo()): Map<stri
 
 /** Merges a proxy's types: an object is current only if every type holds all of it; the last rejection is told. */
 function proxySync(parts: TypeSync[]): ProxySync {
-  const index = new Map<string, number>();
-  const p: ProxySync = { parts, keys: [], current: [], rejected: [] };
-  for (const t of parts) {
-    for (let i = 0; i < t.keys.length; i++) {
-      const key = t.keys[i]!;
-      let j = index.get(key);
-      if (j === undefined) {
-        index.set(key, (j = p.keys.length));
-        p.keys.push(key);
-        p.current.push(true);
-        p.rejected.push(undefined);
-      }
-      p.current[j] &&= t.held[i]!;
-      if (t.rejected[i] !== undefined) p.rejected[j] = t.rejected[i];
-    }
-  }
-  return p;
+  const states = collectStates((add) => {
+    for (const t of parts) for (let i = 0; i < t.keys.length; i++) add(t.keys[i]!, t.held[i]!, t.rejected[i]);
+  });
+  return { ...states, parts };
 }
 
 /** The highest generation of each object in what is served, recomputed only when some collection moved. */
@@ -143,32 +149,22 @@ function servedGenerations(cache: ResourceCache, memo: SyncMemo): Map<string, nu
 
 /** One type of one proxy: per object behind what it subscribes to, held current (all of it) and the last rejection. */
 function typeSync(state: TypeState, view: ProxyView, version: string): TypeSync {
-  const index = new Map<string, number>();
-  const t: TypeSync = { revision: state.revision, version, keys: [], held: [], rejected: [] };
-  const visit = (r: XdsResource) => {
-    const held = state.acked.get(r.name)?.version === r.version;
-    const rejection = state.rejected.get(r.name);
-    const blamed = rejection && rejection.version === r.version ? rejection.culprits.map(sourceKey) : undefined;
-    for (const key of r.sourceKeys) {
-      let i = index.get(key);
-      if (i === undefined) {
-        index.set(key, (i = t.keys.length));
-        t.keys.push(key);
-        t.held.push(true);
-        t.rejected.push(undefined);
+  const states = collectStates((add) => {
+    const visit = (r: XdsResource) => {
+      const held = state.acked.get(r.name)?.version === r.version;
+      const rejection = state.rejected.get(r.name);
+      const blamed = rejection && rejection.version === r.version ? rejection.culprits.map(sourceKey) : undefined;
+      for (const key of r.sourceKeys) add(key, held, blamed?.includes(key) ? rejection!.error : undefined);
+    };
+    if (state.wildcard) for (const r of view.all(state.typeUrl)) visit(r);
+    else {
+      for (const name of state.subscribed) {
+        const r = view.get(state.typeUrl, name);
+        if (r) visit(r);
       }
-      t.held[i] &&= held;
-      if (blamed?.includes(key)) t.rejected[i] = rejection!.error;
     }
-  };
-  if (state.wildcard) for (const r of view.all(state.typeUrl)) visit(r);
-  else {
-    for (const name of state.subscribed) {
-      const r = view.get(state.typeUrl, name);
-      if (r) visit(r);
-    }
-  }
-  return t;
+  });
+  return { ...states, revision: state.revision, version };
 }
 
 function sameSync(a: ResourceSync | undefined, b: ResourceSync | undefined): boolean {
