@@ -37,6 +37,8 @@ export const Index = {
   workload: 'workload',
   /** WorkloadEntry -> `namespace/serviceAccount`. */
   serviceAccount: 'serviceAccount',
+  /** ServiceEntry -> `*` when one of its hosts is a wildcard (they cannot be looked up by name). */
+  wildcardHost: 'wildcardHost',
   /** EndpointSlice -> `namespace/name` of its Service. */
   service: 'service',
 } as const;
@@ -59,6 +61,7 @@ export function meshInformers(manager: Manager): MeshInformers {
   informers.virtualServices.addIndex(Index.gateway, (vs) => [...new Set(gatewaysOf(vs).map((g) => g.ref))]);
   informers.destinationRules.addIndex(Index.host, (dr) => [qualifyHost(dr.spec.host, dr.metadata.namespace!)]);
   informers.serviceEntries.addIndex(Index.host, (se) => se.spec.hosts);
+  informers.serviceEntries.addIndex(Index.wildcardHost, (se) => (se.spec.hosts.some((h) => h.includes('*')) ? ['*'] : []));
   informers.gateways.addIndex(Index.workload, (gw) => [labelsKey(gw.spec.selector)]);
   informers.workloadEntries.addIndex(Index.serviceAccount, (we) =>
     we.spec.serviceAccount ? [`${we.metadata.namespace}/${we.spec.serviceAccount}`] : [],
