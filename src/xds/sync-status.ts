@@ -331,7 +331,11 @@ export class SyncStatus implements ProgrammedSource {
   details(kind: string, obj: StatusTarget): StatusDetails | undefined {
     if (!PROGRAMMED_KINDS.has(kind) || !this.inputs) return undefined;
     if (!this.computed) {
-      // Not a verdict yet: the server is still syncing its caches (this object is re-enqueued once it knows).
+      // Not a verdict yet: the server is still syncing its caches (this object is re-enqueued once it knows). What
+      // status already says about the current generation stands until then: after a restart, rewriting every
+      // object to Pending and back was a burst of two writes per object while proxies reconnect.
+      const held = obj.status?.conditions?.find((c) => c.type === 'Programmed' && c.observedGeneration === obj.metadata.generation);
+      if (held) return { conditions: [{ type: 'Programmed', status: held.status, reason: held.reason, message: held.message }] };
       return { conditions: [{ type: 'Programmed', status: 'Unknown', reason: 'Pending', message: 'the xDS server is starting' }] };
     }
     const sync = this.current.get(sourceKey({ kind, namespace: obj.metadata.namespace!, name: obj.metadata.name! }));

@@ -174,7 +174,8 @@ describe('mutual TLS from MeshPolicy, on real grpc-js-xds traffic', () => {
       return all(results, grpc.status.PERMISSION_DENIED) ? results : undefined;
     });
     expect(denied[0]!.details).toMatch(/Unauthorized RPC rejected/);
-    expect(all(await calls(frontend, '/weft.test.Echo/Call'), 0)).toBe(true);
+    // The move from PERMISSIVE to STRICT reaches the server and the client separately: wait for both.
+    await until('frontend to be admitted over mTLS', async () => (all(await calls(frontend, '/weft.test.Echo/Call'), 0) ? true : undefined));
 
     apply(ns.name, meshPolicy({ mtls: { mode: 'STRICT' }, authorization: { action: 'DENY', rules: [{ to: [{ paths: ['/weft.test.Echo/Admin'] }] }] } }));
     await until('Admin to be denied to frontend', async () => (all(await calls(frontend, '/weft.test.Echo/Admin'), grpc.status.PERMISSION_DENIED) ? true : undefined));
