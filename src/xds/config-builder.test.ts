@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { memoryInputs, MeshModelStore } from '../mesh/model/index.js';
 import { edited, reviewsMesh, workloadEntry } from '../mesh/model/testing.js';
 import { ResourceCache, type ChangeSet } from './cache.js';
-import { ConfigBuilder, ENVOY_CLUSTERS_COLLECTION, PROXYLESS_COLLECTION } from './config-builder.js';
+import { ConfigBuilder, ENVOY_CLUSTERS_COLLECTION, ENVOY_COLLECTION, PROXYLESS_COLLECTION } from './config-builder.js';
 import { TypeUrl } from './protos.js';
 import { proxyFromNode } from './server/proxy.js';
 import { computeSync, programmedDetails } from './sync-status.js';
@@ -62,6 +62,21 @@ describe('ConfigBuilder', () => {
     expect(view.get(TypeUrl.cluster, 'inbound|50051||')).toBeDefined();
     expect(view.get(TypeUrl.listener, 'virtualInbound')).toBeDefined();
     expect(view.get(TypeUrl.listener, '0.0.0.0_9080')).toBeDefined();
+    release();
+  });
+
+  it('builds the sidecars’ per-port routes (a virtual host per service) only while a sidecar is connected', () => {
+    const { m, objects, model, builder, cache } = setup();
+    const routes = () => cache.collection(ENVOY_COLLECTION).get(TypeUrl.route, '9080');
+    expect(routes()).toBeUndefined(); // no sidecar yet: nothing built
+    const sidecar = proxyFromNode({ id: 'sidecar~127.0.0.9~client.shop~shop.svc.cluster.local', cluster: '', metadata: {}, user_agent_name: 'envoy' });
+    const { release } = builder.viewFor(sidecar);
+    const first = routes()!;
+    expect((first.message.virtual_hosts as Array<{ name: string }>).map((v) => v.name)).toEqual([`${m.host}:9080`]);
+    const moved = edited(m.split, { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v2' } }] }] });
+    objects.virtualServices = [moved];
+    builder.update(model.recompute(model.hostsAffectedBy({ kind: 'VirtualService', obj: moved })));
+    expect(routes()!.version).not.toBe(first.version); // connected: built with the change
     release();
   });
 });

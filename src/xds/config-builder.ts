@@ -44,6 +44,10 @@ function encode(g: Generated): XdsResource {
 export class ConfigBuilder {
   private readonly hosts = new Map<string, HostOutput>();
   private readonly virtualHostsByPort = new Map<number, Map<string, VirtualHostPart>>();
+  /** Ports whose outbound listener and routes are not built yet (see portResources). */
+  private readonly stalePorts = new Set<number>();
+  /** Envoy sidecar streams open. */
+  private sidecars = 0;
   /** Envoy inbound collections in use: key → the addresses of the workload, and how many streams use it. */
   private readonly inbound = new Map<string, { ips: string[]; streams: number }>();
 
@@ -66,7 +70,7 @@ export class ConfigBuilder {
     }
     const proxyless: Batch = { upsert: [], remove: [] };
     const envoy: Batch = { upsert: [], remove: [] };
-    const ports = new Set<number>();
+    const ports = this.stalePorts;
     const addresses = new Set<string>();
     for (const host of hosts) {
       const before = this.hosts.get(host) ?? EMPTY;
@@ -94,14 +98,7 @@ export class ConfigBuilder {
       if (after === EMPTY) this.hosts.delete(host);
       else this.hosts.set(host, after);
     }
-    for (const port of ports) {
-      const parts = [...(this.virtualHostsByPort.get(port)?.values() ?? [])];
-      if (parts.length > 0) envoy.upsert.push(...envoyPortResources(port, parts).map(encode));
-      else {
-        this.virtualHostsByPort.delete(port);
-        envoy.remove.push({ typeUrl: TypeUrl.listener, name: envoyOutboundListener(port) }, { typeUrl: TypeUrl.route, name: envoyOutboundRoutes(port) });
-      }
-    }
+    if (this.sidecars > 0) this.portResources(envoy);
     this.cache.collection(PROXYLESS_COLLECTION).apply(proxyless);
     this.applyEnvoy(envoy);
     for (const [key, { ips }] of this.inbound) if (ips.some((ip) => addresses.has(ip))) this.updateInbound(key, ips);
@@ -113,6 +110,11 @@ export class ConfigBuilder {
    */
   viewFor(proxy: ProxyInfo): { view: ProxyView; release: () => void } {
     if (proxy.kind === 'proxyless') return this.cache.acquireView([PROXYLESS_COLLECTION]);
+    if (this.sidecars++ === 0 && this.stalePorts.size > 0) {
+      const batch: Batch = { upsert: [], remove: [] };
+      this.portResources(batch);
+      this.applyEnvoy(batch);
+    }
     const ips = [...proxy.ips].sort();
     const key = `envoy-inbound/${ips.join(',') || proxy.id}`;
     let entry = this.inbound.get(key);
@@ -129,6 +131,7 @@ export class ConfigBuilder {
       release: () => {
         if (released) return;
         released = true;
+        this.sidecars--;
         release();
         if (--entry.streams === 0) {
           this.inbound.delete(key);
@@ -136,6 +139,23 @@ export class ConfigBuilder {
         }
       },
     };
+  }
+
+  /**
+   * The outbound listener and routes of every port whose virtual hosts changed, into `batch`. A port's routes hold
+   * one virtual host per service on it (1000 at the benchmark's scale), so they are built only while a sidecar is
+   * connected; until then the ports just stay marked stale.
+   */
+  private portResources(batch: Batch): void {
+    for (const port of this.stalePorts) {
+      const parts = [...(this.virtualHostsByPort.get(port)?.values() ?? [])];
+      if (parts.length > 0) batch.upsert.push(...envoyPortResources(port, parts).map(encode));
+      else {
+        this.virtualHostsByPort.delete(port);
+        batch.remove.push({ typeUrl: TypeUrl.listener, name: envoyOutboundListener(port) }, { typeUrl: TypeUrl.route, name: envoyOutboundRoutes(port) });
+      }
+    }
+    this.stalePorts.clear();
   }
 
   /** Listeners and routes to the sidecars' collection, clusters and endpoints to the one gateways share. */
