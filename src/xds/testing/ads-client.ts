@@ -146,6 +146,21 @@ abstract class RawStream<Req extends object, Res> {
     return this.inbox.next(timeoutMs);
   }
 
+  /** Responses as they arrive, until the stream ends: then the iteration ends, with why in `endedWith`. */
+  async *responses(): AsyncGenerator<Res> {
+    for (;;) {
+      try {
+        yield await this.inbox.next(2_147_483_647);
+      } catch (err) {
+        this.endedWith = err as Error;
+        return;
+      }
+    }
+  }
+
+  /** Why the stream ended (a status from the server, or the client's own cancel), once it has. */
+  endedWith: (Error & { code?: number; details?: string }) | undefined;
+
   /** True if the server sends nothing within `ms`. */
   quiet(ms = 150): Promise<boolean> {
     return this.inbox.quiet(ms);

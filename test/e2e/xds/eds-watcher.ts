@@ -10,7 +10,6 @@ type Assignment = {
 export class EdsWatcher {
   /** `address:port` of every endpoint in the last ClusterLoadAssignment received, sorted; undefined before one arrives. */
   private endpoints: string[] | undefined;
-  private closed = false;
 
   private constructor(
     private readonly client: AdsTestClient,
@@ -31,19 +30,12 @@ export class EdsWatcher {
   }
 
   close(): void {
-    this.closed = true;
     this.stream.close();
     this.client.close();
   }
 
   private async run(): Promise<void> {
-    while (!this.closed) {
-      let res;
-      try {
-        res = await this.stream.next(3_600_000);
-      } catch {
-        return; // closed
-      }
+    for await (const res of this.stream.responses()) {
       const mine = res.resources.find((r) => r.name === this.cluster);
       if (mine) {
         const assignment = mine.message as Assignment;

@@ -72,7 +72,6 @@ const bytesText = (b: string | Uint8Array) => (typeof b === 'string' ? Buffer.fr
 export class GatewayProxy {
   private readonly state: GatewayConfig = { listeners: new Map(), routes: new Map(), secrets: new Map(), clusters: [] };
   private readonly nacks: string[] = [];
-  private failure: (Error & { code?: number; details?: string }) | undefined;
   private readonly last = new Map<string, SotwResponse>();
   private closed = false;
 
@@ -98,7 +97,7 @@ export class GatewayProxy {
 
   /** How the server ended the stream, if it did (e.g. PERMISSION_DENIED). */
   ended(): (Error & { code?: number; details?: string }) | undefined {
-    return this.failure;
+    return this.closed ? undefined : this.stream.endedWith;
   }
 
   /** Decode failures the proxy NACKed. */
@@ -113,14 +112,7 @@ export class GatewayProxy {
   }
 
   private async run(): Promise<void> {
-    while (!this.closed) {
-      let res: SotwResponse;
-      try {
-        res = await this.stream.next(3_600_000);
-      } catch (err) {
-        if (!this.closed) this.failure = err as Error;
-        return;
-      }
+    for await (const res of this.stream.responses()) {
       try {
         this.take(res);
       } catch (err) {
