@@ -66,6 +66,16 @@ export class ResourceCollection {
     return changes;
   }
 
+  /** Makes the collection hold exactly `next`, of every type: what is not in it is removed. Returns what changed. */
+  replaceAll(next: readonly XdsResource[]): ChangeSet {
+    const keep = new Set(next.map((r) => `${r.typeUrl} ${r.name}`));
+    const remove: Array<{ typeUrl: string; name: string }> = [];
+    for (const [typeUrl, byName] of this.byType) {
+      for (const name of byName.keys()) if (!keep.has(`${typeUrl} ${name}`)) remove.push({ typeUrl, name });
+    }
+    return this.apply({ upsert: next, remove });
+  }
+
   onChange(listener: (changes: ChangeSet) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

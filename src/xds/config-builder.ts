@@ -70,7 +70,6 @@ export class ConfigBuilder {
     }
     const proxyless: Batch = { upsert: [], remove: [] };
     const envoy: Batch = { upsert: [], remove: [] };
-    const ports = this.stalePorts;
     const addresses = new Set<string>();
     for (const host of hosts) {
       const before = this.hosts.get(host) ?? EMPTY;
@@ -85,11 +84,11 @@ export class ConfigBuilder {
       diff(before.proxyless, after.proxyless, proxyless);
       diff(before.envoy, after.envoy, envoy);
       for (const v of before.virtualHosts) {
-        ports.add(v.port);
+        this.stalePorts.add(v.port);
         this.virtualHostsByPort.get(v.port)?.delete(host);
       }
       for (const v of after.virtualHosts) {
-        ports.add(v.port);
+        this.stalePorts.add(v.port);
         let byHost = this.virtualHostsByPort.get(v.port);
         if (!byHost) this.virtualHostsByPort.set(v.port, (byHost = new Map()));
         byHost.set(host, v);
@@ -190,14 +189,7 @@ export class ConfigBuilder {
   }
 
   private updateInbound(key: string, ips: string[]): void {
-    const collection = this.cache.collection(key);
-    const next = envoyInboundResources(ips, this.model).map(encode);
-    const names = new Set(next.map((r) => `${r.typeUrl} ${r.name}`));
-    const remove: Array<{ typeUrl: string; name: string }> = [];
-    for (const typeUrl of [TypeUrl.listener, TypeUrl.cluster]) {
-      for (const name of collection.resources(typeUrl).keys()) if (!names.has(`${typeUrl} ${name}`)) remove.push({ typeUrl, name });
-    }
-    collection.apply({ upsert: next, remove });
+    this.cache.collection(key).replaceAll(envoyInboundResources(ips, this.model).map(encode));
   }
 }
 

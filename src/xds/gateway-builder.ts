@@ -12,13 +12,13 @@ import { gatewayVerdict } from '../gateway/validate.js';
 import { gatewaysSelecting, gatewayXds, type TlsSecretData } from '../gateway/xds.js';
 import { qualifyHost } from '../mesh/hosts.js';
 import { refOf, scopedRoute, type MeshModel, type ModelInputs, type ServiceModel } from '../mesh/model/index.js';
-import { gatewaysOf, validateVirtualService } from '../mesh/virtualservice.js';
+import { gatewaysOf, qualifyGatewayName, validateVirtualService } from '../mesh/virtualservice.js';
 import { envoyCredentialSecrets } from '../security/envoy-tls.js';
 import type { ProxyView, ResourceCache } from './cache.js';
 import { ENVOY_CLUSTERS_COLLECTION } from './config-builder.js';
 import { destinationCluster, httpRoutes, type RouteContext } from './generators/routes.js';
 import { TypeUrl } from './protos.js';
-import { encodeResource, type ProtoMessage, type XdsResource } from './resource.js';
+import { encodeResource, type ProtoMessage } from './resource.js';
 
 /** The collection of the gateway workload that Gateway `namespace/name` deploys (or that its proxies name). */
 export function gatewayCollection(namespace: string, name: string): string {
@@ -30,13 +30,13 @@ export interface GatewayBuilderInputs extends Pick<ModelInputs, 'lookup' | 'virt
   secret(namespace: string, name: string): TlsSecretData | undefined;
 }
 
-const GATEWAY_TYPES = [TypeUrl.listener, TypeUrl.route, TypeUrl.secret];
-
 export class GatewayBuilder {
   /** Gateways named by connected gateway proxies: `namespace/name` → streams. */
   private readonly connected = new Map<string, number>();
   /** Collections this builder made, so those no longer wanted are dropped. */
   private readonly built = new Set<string>();
+  /** The pod's own certificate files as SDS secrets (constant: encoded once, shared by every gateway). */
+  private readonly credentials = envoyCredentialSecrets().map((c) => encodeResource(TypeUrl.secret, c.name, c.message));
 
   constructor(
     private readonly cache: ResourceCache,
@@ -116,7 +116,7 @@ export class GatewayBuilder {
       if (wanted.has(key)) continue;
       this.built.delete(key);
       // A connected proxy's view holds this collection: empty it (its listeners go) rather than drop it.
-      if (connectedKeys.has(key)) changed = this.replace(key, []) || changed;
+      if (connectedKeys.has(key)) changed = this.cache.collection(key).replaceAll([]).size > 0 || changed;
       else {
         this.cache.dropCollection(key);
         changed = true;
@@ -148,21 +148,10 @@ export class GatewayBuilder {
     });
     // The gateway's own certificate files (its agent's), for mTLS toward STRICT workloads: the clusters it shares
     // with the sidecars name these SDS secrets.
-    const credentials = envoyCredentialSecrets().map((c) => encodeResource(TypeUrl.secret, c.name, c.message));
-    const changed = this.replace(key, [...generated.map((r) => encodeResource(r.typeUrl, r.name, r.message, r.sources)), ...credentials]);
+    const resources = [...generated.map((r) => encodeResource(r.typeUrl, r.name, r.message, r.sources)), ...this.credentials];
+    const changed = this.cache.collection(key).replaceAll(resources).size > 0;
     this.built.add(key);
     return changed;
-  }
-
-  /** Makes collection `key` hold exactly `next`; returns whether anything changed. */
-  private replace(key: string, next: XdsResource[]): boolean {
-    const collection = this.cache.collection(key);
-    const names = new Set(next.map((r) => `${r.typeUrl} ${r.name}`));
-    const remove: Array<{ typeUrl: string; name: string }> = [];
-    for (const typeUrl of GATEWAY_TYPES) {
-      for (const name of collection.resources(typeUrl).keys()) if (!names.has(`${typeUrl} ${name}`)) remove.push({ typeUrl, name });
-    }
-    return collection.apply({ upsert: next, remove }).size > 0;
   }
 
   /** Where a gateway's tcp_proxy sends a connection: the sidecars' outbound clusters, weighted as written. */
@@ -179,9 +168,9 @@ export class GatewayBuilder {
   /** A bound VirtualService's http rules as Envoy routes on gateway port `port`, with the sidecars' route generator. */
   private httpRoutes(vs: VirtualService, gateways: readonly Gateway[], port: number): ProtoMessage[] {
     const ns = vs.metadata.namespace!;
-    const names = new Set(gateways.flatMap((gw) => [`${gw.metadata.namespace}/${gw.metadata.name}`, ...(gw.metadata.namespace === ns ? [gw.metadata.name!] : [])]));
+    const refs = new Set(gateways.map((gw) => `${gw.metadata.namespace}/${gw.metadata.name}`));
     // A match without `gateways` inherits the VirtualService's, which name this gateway.
-    const forThisGateway = (m: HTTPMatchRequest) => !m.gateways || m.gateways.length === 0 || m.gateways.some((g) => names.has(g));
+    const forThisGateway = (m: HTTPMatchRequest) => !m.gateways || m.gateways.length === 0 || m.gateways.some((g) => refs.has(qualifyGatewayName(g, ns)));
     const http = (vs.spec.http ?? []).flatMap((route) => scopedRoute(route, ns, forThisGateway));
     return httpRoutes(this.routeContext(vs, http, port)).routes;
   }
