@@ -7,7 +7,7 @@ import type { Gateway, L4MatchAttributes, RouteDestination, Server, VirtualServi
 import { hostMatches } from '../mesh/hosts.js';
 import { selects } from '../mesh/labels.js';
 import { olderFirst } from '../mesh/verdict.js';
-import { gatewaysOf } from '../mesh/virtualservice.js';
+import { gatewaysOf, qualifyGatewayName } from '../mesh/virtualservice.js';
 import { ExtensionType, TypeUrl } from '../xds/protos.js';
 import type { ProtoMessage } from '../xds/resource.js';
 
@@ -179,7 +179,7 @@ function portResources(port: number, servers: BoundServer[], input: GatewayXdsIn
 function l4MatchApplies(m: L4MatchAttributes, vs: VirtualService, s: BoundServer): boolean {
   const ns = vs.metadata.namespace!;
   const ref = `${s.gateway.metadata.namespace}/${s.gateway.metadata.name}`;
-  const gatewayOk = !m.gateways || m.gateways.length === 0 || m.gateways.some((g) => (g.includes('/') ? g : `${ns}/${g}`) === ref);
+  const gatewayOk = !m.gateways || m.gateways.length === 0 || m.gateways.some((g) => qualifyGatewayName(g, ns) === ref);
   return gatewayOk && (m.port === undefined || m.port === s.server.port.number);
 }
 

@@ -22,15 +22,19 @@ export function destinationsOf(vs: VirtualService): Array<{ field: string; desti
   return out;
 }
 
+/** A gateway as a VirtualService in `namespace` names it (`name` or `namespace/name`), as `namespace/name`. */
+export function qualifyGatewayName(name: string, namespace: string): string {
+  return name.includes('/') ? name : `${namespace}/${name}`;
+}
+
 /** Gateways a VirtualService binds to, as `namespace/name` (the reserved `mesh` excluded), with field paths. */
 export function gatewaysOf(vs: VirtualService): Array<{ field: string; ref: string }> {
   const ns = vs.metadata.namespace!;
-  const qualify = (name: string) => (name.includes('/') ? name : `${ns}/${name}`);
   const out: Array<{ field: string; ref: string }> = [];
-  vs.spec.gateways?.forEach((g, i) => g !== 'mesh' && out.push({ field: `spec.gateways[${i}]`, ref: qualify(g) }));
+  vs.spec.gateways?.forEach((g, i) => g !== 'mesh' && out.push({ field: `spec.gateways[${i}]`, ref: qualifyGatewayName(g, ns) }));
   vs.spec.http?.forEach((route, i) =>
     route.match?.forEach((m, j) =>
-      m.gateways?.forEach((g, k) => g !== 'mesh' && out.push({ field: `spec.http[${i}].match[${j}].gateways[${k}]`, ref: qualify(g) })),
+      m.gateways?.forEach((g, k) => g !== 'mesh' && out.push({ field: `spec.http[${i}].match[${j}].gateways[${k}]`, ref: qualifyGatewayName(g, ns) })),
     ),
   );
   return out;

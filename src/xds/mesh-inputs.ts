@@ -26,6 +26,11 @@ export function informerInputs(informers: MeshInformers): ModelInputs {
   };
 }
 
+/** Whether an update changed the spec (the generation moves; an object without one is assumed to have changed). */
+function specChanged(old: KubeObject, obj: KubeObject): boolean {
+  return old.metadata?.generation !== obj.metadata?.generation || old.metadata?.generation === undefined;
+}
+
 /** Every informer the model reads. */
 export function modelInformers(informers: MeshInformers): Array<Informer<KubeObject>> {
   return [
@@ -63,7 +68,7 @@ export function watchModelChanges(informers: MeshInformers, store: MeshModelStor
   for (const informer of mesh) {
     const onUpdate = (old: AnyMeshObject, obj: AnyMeshObject) => {
       // The model reads spec only: a status write (ours, on every reconcile and sync change) changes nothing.
-      if (old.metadata.generation === obj.metadata.generation && old.metadata.generation !== undefined) return;
+      if (!specChanged(old, obj)) return;
       meshHandler(old);
       meshHandler(obj);
     };
@@ -111,7 +116,6 @@ export function watchGatewayChanges(informers: MeshInformers, secrets: Informer<
   const emit = (obj: KubeObject) => {
     if (!replaying) onChange(obj.metadata?.namespace ?? '');
   };
-  const specChanged = (old: KubeObject, obj: KubeObject) => old.metadata?.generation !== obj.metadata?.generation || old.metadata?.generation === undefined;
   const boundToGateway = (vs: VirtualService) => gatewaysOf(vs).length > 0;
   const unsubscribe = [
     informers.gateways.on({ onAdd: emit, onUpdate: (old, obj) => specChanged(old, obj) && emit(obj), onDelete: emit }),
