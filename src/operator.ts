@@ -4,6 +4,7 @@ import { registerCa, type CaOptions } from './ca/index.js';
 import { Manager } from './controllers/index.js';
 import { defaultLogger } from './controllers/logger.js';
 import { LEASE_NAME, OPERATOR_NAMESPACE } from './install/operator-chart.js';
+import { MeshState } from './mesh/state/index.js';
 import { registerMeshReconcilers } from './reconcilers/index.js';
 import { XdsFeature } from './xds/index.js';
 import type { XdsFlagOptions } from './xds/flags.js';
@@ -37,13 +38,17 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
       ? { namespace: options.leaseNamespace ?? OPERATOR_NAMESPACE, name: LEASE_NAME, ...(options.identity ? { identity: options.identity } : {}) }
       : undefined,
   });
+  // The layers start in one direction: the mesh state, then the xDS pipeline reading it, then the reconcilers reading
+  // both (they write what xDS says about serving into status).
+  const state = new MeshState(manager);
   const xds = options.xds ? new XdsFeature(manager, { ...options.xds, log }) : undefined;
-  const informers = registerMeshReconcilers(
+  const controlPlane = xds?.serve(state);
+  registerMeshReconcilers(
     manager,
+    state,
     manager.eventRecorder('weft.dev/operator'),
     xds ? { programmed: xds.sync, gatewayServing: (gw, accepted) => xds.gatewayServing(gw, accepted) } : {},
   );
-  const controlPlane = xds?.serve(informers);
   const ca = options.ca ? registerCa(manager, manager.eventRecorder('weft.dev/ca'), options.ca) : undefined;
   // xDS on the TLS port too, for `weft agent` relays authenticated by their workloads' ServiceAccount tokens.
   if (ca && controlPlane) ca.addAuthenticatedService(controlPlane.server.service.definition, controlPlane.server.service.implementation);

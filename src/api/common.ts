@@ -294,6 +294,19 @@ export const MeshStatus = Type.Object(
     synced: Type.Optional(
       Type.String({ description: 'acked/expected, e.g. 12/12 (for kubectl get).', pattern: '^[0-9]+/[0-9]+$', maxLength: 24 }),
     ),
+    lastAccepted: Type.Optional(
+      Type.Object(
+        {
+          generation: Type.Integer({ description: 'The generation whose spec this is.', format: 'int64', minimum: 1 }),
+          spec: Type.Object({}, { description: 'The spec of that generation, as it was accepted.', 'x-kubernetes-preserve-unknown-fields': true }),
+        },
+        {
+          description:
+            'The last accepted generation of the spec: what proxies keep being served while a newer generation is not accepted, across ' +
+            'operator restarts and leader changes. Absent when no generation was accepted yet, or the spec is larger than 128 KiB.',
+        },
+      ),
+    ),
   },
   { description: 'Status reported by the Weft operator.' },
 );

@@ -37,6 +37,11 @@ export class Store<T extends KubeObject> {
   private readonly indexers = new Map<string, IndexFunc<T>>();
   /** index name → value → keys. Updated on every write, so reads never scan `items`. */
   private readonly indices = new Map<string, Map<string, Set<string>>>();
+  /**
+   * index name → key → the values it was indexed under. A removal takes out exactly what was put in, even when an
+   * index function reads more than the object (a last accepted spec remembered elsewhere).
+   */
+  private readonly indexed = new Map<string, Map<string, string[]>>();
 
   constructor() {
     this.addIndex(byNamespace, (obj) => [obj.metadata?.namespace ?? '']);
@@ -64,6 +69,7 @@ export class Store<T extends KubeObject> {
     if (this.indexers.has(name)) throw new Error(`index ${name} already exists`);
     this.indexers.set(name, indexFunc);
     this.indices.set(name, new Map());
+    this.indexed.set(name, new Map());
     for (const [key, obj] of this.items) this.index(name, key, obj, +1);
   }
 
@@ -71,6 +77,11 @@ export class Store<T extends KubeObject> {
     const index = this.indices.get(name);
     if (!index) throw new Error(`no index named ${name}`);
     return [...(index.get(value) ?? [])].map((key) => this.items.get(key)!);
+  }
+
+  /** The values the object stored under `key` is indexed under in index `name`. */
+  indexValues(name: string, key: string): readonly string[] {
+    return this.indexed.get(name)?.get(key) ?? [];
   }
 
   /** Inserts or replaces; returns the previous object. */
@@ -102,7 +113,11 @@ export class Store<T extends KubeObject> {
 
   private index(name: string, key: string, obj: T, change: 1 | -1): void {
     const index = this.indices.get(name)!;
-    for (const value of new Set(this.indexers.get(name)!(obj))) {
+    const indexed = this.indexed.get(name)!;
+    const values = change > 0 ? [...new Set(this.indexers.get(name)!(obj))] : (indexed.get(key) ?? []);
+    if (change > 0) indexed.set(key, values);
+    else indexed.delete(key);
+    for (const value of values) {
       let keys = index.get(value);
       if (change > 0) {
         if (!keys) index.set(value, (keys = new Set()));

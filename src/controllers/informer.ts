@@ -134,6 +134,11 @@ export class Informer<T extends KubeObject> {
     return this.store.byIndex(name, value);
   }
 
+  /** The values a cached object is indexed under in index `name`. */
+  indexValues(name: string, obj: T): readonly string[] {
+    return this.store.indexValues(name, objectKey(obj));
+  }
+
   /**
    * Subscribes to changes; returns the unsubscribe function. Like client-go, a handler added after objects are
    * cached first receives an add for each of them, so every handler sees the full state.

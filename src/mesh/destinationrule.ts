@@ -1,8 +1,9 @@
-// DestinationRule validation: the host resolves, and no older rule in the same namespace already owns it.
+// DestinationRule validation: the host resolves. (Which rule configures a host when several do is a conflict,
+// src/mesh/model/conflicts.ts, not a verdict.)
 import type { DestinationRule } from '../api/index.js';
 import { qualifyHost } from './hosts.js';
 import type { MeshLookup } from './lookup.js';
-import { olderFirst, refOf, verdict, type Problem, type Verdict } from './verdict.js';
+import { verdict, type Problem, type Verdict } from './verdict.js';
 import { hostExists } from './virtualservice.js';
 
 export function validateDestinationRule(dr: DestinationRule, lookup: MeshLookup): Verdict {
@@ -11,21 +12,6 @@ export function validateDestinationRule(dr: DestinationRule, lookup: MeshLookup)
   const problems: Problem[] = [];
   if (!hostExists(fqdn, lookup)) {
     problems.push({ reason: 'HostNotFound', field: 'spec.host', message: `no Service or ServiceEntry declares host ${fqdn}` });
-  }
-  // Rules with a workloadSelector apply to some workloads only; they never compete with the namespace-wide rule.
-  if (!dr.spec.workloadSelector) {
-    const rivals = lookup
-      .destinationRulesForHost(fqdn)
-      .filter((other) => other.metadata.namespace === ns && !other.spec.workloadSelector)
-      .sort(olderFirst);
-    const winner = rivals[0];
-    if (winner && refOf(winner) !== refOf(dr)) {
-      problems.push({
-        reason: 'Conflict',
-        field: 'spec.host',
-        message: `DestinationRule ${refOf(winner)} is older and already configures host ${fqdn} in this namespace; this one is ignored`,
-      });
-    }
   }
   const subsets = dr.spec.subsets?.map((s) => s.name).join(', ');
   return verdict(problems, `configures host ${fqdn}${subsets ? ` with subsets ${subsets}` : ''}${originationNote(dr)}`);

@@ -12,11 +12,8 @@ import { GatewayRenderer } from '../gateway/renderer.js';
 import { GENERATED_KINDS } from '../gateway/resources.js';
 import { GATEWAY_CONDITION_TYPES, gatewayAddresses, gatewayConditions, serverStatuses, type Deployment, type Service, type ServingState } from '../gateway/status.js';
 import { syncGeneratedObjects, type SyncResult } from '../gateway/sync.js';
-import { gatewayVerdict, selectorsOverlap } from '../gateway/validate.js';
-import { labelsKey } from '../mesh/labels.js';
 import type { Verdict } from '../mesh/verdict.js';
-import { Index, type MeshInformers } from './informers.js';
-import { refs, type MeshControllerDeps } from './mesh-controller.js';
+import { lastAcceptedField, refs, withDeclaredWatches, type MeshControllerDeps } from './mesh-controller.js';
 
 /** Gateway -> `namespace/name` of each TLS Secret its servers name. */
 const CREDENTIAL_INDEX = 'credential';
@@ -30,13 +27,8 @@ export interface GatewayControllerOptions {
   chart?: GatewayChartOptions;
 }
 
-export function registerGatewayController(
-  informers: MeshInformers,
-  deps: MeshControllerDeps,
-  events: EventRecorder,
-  options: GatewayControllerOptions = {},
-): void {
-  const gateways = informers.gateways;
+export function registerGatewayController(deps: MeshControllerDeps, events: EventRecorder, options: GatewayControllerOptions = {}): void {
+  const gateways = deps.state.informers.gateways;
   const generated = generatedInformers(deps.manager);
   const secrets = tlsSecretInformer(deps.manager);
   gateways.addIndex(CREDENTIAL_INDEX, credentialKeys);
@@ -64,6 +56,7 @@ export function registerGatewayController(
         servers: serverStatuses(gw, verdict, conditions.find((c) => c.type === 'Programmed'), missingCredentials, gw.status?.servers),
         proxies: serving?.proxies ?? null,
         synced: serving?.proxies ? `${serving.proxies.acked}/${serving.proxies.expected}` : null,
+        lastAccepted: lastAcceptedField(gw, deps.state),
       },
     });
   };
@@ -75,7 +68,7 @@ export function registerGatewayController(
         renderer.forget(namespace, name);
         return; // the garbage collector removes what it owned
       }
-      const verdict = gatewayVerdict(gw, deps.lookup, gateways.list(namespace));
+      const verdict = deps.state.verdict(gw);
       // Bad input never breaks serving: a Gateway that is not accepted keeps what was generated from its last good spec.
       if (!verdict.accepted) return writeStatus(gw, verdict, { blocked: [] }, signal);
       // A new spec is judged at once; applying it and rolling out take longer, and the next reconcile reports them.
@@ -94,15 +87,8 @@ export function registerGatewayController(
     },
   };
 
-  let builder = controller(deps.manager, 'gateway')
-    .for(gateways)
-    .withMaxConcurrentReconciles(8)
-    // Port and host claims: a change to one Gateway can change the verdict of the others on its workload.
-    .watches(gateways, (gw) => refs(gateways.byIndex(Index.workload, labelsKey(gw.spec.selector))))
-    // Generated workloads: a Gateway's selector can collide with another deploying Gateway's in its namespace.
-    .watches(gateways, (gw) =>
-      gw.spec.deployment ? refs(gateways.list(gw.metadata.namespace).filter((other) => other.spec.deployment && selectorsOverlap(other, gw))) : [],
-    )
+  // Port and host claims, generated workloads' selectors: declared in src/mesh/dependencies.ts.
+  let builder = withDeclaredWatches(controller(deps.manager, 'gateway').for(gateways).withMaxConcurrentReconciles(8), 'Gateway', deps.state)
     .watches(secrets, (secret) => refs(gateways.byIndex(CREDENTIAL_INDEX, `${secret.metadata?.namespace}/${secret.metadata?.name}`)));
   // What the xDS server says about serving it (a push, an ACK, a NACK) changes Programmed.
   if (deps.programmed) builder = builder.watches(deps.programmed.changes('Gateway'), (c) => [c.metadata]);

@@ -1,18 +1,14 @@
-// One reconciler per mesh resource, wired onto a manager.
+// One reconciler per mesh resource, wired onto a manager. They read the mesh state (verdicts, served generations,
+// declared dependencies) and write status; the xDS side's word on serving comes in through `programmed`.
 import type { EventRecorder, Manager } from '../controllers/index.js';
+import type { MeshState, ProgrammedSource } from '../mesh/state/index.js';
 import { registerDestinationRuleController } from './destinationrule.js';
 import { registerGatewayController, type GatewayControllerOptions } from './gateway.js';
-import { meshInformers, type MeshInformers } from './informers.js';
-import { informerLookup } from './lookup.js';
 import { registerMeshPolicyController } from './meshpolicy.js';
-import type { ProgrammedSource } from './programmed.js';
 import { registerServiceEntryController } from './serviceentry.js';
 import { StatusWriter } from './status.js';
 import { registerVirtualServiceController } from './virtualservice.js';
 import { registerWorkloadEntryController } from './workloadentry.js';
-
-export { meshInformers, type MeshInformers } from './informers.js';
-export type { ProgrammedChange, ProgrammedSource } from './programmed.js';
 
 export interface MeshReconcilerOptions {
   /** With xDS on: Programmed and sync counts in status, and Ready = Accepted && Programmed. */
@@ -21,14 +17,12 @@ export interface MeshReconcilerOptions {
   gatewayServing?: GatewayControllerOptions['serving'];
 }
 
-export function registerMeshReconcilers(manager: Manager, events: EventRecorder, options: MeshReconcilerOptions = {}): MeshInformers {
-  const informers = meshInformers(manager);
-  const deps = { manager, lookup: informerLookup(informers), status: new StatusWriter(manager.client, events), ...(options.programmed ? { programmed: options.programmed } : {}) };
-  registerVirtualServiceController(informers, deps);
-  registerDestinationRuleController(informers, deps);
-  registerGatewayController(informers, deps, events, options.gatewayServing ? { serving: options.gatewayServing } : {});
-  registerServiceEntryController(informers, deps);
-  registerWorkloadEntryController(informers, deps);
-  registerMeshPolicyController(informers, deps);
-  return informers;
+export function registerMeshReconcilers(manager: Manager, state: MeshState, events: EventRecorder, options: MeshReconcilerOptions = {}): void {
+  const deps = { manager, state, status: new StatusWriter(manager.client, events), ...(options.programmed ? { programmed: options.programmed } : {}) };
+  registerVirtualServiceController(deps);
+  registerDestinationRuleController(deps);
+  registerGatewayController(deps, events, options.gatewayServing ? { serving: options.gatewayServing } : {});
+  registerServiceEntryController(deps);
+  registerWorkloadEntryController(deps);
+  registerMeshPolicyController(deps);
 }

@@ -1,57 +1,91 @@
-// The shape every mesh reconciler shares: read the object from the cache, validate it against the rest of
-// the mesh, write Accepted/Ready. What differs per kind is the validation and which other objects' changes
-// can change the verdict (the watches), so each kind's file supplies just those.
+// The shape every mesh reconciler shares: read the object from the cache, take its verdict and served generation
+// from the mesh state, write Accepted/Programmed/Ready and the last accepted spec. Which other objects' changes can
+// move the verdict is declared once per kind (src/mesh/dependencies.ts); the watches are derived from it.
 import type { AnyMeshObject } from '../api/index.js';
-import { controller, type Informer, type Manager, type MapFunc, type Reconciler, type ResourceType, type Source } from '../controllers/index.js';
-import type { MeshLookup } from '../mesh/lookup.js';
-import type { Verdict } from '../mesh/verdict.js';
-import type { ProgrammedSource } from './programmed.js';
+import { controller, type ControllerBuilder, type Informer, type KubeObject, type Manager, type Reconciler, type ResourceType } from '../controllers/index.js';
+import type { Dependent } from '../mesh/dependencies.js';
+import { persistable, servedGenerationMessage, type LastAccepted } from '../mesh/served.js';
+import { informersByKind, type MeshState, type ProgrammedSource, type StatusDetails } from '../mesh/state/index.js';
 import type { StatusWriter } from './status.js';
 
-export interface Watch<T = unknown> {
-  source: Source<T>;
-  map: MapFunc<T>;
-}
-
-/** Declares a watch; a helper so each Watch keeps its own element type. */
-export function watch<T>(source: Source<T>, map: MapFunc<T>): Watch {
-  return { source, map } as Watch;
-}
-
-export interface MeshControllerSpec<T extends AnyMeshObject> {
+export interface MeshControllerSpec {
   /** Controller name: names metrics, logs and the work queue. */
   name: string;
   resource: ResourceType;
-  informer: Informer<T>;
-  validate(obj: T, lookup: MeshLookup): Verdict;
-  /** Other objects whose changes can change this kind's verdict. */
-  watches: Watch[];
 }
 
 export interface MeshControllerDeps {
   manager: Manager;
-  lookup: MeshLookup;
+  state: MeshState;
   status: StatusWriter;
-  /** With xDS on: Programmed and the proxies' sync state (see programmed.ts). */
+  /** With xDS on: Programmed and the proxies' sync state (see src/mesh/state/programmed.ts). */
   programmed?: ProgrammedSource;
 }
 
-export function registerMeshController<T extends AnyMeshObject>(spec: MeshControllerSpec<T>, deps: MeshControllerDeps): void {
+export function registerMeshController(spec: MeshControllerSpec, deps: MeshControllerDeps): void {
+  const kind = spec.resource.kind as AnyMeshObject['kind'];
+  const informer = informerOf(deps.state, kind);
   const reconciler: Reconciler = {
     async reconcile({ namespace, name }, { signal }) {
-      const obj = spec.informer.get(namespace, name);
+      const obj = informer.get(namespace, name);
       if (!obj || obj.metadata.deletionTimestamp) return; // gone: nothing refers to its status any more
-      const details = deps.programmed?.details(spec.resource.kind, obj);
-      await deps.status.write(spec.resource, obj, spec.validate(obj, deps.lookup), signal, details);
+      await deps.status.write(spec.resource, obj, deps.state.verdict(obj), signal, servingDetails(obj, deps));
     },
   };
-  let builder = controller(deps.manager, spec.name).for(spec.informer).withMaxConcurrentReconciles(2);
-  for (const w of spec.watches) builder = builder.watches(w.source, w.map);
-  if (deps.programmed) builder = builder.watches(deps.programmed.changes(spec.resource.kind), (c) => [c.metadata]);
+  let builder = controller(deps.manager, spec.name).for(informer).withMaxConcurrentReconciles(2);
+  builder = withDeclaredWatches(builder, kind, deps.state);
+  if (deps.programmed) builder = builder.watches(deps.programmed.changes(kind), (c) => [c.metadata]);
   builder.complete(reconciler);
 }
 
-/** Maps an object to itself-like keys: namespace/name pairs of `objects`. */
-export function refs(objects: Array<{ metadata: { namespace?: string; name?: string } }>): Array<{ namespace: string; name: string }> {
-  return objects.map((o) => ({ namespace: o.metadata.namespace!, name: o.metadata.name! }));
+/** The watches a kind's declared dependencies call for: every object whose change can move its verdict or status. */
+export function withDeclaredWatches(builder: ControllerBuilder, kind: AnyMeshObject['kind'], state: MeshState): ControllerBuilder {
+  for (const source of informersByKind(state.informers)) {
+    builder = builder.watches(source.informer as Informer<KubeObject>, (obj) => refs(state.dependentsOfKind(kind, { kind: source.kind, obj } as Dependent)));
+  }
+  return builder;
+}
+
+/**
+ * Programmed (which generation is served, or why none is) and the last accepted spec to persist. A conflict (an
+ * older object of the kind has the host) is said here; the rest comes from the xDS side when it serves.
+ */
+export function servingDetails(obj: AnyMeshObject, deps: Pick<MeshControllerDeps, 'state' | 'programmed'>): StatusDetails {
+  const { state } = deps;
+  const accepted = state.verdict(obj).accepted;
+  const served = state.served(obj);
+  const lastAccepted = { lastAccepted: lastAcceptedField(obj, state) };
+  const conflict = served ? state.conflict(obj) : undefined;
+  if (conflict) {
+    return {
+      conditions: [{ type: 'Programmed', status: 'False', reason: 'Conflicted', message: conflict.message }],
+      conditionTypes: ['Programmed'],
+      fields: { ...lastAccepted, proxies: null, synced: null },
+    };
+  }
+  const details = deps.programmed?.details(obj.kind, obj, { accepted, ...(served ? { generation: served.metadata.generation ?? 0 } : {}) });
+  if (!details && !accepted && served) {
+    // No proxy count to give (xDS off, or a kind it does not count), but which generation is in force still is.
+    const message = `${servedGenerationMessage(obj.metadata.generation ?? 0, served.metadata.generation ?? 0)} is in force`;
+    return { conditions: [{ type: 'Programmed', status: 'False', reason: 'ServingLastAccepted', message }], conditionTypes: ['Programmed'], fields: lastAccepted };
+  }
+  return { conditionTypes: ['Programmed'], ...details, fields: { ...details?.fields, ...lastAccepted } };
+}
+
+/** What status.lastAccepted should hold: the last accepted generation, unless too large to persist (null removes it). */
+export function lastAcceptedField(obj: AnyMeshObject, state: MeshState): LastAccepted | null {
+  const last = state.lastAccepted(obj);
+  return last && persistable(last) ? last : null;
+}
+
+function informerOf(state: MeshState, kind: AnyMeshObject['kind']): Informer<AnyMeshObject> {
+  return informersByKind(state.informers).find((i) => i.kind === kind)!.informer as Informer<AnyMeshObject>;
+}
+
+/** Maps objects to their namespace/name keys. */
+export function refs(objects: Array<{ obj: { metadata?: { namespace?: string; name?: string } } } | { metadata?: { namespace?: string; name?: string } }>): Array<{ namespace: string; name: string }> {
+  return objects.map((o) => {
+    const m = 'obj' in o ? o.obj.metadata : o.metadata;
+    return { namespace: m?.namespace ?? '', name: m?.name ?? '' };
+  });
 }

@@ -1,19 +1,8 @@
-// ServiceEntry: re-validated when a WorkloadEntry in its namespace changes (the endpoints it selects).
+// ServiceEntry: validated again when a WorkloadEntry it selects changes, or a rival entry for one of its hosts
+// (src/mesh/dependencies.ts declares which).
 import { resources } from '../api/index.js';
-import { validateServiceEntry } from '../mesh/serviceentry.js';
-import type { MeshInformers } from './informers.js';
-import { refs, registerMeshController, watch, type MeshControllerDeps } from './mesh-controller.js';
+import { registerMeshController, type MeshControllerDeps } from './mesh-controller.js';
 
-export function registerServiceEntryController(informers: MeshInformers, deps: MeshControllerDeps): void {
-  const entries = informers.serviceEntries;
-  registerMeshController(
-    {
-      name: 'serviceentry',
-      resource: resources.ServiceEntry,
-      informer: entries,
-      validate: validateServiceEntry,
-      watches: [watch(informers.workloadEntries, (we) => refs(entries.list(we.metadata.namespace).filter((se) => se.spec.workloadSelector)))],
-    },
-    deps,
-  );
+export function registerServiceEntryController(deps: MeshControllerDeps): void {
+  registerMeshController({ name: 'serviceentry', resource: resources.ServiceEntry }, deps);
 }

@@ -11,28 +11,15 @@ import {
   type Condition,
   type ConditionUpdate,
   type EventRecorder,
-  type KubeObject,
   type ResourceType,
   type RestClient,
 } from '../controllers/index.js';
+import type { StatusDetails, StatusTarget } from '../mesh/state/programmed.js';
 import type { Verdict } from '../mesh/verdict.js';
 
+export type { StatusDetails, StatusTarget };
+
 export const FIELD_MANAGER = 'weft-operator';
-
-export interface StatusTarget extends KubeObject {
-  metadata: NonNullable<KubeObject['metadata']>;
-  status?: MeshStatus;
-}
-
-/** What a kind reports beyond Accepted. */
-export interface StatusDetails {
-  /** Further conditions, in order; Ready is False with the first one that is not True. */
-  conditions?: ConditionUpdate[];
-  /** Condition types this kind may report: those of them missing from `conditions` are removed (not evaluated now). */
-  conditionTypes?: string[];
-  /** Kind-specific status fields (e.g. a Gateway's addresses); null removes a field. */
-  fields?: Record<string, unknown>;
-}
 
 export class StatusWriter {
   /**

@@ -10,7 +10,7 @@
 // A trailing or leading `*` is a prefix or suffix match; `*` alone is "any" (for principals: any authenticated peer).
 import type { AuthorizationRule, RuleFrom, RuleTo } from '../api/meshpolicy.js';
 import type { ProtoMessage } from '../xds/resource.js';
-import type { AuthorizationInScope } from './policy.js';
+import type { AuthorizationInScope } from '../mesh/policy.js';
 
 export const RBAC_FILTER = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
 export const NETWORK_RBAC_FILTER = 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC';

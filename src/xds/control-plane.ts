@@ -7,13 +7,12 @@ import type { Informer, KubeObject, Runnable } from '../controllers/index.js';
 import { authenticatedCaller } from '../ca/authenticated.js';
 import type { TlsSecretData } from '../gateway/xds.js';
 import { MeshModelStore } from '../mesh/model/index.js';
-import type { MeshInformers } from '../reconcilers/informers.js';
+import { watchGatewayChanges, watchModelChanges, type MeshState } from '../mesh/state/index.js';
 import { ResourceCache } from './cache.js';
 import { ConfigBuilder } from './config-builder.js';
 import { authorizeProxy } from './authorize.js';
 import { AdaptiveDebouncer } from './debounce.js';
 import { GatewayBuilder } from './gateway-builder.js';
-import { informerInputs, modelInformers, watchGatewayChanges, watchModelChanges } from './mesh-inputs.js';
 import { AdsServer, type AdsServerOptions } from './server/ads-server.js';
 import type { ConnectedProxy } from './server/stream.js';
 
@@ -51,12 +50,12 @@ export class XdsControlPlane implements Runnable {
   private readonly readyWaiters: Array<(port: number) => void> = [];
 
   constructor(
-    private readonly informers: MeshInformers,
+    private readonly state: MeshState,
     private readonly options: XdsOptions,
   ) {
     const id = options.controlPlaneId ?? 'weft';
     this.cache = new ResourceCache({ controlPlaneId: id });
-    const inputs = informerInputs(informers);
+    const inputs = state.inputs;
     this.model = new MeshModelStore(inputs);
     this.builder = new ConfigBuilder(this.cache, this.model, options.log);
     const secrets = options.tlsSecrets;
@@ -69,7 +68,7 @@ export class XdsControlPlane implements Runnable {
     const log = options.log.child({ component: 'xds' });
     this.server = new AdsServer({
       openView: (proxy) => (proxy.gateway ? this.gateways.viewFor(proxy.gateway) : this.builder.viewFor(proxy)),
-      authorize: (proxy, call) => authorizeProxy(proxy, authenticatedCaller(call), (ns, name) => informers.gateways.get(ns, name)),
+      authorize: (proxy, call) => authorizeProxy(proxy, authenticatedCaller(call), (ns, name) => state.informers.gateways.get(ns, name)),
       controlPlaneId: id,
       log,
       onAnswer: (proxy, typeUrl, outcome) => {
@@ -100,11 +99,11 @@ export class XdsControlPlane implements Runnable {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    const informers = [...modelInformers(this.informers), ...(this.options.tlsSecrets ? [this.options.tlsSecrets] : [])];
+    const informers = [...this.state.allInformers(), ...(this.options.tlsSecrets ? [this.options.tlsSecrets] : [])];
     const synced = await Promise.all(informers.map((i) => i.waitForSync(signal)));
     if (signal.aborted || !synced.every(Boolean)) return;
-    const unwatchModel = watchModelChanges(this.informers, this.model, (namespace, hosts) => this.debouncer.add(namespace, hosts));
-    const unwatchGateways = watchGatewayChanges(this.informers, this.options.tlsSecrets, (namespace) => this.gatewayDebouncer.add(namespace, [namespace]));
+    const unwatchModel = watchModelChanges(this.state.informers, this.model, (namespace, hosts) => this.debouncer.add(namespace, hosts));
+    const unwatchGateways = watchGatewayChanges(this.state.informers, this.options.tlsSecrets, (namespace) => this.gatewayDebouncer.add(namespace, [namespace]));
     const unwatch = () => {
       unwatchModel();
       unwatchGateways();

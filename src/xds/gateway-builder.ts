@@ -8,11 +8,10 @@
 import type { Logger } from 'pino';
 import type { Gateway, HTTPMatchRequest, HTTPRoute, RouteDestination, VirtualService } from '../api/index.js';
 import { generatedLabels } from '../gateway/names.js';
-import { gatewayVerdict } from '../gateway/validate.js';
 import { gatewaysSelecting, gatewayXds, type TlsSecretData } from '../gateway/xds.js';
 import { qualifyHost } from '../mesh/hosts.js';
 import { refOf, scopedRoute, type MeshModel, type ModelInputs, type ServiceModel } from '../mesh/model/index.js';
-import { gatewaysOf, qualifyGatewayName, validateVirtualService } from '../mesh/virtualservice.js';
+import { gatewaysOf, qualifyGatewayName } from '../mesh/virtualservice.js';
 import { envoyCredentialSecrets } from '../security/envoy-tls.js';
 import type { ProxyView, ResourceCache } from './cache.js';
 import { ENVOY_CLUSTERS_COLLECTION } from './config-builder.js';
@@ -25,7 +24,7 @@ export function gatewayCollection(namespace: string, name: string): string {
   return `gateway/${namespace}/${name}`;
 }
 
-export interface GatewayBuilderInputs extends Pick<ModelInputs, 'lookup' | 'virtualServicesForGateway' | 'virtualServicesRoutingTo'> {
+export interface GatewayBuilderInputs extends Pick<ModelInputs, 'lookup' | 'served' | 'virtualServicesForGateway' | 'virtualServicesRoutingTo'> {
   /** A kubernetes.io/tls Secret's data; undefined when it does not exist. */
   secret(namespace: string, name: string): TlsSecretData | undefined;
 }
@@ -92,23 +91,28 @@ export class GatewayBuilder {
     let changed = false;
     const all = this.inputs.lookup.gateways();
     const wanted = new Set<string>();
-    const byNamespace = new Map<string, Gateway[]>();
-    for (const gw of all) byNamespace.set(gw.metadata.namespace!, [...(byNamespace.get(gw.metadata.namespace!) ?? []), gw]);
-    const accepted = (gw: Gateway) => gatewayVerdict(gw, this.inputs.lookup, byNamespace.get(gw.metadata.namespace!) ?? []).accepted;
-    const acceptedByNamespace = new Map<string, Gateway[]>();
-    for (const [ns, list] of byNamespace) acceptedByNamespace.set(ns, list.filter(accepted));
+    // Bad input never changes serving: each Gateway is built in its served form (its last accepted generation while
+    // a newer one is not accepted); one never accepted is not built.
+    const served = new Map<Gateway, Gateway>();
+    const servedByNamespace = new Map<string, Gateway[]>();
+    for (const gw of all) {
+      const form = this.inputs.served(gw);
+      if (!form) continue;
+      served.set(gw, form);
+      servedByNamespace.set(gw.metadata.namespace!, [...(servedByNamespace.get(gw.metadata.namespace!) ?? []), form]);
+    }
     for (const own of all) {
       const ns = own.metadata.namespace!;
       const name = own.metadata.name!;
       if (!own.spec.deployment && !this.connected.has(`${ns}/${name}`)) continue;
       const key = gatewayCollection(ns, name);
       wanted.add(key);
-      // Bad input never breaks serving: a Gateway that is not accepted keeps its last accepted configuration.
-      if (!acceptedByNamespace.get(ns)!.includes(own)) continue;
+      const form = served.get(own);
+      if (!form) continue;
       try {
-        changed = this.build(key, own, acceptedByNamespace.get(ns)!) || changed;
+        changed = this.build(key, form, servedByNamespace.get(ns)!) || changed;
       } catch (err) {
-        this.log?.error({ err: String(err), gateway: `${ns}/${name}` }, 'gateway xDS generation failed; keeping its previous config');
+        this.log?.error({ err, gateway: `${ns}/${name}` }, 'gateway xDS generation failed; keeping its previous config');
       }
     }
     const connectedKeys = new Set([...this.connected.keys()].map((ref) => gatewayCollection(...(ref.split('/') as [string, string]))));
@@ -129,14 +133,16 @@ export class GatewayBuilder {
    * The proxy's configuration: every accepted Gateway of its namespace that selects the workload's pods, merged
    * (Gateways of other namespaces never configure it: their TLS Secrets must not reach it over SDS).
    */
-  private build(key: string, own: Gateway, acceptedInNamespace: readonly Gateway[]): boolean {
+  private build(key: string, own: Gateway, servedInNamespace: readonly Gateway[]): boolean {
     const podLabels = own.spec.deployment ? generatedLabels(own) : (own.spec.selector ?? {});
-    const gateways = gatewaysSelecting(podLabels, acceptedInNamespace);
+    const gateways = gatewaysSelecting(podLabels, servedInNamespace);
     if (!gateways.includes(own)) gateways.unshift(own);
     const virtualServices = new Map<string, VirtualService>();
     for (const gw of gateways) {
-      for (const vs of this.inputs.virtualServicesForGateway(`${gw.metadata.namespace}/${gw.metadata.name}`)) {
-        if (validateVirtualService(vs, this.inputs.lookup).accepted) virtualServices.set(`${vs.metadata.namespace}/${vs.metadata.name}`, vs);
+      const ref = `${gw.metadata.namespace}/${gw.metadata.name}`;
+      for (const vs of this.inputs.virtualServicesForGateway(ref)) {
+        const form = this.inputs.served(vs);
+        if (form && gatewaysOf(form).some((g) => g.ref === ref)) virtualServices.set(`${vs.metadata.namespace}/${vs.metadata.name}`, form);
       }
     }
     const generated = gatewayXds({

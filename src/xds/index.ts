@@ -14,11 +14,11 @@
 //   ServiceEntries.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import type { Gateway } from '../api/index.js';
+import type { AnyMeshObject, Gateway } from '../api/index.js';
 import type { Manager } from '../controllers/index.js';
 import { tlsSecretInformer } from '../gateway/informers.js';
 import type { ServingState } from '../gateway/status.js';
-import type { MeshInformers } from '../reconcilers/informers.js';
+import { informersByKind, type MeshState } from '../mesh/state/index.js';
 import { XdsControlPlane } from './control-plane.js';
 import { startDebugServer } from './debug.js';
 import { gatewayServing } from './gateway-serving.js';
@@ -60,7 +60,7 @@ function xdsMetrics(registry: Registry, connected: () => Iterable<ProxyLabels>) 
 }
 
 /**
- * Construct before the reconcilers (they read `sync`), then `serve` with their informers. Every replica serves;
+ * Construct before the reconcilers (they read `sync`), then `serve` the mesh state. Every replica serves;
  * only the leader's reconcilers write what `sync` says.
  */
 export class XdsFeature {
@@ -74,12 +74,12 @@ export class XdsFeature {
     this.sync = new SyncStatus(options.statusIntervalMs ?? 1000);
   }
 
-  serve(informers: MeshInformers): XdsControlPlane {
+  serve(state: MeshState): XdsControlPlane {
     let cp: XdsControlPlane | undefined = undefined;
     const metrics = xdsMetrics(this.manager.metrics.registry, () => [...(cp?.connected() ?? [])].map((p) => ({ kind: p.proxy?.kind ?? 'unknown', protocol: p.protocol })));
     const typeLabel = (typeUrl: string) => typeUrl.slice(typeUrl.lastIndexOf('.') + 1);
     const sync = this.sync;
-    cp = new XdsControlPlane(informers, {
+    cp = new XdsControlPlane(state, {
       port: this.options.port,
       ...(this.options.host ? { host: this.options.host } : {}),
       log: this.options.log,
@@ -97,22 +97,7 @@ export class XdsFeature {
         sync.markDirty();
       },
     });
-    const objects = (kind: string) => {
-      switch (kind) {
-        case 'ServiceEntry':
-          return informers.serviceEntries.list();
-        case 'WorkloadEntry':
-          return informers.workloadEntries.list();
-        case 'VirtualService':
-          return informers.virtualServices.list();
-        case 'DestinationRule':
-          return informers.destinationRules.list();
-        case 'Gateway':
-          return informers.gateways.list();
-        default:
-          return [];
-      }
-    };
+    const objects = (kind: string) => (informersByKind(state.informers).find((i) => i.kind === kind)?.informer.list() ?? []) as AnyMeshObject[];
     const control = cp;
     sync.attach({ cache: control.cache, proxies: () => control.connected(), objects, isLeader: () => this.manager.isLeader(), serving: () => control.port !== undefined });
     this.manager.add(control);

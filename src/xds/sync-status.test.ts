@@ -101,8 +101,8 @@ describe('SyncStatus', () => {
     sync.attach({ cache: new ResourceCache(), proxies: () => [] });
     const condition = { type: 'Programmed', status: 'True' as const, reason: 'Programmed', message: 'in the configuration served to proxies', lastTransitionTime: '2026-01-01T00:00:00Z' };
     const vs = (generation: number, observedGeneration: number) => ({ metadata: { namespace: 'shop', name: 'reviews', generation }, status: { conditions: [{ ...condition, observedGeneration }] } });
-    expect(sync.details('VirtualService', vs(3, 3))!.conditions).toEqual([{ type: 'Programmed', status: 'True', reason: 'Programmed', message: 'in the configuration served to proxies' }]);
-    expect(sync.details('VirtualService', vs(4, 3))!.conditions).toEqual([{ type: 'Programmed', status: 'Unknown', reason: 'Pending', message: 'the xDS server is starting' }]);
+    expect(sync.details('VirtualService', vs(3, 3), { accepted: true, generation: 3 })!.conditions).toEqual([{ type: 'Programmed', status: 'True', reason: 'Programmed', message: 'in the configuration served to proxies' }]);
+    expect(sync.details('VirtualService', vs(4, 3), { accepted: true, generation: 4 })!.conditions).toEqual([{ type: 'Programmed', status: 'Unknown', reason: 'Pending', message: 'the xDS server is starting' }]);
   });
 
   it('waits ten times as long as a computation took when that is longer than the interval', () => {

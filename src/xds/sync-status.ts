@@ -5,8 +5,8 @@
 // interval, which is also what rate-limits the status writes (count-only changes further: a bounded number per
 // interval).
 import type { InformerHandler, ResourceType } from '../controllers/index.js';
-import type { ProgrammedChange, ProgrammedSource } from '../reconcilers/programmed.js';
-import type { StatusDetails, StatusTarget } from '../reconcilers/status.js';
+import { servedGenerationMessage } from '../mesh/served.js';
+import type { ProgrammedChange, ProgrammedSource, ServedGeneration, StatusDetails, StatusTarget } from '../mesh/state/index.js';
 import type { ProxyView, ResourceCache } from './cache.js';
 import { TypeUrl } from './protos.js';
 import { sourceKey, type XdsResource } from './resource.js';
@@ -181,25 +181,25 @@ function sameProgrammed(a: ResourceSync, b: ResourceSync): boolean {
   );
 }
 
-/** Programmed and the sync fields for one object, from its summary. */
-export function programmedDetails(obj: StatusTarget, sync: ResourceSync | undefined): StatusDetails {
+/**
+ * Programmed and the sync fields for one object, from its summary and the generation that should be served (the
+ * current one, or the last accepted one while the current one is not accepted).
+ */
+export function programmedDetails(obj: StatusTarget, sync: ResourceSync | undefined, served: ServedGeneration = { accepted: true, generation: obj.metadata.generation ?? 0 }): StatusDetails {
   const generation = obj.metadata.generation ?? 0;
-  if (!sync || sync.servedGeneration === 0) {
-    return {
-      conditions: [
-        {
-          type: 'Programmed',
-          status: 'False',
-          reason: 'NotInConfig',
-          message: 'no proxy configuration comes from it: it is not Accepted, or nothing uses it yet (a WorkloadEntry no ServiceEntry selects, a host no ServiceEntry declares)',
-        },
-      ],
-      fields: { proxies: null, synced: null },
-    };
+  if (served.generation === undefined || !sync || sync.servedGeneration === 0) {
+    const message =
+      served.generation === undefined && !served.accepted
+        ? 'no proxy configuration comes from it: it is not Accepted, and no earlier generation of it was'
+        : 'no proxy configuration comes from it: it is not Accepted, or nothing uses it yet (a WorkloadEntry no ServiceEntry selects, a host no ServiceEntry declares)';
+    return { conditions: [{ type: 'Programmed', status: 'False', reason: 'NotInConfig', message }], fields: { proxies: null, synced: null } };
   }
   const fields = { proxies: { acked: sync.acked, expected: sync.expected }, synced: `${sync.acked}/${sync.expected}` };
-  if (sync.servedGeneration < generation) {
-    return { conditions: [{ type: 'Programmed', status: 'Unknown', reason: 'Pending', message: `generation ${generation} is not in the served configuration yet` }], fields };
+  if (sync.servedGeneration < served.generation) {
+    return {
+      conditions: [{ type: 'Programmed', status: 'Unknown', reason: 'Pending', message: `generation ${served.generation} is not in the served configuration yet` }],
+      fields,
+    };
   }
   if (sync.rejections.length > 0) {
     const first = sync.rejections[0]!;
@@ -215,6 +215,10 @@ export function programmedDetails(obj: StatusTarget, sync: ResourceSync | undefi
       ],
       fields,
     };
+  }
+  if (!served.accepted) {
+    const message = `${servedGenerationMessage(generation, served.generation)} is served (${sync.acked}/${sync.expected} proxies ACKed)`;
+    return { conditions: [{ type: 'Programmed', status: 'False', reason: 'ServingLastAccepted', message }], fields };
   }
   return { conditions: [{ type: 'Programmed', status: 'True', reason: 'Programmed', message: 'in the configuration served to proxies' }], fields };
 }
@@ -328,7 +332,7 @@ export class SyncStatus implements ProgrammedSource {
     return this.current.get(key);
   }
 
-  details(kind: string, obj: StatusTarget): StatusDetails | undefined {
+  details(kind: string, obj: StatusTarget, served: ServedGeneration): StatusDetails | undefined {
     if (!PROGRAMMED_KINDS.has(kind) || !this.inputs) return undefined;
     if (!this.computed) {
       // Not a verdict yet: the server is still syncing its caches (this object is re-enqueued once it knows). What
@@ -342,7 +346,7 @@ export class SyncStatus implements ProgrammedSource {
     // A VirtualService only for gateways is programmed on the gateways Weft serves; bound to others, Weft cannot tell.
     const gateways = (obj as { spec?: { gateways?: string[] } }).spec?.gateways;
     if (kind === 'VirtualService' && gateways && gateways.length > 0 && !gateways.includes('mesh') && !sync) return undefined;
-    return programmedDetails(obj, sync);
+    return programmedDetails(obj, sync, served);
   }
 
   changes(kind: string): ChangeSource {

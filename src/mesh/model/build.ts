@@ -1,15 +1,12 @@
-// Builds the model of one host from the Accepted resources that concern it. Pure: the same inputs give the same
-// model. Where several resources compete for a host, the oldest wins (as validation reports to the others).
+// Builds the model of one host from the served form of the resources that concern it (src/mesh/served.ts: the
+// accepted generation, or the last accepted one). Pure: the same inputs give the same model. Where several
+// resources compete for a host, the oldest wins (conflicts.ts tells the others).
 import { ROOT_NAMESPACE, type Destination, type DestinationRule, type HTTPMatchRequest, type HTTPRoute, type ServiceEntry, type TCPRoute, type VirtualService, type WorkloadEntry } from '../../api/index.js';
-import { workloadSecurity, type WorkloadSecurity } from '../../security/policy.js';
-import { validateDestinationRule } from '../destinationrule.js';
-import { validateMeshPolicy } from '../meshpolicy.js';
+import { routedHosts } from '../dependencies.js';
 import { qualifyHost } from '../hosts.js';
 import { selects } from '../labels.js';
-import { validateServiceEntry } from '../serviceentry.js';
+import { workloadSecurity, type WorkloadSecurity } from '../policy.js';
 import { olderFirst } from '../verdict.js';
-import { validateVirtualService } from '../virtualservice.js';
-import { validateWorkloadEntry } from '../workloadentry.js';
 import type { ModelInputs } from './inputs.js';
 import { kubernetesService, type DeclaredService } from './kubernetes.js';
 import type { EndpointModel, MeshRef, PolicyModel, RoutingModel, ServiceModel } from './types.js';
@@ -63,21 +60,29 @@ function fromKubernetesService(host: string, inputs: ModelInputs): DeclaredServi
   return { ...declared, endpoints };
 }
 
-function declaringEntry(host: string, inputs: ModelInputs): ServiceEntry | undefined {
-  return inputs.lookup
-    .serviceEntriesForHost(host)
+/** The ServiceEntry that declares `host`: the oldest of those whose served form does. */
+export function declaringEntry(host: string, inputs: ModelInputs): ServiceEntry | undefined {
+  return servedAll(inputs.serviceEntryCandidates(host), inputs)
     .filter((se) => se.spec.hosts.some((h) => qualifyHost(h, se.metadata.namespace!) === host))
-    .filter((se) => validateServiceEntry(se, inputs.lookup).accepted)
     .sort(olderFirst)[0];
 }
+
+/** The served forms of `objects` (those with none left out). */
+function servedAll<T extends ServiceEntry | WorkloadEntry | VirtualService | DestinationRule | MeshPolicyOf>(objects: readonly T[], inputs: ModelInputs): T[] {
+  const out: T[] = [];
+  for (const o of objects) {
+    const served = inputs.served(o);
+    if (served) out.push(served);
+  }
+  return out;
+}
+type MeshPolicyOf = Parameters<typeof workloadSecurity>[0][number];
 
 function endpointsOf(entry: ServiceEntry, declaredBy: MeshRef, inputs: ModelInputs): EndpointModel[] {
   const selector = entry.spec.workloadSelector;
   if (selector) {
-    return inputs.lookup
-      .workloadEntries(entry.metadata.namespace!)
+    return servedAll(inputs.lookup.workloadEntries(entry.metadata.namespace!), inputs)
       .filter((we) => selects(selector.labels, we.spec.labels))
-      .filter((we) => validateWorkloadEntry(we, inputs.lookup).accepted)
       .sort(olderFirst)
       .map((we) => endpoint(we.spec, refOf(we), inputs));
   }
@@ -96,18 +101,21 @@ function endpoint(spec: WorkloadEntry['spec'], source: MeshRef, inputs: ModelInp
 
 /** The Accepted MeshPolicies' settings for a workload; undefined when none applies. */
 function securityOf(namespace: string, labels: Readonly<Record<string, string>>, inputs: ModelInputs): WorkloadSecurity | undefined {
-  const policies = [...inputs.lookup.meshPolicies(namespace), ...(namespace === ROOT_NAMESPACE ? [] : inputs.lookup.meshPolicies(ROOT_NAMESPACE))]
-    .filter((p) => validateMeshPolicy(p, inputs.lookup).accepted);
+  const policies = servedAll([...inputs.lookup.meshPolicies(namespace), ...(namespace === ROOT_NAMESPACE ? [] : inputs.lookup.meshPolicies(ROOT_NAMESPACE))], inputs);
   const security = workloadSecurity(policies, { namespace, labels: { ...labels } });
   return security.mtlsFrom || security.authorizations.length > 0 || security.rateLimit || security.telemetry ? security : undefined;
 }
 
-function policyFor(host: string, inputs: ModelInputs): PolicyModel | undefined {
-  const rule = inputs.lookup
-    .destinationRulesForHost(host)
+/** The DestinationRule that configures `host`: the oldest served one for it without a workloadSelector. */
+export function ruleFor(host: string, inputs: ModelInputs): DestinationRule | undefined {
+  return servedAll(inputs.destinationRuleCandidates(host), inputs)
+    .filter((dr) => qualifyHost(dr.spec.host, dr.metadata.namespace!) === host)
     .filter((dr) => !dr.spec.workloadSelector) // rules for some workloads only need per-proxy generation: not yet
-    .filter((dr) => validateDestinationRule(dr, inputs.lookup).accepted)
     .sort(olderFirst)[0];
+}
+
+function policyFor(host: string, inputs: ModelInputs): PolicyModel | undefined {
+  const rule = ruleFor(host, inputs);
   if (!rule) return undefined;
   const policy: PolicyModel = { source: refOf(rule), subsets: rule.spec.subsets ?? [] };
   if (rule.spec.trafficPolicy) policy.trafficPolicy = rule.spec.trafficPolicy;
@@ -115,16 +123,19 @@ function policyFor(host: string, inputs: ModelInputs): PolicyModel | undefined {
 }
 
 /** Whether a VirtualService (or one of its matches) applies to mesh proxies rather than to gateways only. */
-function appliesToMesh(gateways: readonly string[] | undefined): boolean {
+export function appliesToMesh(gateways: readonly string[] | undefined): boolean {
   return !gateways || gateways.length === 0 || gateways.includes('mesh');
 }
 
-function routingFor(host: string, inputs: ModelInputs): RoutingModel | undefined {
-  const vs = inputs
-    .virtualServicesForHost(host)
-    .filter((v) => appliesToMesh(v.spec.gateways))
-    .filter((v) => validateVirtualService(v, inputs.lookup).accepted)
+/** The VirtualService that routes `host` for mesh proxies: the oldest served one for it. */
+export function routingVirtualService(host: string, inputs: ModelInputs): VirtualService | undefined {
+  return servedAll(inputs.virtualServicesForHost(host), inputs)
+    .filter((v) => appliesToMesh(v.spec.gateways) && routedHosts(v).includes(host))
     .sort(olderFirst)[0];
+}
+
+function routingFor(host: string, inputs: ModelInputs): RoutingModel | undefined {
+  const vs = routingVirtualService(host, inputs);
   if (!vs) return undefined;
   const ns = vs.metadata.namespace!;
   const http = (vs.spec.http ?? []).flatMap((r) => meshRoute(r, ns));

@@ -1,5 +1,6 @@
-// The mesh model: a pure function of the Accepted resources, kept up to date per host. See types.ts.
-export { buildService, refOf, scopedRoute } from './build.js';
+// The mesh model: a pure function of the served resources, kept up to date per host. See types.ts.
+export { appliesToMesh, buildService, refOf, scopedRoute } from './build.js';
+export { conflictOf, type Conflict } from './conflicts.js';
 export { memoryInputs, routedHosts, type ModelInputs } from './inputs.js';
 export { MeshModelStore, type ModelChange } from './store.js';
 export { refKey, sourcesOf, type EndpointModel, type MeshModel, type MeshRef, type PolicyModel, type RoutingModel, type ServiceModel } from './types.js';

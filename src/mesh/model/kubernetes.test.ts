@@ -121,7 +121,7 @@ describe('Kubernetes Services as mesh services', () => {
     // A scale-up: the slice gains an endpoint.
     const scaled = endpointSlice('reviews-1', NS, 'reviews', [{ name: 'grpc-api', port: 50051 }], ['10.244.0.5', '10.244.0.6']);
     objects.endpointSlices = [scaled, objects.endpointSlices[1]!];
-    const affected = store.hostsAffectedBy({ kind: 'EndpointSlice', namespace: NS, name: 'reviews-1', service: 'reviews' });
+    const affected = store.hostsAffectedBy({ kind: 'EndpointSlice', obj: scaled });
     expect([...affected]).toEqual([HOST]);
     expect([...store.recompute(affected)]).toEqual([HOST]);
     expect(store.service(HOST)!.endpoints.map((e) => e.address)).toEqual(['10.244.0.5', '10.244.0.6']);
@@ -130,16 +130,17 @@ describe('Kubernetes Services as mesh services', () => {
     // A slice that loses its label still recomputes the host it fed (from what it contributed).
     const unlabelled = { ...scaled, metadata: { ...scaled.metadata, labels: {} } };
     objects.endpointSlices = [objects.endpointSlices[1]!];
-    expect([...store.hostsAffectedBy({ kind: 'EndpointSlice', namespace: NS, name: unlabelled.metadata.name! })]).toEqual([HOST]);
+    expect([...store.hostsAffectedBy({ kind: 'EndpointSlice', obj: unlabelled })]).toEqual([HOST]);
     store.recompute([HOST]);
     expect(store.service(HOST)!.endpoints).toEqual([]);
 
     // A Service's new port reaches the model; a deleted Service takes its host away.
-    objects.services = [kubeService('reviews', NS, [{ name: 'grpc-api', port: 9081 }]), objects.services[1]!];
-    store.recompute(store.hostsAffectedBy({ kind: 'Service', namespace: NS, name: 'reviews' }));
+    const moved = kubeService('reviews', NS, [{ name: 'grpc-api', port: 9081 }]);
+    objects.services = [moved, objects.services[1]!];
+    store.recompute(store.hostsAffectedBy({ kind: 'Service', obj: moved }));
     expect(store.service(HOST)!.ports.map((p) => p.number)).toEqual([9081]);
     objects.services = [objects.services[1]!];
-    expect([...store.recompute(store.hostsAffectedBy({ kind: 'Service', namespace: NS, name: 'reviews' }))]).toEqual([HOST]);
+    expect([...store.recompute(store.hostsAffectedBy({ kind: 'Service', obj: moved }))]).toEqual([HOST]);
     expect(store.service(HOST)).toBeUndefined();
   });
 
@@ -149,8 +150,9 @@ describe('Kubernetes Services as mesh services', () => {
     const store = storeOf(objects);
     const front = `front.${NS}.svc.cluster.local`;
     expect(store.service(front)!.routing).toBeUndefined(); // reviews does not exist: not Accepted
-    objects.services.push(reviewsService());
-    const affected = store.hostsAffectedBy({ kind: 'Service', namespace: NS, name: 'reviews' });
+    const reviews = reviewsService();
+    objects.services.push(reviews);
+    const affected = store.hostsAffectedBy({ kind: 'Service', obj: reviews });
     expect([...affected].sort()).toEqual([front, HOST]);
     store.recompute(affected);
     expect(store.service(front)!.routing?.source.name).toBe('front');

@@ -1,21 +1,15 @@
 // The model, kept up to date host by host: an object change recomputes only the hosts it can affect (those it
 // contributes to now, those it contributed to before, and those whose validity depends on it).
 import { isDeepStrictEqual } from 'node:util';
-import { ROOT_NAMESPACE, type AnyMeshObject } from '../../api/index.js';
+import { affectedHosts, dependentKey, type Dependent } from '../dependencies.js';
 import { qualifyHost } from '../hosts.js';
-import { selects } from '../labels.js';
 import { buildService } from './build.js';
 import { serviceHost } from './kubernetes.js';
-import { routedHosts, type ModelInputs } from './inputs.js';
+import type { ModelInputs } from './inputs.js';
 import { refKey, sourcesOf, type MeshModel, type ServiceModel } from './types.js';
 
-/** A change the model hears about: a mesh object, or a core object that mesh validation reads. */
-export type ModelChange =
-  | { kind: AnyMeshObject['kind']; obj: AnyMeshObject }
-  | { kind: 'Service'; namespace: string; name: string }
-  /** `service`: the Service its `kubernetes.io/service-name` label names, if any. */
-  | { kind: 'EndpointSlice'; namespace: string; name: string; service?: string }
-  | { kind: 'ServiceAccount'; namespace: string; name: string };
+/** A change the model hears about: any object the mesh reads, with its kind. */
+export type ModelChange = Dependent;
 
 export class MeshModelStore implements MeshModel {
   private readonly byHost = new Map<string, ServiceModel>();
@@ -62,68 +56,13 @@ export class MeshModelStore implements MeshModel {
     return changed;
   }
 
-  /** The hosts whose model `change` can affect. */
+  /**
+   * The hosts whose model `change` can affect: from the declared dependencies (its hosts and those of every object
+   * that depends on it, transitively), plus the hosts each of them fed at the last recompute (an update or delete
+   * moves them away from those).
+   */
   hostsAffectedBy(change: ModelChange): Set<string> {
-    const hosts = new Set<string>();
-    const add = (hs: Iterable<string>) => {
-      for (const h of hs) if (!h.includes('*')) hosts.add(h);
-    };
-    // A destination's existence and subsets decide whether the VirtualServices routing to it are valid.
-    const withRoutesTo = (fqdn: string) => {
-      add([fqdn]);
-      for (const vs of this.inputs.virtualServicesRoutingTo(fqdn)) add(routedHosts(vs));
-    };
-    switch (change.kind) {
-      case 'ServiceEntry': {
-        const se = change.obj as Extract<AnyMeshObject, { kind: 'ServiceEntry' }>;
-        for (const h of se.spec.hosts) withRoutesTo(qualifyHost(h, se.metadata.namespace!));
-        break;
-      }
-      case 'WorkloadEntry': {
-        const we = change.obj as Extract<AnyMeshObject, { kind: 'WorkloadEntry' }>;
-        for (const se of this.inputs.lookup.serviceEntries(we.metadata.namespace!)) {
-          if (se.spec.workloadSelector && selects(se.spec.workloadSelector.labels, we.spec.labels)) {
-            add(se.spec.hosts.map((h) => qualifyHost(h, se.metadata.namespace!)));
-          }
-        }
-        break;
-      }
-      case 'VirtualService':
-        add(routedHosts(change.obj as Extract<AnyMeshObject, { kind: 'VirtualService' }>));
-        break;
-      case 'DestinationRule': {
-        const dr = change.obj as Extract<AnyMeshObject, { kind: 'DestinationRule' }>;
-        withRoutesTo(qualifyHost(dr.spec.host, dr.metadata.namespace!));
-        break;
-      }
-      case 'Gateway':
-        for (const vs of this.inputs.virtualServicesForGateway(`${change.obj.metadata.namespace}/${change.obj.metadata.name}`)) add(routedHosts(vs));
-        break;
-      case 'MeshPolicy': {
-        // Its mtls and authorization reach the workloads of its namespace (every namespace from the root one).
-        const ns = change.obj.metadata.namespace!;
-        for (const service of this.byHost.values()) {
-          if (ns === ROOT_NAMESPACE || service.endpoints.some((e) => e.source.namespace === ns)) hosts.add(service.host);
-        }
-        break;
-      }
-      case 'Service':
-        // It declares its host (unless a ServiceEntry does), and VirtualServices routing to it are valid while it exists.
-        withRoutesTo(serviceHost(change.namespace, change.name));
-        break;
-      case 'EndpointSlice':
-        // Its endpoints are the Service's; the host it fed before (its label may have changed) comes from contributions.
-        if (change.service) add([serviceHost(change.namespace, change.service)]);
-        break;
-      case 'ServiceAccount':
-        for (const we of this.inputs.workloadEntriesForServiceAccount(`${change.namespace}/${change.name}`)) {
-          for (const h of this.hostsAffectedBy({ kind: 'WorkloadEntry', obj: we })) hosts.add(h);
-        }
-        break;
-    }
-    const ref = 'obj' in change ? { kind: change.kind, namespace: change.obj.metadata.namespace!, name: change.obj.metadata.name! } : change;
-    add(this.contributions.get(refKey(ref)) ?? []);
-    return hosts;
+    return affectedHosts(change, (key) => this.inputs.referrers(key), (d) => this.contributions.get(dependentKey(d)) ?? []);
   }
 
   private index(host: string, service: ServiceModel | undefined): void {

@@ -1,6 +1,6 @@
 // Small builders for mesh objects in tests: a reviews-like service with versioned workloads, and the rules on it.
 import type { DestinationRule, ServiceEntry, VirtualService, WorkloadEntry } from '../../api/index.js';
-import type { ServiceAccount } from '../../reconcilers/informers.js';
+import type { ServiceAccount } from '../dependencies.js';
 import { SERVICE_NAME_LABEL, type EndpointSlice, type KubernetesService } from './kubernetes.js';
 
 let clock = 0;

@@ -1,7 +1,7 @@
 // The mesh model: what the xDS generators consume. One ServiceModel per routable host, built only from Accepted
 // resources, with host names already qualified, so generators never consult the API objects' rules again.
 import type { HTTPRoute, ServicePort, Subset, TCPRoute, TrafficPolicy } from '../../api/index.js';
-import type { WorkloadSecurity } from '../../security/policy.js';
+import type { WorkloadSecurity } from '../policy.js';
 
 /** A mesh object that contributed to the model, at the generation it had. */
 export interface MeshRef {

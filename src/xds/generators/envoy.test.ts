@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import type { AnyMeshObject, DestinationRule, ServiceEntry, VirtualService, WorkloadEntry } from '../../api/index.js';
 import { memoryInputs, MeshModelStore } from '../../mesh/model/index.js';
-import type { ServiceAccount } from '../../reconcilers/informers.js';
+import type { ServiceAccount } from '../../mesh/dependencies.js';
 import { checkMessage } from '../proto-check.js';
 import { messageType, TypeUrl } from '../protos.js';
 import { encodeResource, type ProtoMessage } from '../resource.js';

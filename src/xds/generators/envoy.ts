@@ -15,7 +15,7 @@ import {
   rbacNetworkFilters,
   type MtlsMode,
 } from '../../security/index.js';
-import type { WorkloadSecurity } from '../../security/policy.js';
+import type { WorkloadSecurity } from '../../mesh/policy.js';
 import { ExtensionType, TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
 import { isHttp2, serviceClusters } from './clusters.js';

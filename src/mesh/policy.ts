@@ -2,9 +2,9 @@
 // the most specific scope that sets it (workload > namespace > mesh, the oldest policy within a scope),
 // authorization from every policy in scope. Pure: the caller passes the policies it has (Accepted ones; a refused policy must not apply).
 import { ROOT_NAMESPACE, type AuthorizationRule, type MeshPolicy, type RateLimit, type Telemetry } from '../api/index.js';
-import { selects } from '../mesh/labels.js';
-import { olderFirst } from '../mesh/verdict.js';
-import { DEFAULT_MTLS_MODE, type MtlsMode } from './tls.js';
+import { selects } from './labels.js';
+import { olderFirst } from './verdict.js';
+import { DEFAULT_MTLS_MODE, type MtlsMode } from '../security/tls.js';
 
 export interface Workload {
   namespace: string;

@@ -2,12 +2,12 @@
 // change names only its own host, and a status-only Service write names none.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { FakeApiServer } from '../controllers/fake-api-server.js';
-import { Manager } from '../controllers/index.js';
-import { MeshModelStore } from '../mesh/model/index.js';
-import { endpointSlice, kubeService } from '../mesh/model/testing.js';
-import { meshInformers } from '../reconcilers/informers.js';
-import { informerInputs, modelInformers, watchModelChanges } from './mesh-inputs.js';
+import { FakeApiServer } from '../../controllers/fake-api-server.js';
+import { Manager } from '../../controllers/index.js';
+import { MeshModelStore } from '../model/index.js';
+import { endpointSlice, kubeService } from '../model/testing.js';
+import { MeshState } from './mesh-state.js';
+import { watchModelChanges } from './inputs.js';
 
 const NS = 'shop';
 const SERVICES = 'v1/services';
@@ -45,9 +45,10 @@ describe('watchModelChanges for Kubernetes Services', () => {
     server.put(SLICES, endpointSlice('reviews-1', NS, 'reviews', [{ name: 'grpc', port: 50051 }], ['10.244.0.5']));
     server.put(SLICES, endpointSlice('ratings-1', NS, 'ratings', [{ name: 'grpc', port: 50051 }], ['10.244.0.9']));
 
-    const informers = meshInformers(manager);
-    const store = new MeshModelStore(informerInputs(informers));
-    const all = modelInformers(informers);
+    const state = new MeshState(manager);
+    const informers = state.informers;
+    const store = new MeshModelStore(state.inputs);
+    const all = state.allInformers();
     for (const i of all) i.start();
     stop = async () => {
       await Promise.all(all.map((i) => i.stop()));

@@ -2,9 +2,9 @@
 // index, so a lookup never scans every ServiceEntry.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { FakeApiServer } from '../controllers/fake-api-server.js';
-import { Manager } from '../controllers/index.js';
-import { serviceEntry } from '../mesh/model/testing.js';
+import { FakeApiServer } from '../../controllers/fake-api-server.js';
+import { Manager } from '../../controllers/index.js';
+import { serviceEntry } from '../model/testing.js';
 import { Index, meshInformers } from './informers.js';
 import { informerLookup } from './lookup.js';
 

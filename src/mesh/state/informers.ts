@@ -1,0 +1,113 @@
+// The informers of the mesh state, with the indexes its lookups and declared dependencies need. Every replica runs
+// them: they feed the reconcilers (only the leader's write) and the xDS pipeline alike.
+//
+// Indexes cover an object's current spec and its last accepted one: while a newer generation is not accepted, the
+// object is still found where its served generation puts it (the host it used to route for, say).
+import type { V1Service } from '@kubernetes/client-node';
+import { resources as meshResources, type AnyMeshObject, type DestinationRule, type Gateway, type MeshPolicy, type ServiceEntry, type VirtualService, type WorkloadEntry } from '../../api/index.js';
+import { resources as coreResources, type Informer, type Json, type KubeObject, type Manager, type ResourceType } from '../../controllers/index.js';
+import { mentionsOf, referencesOf, routedHosts, type Dependent, type DependencyKind, type ServiceAccount } from '../dependencies.js';
+import { qualifyHost } from '../hosts.js';
+import { SERVICE_NAME_LABEL, serviceOfSlice, type EndpointSlice } from '../model/kubernetes.js';
+import { servedFrom, type LastAccepted } from '../served.js';
+import { destinationsOf, gatewaysOf } from '../virtualservice.js';
+
+export type Service = Json<V1Service>;
+export type { EndpointSlice, ServiceAccount };
+
+const serviceAccountsResource: ResourceType = { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true };
+
+export interface MeshInformers {
+  virtualServices: Informer<VirtualService>;
+  destinationRules: Informer<DestinationRule>;
+  gateways: Informer<Gateway>;
+  serviceEntries: Informer<ServiceEntry>;
+  workloadEntries: Informer<WorkloadEntry>;
+  meshPolicies: Informer<MeshPolicy>;
+  services: Informer<Service>;
+  /** Only the slices that belong to a Service (labelled kubernetes.io/service-name): those are mesh endpoints. */
+  endpointSlices: Informer<EndpointSlice>;
+  serviceAccounts: Informer<ServiceAccount>;
+}
+
+/** Index names. */
+export const Index = {
+  /** Every kind -> the dependency keys it refers to (src/mesh/dependencies.ts). */
+  references: 'references',
+  /** Every kind -> the dependency keys only its status message reads. */
+  mentions: 'mentions',
+  /** VirtualService -> each qualified destination host; DestinationRule -> its qualified host; ServiceEntry -> its hosts. */
+  host: 'host',
+  /** VirtualService -> the qualified concrete hosts it routes for. */
+  routedHost: 'routedHost',
+  /** VirtualService -> each `namespace/name` of a Gateway it binds to. */
+  gateway: 'gateway',
+  /** ServiceEntry -> `*` when one of its hosts is a wildcard (they cannot be looked up by name). */
+  wildcardHost: 'wildcardHost',
+  /** EndpointSlice -> `namespace/name` of its Service. */
+  service: 'service',
+} as const;
+
+/** Each informer with the kind of its objects (core objects from a watch carry no `kind`). */
+export function informersByKind(informers: MeshInformers): Array<{ [K in DependencyKind]: { kind: K; informer: Informer<Extract<Dependent, { kind: K }>['obj']> } }[DependencyKind]> {
+  return [
+    { kind: 'VirtualService', informer: informers.virtualServices },
+    { kind: 'DestinationRule', informer: informers.destinationRules },
+    { kind: 'Gateway', informer: informers.gateways },
+    { kind: 'ServiceEntry', informer: informers.serviceEntries },
+    { kind: 'WorkloadEntry', informer: informers.workloadEntries },
+    { kind: 'MeshPolicy', informer: informers.meshPolicies },
+    { kind: 'Service', informer: informers.services },
+    { kind: 'EndpointSlice', informer: informers.endpointSlices },
+    { kind: 'ServiceAccount', informer: informers.serviceAccounts },
+  ];
+}
+
+/**
+ * The informers and their indexes. `lastAccepted` tells an object's last accepted generation (status, or what this
+ * replica saw), so that indexes find it by its served spec too.
+ */
+export function meshInformers(manager: Manager, lastAccepted: (obj: AnyMeshObject) => LastAccepted | undefined = () => undefined): MeshInformers {
+  const informers: MeshInformers = {
+    virtualServices: manager.informer<VirtualService>({ resource: meshResources.VirtualService }),
+    destinationRules: manager.informer<DestinationRule>({ resource: meshResources.DestinationRule }),
+    gateways: manager.informer<Gateway>({ resource: meshResources.Gateway }),
+    serviceEntries: manager.informer<ServiceEntry>({ resource: meshResources.ServiceEntry }),
+    workloadEntries: manager.informer<WorkloadEntry>({ resource: meshResources.WorkloadEntry }),
+    meshPolicies: manager.informer<MeshPolicy>({ resource: meshResources.MeshPolicy }),
+    services: manager.informer<Service>({ resource: coreResources.services }),
+    endpointSlices: manager.informer<EndpointSlice>({ resource: coreResources.endpointSlices, labelSelector: SERVICE_NAME_LABEL }),
+    serviceAccounts: manager.informer<ServiceAccount>({ resource: serviceAccountsResource }),
+  };
+  /** The keys of the current spec and, when it differs, of the last accepted one. */
+  const bothForms =
+    <T extends AnyMeshObject>(keys: (obj: T) => string[]) =>
+    (obj: T): string[] => {
+      const last = lastAccepted(obj);
+      if (!last || last.generation === obj.metadata.generation) return keys(obj);
+      return [...new Set([...keys(obj), ...keys(servedFrom(obj, last))])];
+    };
+  for (const { kind, informer } of informersByKind(informers)) {
+    const dependent = (obj: KubeObject) => ({ kind, obj }) as Dependent;
+    const mesh = kind !== 'Service' && kind !== 'EndpointSlice' && kind !== 'ServiceAccount';
+    (informer as Informer<KubeObject>).addIndex(
+      Index.references,
+      mesh ? (bothForms((obj: AnyMeshObject) => referencesOf(dependent(obj))) as (obj: KubeObject) => string[]) : (obj) => referencesOf(dependent(obj)),
+    );
+    (informer as Informer<KubeObject>).addIndex(Index.mentions, (obj) => mentionsOf(dependent(obj)));
+  }
+  informers.virtualServices.addIndex(
+    Index.host,
+    bothForms((vs: VirtualService) => [...new Set(destinationsOf(vs).map((d) => qualifyHost(d.destination.host, vs.metadata.namespace!)))]),
+  );
+  informers.virtualServices.addIndex(Index.routedHost, bothForms(routedHosts));
+  informers.virtualServices.addIndex(Index.gateway, bothForms((vs: VirtualService) => [...new Set(gatewaysOf(vs).map((g) => g.ref))]));
+  informers.destinationRules.addIndex(Index.host, bothForms((dr: DestinationRule) => [qualifyHost(dr.spec.host, dr.metadata.namespace!)]));
+  informers.serviceEntries.addIndex(Index.host, bothForms((se: ServiceEntry) => se.spec.hosts));
+  informers.serviceEntries.addIndex(Index.wildcardHost, bothForms((se: ServiceEntry) => (se.spec.hosts.some((h) => h.includes('*')) ? ['*'] : [])));
+  informers.endpointSlices.addIndex(Index.service, (slice) => {
+    const svc = serviceOfSlice(slice);
+    return svc ? [`${svc.namespace}/${svc.name}`] : [];
+  });
+  return informers;
+}
