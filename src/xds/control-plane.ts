@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Informer, KubeObject, Runnable } from '../controllers/index.js';
 import { authenticatedCaller } from '../ca/authenticated.js';
-import type { TlsSecretData } from '../gateway/xds.js';
+import type { TlsSecretData } from './generators/gateway.js';
 import { MeshModelStore } from '../mesh/model/index.js';
 import { watchGatewayChanges, watchModelChanges, type MeshState } from '../mesh/state/index.js';
 import { ResourceCache } from './cache.js';

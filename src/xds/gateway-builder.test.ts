@@ -3,7 +3,7 @@
 // sidecars' clusters but none of their listeners; bad input keeps the last good configuration.
 import { describe, expect, it } from '@jest/globals';
 import type { Gateway, GatewaySpec, VirtualService } from '../api/index.js';
-import type { TlsSecretData } from '../gateway/xds.js';
+import type { TlsSecretData } from './generators/gateway.js';
 import { memoryInputs, MeshModelStore } from '../mesh/model/index.js';
 import { edited, reviewsMesh, virtualService } from '../mesh/model/testing.js';
 import { ResourceCache } from './cache.js';

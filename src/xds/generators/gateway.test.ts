@@ -2,11 +2,12 @@
 // chains with SDS certificates, HTTPS redirect, routes from bound VirtualServices) and valid against the real
 // Envoy v3 protos (strict field check, then encoded and decoded).
 import { describe, expect, it } from '@jest/globals';
-import type { Gateway, GatewaySpec, RouteDestination, VirtualService } from '../api/index.js';
-import { checkMessage } from '../xds/proto-check.js';
-import { messageType, TypeUrl } from '../xds/protos.js';
-import type { ProtoMessage } from '../xds/resource.js';
-import { gatewaysSelecting, gatewayXds, type GatewayResource, type GatewayXdsInput, type TlsSecretData } from './xds.js';
+import type { Gateway, GatewaySpec, RouteDestination, VirtualService } from '../../api/index.js';
+import { checkMessage } from '../proto-check.js';
+import { messageType, TypeUrl } from '../protos.js';
+import type { ProtoMessage } from '../resource.js';
+import { gatewaysSelecting, gatewayXds, type GatewayXdsInput, type TlsSecretData } from './gateway.js';
+import type { Generated } from './types.js';
 
 const CERT = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n').toString('base64');
 const KEY = Buffer.from('-----BEGIN PRIVATE KEY-----\nMIGH...\n-----END PRIVATE KEY-----\n').toString('base64');
@@ -43,7 +44,7 @@ function tcpTarget(_vs: VirtualService, destinations: readonly RouteDestination[
   return { cluster: `outbound|${destinations[0]!.destination.port?.number ?? port}||${destinations[0]!.destination.host}` };
 }
 
-function generate(over: Partial<GatewayXdsInput> & Pick<GatewayXdsInput, 'gateways'>): Map<string, GatewayResource> {
+function generate(over: Partial<GatewayXdsInput> & Pick<GatewayXdsInput, 'gateways'>): Map<string, Generated> {
   const secrets: Record<string, TlsSecretData> = { 'shop/shop-cert': { data: { 'tls.crt': CERT, 'tls.key': KEY } } };
   const resources = gatewayXds({ virtualServices: [], secret: (ns, name) => secrets[`${ns}/${name}`], httpRoutes, tcpTarget, ...over });
   for (const r of resources) expect({ name: r.name, problems: checkMessage(r.typeUrl, r.message) }).toEqual({ name: r.name, problems: [] });

@@ -3,29 +3,15 @@
 // redirect, and virtual hosts for the VirtualServices bound to the Gateway (`gateways: [name]`). Pure: the xDS
 // server supplies the inputs, including how a VirtualService's http rules become Envoy routes, and encodes the
 // result (see docs/gateways.md, "For the xDS server").
-import type { Gateway, L4MatchAttributes, RouteDestination, Server, VirtualService } from '../api/index.js';
-import { hostMatches } from '../mesh/hosts.js';
-import { selects } from '../mesh/labels.js';
-import { olderFirst } from '../mesh/verdict.js';
-import { gatewaysOf, qualifyGatewayName } from '../mesh/virtualservice.js';
-import { ExtensionType, TypeUrl } from '../xds/protos.js';
-import type { ProtoMessage } from '../xds/resource.js';
-
-export interface GatewaySourceRef {
-  kind: 'Gateway' | 'VirtualService' | 'Secret';
-  namespace: string;
-  name: string;
-  /** 0 for Secrets, which have none. */
-  generation: number;
-}
-
-/** One resource, not yet encoded: what src/xds encodes and serves. */
-export interface GatewayResource {
-  typeUrl: TypeUrl;
-  name: string;
-  message: ProtoMessage;
-  sources: GatewaySourceRef[];
-}
+import type { Gateway, L4MatchAttributes, RouteDestination, Server, VirtualService } from '../../api/index.js';
+import { hostMatches } from '../../mesh/hosts.js';
+import { selects } from '../../mesh/labels.js';
+import type { MeshRef } from '../../mesh/model/index.js';
+import { olderFirst } from '../../mesh/verdict.js';
+import { gatewaysOf, qualifyGatewayName } from '../../mesh/virtualservice.js';
+import { ExtensionType, TypeUrl } from '../protos.js';
+import type { ProtoMessage } from '../resource.js';
+import type { Generated } from './types.js';
 
 /** The parts of a kubernetes.io/tls Secret the gateway reads: base64 `tls.crt`, `tls.key`, optional `ca.crt`. */
 export interface TlsSecretData {
@@ -74,11 +60,11 @@ const PLAIN_HTTP = new Set(['HTTP', 'HTTP2', 'GRPC']);
  * forever; the Gateway's ResolvedRefs reports it), AUTO_PASSTHROUGH, ISTIO_MUTUAL, TLS termination of plain TCP,
  * and file-based certificates.
  */
-export function gatewayXds(input: GatewayXdsInput): GatewayResource[] {
+export function gatewayXds(input: GatewayXdsInput): Generated[] {
   const servers = input.gateways.flatMap((gateway) => gateway.spec.servers.flatMap((server, index) => boundServer(gateway, server, index, input)));
   const byPort = new Map<number, BoundServer[]>();
   for (const s of servers) byPort.set(s.listenPort, [...(byPort.get(s.listenPort) ?? []), s]);
-  const resources: GatewayResource[] = [];
+  const resources: Generated[] = [];
   for (const [port, onPort] of [...byPort].sort(([a], [b]) => a - b)) resources.push(...portResources(port, onPort, input));
   resources.push(...secretResources(servers, input));
   return resources;
@@ -107,7 +93,7 @@ function terminatesTls(server: Server): boolean {
   return mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL';
 }
 
-function gatewayRef(gw: Gateway): GatewaySourceRef {
+function gatewayRef(gw: Gateway): MeshRef {
   return { kind: 'Gateway', namespace: gw.metadata.namespace!, name: gw.metadata.name!, generation: gw.metadata.generation ?? 0 };
 }
 
@@ -128,13 +114,13 @@ export function tlsRouteName(s: { gateway: Gateway; index: number; listenPort: n
   return `https.${s.listenPort}.${s.gateway.metadata.namespace}.${s.gateway.metadata.name}.${s.index}`;
 }
 
-function portResources(port: number, servers: BoundServer[], input: GatewayXdsInput): GatewayResource[] {
+function portResources(port: number, servers: BoundServer[], input: GatewayXdsInput): Generated[] {
   const plain = servers.filter((s) => s.mode === 'http');
   const secure = servers.filter((s) => s.mode === 'terminate');
   const passthrough = passthroughChains(servers.filter((s) => s.mode === 'passthrough'), input);
   const inspectsTls = secure.length > 0 || passthrough.chains.length > 0;
   const chains: ProtoMessage[] = [];
-  const routes: GatewayResource[] = [];
+  const routes: Generated[] = [];
   const sources = servers.map((s) => gatewayRef(s.gateway));
   if (plain.length > 0) {
     const name = plainRouteName(port);
@@ -183,7 +169,7 @@ function l4MatchApplies(m: L4MatchAttributes, vs: VirtualService, s: BoundServer
   return gatewayOk && (m.port === undefined || m.port === s.server.port.number);
 }
 
-function vsRef(vs: VirtualService): GatewaySourceRef {
+function vsRef(vs: VirtualService): MeshRef {
   return { kind: 'VirtualService', namespace: vs.metadata.namespace!, name: vs.metadata.name!, generation: vs.metadata.generation ?? 0 };
 }
 
@@ -196,10 +182,10 @@ function tcpProxyFilter(statPrefix: string, target: ProtoMessage): ProtoMessage 
  * (their `sniHosts` that the server's hosts admit), forwarded untouched over TCP. An SNI name goes to the first
  * claim (oldest VirtualService, then route order), as Envoy refuses two chains with the same match.
  */
-function passthroughChains(servers: BoundServer[], input: GatewayXdsInput): { chains: ProtoMessage[]; sources: GatewaySourceRef[] } {
+function passthroughChains(servers: BoundServer[], input: GatewayXdsInput): { chains: ProtoMessage[]; sources: MeshRef[] } {
   const taken = new Set<string>();
   const chains: ProtoMessage[] = [];
-  const sources: GatewaySourceRef[] = [];
+  const sources: MeshRef[] = [];
   for (const s of servers) {
     for (const vs of boundVirtualServices(s, input.virtualServices)) {
       for (const route of vs.spec.tls ?? []) {
@@ -221,7 +207,7 @@ function passthroughChains(servers: BoundServer[], input: GatewayXdsInput): { ch
 }
 
 /** The first TCP server's first applicable `tcp` route (oldest bound VirtualService first). */
-function tcpChain(servers: BoundServer[], input: GatewayXdsInput): { filter: ProtoMessage; sources: GatewaySourceRef[] } | undefined {
+function tcpChain(servers: BoundServer[], input: GatewayXdsInput): { filter: ProtoMessage; sources: MeshRef[] } | undefined {
   for (const s of servers) {
     for (const vs of boundVirtualServices(s, input.virtualServices)) {
       const route = (vs.spec.tcp ?? []).find((r) => !r.match || r.match.length === 0 || r.match.some((m) => l4MatchApplies(m, vs, s)));
@@ -288,10 +274,10 @@ function downstreamTls(s: BoundServer): ProtoMessage {
  * https; the others route by the VirtualServices bound to their Gateway whose hosts match theirs. A domain goes to
  * the oldest VirtualService claiming it (Envoy refuses a route configuration with a domain twice).
  */
-function routeConfiguration(name: string, servers: BoundServer[], input: GatewayXdsInput): GatewayResource {
+function routeConfiguration(name: string, servers: BoundServer[], input: GatewayXdsInput): Generated {
   const taken = new Set<string>();
   const virtualHosts: ProtoMessage[] = [];
-  const sources: GatewaySourceRef[] = servers.map((s) => gatewayRef(s.gateway));
+  const sources: MeshRef[] = servers.map((s) => gatewayRef(s.gateway));
   const claim = (domains: string[], port: number): string[] => {
     const fresh = domains.filter((d) => !taken.has(d));
     for (const d of fresh) taken.add(d);
@@ -347,14 +333,14 @@ function bareHost(host: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Secrets (SDS).
 
-function secretResources(servers: BoundServer[], input: GatewayXdsInput): GatewayResource[] {
-  const out = new Map<string, GatewayResource>();
+function secretResources(servers: BoundServer[], input: GatewayXdsInput): Generated[] {
+  const out = new Map<string, Generated>();
   for (const s of servers) {
     if (!s.tls) continue;
     const namespace = s.gateway.metadata.namespace!;
     const credential = s.server.tls!.credentialName!;
     const data = input.secret(namespace, credential)!.data!;
-    const source: GatewaySourceRef = { kind: 'Secret', namespace, name: credential, generation: 0 };
+    const source: MeshRef = { kind: 'Secret', namespace, name: credential, generation: 0 };
     if (!out.has(s.tls.secretName)) {
       out.set(s.tls.secretName, {
         typeUrl: TypeUrl.secret,
@@ -376,8 +362,8 @@ function secretResources(servers: BoundServer[], input: GatewayXdsInput): Gatewa
   return [...out.values()];
 }
 
-function uniqueRefs(refs: GatewaySourceRef[]): GatewaySourceRef[] {
-  const seen = new Map<string, GatewaySourceRef>();
+function uniqueRefs(refs: MeshRef[]): MeshRef[] {
+  const seen = new Map<string, MeshRef>();
   for (const r of refs) seen.set(`${r.kind}/${r.namespace}/${r.name}`, r);
   return [...seen.values()];
 }

@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals';
+import type { VirtualService } from '../api/index.js';
+import { re2Error, regexProblems } from './regex.js';
+
+const vs = (http: NonNullable<VirtualService['spec']['http']>): VirtualService => ({
+  apiVersion: 'weft.dev/v1alpha1',
+  kind: 'VirtualService',
+  metadata: { name: 'r', namespace: 'shop' },
+  spec: { hosts: ['r'], http },
+});
+
+describe('RE2 validation', () => {
+  it('refuses what RE2 refuses, including what JavaScript accepts', () => {
+    expect(re2Error('(unclosed')).toContain('missing closing )');
+    expect(re2Error('(?=lookahead)')).toContain('invalid or unsupported Perl syntax');
+    expect(re2Error('(a)\\1')).toBeDefined(); // backreferences
+    expect(() => new RegExp('(?=lookahead)')).not.toThrow();
+  });
+
+  it('accepts RE2 patterns', () => {
+    expect(re2Error('^/api/v[0-9]+(/.*)?$')).toBeUndefined();
+    expect(re2Error('(?i)canary|beta')).toBeUndefined();
+  });
+
+  it('names the field of every bad pattern in a VirtualService', () => {
+    const problems = regexProblems(
+      vs([
+        {
+          match: [{ uri: { regex: '(unclosed' } }, { headers: { 'x-user': { regex: '^ok$' }, 'x-id': { regex: '[z-a]' } } }],
+          rewrite: { uriRegexRewrite: { match: '(?<=x)y', rewrite: '/' } },
+          route: [{ destination: { host: 'r' } }],
+        },
+      ]),
+    );
+    expect(problems.map((p) => [p.reason, p.field])).toEqual([
+      ['InvalidRegex', 'spec.http[0].match[0].uri.regex'],
+      ['InvalidRegex', 'spec.http[0].match[1].headers[x-id].regex'],
+      ['InvalidRegex', 'spec.http[0].rewrite.uriRegexRewrite.match'],
+    ]);
+    expect(problems[0]!.message).toContain('"(unclosed" is not a valid RE2 regular expression');
+  });
+});
