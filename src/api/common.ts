@@ -48,6 +48,8 @@ export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** A DNS name with an optional leading `*.` wildcard, or `*` alone. Short names (`reviews`) are allowed. */
 export const HOST_PATTERN = '^(\\*|(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$';
+/** An HTTP header name as Istio validates it (letters, digits, `-` and `_`); proxies compare names case-insensitively. */
+export const HEADER_NAME_PATTERN = '^[-_A-Za-z0-9]+$';
 /** exportTo entries: `.` (this namespace), `*` (all), `~` (none) or a namespace name. */
 export const EXPORT_TO_PATTERN = '^(\\.|\\*|~|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$';
 
@@ -203,7 +205,7 @@ export const HeaderOperations = Type.Object(
   {
     set: Type.Optional(stringMap('Overwrite the headers specified by key with the given values.', MAX.headerValue)),
     add: Type.Optional(stringMap('Append the given values to the headers specified by keys.', MAX.headerValue)),
-    remove: Type.Optional(list(Type.String({ maxLength: MAX.name * 4 }), 'Remove the specified headers.', MAX.mapEntries)),
+    remove: Type.Optional(list(Type.String({ maxLength: MAX.name * 4, pattern: HEADER_NAME_PATTERN }), 'Remove the specified headers.', MAX.mapEntries)),
   },
   { description: 'HeaderOperations describes the header manipulations to apply.' },
 );

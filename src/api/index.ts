@@ -6,6 +6,7 @@ export {
   VERSION,
   Condition,
   Destination,
+  HEADER_NAME_PATTERN,
   HeaderOperations,
   Headers,
   MeshStatus,

@@ -4,6 +4,7 @@ import Type, { type Static } from 'typebox';
 import {
   Destination,
   ExportTo,
+  HEADER_NAME_PATTERN,
   Headers,
   MAX,
   Percent,
@@ -214,7 +215,7 @@ export const HTTPMirrorPolicy = Type.Object(
 export type HTTPMirrorPolicy = Static<typeof HTTPMirrorPolicy>;
 
 const headerNames = (description: string) =>
-  list(str('A header name.', { maxLength: 256 }), description, MAX.mapEntries);
+  list(str('A header name.', { maxLength: 256, pattern: HEADER_NAME_PATTERN }), description, MAX.mapEntries);
 
 export const CorsPolicy = Type.Object(
   {

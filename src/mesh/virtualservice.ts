@@ -1,9 +1,9 @@
-// VirtualService validation: every regex compiles as RE2, every destination's host resolves, every subset is defined
+// VirtualService validation: nothing a proxy would reject (proxy-rules.ts), every destination's host resolves, every subset is defined
 // by the host's DestinationRule, every gateway named exists.
 import type { Destination, VirtualService } from '../api/index.js';
 import { qualifyHost, serviceOfHost } from './hosts.js';
 import type { MeshLookup } from './lookup.js';
-import { regexProblems } from './regex.js';
+import { proxyRuleProblems } from './proxy-rules.js';
 import { olderFirst, refOf, verdict, type Problem, type Verdict } from './verdict.js';
 
 /** Every destination a VirtualService sends traffic to, with the field path it is written at. */
@@ -54,7 +54,7 @@ export function hostExists(fqdn: string, lookup: MeshLookup): boolean {
 
 export function validateVirtualService(vs: VirtualService, lookup: MeshLookup): Verdict {
   const ns = vs.metadata.namespace!;
-  const problems: Problem[] = regexProblems(vs);
+  const problems: Problem[] = proxyRuleProblems(vs);
   for (const { field, destination } of destinationsOf(vs)) {
     const fqdn = qualifyHost(destination.host, ns);
     if (!hostExists(fqdn, lookup)) {

@@ -273,3 +273,28 @@ describe('MeshPolicy on an Envoy sidecar (no Envoy here: a raw ADS client asks a
     }
   });
 });
+
+describe('bad input never changes what is enforced', () => {
+  it('6. a MeshPolicy update that is not accepted leaves its last accepted authorization in force', async () => {
+    const allowFrontend = { mtls: { mode: 'STRICT' }, authorization: { action: 'ALLOW', rules: [{ from: [{ principals: [`cluster.local/ns/${ns.name}/sa/frontend`] }] }] } };
+    apply(ns.name, meshPolicy(allowFrontend));
+    await waitForCondition(ns.name, 'MeshPolicy', 'backend', 'Ready', 'True');
+    await until('the other identity to be denied', async () => (all(await calls(other, '/weft.test.Echo/Call'), grpc.status.PERMISSION_DENIED) ? true : undefined));
+    await until('frontend to be admitted', async () => (all(await calls(frontend, '/weft.test.Echo/Call'), 0) ? true : undefined));
+
+    // Drops the ALLOW rule (which would let `other` in) and names a tracing provider that does not exist: not accepted.
+    apply(ns.name, meshPolicy({ mtls: { mode: 'STRICT' }, telemetry: { tracing: { provider: 'bogus', endpoint: 'collector:4317' } } }));
+    const s = await waitForCondition(ns.name, 'MeshPolicy', 'backend', 'Accepted', 'False');
+    expect(s.conditions!.find((c) => c.type === 'Accepted')!.message).toContain('spec.telemetry.tracing.provider');
+    const programmed = await waitForCondition(ns.name, 'MeshPolicy', 'backend', 'Programmed', 'False', (x) =>
+      (x.conditions ?? []).some((c) => c.type === 'Programmed' && c.reason === 'ServingLastAccepted'),
+    );
+    expect(programmed.conditions!.find((c) => c.type === 'Programmed')!.message).toMatch(/generation \d+, the last accepted, is in force/);
+    // Over several rounds (pushes are debounced in ~100 ms), the last accepted policy keeps deciding.
+    for (let round = 0; round < 6; round++) {
+      expect(all(await calls(other, '/weft.test.Echo/Call'), grpc.status.PERMISSION_DENIED)).toBe(true);
+      expect(all(await calls(frontend, '/weft.test.Echo/Call'), 0)).toBe(true);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  });
+});

@@ -45,6 +45,7 @@ const mutators: Record<string, Mutator[]> = {
     (s, n) => ((s.gateways = ['mesh', `missing-gw-${n}`]), { what: 'unknown gateway', field: 'spec.gateways[1]' }),
     (s, n) => ((s.http[0].fault = { abort: { httpStatus: 503, percentage: { value: 100 + n + 1 } } }), { what: 'fault percentage over 100', field: 'spec.http[0].fault.abort.percentage.value' }),
     (s, n) => ((s.http[0][`bogus${n}`] = true), { what: 'unknown field', field: `spec.http[0].bogus${n}` }),
+    (s, n) => ((s.http[0].match = [{ headers: { [`bad header ${n}`]: { exact: 'x' } } }]), { what: 'invalid header name', field: `spec.http[0].match[0].headers[bad header ${n}]` }),
     (s, n) => ((s.http[0].route[0].destination.port.number = 65536 + n), { what: 'port out of range', field: 'spec.http[0].route[0].destination.port.number' }),
   ],
   DestinationRule: [

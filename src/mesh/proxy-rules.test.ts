@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { VirtualService } from '../api/index.js';
-import { re2Error, regexProblems } from './regex.js';
+import { proxyRuleProblems, re2Error } from './proxy-rules.js';
 
 const vs = (http: NonNullable<VirtualService['spec']['http']>): VirtualService => ({
   apiVersion: 'weft.dev/v1alpha1',
@@ -23,7 +23,7 @@ describe('RE2 validation', () => {
   });
 
   it('names the field of every bad pattern in a VirtualService', () => {
-    const problems = regexProblems(
+    const problems = proxyRuleProblems(
       vs([
         {
           match: [{ uri: { regex: '(unclosed' } }, { headers: { 'x-user': { regex: '^ok$' }, 'x-id': { regex: '[z-a]' } } }],
@@ -38,5 +38,23 @@ describe('RE2 validation', () => {
       ['InvalidRegex', 'spec.http[0].rewrite.uriRegexRewrite.match'],
     ]);
     expect(problems[0]!.message).toContain('"(unclosed" is not a valid RE2 regular expression');
+  });
+});
+
+describe('header names', () => {
+  it('refuses header names Istio refuses when used as keys, naming the field', () => {
+    const problems = proxyRuleProblems(
+      vs([
+        {
+          match: [{ headers: { 'X-User': { exact: 'a' }, 'x.dot': { exact: 'b' } }, withoutHeaders: { 'bad header': { prefix: 'c' } } }],
+          route: [{ destination: { host: 'r' }, headers: { request: { set: { 'X-Fine_1': 'y' }, add: { 'x\u0000': 'z' } } } }],
+        },
+      ]),
+    );
+    expect(problems.map((p) => [p.reason, p.field])).toEqual([
+      ['InvalidHeaderName', 'spec.http[0].match[0].headers[x.dot]'],
+      ['InvalidHeaderName', 'spec.http[0].match[0].withoutHeaders[bad header]'],
+      ['InvalidHeaderName', 'spec.http[0].route[0].headers.request.add[x\u0000]'],
+    ]);
   });
 });

@@ -1,0 +1,86 @@
+// What the proxies would reject in a VirtualService, checked before it reaches them where the API server's schema
+// cannot (CEL's cost estimate rules out regex checks on map keys, and it has no RE2 compiler):
+// - regular expressions: Envoy and gRPC compile RE2, which refuses what JavaScript's RegExp accepts (lookaround,
+//   backreferences) and accepts what RegExp refuses; re2js, a port of RE2's parser, compiles every pattern;
+// - header names used as map keys (matches, header operations): Istio's rule (letters, digits, `-`, `_`).
+import { RE2JS } from 're2js';
+import { HEADER_NAME_PATTERN, type Headers, type StringMatch, type VirtualService } from '../api/index.js';
+import type { Problem } from './verdict.js';
+
+const HEADER_NAME = new RegExp(HEADER_NAME_PATTERN);
+
+/** Why RE2 refuses `pattern`, or undefined when it compiles. */
+export function re2Error(pattern: string): string | undefined {
+  try {
+    RE2JS.compile(pattern);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** Every regex a VirtualService carries, with the field path it is written at. */
+export function regexesOf(vs: VirtualService): Array<{ field: string; pattern: string }> {
+  const out: Array<{ field: string; pattern: string }> = [];
+  const match = (field: string, m: StringMatch | undefined) => {
+    if (m?.regex !== undefined) out.push({ field: `${field}.regex`, pattern: m.regex });
+  };
+  const matchMap = (field: string, map: Record<string, StringMatch> | undefined) => {
+    for (const [key, m] of Object.entries(map ?? {})) match(`${field}[${key}]`, m);
+  };
+  vs.spec.http?.forEach((route, i) => {
+    route.match?.forEach((m, j) => {
+      const at = `spec.http[${i}].match[${j}]`;
+      match(`${at}.uri`, m.uri);
+      match(`${at}.scheme`, m.scheme);
+      match(`${at}.method`, m.method);
+      match(`${at}.authority`, m.authority);
+      matchMap(`${at}.headers`, m.headers);
+      matchMap(`${at}.queryParams`, m.queryParams);
+      matchMap(`${at}.withoutHeaders`, m.withoutHeaders);
+    });
+    const rewrite = route.rewrite?.uriRegexRewrite;
+    if (rewrite) out.push({ field: `spec.http[${i}].rewrite.uriRegexRewrite.match`, pattern: rewrite.match });
+    route.corsPolicy?.allowOrigins?.forEach((o, k) => match(`spec.http[${i}].corsPolicy.allowOrigins[${k}]`, o));
+  });
+  return out;
+}
+
+/** Every header name a VirtualService uses as a map key, with the field path of its map. */
+export function headerKeysOf(vs: VirtualService): Array<{ field: string; name: string }> {
+  const out: Array<{ field: string; name: string }> = [];
+  const keys = (field: string, map: Record<string, unknown> | undefined) => {
+    for (const name of Object.keys(map ?? {})) out.push({ field: `${field}[${name}]`, name });
+  };
+  const operations = (field: string, headers: Headers | undefined) => {
+    for (const side of ['request', 'response'] as const) {
+      keys(`${field}.${side}.set`, headers?.[side]?.set);
+      keys(`${field}.${side}.add`, headers?.[side]?.add);
+    }
+  };
+  vs.spec.http?.forEach((route, i) => {
+    route.match?.forEach((m, j) => {
+      keys(`spec.http[${i}].match[${j}].headers`, m.headers);
+      keys(`spec.http[${i}].match[${j}].withoutHeaders`, m.withoutHeaders);
+    });
+    operations(`spec.http[${i}].headers`, route.headers);
+    route.route?.forEach((d, j) => operations(`spec.http[${i}].route[${j}].headers`, d.headers));
+  });
+  return out;
+}
+
+/** Problems for each regex RE2 refuses and each header name a proxy would refuse. */
+export function proxyRuleProblems(vs: VirtualService): Problem[] {
+  const regexes = regexesOf(vs).flatMap(({ field, pattern }) => {
+    const error = re2Error(pattern);
+    return error ? [{ reason: 'InvalidRegex', field, message: `${JSON.stringify(pattern)} is not a valid RE2 regular expression (${error}); Envoy and gRPC would reject it` }] : [];
+  });
+  const headers = headerKeysOf(vs)
+    .filter(({ name }) => !HEADER_NAME.test(name))
+    .map(({ field, name }) => ({
+      reason: 'InvalidHeaderName',
+      field,
+      message: `${JSON.stringify(name)} is not a valid header name: use letters, digits, - and _ (as Istio requires)`,
+    }));
+  return [...regexes, ...headers];
+}
