@@ -40,6 +40,12 @@ export interface Source<T> {
 
 export type MapFunc<T> = (obj: T) => Array<{ namespace?: string; name: string }>;
 
+/**
+ * Whether an update is worth mapping (controller-runtime's update predicate): e.g. "the spec changed", so that a
+ * watched object's status writes do not wake every object that refers to it. Adds and deletes always pass.
+ */
+export type UpdatePredicate<T> = (old: T, obj: T) => boolean;
+
 /** A long-running part of the operator that the manager starts and stops. */
 export interface Runnable {
   /** True: runs only on the elected leader. False: runs on every replica. */
@@ -61,9 +67,9 @@ interface Watch {
   waitForSync(signal: AbortSignal): Promise<boolean>;
 }
 
-function watchOf<T>(source: Source<T>, map: (obj: T) => Request[]): Watch {
+function watchOf<T>(source: Source<T>, map: (obj: T) => Request[], updated?: UpdatePredicate<T>): Watch {
   return {
-    subscribe: (queue) => source.on(enqueueHandler(queue, map)),
+    subscribe: (queue) => source.on(enqueueHandler(queue, map, updated)),
     waitForSync: (signal) => source.waitForSync(signal),
   };
 }
@@ -181,7 +187,7 @@ export class Controller implements Runnable {
 }
 
 /** Events only enqueue keys; which event it was does not matter (level-triggered). */
-function enqueueHandler<T>(queue: WorkQueue, map: (obj: T) => Request[]): InformerHandler<T> {
+function enqueueHandler<T>(queue: WorkQueue, map: (obj: T) => Request[], updated?: UpdatePredicate<T>): InformerHandler<T> {
   const enqueue = (obj: T): void => {
     for (const request of map(obj)) queue.add(keyOf(request));
   };
@@ -189,6 +195,7 @@ function enqueueHandler<T>(queue: WorkQueue, map: (obj: T) => Request[]): Inform
     onAdd: enqueue,
     // Both states: a changed owner reference or label must also wake the object's former owner.
     onUpdate: (old, obj) => {
+      if (updated && !updated(old, obj)) return;
       enqueue(old);
       enqueue(obj);
     },
@@ -241,9 +248,9 @@ export class ControllerBuilder {
     return this;
   }
 
-  /** Any other source, mapped to primary keys by `map`. */
-  watches<T>(source: Source<T>, map: MapFunc<T>): this {
-    this.sources.push(watchOf(source, (obj) => map(obj).map((r) => ({ namespace: r.namespace ?? '', name: r.name }))));
+  /** Any other source, mapped to primary keys by `map`; updates only when `updated` says they matter. */
+  watches<T>(source: Source<T>, map: MapFunc<T>, updated?: UpdatePredicate<T>): this {
+    this.sources.push(watchOf(source, (obj) => map(obj).map((r) => ({ namespace: r.namespace ?? '', name: r.name })), updated));
     return this;
   }
 

@@ -10,6 +10,7 @@ export {
   requestForOwner,
   type ControllerHost,
   type MapFunc,
+  type UpdatePredicate,
   type ReconcileContext,
   type Reconciler,
   type ReconcileResult,

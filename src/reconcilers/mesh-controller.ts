@@ -5,7 +5,7 @@ import type { AnyMeshObject } from '../api/index.js';
 import { controller, type ControllerBuilder, type Informer, type KubeObject, type Manager, type Reconciler, type ResourceType } from '../controllers/index.js';
 import type { Dependent } from '../mesh/dependencies.js';
 import { persistable, servedGenerationMessage, type LastAccepted } from '../mesh/served.js';
-import { informersByKind, type MeshState, type ProgrammedSource, type StatusDetails } from '../mesh/state/index.js';
+import { informersByKind, relevantUpdate, type MeshState, type ProgrammedSource, type StatusDetails } from '../mesh/state/index.js';
 import type { StatusWriter } from './status.js';
 
 export interface MeshControllerSpec {
@@ -41,7 +41,8 @@ export function registerMeshController(spec: MeshControllerSpec, deps: MeshContr
 /** The watches a kind's declared dependencies call for: every object whose change can move its verdict or status. */
 export function withDeclaredWatches(builder: ControllerBuilder, kind: AnyMeshObject['kind'], state: MeshState): ControllerBuilder {
   for (const source of informersByKind(state.informers)) {
-    builder = builder.watches(source.informer as Informer<KubeObject>, (obj) => refs(state.dependentsOfKind(kind, { kind: source.kind, obj } as Dependent)));
+    const map = (obj: KubeObject) => refs(state.dependentsOfKind(kind, { kind: source.kind, obj } as Dependent));
+    builder = builder.watches(source.informer as Informer<KubeObject>, map, relevantUpdate[source.kind]);
   }
   return builder;
 }

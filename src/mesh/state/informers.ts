@@ -4,8 +4,9 @@
 // Indexes cover an object's current spec and its last accepted one: while a newer generation is not accepted, the
 // object is still found where its served generation puts it (the host it used to route for, say).
 import type { V1Service } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
 import { resources as meshResources, type AnyMeshObject, type DestinationRule, type Gateway, type MeshPolicy, type ServiceEntry, type VirtualService, type WorkloadEntry } from '../../api/index.js';
-import { resources as coreResources, type Informer, type Json, type KubeObject, type Manager, type ResourceType } from '../../controllers/index.js';
+import { resources as coreResources, type Informer, type Json, type KubeObject, type Manager, type ResourceType, type UpdatePredicate } from '../../controllers/index.js';
 import { mentionsOf, referencesOf, routedHosts, type Dependent, type DependencyKind, type ServiceAccount } from '../dependencies.js';
 import { qualifyHost } from '../hosts.js';
 import { SERVICE_NAME_LABEL, serviceOfSlice, type EndpointSlice } from '../model/kubernetes.js';
@@ -111,3 +112,32 @@ export function meshInformers(manager: Manager, lastAccepted: (obj: AnyMeshObjec
   });
   return informers;
 }
+
+/** Whether an update changed the spec (the generation moves; an object without one is assumed to have changed). */
+export function specChanged(old: KubeObject, obj: KubeObject): boolean {
+  return old.metadata?.generation !== obj.metadata?.generation || old.metadata?.generation === undefined;
+}
+
+/**
+ * Which updates of a kind can change a verdict or the model (adds and deletes always can): the one update predicate
+ * of the mesh state's own invalidation, the reconcilers' declared watches and the model's change feed.
+ */
+export const relevantUpdate: Record<DependencyKind, UpdatePredicate<KubeObject>> = {
+  // The model reads spec only: a status write (ours, on every reconcile and sync change) changes nothing.
+  VirtualService: specChanged,
+  DestinationRule: specChanged,
+  Gateway: specChanged,
+  ServiceEntry: specChanged,
+  WorkloadEntry: specChanged,
+  MeshPolicy: specChanged,
+  // A Service declares a host: its spec (ports, cluster IPs, type) matters; status writes (load balancers) do not.
+  Service: (old, obj) => !isDeepStrictEqual((old as { spec?: unknown }).spec, (obj as { spec?: unknown }).spec),
+  // Its endpoints are its Service's; a relabel moves them to another Service.
+  EndpointSlice: (old, obj) => {
+    const [a, b] = [old as EndpointSlice, obj as EndpointSlice];
+    return !isDeepStrictEqual(a.endpoints, b.endpoints) || !isDeepStrictEqual(a.ports, b.ports) || serviceOfSlice(a)?.name !== serviceOfSlice(b)?.name;
+  },
+  // Validation asks only whether a ServiceAccount exists.
+  ServiceAccount: () => false,
+};
+

@@ -10,7 +10,7 @@ import { conflictOf, type Conflict, type ModelInputs } from '../model/index.js';
 import { acceptedNow, newerOf, persistedLastAccepted, servedForm, verdictOf, type LastAccepted } from '../served.js';
 import type { Verdict } from '../verdict.js';
 import { informerInputs } from './inputs.js';
-import { Index, informersByKind, meshInformers, type MeshInformers } from './informers.js';
+import { Index, informersByKind, meshInformers, relevantUpdate, type MeshInformers } from './informers.js';
 import { informerLookup } from './lookup.js';
 
 /** The key verdicts and last accepted records are kept under: the uid (a re-created object starts afresh). */
@@ -38,9 +38,11 @@ export class MeshState {
     // a reconciler or the model can ask for it again.
     for (const { kind, informer } of informersByKind(this.informers)) {
       const changed = (obj: KubeObject) => this.forgetDependents({ kind, obj } as Dependent);
+      const relevant = relevantUpdate[kind];
       (informer as Informer<KubeObject>).on({
         onAdd: changed,
         onUpdate: (old, obj) => {
+          if (!relevant(old, obj)) return; // a status write moves no verdict
           changed(old);
           changed(obj);
         },
