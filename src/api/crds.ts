@@ -39,12 +39,13 @@ function resource<const K extends string, const P extends string, const S extend
 
 /** The weft.dev/v1alpha1 kinds, keyed by kind. */
 export const resources = {
-  MeshPolicy: resource('MeshPolicy', 'meshpolicies', 'mp'),
-  VirtualService: resource('VirtualService', 'virtualservices', 'vs'),
-  DestinationRule: resource('DestinationRule', 'destinationrules', 'dr'),
-  Gateway: resource('Gateway', 'gateways', 'gw'),
-  ServiceEntry: resource('ServiceEntry', 'serviceentries', 'se'),
-  WorkloadEntry: resource('WorkloadEntry', 'workloadentries', 'we'),
+  // Short names start with `w`: Istio's CRDs own vs, dr, gw, se and we, and users migrating have both installed.
+  MeshPolicy: resource('MeshPolicy', 'meshpolicies', 'wmp'),
+  VirtualService: resource('VirtualService', 'virtualservices', 'wvs'),
+  DestinationRule: resource('DestinationRule', 'destinationrules', 'wdr'),
+  Gateway: resource('Gateway', 'gateways', 'wgw'),
+  ServiceEntry: resource('ServiceEntry', 'serviceentries', 'wse'),
+  WorkloadEntry: resource('WorkloadEntry', 'workloadentries', 'wwe'),
 } as const;
 
 export type MeshKind = keyof typeof resources;

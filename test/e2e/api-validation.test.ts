@@ -343,7 +343,7 @@ describe('the weft.dev CRDs on the API server', () => {
         expect(out).toContain(`${resources[object.kind as MeshKind].singular}.${GROUP}/${object.metadata.name}`);
       }
       expect(out).toMatch(/workloadentry\.weft\.dev\/reviews-v1\s+127\.0\.0\.2\s/); // the Address column
-      expect(kubectl('get', 'vs,dr,gw,se,we,mp', '-o', 'name').trim().split('\n').sort()).toEqual(
+      expect(kubectl('get', 'wvs,wdr,wgw,wse,wwe,wmp', '-o', 'name').trim().split('\n').sort()).toEqual(
         samples.map((o) => `${resources[o.kind as MeshKind].singular}.${GROUP}/${o.metadata.name}`).sort(),
       );
     } finally {

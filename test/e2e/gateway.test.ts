@@ -141,13 +141,13 @@ describe('a Gateway with spec.deployment', () => {
     expect(programmed.status!.addresses).toContainEqual({ type: 'IPAddress', value: service.spec!.clusterIP });
     expect(programmed.status!.servers!.map((s) => [s.index, s.port, condition(s.conditions, 'Programmed')?.status])).toEqual([[0, 80, 'True'], [1, 8080, 'True']]);
 
-    const described = kubectl('describe', 'gateway', 'edge', '-n', ns);
+    const described = kubectl('describe', 'gateways.weft.dev', 'edge', '-n', ns);
     expect(described).toMatch(/Reason:\s+Programmed\s+Status:\s+True\s+Type:\s+Programmed/);
     await eventually('the Created and Programmed events in kubectl describe', async () => {
-      const text = kubectl('describe', 'gateway', 'edge', '-n', ns);
+      const text = kubectl('describe', 'gateways.weft.dev', 'edge', '-n', ns);
       return /Normal\s+Created\s+.*created ServiceAccount edge/.test(text) && /Normal\s+Programmed\s/.test(text) ? true : undefined;
     });
-    expect(kubectl('get', 'gateway', 'edge', '-n', ns)).toMatch(new RegExp(`edge\\s+${service.spec!.clusterIP!.replace(/\./g, '\\.')}\\s+True\\s+Ready`));
+    expect(kubectl('get', 'gateways.weft.dev', 'edge', '-n', ns)).toMatch(new RegExp(`edge\\s+${service.spec!.clusterIP!.replace(/\./g, '\\.')}\\s+True\\s+Ready`));
   });
 
   it('keeps what it generated: a deleted Deployment comes back, a hand-edited replica count is reverted, and deleting the Gateway collects everything', async () => {
@@ -162,7 +162,7 @@ describe('a Gateway with spec.deployment', () => {
 
     kubectl('scale', 'deployment', 'edge', '-n', ns, '--replicas=5');
     await eventually('the Reverted event for the hand-edited Deployment', async () =>
-      /Normal\s+Reverted\s+.*Deployment edge changed outside Weft/.test(kubectl('describe', 'gateway', 'edge', '-n', ns)) ? true : undefined);
+      /Normal\s+Reverted\s+.*Deployment edge changed outside Weft/.test(kubectl('describe', 'gateways.weft.dev', 'edge', '-n', ns)) ? true : undefined);
     const reverted = await apps.readNamespacedDeployment({ namespace: ns, name: 'edge' });
     expect(reverted.spec!.replicas).toBe(2);
     expect(reverted.metadata!.generation).toBeGreaterThan(recreated.metadata!.generation!); // it was scaled, then restored
@@ -222,7 +222,7 @@ describe('a Gateway with spec.deployment', () => {
       return gone.every(Boolean) ? true : undefined;
     });
     await eventually('replicas back to 1', async () => ((await apps.readNamespacedDeployment({ namespace: ns, name: 'roll' })).spec!.replicas === 1 ? true : undefined));
-    expect(kubectl('describe', 'gateway', 'roll', '-n', ns)).toMatch(/Normal\s+Deleted\s+.*deleted (HorizontalPodAutoscaler roll, PodDisruptionBudget roll|PodDisruptionBudget roll, HorizontalPodAutoscaler roll)/);
+    expect(kubectl('describe', 'gateways.weft.dev', 'roll', '-n', ns)).toMatch(/Normal\s+Deleted\s+.*deleted (HorizontalPodAutoscaler roll, PodDisruptionBudget roll|PodDisruptionBudget roll, HorizontalPodAutoscaler roll)/);
   });
 
   it('refuses the later of two Gateways claiming the same host and port on one workload, and the first keeps serving', async () => {
@@ -240,7 +240,7 @@ describe('a Gateway with spec.deployment', () => {
     expect(condition(refused.status!.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'HostConflict' });
     expect(condition(refused.status!.servers![0]!.conditions, 'Accepted')).toMatchObject({ status: 'False', reason: 'HostConflict' });
     await eventually('the HostConflict warning', async () =>
-      /Warning\s+HostConflict/.test(kubectl('describe', 'gateway', 'shop-wildcard', '-n', ns)) ? true : undefined);
+      /Warning\s+HostConflict/.test(kubectl('describe', 'gateways.weft.dev', 'shop-wildcard', '-n', ns)) ? true : undefined);
 
     // A second Gateway that would deploy pods the first one's Deployment also selects.
     await create(ns, gateway('shop-admin', { selector: { app: 'shop' }, servers: [http(9090, ['admin.example.com'])], deployment: { replicas: 1 } }));

@@ -196,7 +196,7 @@ describe('conflicts and validation', () => {
     const c = await freshClient(port, `${host}:9080`, 'shelf-client');
     expect(tally(await c.run(100, { concurrency: 4 }))).toEqual({ 'shelf-v1': 100 });
 
-    remove(ns.name, 'virtualservices.weft.dev', 'shelf-old');
+    remove(ns.name, 'VirtualService', 'shelf-old');
     await waitForCondition(ns.name, 'VirtualService', 'shelf-new', 'Programmed', 'True');
     await eventually('the newer VirtualService to route', async () => (tally(await c.run(50, { concurrency: 4 }))['shelf-v2'] === 50 ? true : undefined), 30_000, 200);
   }, 240_000);

@@ -79,10 +79,10 @@ describe('the operator, installed from manifests/ and run as its ServiceAccount'
     }
     const table = kubectl('get', 'weft', '-n', SAMPLES_NS);
     for (const [kind, name] of samples) expect(table).toMatch(new RegExp(`${kind.toLowerCase()}\\.weft\\.dev/${name}\\s.*\\bTrue\\s+Ready\\b`));
-    const described = kubectl('describe', 'virtualservice', 'reviews', '-n', SAMPLES_NS);
+    const described = kubectl('describe', 'virtualservices.weft.dev', 'reviews', '-n', SAMPLES_NS);
     expect(described).toMatch(/Type:\s+Accepted[\s\S]*Status:\s+True/);
     await eventually('the Accepted event in kubectl describe', async () =>
-      /Normal\s+Accepted\s+.*weft\.dev\/operator/.test(kubectl('describe', 'virtualservice', 'reviews', '-n', SAMPLES_NS)) ? true : undefined);
+      /Normal\s+Accepted\s+.*weft\.dev\/operator/.test(kubectl('describe', 'virtualservices.weft.dev', 'reviews', '-n', SAMPLES_NS)) ? true : undefined);
   });
 
   it('reports a missing subset precisely and flips to Accepted when the DestinationRule appears, without touching the VirtualService', async () => {
@@ -98,7 +98,7 @@ describe('the operator, installed from manifests/ and run as its ServiceAccount'
     });
     expect(condition(refused, 'Ready')).toMatchObject({ status: 'False', reason: 'SubsetNotFound' });
     await eventually('the SubsetNotFound warning event', async () =>
-      /Warning\s+SubsetNotFound/.test(kubectl('describe', 'virtualservice', 'ratings', '-n', ns.name)) ? true : undefined);
+      /Warning\s+SubsetNotFound/.test(kubectl('describe', 'virtualservices.weft.dev', 'ratings', '-n', ns.name)) ? true : undefined);
 
     await create(ns.name, { kind: 'DestinationRule', metadata: { name: 'ratings' }, spec: { host, subsets: [{ name: 'v3', labels: { version: 'v3' } }] } });
     const accepted = await conditionOf('VirtualService', ns.name, 'ratings', 'Accepted', 'True');

@@ -1,5 +1,6 @@
 // Mesh objects for the xDS e2e tests, applied with kubectl as a user would, and waits on their status.
 import { execFileSync } from 'node:child_process';
+import { resources, type MeshKind } from '../../../src/api/index.js';
 import { eventually } from '../kube.js';
 import { kubectl, kubectlPath } from '../operator.js';
 import type { Backend } from './backends.js';
@@ -11,8 +12,14 @@ export function apply(namespace: string, ...objects: Obj[]): void {
   execFileSync(kubectlPath(), ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }), stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
+/** The name kubectl knows a kind by: Weft's by their full names (Istio's CRDs may be installed beside them). */
+export function kindName(kind: string): string {
+  const mesh = resources[kind as MeshKind];
+  return mesh ? `${mesh.plural}.${mesh.group}` : kind.toLowerCase();
+}
+
 export function remove(namespace: string, kind: string, name: string): void {
-  kubectl('delete', kind.toLowerCase(), name, '-n', namespace, '--ignore-not-found', '--wait=false');
+  kubectl('delete', kindName(kind), name, '-n', namespace, '--ignore-not-found', '--wait=false');
 }
 
 interface Status {
@@ -23,7 +30,7 @@ interface Status {
 }
 
 export function statusOf(namespace: string, kind: string, name: string): { generation: number; status: Status } {
-  const obj = JSON.parse(kubectl('get', kind.toLowerCase(), name, '-n', namespace, '-o', 'json')) as { metadata: { generation: number }; status?: Status };
+  const obj = JSON.parse(kubectl('get', kindName(kind), name, '-n', namespace, '-o', 'json')) as { metadata: { generation: number }; status?: Status };
   return { generation: obj.metadata.generation, status: obj.status ?? {} };
 }
 
