@@ -91,9 +91,12 @@ describe.each(MESH_KINDS)('the %s CRD', (kind) => {
 });
 
 describe('resources', () => {
-  it('addresses every kind with group, version, plural and a unique shortName', () => {
+  it("addresses every kind with group, version, plural and a unique shortName that is not one of Istio's", () => {
     expect(MESH_KINDS).toEqual(['MeshPolicy', 'VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry', 'WorkloadEntry']);
-    expect(MESH_KINDS.map((k) => resources[k].shortNames[0])).toEqual(['mp', 'vs', 'dr', 'gw', 'se', 'we']);
+    expect(MESH_KINDS.map((k) => resources[k].shortNames[0])).toEqual(['wmp', 'wvs', 'wdr', 'wgw', 'wse', 'wwe']);
+    // Istio's networking and security CRDs' short names: a user migrating has both installed.
+    const istio = ['vs', 'dr', 'gw', 'se', 'we', 'wg', 'sidecar', 'ap', 'pa', 'ra'];
+    expect(MESH_KINDS.flatMap((k) => resources[k].shortNames).filter((n) => istio.includes(n))).toEqual([]);
     expect(resources.VirtualService).toMatchObject({ group: 'weft.dev', version: 'v1alpha1', apiVersion: 'weft.dev/v1alpha1', plural: 'virtualservices' });
   });
 });

@@ -30,6 +30,8 @@ export const clusterRules: k8s.PolicyRule[] = [
   { apiGroups: [''], resources: ['services', 'serviceaccounts'], verbs: ['get', 'list', 'watch'] },
   // A Service's endpoints: the EndpointSlices labelled kubernetes.io/service-name.
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+  // Endpoints carry their Pod's labels and ServiceAccount and their Node's locality (cached stripped).
+  { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['list', 'watch'] },
   // The CA: verify callers' ServiceAccount tokens; keep the trust bundle ConfigMap weft-root-ca in every namespace.
   { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },

@@ -7,7 +7,7 @@ import { ROOT_NAMESPACE, type AnyMeshObject, type DestinationRule, type Gateway,
 import type { Json } from '../controllers/object.js';
 import { hostMatches, qualifyHost } from './hosts.js';
 import { labelsKey, selects } from './labels.js';
-import { serviceHost, serviceOfSlice, type EndpointSlice, type KubernetesService } from './model/kubernetes.js';
+import { serviceHost, serviceOfSlice, type EndpointSlice, type KubernetesService, type NodeMeta, type PodMeta } from './model/kubernetes.js';
 import { destinationsOf, gatewaysOf } from './virtualservice.js';
 
 export type ServiceAccount = Json<V1ServiceAccount>;
@@ -23,6 +23,8 @@ export interface DependencyObjects {
   Service: KubernetesService;
   EndpointSlice: EndpointSlice;
   ServiceAccount: ServiceAccount;
+  Pod: PodMeta;
+  Node: NodeMeta;
 }
 export type DependencyKind = keyof DependencyObjects;
 
@@ -45,6 +47,10 @@ export const Key = {
   serviceEntriesIn: (ns: string) => `serviceentries:${ns}`,
   /** MeshPolicies of a namespace (those of the root namespace apply to every workload). */
   policiesIn: (ns: string) => `policies:${ns}`,
+  /** A Pod an EndpointSlice's endpoint names (its labels and ServiceAccount are the endpoint's). */
+  pod: (ns: string, name: string) => `pod:${ns}/${name}`,
+  /** A Node an endpoint runs on (its labels give the locality). */
+  node: (name: string) => `node:${name}`,
 } as const;
 
 interface KindDependencies<T> {
@@ -120,7 +126,14 @@ export const dependencies: { [K in DependencyKind]: KindDependencies<DependencyO
   },
   EndpointSlice: {
     provides: () => [],
-    references: () => [],
+    references: (slice) => [
+      ...new Set(
+        (slice.endpoints ?? []).flatMap((e) => [
+          ...(e.targetRef?.kind === 'Pod' && e.targetRef.name ? [Key.pod(e.targetRef.namespace ?? slice.metadata?.namespace ?? '', e.targetRef.name)] : []),
+          ...(e.nodeName ? [Key.node(e.nodeName)] : []),
+        ]),
+      ),
+    ],
     hosts: (slice) => {
       const svc = serviceOfSlice(slice);
       return svc ? [serviceHost(svc.namespace, svc.name)] : [];
@@ -128,6 +141,16 @@ export const dependencies: { [K in DependencyKind]: KindDependencies<DependencyO
   },
   ServiceAccount: {
     provides: (sa) => [Key.serviceAccount(sa.metadata!.namespace!, sa.metadata!.name!)],
+    references: () => [],
+    hosts: () => [],
+  },
+  Pod: {
+    provides: (pod) => [Key.pod(pod.metadata!.namespace!, pod.metadata!.name!)],
+    references: () => [],
+    hosts: () => [],
+  },
+  Node: {
+    provides: (node) => [Key.node(node.metadata!.name!)],
     references: () => [],
     hosts: () => [],
   },

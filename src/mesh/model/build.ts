@@ -49,9 +49,14 @@ function fromServiceEntry(host: string, inputs: ModelInputs): DeclaredService | 
   };
 }
 
-/** A Kubernetes Service's endpoints get the MeshPolicies in scope like WorkloadEntries do (by namespace: they have no labels). */
+/** A Kubernetes Service's endpoints get the MeshPolicies in scope like WorkloadEntries do (by namespace and their Pods' labels). */
 function fromKubernetesService(host: string, inputs: ModelInputs): DeclaredService | undefined {
-  const declared = kubernetesService(host, { service: (ns, name) => inputs.lookup.service(ns, name), endpointSlices: inputs.endpointSlicesForService });
+  const declared = kubernetesService(host, {
+    service: (ns, name) => inputs.lookup.service(ns, name),
+    endpointSlices: inputs.endpointSlicesForService,
+    pod: inputs.pod,
+    node: inputs.node,
+  });
   if (!declared) return undefined;
   const endpoints = declared.endpoints.map((e) => {
     const security = securityOf(e.source.namespace, e.labels, inputs);

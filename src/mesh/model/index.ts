@@ -4,5 +4,5 @@ export { conflictOf, type Conflict } from './conflicts.js';
 export { memoryInputs, routedHosts, type ModelInputs } from './inputs.js';
 export { MeshModelStore, type ModelChange } from './store.js';
 export { refKey, sourcesOf, type EndpointModel, type MeshModel, type MeshRef, type PolicyModel, type RoutingModel, type ServiceModel } from './types.js';
-export { SERVICE_NAME_LABEL, serviceHost, serviceOfSlice, type EndpointSlice, type KubernetesService } from './kubernetes.js';
+export { SERVICE_NAME_LABEL, serviceHost, serviceOfSlice, stripNode, stripPod, type EndpointSlice, type KubernetesService, type NodeMeta, type PodMeta } from './kubernetes.js';
 export { servicePortProtocol } from './protocol.js';

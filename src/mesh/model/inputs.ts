@@ -7,7 +7,7 @@ import { qualifyHost } from '../hosts.js';
 import { memoryLookup, type MeshLookup, type MeshObjects } from '../lookup.js';
 import { servedForm, verdictOf } from '../served.js';
 import { destinationsOf, gatewaysOf } from '../virtualservice.js';
-import { serviceOfSlice, type EndpointSlice, type KubernetesService } from './kubernetes.js';
+import { serviceOfSlice, type EndpointSlice, type KubernetesService, type NodeMeta, type PodMeta } from './kubernetes.js';
 
 export { routedHosts } from '../dependencies.js';
 
@@ -27,6 +27,10 @@ export interface ModelInputs {
   destinationRuleCandidates(fqdn: string): DestinationRule[];
   /** The EndpointSlices of Service `namespace/name` (labelled `kubernetes.io/service-name`). */
   endpointSlicesForService(namespace: string, name: string): EndpointSlice[];
+  /** A Pod (stripped: labels, ServiceAccount, Node), for the endpoints that name it. */
+  pod(namespace: string, name: string): PodMeta | undefined;
+  /** A Node (stripped: locality labels). */
+  node(name: string): NodeMeta | undefined;
   /** VirtualServices that may route for `fqdn` in their served form (callers check the served spec). */
   virtualServicesForHost(fqdn: string): VirtualService[];
   /** VirtualServices that send traffic to `fqdn`. */
@@ -36,7 +40,7 @@ export interface ModelInputs {
 }
 
 /** Inputs over plain arrays (linear scans, verdicts computed on every read), for tests and tools. */
-export function memoryInputs(objects: MeshObjects & { endpointSlices?: EndpointSlice[] }): ModelInputs {
+export function memoryInputs(objects: MeshObjects & { endpointSlices?: EndpointSlice[]; pods?: PodMeta[]; nodes?: NodeMeta[] }): ModelInputs {
   const lookup = memoryLookup(objects, qualifyHost);
   const vss = () => objects.virtualServices ?? [];
   const all = (): Dependent[] => [
@@ -47,6 +51,7 @@ export function memoryInputs(objects: MeshObjects & { endpointSlices?: EndpointS
     ...(objects.workloadEntries ?? []).map((obj) => ({ kind: 'WorkloadEntry' as const, obj })),
     ...(objects.meshPolicies ?? []).map((obj) => ({ kind: 'MeshPolicy' as const, obj })),
     ...(objects.services ?? []).map((obj) => ({ kind: 'Service' as const, obj })),
+    ...(objects.endpointSlices ?? []).map((obj) => ({ kind: 'EndpointSlice' as const, obj })),
   ];
   return {
     lookup,
@@ -66,6 +71,8 @@ export function memoryInputs(objects: MeshObjects & { endpointSlices?: EndpointS
         const svc = serviceOfSlice(slice);
         return svc?.namespace === namespace && svc.name === name;
       }),
+    pod: (namespace, name) => objects.pods?.find((p) => p.metadata?.namespace === namespace && p.metadata?.name === name),
+    node: (name) => objects.nodes?.find((n) => n.metadata?.name === name),
     virtualServicesForHost: () => vss(),
     virtualServicesRoutingTo: (fqdn) =>
       vss().filter((vs) => destinationsOf(vs).some((d) => qualifyHost(d.destination.host, vs.metadata.namespace!) === fqdn)),

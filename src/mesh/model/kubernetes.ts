@@ -1,8 +1,9 @@
 // The second service registry: a Kubernetes Service is the mesh service `<name>.<namespace>.svc.cluster.local`,
-// its endpoints the ready addresses of the EndpointSlices labelled `kubernetes.io/service-name=<name>`.
-// Slices carry no Pod labels and no ServiceAccount (reading Pods would mean watching every Pod in the cluster), so
-// these endpoints have no labels: a DestinationRule subset with labels selects none of them.
-import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+// its endpoints the ready addresses of the EndpointSlices labelled `kubernetes.io/service-name=<name>`. Each
+// endpoint that names its Pod (targetRef) carries the Pod's labels and ServiceAccount (its SPIFFE identity) and the
+// locality of the Pod's Node, so DestinationRule subsets, MeshPolicy selectors, SAN checks and locality-aware load
+// balancing work for Pods as for WorkloadEntries. Pods and Nodes are cached stripped to those fields (stripPod).
+import type { V1EndpointSlice, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { ServicePort } from '../../api/index.js';
 import type { Json } from '../../controllers/object.js';
 import { serviceOfHost } from '../hosts.js';
@@ -11,6 +12,40 @@ import type { EndpointModel, MeshRef, ServiceModel } from './types.js';
 
 export type KubernetesService = Json<V1Service>;
 export type EndpointSlice = Json<V1EndpointSlice>;
+/** A Pod as the mesh keeps it: name, labels, ServiceAccount and Node (see stripPod). */
+export type PodMeta = Json<V1Pod>;
+/** A Node as the mesh keeps it: name and topology labels (see stripNode). */
+export type NodeMeta = Json<V1Node>;
+
+/** Node labels that give an endpoint's locality (region/zone/subzone), as Istio reads them. */
+export const LOCALITY_LABELS = ['topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.istio.io/subzone'] as const;
+
+/** What the mesh keeps of a Pod: a few hundred bytes where the whole object is several kilobytes. */
+export function stripPod(pod: PodMeta): PodMeta {
+  const m = pod.metadata ?? {};
+  const spec: NonNullable<PodMeta['spec']> = { containers: [] };
+  if (pod.spec?.serviceAccountName) spec.serviceAccountName = pod.spec.serviceAccountName;
+  if (pod.spec?.nodeName) spec.nodeName = pod.spec.nodeName;
+  return {
+    apiVersion: pod.apiVersion,
+    kind: pod.kind,
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, ...(m.labels ? { labels: m.labels } : {}) },
+    spec,
+  } as PodMeta;
+}
+
+/** What the mesh keeps of a Node: its name and locality labels. */
+export function stripNode(node: NodeMeta): NodeMeta {
+  const m = node.metadata ?? {};
+  const labels = Object.fromEntries(LOCALITY_LABELS.flatMap((l) => (m.labels?.[l] !== undefined ? [[l, m.labels[l]]] : [])));
+  return { apiVersion: node.apiVersion, kind: node.kind, metadata: { name: m.name, uid: m.uid, resourceVersion: m.resourceVersion, labels } } as NodeMeta;
+}
+
+/** `region/zone/subzone` from a Node's labels; undefined when it has none. */
+export function nodeLocality(node: NodeMeta | undefined): string | undefined {
+  const parts = LOCALITY_LABELS.map((l) => node?.metadata?.labels?.[l] ?? '');
+  return parts.some((p) => p !== '') ? parts.join('/').replace(/\/+$/, '') : undefined;
+}
 
 /** The label the EndpointSlice controller (and anyone writing slices by hand) ties a slice to its Service with. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -19,6 +54,8 @@ export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export interface KubernetesRegistry {
   service(namespace: string, name: string): KubernetesService | undefined;
   endpointSlices(namespace: string, serviceName: string): EndpointSlice[];
+  pod(namespace: string, name: string): PodMeta | undefined;
+  node(name: string): NodeMeta | undefined;
 }
 
 /** The parts of a ServiceModel a Kubernetes Service declares (policy and routing are added as for any host). */
@@ -53,7 +90,7 @@ export function kubernetesService(host: string, registry: KubernetesRegistry): D
     addresses: clusterIPs(svc),
     location: 'MESH_INTERNAL',
     resolution: 'STATIC',
-    endpoints: slices.flatMap((slice) => sliceEndpoints(slice, svc.spec?.publishNotReadyAddresses === true)),
+    endpoints: slices.flatMap((slice) => sliceEndpoints(slice, svc.spec?.publishNotReadyAddresses === true, registry)),
     declaredBy,
   };
 }
@@ -74,7 +111,7 @@ function takesTraffic(conditions: { ready?: boolean; serving?: boolean; terminat
   return conditions.serving === true && conditions.terminating !== true;
 }
 
-function sliceEndpoints(slice: EndpointSlice, publishNotReady: boolean): EndpointModel[] {
+function sliceEndpoints(slice: EndpointSlice, publishNotReady: boolean, registry: KubernetesRegistry): EndpointModel[] {
   if (slice.addressType === 'FQDN') return []; // EDS takes IP addresses only
   const source: MeshRef = { kind: 'EndpointSlice', namespace: slice.metadata?.namespace ?? '', name: slice.metadata?.name ?? '', generation: slice.metadata?.generation ?? 0 };
   // The slice's ports are the Service's, by name, already resolved to the Pods' target ports.
@@ -83,9 +120,13 @@ function sliceEndpoints(slice: EndpointSlice, publishNotReady: boolean): Endpoin
   const out: EndpointModel[] = [];
   for (const e of slice.endpoints ?? []) {
     if (!takesTraffic(e.conditions, publishNotReady)) continue;
+    const pod = e.targetRef?.kind === 'Pod' && e.targetRef.name ? registry.pod(e.targetRef.namespace ?? source.namespace, e.targetRef.name) : undefined;
+    const nodeName = e.nodeName ?? pod?.spec?.nodeName;
+    const locality = nodeLocality(nodeName ? registry.node(nodeName) : undefined) ?? (e.zone ? `/${e.zone}` : undefined);
     for (const address of e.addresses ?? []) {
-      const endpoint: EndpointModel = { address, ports, onlyListedPorts: true, labels: {}, source };
-      if (e.zone) endpoint.locality = `/${e.zone}`; // region unknown: it is on the Node, not in the slice
+      const endpoint: EndpointModel = { address, ports, onlyListedPorts: true, labels: pod?.metadata?.labels ?? {}, source };
+      if (pod) endpoint.serviceAccount = pod.spec?.serviceAccountName ?? 'default';
+      if (locality) endpoint.locality = locality;
       out.push(endpoint);
     }
   }

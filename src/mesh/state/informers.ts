@@ -9,7 +9,7 @@ import { resources as meshResources, type AnyMeshObject, type DestinationRule, t
 import { resources as coreResources, type Informer, type Json, type KubeObject, type Manager, type ResourceType, type UpdatePredicate } from '../../controllers/index.js';
 import { mentionsOf, referencesOf, routedHosts, type Dependent, type DependencyKind, type ServiceAccount } from '../dependencies.js';
 import { qualifyHost } from '../hosts.js';
-import { SERVICE_NAME_LABEL, serviceOfSlice, type EndpointSlice } from '../model/kubernetes.js';
+import { SERVICE_NAME_LABEL, serviceOfSlice, stripNode, stripPod, type EndpointSlice, type NodeMeta, type PodMeta } from '../model/kubernetes.js';
 import { servedFrom, type LastAccepted } from '../served.js';
 import { destinationsOf, gatewaysOf } from '../virtualservice.js';
 
@@ -29,6 +29,10 @@ export interface MeshInformers {
   /** Only the slices that belong to a Service (labelled kubernetes.io/service-name): those are mesh endpoints. */
   endpointSlices: Informer<EndpointSlice>;
   serviceAccounts: Informer<ServiceAccount>;
+  /** Every Pod, stripped to its labels, ServiceAccount and Node: endpoints from slices carry them. */
+  pods: Informer<PodMeta>;
+  /** Every Node, stripped to its locality labels. */
+  nodes: Informer<NodeMeta>;
 }
 
 /** Index names. */
@@ -61,6 +65,8 @@ export function informersByKind(informers: MeshInformers): Array<{ [K in Depende
     { kind: 'Service', informer: informers.services },
     { kind: 'EndpointSlice', informer: informers.endpointSlices },
     { kind: 'ServiceAccount', informer: informers.serviceAccounts },
+    { kind: 'Pod', informer: informers.pods },
+    { kind: 'Node', informer: informers.nodes },
   ];
 }
 
@@ -79,6 +85,8 @@ export function meshInformers(manager: Manager, lastAccepted: (obj: AnyMeshObjec
     services: manager.informer<Service>({ resource: coreResources.services }),
     endpointSlices: manager.informer<EndpointSlice>({ resource: coreResources.endpointSlices, labelSelector: SERVICE_NAME_LABEL }),
     serviceAccounts: manager.informer<ServiceAccount>({ resource: serviceAccountsResource }),
+    pods: manager.informer<PodMeta>({ resource: coreResources.pods, transform: { name: 'mesh-pod', apply: (o) => stripPod(o as PodMeta) as KubeObject } }),
+    nodes: manager.informer<NodeMeta>({ resource: coreResources.nodes, transform: { name: 'mesh-node', apply: (o) => stripNode(o as NodeMeta) as KubeObject } }),
   };
   /** The keys of the current spec and, when it differs, of the last accepted one. */
   const bothForms =
@@ -90,7 +98,7 @@ export function meshInformers(manager: Manager, lastAccepted: (obj: AnyMeshObjec
     };
   for (const { kind, informer } of informersByKind(informers)) {
     const dependent = (obj: KubeObject) => ({ kind, obj }) as Dependent;
-    const mesh = kind !== 'Service' && kind !== 'EndpointSlice' && kind !== 'ServiceAccount';
+    const mesh = kind !== 'Service' && kind !== 'EndpointSlice' && kind !== 'ServiceAccount' && kind !== 'Pod' && kind !== 'Node';
     (informer as Informer<KubeObject>).addIndex(
       Index.references,
       mesh ? (bothForms((obj: AnyMeshObject) => referencesOf(dependent(obj))) as (obj: KubeObject) => string[]) : (obj) => referencesOf(dependent(obj)),
@@ -139,5 +147,12 @@ export const relevantUpdate: Record<DependencyKind, UpdatePredicate<KubeObject>>
   },
   // Validation asks only whether a ServiceAccount exists.
   ServiceAccount: () => false,
+  // What the cache keeps of them (labels, ServiceAccount, Node; locality labels) is all that matters.
+  Pod: (old, obj) => !isDeepStrictEqual(withoutVersion(old), withoutVersion(obj)),
+  Node: (old, obj) => !isDeepStrictEqual(withoutVersion(old), withoutVersion(obj)),
 };
+
+function withoutVersion(obj: KubeObject): unknown {
+  return { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } };
+}
 

@@ -20,6 +20,8 @@ export function informerInputs(informers: MeshInformers, lookup: MeshLookup, sta
     serviceEntryCandidates: (fqdn) => serviceEntryCandidates(informers, fqdn),
     destinationRuleCandidates: (fqdn) => informers.destinationRules.byIndex(Index.host, fqdn),
     endpointSlicesForService: (namespace, name) => informers.endpointSlices.byIndex(Index.service, `${namespace}/${name}`),
+    pod: (namespace, name) => informers.pods.get(namespace, name),
+    node: (name) => informers.nodes.get('', name),
     virtualServicesForHost: (fqdn) => informers.virtualServices.byIndex(Index.routedHost, fqdn),
     virtualServicesRoutingTo: (fqdn) => informers.virtualServices.byIndex(Index.host, fqdn),
     virtualServicesForGateway: (ref) => informers.virtualServices.byIndex(Index.gateway, ref),
