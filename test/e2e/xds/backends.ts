@@ -18,7 +18,8 @@ export interface Backend {
   stop(): Promise<void>;
 }
 
-export async function startBackend(name: string, address: string): Promise<Backend> {
+/** A backend on `address`, on `port` (0: a free one; Pods of one Deployment share a port, each at its own address). */
+export async function startBackend(name: string, address: string, port = 0): Promise<Backend> {
   const server = new grpc.Server();
   const backend: Backend = {
     name,
@@ -51,7 +52,7 @@ export async function startBackend(name: string, address: string): Promise<Backe
   server.addService(echoService(ECHO_PATH), { Call: handler });
   server.addService(echoService(OTHER_PATH), { Call: handler });
   backend.port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${address}:0`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    server.bindAsync(`${address}:${port}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
   );
   return backend;
 }
