@@ -17,7 +17,7 @@ export interface OperatorOptions {
   identity?: string;
   /** The CA: certificate service on a TLS port, CA Secret rotation, trust bundles. Absent: no CA. */
   ca?: CaOptions;
-  /** xDS on 127.0.0.1 (plaintext, tests and local development). Absent: no xDS, and Ready = Accepted. */
+  /** xDS on the CA's authenticated port, and on 127.0.0.1 plaintext with a port (tests, local development). Absent: no xDS, and Ready = Accepted. */
   xds?: XdsFlagOptions | undefined;
 }
 

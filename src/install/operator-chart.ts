@@ -97,8 +97,10 @@ export class OperatorChart extends Chart {
         {
           name: 'operator',
           image,
-          args: ['operator', '--leader-elect', `--metrics-port=${METRICS_PORT}`],
-          ports: [{ name: 'http-metrics', number: METRICS_PORT }, { name: 'grpc-ca', number: CA_PORT }],
+          // Every replica serves xDS from its own caches on the authenticated port it shares with the CA (TLS:
+          // workloads' agents relay there with their ServiceAccount tokens); no plaintext xDS port.
+          args: ['operator', '--leader-elect', `--metrics-port=${METRICS_PORT}`, '--xds'],
+          ports: [{ name: 'http-metrics', number: METRICS_PORT }, { name: 'grpc-xds', number: CA_PORT }],
           envVariables: {
             POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
             POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
@@ -121,7 +123,8 @@ export class OperatorChart extends Chart {
       metadata: { name: OPERATOR_NAME, namespace, labels },
       ports: [
         { name: 'http-metrics', port: METRICS_PORT, targetPort: METRICS_PORT },
-        { name: 'grpc-ca', port: CA_PORT, targetPort: CA_PORT },
+        // xDS and the CA, over TLS (Istio's istiod port 15012 does the same).
+        { name: 'grpc-xds', port: CA_PORT, targetPort: CA_PORT },
       ],
     });
     for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);

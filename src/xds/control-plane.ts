@@ -19,8 +19,8 @@ import type { ConnectedProxy } from './server/stream.js';
 export interface XdsOptions {
   /** Plaintext ADS binds here: loopback only (the authenticated path is the agent's, see docs/architecture.md). */
   host?: string;
-  /** 0 picks a free port (tests). */
-  port: number;
+  /** The plaintext loopback port; 0 picks a free one (tests); absent: none (the authenticated port serves alone). */
+  port?: number;
   /** Debounce: a burst of changes in one namespace goes out once `quietMs` pass without another (max `maxDelayMs`). */
   quietMs?: number;
   maxDelayMs?: number;
@@ -47,7 +47,9 @@ export class XdsControlPlane implements Runnable {
   /** Gateway config changes that touch no host (a Gateway, a TLS Secret), gathered like host changes. */
   private readonly gatewayDebouncer: AdaptiveDebouncer<string, string>;
   private boundPort: number | undefined;
-  private readonly readyWaiters: Array<(port: number) => void> = [];
+  /** True once the first config is built from synced caches (whatever ports serve it). */
+  private started = false;
+  private readonly readyWaiters: Array<(port: number | undefined) => void> = [];
 
   constructor(
     private readonly state: MeshState,
@@ -83,14 +85,19 @@ export class XdsControlPlane implements Runnable {
     });
   }
 
-  /** The bound port, once serving. */
+  /** The bound plaintext port, once serving (undefined without one). */
   get port(): number | undefined {
     return this.boundPort;
   }
 
-  /** Resolves with the port once the server listens. */
-  serving(): Promise<number> {
-    if (this.boundPort !== undefined) return Promise.resolve(this.boundPort);
+  /** Whether config is being served (built from synced caches). */
+  get isServing(): boolean {
+    return this.started;
+  }
+
+  /** Resolves once config is served, with the plaintext port if there is one. */
+  serving(): Promise<number | undefined> {
+    if (this.started) return Promise.resolve(this.boundPort);
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
@@ -111,8 +118,13 @@ export class XdsControlPlane implements Runnable {
     this.push(this.model.rebuildAll(), true);
     this.gateways.update();
     try {
-      this.boundPort = await this.server.listen(this.options.host ?? '127.0.0.1', this.options.port);
-      this.options.log.info({ port: this.boundPort, services: [...this.model.services()].length }, 'xDS server listening (plaintext, loopback)');
+      if (this.options.port !== undefined) {
+        this.boundPort = await this.server.listen(this.options.host ?? '127.0.0.1', this.options.port);
+        this.options.log.info({ port: this.boundPort, services: [...this.model.services()].length }, 'xDS server listening (plaintext, loopback)');
+      } else {
+        this.options.log.info({ services: [...this.model.services()].length }, 'xDS serving on the authenticated port only');
+      }
+      this.started = true;
       for (const resolve of this.readyWaiters.splice(0)) resolve(this.boundPort);
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     } finally {

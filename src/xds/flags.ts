@@ -2,17 +2,21 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 
 export const XDS_FLAGS = {
+  xds: { type: 'boolean', default: false },
   'xds-port': { type: 'string' },
   'xds-debug-port': { type: 'string' },
 } satisfies ParseArgsOptionsConfig;
 
-export const XDS_USAGE = `    --xds-port <port>         serve xDS (ADS, SotW and delta), plaintext on 127.0.0.1 only, for tests and local
-                              development (proxies reach the operator through \`weft agent\`); off unless given; 0 picks a port
+export const XDS_USAGE = `    --xds                     serve xDS (ADS, SotW and delta) on the CA's authenticated TLS port, where each
+                              workload's \`weft agent\` relays its proxy (the installed operator runs with it)
+    --xds-port <port>         also serve xDS plaintext on 127.0.0.1 only, for tests and local development (implies
+                              --xds); 0 picks a port
     --xds-debug-port <port>   /debug/syncz, /debug/config_dump?proxy=<node id>, /debug/resources on 127.0.0.1
 `;
 
 export interface XdsFlagOptions {
-  port: number;
+  /** The plaintext loopback port; absent: only the authenticated port serves xDS. */
+  port?: number;
   debugPort?: number;
 }
 
@@ -22,13 +26,14 @@ function port(flag: string, value: string): number {
   return n;
 }
 
-/** The xDS options, or undefined when --xds-port is absent (xDS off). */
-export function xdsOptionsFromFlags(values: { 'xds-port'?: string; 'xds-debug-port'?: string }): XdsFlagOptions | undefined {
-  if (values['xds-port'] === undefined) {
-    if (values['xds-debug-port'] !== undefined) throw new Error('--xds-debug-port needs --xds-port');
+/** The xDS options, or undefined when neither --xds nor --xds-port is given (xDS off). */
+export function xdsOptionsFromFlags(values: { xds?: boolean; 'xds-port'?: string; 'xds-debug-port'?: string }): XdsFlagOptions | undefined {
+  if (!values.xds && values['xds-port'] === undefined) {
+    if (values['xds-debug-port'] !== undefined) throw new Error('--xds-debug-port needs --xds or --xds-port');
     return undefined;
   }
-  const options: XdsFlagOptions = { port: port('xds-port', values['xds-port']) };
+  const options: XdsFlagOptions = {};
+  if (values['xds-port'] !== undefined) options.port = port('xds-port', values['xds-port']);
   if (values['xds-debug-port'] !== undefined) options.debugPort = port('xds-debug-port', values['xds-debug-port']);
   return options;
 }

@@ -1,4 +1,5 @@
-// xDS for the operator: `weft operator --xds-port` serves the mesh over ADS (SotW and delta) on loopback, feeds
+// xDS for the operator: `weft operator --xds` serves the mesh over ADS (SotW and delta) on the authenticated port
+// (`--xds-port` adds a plaintext loopback one), feeds
 // Programmed/sync state to the reconcilers' status, and (with --xds-debug-port) a debug endpoint.
 //
 // Seams for the other parts of the mesh:
@@ -28,7 +29,8 @@ export { XdsControlPlane, type XdsOptions } from './control-plane.js';
 export { SyncStatus } from './sync-status.js';
 
 export interface XdsFeatureOptions {
-  port: number;
+  /** The plaintext loopback port; absent: none. */
+  port?: number;
   host?: string;
   /** The debug endpoint's port (loopback); off when absent. */
   debugPort?: number;
@@ -80,7 +82,7 @@ export class XdsFeature {
     const typeLabel = (typeUrl: string) => typeUrl.slice(typeUrl.lastIndexOf('.') + 1);
     const sync = this.sync;
     cp = new XdsControlPlane(state, {
-      port: this.options.port,
+      ...(this.options.port !== undefined ? { port: this.options.port } : {}),
       ...(this.options.host ? { host: this.options.host } : {}),
       log: this.options.log,
       tlsSecrets: tlsSecretInformer(this.manager),
@@ -99,7 +101,7 @@ export class XdsFeature {
     });
     const objects = (kind: string) => (informersByKind(state.informers).find((i) => i.kind === kind)?.informer.list() ?? []) as AnyMeshObject[];
     const control = cp;
-    sync.attach({ cache: control.cache, proxies: () => control.connected(), objects, isLeader: () => this.manager.isLeader(), serving: () => control.port !== undefined });
+    sync.attach({ cache: control.cache, proxies: () => control.connected(), objects, isLeader: () => this.manager.isLeader(), serving: () => control.isServing });
     this.manager.add(control);
     if (this.options.debugPort !== undefined) this.manager.add(this.debugRunnable(control));
     this.controlPlane = control;
