@@ -6,6 +6,8 @@ import { CA_FLAGS, CA_USAGE, caOptionsFromFlags } from './ca/flags.js';
 import { OPERATOR_NAME, OPERATOR_NAMESPACE } from './install/operator-chart.js';
 import { runOperator } from './operator.js';
 import { XDS_FLAGS, XDS_USAGE, xdsOptionsFromFlags } from './xds/flags.js';
+import { INJECT_FLAGS, INJECT_USAGE, injectOptionsFromFlags } from './inject/flags.js';
+import { CAPTURE_USAGE, runCaptureCommand } from './inject/capture-command.js';
 
 const usage = `usage: weft <command> [flags]
 
@@ -16,7 +18,7 @@ commands:
     --leader-elect            elect a leader on a Lease so only one replica writes (default off)
     --lease-namespace <ns>    namespace of the leader-election Lease (default: POD_NAMESPACE or weft-system)
     --identity <id>           this replica's name in the Lease (default: POD_NAME or hostname_uuid)
-${CA_USAGE}${XDS_USAGE}${AGENT_USAGE}`;
+${CA_USAGE}${XDS_USAGE}${INJECT_USAGE}${AGENT_USAGE}${CAPTURE_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -36,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
           identity: { type: 'string' },
           ...CA_FLAGS,
           ...XDS_FLAGS,
+          ...INJECT_FLAGS,
         },
         strict: true,
       });
@@ -51,12 +54,15 @@ async function main(argv: string[]): Promise<number> {
         identity: values.identity ?? process.env.POD_NAME,
         ca: caOptionsFromFlags(values, values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? OPERATOR_NAMESPACE, OPERATOR_NAME),
         xds: xdsOptionsFromFlags(values),
+        inject: injectOptionsFromFlags(values),
       });
       return 0;
     }
     case 'agent':
       await runAgentCommand(rest);
       return 0;
+    case 'capture':
+      return runCaptureCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -8,6 +8,9 @@ import { MeshState } from './mesh/state/index.js';
 import { registerMeshReconcilers } from './reconcilers/index.js';
 import { XdsFeature } from './xds/index.js';
 import type { XdsFlagOptions } from './xds/flags.js';
+import { CaBundleKeeper } from './inject/ca-bundle.js';
+import type { InjectFlagOptions } from './inject/flags.js';
+import { WebhookServer } from './inject/server.js';
 
 export interface OperatorOptions {
   kubeconfigPath?: string;
@@ -19,6 +22,8 @@ export interface OperatorOptions {
   ca?: CaOptions;
   /** xDS on the CA's authenticated port, and on 127.0.0.1 plaintext with a port (tests, local development). Absent: no xDS, and Ready = Accepted. */
   xds?: XdsFlagOptions | undefined;
+  /** The sidecar injection webhook (HTTPS, the CA's serving certificate). Absent: none. */
+  inject?: InjectFlagOptions | undefined;
 }
 
 /** Runs until SIGTERM/SIGINT (graceful: the lease is released so a peer takes over at once). */
@@ -52,6 +57,12 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
   const ca = options.ca ? registerCa(manager, manager.eventRecorder('weft.dev/ca'), options.ca) : undefined;
   // xDS on the TLS port too, for `weft agent` relays authenticated by their workloads' ServiceAccount tokens.
   if (ca && controlPlane) ca.addAuthenticatedService(controlPlane.server.service.definition, controlPlane.server.service.implementation);
+  if (options.inject) {
+    if (!ca) throw new Error('the injection webhook needs the CA (its serving certificate)');
+    // Every replica answers the API server; the leader keeps the webhook's caBundle on the current trust bundle.
+    manager.add(new WebhookServer(ca.serving, { ...options.inject, log: log.child({ component: 'inject' }) }));
+    manager.add(new CaBundleKeeper(manager, ca.serving, log.child({ component: 'inject' })));
+  }
   log.info({ identity: manager.identity, metricsPort: options.metricsPort, leaderElect: options.leaderElect }, 'weft operator starting');
   await manager.start(); // resolves once stopped (signal, or leadership lost), rejects if a part failed
 }

@@ -37,6 +37,8 @@ export interface CaOptions {
 export interface CaHandle {
   store: CaStore;
   server: SecureServer;
+  /** The operator's serving certificate (and the trust bundle), for its other TLS endpoints (the injection webhook). */
+  serving: ServingCertificate;
   /** Serves `definition` on the TLS port to callers with a valid ServiceAccount token only (e.g. ADS). */
   addAuthenticatedService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void;
 }
@@ -76,6 +78,7 @@ export function registerCa(manager: Manager, events: EventRecorder, options: CaO
   return {
     store,
     server,
+    serving,
     addAuthenticatedService: (definition, implementation) =>
       server.addService(definition, requireServiceAccount(definition, implementation, (token) => authenticator.authenticate(token), log)),
   };

@@ -4,6 +4,7 @@ import type { Gateway } from '../api/index.js';
 import { checkMessage } from '../xds/proto-check.js';
 import { envoyRoot } from '../xds/protos.js';
 import type { ProtoMessage } from '../xds/resource.js';
+import { bootstrapObjectForm as toObjectForm } from '../xds/testing/bootstrap-form.js';
 import { envoyBootstrap } from './bootstrap.js';
 
 beforeAll(() => {
@@ -17,25 +18,6 @@ const gw: Gateway = {
   metadata: { name: 'edge', namespace: 'shop' },
   spec: { selector: { app: 'edge' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] },
 };
-
-/**
- * Envoy reads `--config-yaml` with the proto3 JSON mapping ("5s" for a Duration, a bare bool for a BoolValue);
- * the checker takes protobufjs's object form. Converts the mapping's forms the bootstrap uses.
- */
-function toObjectForm(value: unknown): unknown {
-  if (typeof value === 'string' && /^\d+s$/.test(value)) return { seconds: Number(value.slice(0, -1)) };
-  if (Array.isArray(value)) return value.map(toObjectForm);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => {
-        if (k === 'pass_through_mode') return [k, { value: v }]; // a BoolValue
-        if (k === 'metadata') return [k, { fields: Object.fromEntries(Object.entries(v as object).map(([f, s]) => [f, { stringValue: s }])) }]; // a Struct (protobufjs spells its own google.protobuf types in camelCase)
-        return [k, toObjectForm(v)];
-      }),
-    );
-  }
-  return value;
-}
 
 describe('envoyBootstrap', () => {
   it('passes the strict check against envoy.config.bootstrap.v3.Bootstrap', () => {

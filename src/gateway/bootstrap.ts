@@ -25,17 +25,21 @@ export { GATEWAY_NODE_TYPE, gatewayNodeId, parseGatewayNodeId } from './node-id.
 
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
-/** Envoy v3 Bootstrap as JSON (proto field names), for `envoy --config-yaml`. */
+/** Envoy v3 Bootstrap of a gateway pod as JSON (proto field names), for `envoy --config-yaml`. */
 export function envoyBootstrap(gw: Gateway, xds: { host: string; port: number } = XDS_ADDRESS): Record<string, unknown> {
   const namespace = gw.metadata.namespace!;
   const name = gw.metadata.name!;
+  return proxyBootstrap({ id: gatewayNodeId(namespace, name), cluster: `${name}.${namespace}`, metadata: { 'weft.dev/gateway': `${namespace}/${name}` } }, xds);
+}
+
+/**
+ * Envoy v3 Bootstrap of any Weft proxy (a gateway's, a sidecar's): its node, ADS through the pod's `weft agent`, the
+ * admin API on loopback and the readiness listener.
+ */
+export function proxyBootstrap(node: { id: string; cluster: string; metadata: Record<string, string> }, xds: { host: string; port: number } = XDS_ADDRESS): Record<string, unknown> {
   const fromAds = { ads: {}, resource_api_version: 'V3' };
   return {
-    node: {
-      id: gatewayNodeId(namespace, name),
-      cluster: `${name}.${namespace}`,
-      metadata: { 'weft.dev/gateway': `${namespace}/${name}` },
-    },
+    node,
     admin: { address: socketAddress('127.0.0.1', ADMIN_PORT) },
     dynamic_resources: {
       ads_config: {

@@ -4,6 +4,7 @@ import { ApiObject, App, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
 import type { Construct } from 'constructs';
+import { INJECT_NAMESPACE_LABEL, INJECT_PATH, INJECT_POD_KEY, NEVER_INJECTED, WEBHOOK_CONFIGURATION, WEBHOOK_PORT } from '../inject/names.js';
 
 export const OPERATOR_NAMESPACE = 'weft-system';
 export const OPERATOR_NAME = 'weft-operator';
@@ -32,6 +33,9 @@ export const clusterRules: k8s.PolicyRule[] = [
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
   // Endpoints carry their Pod's labels and ServiceAccount and their Node's locality (cached stripped).
   { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['list', 'watch'] },
+  // The injection webhook's caBundle follows the CA's trust bundle (only this configuration).
+  { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], verbs: ['list', 'watch'] },
+  { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], resourceNames: [WEBHOOK_CONFIGURATION], verbs: ['get', 'patch'] },
   // The CA: verify callers' ServiceAccount tokens; keep the trust bundle ConfigMap weft-root-ca in every namespace.
   { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
@@ -99,8 +103,12 @@ export class OperatorChart extends Chart {
           image,
           // Every replica serves xDS from its own caches on the authenticated port it shares with the CA (TLS:
           // workloads' agents relay there with their ServiceAccount tokens); no plaintext xDS port.
-          args: ['operator', '--leader-elect', `--metrics-port=${METRICS_PORT}`, '--xds'],
-          ports: [{ name: 'http-metrics', number: METRICS_PORT }, { name: 'grpc-xds', number: CA_PORT }],
+          args: ['operator', '--leader-elect', `--metrics-port=${METRICS_PORT}`, '--xds', `--webhook-port=${WEBHOOK_PORT}`],
+          ports: [
+            { name: 'http-metrics', number: METRICS_PORT },
+            { name: 'grpc-xds', number: CA_PORT },
+            { name: 'https-webhook', number: WEBHOOK_PORT },
+          ],
           envVariables: {
             POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
             POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
@@ -125,9 +133,35 @@ export class OperatorChart extends Chart {
         { name: 'http-metrics', port: METRICS_PORT, targetPort: METRICS_PORT },
         // xDS and the CA, over TLS (Istio's istiod port 15012 does the same).
         { name: 'grpc-xds', port: CA_PORT, targetPort: CA_PORT },
+        { name: 'https-webhook', port: WEBHOOK_PORT, targetPort: WEBHOOK_PORT },
       ],
     });
     for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);
+
+    // Sidecar injection: namespaces labelled weft.dev/inject=enabled, Pods not labelled sidecar.weft.dev/inject=false,
+    // never the mesh's or the cluster's own namespaces. failurePolicy Fail: a Pod that should be meshed never starts
+    // unmeshed (under STRICT mTLS it could not talk to anyone); while no replica answers, Pod creation in those
+    // namespaces fails and the ReplicaSet retries (docs/injection.md). The caBundle is the operator's to keep.
+    new k8s.KubeMutatingWebhookConfiguration(this, 'sidecar-injector', {
+      metadata: { name: WEBHOOK_CONFIGURATION, labels },
+      webhooks: [
+        {
+          name: 'sidecar.weft.dev',
+          admissionReviewVersions: ['v1'],
+          sideEffects: 'None',
+          failurePolicy: 'Fail',
+          reinvocationPolicy: 'Never',
+          timeoutSeconds: 10,
+          clientConfig: { service: { name: OPERATOR_NAME, namespace, path: INJECT_PATH, port: WEBHOOK_PORT } },
+          rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' }],
+          namespaceSelector: {
+            matchLabels: { [INJECT_NAMESPACE_LABEL]: 'enabled' },
+            matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: NEVER_INJECTED }],
+          },
+          objectSelector: { matchExpressions: [{ key: INJECT_POD_KEY, operator: 'NotIn', values: ['false'] }] },
+        },
+      ],
+    });
   }
 }
 

@@ -35,8 +35,8 @@ import { destinationCluster, httpRoutes } from './routes.js';
 import { accessLogs, localRateLimitFilter, tracing } from './telemetry.js';
 import { uniqueSources, type Generated } from './types.js';
 
-const OUTBOUND_CAPTURE_PORT = 15001;
-const INBOUND_CAPTURE_PORT = 15006;
+export const OUTBOUND_CAPTURE_PORT = 15001;
+export const INBOUND_CAPTURE_PORT = 15006;
 const CONNECT_TIMEOUT = { seconds: 10 };
 
 /** One service's virtual host on one of its HTTP ports, to be gathered into that port's route configuration. */
