@@ -1,11 +1,12 @@
 // The operator as `kubectl apply -f manifests/` installs it: started on this host (no kubelet here) with exactly the
 // container args, env and ServiceAccount that the generated Deployment declares, read from manifests/ rather than
-// re-typed. It must be ready, serve the CA and xDS on its authenticated port, and give a workload's `weft agent`
-// (its Pod's ServiceAccount token) a certificate and the workload's config through it.
+// re-typed. It must be ready, serve the CA and xDS on its authenticated port, give a workload's `weft agent` (its
+// Pod's ServiceAccount token) a certificate and the workload's config through it, and answer as the injection webhook.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,5 +144,22 @@ describe('the operator as manifests/ installs it', () => {
     } finally {
       client.close();
     }
+
+    // The injection webhook answers over TLS with a certificate the trust bundle verifies, for the Service's name.
+    const webhookPort = containerPorts['https-webhook'] as number;
+    const request = { uid: 'installed-1', kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE', namespace: ns.name, object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'app' }] } } };
+    const answer = await new Promise<Json>((resolve, reject) => {
+      const req = httpsRequest(
+        { host: '127.0.0.1', port: webhookPort, path: '/inject', method: 'POST', ca: roots, servername: 'weft-operator.weft-system.svc', headers: { 'content-type': 'application/json' } },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve(JSON.parse(body) as Json));
+        },
+      );
+      req.once('error', reject);
+      req.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request }));
+    });
+    expect(answer.response).toMatchObject({ uid: 'installed-1', allowed: true, patchType: 'JSONPatch' });
   }, 240_000);
 });
