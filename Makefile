@@ -65,9 +65,14 @@ cluster-down: ## stop the local control plane and delete its state
 run: build ## local cluster (unless KUBECONFIG is set), install Weft, run the operator, apply and describe the samples
 	hack/run.sh
 
+.PHONY: image
+image: build ## the operator image as an OCI archive (build/weft-image.oci.tar), daemonless and reproducible
+	hack/image/build.sh
+
 .PHONY: e2e-kind
-e2e-kind: build ## the e2e suite on a kind cluster (needs Docker and kind)
+e2e-kind: image ## the e2e suite on a kind cluster (needs Docker and kind), with the operator image loaded into it
 	kind create cluster --name weft-e2e --config kind-config.yaml --kubeconfig $(CURDIR)/.kind.kubeconfig
+	kind load image-archive build/weft-image.oci.tar --name weft-e2e
 	KUBECONFIG=$(CURDIR)/.kind.kubeconfig $(JEST) --selectProjects e2e --runInBand; \
 	  status=$$?; kind delete cluster --name weft-e2e; rm -f $(CURDIR)/.kind.kubeconfig; exit $$status
 
