@@ -91,8 +91,9 @@ for i in $(seq 1 120); do
 done
 [ -n "$ready" ] || operator_died "the operator was not ready after 30 s"
 
-step "kubectl apply -f config/samples/"
+step "kubectl apply -f config/samples/ -f config/demo-pods/"
 kubectl apply -f "$root/config/samples"
+kubectl apply -f "$root/config/demo-pods"
 # Judged by this operator: every sample's current generation Ready in status, and in what this operator serves.
 node --no-warnings "$root/hack/demo/wait-ready.ts" weft-demo "$xds_debug_port" "$operator_pid" 90 \
   || operator_died "the samples did not become Ready under this operator (see above)"
@@ -104,6 +105,9 @@ kubectl describe virtualservices.weft.dev reviews -n weft-demo
 step "traffic: a proxyless gRPC client (grpc-js-xds) calls reviews through the mesh"
 node --no-warnings "$root/hack/demo/traffic.ts" "$xds_port" 100 \
   || { kill -0 "$operator_pid" 2>/dev/null || operator_died "the operator died during the traffic demo"; fail "the traffic demo failed (see above; operator log: $log_file)"; }
+step "Kubernetes workloads: Service ratings, Pods of two Deployments, a 90/10 canary by their version label"
+node --no-warnings "$root/hack/demo/pods.ts" "$xds_port" 200 \
+  || { kill -0 "$operator_pid" 2>/dev/null || operator_died "the operator died during the Pod demo"; fail "the Pod demo failed (see above; operator log: $log_file)"; }
 step "leader election"
 kubectl get lease weft-operator-leader -n weft-system
 echo

@@ -82,6 +82,9 @@ describe('make run', () => {
     outputs.push(result.output);
     expect(result.output).toContain('every object in weft-demo is Ready, judged and served by this operator');
     expect(result.output).toMatch(/100 calls to xds:\/\/\/reviews\.weft-demo\.svc\.cluster\.local:9080/);
+    // The Pod demo: Deployments' Pods behind a Service, split by their version label.
+    expect(result.output).toMatch(/200 calls to xds:\/\/\/ratings\.weft-demo\.svc\.cluster\.local:9080/);
+    expect(result.output).toMatch(/v2 ratings-v2-\S+\s+\d+/);
     expect(result.code).toBe(0);
     console.log(`make run beside Istio's CRDs: ${result.seconds.toFixed(1)} s`);
   }, 300_000);

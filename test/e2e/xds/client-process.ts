@@ -3,7 +3,6 @@
 // this file directly (type stripping).
 import * as grpc from '@grpc/grpc-js';
 import * as xds from '@grpc/grpc-js-xds';
-import net from 'node:net';
 
 interface RunCommand {
   op: 'run';
@@ -31,26 +30,10 @@ export interface CallResult {
   at: number;
 }
 
-/**
- * The test's stand-in for a Pod network: the API server refuses loopback addresses in EndpointSlices, so a slice
- * names a "Pod IP" (from TEST-NET, never routed) and this process delivers connections to it to the loopback
- * address it stands for (XDS_POD_NETWORK: {"198.51.100.161": "127.0.0.161"}). Any other address outside
- * 127.0.0.0/8 is refused here, so no connection ever leaves the host.
- */
-function installPodNetwork(podToLoopback: Record<string, string>): void {
-  const connect = net.connect.bind(net) as (...args: unknown[]) => net.Socket;
-  const patched = (...args: unknown[]): net.Socket => {
-    const options = args[0];
-    if (options && typeof options === 'object' && 'host' in options && typeof options.host === 'string') {
-      const host = podToLoopback[options.host] ?? options.host;
-      if (net.isIPv4(host) && !host.startsWith('127.')) throw new Error(`refusing to dial ${host}: e2e traffic stays on 127.0.0.0/8`);
-      args[0] = { ...options, host };
-    }
-    return connect(...args);
-  };
-  (net as { connect: unknown }).connect = patched;
-  (net as { createConnection: unknown }).createConnection = patched;
-}
+// The test's stand-in for a Pod network (XDS_POD_NETWORK: {"198.51.100.161": "127.0.0.161"}): see
+// src/xds/testing/pod-network.ts, loaded from dist/ (this process runs with Node's type stripping, which does not
+// resolve the sources' .js specifiers; make test-e2e builds dist/ first).
+const { installPodNetwork } = (await import(new URL('../../../dist/xds/testing/pod-network.js', import.meta.url).href)) as typeof import('../../../src/xds/testing/pod-network.js');
 installPodNetwork(JSON.parse(process.env.XDS_POD_NETWORK ?? '{}') as Record<string, string>);
 
 xds.register();
