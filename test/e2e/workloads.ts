@@ -61,14 +61,17 @@ export interface AgentRun {
   stop(): Promise<void>;
 }
 
-/** Starts `weft agent` from dist/ for a workload whose token and first roots are given. */
-export function startAgent(options: { caPort: number; token: string; rootsPem: string; once?: boolean; extraArgs?: string[] }): AgentRun {
+/**
+ * Starts `weft agent` from dist/ for a workload whose token and first roots are given. `caHost` is where it finds the
+ * CA (127.0.0.1 by default); `prefix` runs it through another command (e.g. `ip netns exec <ns>`).
+ */
+export function startAgent(options: { caPort: number; token: string; rootsPem: string; once?: boolean; extraArgs?: string[]; caHost?: string; prefix?: string[] }): AgentRun {
   const dir = mkdtempSync(join(tmpdir(), 'weft-agent-'));
   writeFileSync(join(dir, 'token'), options.token, { mode: 0o600 });
   writeFileSync(join(dir, 'roots.pem'), options.rootsPem);
   const args = [
     join(repoRoot, 'dist', 'main.js'), 'agent',
-    `--ca-address=127.0.0.1:${options.caPort}`,
+    `--ca-address=${options.caHost ?? '127.0.0.1'}:${options.caPort}`,
     `--token-file=${join(dir, 'token')}`,
     `--root-cert=${join(dir, 'roots.pem')}`,
     `--output-dir=${join(dir, 'out')}`,
@@ -77,7 +80,8 @@ export function startAgent(options: { caPort: number; token: string; rootsPem: s
     ...(options.once ? ['--once'] : []),
     ...(options.extraArgs ?? []),
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WEFT_LOG_LEVEL: 'debug' } });
+  const [command, ...argv] = [...(options.prefix ?? []), process.execPath, ...args];
+  const child = spawn(command!, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WEFT_LOG_LEVEL: 'debug' } });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));

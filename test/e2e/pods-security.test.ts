@@ -1,0 +1,171 @@
+// MeshPolicy STRICT and authorization by principal for a Pod behind a Service, on real traffic. kwok runs the Pod of
+// Deployment `secure` (ServiceAccount backend, label app=secure): it has an IP but no process, so the test gives that
+// IP a host of its own, a network namespace it makes (veth to this host), and runs there what the Pod would: its
+// `weft agent` (the backend ServiceAccount's token) and a grpc-js-xds server. Weft knows the Pod only from the
+// Service's EndpointSlice (its labels and ServiceAccount come from the Pod): the policy selects it by label, the
+// server gets mTLS and RBAC, and clients with the frontend identity get through while another identity is denied.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as grpc from '@grpc/grpc-js';
+import * as k8s from '@kubernetes/client-node';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
+import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { caPortOf, createServiceAccount, serviceAccountToken, startAgent, type AgentRun } from './workloads.js';
+import { apply, kubeService, waitForCondition, type Obj } from './xds/mesh.js';
+import type { WorkloadCall } from './xds/mesh-workload-process.js';
+
+const kc = kubeConfig();
+const core = kc.makeApiClient(k8s.CoreV1Api);
+const NETNS = `weft-e2e-pod-${process.pid}`;
+const HOST_SIDE = 'weft-e2e-h';
+const POD_SIDE = 'weft-e2e-p';
+const HOST_LINK = '169.254.123.1';
+const POD_LINK = '169.254.123.2';
+let ns: { name: string; remove: () => Promise<void> };
+let operator: RunningOperator;
+let podIP: string;
+let serverPort: number;
+const processes: ChildProcess[] = [];
+const agents: AgentRun[] = [];
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** A mesh workload process (server or client) reading the bootstrap its agent wrote; `prefix` runs it elsewhere. */
+async function workload(agent: AgentRun, env: Record<string, string>, prefix: string[] = []): Promise<ChildProcess> {
+  await eventually('the agent\'s first certificate', async () => (agent.output().includes('certificate written') ? true : undefined), 60_000);
+  const [command, ...argv] = [...prefix, process.execPath, '--no-warnings', join(import.meta.dirname, 'xds', 'mesh-workload-process.ts')];
+  const child = spawn(command!, argv, {
+    env: { ...process.env, ...env, GRPC_XDS_BOOTSTRAP: join(agent.dir, 'bootstrap.json'), GRPC_XDS_EXPERIMENTAL_RBAC: 'true', NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  processes.push(child);
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const ready = await new Promise<{ ready: boolean; error?: string }>((resolve, reject) => {
+    child.once('message', (m: { ready: boolean; error?: string }) => resolve(m));
+    child.once('exit', (code) => reject(new Error(`workload exited (${code}): ${output}`)));
+  });
+  if (!ready.ready) throw new Error(`workload: ${ready.error}`);
+  return child;
+}
+
+let nextId = 1;
+function calls(client: ChildProcess, count = 5): Promise<WorkloadCall[]> {
+  const id = nextId++;
+  return new Promise((resolve) => {
+    const onMessage = (m: { id: number; results: WorkloadCall[] }) => {
+      if (m.id !== id) return;
+      client.off('message', onMessage);
+      resolve(m.results);
+    };
+    client.on('message', onMessage);
+    client.send({ id, path: '/weft.test.Echo/Call', count });
+  });
+}
+const all = (results: WorkloadCall[], code: number) => results.length > 0 && results.every((r) => r.code === code);
+
+/** A client outside the mesh: plain gRPC, plaintext, straight to the Pod's address. */
+function plaintextCall(): Promise<WorkloadCall> {
+  const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString() || '{}') as unknown };
+  const client = new grpc.Client(`${podIP}:${serverPort}`, grpc.credentials.createInsecure());
+  return new Promise((resolve) =>
+    client.makeUnaryRequest('/weft.test.Echo/Call', json.serialize, json.deserialize, {}, new grpc.Metadata(), { deadline: Date.now() + 3000 }, (err, reply) => {
+      client.close();
+      resolve(err ? { code: err.code, details: err.details } : { code: 0, peer: (reply as { peer: string }).peer });
+    }),
+  );
+}
+
+beforeAll(async () => {
+  installManifests();
+  ns = await throwawayNamespace(kc, 'podsec');
+  for (const sa of ['backend', 'frontend', 'other']) await createServiceAccount(kc, ns.name, sa);
+  serverPort = await freePort();
+  // The CA on every address: the Pod's agent reaches it from its namespace through the veth.
+  operator = await startOperator(await operatorKubeconfig(kc), 'podsec-operator', [`--xds-port=${await freePort()}`, '--ca-host=0.0.0.0']);
+  await eventually('the operator to lead', async () => ((await operator.metric('leader_election_master_status')) === 1 ? true : undefined), 60_000);
+}, 120_000);
+
+afterAll(async () => {
+  for (const p of processes) p.kill();
+  for (const a of agents) await a.stop();
+  await operator?.stop();
+  try {
+    ip('netns', 'del', NETNS);
+  } catch {
+    // not made
+  }
+  try {
+    ip('link', 'del', HOST_SIDE);
+  } catch {
+    // gone with the namespace
+  }
+  await ns?.remove();
+});
+
+describe('a Pod behind a Service under MeshPolicy STRICT and authorization by principal', () => {
+  it('admits the allowed ServiceAccount over mTLS, denies another, refuses plaintext', async () => {
+    const labels = { app: 'secure' };
+    const deployment: Obj = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'secure' },
+      spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { serviceAccountName: 'backend', containers: [{ name: 'secure', image: 'registry.k8s.io/pause:3.10' }] } } },
+    };
+    apply(
+      ns.name,
+      kubeService('secure', labels, serverPort),
+      deployment,
+      { kind: 'MeshPolicy', metadata: { name: 'secure' }, spec: { selector: { matchLabels: labels }, mtls: { mode: 'STRICT' }, authorization: { action: 'ALLOW', rules: [{ from: [{ principals: [`cluster.local/ns/${ns.name}/sa/frontend`] }] }] } } },
+    );
+    await waitForCondition(ns.name, 'MeshPolicy', 'secure', 'Ready', 'True', () => true, 60_000);
+    podIP = await eventually('the Pod\'s IP', async () => {
+      const pods = await core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=secure' });
+      return pods.items.find((p) => p.status?.podIP && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))?.status?.podIP;
+    }, 60_000);
+
+    // The Pod's host: a network namespace holding the Pod's IP, linked to this host.
+    ip('netns', 'add', NETNS);
+    ip('link', 'add', HOST_SIDE, 'type', 'veth', 'peer', 'name', POD_SIDE);
+    ip('link', 'set', POD_SIDE, 'netns', NETNS);
+    ip('addr', 'add', `${HOST_LINK}/30`, 'dev', HOST_SIDE);
+    ip('link', 'set', HOST_SIDE, 'up');
+    const inPod = (...args: string[]) => ip('netns', 'exec', NETNS, 'ip', ...args);
+    inPod('link', 'set', 'lo', 'up');
+    inPod('addr', 'add', `${POD_LINK}/30`, 'dev', POD_SIDE);
+    inPod('addr', 'add', `${podIP}/32`, 'dev', POD_SIDE);
+    inPod('link', 'set', POD_SIDE, 'up');
+    inPod('route', 'add', 'default', 'via', HOST_LINK);
+    ip('route', 'add', `${podIP}/32`, 'via', POD_LINK, 'dev', HOST_SIDE);
+
+    const caPort = await caPortOf(operator);
+    const roots = await eventually('the trust bundle', async () => (await core.readNamespacedConfigMap({ namespace: ns.name, name: 'weft-root-ca' }).catch(() => undefined))?.data?.['root-cert.pem'], 60_000);
+    const prefix = ['ip', 'netns', 'exec', NETNS];
+    const podAgent = startAgent({ caPort, caHost: HOST_LINK, prefix, token: await serviceAccountToken(kc, ns.name, 'backend'), rootsPem: roots, extraArgs: [`--pod-ip=${podIP}`, '--pod-name=secure-0', '--refresh-interval=1s'] });
+    agents.push(podAgent);
+    await workload(podAgent, { WORKLOAD_ROLE: 'server', WORKLOAD_ADDRESS: `${podIP}:${serverPort}` }, prefix);
+
+    const host = `secure.${ns.name}.svc.cluster.local:9080`;
+    const client = async (sa: string, address: string) => {
+      const agent = startAgent({ caPort, token: await serviceAccountToken(kc, ns.name, sa), rootsPem: roots, extraArgs: [`--pod-ip=${address}`, `--pod-name=${sa}-0`, '--refresh-interval=1s'] });
+      agents.push(agent);
+      return workload(agent, { WORKLOAD_ROLE: 'client', WORKLOAD_TARGET: host });
+    };
+    const frontend = await client('frontend', '127.0.0.52');
+    const other = await client('other', '127.0.0.53');
+
+    const admitted = await eventually('frontend to be admitted over mTLS', async () => {
+      const results = await calls(frontend);
+      return all(results, 0) ? results : undefined;
+    }, 90_000, 500);
+    // The server saw the caller's SPIFFE ID: mutual TLS with the frontend's certificate.
+    expect(admitted.map((r) => r.peer)).toEqual(Array(5).fill(`spiffe://cluster.local/ns/${ns.name}/sa/frontend`));
+    const denied = await eventually('the other identity to be denied', async () => {
+      const results = await calls(other);
+      return all(results, grpc.status.PERMISSION_DENIED) ? results : undefined;
+    }, 60_000, 500);
+    expect(denied[0]!.details).toMatch(/Unauthorized RPC rejected/);
+    expect((await plaintextCall()).code).toBe(grpc.status.UNAVAILABLE);
+  }, 300_000);
+});
