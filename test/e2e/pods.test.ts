@@ -1,7 +1,7 @@
 // Kubernetes workloads as mesh endpoints, on the real API server: Deployments reviews-v1/v2 (kwok runs their Pods)
 // behind Service reviews, a DestinationRule with subsets by the Pods' `version` label and a VirtualService 80/20.
 // Each subset cluster's EDS holds exactly the IPs of that version's ready Pods (compared, never dialled) and follows
-// scaling; then real RPCs from a grpc-js-xds client reach gRPC servers standing in for the Pods (the client's pod
+// scaling and readiness; then real RPCs from a grpc-js-xds client reach gRPC servers standing in for the Pods (the client's pod
 // network delivers each Pod IP to a loopback address: see client-process.ts), split 80/20.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
@@ -119,5 +119,13 @@ describe('Pods as mesh endpoints', () => {
     expect(Math.abs(byVersion('v1') / 1000 - 0.8)).toBeLessThanOrEqual(0.05);
     // Every Pod of a version takes part (round robin within the subset).
     expect(Object.keys(counts).length).toBe(v1Pods.length + v2Pods.length);
+
+    // A Pod turning not-ready leaves its subset's EDS (kwok keeps the status it is given).
+    const v1Names = (JSON.parse(kubectl('get', 'pods', '-n', ns.name, '-l', 'version=v1', '-o', 'json')) as { items: Array<{ metadata: { name: string }; status: { podIP: string } }> }).items;
+    const sick = v1Names[0]!;
+    kubectl('patch', 'pod', sick.metadata.name, '-n', ns.name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'False' }] } }));
+    const left = await converged(v1, 'v1', 1);
+    expect(left).not.toContain(sick.status.podIP);
+    expect(await converged(v2, 'v2', 2)).toEqual(v2Pods);
   }, 240_000);
 });
