@@ -9,7 +9,7 @@ import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator,
 import { startBackend, type Backend } from './xds/backends.js';
 import { tally, XdsClient, type CallResult } from './xds/clients.js';
 import { EdsWatcher } from './xds/eds-watcher.js';
-import { apply, endpointSlice, kubeService, waitForCondition, type Obj } from './xds/mesh.js';
+import { apply, endpointSlice, kubeService, readyPodIPs as readyPodIPsOf, waitForCondition, type Obj } from './xds/mesh.js';
 
 const kc = kubeConfig();
 let ns: { name: string; remove: () => Promise<void> };
@@ -33,16 +33,7 @@ async function client(target: string, nodeId: string, podNetwork: Record<string,
   return c;
 }
 
-/** The IPs of the Deployment's Pods that are Ready (what the EndpointSlice controller publishes as ready). */
-function readyPodIPs(app: string): string[] {
-  const pods = JSON.parse(kubectl('get', 'pods', '-n', ns.name, '-l', `app=${app}`, '-o', 'json')) as {
-    items: Array<{ metadata: { deletionTimestamp?: string }; status?: { podIP?: string; conditions?: Array<{ type: string; status: string }> } }>;
-  };
-  return pods.items
-    .filter((p) => !p.metadata.deletionTimestamp && p.status?.podIP && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-    .map((p) => p.status!.podIP!)
-    .sort();
-}
+const readyPodIPs = (app: string) => readyPodIPsOf(ns.name, `app=${app}`);
 
 function deployment(name: string, replicas: number): Obj {
   const labels = { app: name };

@@ -59,6 +59,26 @@ async function expectSplit(c: XdsClient, v1: string, v2: string, share: number):
   expect(Math.abs(counts[v1]! / 1000 - share)).toBeLessThanOrEqual(0.05);
 }
 
+/**
+ * A service `name` whose v1 and v2 WorkloadEntries are real backends on `addresses`, with subsets v1/v2 and the
+ * VirtualService `vsName` routing `split(host, v1, v2)`; resolves once that VirtualService is Programmed.
+ */
+async function versionedService(name: string, addresses: [string, string], vsName: string, weights: [number, number]): Promise<string> {
+  const host = hostOf(name);
+  const [v1, v2] = [await startBackend(`${name}-v1`, addresses[0]), await startBackend(`${name}-v2`, addresses[1])];
+  backends.push(v1, v2);
+  apply(
+    ns.name,
+    serviceEntry(name, host),
+    workloadEntry(`${name}-v1`, v1, { app: name, version: 'v1' }, 'workload'),
+    workloadEntry(`${name}-v2`, v2, { app: name, version: 'v2' }, 'workload'),
+    destinationRule(name, host),
+    virtualService(vsName, host, split(host, ...weights)),
+  );
+  await waitForCondition(ns.name, 'VirtualService', vsName, 'Programmed', 'True');
+  return host;
+}
+
 function condition(kind: string, name: string, type: string) {
   return statusOf(ns.name, kind, name).status.conditions?.find((c) => c.type === type);
 }
@@ -82,18 +102,7 @@ describe('the last accepted generation keeps serving', () => {
     const xdsA = await freePort();
     let a = await operator('last-accepted-a', xdsA);
     await leading(a);
-    const host = hostOf('catalog');
-    const [v1, v2] = [await startBackend('catalog-v1', '127.0.0.51'), await startBackend('catalog-v2', '127.0.0.52')];
-    backends.push(v1, v2);
-    apply(
-      ns.name,
-      serviceEntry('catalog', host),
-      workloadEntry('catalog-v1', v1, { app: 'catalog', version: 'v1' }, 'workload'),
-      workloadEntry('catalog-v2', v2, { app: 'catalog', version: 'v2' }, 'workload'),
-      destinationRule('catalog', host),
-      virtualService('catalog', host, split(host, 70, 30)),
-    );
-    await waitForCondition(ns.name, 'VirtualService', 'catalog', 'Programmed', 'True');
+    const host = await versionedService('catalog', ['127.0.0.51', '127.0.0.52'], 'catalog', [70, 30]);
     const target = `${host}:9080`;
     const c = await freshClient(xdsA, target, 'catalog-client');
     await expectSplit(c, 'catalog-v1', 'catalog-v2', 0.7);
@@ -145,18 +154,7 @@ describe('the last accepted generation keeps serving', () => {
 
   it('2. a DestinationRule update that breaks its host keeps its subsets serving', async () => {
     const port = await leader();
-    const host = hostOf('stock');
-    const [v1, v2] = [await startBackend('stock-v1', '127.0.0.53'), await startBackend('stock-v2', '127.0.0.54')];
-    backends.push(v1, v2);
-    apply(
-      ns.name,
-      serviceEntry('stock', host),
-      workloadEntry('stock-v1', v1, { app: 'stock', version: 'v1' }, 'workload'),
-      workloadEntry('stock-v2', v2, { app: 'stock', version: 'v2' }, 'workload'),
-      destinationRule('stock', host),
-      virtualService('stock', host, split(host, 70, 30)),
-    );
-    await waitForCondition(ns.name, 'VirtualService', 'stock', 'Programmed', 'True');
+    const host = await versionedService('stock', ['127.0.0.53', '127.0.0.54'], 'stock', [70, 30]);
     const c = await freshClient(port, `${host}:9080`, 'stock-client');
     await expectSplit(c, 'stock-v1', 'stock-v2', 0.7);
 
@@ -175,18 +173,9 @@ describe('the last accepted generation keeps serving', () => {
 describe('conflicts and validation', () => {
   it('3. two VirtualServices for one host: the older routes, the newer is Conflicted naming it; deleting the older hands the host over', async () => {
     const port = await leader();
-    const host = hostOf('shelf');
-    const [v1, v2] = [await startBackend('shelf-v1', '127.0.0.55'), await startBackend('shelf-v2', '127.0.0.56')];
-    backends.push(v1, v2);
-    apply(
-      ns.name,
-      serviceEntry('shelf', host),
-      workloadEntry('shelf-v1', v1, { app: 'shelf', version: 'v1' }, 'workload'),
-      workloadEntry('shelf-v2', v2, { app: 'shelf', version: 'v2' }, 'workload'),
-      destinationRule('shelf', host),
-      virtualService('shelf-old', host, split(host, 100, 0)),
-    );
-    await waitForCondition(ns.name, 'VirtualService', 'shelf-old', 'Programmed', 'True');
+    const host = await versionedService('shelf', ['127.0.0.55', '127.0.0.56'], 'shelf-old', [100, 0]);
+    // creationTimestamp has one-second resolution (a tie goes to namespace/name, as in Istio): be newer for sure.
+    await new Promise((r) => setTimeout(r, 1100));
     apply(ns.name, virtualService('shelf-new', host, split(host, 0, 100)));
     const conflicted = await waitForCondition(ns.name, 'VirtualService', 'shelf-new', 'Programmed', 'False', (s) =>
       s.conditions!.some((x) => x.type === 'Programmed' && x.reason === 'Conflicted'),

@@ -7,11 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
 import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
-import { caPortOf, createServiceAccount, serviceAccountToken, startAgent, type AgentRun } from './workloads.js';
+import { caPortOf, createServiceAccount, plaintextCall, serviceAccountToken, startAgent, startMeshWorkload, workloadCalls, type AgentRun } from './workloads.js';
 import { apply, kubeService, waitForCondition, type Obj } from './xds/mesh.js';
 import type { WorkloadCall } from './xds/mesh-workload-process.js';
 
@@ -30,52 +29,13 @@ const processes: ChildProcess[] = [];
 const agents: AgentRun[] = [];
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
-/** A mesh workload process (server or client) reading the bootstrap its agent wrote; `prefix` runs it elsewhere. */
 async function workload(agent: AgentRun, env: Record<string, string>, prefix: string[] = []): Promise<ChildProcess> {
-  await eventually('the agent\'s first certificate', async () => (agent.output().includes('certificate written') ? true : undefined), 60_000);
-  const [command, ...argv] = [...prefix, process.execPath, '--no-warnings', join(import.meta.dirname, 'xds', 'mesh-workload-process.ts')];
-  const child = spawn(command!, argv, {
-    env: { ...process.env, ...env, GRPC_XDS_BOOTSTRAP: join(agent.dir, 'bootstrap.json'), GRPC_XDS_EXPERIMENTAL_RBAC: 'true', NODE_OPTIONS: '' },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const child = await startMeshWorkload(agent, env, prefix);
   processes.push(child);
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const ready = await new Promise<{ ready: boolean; error?: string }>((resolve, reject) => {
-    child.once('message', (m: { ready: boolean; error?: string }) => resolve(m));
-    child.once('exit', (code) => reject(new Error(`workload exited (${code}): ${output}`)));
-  });
-  if (!ready.ready) throw new Error(`workload: ${ready.error}`);
   return child;
 }
-
-let nextId = 1;
-function calls(client: ChildProcess, count = 5): Promise<WorkloadCall[]> {
-  const id = nextId++;
-  return new Promise((resolve) => {
-    const onMessage = (m: { id: number; results: WorkloadCall[] }) => {
-      if (m.id !== id) return;
-      client.off('message', onMessage);
-      resolve(m.results);
-    };
-    client.on('message', onMessage);
-    client.send({ id, path: '/weft.test.Echo/Call', count });
-  });
-}
+const calls = (client: ChildProcess) => workloadCalls(client, '/weft.test.Echo/Call');
 const all = (results: WorkloadCall[], code: number) => results.length > 0 && results.every((r) => r.code === code);
-
-/** A client outside the mesh: plain gRPC, plaintext, straight to the Pod's address. */
-function plaintextCall(): Promise<WorkloadCall> {
-  const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString() || '{}') as unknown };
-  const client = new grpc.Client(`${podIP}:${serverPort}`, grpc.credentials.createInsecure());
-  return new Promise((resolve) =>
-    client.makeUnaryRequest('/weft.test.Echo/Call', json.serialize, json.deserialize, {}, new grpc.Metadata(), { deadline: Date.now() + 3000 }, (err, reply) => {
-      client.close();
-      resolve(err ? { code: err.code, details: err.details } : { code: 0, peer: (reply as { peer: string }).peer });
-    }),
-  );
-}
 
 beforeAll(async () => {
   installManifests();
@@ -166,6 +126,6 @@ describe('a Pod behind a Service under MeshPolicy STRICT and authorization by pr
       return all(results, grpc.status.PERMISSION_DENIED) ? results : undefined;
     }, 60_000, 500);
     expect(denied[0]!.details).toMatch(/Unauthorized RPC rejected/);
-    expect((await plaintextCall()).code).toBe(grpc.status.UNAVAILABLE);
+    expect((await plaintextCall(`${podIP}:${serverPort}`)).code).toBe(grpc.status.UNAVAILABLE);
   }, 300_000);
 });

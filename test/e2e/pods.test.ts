@@ -9,7 +9,7 @@ import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator,
 import { startBackend, type Backend } from './xds/backends.js';
 import { tally, XdsClient } from './xds/clients.js';
 import { EdsWatcher } from './xds/eds-watcher.js';
-import { apply, kubeService, waitForCondition, type Obj } from './xds/mesh.js';
+import { apply, kubeService, readyPodIPs as readyPodIPsOf, waitForCondition, type Obj } from './xds/mesh.js';
 
 const kc = kubeConfig();
 let ns: { name: string; remove: () => Promise<void> };
@@ -32,15 +32,7 @@ function deployment(version: string, replicas: number): Obj {
 }
 
 /** The IPs of the ready Pods labelled version=`version`. */
-function readyPodIPs(version: string): string[] {
-  const pods = JSON.parse(kubectl('get', 'pods', '-n', ns.name, '-l', `app=reviews,version=${version}`, '-o', 'json')) as {
-    items: Array<{ metadata: { deletionTimestamp?: string }; status?: { podIP?: string; conditions?: Array<{ type: string; status: string }> } }>;
-  };
-  return pods.items
-    .filter((p) => !p.metadata.deletionTimestamp && p.status?.podIP && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-    .map((p) => p.status!.podIP!)
-    .sort();
-}
+const readyPodIPs = (version: string) => readyPodIPsOf(ns.name, `app=reviews,version=${version}`);
 
 /** Waits until the subset cluster's EDS lists exactly the ready Pods of `version` (`replicas` of them). */
 function converged(watcher: EdsWatcher, version: string, replicas: number): Promise<string[]> {

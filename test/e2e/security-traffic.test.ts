@@ -5,12 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
-import { fork, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
 import { X509Certificate } from 'node:crypto';
 import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
-import { caPortOf, createServiceAccount, readOut, serviceAccountToken, startAgent, type AgentRun } from './workloads.js';
+import { caPortOf, createServiceAccount, plaintextCall as plaintextTo, readOut, serviceAccountToken, startAgent, startMeshWorkload, workloadCalls, type AgentRun } from './workloads.js';
 import { AdsTestClient, decodeAny } from '../../src/xds/testing/ads-client.js';
 import { TypeUrl } from '../../src/xds/protos.js';
 import { apply, serviceEntry, waitForCondition, workloadEntry } from './xds/mesh.js';
@@ -38,49 +37,13 @@ async function workload(serviceAccount: string, ip: string, env: Record<string, 
     extraArgs: [`--pod-ip=${ip}`, `--pod-name=${serviceAccount}`, '--refresh-interval=1s'],
   });
   agents.push(agent);
-  await eventually(`the ${serviceAccount} agent's first certificate`, async () => (agent.output().includes('certificate written') ? true : undefined), 30_000);
-  const child = fork(join(import.meta.dirname, 'xds', 'mesh-workload-process.ts'), [], {
-    env: { ...process.env, ...env, GRPC_XDS_BOOTSTRAP: join(agent.dir, 'bootstrap.json'), GRPC_XDS_EXPERIMENTAL_RBAC: 'true', NODE_OPTIONS: '' },
-    execArgv: ['--no-warnings'],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const child = await startMeshWorkload(agent, env);
   processes.push(child);
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const ready = await new Promise<{ ready: boolean; error?: string }>((resolve, reject) => {
-    child.once('message', (m: { ready: boolean; error?: string }) => resolve(m));
-    child.once('exit', (code) => reject(new Error(`workload ${serviceAccount} exited (${code}): ${output}`)));
-  });
-  if (!ready.ready) throw new Error(`workload ${serviceAccount}: ${ready.error}`);
   return child;
 }
 
-let nextId = 1;
-function calls(client: ChildProcess, path: string, count = 5): Promise<WorkloadCall[]> {
-  const id = nextId++;
-  return new Promise((resolve) => {
-    const onMessage = (m: { id: number; results: WorkloadCall[] }) => {
-      if (m.id !== id) return;
-      client.off('message', onMessage);
-      resolve(m.results);
-    };
-    client.on('message', onMessage);
-    client.send({ id, path, count });
-  });
-}
-
-/** A client outside the mesh: plain gRPC, plaintext, straight to the server's address. */
-function plaintextCall(): Promise<WorkloadCall> {
-  const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString() || '{}') as unknown };
-  const client = new grpc.Client(`${SERVER_IP}:${serverPort}`, grpc.credentials.createInsecure());
-  return new Promise((resolve) =>
-    client.makeUnaryRequest('/weft.test.Echo/Call', json.serialize, json.deserialize, {}, new grpc.Metadata(), { deadline: Date.now() + 3000 }, (err, reply) => {
-      client.close();
-      resolve(err ? { code: err.code, details: err.details } : { code: 0, peer: (reply as { peer: string }).peer });
-    }),
-  );
-}
+const calls = (client: ChildProcess, path: string, count = 5) => workloadCalls(client, path, count);
+const plaintextCall = () => plaintextTo(`${SERVER_IP}:${serverPort}`);
 
 const meshPolicy = (spec: object) => ({ kind: 'MeshPolicy', metadata: { name: 'backend' }, spec: { selector: { matchLabels: { app: 'secure' } }, ...spec } });
 /** Applies a policy and waits until `check` holds for what a client sees (xDS pushes take a moment). */

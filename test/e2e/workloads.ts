@@ -1,5 +1,6 @@
-// Workloads for the CA e2e tests: ServiceAccount tokens from the real TokenRequest API, `weft agent` run from
-// dist/ (once, or kept running), and the operator's certificate service port.
+// Workloads for the CA and security e2e tests: ServiceAccount tokens from the real TokenRequest API, `weft agent` run
+// from dist/ (once, or kept running), the operator's certificate service port, and mesh workload processes.
+import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, sign } from 'node:crypto';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { eventually } from './kube.js';
 import { repoRoot, type RunningOperator } from './operator.js';
+import type { WorkloadCall } from './xds/mesh-workload-process.js';
 
 export const CA_AUDIENCE = 'weft-ca';
 
@@ -102,4 +104,53 @@ export function startAgent(options: { caPort: number; token: string; rootsPem: s
 
 export function readOut(dir: string, file: string): string {
   return readFileSync(join(dir, file), 'utf8');
+}
+
+/**
+ * A mesh workload process (xds/mesh-workload-process.ts: a grpc-js-xds server or client) configured through the
+ * bootstrap `agent` wrote, once the agent has its first certificate; `prefix` runs it elsewhere (a network namespace).
+ */
+export async function startMeshWorkload(agent: AgentRun, env: Record<string, string>, prefix: string[] = []): Promise<ChildProcess> {
+  await eventually("the agent's first certificate", async () => (agent.output().includes('certificate written') ? true : undefined), 60_000);
+  const [command, ...argv] = [...prefix, process.execPath, '--no-warnings', join(import.meta.dirname, 'xds', 'mesh-workload-process.ts')];
+  const child = spawn(command!, argv, {
+    env: { ...process.env, ...env, GRPC_XDS_BOOTSTRAP: join(agent.dir, 'bootstrap.json'), GRPC_XDS_EXPERIMENTAL_RBAC: 'true', NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const ready = await new Promise<{ ready: boolean; error?: string }>((resolve, reject) => {
+    child.once('message', (m: { ready: boolean; error?: string }) => resolve(m));
+    child.once('exit', (code) => reject(new Error(`workload exited (${code}): ${output}`)));
+  });
+  if (!ready.ready) throw new Error(`workload: ${ready.error}`);
+  return child;
+}
+
+let nextCallId = 1;
+/** `count` calls of `path` from a mesh workload client, as it reports them. */
+export function workloadCalls(client: ChildProcess, path: string, count = 5): Promise<WorkloadCall[]> {
+  const id = nextCallId++;
+  return new Promise((resolve) => {
+    const onMessage = (m: { id: number; results: WorkloadCall[] }) => {
+      if (m.id !== id) return;
+      client.off('message', onMessage);
+      resolve(m.results);
+    };
+    client.on('message', onMessage);
+    client.send({ id, path, count });
+  });
+}
+
+/** One call from outside the mesh: plain gRPC, plaintext, straight to `address`. */
+export function plaintextCall(address: string): Promise<WorkloadCall> {
+  const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString() || '{}') as unknown };
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  return new Promise((resolve) =>
+    client.makeUnaryRequest('/weft.test.Echo/Call', json.serialize, json.deserialize, {}, new grpc.Metadata(), { deadline: Date.now() + 3000 }, (err, reply) => {
+      client.close();
+      resolve(err ? { code: err.code, details: err.details } : { code: 0, peer: (reply as { peer: string }).peer });
+    }),
+  );
 }

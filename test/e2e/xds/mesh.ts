@@ -98,3 +98,14 @@ export function endpointSlice(name: string, service: string, port: number, addre
     },
   };
 }
+
+/** The IPs of the Pods matching `selector` in `namespace` that are Ready (what the EndpointSlice controller publishes as ready), sorted. */
+export function readyPodIPs(namespace: string, selector: string): string[] {
+  const pods = JSON.parse(kubectl('get', 'pods', '-n', namespace, '-l', selector, '-o', 'json')) as {
+    items: Array<{ metadata: { deletionTimestamp?: string }; status?: { podIP?: string; conditions?: Array<{ type: string; status: string }> } }>;
+  };
+  return pods.items
+    .filter((p) => !p.metadata.deletionTimestamp && p.status?.podIP && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+    .map((p) => p.status!.podIP!)
+    .sort();
+}
