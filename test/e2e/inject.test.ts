@@ -3,7 +3,7 @@
 // certificate and the caBundle it keeps. Deployments in a namespace labelled for injection: the Pods the API server
 // stores carry the sidecar template, the grpc template (by annotation), or nothing (opted out); bad annotations
 // are refused naming them; re-admission does not inject twice; after the CA rotates its root and the webhook's
-// certificate, Pods are still admitted and injected.
+// certificate, Pods are still admitted and injected; while no operator answers, Pods of injected namespaces wait.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
@@ -149,5 +149,33 @@ describe('sidecar injection', () => {
     apply(ns.name, deployment('v4'));
     const pod = await eventually('the Pod made after the rotation', async () => podsOf('v4')[0], 60_000);
     expect(names(pod.spec.containers)).toEqual(['reviews', 'weft-proxy', 'weft-agent']);
+  }, 240_000);
+
+  it('refuses Pods in injected namespaces while no operator answers (failurePolicy Fail), never others; they come once it is back', async () => {
+    await operator.stop();
+    const pod = (name: string, namespace: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace }, spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } }) as Obj;
+    let refusal = '';
+    try {
+      apply(ns.name, pod('while-down', ns.name));
+    } catch (err) {
+      refusal = String((err as { stderr?: Buffer }).stderr ?? err);
+    }
+    expect(refusal).toContain('failed calling webhook "sidecar.weft.dev"');
+    // A namespace that did not opt in never calls the webhook.
+    const plain = await throwawayNamespace(kc, 'not-injected');
+    try {
+      apply(plain.name, pod('unmeshed', plain.name));
+      expect(names((JSON.parse(kubectl('get', 'pod', 'unmeshed', '-n', plain.name, '-o', 'json')) as Json).spec.containers)).toEqual(['app']);
+    } finally {
+      await plain.remove();
+    }
+    // A Deployment scaled up meanwhile gets its Pod once a replica answers again (the ReplicaSet retries).
+    kubectl('scale', 'deployment', 'reviews-v1', '-n', ns.name, '--replicas=2');
+    operator = await startOperator(await operatorKubeconfig(kc), 'inject-operator-2', [`--webhook-port=${webhookPort}`, '--webhook-host=127.0.0.1', '--tls-san=127.0.0.1']);
+    const pods = await eventually('the second reviews-v1 Pod, injected', async () => {
+      const list = podsOf('v1');
+      return list.length === 2 ? list : undefined;
+    }, 120_000, 1000);
+    for (const p of pods) expect(names(p.spec.containers)).toEqual(['reviews', 'weft-proxy', 'weft-agent']);
   }, 240_000);
 });
