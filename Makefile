@@ -47,7 +47,7 @@ test-unit: deps ## unit tests
 
 .PHONY: test-e2e
 test-e2e: build ## e2e tests against KUBECONFIG, or a local control plane started and stopped for the run
-	$(JEST) --selectProjects e2e --runInBand
+	WEFT_PYTHON=$$(hack/ensure-python-grpc.sh) $(JEST) --selectProjects e2e --runInBand
 
 .PHONY: cluster-binaries
 cluster-binaries: ## build (once) etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok
@@ -73,7 +73,7 @@ image: build ## the operator image as an OCI archive (build/weft-image.oci.tar),
 e2e-kind: image ## the e2e suite on a kind cluster (needs Docker and kind), with the operator image loaded into it
 	kind create cluster --name weft-e2e --config kind-config.yaml --kubeconfig $(CURDIR)/.kind.kubeconfig
 	kind load image-archive build/weft-image.oci.tar --name weft-e2e
-	KUBECONFIG=$(CURDIR)/.kind.kubeconfig $(JEST) --selectProjects e2e --runInBand; \
+	KUBECONFIG=$(CURDIR)/.kind.kubeconfig WEFT_PYTHON=$$(hack/ensure-python-grpc.sh) $(JEST) --selectProjects e2e --runInBand; \
 	  status=$$?; kind delete cluster --name weft-e2e; rm -f $(CURDIR)/.kind.kubeconfig; exit $$status
 
 .PHONY: bench

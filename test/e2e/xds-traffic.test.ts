@@ -305,11 +305,13 @@ describe('traffic management through xDS, with real grpc-js-xds clients', () => 
 
 const execFileAsync = promisify(execFile);
 
-/** Python grpcio (gRPC C-core, stricter validation than grpc-js) when installed: `pip install grpcio`. */
-const hasCcore = spawnSync('python3', ['-c', 'import grpc'], { stdio: 'ignore' }).status === 0;
+/** Python with grpcio (gRPC C-core, stricter validation than grpc-js): hack/ensure-python-grpc.sh installs it (make test-e2e). */
+const python = process.env.WEFT_PYTHON ?? 'python3';
 
 describe('a second, stricter peer: gRPC C-core', () => {
-  (hasCcore ? it : it.skip)('routes the 80/20 split and the header match for a Python grpcio client too', async () => {
+  it('routes the 80/20 split and the header match for a Python grpcio client too', async () => {
+    const check = spawnSync(python, ['-c', 'import grpc'], { encoding: 'utf8' });
+    if (check.status !== 0) throw new Error(`${python} has no grpcio (${check.stderr.trim()}): run with WEFT_PYTHON=$(hack/ensure-python-grpc.sh), as make test-e2e does`);
     const svc = await versionedService('ccore', ['127.0.0.91', '127.0.0.92'], (host) => [
       { match: [{ headers: { 'x-user': { exact: 'canary' } } }], route: [{ destination: { host, subset: 'v2' } }], retries: { attempts: 2, retryOn: 'unavailable' }, timeout: '2s' },
       ...split(host, 80, 20),
@@ -317,7 +319,7 @@ describe('a second, stricter peer: gRPC C-core', () => {
     // Asynchronously: the backends live in this process and must keep serving while the client runs.
     const ccore = async (count: number, header?: string) => {
       const args = [join(import.meta.dirname, 'xds', 'ccore_client.py'), String(xdsPort), svc.target, String(count), ...(header ? [header] : [])];
-      const { stdout } = await execFileAsync('python3', args, { encoding: 'utf8', timeout: 90_000 });
+      const { stdout } = await execFileAsync(python, args, { encoding: 'utf8', timeout: 90_000 });
       return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number>;
     };
     const counts = await ccore(1000);
