@@ -7,7 +7,7 @@
 //   trust-bundle.ts   leader: ConfigMap weft-root-ca in every namespace
 //   server.ts         every replica: TLS gRPC port; service.ts is CreateCertificate; serving.ts its certificate
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { EventRecorder, Manager } from '../controllers/index.js';
+import type { EventRecorder, KubeObject, Manager } from '../controllers/index.js';
 import { requireServiceAccount } from './authenticated.js';
 import { resources } from '../controllers/index.js';
 import { registerCaController } from './ca-controller.js';
@@ -64,6 +64,10 @@ export function registerCa(manager: Manager, events: EventRecorder, options: CaO
   });
   const server = new SecureServer(serving, { ...options.listen, log });
   const authenticator = new TokenAuthenticator(tokenReviewVia(manager.client), { audience: config.tokenAudience, trustDomain: config.trustDomain });
+  // A deleted (or deleted and re-created) ServiceAccount's tokens lose their cached approval at once.
+  manager
+    .informer<KubeObject>({ resource: resources.serviceAccounts })
+    .on({ onDelete: (sa) => authenticator.forget(sa.metadata?.namespace ?? '', sa.metadata?.name ?? '') });
   server.addService(
     certificateServiceDefinition,
     certificateService({

@@ -52,11 +52,47 @@ describe('TokenAuthenticator', () => {
   });
 
   it('refuses non-ServiceAccount users, missing tokens and unreachable API servers with a reason', async () => {
-    const user = new TokenAuthenticator(async () => ({ authenticated: true, user: { username: 'alice' } }), { audience: 'weft-ca', trustDomain: 'td' });
+    const user = new TokenAuthenticator(async () => ({ authenticated: true, user: { username: 'alice' }, audiences: ['weft-ca'] }), { audience: 'weft-ca', trustDomain: 'td' });
     expect(await user.authenticate('t')).toMatchObject({ ok: false, code: 'permission_denied', message: expect.stringMatching(/alice is not a ServiceAccount/) });
     expect(await user.authenticate(undefined)).toMatchObject({ ok: false, code: 'unauthenticated', message: expect.stringMatching(/no ServiceAccount token/) });
     const down = new TokenAuthenticator(async () => Promise.reject(new Error('connect ECONNREFUSED')), { audience: 'weft-ca', trustDomain: 'td' });
     expect(await down.authenticate('t')).toMatchObject({ ok: false, code: 'unavailable', message: expect.stringMatching(/TokenReview failed: connect ECONNREFUSED/) });
+  });
+
+  it('refuses an answer that does not confirm the audience, even for an authenticated ServiceAccount', async () => {
+    const noAudience = new TokenAuthenticator(async () => ({ authenticated: true, user: { username: 'system:serviceaccount:a:frontend' } }), { audience: 'weft-ca', trustDomain: 'td' });
+    expect(await noAudience.authenticate('t')).toMatchObject({ ok: false, code: 'unauthenticated', message: expect.stringMatching(/not confirmed valid for audience weft-ca/) });
+    const other = new TokenAuthenticator(async () => ({ authenticated: true, user: { username: 'system:serviceaccount:a:frontend' }, audiences: ['api'] }), { audience: 'weft-ca', trustDomain: 'td' });
+    expect(await other.authenticate('t')).toMatchObject({ ok: false, code: 'unauthenticated' });
+  });
+
+  it('remembers a refusal briefly (no TokenReview per retry), and forgets approvals when the ServiceAccount goes', async () => {
+    let now = 1_000_000;
+    let reviews = 0;
+    let valid = false;
+    const authenticator = new TokenAuthenticator(
+      async () => {
+        reviews++;
+        return valid ? { authenticated: true, user: { username: 'system:serviceaccount:a:frontend' }, audiences: ['weft-ca'] } : { authenticated: false, error: 'invalid bearer token' };
+      },
+      { audience: 'weft-ca', trustDomain: 'td', now: () => now, refusalTtlMs: 5_000, cacheTtlMs: 30_000 },
+    );
+    expect((await authenticator.authenticate('bad')).ok).toBe(false);
+    expect((await authenticator.authenticate('bad')).ok).toBe(false);
+    expect(reviews).toBe(1);
+    now += 6_000;
+    expect((await authenticator.authenticate('bad')).ok).toBe(false);
+    expect(reviews).toBe(2);
+
+    valid = true;
+    expect((await authenticator.authenticate('good')).ok).toBe(true);
+    expect((await authenticator.authenticate('good')).ok).toBe(true);
+    expect(reviews).toBe(3);
+    // The ServiceAccount is deleted: the next call asks the API server again (which now refuses).
+    authenticator.forget('a', 'frontend');
+    valid = false;
+    expect((await authenticator.authenticate('good')).ok).toBe(false);
+    expect(reviews).toBe(4);
   });
 
   it('explains refusals from the token claims', () => {

@@ -1,6 +1,8 @@
-// Who is calling: the caller's ServiceAccount token, verified by the API server (TokenReview) for our audience.
-// Successful reviews are cached briefly (by the token's hash, never past the token's own expiry) so a burst of
-// renewals costs one API call per workload. The token's unverified claims are read only to *explain* a refusal.
+// Who is calling: the caller's ServiceAccount token, verified by the API server (TokenReview) for our audience,
+// which the API server must confirm. Successful reviews are cached briefly (by the token's hash, never past the
+// token's own expiry, and forgotten when the ServiceAccount is deleted) so a burst of renewals costs one API call
+// per workload; refusals are cached briefly too, so a caller retrying a bad token costs no TokenReview each time.
+// The token's unverified claims are read only to *explain* a refusal.
 import { createHash } from 'node:crypto';
 import type { RestClient } from '../controllers/index.js';
 import { identityFromUsername, type WorkloadIdentity } from './spiffe.js';
@@ -14,6 +16,8 @@ export interface TokenAuthenticatorOptions {
   trustDomain: string;
   /** How long a successful review is reused. Default 30 s. */
   cacheTtlMs?: number;
+  /** How long a refusal is reused (the same bad token again costs no TokenReview). Default 5 s. */
+  refusalTtlMs?: number;
   /** Cache entries kept at most (oldest dropped first). Default 10 000. */
   maxEntries?: number;
   now?: () => number;
@@ -40,6 +44,7 @@ export function tokenReviewVia(client: RestClient): ReviewFn {
 
 export class TokenAuthenticator {
   private readonly cache = new Map<string, { identity: WorkloadIdentity; until: number }>();
+  private readonly refused = new Map<string, { result: Authentication; until: number }>();
   private readonly inFlight = new Map<string, Promise<Authentication>>();
   private readonly now: () => number;
 
@@ -57,6 +62,8 @@ export class TokenAuthenticator {
     const key = createHash('sha256').update(token).digest('base64');
     const cached = this.cache.get(key);
     if (cached && cached.until > this.now()) return { ok: true, identity: cached.identity };
+    const refusal = this.refused.get(key);
+    if (refusal && refusal.until > this.now()) return refusal.result;
     let pending = this.inFlight.get(key);
     if (!pending) {
       pending = this.reviewAndCache(token, key).finally(() => this.inFlight.delete(key));
@@ -65,7 +72,25 @@ export class TokenAuthenticator {
     return pending;
   }
 
+  /** A ServiceAccount was deleted (or re-created): approvals of its tokens end now. */
+  forget(namespace: string, serviceAccount: string): void {
+    for (const [key, entry] of this.cache) {
+      if (entry.identity.namespace === namespace && entry.identity.serviceAccount === serviceAccount) this.cache.delete(key);
+    }
+  }
+
   private async reviewAndCache(token: string, key: string): Promise<Authentication> {
+    const result = await this.reviewed(token, key);
+    // Refusals are remembered briefly; an unavailable API server is not a verdict on the token.
+    if (!result.ok && result.code !== 'unavailable') this.refused.set(key, { result, until: this.now() + (this.options.refusalTtlMs ?? 5_000) });
+    if (this.refused.size > (this.options.maxEntries ?? 10_000)) {
+      const now = this.now();
+      for (const [k, v] of this.refused) if (v.until <= now || this.refused.size > (this.options.maxEntries ?? 10_000)) this.refused.delete(k);
+    }
+    return result;
+  }
+
+  private async reviewed(token: string, key: string): Promise<Authentication> {
     const { audience, trustDomain } = this.options;
     let status: TokenReviewStatus;
     try {
@@ -75,8 +100,9 @@ export class TokenAuthenticator {
     }
     const claims = unverifiedClaims(token);
     if (!status.authenticated) return { ok: false, code: 'unauthenticated', message: explainRefusal(claims, audience, this.now(), status.error) };
-    if (!(status.audiences ?? [audience]).includes(audience)) {
-      return { ok: false, code: 'unauthenticated', message: `the token is not valid for audience ${audience}: request it with that audience` };
+    // The API server names the audiences it checked; an answer without ours proves nothing about it.
+    if (!status.audiences?.includes(audience)) {
+      return { ok: false, code: 'unauthenticated', message: `the token is not confirmed valid for audience ${audience}: request it with that audience` };
     }
     const username = status.user?.username ?? '';
     const identity = identityFromUsername(username, trustDomain);

@@ -44,6 +44,7 @@ export const resources = {
   secrets: core('secrets', 'Secret'),
   services: core('services', 'Service'),
   pods: core('pods', 'Pod'),
+  serviceAccounts: core('serviceaccounts', 'ServiceAccount'),
   nodes: core('nodes', 'Node', false),
   namespaces: core('namespaces', 'Namespace', false),
   endpointSlices: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true },

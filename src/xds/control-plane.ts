@@ -111,9 +111,11 @@ export class XdsControlPlane implements Runnable {
     if (signal.aborted || !synced.every(Boolean)) return;
     const unwatchModel = watchModelChanges(this.state.informers, this.model, (namespace, hosts) => this.debouncer.add(namespace, hosts));
     const unwatchGateways = watchGatewayChanges(this.state.informers, this.options.tlsSecrets, (namespace) => this.gatewayDebouncer.add(namespace, [namespace]));
+    const unwatchAuthorization = this.watchAuthorization();
     const unwatch = () => {
       unwatchModel();
       unwatchGateways();
+      unwatchAuthorization();
     };
     this.push(this.model.rebuildAll(), true);
     this.gateways.update();
@@ -131,6 +133,26 @@ export class XdsControlPlane implements Runnable {
       unwatch();
       this.server.stop();
     }
+  }
+
+  /**
+   * A Gateway that appears, goes, or changes its ServiceAccount (spec or annotation) can end a gateway stream's
+   * authorization: every stream is asked again, once per burst of changes.
+   */
+  private watchAuthorization(): () => void {
+    let scheduled = false;
+    let replaying = true;
+    const recheck = () => {
+      if (replaying || scheduled) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        this.server.reauthorize();
+      });
+    };
+    const unsubscribe = this.state.informers.gateways.on({ onAdd: recheck, onUpdate: recheck, onDelete: recheck });
+    replaying = false;
+    return unsubscribe;
   }
 
   /** Recomputes the model for `hosts` (unless already done) and pushes what changed. */

@@ -6,7 +6,7 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import { resources as meshResources, type AnyMeshObject, type DestinationRule, type Gateway, type MeshPolicy, type ServiceEntry, type VirtualService, type WorkloadEntry } from '../../api/index.js';
-import { resources as coreResources, type Informer, type Json, type KubeObject, type Manager, type ResourceType, type UpdatePredicate } from '../../controllers/index.js';
+import { resources as coreResources, type Informer, type Json, type KubeObject, type Manager, type UpdatePredicate } from '../../controllers/index.js';
 import { mentionsOf, referencesOf, routedHosts, type Dependent, type DependencyKind, type ServiceAccount } from '../dependencies.js';
 import { qualifyHost } from '../hosts.js';
 import { SERVICE_NAME_LABEL, serviceOfSlice, stripNode, stripPod, type EndpointSlice, type NodeMeta, type PodMeta } from '../model/kubernetes.js';
@@ -16,7 +16,6 @@ import { destinationsOf, gatewaysOf } from '../virtualservice.js';
 export type Service = Json<V1Service>;
 export type { EndpointSlice, ServiceAccount };
 
-const serviceAccountsResource: ResourceType = { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true };
 
 export interface MeshInformers {
   virtualServices: Informer<VirtualService>;
@@ -84,7 +83,7 @@ export function meshInformers(manager: Manager, lastAccepted: (obj: AnyMeshObjec
     meshPolicies: manager.informer<MeshPolicy>({ resource: meshResources.MeshPolicy }),
     services: manager.informer<Service>({ resource: coreResources.services }),
     endpointSlices: manager.informer<EndpointSlice>({ resource: coreResources.endpointSlices, labelSelector: SERVICE_NAME_LABEL }),
-    serviceAccounts: manager.informer<ServiceAccount>({ resource: serviceAccountsResource }),
+    serviceAccounts: manager.informer<ServiceAccount>({ resource: coreResources.serviceAccounts }),
     pods: manager.informer<PodMeta>({ resource: coreResources.pods, transform: { name: 'mesh-pod', apply: (o) => stripPod(o as PodMeta) as KubeObject } }),
     nodes: manager.informer<NodeMeta>({ resource: coreResources.nodes, transform: { name: 'mesh-node', apply: (o) => stripNode(o as NodeMeta) as KubeObject } }),
   };

@@ -39,7 +39,7 @@ export interface AdsServerOptions {
   onDisconnect?(proxy: ConnectedProxy): void;
   /**
    * Whether the caller of `call` may receive `proxy`'s config: undefined to allow, or why not (the stream ends with
-   * PERMISSION_DENIED). Asked once per stream, when its node is known.
+   * PERMISSION_DENIED). Asked when a stream's node is known, and again for every stream on reauthorize().
    */
   authorize?(proxy: ProxyInfo, call: object): string | undefined;
   log?: StreamHost['log'];
@@ -53,6 +53,8 @@ export class AdsServer {
   readonly service: { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation };
   private readonly server: grpc.Server;
   private readonly streams = new Set<AdsStream>();
+  /** Each open stream's call and how to end it, for reauthorize(). */
+  private readonly calls = new Map<AdsStream, { call: object; sink: StreamSink }>();
   private listener: BoundListener | undefined;
 
   constructor(private readonly options: AdsServerOptions) {
@@ -64,6 +66,7 @@ export class AdsServer {
       ...(options.log ? { log: options.log } : {}),
       onAnswer: (stream, typeUrl, outcome) => options.onAnswer?.(stream, typeUrl, outcome),
       onClose: (stream) => {
+        this.calls.delete(stream);
         if (this.streams.delete(stream)) options.onDisconnect?.(stream);
       },
     };
@@ -89,6 +92,7 @@ export class AdsServer {
         };
         const stream = make(callHost, sink);
         this.streams.add(stream);
+        this.calls.set(stream, { call, sink });
         options.onConnect?.(stream);
         call.on('data', (req: Req) => {
           try {
@@ -136,6 +140,25 @@ export class AdsServer {
   /** Every connected stream, for the debug endpoint and the sync status. */
   connected(): Iterable<ConnectedProxy> {
     return this.streams;
+  }
+
+  /**
+   * Asks `authorize` again for every stream whose node is known (a Gateway or its ServiceAccount changed): one that
+   * no longer holds is ended with PERMISSION_DENIED. Returns how many were ended.
+   */
+  reauthorize(): number {
+    const authorize = this.options.authorize;
+    if (!authorize) return 0;
+    let ended = 0;
+    for (const [stream, { call, sink }] of [...this.calls]) {
+      if (!stream.proxy) continue;
+      const denied = authorize(stream.proxy, call);
+      if (denied === undefined) continue;
+      this.options.log?.warn({ reason: denied, proxy: stream.proxy.id }, 'xDS stream no longer authorized: closed');
+      sink.fail(grpc.status.PERMISSION_DENIED, denied);
+      ended++;
+    }
+    return ended;
   }
 
   /** Stops the server and cancels the open streams (proxies reconnect, to another replica if there is one). */

@@ -19,6 +19,12 @@ export interface ProxyInfo {
   ips: string[];
   /** For a gateway proxy (`router~<namespace>~<gateway>~<pod>`): the Gateway that deploys it. */
   gateway?: { namespace: string; name: string; pod: string };
+  /**
+   * The namespace the proxy says it runs in: a gateway's, the `<pod>.<namespace>` part of an Istio-style id
+   * (`sidecar~<ip>~<pod>.<namespace>~<namespace>.svc.cluster.local`), or metadata NAMESPACE. Authorization holds
+   * the caller to it.
+   */
+  namespace?: string;
 }
 
 /**
@@ -36,12 +42,13 @@ export function proxyFromNode(node: NodeMessage): ProxyInfo {
     userAgent: node.user_agent_name,
   };
   const gateway = parseGatewayNodeId(node.id);
-  if (gateway) return { ...common, kind: 'gateway', ips: [], gateway: { namespace: gateway.namespace, name: gateway.gateway, pod: gateway.pod } };
+  if (gateway) return { ...common, kind: 'gateway', ips: [], gateway: { namespace: gateway.namespace, name: gateway.gateway, pod: gateway.pod }, namespace: gateway.namespace };
   const proxyless =
     metadata.GENERATOR === 'grpc' || metadata.PROXYLESS === true || metadata.PROXYLESS === 'true' || /^grpc\b/i.test(node.user_agent_name);
   const ips = new Set<string>();
   if (typeof metadata.INSTANCE_IPS === 'string') for (const ip of metadata.INSTANCE_IPS.split(',')) if (ip.trim()) ips.add(ip.trim());
   const fromId = /^[a-z]+~([^~]+)~/.exec(node.id)?.[1];
   if (fromId) ips.add(fromId);
-  return { ...common, kind: proxyless ? 'proxyless' : 'envoy', ips: [...ips] };
+  const namespace = /^[a-z]+~[^~]*~[^~.]+\.([^~.]+)~/.exec(node.id)?.[1] ?? (typeof metadata.NAMESPACE === 'string' ? metadata.NAMESPACE : undefined);
+  return { ...common, kind: proxyless ? 'proxyless' : 'envoy', ips: [...ips], ...(namespace ? { namespace } : {}) };
 }
