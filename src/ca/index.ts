@@ -6,7 +6,7 @@
 //   ca-controller.ts  leader: create / import / rotate, write the Secret (rotation.ts plans, transitions.ts applies)
 //   trust-bundle.ts   leader: ConfigMap weft-root-ca in every namespace
 //   server.ts         every replica: TLS gRPC port; service.ts is CreateCertificate; serving.ts its certificate
-import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { ChannelOptions, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EventRecorder, KubeObject, Manager } from '../controllers/index.js';
 import { requireServiceAccount } from './authenticated.js';
 import { resources } from '../controllers/index.js';
@@ -29,6 +29,8 @@ export interface CaOptions {
   serviceAccount: string;
   /** The TLS gRPC port; port 0 picks a free one. */
   listen: { host: string; port: number };
+  /** gRPC server options for that port (the xDS limits, when xDS is served there too). */
+  serverOptions?: ChannelOptions;
   /** Names clients may dial, besides the SPIFFE ID (which the agent verifies). */
   dnsNames: string[];
   ipAddresses: string[];
@@ -62,7 +64,7 @@ export function registerCa(manager: Manager, events: EventRecorder, options: CaO
     log,
     onIssued: (notAfter) => metrics.setServingExpiry(notAfter),
   });
-  const server = new SecureServer(serving, { ...options.listen, log });
+  const server = new SecureServer(serving, { ...options.listen, log, ...(options.serverOptions ? { serverOptions: options.serverOptions } : {}) });
   const authenticator = new TokenAuthenticator(tokenReviewVia(manager.client), { audience: config.tokenAudience, trustDomain: config.trustDomain });
   // A deleted (or deleted and re-created) ServiceAccount's tokens lose their cached approval at once.
   manager

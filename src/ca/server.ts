@@ -1,7 +1,7 @@
 // The operator's TLS gRPC port: the certificate service today, and any other service registered before the
 // manager starts (the xDS engineer can put ADS here: same port, same rotating serving certificate). Runs on every
 // replica: each one signs with the CA it has read.
-import { experimental, Server, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { experimental, Server, type ChannelOptions, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Runnable } from '../controllers/index.js';
 import type { ServingCertificate } from './serving.js';
@@ -10,11 +10,13 @@ export interface SecureServerOptions {
   host: string;
   port: number;
   log: Logger;
+  /** gRPC server options (channelz stays off). */
+  serverOptions?: ChannelOptions;
 }
 
 export class SecureServer implements Runnable {
   readonly needLeaderElection = false;
-  private readonly server = new Server({ 'grpc.enable_channelz': 0 });
+  private readonly server: Server;
   private boundPort: number | undefined;
   private readonly bound: Promise<number>;
   private resolveBound: (port: number) => void = () => {};
@@ -24,6 +26,7 @@ export class SecureServer implements Runnable {
     private readonly options: SecureServerOptions,
   ) {
     this.bound = new Promise((resolve) => (this.resolveBound = resolve));
+    this.server = new Server({ ...options.serverOptions, 'grpc.enable_channelz': 0 });
   }
 
   addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {

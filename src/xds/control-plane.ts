@@ -32,6 +32,10 @@ export interface XdsOptions {
   onDisconnect?: AdsServerOptions['onDisconnect'];
   /** Called after every push with the hosts whose config changed (none when only gateway config changed). */
   onPushed?: (hosts: ReadonlySet<string>) => void;
+  /** What one client may cost; the defaults otherwise. */
+  limits?: AdsServerOptions['limits'];
+  /** A stream ended for what it cost (metrics). */
+  onLimited?: AdsServerOptions['onLimited'];
   /** kubernetes.io/tls Secrets, for gateways' SDS (the Gateway reconciler's informer). Without it, no TLS servers. */
   tlsSecrets?: Informer<KubeObject & TlsSecretData>;
 }
@@ -73,6 +77,8 @@ export class XdsControlPlane implements Runnable {
       authorize: (proxy, call) => authorizeProxy(proxy, authenticatedCaller(call), (ns, name) => state.informers.gateways.get(ns, name)),
       controlPlaneId: id,
       log,
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.onLimited ? { onLimited: options.onLimited } : {}),
       onAnswer: (proxy, typeUrl, outcome) => {
         if (!outcome.acked) log.warn({ proxy: proxy.proxy?.id, typeUrl, version: outcome.rejection.version, error: outcome.rejection.error }, 'proxy rejected config (NACK)');
         options.onAnswer?.(proxy, typeUrl, outcome);

@@ -21,6 +21,7 @@ import { tlsSecretInformer } from '../gateway/informers.js';
 import type { ServingState } from '../gateway/status.js';
 import { informersByKind, type MeshState } from '../mesh/state/index.js';
 import { XdsControlPlane } from './control-plane.js';
+import type { XdsLimits } from './server/limits.js';
 import { startDebugServer } from './debug.js';
 import { gatewayServing } from './gateway-serving.js';
 import { SyncStatus } from './sync-status.js';
@@ -37,6 +38,8 @@ export interface XdsFeatureOptions {
   log: Logger;
   /** How often status may be recomputed from ACKs (and so how often a resource's status is written, at most). */
   statusIntervalMs?: number;
+  /** What one client may cost (server/limits.ts). */
+  limits?: XdsLimits;
 }
 
 type ProxyLabels = { kind: string; protocol: string };
@@ -58,6 +61,12 @@ function xdsMetrics(registry: Registry, connected: () => Iterable<ProxyLabels>) 
     hosts: new Counter({ name: 'weft_xds_pushed_hosts_total', help: 'Hosts whose config changed, summed over pushes', registers: [registry] }),
     acks: new Counter({ name: 'weft_xds_acks_total', help: 'ACKs received, by type', labelNames: ['type'], registers: [registry] }),
     nacks: new Counter({ name: 'weft_xds_nacks_total', help: 'NACKs received, by type', labelNames: ['type'], registers: [registry] }),
+    limited: new Counter({
+      name: 'weft_xds_streams_limited_total',
+      help: 'Streams the server ended for what they cost: pending-bytes (the client stopped reading), names (too many in one request)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
   };
 }
 
@@ -86,6 +95,8 @@ export class XdsFeature {
       ...(this.options.host ? { host: this.options.host } : {}),
       log: this.options.log,
       tlsSecrets: tlsSecretInformer(this.manager),
+      ...(this.options.limits ? { limits: this.options.limits } : {}),
+      onLimited: (_proxy, reason) => metrics.limited.inc({ reason }),
       onAnswer: (_proxy, typeUrl, outcome) => {
         if (outcome.acked) metrics.acks.inc({ type: typeLabel(typeUrl) });
         else metrics.nacks.inc({ type: typeLabel(typeUrl) });

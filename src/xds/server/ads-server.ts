@@ -2,6 +2,7 @@
 // written as pre-encoded bytes (the serializer is the identity), so a body shared by many streams is never
 // re-encoded; requests are decoded with the Envoy protos.
 import * as grpc from '@grpc/grpc-js';
+import { DEFAULT_XDS_LIMITS, xdsServerOptions, type XdsLimits } from './limits.js';
 import type { ProxyView } from '../cache.js';
 import { DeltaStream } from './delta.js';
 import { listenPlaintext, type BoundListener } from './listener.js';
@@ -43,6 +44,10 @@ export interface AdsServerOptions {
    */
   authorize?(proxy: ProxyInfo, call: object): string | undefined;
   log?: StreamHost['log'];
+  /** What a client may cost (limits.ts); the defaults otherwise. */
+  limits?: Partial<XdsLimits>;
+  /** A stream the server ended for what it cost (`reason`: pending-bytes, names), for the metrics. */
+  onLimited?(proxy: ConnectedProxy, reason: 'pending-bytes' | 'names'): void;
 }
 
 /** A caller that may not have the config its node asks for. */
@@ -57,10 +62,15 @@ export class AdsServer {
   private readonly calls = new Map<AdsStream, { call: object; sink: StreamSink }>();
   private listener: BoundListener | undefined;
 
+  /** The limits in force (defaults for what the options leave out). */
+  readonly limits: XdsLimits;
+
   constructor(private readonly options: AdsServerOptions) {
-    // Channelz keeps per-call bookkeeping that costs real time with thousands of streams.
-    this.server = new grpc.Server({ 'grpc.enable_channelz': 0 });
+    this.limits = { ...DEFAULT_XDS_LIMITS, ...options.limits };
+    this.server = new grpc.Server(xdsServerOptions(this.limits));
     const host: StreamHost = {
+      maxNamesPerRequest: this.limits.maxNamesPerRequest,
+      onLimited: (stream, reason) => options.onLimited?.(stream, reason),
       openView: options.openView,
       ...(options.controlPlaneId ? { controlPlaneId: options.controlPlaneId } : {}),
       ...(options.log ? { log: options.log } : {}),
@@ -83,8 +93,19 @@ export class AdsServer {
               },
             }
           : host;
+        // Backpressure: bytes handed to gRPC and not yet taken by the client. A client that stops reading is cut
+        // off once they pass the cap, rather than buffered without bound.
+        let pending = 0;
         const sink: StreamSink = {
-          write: (message) => void call.write(message),
+          write: (message) => {
+            pending += message.length;
+            call.write(message, () => (pending -= message.length));
+            if (pending > this.limits.maxPendingBytes) {
+              options.log?.warn({ proxy: stream.proxy?.id, pendingBytes: pending, peer: call.getPeer() }, 'xDS client not reading: stream closed');
+              options.onLimited?.(stream, 'pending-bytes');
+              sink.fail(grpc.status.RESOURCE_EXHAUSTED, `the client is not reading its responses: more than ${this.limits.maxPendingBytes} bytes wait for it`);
+            }
+          },
           fail: (code, details) => {
             call.emit('error', { code, details });
             stream.close();
@@ -102,8 +123,9 @@ export class AdsServer {
               options.log?.warn({ reason: err.message, node: (req as { node?: { id?: string } }).node?.id, peer: call.getPeer() }, 'xDS stream refused');
               return sink.fail(grpc.status.PERMISSION_DENIED, err.message);
             }
-            options.log?.warn({ err: String(err), proxy: stream.proxy?.id }, 'xDS request failed');
-            sink.fail(grpc.status.INTERNAL, String(err));
+            // The details stay in the log: a client learns only that it was the server's fault.
+            options.log?.warn({ err, proxy: stream.proxy?.id }, 'xDS request failed');
+            sink.fail(grpc.status.INTERNAL, 'internal error while handling the request (the operator log has the details)');
           }
         });
         call.on('end', () => {

@@ -7,6 +7,8 @@ import { proxyFromNode, type ProxyInfo } from './proxy.js';
 import { TypeState, type Rejection } from './type-state.js';
 
 const INVALID_ARGUMENT = 3;
+const RESOURCE_EXHAUSTED = 8;
+const SERVED_TYPES: ReadonlySet<string> = new Set(Object.values(TypeUrl));
 
 export type Protocol = 'sotw' | 'delta';
 
@@ -18,6 +20,10 @@ export interface StreamHost {
   onAnswer?(stream: AdsStream, typeUrl: string, outcome: { acked: true } | { acked: false; rejection: Rejection }): void;
   onClose?(stream: AdsStream): void;
   log?: { debug(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** Resource names one request may name; more ends the stream RESOURCE_EXHAUSTED. */
+  maxNamesPerRequest?: number;
+  /** A stream ended for what it would cost. */
+  onLimited?(stream: AdsStream, reason: 'names'): void;
 }
 
 /** The bytes a stream writes, and how it fails. */
@@ -53,6 +59,11 @@ export class PerType<K, V> {
 export interface RequestBase {
   node?: NodeMessage;
   type_url: string;
+  /** SotW's subscription. */
+  resource_names?: readonly string[];
+  /** Delta's subscription changes and the versions a reconnecting client holds. */
+  resource_names_subscribe?: readonly string[];
+  initial_resource_versions?: Readonly<Record<string, string>>;
 }
 
 export abstract class AdsStream<Req extends RequestBase = RequestBase> implements ConnectedProxy {
@@ -82,6 +93,16 @@ export abstract class AdsStream<Req extends RequestBase = RequestBase> implement
     if (!this.proxy) {
       if (!req.node) return this.sink.fail(INVALID_ARGUMENT, 'the first request of a stream must carry the node');
       this.attach(proxyFromNode(req.node));
+    }
+    // A type the server does not serve would wait forever: say so. (Bounded too: at most the served types per stream.)
+    if (!SERVED_TYPES.has(req.type_url)) {
+      return this.sink.fail(INVALID_ARGUMENT, `type URL ${JSON.stringify(req.type_url)} is not served here (served: ${[...SERVED_TYPES].join(', ')})`);
+    }
+    const names = (req.resource_names?.length ?? 0) + (req.resource_names_subscribe?.length ?? 0) + Object.keys(req.initial_resource_versions ?? {}).length;
+    const max = this.host.maxNamesPerRequest;
+    if (max !== undefined && names > max) {
+      this.host.onLimited?.(this, 'names');
+      return this.sink.fail(RESOURCE_EXHAUSTED, `a request may name at most ${max} resources; this one names ${names}`);
     }
     const { state, isNew } = this.typeState(req.type_url);
     state.revision++;

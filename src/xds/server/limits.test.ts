@@ -1,0 +1,100 @@
+// What one client may cost the ADS server, against the real server on 127.0.0.1: a client that stops reading is cut
+// off once its unread bytes pass the cap (RESOURCE_EXHAUSTED) while another client keeps being served; a request
+// naming too many resources and an unknown type URL get a clear status; an internal error says nothing of itself.
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import * as http2 from 'node:http2';
+import { ResourceCache, type ResourceCollection } from '../cache.js';
+import { messageType, TypeUrl } from '../protos.js';
+import { encodeResource } from '../resource.js';
+import { AdsTestClient } from '../testing/ads-client.js';
+import { AdsServer } from './ads-server.js';
+
+const node = { id: 'sidecar~127.0.0.2~p-0.shop~shop.svc.cluster.local', locality: { zone: 'z1' } };
+let cache: ResourceCache;
+let collection: ResourceCollection;
+let server: AdsServer;
+let port: number;
+let limited: string[];
+
+/** `count` listeners of about `size` bytes each, different every `round`. */
+function bigListeners(round: number, count = 20, size = 50_000) {
+  return Array.from({ length: count }, (_, i) => encodeResource(TypeUrl.listener, `l${i}`, { name: `l${i}`, stat_prefix: `${round}-${'x'.repeat(size)}` }));
+}
+
+beforeEach(async () => {
+  cache = new ResourceCache({ controlPlaneId: 'weft-test' });
+  collection = cache.collection('mesh');
+  limited = [];
+  server = new AdsServer({
+    openView: () => cache.acquireView(['mesh']),
+    limits: { maxPendingBytes: 2 * 1024 * 1024, maxNamesPerRequest: 100 },
+    onLimited: (proxy, reason) => limited.push(`${proxy.proxy?.id}:${reason}`),
+  });
+  port = await server.listen('127.0.0.1', 0);
+});
+afterEach(() => server.stop());
+
+/** An ADS stream opened with raw HTTP/2 that sends one wildcard LDS request and then never reads. */
+function nonReadingClient(nodeId: string): { session: http2.ClientHttp2Session; ended: Promise<string | undefined> } {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  const stream = session.request({
+    ':method': 'POST',
+    ':path': '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  });
+  const type = messageType('envoy.service.discovery.v3.DiscoveryRequest');
+  const body = Buffer.from(type.encode(type.fromObject({ node: { id: nodeId, locality: { zone: 'z1' } }, type_url: TypeUrl.listener })).finish());
+  const frame = Buffer.alloc(5 + body.length);
+  frame.writeUInt32BE(body.length, 1);
+  body.copy(frame, 5);
+  stream.write(frame);
+  stream.pause(); // never reads: the server's writes pile up
+  const ended = new Promise<string | undefined>((resolve) => {
+    stream.on('trailers', (trailers) => resolve(String(trailers['grpc-status'])));
+    stream.on('close', () => resolve(undefined));
+  });
+  return { session, ended };
+}
+
+describe('xDS limits', () => {
+  it('cuts off a client that stops reading, once its unread bytes pass the cap, and keeps serving the others', async () => {
+    const { session } = nonReadingClient('sidecar~127.0.0.9~slow-0.shop~shop.svc.cluster.local');
+    const client = new AdsTestClient(`127.0.0.1:${port}`);
+    try {
+      const reader = client.sotw();
+      reader.send({ node, type_url: TypeUrl.listener });
+      await reader.next();
+      for (let round = 0; round < 60 && limited.length === 0; round++) {
+        collection.replaceAll(bigListeners(round));
+        const response = await reader.next(10_000); // the reading client gets every push
+        expect(response.resources).toHaveLength(20);
+        reader.ack(response, []);
+      }
+      expect(limited).toEqual(['sidecar~127.0.0.9~slow-0.shop~shop.svc.cluster.local:pending-bytes']);
+      // The slow stream is gone; the reading one is still served.
+      expect([...server.connected()].map((s) => s.proxy?.id)).toEqual([node.id]);
+      collection.replaceAll(bigListeners(1000, 1, 10));
+      expect((await reader.next(10_000)).resources).toHaveLength(1);
+      reader.close();
+    } finally {
+      session.destroy();
+      client.close();
+    }
+  }, 60_000);
+
+  it('refuses a request that names too many resources, and an unknown type URL, with a clear status', async () => {
+    const client = new AdsTestClient(`127.0.0.1:${port}`);
+    try {
+      const greedy = client.sotw();
+      greedy.send({ node, type_url: TypeUrl.endpoint, resource_names: Array.from({ length: 101 }, (_, i) => `c${i}`) });
+      await expect(greedy.next()).rejects.toMatchObject({ code: 8, details: 'a request may name at most 100 resources; this one names 101' });
+      expect(limited).toEqual([`${node.id}:names`]);
+      const odd = client.sotw();
+      odd.send({ node, type_url: 'type.googleapis.com/envoy.service.runtime.v3.Runtime' });
+      await expect(odd.next()).rejects.toMatchObject({ code: 3, details: expect.stringContaining('"type.googleapis.com/envoy.service.runtime.v3.Runtime" is not served here') });
+    } finally {
+      client.close();
+    }
+  });
+});
