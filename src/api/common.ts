@@ -223,7 +223,8 @@ export type Headers = Static<typeof Headers>;
 
 /** Networking WorkloadSelector (ServiceEntry): `labels`. */
 export const WorkloadLabelsSelector = Type.Object(
-  { labels: labels('One or more labels that indicate a specific set of pods/VMs/WorkloadEntries.') },
+  // Optional, as in Istio: an empty selector selects every workload of the namespace.
+  { labels: Type.Optional(labels('One or more labels that indicate a specific set of pods/VMs/WorkloadEntries; none selects all of the namespace.')) },
   { description: 'WorkloadSelector selects workloads (Pods and WorkloadEntries) by labels.' },
 );
 export type WorkloadLabelsSelector = Static<typeof WorkloadLabelsSelector>;

@@ -6,6 +6,7 @@ export {
   VERSION,
   Condition,
   Destination,
+  DNS_LABEL_PATTERN,
   HEADER_NAME_PATTERN,
   HeaderOperations,
   Headers,

@@ -17,7 +17,10 @@ export type ServicePort = Static<typeof ServicePort>;
 
 export const ServiceEntrySpec = Type.Object(
   {
-    hosts: hosts('The hosts associated with the ServiceEntry; DNS names with an optional wildcard prefix.', { minItems: 1 }),
+    hosts: hosts('The hosts associated with the ServiceEntry; DNS names with an optional wildcard prefix.', {
+      minItems: 1,
+      ...cel({ rule: "self.all(h, h != '*')", message: "a ServiceEntry cannot declare every host ('*'): name them, or a wildcard such as *.example.com" }),
+    }),
     addresses: Type.Optional(
       list(str('An IP address or CIDR.', { maxLength: 64 }), 'The virtual IP addresses (or CIDRs) associated with the service.', MAX.shortList, {
         ...cel({ rule: 'self.all(a, isIP(a) || isCIDR(a))', message: 'each address must be an IP address or a CIDR' }),
@@ -60,10 +63,21 @@ export const ServiceEntrySpec = Type.Object(
         message: 'workloadSelector and endpoints are mutually exclusive',
         fieldPath: '.workloadSelector',
       },
+      // Istio's rules for resolution (a user gets the same verdict as from Istio):
       {
-        rule: "!has(self.workloadSelector) || (has(self.location) && self.location == 'MESH_INTERNAL')",
-        message: 'workloadSelector requires location MESH_INTERNAL',
-        fieldPath: '.location',
+        rule: "!has(self.resolution) || self.resolution != 'NONE' || !has(self.endpoints) || size(self.endpoints) == 0",
+        message: 'resolution NONE takes no endpoints (traffic goes to the address the client asked for)',
+        fieldPath: '.endpoints',
+      },
+      {
+        rule: "!has(self.resolution) || self.resolution != 'DNS_ROUND_ROBIN' || !has(self.endpoints) || size(self.endpoints) <= 1",
+        message: 'resolution DNS_ROUND_ROBIN takes at most one endpoint',
+        fieldPath: '.endpoints',
+      },
+      {
+        rule: "!has(self.resolution) || !(self.resolution in ['DNS', 'DNS_ROUND_ROBIN']) || !has(self.addresses) || self.addresses.all(a, isIP(a))",
+        message: 'CIDR addresses are allowed only with resolution NONE or STATIC',
+        fieldPath: '.addresses',
       },
     ),
   },

@@ -9,8 +9,9 @@ export function endpointAddress(description: string) {
     minLength: 1,
     maxLength: 256,
     ...cel({
-      rule: "isIP(self) || self.startsWith('unix://') || self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",
-      message: 'must be an IP address, a DNS name or a unix:// socket path',
+      // A unix socket's path is absolute and names a file (Istio's rule): unix:///var/run/app.sock.
+      rule: "isIP(self) || self.matches('^unix:///.*[^/]$') || self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",
+      message: 'must be an IP address, a DNS name or a unix:// socket path (absolute, naming a file: unix:///var/run/app.sock)',
     }),
   });
 }
@@ -33,10 +34,13 @@ const endpointFields = {
 
 export const WorkloadEntrySpec = Type.Object(
   {
-    address: endpointAddress('Address of the workload: an IP address, a DNS name or a unix:// socket path.'),
+    address: Type.Optional(endpointAddress('Address of the workload: an IP address, a DNS name or a unix:// socket path. May be left out for a workload on another network (network set): it is reached through that network\'s gateway.')),
     ...endpointFields,
   },
-  { description: 'WorkloadEntry describes the properties of a single non-Kubernetes workload (Istio networking v1 WorkloadEntry).' },
+  {
+    description: 'WorkloadEntry describes the properties of a single non-Kubernetes workload (Istio networking v1 WorkloadEntry).',
+    ...cel({ rule: 'has(self.address) || has(self.network)', message: 'address is required unless network is set', fieldPath: '.address', reason: 'FieldValueRequired' }),
+  },
 );
 export type WorkloadEntrySpec = Static<typeof WorkloadEntrySpec>;
 

@@ -1,5 +1,5 @@
 // WorkloadEntry validation: its identity (ServiceAccount) exists in its namespace.
-import type { WorkloadEntry } from '../api/index.js';
+import { DNS_LABEL_PATTERN, type WorkloadEntry } from '../api/index.js';
 import { selects } from './labels.js';
 import type { MeshLookup } from './lookup.js';
 import { verdict, type Problem, type Verdict } from './verdict.js';
@@ -7,6 +7,11 @@ import { verdict, type Problem, type Verdict } from './verdict.js';
 export function validateWorkloadEntry(we: WorkloadEntry, lookup: MeshLookup): Verdict {
   const ns = we.metadata.namespace!;
   const problems: Problem[] = [];
+  for (const name of Object.keys(we.spec.ports ?? {})) {
+    if (!new RegExp(DNS_LABEL_PATTERN).test(name)) {
+      problems.push({ reason: 'InvalidPortName', field: `spec.ports[${name}]`, message: `port name ${JSON.stringify(name)} is not a valid port name (lower-case letters, digits and '-')` });
+    }
+  }
   const sa = we.spec.serviceAccount;
   if (sa && !lookup.serviceAccount(ns, sa)) {
     problems.push({
@@ -20,5 +25,6 @@ export function validateWorkloadEntry(we: WorkloadEntry, lookup: MeshLookup): Ve
     .filter((se) => se.spec.workloadSelector && selects(se.spec.workloadSelector.labels, we.spec.labels))
     .map((se) => se.metadata.name);
   const member = services.length > 0 ? `endpoint of ServiceEntry ${services.join(', ')}` : 'selected by no ServiceEntry yet';
-  return verdict(problems, `${we.spec.address}; ${member}`);
+  const where = we.spec.address ?? `on network ${we.spec.network} (no address: not routed to until multi-network gateways are)`;
+  return verdict(problems, `${where}; ${member}`);
 }

@@ -271,6 +271,56 @@ const invalid: InvalidCase[] = [
     mutate: (s) => { for (const k of Object.keys(s)) delete s[k]; },
     expect: ['spec', 'at least one of mtls, authorization, rateLimit or telemetry must be set'],
   },
+  // ---- What Istio refuses, Weft refuses too (Istio's validation of ServiceEntry and WorkloadEntry)
+  {
+    what: "host '*' (CEL, as Istio)",
+    kind: 'ServiceEntry',
+    mutate: (s) => { s.hosts = ['*']; },
+    expect: ['spec.hosts', "a ServiceEntry cannot declare every host ('*')"],
+  },
+  {
+    what: 'resolution NONE with endpoints (CEL, as Istio)',
+    kind: 'ServiceEntry',
+    mutate: (s) => { delete s.workloadSelector; s.resolution = 'NONE'; s.endpoints = [{ address: '127.0.0.2' }]; },
+    expect: ['spec.endpoints', 'resolution NONE takes no endpoints'],
+  },
+  {
+    what: 'DNS_ROUND_ROBIN with two endpoints (CEL, as Istio)',
+    kind: 'ServiceEntry',
+    mutate: (s) => { delete s.workloadSelector; s.resolution = 'DNS_ROUND_ROBIN'; s.endpoints = [{ address: 'a.example.com' }, { address: 'b.example.com' }]; },
+    expect: ['spec.endpoints', 'resolution DNS_ROUND_ROBIN takes at most one endpoint'],
+  },
+  {
+    what: 'a CIDR address with DNS resolution (CEL, as Istio)',
+    kind: 'ServiceEntry',
+    mutate: (s) => { delete s.workloadSelector; s.resolution = 'DNS'; s.addresses = ['10.0.0.0/24']; },
+    expect: ['spec.addresses', 'CIDR addresses are allowed only with resolution NONE or STATIC'],
+  },
+  {
+    what: 'a unix socket path that is a directory (CEL, as Istio)',
+    kind: 'WorkloadEntry',
+    mutate: (s) => { s.address = 'unix:///var/run/'; },
+    expect: ['spec.address', 'unix:///var/run/app.sock'],
+  },
+  {
+    what: 'a relative unix socket path (CEL, as Istio)',
+    kind: 'WorkloadEntry',
+    mutate: (s) => { s.address = 'unix://relative.sock'; },
+    expect: ['spec.address', 'must be an IP address, a DNS name or a unix:// socket path'],
+  },
+  {
+    what: 'neither address nor network (CEL)',
+    kind: 'WorkloadEntry',
+    mutate: (s) => { delete s.address; },
+    expect: ['spec.address', 'address is required unless network is set'],
+  },
+];
+
+/** What Istio accepts, Weft accepts too. */
+const valid: Array<{ what: string; kind: MeshKind; mutate: (spec: Json) => void }> = [
+  { what: 'a workloadSelector with location MESH_EXTERNAL', kind: 'ServiceEntry', mutate: (s) => { s.location = 'MESH_EXTERNAL'; } },
+  { what: 'an empty workloadSelector (every WorkloadEntry of the namespace)', kind: 'ServiceEntry', mutate: (s) => { s.workloadSelector = {}; } },
+  { what: 'only a network, no address (a workload on another network)', kind: 'WorkloadEntry', mutate: (s) => { delete s.address; s.network = 'vpc-2'; } },
 ];
 
 describe('the weft.dev CRDs on the API server', () => {
@@ -282,6 +332,13 @@ describe('the weft.dev CRDs on the API server', () => {
     expect(rejection).toBeDefined();
     expect(rejection!.code).toBe(c.code ?? 422);
     for (const part of c.expect) expect(rejection!.message).toContain(part);
+  });
+
+  it.each(valid.map((c) => [`${c.kind}: ${c.what}`, c] as const))('accepts %s, as Istio does', async (_name, c) => {
+    const object = sample(c.kind);
+    object.metadata.name = 'valid';
+    c.mutate(object.spec);
+    expect(await tryCreate(ns.name, object)).toBeUndefined();
   });
 
   it('accepts every sample and lists them with kubectl get weft', async () => {

@@ -86,15 +86,16 @@ type MeshPolicyOf = Parameters<typeof workloadSecurity>[0][number];
 function endpointsOf(entry: ServiceEntry, declaredBy: MeshRef, inputs: ModelInputs): EndpointModel[] {
   const selector = entry.spec.workloadSelector;
   if (selector) {
+    // A WorkloadEntry without an address is on another network, reached through its gateway: not routed to yet.
     return servedAll(inputs.lookup.workloadEntries(entry.metadata.namespace!), inputs)
       .filter((we) => selects(selector.labels, we.spec.labels))
       .sort(olderFirst)
-      .map((we) => endpoint(we.spec, refOf(we), inputs));
+      .flatMap((we) => (we.spec.address ? [endpoint({ ...we.spec, address: we.spec.address }, refOf(we), inputs)] : []));
   }
   return (entry.spec.endpoints ?? []).flatMap((e) => (e.address ? [endpoint({ ...e, address: e.address }, declaredBy, inputs)] : []));
 }
 
-function endpoint(spec: WorkloadEntry['spec'], source: MeshRef, inputs: ModelInputs): EndpointModel {
+function endpoint(spec: WorkloadEntry['spec'] & { address: string }, source: MeshRef, inputs: ModelInputs): EndpointModel {
   const e: EndpointModel = { address: spec.address, ports: spec.ports ?? {}, labels: spec.labels ?? {}, source };
   if (spec.weight !== undefined) e.weight = spec.weight;
   if (spec.locality !== undefined) e.locality = spec.locality;
