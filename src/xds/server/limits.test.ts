@@ -34,6 +34,34 @@ beforeEach(async () => {
 });
 afterEach(() => server.stop());
 
+/** The gRPC status a raw HTTP/2 ADS call ends with after sending `frame` (a gRPC message frame: 5-byte header + body). */
+function rawCall(frame: Buffer): Promise<{ status: string; message: string }> {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  const stream = session.request({
+    ':method': 'POST',
+    ':path': '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  });
+  stream.on('data', () => undefined);
+  return new Promise((resolve) => {
+    const done = (headers: http2.IncomingHttpHeaders) => {
+      resolve({ status: String(headers['grpc-status']), message: decodeURIComponent(String(headers['grpc-message'] ?? '')) });
+      session.destroy();
+    };
+    stream.on('response', (headers) => headers['grpc-status'] !== undefined && done(headers));
+    stream.on('trailers', done);
+    stream.end(frame);
+  });
+}
+
+function grpcFrame(body: Buffer): Buffer {
+  const frame = Buffer.alloc(5 + body.length);
+  frame.writeUInt32BE(body.length, 1);
+  body.copy(frame, 5);
+  return frame;
+}
+
 /** An ADS stream opened with raw HTTP/2 that sends one wildcard LDS request and then never reads. */
 function nonReadingClient(nodeId: string): { session: http2.ClientHttp2Session; ended: Promise<string | undefined> } {
   const session = http2.connect(`http://127.0.0.1:${port}`);
@@ -82,6 +110,23 @@ describe('xDS limits', () => {
       client.close();
     }
   }, 60_000);
+
+  it('answers a malformed request and an oversized one with a gRPC status, and keeps serving', async () => {
+    const garbage = await rawCall(grpcFrame(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01])));
+    expect(garbage.status).not.toBe('0');
+    expect(garbage.message).not.toBe('');
+    const huge = await rawCall(grpcFrame(Buffer.alloc(5 * 1024 * 1024)));
+    expect(huge.status).toBe('8'); // RESOURCE_EXHAUSTED: over the 4 MiB request limit
+    const client = new AdsTestClient(`127.0.0.1:${port}`);
+    try {
+      const ok = client.sotw();
+      ok.send({ node, type_url: TypeUrl.listener });
+      expect((await ok.next()).type_url).toBe(TypeUrl.listener);
+      ok.close();
+    } finally {
+      client.close();
+    }
+  });
 
   it('refuses a request that names too many resources, and an unknown type URL, with a clear status', async () => {
     const client = new AdsTestClient(`127.0.0.1:${port}`);
