@@ -95,6 +95,34 @@ describe('TokenAuthenticator', () => {
     expect(reviews).toBe(4);
   });
 
+  it('bounds the TokenReviews in flight, and answers UNAVAILABLE at once past the queue', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const release: Array<() => void> = [];
+    const authenticator = new TokenAuthenticator(
+      () =>
+        new Promise((resolve) => {
+          inFlight++;
+          most = Math.max(most, inFlight);
+          release.push(() => {
+            inFlight--;
+            resolve({ authenticated: true, user: { username: 'system:serviceaccount:a:frontend' }, audiences: ['weft-ca'] });
+          });
+        }),
+      { audience: 'weft-ca', trustDomain: 'td', maxConcurrentReviews: 2, maxReviewsPerSecond: 1000, maxQueuedReviews: 3 },
+    );
+    const pending = Array.from({ length: 5 }, (_, i) => authenticator.authenticate(`token-${i}`));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(most).toBe(2); // two at the API server, three waiting
+    expect(await authenticator.authenticate('token-5')).toMatchObject({ ok: false, code: 'unavailable', message: expect.stringMatching(/too many tokens are waiting/) });
+    while (release.length > 0 || inFlight > 0) {
+      release.splice(0).forEach((r) => r());
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect((await Promise.all(pending)).every((a) => a.ok)).toBe(true);
+    expect(most).toBe(2);
+  });
+
   it('explains refusals from the token claims', () => {
     const now = 2_000_000_000_000;
     expect(explainRefusal({ exp: now / 1000 - 60, aud: ['weft-ca'] }, 'weft-ca', now, 'token has expired')).toMatch(/expired at .*Z: use a fresh projected token/);

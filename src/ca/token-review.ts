@@ -4,6 +4,7 @@
 // per workload; refusals are cached briefly too, so a caller retrying a bad token costs no TokenReview each time.
 // The token's unverified claims are read only to *explain* a refusal.
 import { createHash } from 'node:crypto';
+import PQueue from 'p-queue';
 import type { RestClient } from '../controllers/index.js';
 import { identityFromUsername, type WorkloadIdentity } from './spiffe.js';
 
@@ -18,6 +19,11 @@ export interface TokenAuthenticatorOptions {
   cacheTtlMs?: number;
   /** How long a refusal is reused (the same bad token again costs no TokenReview). Default 5 s. */
   refusalTtlMs?: number;
+  /** TokenReviews sent to the API server at once, and per second: a storm of new tokens cannot flood it. Default 16, 100. */
+  maxConcurrentReviews?: number;
+  maxReviewsPerSecond?: number;
+  /** Reviews waiting beyond those: more are answered UNAVAILABLE at once (retry later). Default 2000. */
+  maxQueuedReviews?: number;
   /** Cache entries kept at most (oldest dropped first). Default 10 000. */
   maxEntries?: number;
   now?: () => number;
@@ -45,6 +51,8 @@ export function tokenReviewVia(client: RestClient): ReviewFn {
 export class TokenAuthenticator {
   private readonly cache = new Map<string, { identity: WorkloadIdentity; until: number }>();
   private readonly refused = new Map<string, { result: Authentication; until: number }>();
+  /** The API server's side: bounded concurrency and rate for TokenReviews. */
+  private readonly reviews: PQueue;
   private readonly inFlight = new Map<string, Promise<Authentication>>();
   private readonly now: () => number;
 
@@ -53,6 +61,7 @@ export class TokenAuthenticator {
     private readonly options: TokenAuthenticatorOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.reviews = new PQueue({ concurrency: options.maxConcurrentReviews ?? 16, intervalCap: options.maxReviewsPerSecond ?? 100, interval: 1000 });
   }
 
   async authenticate(token: string | undefined): Promise<Authentication> {
@@ -92,9 +101,12 @@ export class TokenAuthenticator {
 
   private async reviewed(token: string, key: string): Promise<Authentication> {
     const { audience, trustDomain } = this.options;
+    if (this.reviews.size >= (this.options.maxQueuedReviews ?? 2000)) {
+      return { ok: false, code: 'unavailable', message: 'too many tokens are waiting to be verified: retry in a moment' };
+    }
     let status: TokenReviewStatus;
     try {
-      status = await this.review(token, audience);
+      status = (await this.reviews.add(() => this.review(token, audience)))!;
     } catch (err) {
       return { ok: false, code: 'unavailable', message: `cannot verify the token now (TokenReview failed: ${(err as Error).message})` };
     }
