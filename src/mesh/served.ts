@@ -39,10 +39,10 @@ export function verdictOf(obj: AnyMeshObject, lookup: MeshLookup): Verdict {
   }
 }
 
-/** What status.lastAccepted holds, if anything usable. */
+/** What status.lastAccepted holds, if anything usable (the stored record itself: the same object while it stays). */
 export function persistedLastAccepted(obj: AnyMeshObject): LastAccepted | undefined {
   const last = obj.status?.lastAccepted;
-  return last && typeof last.generation === 'number' && last.spec && typeof last.spec === 'object' ? { generation: last.generation, spec: last.spec } : undefined;
+  return last && typeof last.generation === 'number' && last.spec && typeof last.spec === 'object' ? last : undefined;
 }
 
 /** The newer of two records (by generation). */
@@ -57,9 +57,13 @@ export function acceptedNow(obj: AnyMeshObject): LastAccepted {
   return { generation: obj.metadata.generation ?? 0, spec: obj.spec };
 }
 
-/** Whether a record is small enough to persist. */
+const persistableMemo = new WeakMap<object, boolean>();
+
+/** Whether a record is small enough to persist (measured once per record). */
 export function persistable(last: LastAccepted): boolean {
-  return Buffer.byteLength(JSON.stringify(last.spec)) <= LAST_ACCEPTED_MAX_BYTES;
+  let ok = persistableMemo.get(last);
+  if (ok === undefined) persistableMemo.set(last, (ok = Buffer.byteLength(JSON.stringify(last.spec)) <= LAST_ACCEPTED_MAX_BYTES));
+  return ok;
 }
 
 /** The object as served from `last`: its spec and generation are those of the accepted generation. */

@@ -75,11 +75,13 @@ export class StatusWriter {
     );
     const fields = details.fields ?? {};
     const status = obj.status as Record<string, unknown> | undefined;
-    const fieldsChanged = Object.entries(fields).some(([key, value]) => !isDeepStrictEqual(value ?? undefined, status?.[key] ?? undefined));
+    // Only the fields that changed go into the (merge) patch: the rest stay as stored. A write for new proxy counts
+    // must not carry status.lastAccepted, a copy of the spec, every time.
+    const changedFields = Object.fromEntries(Object.entries(fields).filter(([key, value]) => !isDeepStrictEqual(value ?? undefined, status?.[key] ?? undefined)));
     const generationChanged = obj.status?.observedGeneration !== generation;
-    if (!changed && !fieldsChanged && !generationChanged) return;
+    if (!changed && Object.keys(changedFields).length === 0 && !generationChanged) return;
 
-    const next: MeshStatus = { ...obj.status, ...fields, observedGeneration: generation, conditions };
+    const next: MeshStatus = { ...changedFields, observedGeneration: generation, conditions };
     const stored = await patchStatus<StatusTarget>(this.client, resource, { namespace: obj.metadata.namespace, name: obj.metadata.name! }, next, {
       // A status written from a stale cache must not win over a newer one: fail with 409 and retry from the cache.
       resourceVersion: obj.metadata.resourceVersion,
