@@ -34,8 +34,8 @@ beforeEach(async () => {
 });
 afterEach(() => server.stop());
 
-/** The gRPC status a raw HTTP/2 ADS call ends with after sending `frame` (a gRPC message frame: 5-byte header + body). */
-function rawCall(frame: Buffer): Promise<{ status: string; message: string }> {
+/** A raw HTTP/2 ADS stream (no gRPC client library: the test controls every byte, and whether it reads). */
+function openAdsStream(): { session: http2.ClientHttp2Session; stream: http2.ClientHttp2Stream } {
   const session = http2.connect(`http://127.0.0.1:${port}`);
   const stream = session.request({
     ':method': 'POST',
@@ -43,6 +43,12 @@ function rawCall(frame: Buffer): Promise<{ status: string; message: string }> {
     'content-type': 'application/grpc',
     te: 'trailers',
   });
+  return { session, stream };
+}
+
+/** The gRPC status a raw ADS call ends with after sending `frame` (a gRPC message frame: 5-byte header + body). */
+function rawCall(frame: Buffer): Promise<{ status: string; message: string }> {
+  const { session, stream } = openAdsStream();
   stream.on('data', () => undefined);
   return new Promise((resolve) => {
     const done = (headers: http2.IncomingHttpHeaders) => {
@@ -64,19 +70,9 @@ function grpcFrame(body: Buffer): Buffer {
 
 /** An ADS stream opened with raw HTTP/2 that sends one wildcard LDS request and then never reads. */
 function nonReadingClient(nodeId: string): { session: http2.ClientHttp2Session; ended: Promise<string | undefined> } {
-  const session = http2.connect(`http://127.0.0.1:${port}`);
-  const stream = session.request({
-    ':method': 'POST',
-    ':path': '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
-    'content-type': 'application/grpc',
-    te: 'trailers',
-  });
+  const { session, stream } = openAdsStream();
   const type = messageType('envoy.service.discovery.v3.DiscoveryRequest');
-  const body = Buffer.from(type.encode(type.fromObject({ node: { id: nodeId, locality: { zone: 'z1' } }, type_url: TypeUrl.listener })).finish());
-  const frame = Buffer.alloc(5 + body.length);
-  frame.writeUInt32BE(body.length, 1);
-  body.copy(frame, 5);
-  stream.write(frame);
+  stream.write(grpcFrame(Buffer.from(type.encode(type.fromObject({ node: { id: nodeId, locality: { zone: 'z1' } }, type_url: TypeUrl.listener })).finish())));
   stream.pause(); // never reads: the server's writes pile up
   const ended = new Promise<string | undefined>((resolve) => {
     stream.on('trailers', (trailers) => resolve(String(trailers['grpc-status'])));
