@@ -5,7 +5,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { certificateExpiry } from './certificate.js';
 import type { CaStore } from './store.js';
 
-export type RequestResult = 'issued' | 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'unavailable';
+export type RequestResult = 'issued' | 'unauthenticated' | 'permission_denied' | 'invalid_argument' | 'unavailable' | 'resource_exhausted';
 
 export class CaMetrics {
   private readonly requests: Counter<'result'>;

@@ -179,6 +179,20 @@ describe('CreateCertificate', () => {
     await expect(callService(service, { csr, validity_duration: -5 }, 'good')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/validity_duration/) });
   });
 
+  it('refuses an identity past its certificates per minute (RESOURCE_EXHAUSTED), and serves it again a minute later', async () => {
+    let clock = 1_000_000;
+    const service = certificateService({ store: await readyStore(), authenticate, policy, log, maxPerIdentityPerMinute: 2, now: () => clock });
+    const csr = createCsr(await generateKey());
+    await callService(service, { csr, validity_duration: 0 }, 'good');
+    await callService(service, { csr, validity_duration: 0 }, 'good');
+    await expect(callService(service, { csr, validity_duration: 0 }, 'good')).rejects.toMatchObject({
+      code: status.RESOURCE_EXHAUSTED,
+      details: expect.stringMatching(/asked for more than 2 certificates in a minute: retry later$/),
+    });
+    clock += 61_000;
+    await expect(callService(service, { csr, validity_duration: 0 }, 'good')).resolves.toBeDefined();
+  });
+
   it('is UNAVAILABLE until the CA Secret has been read', async () => {
     const informer = { on: () => () => {} } as unknown as Informer<Secret>;
     const service = certificateService({ store: new CaStore('weft-system', informer, log), authenticate, policy, log });

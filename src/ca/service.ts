@@ -18,6 +18,8 @@ export interface CertificateServiceDeps {
   log: Logger;
   metrics?: CaMetrics;
   now?: () => number;
+  /** Certificates one identity may get per minute (a looping or hostile workload cannot keep the CA signing). Default 60. */
+  maxPerIdentityPerMinute?: number;
 }
 
 /** A refusal: the gRPC code, the result label for metrics, and the message for the caller. */
@@ -41,6 +43,21 @@ export function bearerToken(metadata: Metadata): string | undefined {
 
 export function certificateService(deps: CertificateServiceDeps): UntypedServiceImplementation {
   const now = deps.now ?? Date.now;
+  const limit = deps.maxPerIdentityPerMinute ?? 60;
+  /** Per identity, when its certificates of the last minute were issued (pruned as calls come). */
+  const recent = new Map<string, number[]>();
+  const withinLimit = (identity: string): boolean => {
+    const t = now();
+    const times = (recent.get(identity) ?? []).filter((at) => at > t - 60_000);
+    if (times.length >= limit) {
+      recent.set(identity, times);
+      return false;
+    }
+    times.push(t);
+    recent.set(identity, times);
+    if (recent.size > 10_000) for (const [key, list] of recent) if (list.every((at) => at <= t - 60_000)) recent.delete(key);
+    return true;
+  };
 
   async function issue(request: CreateCertificateRequest, metadata: Metadata): Promise<{ response: CreateCertificateResponse; identity: string }> {
     const auth = await deps.authenticate(bearerToken(metadata));
@@ -61,6 +78,9 @@ export function certificateService(deps: CertificateServiceDeps): UntypedService
       throw new Refusal(status.INVALID_ARGUMENT, 'invalid_argument', `bad validity_duration: ${(err as Error).message}`);
     }
     const identity = spiffeId(auth.identity);
+    if (!withinLimit(identity)) {
+      throw new Refusal(status.RESOURCE_EXHAUSTED, 'resource_exhausted', `${identity} asked for more than ${limit} certificates in a minute: retry later`);
+    }
     const issued = authority.issueWorkload(csr.spki, auth.identity, ttlMs, now());
     const asked = csr.requestedUris.filter((uri) => uri !== identity);
     if (asked.length > 0) deps.log.info({ identity, requested: asked }, 'CSR asked for another identity; issued the caller\'s own');
