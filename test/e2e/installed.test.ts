@@ -113,7 +113,8 @@ describe('the operator as manifests/ installs it', () => {
       const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined);
       return res?.ok ? true : undefined;
     }, 60_000);
-    expect(output).toContain('xDS serving on the authenticated port only');
+    // The xDS server builds its first config right after the caches sync (what /readyz waits for).
+    await eventually('xDS to serve on the authenticated port', async () => (output.includes('xDS serving on the authenticated port only') ? true : undefined), 30_000);
 
     // A workload: its ServiceAccount, a service it calls, and its agent with the Pod's token.
     await createServiceAccount(kc, ns.name, 'reviews');
