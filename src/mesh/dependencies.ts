@@ -7,6 +7,7 @@ import { ROOT_NAMESPACE, type AnyMeshObject, type DestinationRule, type Gateway,
 import type { Json } from '../controllers/object.js';
 import { hostMatches, qualifyHost } from './hosts.js';
 import { labelsKey, selects } from './labels.js';
+import { refKey } from './model/types.js';
 import { serviceHost, serviceOfSlice, type EndpointSlice, type KubernetesService, type NodeMeta, type PodMeta } from './model/kubernetes.js';
 import { destinationsOf, gatewaysOf } from './virtualservice.js';
 
@@ -173,8 +174,9 @@ export function keyMatches(provided: string, referenced: string): boolean {
   return hostMatches(provided.slice(5), referenced.slice(5));
 }
 
+/** The same key the model's contributions use (refKey), so a dependent finds what it fed the model. */
 export function dependentKey(d: Dependent): string {
-  return `${d.kind}/${d.obj.metadata?.namespace ?? ''}/${d.obj.metadata?.name ?? ''}`;
+  return refKey({ kind: d.kind, namespace: d.obj.metadata?.namespace ?? '', name: d.obj.metadata?.name ?? '' });
 }
 
 /**
