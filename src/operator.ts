@@ -8,7 +8,7 @@ import { MeshState } from './mesh/state/index.js';
 import { registerMeshReconcilers } from './reconcilers/index.js';
 import { XdsFeature } from './xds/index.js';
 import type { XdsFlagOptions } from './xds/flags.js';
-import { xdsServerOptions } from './xds/server/limits.js';
+import { DEFAULT_XDS_LIMITS, xdsServerOptions } from './xds/server/limits.js';
 import { CaBundleKeeper } from './inject/ca-bundle.js';
 import type { InjectFlagOptions } from './inject/flags.js';
 import { WebhookServer } from './inject/server.js';
@@ -55,8 +55,12 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
     manager.eventRecorder('weft.dev/operator'),
     xds ? { programmed: xds.sync, gatewayServing: (gw, accepted) => xds.gatewayServing(gw, accepted) } : {},
   );
-  // The TLS port serves xDS to the agents too: the same connection limits as the plaintext xDS port.
-  const caOptions = options.ca && options.xds ? { ...options.ca, serverOptions: xdsServerOptions(options.xds.limits) } : options.ca;
+  // The TLS port serves xDS to the agents too: the same connection limits as the plaintext xDS port, and a cap on
+  // connections per client IP (with or without xDS: the port is reachable from every Pod).
+  const limits = options.xds?.limits ?? DEFAULT_XDS_LIMITS;
+  const caOptions = options.ca
+    ? { ...options.ca, maxConnectionsPerPeer: limits.maxConnectionsPerPeer, ...(options.xds ? { serverOptions: xdsServerOptions(limits) } : {}) }
+    : undefined;
   const ca = caOptions ? registerCa(manager, manager.eventRecorder('weft.dev/ca'), caOptions) : undefined;
   // xDS on the TLS port too, for `weft agent` relays authenticated by their workloads' ServiceAccount tokens.
   if (ca && controlPlane) ca.addAuthenticatedService(controlPlane.server.service.definition, controlPlane.server.service.implementation);

@@ -31,6 +31,8 @@ export interface CaOptions {
   listen: { host: string; port: number };
   /** gRPC server options for that port (the xDS limits, when xDS is served there too). */
   serverOptions?: ChannelOptions;
+  /** Connections one client IP may hold open on that port (unlimited when absent). */
+  maxConnectionsPerPeer?: number;
   /** Names clients may dial, besides the SPIFFE ID (which the agent verifies). */
   dnsNames: string[];
   ipAddresses: string[];
@@ -64,7 +66,13 @@ export function registerCa(manager: Manager, events: EventRecorder, options: CaO
     log,
     onIssued: (notAfter) => metrics.setServingExpiry(notAfter),
   });
-  const server = new SecureServer(serving, { ...options.listen, log, ...(options.serverOptions ? { serverOptions: options.serverOptions } : {}) });
+  const server = new SecureServer(serving, {
+    ...options.listen,
+    log,
+    ...(options.serverOptions ? { serverOptions: options.serverOptions } : {}),
+    ...(options.maxConnectionsPerPeer !== undefined ? { maxConnectionsPerPeer: options.maxConnectionsPerPeer } : {}),
+    onConnectionRefused: () => metrics.connectionRefused(),
+  });
   const authenticator = new TokenAuthenticator(tokenReviewVia(manager.client), { audience: config.tokenAudience, trustDomain: config.trustDomain });
   // A deleted (or deleted and re-created) ServiceAccount's tokens lose their cached approval at once.
   manager

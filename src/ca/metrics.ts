@@ -10,6 +10,7 @@ export type RequestResult = 'issued' | 'unauthenticated' | 'permission_denied' |
 export class CaMetrics {
   private readonly requests: Counter<'result'>;
   private readonly duration: Histogram<'result'>;
+  private readonly refused: Counter;
   private servingExpiry: number | undefined;
 
   constructor(registry: Registry, store: CaStore) {
@@ -24,6 +25,11 @@ export class CaMetrics {
       help: 'CreateCertificate latency (authentication, CSR check, signing)',
       labelNames: ['result'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    });
+    this.refused = new Counter({
+      name: 'weft_tls_connections_refused_total',
+      help: 'Connections to the TLS port (CA and xDS) closed as soon as accepted: their peer (IP) held too many',
       registers: [registry],
     });
     const getServingExpiry = (): number | undefined => this.servingExpiry;
@@ -51,6 +57,10 @@ export class CaMetrics {
   observeRequest(result: RequestResult, seconds: number): void {
     this.requests.inc({ result });
     this.duration.observe({ result }, seconds);
+  }
+
+  connectionRefused(): void {
+    this.refused.inc();
   }
 
   setServingExpiry(notAfter: number): void {

@@ -4,6 +4,7 @@
 import { experimental, Server, type ChannelOptions, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Runnable } from '../controllers/index.js';
+import { listen, type BoundListener } from '../net/listener.js';
 import type { ServingCertificate } from './serving.js';
 
 export interface SecureServerOptions {
@@ -12,6 +13,9 @@ export interface SecureServerOptions {
   log: Logger;
   /** gRPC server options (channelz stays off). */
   serverOptions?: ChannelOptions;
+  /** Connections one client IP may hold open; past it a new one is closed at once. Unlimited when absent. */
+  maxConnectionsPerPeer?: number;
+  onConnectionRefused?(peer: string): void;
 }
 
 export class SecureServer implements Runnable {
@@ -45,13 +49,24 @@ export class SecureServer implements Runnable {
     // Client certificates are not required: callers authenticate with ServiceAccount tokens. (grpc-js declares
     // the first parameter as the CA provider, but passes it on as the identity provider, as grpc-js-xds relies on.)
     const credentials = experimental.createCertificateProviderServerCredentials(this.serving, null, false);
-    const address = `${this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host}:${this.options.port}`;
-    this.boundPort = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port))),
-    );
+    const { host, port, log, maxConnectionsPerPeer, onConnectionRefused } = this.options;
+    let refusedLogged = 0;
+    const listener: BoundListener = await listen(this.server, credentials, host, port, {
+      ...(maxConnectionsPerPeer !== undefined ? { maxConnectionsPerPeer } : {}),
+      onRefused: (peer, open) => {
+        onConnectionRefused?.(peer);
+        // A flood would flood the log too: at most one line a second.
+        if (Date.now() - refusedLogged > 1000) {
+          refusedLogged = Date.now();
+          log.warn({ peer, open, max: maxConnectionsPerPeer }, 'TLS connection refused: too many from one peer');
+        }
+      },
+    });
+    this.boundPort = listener.port;
     this.resolveBound(this.boundPort);
-    this.options.log.info({ address, port: this.boundPort }, 'TLS gRPC server listening (certificate service)');
+    log.info({ host, port: this.boundPort }, 'TLS gRPC server listening (certificate service)');
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    listener.close();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
   }
 }

@@ -75,6 +75,7 @@ export class XdsControlPlane implements Runnable {
     this.server = new AdsServer({
       openView: (proxy) => (proxy.gateway ? this.gateways.viewFor(proxy.gateway) : this.builder.viewFor(proxy)),
       authorize: (proxy, call) => authorizeProxy(proxy, authenticatedCaller(call), (ns, name) => state.informers.gateways.get(ns, name)),
+      countsPerPeer: (call) => authenticatedCaller(call) !== undefined,
       controlPlaneId: id,
       log,
       ...(options.limits ? { limits: options.limits } : {}),

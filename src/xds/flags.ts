@@ -10,6 +10,8 @@ export const XDS_FLAGS = {
   'xds-max-pending-bytes': { type: 'string' },
   'xds-max-names-per-request': { type: 'string' },
   'xds-max-connection-age': { type: 'string' },
+  'xds-max-connections-per-peer': { type: 'string' },
+  'xds-max-streams-per-peer': { type: 'string' },
 } satisfies ParseArgsOptionsConfig;
 
 export const XDS_USAGE = `    --xds                     serve xDS (ADS, SotW and delta) on the CA's authenticated TLS port, where each
@@ -21,6 +23,9 @@ export const XDS_USAGE = `    --xds                     serve xDS (ADS, SotW and
     --xds-max-names-per-request <n> resource names one request may name (default 50000)
     --xds-max-connection-age <dur>  connections are asked to go after this (GOAWAY, 5m grace), so clients rebalance
                                     over replicas (default 30m)
+    --xds-max-connections-per-peer <n>  connections one client IP may hold open on the TLS port (default 256)
+    --xds-max-streams-per-peer <n>      xDS streams one client IP may hold open on the TLS port (default 1024); raise
+                                        both when many clients share an address (NAT, hostNetwork Pods)
 `;
 
 export interface XdsFlagOptions {
@@ -51,6 +56,8 @@ export function xdsOptionsFromFlags(values: {
   'xds-max-pending-bytes'?: string;
   'xds-max-names-per-request'?: string;
   'xds-max-connection-age'?: string;
+  'xds-max-connections-per-peer'?: string;
+  'xds-max-streams-per-peer'?: string;
 }): XdsFlagOptions | undefined {
   if (!values.xds && values['xds-port'] === undefined) {
     if (values['xds-debug-port'] !== undefined) throw new Error('--xds-debug-port needs --xds or --xds-port');
@@ -69,6 +76,8 @@ export function xdsOptionsFromFlags(values: {
     maxPendingBytes: positive('xds-max-pending-bytes', values['xds-max-pending-bytes'], DEFAULT_XDS_LIMITS.maxPendingBytes),
     maxNamesPerRequest: positive('xds-max-names-per-request', values['xds-max-names-per-request'], DEFAULT_XDS_LIMITS.maxNamesPerRequest),
     maxConnectionAgeMs,
+    maxConnectionsPerPeer: positive('xds-max-connections-per-peer', values['xds-max-connections-per-peer'], DEFAULT_XDS_LIMITS.maxConnectionsPerPeer),
+    maxStreamsPerPeer: positive('xds-max-streams-per-peer', values['xds-max-streams-per-peer'], DEFAULT_XDS_LIMITS.maxStreamsPerPeer),
   };
   const options: XdsFlagOptions = { limits };
   if (values['xds-port'] !== undefined) options.port = port('xds-port', values['xds-port']);

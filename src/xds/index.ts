@@ -63,7 +63,7 @@ function xdsMetrics(registry: Registry, connected: () => Iterable<ProxyLabels>) 
     nacks: new Counter({ name: 'weft_xds_nacks_total', help: 'NACKs received, by type', labelNames: ['type'], registers: [registry] }),
     limited: new Counter({
       name: 'weft_xds_streams_limited_total',
-      help: 'Streams the server ended for what they cost: pending-bytes (the client stopped reading), names (too many in one request)',
+      help: 'Streams the server ended for what they cost: pending-bytes (the client stopped reading), names (too many in one request), streams-per-peer (refused on opening: its IP holds too many)',
       labelNames: ['reason'],
       registers: [registry],
     }),

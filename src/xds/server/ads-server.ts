@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { DEFAULT_XDS_LIMITS, xdsServerOptions, type XdsLimits } from './limits.js';
 import type { ProxyView } from '../cache.js';
 import { DeltaStream } from './delta.js';
-import { listenPlaintext, type BoundListener } from './listener.js';
+import { listenPlaintext, type BoundListener } from '../../net/listener.js';
 import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest, type DeltaDiscoveryRequest, type DiscoveryRequest } from './messages.js';
 import type { ProxyInfo } from './proxy.js';
 import { SotwStream } from './sotw.js';
@@ -46,8 +46,23 @@ export interface AdsServerOptions {
   log?: StreamHost['log'];
   /** What a client may cost (limits.ts); the defaults otherwise. */
   limits?: Partial<XdsLimits>;
-  /** A stream the server ended for what it cost (`reason`: pending-bytes, names), for the metrics. */
-  onLimited?(proxy: ConnectedProxy, reason: 'pending-bytes' | 'names'): void;
+  /** A stream the server ended for what it cost, for the metrics (`proxy` is unknown when refused on opening). */
+  onLimited?(proxy: ConnectedProxy | undefined, reason: LimitReason): void;
+  /**
+   * Whether `call`'s peer counts against limits.maxStreamsPerPeer: calls on the authenticated port do; the plaintext
+   * loopback port's clients are all one peer (tests, local development). None count when absent.
+   */
+  countsPerPeer?(call: object): boolean;
+}
+
+export type LimitReason = 'pending-bytes' | 'names' | 'streams-per-peer';
+
+/** The IP address in a grpc-js peer string (`1.2.3.4:5678`, `[::1]:5678` or `::1:5678`). */
+export function peerAddress(peer: string): string {
+  const bracketed = /^\[(.*)\]:\d+$/.exec(peer);
+  if (bracketed) return bracketed[1]!;
+  const colon = peer.lastIndexOf(':');
+  return colon > 0 ? peer.slice(0, colon) : peer;
 }
 
 /** A caller that may not have the config its node asks for. */
@@ -59,8 +74,10 @@ export class AdsServer {
   private readonly server: grpc.Server;
   private readonly streams = new Set<AdsStream>();
   /** Each open stream's call and how to end it, for reauthorize(). */
-  private readonly calls = new Map<AdsStream, { call: object; sink: StreamSink }>();
+  private readonly calls = new Map<AdsStream, { call: object; sink: StreamSink; release: () => void }>();
   private listener: BoundListener | undefined;
+  /** Open streams per peer address, for the calls countsPerPeer counts. */
+  private readonly perPeer = new Map<string, number>();
 
   /** The limits in force (defaults for what the options leave out). */
   readonly limits: XdsLimits;
@@ -76,12 +93,15 @@ export class AdsServer {
       ...(options.log ? { log: options.log } : {}),
       onAnswer: (stream, typeUrl, outcome) => options.onAnswer?.(stream, typeUrl, outcome),
       onClose: (stream) => {
+        this.calls.get(stream)?.release();
         this.calls.delete(stream);
         if (this.streams.delete(stream)) options.onDisconnect?.(stream);
       },
     };
     const serve = <Req extends RequestBase>(make: (host: StreamHost, sink: StreamSink) => AdsStream<Req>) =>
       (call: grpc.ServerDuplexStream<Req, Buffer>): void => {
+        const release = this.admitPeer(call);
+        if (!release) return;
         const authorize = options.authorize;
         const callHost: StreamHost = authorize
           ? {
@@ -113,7 +133,7 @@ export class AdsServer {
         };
         const stream = make(callHost, sink);
         this.streams.add(stream);
-        this.calls.set(stream, { call, sink });
+        this.calls.set(stream, { call, sink, release });
         options.onConnect?.(stream);
         call.on('data', (req: Req) => {
           try {
@@ -147,6 +167,32 @@ export class AdsServer {
       },
     };
     this.server.addService(this.service.definition, this.service.implementation);
+  }
+
+  /**
+   * Counts `call` against its peer's streams: returns how to give the slot back, or undefined when the peer has
+   * none left (the call has then been ended RESOURCE_EXHAUSTED, before any work for it).
+   */
+  private admitPeer(call: grpc.ServerDuplexStream<unknown, Buffer>): (() => void) | undefined {
+    if (!this.options.countsPerPeer?.(call)) return () => undefined;
+    const peer = peerAddress(call.getPeer());
+    const open = this.perPeer.get(peer) ?? 0;
+    const max = this.limits.maxStreamsPerPeer;
+    if (open >= max) {
+      this.options.onLimited?.(undefined, 'streams-per-peer');
+      this.options.log?.warn({ peer, open }, 'xDS stream refused: too many from one peer');
+      call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: `too many xDS streams from ${peer}: at most ${max} may be open at once` });
+      return undefined;
+    }
+    this.perPeer.set(peer, open + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.perPeer.get(peer) ?? 1) - 1;
+      if (left > 0) this.perPeer.set(peer, left);
+      else this.perPeer.delete(peer);
+    };
   }
 
   /** Binds plaintext on `host:port` (0 picks a port); resolves with the port. */

@@ -15,6 +15,8 @@ let collection: ResourceCollection;
 let server: AdsServer;
 let port: number;
 let limited: string[];
+/** Whether the server counts streams per peer (as it does on the authenticated port). */
+let countPeers = false;
 
 /** `count` listeners of about `size` bytes each, different every `round`. */
 function bigListeners(round: number, count = 20, size = 50_000) {
@@ -25,10 +27,12 @@ beforeEach(async () => {
   cache = new ResourceCache({ controlPlaneId: 'weft-test' });
   collection = cache.collection('mesh');
   limited = [];
+  countPeers = false;
   server = new AdsServer({
     openView: () => cache.acquireView(['mesh']),
-    limits: { maxPendingBytes: 2 * 1024 * 1024, maxNamesPerRequest: 100 },
-    onLimited: (proxy, reason) => limited.push(`${proxy.proxy?.id}:${reason}`),
+    limits: { maxPendingBytes: 2 * 1024 * 1024, maxNamesPerRequest: 100, maxStreamsPerPeer: 3 },
+    countsPerPeer: (call) => countPeers && call !== undefined,
+    onLimited: (proxy, reason) => limited.push(`${proxy?.proxy?.id}:${reason}`),
   });
   port = await server.listen('127.0.0.1', 0);
 });
@@ -134,6 +138,26 @@ describe('xDS limits', () => {
       const odd = client.sotw();
       odd.send({ node, type_url: 'type.googleapis.com/envoy.service.runtime.v3.Runtime' });
       await expect(odd.next()).rejects.toMatchObject({ code: 3, details: expect.stringContaining('"type.googleapis.com/envoy.service.runtime.v3.Runtime" is not served here') });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses the streams a peer opens past its cap with RESOURCE_EXHAUSTED, and admits it again once one closes', async () => {
+    countPeers = true;
+    const client = new AdsTestClient(`127.0.0.1:${port}`);
+    try {
+      const streams = Array.from({ length: 5 }, () => client.sotw());
+      for (const s of streams) s.send({ node, type_url: TypeUrl.listener });
+      const outcomes = await Promise.all(streams.map((s) => s.next(10_000).then(() => 'served', (err: { code: number; details: string }) => `${err.code} ${err.details}`)));
+      expect(outcomes.filter((o) => o === 'served')).toHaveLength(3);
+      expect(outcomes.filter((o) => o !== 'served')).toEqual(Array(2).fill('8 too many xDS streams from 127.0.0.1: at most 3 may be open at once'));
+      expect(limited).toEqual(['undefined:streams-per-peer', 'undefined:streams-per-peer']);
+      streams[outcomes.indexOf('served')]!.close();
+      await new Promise((r) => setTimeout(r, 200));
+      const again = client.sotw();
+      again.send({ node, type_url: TypeUrl.listener });
+      expect((await again.next(10_000)).type_url).toBe(TypeUrl.listener);
     } finally {
       client.close();
     }

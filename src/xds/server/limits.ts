@@ -9,6 +9,14 @@ export interface XdsLimits {
   maxNamesPerRequest: number;
   /** The largest request accepted (gRPC's receive limit). */
   maxRequestBytes: number;
+  /**
+   * Per peer (the client's IP), on the authenticated TLS port: connections it may hold open (past it a new one is
+   * closed at once), and ADS streams (past it a new one ends RESOURCE_EXHAUSTED). Sidecars and agents open one
+   * connection each from their own Pod IP; raise both when many clients share an address (a NAT, hostNetwork Pods).
+   * The plaintext port binds loopback, where every client is one peer, and does not count them.
+   */
+  maxConnectionsPerPeer: number;
+  maxStreamsPerPeer: number;
   /** Concurrent streams on one HTTP/2 connection. */
   maxStreamsPerConnection: number;
   /** After this long a connection is asked to go (GOAWAY), so clients spread over replicas as they come and go. */
@@ -24,6 +32,8 @@ export const DEFAULT_XDS_LIMITS: XdsLimits = {
   maxPendingBytes: 32 * 1024 * 1024,
   maxNamesPerRequest: 50_000,
   maxRequestBytes: 4 * 1024 * 1024,
+  maxConnectionsPerPeer: 256,
+  maxStreamsPerPeer: 1024,
   maxStreamsPerConnection: 100,
   maxConnectionAgeMs: 30 * 60_000,
   maxConnectionAgeGraceMs: 5 * 60_000,

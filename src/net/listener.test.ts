@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { listenPlaintext, type BoundListener } from './listener.js';
+import * as net from 'node:net';
+import { listen, listenPlaintext, type BoundListener } from './listener.js';
 
 /** The kernel caps the backlog at somaxconn: the burst test means something only where that allows 2000. */
 function somaxconn(): number {
@@ -47,7 +48,19 @@ function burst(port: number, n: number, busyMs: number): Promise<string> {
   });
 }
 
-describe('listenPlaintext', () => {
+/** Connects from `localAddress`; resolves true if the connection is still open after the server had time to close it. */
+function staysOpen(port: number, localAddress: string, sockets: net.Socket[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress });
+    sockets.push(socket);
+    let closed = false;
+    socket.on('error', () => undefined);
+    socket.on('close', () => (closed = true));
+    socket.on('connect', () => setTimeout(() => resolve(!closed), 200));
+  });
+}
+
+describe('listen', () => {
   let server: grpc.Server;
   let bound: BoundListener | undefined;
   afterEach(() => {
@@ -59,6 +72,26 @@ describe('listenPlaintext', () => {
     server = new grpc.Server();
     bound = await listenPlaintext(server, '127.0.0.1', 0);
     expect(bound.port).toBeGreaterThan(0);
+  });
+
+  it('closes a peer\'s connections past its cap at once, and admits other peers and that peer again once one closes', async () => {
+    server = new grpc.Server();
+    const refused: string[] = [];
+    bound = await listen(server, grpc.ServerCredentials.createInsecure(), '127.0.0.1', 0, { maxConnectionsPerPeer: 2, onRefused: (peer) => refused.push(peer) });
+    const sockets: net.Socket[] = [];
+    try {
+      const port = bound.port;
+      expect(await staysOpen(port, '127.0.0.2', sockets)).toBe(true);
+      expect(await staysOpen(port, '127.0.0.2', sockets)).toBe(true);
+      expect(await staysOpen(port, '127.0.0.2', sockets)).toBe(false);
+      expect(refused).toEqual(['127.0.0.2']);
+      expect(await staysOpen(port, '127.0.0.3', sockets)).toBe(true); // another peer is not affected
+      sockets[0]!.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await staysOpen(port, '127.0.0.2', sockets)).toBe(true); // a slot was freed
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
   });
 
   (somaxconn() >= 2048 ? it : it.skip)('holds a burst of 1500 connections while the event loop is busy', async () => {
