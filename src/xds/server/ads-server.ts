@@ -8,6 +8,7 @@ import { DeltaStream } from './delta.js';
 import { listenPlaintext, type BoundListener } from '../../net/listener.js';
 import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest, type DeltaDiscoveryRequest, type DiscoveryRequest } from './messages.js';
 import type { ProxyInfo } from './proxy.js';
+import { resetStream } from './reset.js';
 import { SotwStream } from './sotw.js';
 import type { AdsStream, ConnectedProxy, RequestBase, StreamHost, StreamSink } from './stream.js';
 import type { Rejection } from './type-state.js';
@@ -123,7 +124,9 @@ export class AdsServer {
             if (pending > this.limits.maxPendingBytes) {
               options.log?.warn({ proxy: stream.proxy?.id, pendingBytes: pending, peer: call.getPeer() }, 'xDS client not reading: stream closed');
               options.onLimited?.(stream, 'pending-bytes');
-              sink.fail(grpc.status.RESOURCE_EXHAUSTED, `the client is not reading its responses: more than ${this.limits.maxPendingBytes} bytes wait for it`);
+              // A status would wait behind the unread bytes: reset the stream, which also frees them.
+              if (resetStream(call)) stream.close();
+              else sink.fail(grpc.status.RESOURCE_EXHAUSTED, `the client is not reading its responses: more than ${this.limits.maxPendingBytes} bytes wait for it`);
             }
           },
           fail: (code, details) => {

@@ -2,11 +2,11 @@
 // off once its unread bytes pass the cap (RESOURCE_EXHAUSTED) while another client keeps being served; a request
 // naming too many resources and an unknown type URL get a clear status; an internal error says nothing of itself.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import * as http2 from 'node:http2';
 import { ResourceCache, type ResourceCollection } from '../cache.js';
-import { messageType, TypeUrl } from '../protos.js';
+import { TypeUrl } from '../protos.js';
 import { encodeResource } from '../resource.js';
 import { AdsTestClient } from '../testing/ads-client.js';
+import { grpcFrame, nonReadingStream, plaintextSession, rawCall } from '../testing/raw-ads.js';
 import { AdsServer } from './ads-server.js';
 
 const node = { id: 'sidecar~127.0.0.2~p-0.shop~shop.svc.cluster.local', locality: { zone: 'z1' } };
@@ -38,56 +38,12 @@ beforeEach(async () => {
 });
 afterEach(() => server.stop());
 
-/** A raw HTTP/2 ADS stream (no gRPC client library: the test controls every byte, and whether it reads). */
-function openAdsStream(): { session: http2.ClientHttp2Session; stream: http2.ClientHttp2Stream } {
-  const session = http2.connect(`http://127.0.0.1:${port}`);
-  const stream = session.request({
-    ':method': 'POST',
-    ':path': '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
-    'content-type': 'application/grpc',
-    te: 'trailers',
-  });
-  return { session, stream };
-}
-
-/** The gRPC status a raw ADS call ends with after sending `frame` (a gRPC message frame: 5-byte header + body). */
-function rawCall(frame: Buffer): Promise<{ status: string; message: string }> {
-  const { session, stream } = openAdsStream();
-  stream.on('data', () => undefined);
-  return new Promise((resolve) => {
-    const done = (headers: http2.IncomingHttpHeaders) => {
-      resolve({ status: String(headers['grpc-status']), message: decodeURIComponent(String(headers['grpc-message'] ?? '')) });
-      session.destroy();
-    };
-    stream.on('response', (headers) => headers['grpc-status'] !== undefined && done(headers));
-    stream.on('trailers', done);
-    stream.end(frame);
-  });
-}
-
-function grpcFrame(body: Buffer): Buffer {
-  const frame = Buffer.alloc(5 + body.length);
-  frame.writeUInt32BE(body.length, 1);
-  body.copy(frame, 5);
-  return frame;
-}
-
-/** An ADS stream opened with raw HTTP/2 that sends one wildcard LDS request and then never reads. */
-function nonReadingClient(nodeId: string): { session: http2.ClientHttp2Session; ended: Promise<string | undefined> } {
-  const { session, stream } = openAdsStream();
-  const type = messageType('envoy.service.discovery.v3.DiscoveryRequest');
-  stream.write(grpcFrame(Buffer.from(type.encode(type.fromObject({ node: { id: nodeId, locality: { zone: 'z1' } }, type_url: TypeUrl.listener })).finish())));
-  stream.pause(); // never reads: the server's writes pile up
-  const ended = new Promise<string | undefined>((resolve) => {
-    stream.on('trailers', (trailers) => resolve(String(trailers['grpc-status'])));
-    stream.on('close', () => resolve(undefined));
-  });
-  return { session, ended };
-}
+const session = () => plaintextSession(port);
 
 describe('xDS limits', () => {
   it('cuts off a client that stops reading, once its unread bytes pass the cap, and keeps serving the others', async () => {
-    const { session } = nonReadingClient('sidecar~127.0.0.9~slow-0.shop~shop.svc.cluster.local');
+    const slow = session();
+    const slowEnded = nonReadingStream(slow, 'sidecar~127.0.0.9~slow-0.shop~shop.svc.cluster.local');
     const client = new AdsTestClient(`127.0.0.1:${port}`);
     try {
       const reader = client.sotw();
@@ -100,23 +56,27 @@ describe('xDS limits', () => {
         reader.ack(response, []);
       }
       expect(limited).toEqual(['sidecar~127.0.0.9~slow-0.shop~shop.svc.cluster.local:pending-bytes']);
+      // Reset, not left to wait for a status it would never read: ENHANCE_YOUR_CALM, RESOURCE_EXHAUSTED to gRPC clients.
+      await expect(slowEnded).resolves.toEqual({ status: 'RST_STREAM 11', message: '' });
       // The slow stream is gone; the reading one is still served.
       expect([...server.connected()].map((s) => s.proxy?.id)).toEqual([node.id]);
       collection.replaceAll(bigListeners(1000, 1, 10));
       expect((await reader.next(10_000)).resources).toHaveLength(1);
       reader.close();
     } finally {
-      session.destroy();
+      slow.destroy();
       client.close();
     }
   }, 60_000);
 
   it('answers a malformed request and an oversized one with a gRPC status, and keeps serving', async () => {
-    const garbage = await rawCall(grpcFrame(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01])));
-    expect(garbage.status).not.toBe('0');
-    expect(garbage.message).not.toBe('');
-    const huge = await rawCall(grpcFrame(Buffer.alloc(5 * 1024 * 1024)));
-    expect(huge.status).toBe('8'); // RESOURCE_EXHAUSTED: over the 4 MiB request limit
+    const s = session();
+    const garbage = await rawCall(s, grpcFrame(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01])));
+    expect(garbage?.status).not.toBe('0');
+    expect(garbage?.message).not.toBe('');
+    const huge = await rawCall(s, grpcFrame(Buffer.alloc(5 * 1024 * 1024)));
+    expect(huge?.status).toBe('8'); // RESOURCE_EXHAUSTED: over the 4 MiB request limit
+    s.destroy();
     const client = new AdsTestClient(`127.0.0.1:${port}`);
     try {
       const ok = client.sotw();
