@@ -20,6 +20,7 @@ import {
   strEnum,
   type MeshObject,
 } from './common.js';
+import { LocalityLoadBalancerSetting } from './locality.js';
 
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -70,6 +71,7 @@ export const LoadBalancerSettings = Type.Object(
   {
     simple: Type.Optional(strEnum([...SIMPLE_LB], 'A standard load balancing algorithm.')),
     consistentHash: Type.Optional(ConsistentHashLB),
+    localityLbSetting: Type.Optional(LocalityLoadBalancerSetting),
   },
   {
     description: 'Load balancing policy: simple or consistentHash.',

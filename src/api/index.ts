@@ -41,6 +41,7 @@ export {
   TrafficPolicy,
   type DestinationRule,
 } from './destinationrule.js';
+export { LocalityDistribute, LocalityFailover, LocalityLoadBalancerSetting } from './locality.js';
 export {
   GatewayAddress,
   GatewayDeployment,

@@ -1,7 +1,8 @@
-// DestinationRule validation: the host resolves. (Which rule configures a host when several do is a conflict,
+// DestinationRule validation: the host resolves, and localityLbSettings follow Istio's rules. (Which rule configures a host when several do is a conflict,
 // src/mesh/model/conflicts.ts, not a verdict.)
 import type { DestinationRule } from '../api/index.js';
 import { qualifyHost } from './hosts.js';
+import { localitySettingsOf, localityLbProblems, localityLbWarning } from './locality.js';
 import type { MeshLookup } from './lookup.js';
 import { verdict, type Problem, type Verdict } from './verdict.js';
 import { hostExists } from './virtualservice.js';
@@ -13,8 +14,15 @@ export function validateDestinationRule(dr: DestinationRule, lookup: MeshLookup)
   if (!hostExists(fqdn, lookup)) {
     problems.push({ reason: 'HostNotFound', field: 'spec.host', message: `no Service or ServiceEntry declares host ${fqdn}` });
   }
+  const localities = [
+    ...localitySettingsOf(dr.spec.trafficPolicy, 'spec.trafficPolicy'),
+    ...(dr.spec.subsets ?? []).flatMap((s, i) => localitySettingsOf(s.trafficPolicy, `spec.subsets[${i}].trafficPolicy`)),
+  ];
+  for (const { setting, field } of localities) problems.push(...localityLbProblems(setting, field));
+  const warnings = localities.flatMap(({ setting, outlier, field }) => localityLbWarning(setting, outlier, field) ?? []);
   const subsets = dr.spec.subsets?.map((s) => s.name).join(', ');
-  return verdict(problems, `configures host ${fqdn}${subsets ? ` with subsets ${subsets}` : ''}${originationNote(dr)}`);
+  const notes = warnings.map((w) => `; ${w}`).join('');
+  return verdict(problems, `configures host ${fqdn}${subsets ? ` with subsets ${subsets}` : ''}${originationNote(dr)}${notes}`);
 }
 
 /**

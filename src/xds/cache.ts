@@ -254,3 +254,17 @@ class SharedView implements ProxyView {
     notify(0);
   }
 }
+
+/** The view with `also` released after it. */
+export function withRelease(acquired: { view: ProxyView; release: () => void }, also: () => void): { view: ProxyView; release: () => void } {
+  let released = false;
+  return {
+    view: acquired.view,
+    release: () => {
+      if (released) return;
+      released = true;
+      acquired.release();
+      also();
+    },
+  };
+}

@@ -2,15 +2,17 @@
 // changed (and the hosts whose routes point at them), each resource is encoded once, and only resources whose
 // bytes changed reach the streams. Proxyless clients share one collection; Envoy sidecars share two (their
 // listeners and routes, and the clusters and endpoints that gateway proxies read too), plus one small collection
-// per sidecar for its own inbound side.
+// per sidecar for its own inbound side. Endpoints of clusters with locality load balancing are per placement
+// (locality-endpoints.ts): every view adds its proxy's placement collection.
 import type { Logger } from 'pino';
 import type { MeshModel } from '../mesh/model/index.js';
-import type { ProxyView, ResourceCache } from './cache.js';
+import { withRelease, type ProxyView, type ResourceCache } from './cache.js';
 import { envoyInboundResources, envoyPortResources, envoyServiceResources, envoyStaticResources, type VirtualHostPart } from './generators/envoy.js';
 import { envoyOutboundListener, envoyOutboundRoutes } from './generators/names.js';
 import { proxylessResources } from './generators/proxyless.js';
 import type { Generated } from './generators/types.js';
 import { TypeUrl } from './protos.js';
+import { LocalityEndpoints } from './locality-endpoints.js';
 import { encodeResource, type XdsResource } from './resource.js';
 import type { ProxyInfo } from './server/proxy.js';
 
@@ -25,6 +27,8 @@ interface HostOutput {
   proxyless: XdsResource[];
   envoy: XdsResource[];
   virtualHosts: VirtualHostPart[];
+  /** Assignments that differ per proxy placement (not in the shared collections). */
+  localized: Generated[];
   /** Endpoint addresses: sidecars at these addresses serve the host (their inbound side depends on it). */
   addresses: Set<string>;
 }
@@ -35,7 +39,7 @@ interface Batch {
   remove: Array<{ typeUrl: string; name: string }>;
 }
 
-const EMPTY: HostOutput = { proxyless: [], envoy: [], virtualHosts: [], addresses: new Set() };
+const EMPTY: HostOutput = { proxyless: [], envoy: [], virtualHosts: [], localized: [], addresses: new Set() };
 
 function encode(g: Generated): XdsResource {
   return encodeResource(g.typeUrl, g.name, g.message, g.sources);
@@ -50,12 +54,15 @@ export class ConfigBuilder {
   private sidecars = 0;
   /** Envoy inbound collections in use: key → the addresses of the workload, and how many streams use it. */
   private readonly inbound = new Map<string, { ips: string[]; streams: number }>();
+  /** Per-placement endpoints (locality load balancing); gateways' views use it too. */
+  readonly localities: LocalityEndpoints;
 
   constructor(
     private readonly cache: ResourceCache,
     private readonly model: MeshModel,
     private readonly log?: Logger,
   ) {
+    this.localities = new LocalityEndpoints(cache);
     const statics: Batch = { upsert: envoyStaticResources().map(encode), remove: [] };
     this.applyEnvoy(statics);
     this.cache.collection(PROXYLESS_COLLECTION);
@@ -71,6 +78,8 @@ export class ConfigBuilder {
     const proxyless: Batch = { upsert: [], remove: [] };
     const envoy: Batch = { upsert: [], remove: [] };
     const addresses = new Set<string>();
+    const localized: Generated[] = [];
+    const unlocalized: string[] = [];
     for (const host of hosts) {
       const before = this.hosts.get(host) ?? EMPTY;
       let after: HostOutput;
@@ -83,6 +92,9 @@ export class ConfigBuilder {
       }
       diff(before.proxyless, after.proxyless, proxyless);
       diff(before.envoy, after.envoy, envoy);
+      const stillLocalized = new Set(after.localized.map((g) => g.name));
+      for (const g of before.localized) if (!stillLocalized.has(g.name)) unlocalized.push(g.name);
+      localized.push(...after.localized);
       for (const v of before.virtualHosts) {
         this.stalePorts.add(v.port);
         this.virtualHostsByPort.get(v.port)?.delete(host);
@@ -100,6 +112,8 @@ export class ConfigBuilder {
     if (this.sidecars > 0) this.portResources(envoy);
     this.cache.collection(PROXYLESS_COLLECTION).apply(proxyless);
     this.applyEnvoy(envoy);
+    // After the shared collections: a cluster that became localized is in CDS before its endpoints change here.
+    this.localities.update(localized, unlocalized);
     for (const [key, { ips }] of this.inbound) if (ips.some((ip) => addresses.has(ip))) this.updateInbound(key, ips);
   }
 
@@ -108,7 +122,8 @@ export class ConfigBuilder {
    * proxies are GatewayBuilder's.)
    */
   viewFor(proxy: ProxyInfo): { view: ProxyView; release: () => void } {
-    if (proxy.kind === 'proxyless') return this.cache.acquireView([PROXYLESS_COLLECTION]);
+    const placement = this.localities.acquire(proxy);
+    if (proxy.kind === 'proxyless') return withRelease(this.cache.acquireView([PROXYLESS_COLLECTION, placement.key]), placement.release);
     if (this.sidecars++ === 0 && this.stalePorts.size > 0) {
       const batch: Batch = { upsert: [], remove: [] };
       this.portResources(batch);
@@ -123,7 +138,7 @@ export class ConfigBuilder {
       this.updateInbound(key, ips);
     }
     entry.streams++;
-    const { view, release } = this.cache.acquireView([ENVOY_COLLECTION, ENVOY_CLUSTERS_COLLECTION, key]);
+    const { view, release } = this.cache.acquireView([ENVOY_COLLECTION, ENVOY_CLUSTERS_COLLECTION, key, placement.key]);
     let released = false;
     return {
       view,
@@ -132,6 +147,7 @@ export class ConfigBuilder {
         released = true;
         this.sidecars--;
         release();
+        placement.release();
         if (--entry.streams === 0) {
           this.inbound.delete(key);
           this.cache.dropCollection(key);
@@ -172,6 +188,10 @@ export class ConfigBuilder {
     if (!service) return EMPTY;
     const proxylessGenerated = proxylessResources(service, this.model);
     const { resources: envoyGenerated, virtualHosts } = envoyServiceResources(service, this.model);
+    // Per-placement endpoints go to LocalityEndpoints (the same for both kinds of proxy), not the shared collections.
+    const localized = new Map<string, Generated>();
+    for (const g of [...proxylessGenerated, ...envoyGenerated]) if (g.localized) localized.set(g.name, g);
+    const notLocalized = (g: Generated) => !g.localized;
     // Endpoints are the same for both kinds of proxy: encode once, serve the same bytes to both.
     const shared = new Map<string, XdsResource>();
     const encodeShared = (g: Generated): XdsResource => {
@@ -181,9 +201,10 @@ export class ConfigBuilder {
       return r;
     };
     return {
-      proxyless: proxylessGenerated.map(encodeShared),
-      envoy: envoyGenerated.map(encodeShared),
+      proxyless: proxylessGenerated.filter(notLocalized).map(encodeShared),
+      envoy: envoyGenerated.filter(notLocalized).map(encodeShared),
       virtualHosts,
+      localized: [...localized.values()],
       addresses: new Set(service.endpoints.map((e) => e.address)),
     };
   }

@@ -8,12 +8,13 @@ import { authenticatedCaller } from '../ca/authenticated.js';
 import type { TlsSecretData } from './generators/gateway.js';
 import { MeshModelStore } from '../mesh/model/index.js';
 import { watchGatewayChanges, watchModelChanges, type MeshState } from '../mesh/state/index.js';
-import { ResourceCache } from './cache.js';
+import { ResourceCache, withRelease, type ProxyView } from './cache.js';
 import { ConfigBuilder } from './config-builder.js';
 import { authorizeProxy } from './authorize.js';
 import { AdaptiveDebouncer } from './debounce.js';
 import { GatewayBuilder } from './gateway-builder.js';
 import { AdsServer, type AdsServerOptions } from './server/ads-server.js';
+import type { ProxyInfo } from './server/proxy.js';
 import type { ConnectedProxy } from './server/stream.js';
 
 export interface XdsOptions {
@@ -73,7 +74,7 @@ export class XdsControlPlane implements Runnable {
     }, debounce);
     const log = options.log.child({ component: 'xds' });
     this.server = new AdsServer({
-      openView: (proxy) => (proxy.gateway ? this.gateways.viewFor(proxy.gateway) : this.builder.viewFor(proxy)),
+      openView: (proxy) => (proxy.gateway ? this.gatewayView(proxy, proxy.gateway) : this.builder.viewFor(proxy)),
       authorize: (proxy, call) => authorizeProxy(proxy, authenticatedCaller(call), (ns, name) => state.informers.gateways.get(ns, name)),
       countsPerPeer: (call) => authenticatedCaller(call) !== undefined,
       controlPlaneId: id,
@@ -90,6 +91,12 @@ export class XdsControlPlane implements Runnable {
         options.onDisconnect?.(proxy);
       },
     });
+  }
+
+  /** A gateway proxy's view, with its placement's endpoints (locality load balancing) as sidecars have. */
+  private gatewayView(proxy: ProxyInfo, gateway: NonNullable<ProxyInfo['gateway']>): { view: ProxyView; release: () => void } {
+    const placement = this.builder.localities.acquire(proxy);
+    return withRelease(this.gateways.viewFor(gateway, [placement.key]), placement.release);
   }
 
   /** The bound plaintext port, once serving (undefined without one). */

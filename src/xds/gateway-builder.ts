@@ -44,10 +44,13 @@ export class GatewayBuilder {
     private readonly log?: Logger,
   ) {}
 
-  /** A gateway proxy's view: its Gateway's listeners, routes and secrets, and the clusters sidecars use. */
-  viewFor(gateway: { namespace: string; name: string }): { view: ProxyView; release: () => void } {
+  /**
+   * A gateway proxy's view: its Gateway's listeners, routes and secrets, the clusters sidecars use, and the
+   * collections in `also` (its placement's endpoints).
+   */
+  viewFor(gateway: { namespace: string; name: string }, also: readonly string[] = []): { view: ProxyView; release: () => void } {
     const disconnect = this.connect(gateway.namespace, gateway.name);
-    const { view, release } = this.cache.acquireView([gatewayCollection(gateway.namespace, gateway.name), ENVOY_CLUSTERS_COLLECTION]);
+    const { view, release } = this.cache.acquireView([gatewayCollection(gateway.namespace, gateway.name), ENVOY_CLUSTERS_COLLECTION, ...also]);
     return {
       view,
       release: () => {

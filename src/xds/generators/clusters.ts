@@ -9,6 +9,7 @@ import { dnsClusterFields, resolvedByDns } from './dns.js';
 import { duration } from './duration.js';
 import { clusterTransportSocket, envoyClusterTransportSocket } from './mtls.js';
 import { outboundCluster } from './names.js';
+import { localityRule } from './locality.js';
 import { effectivePolicy, type EffectivePolicy } from './policy.js';
 import type { Flavor, Generated } from './types.js';
 
@@ -38,6 +39,8 @@ function cluster(service: ServiceModel, port: ServicePort, subset: string | unde
     connect_timeout: duration(policy.connectionPool?.tcp?.connectTimeout) ?? { seconds: 10 },
     ...loadBalancing(policy, flavor),
   };
+  // Envoy weighs localities only with locality_weighted_lb_config (Istio sets it for the same cases); gRPC always does.
+  if (flavor === 'envoy' && weighsLocalities(policy)) message.common_lb_config = { locality_weighted_lb_config: {} };
   const breakers = circuitBreakers(policy);
   if (breakers) message.circuit_breakers = breakers;
   const outliers = flavor === 'envoy' ? envoyOutlierDetection(policy) : grpcOutlierDetection(policy);
@@ -83,6 +86,14 @@ function loadBalancing(policy: EffectivePolicy, flavor: Flavor): ProtoMessage {
     default:
       return { lb_policy: 'ROUND_ROBIN' };
   }
+}
+
+/** Whether locality weights matter for this cluster: a `distribute` rule, or explicit failover (Istio's condition). */
+function weighsLocalities(policy: EffectivePolicy): boolean {
+  const rule = localityRule(policy);
+  if (!rule) return false;
+  const { distribute = [], failover = [], failoverPriority = [] } = rule.setting;
+  return distribute.length > 0 || (rule.failover && (failover.length > 0 || failoverPriority.length > 0));
 }
 
 /** Connection-pool limits as the DEFAULT-priority circuit breaker (gRPC honours max_requests). */

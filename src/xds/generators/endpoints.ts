@@ -1,13 +1,16 @@
 // EDS: a ClusterLoadAssignment per cluster, with the service's endpoints (those a subset's labels select),
-// grouped by locality. Endpoints must be IP addresses (gRPC and Envoy EDS both require it).
+// grouped by locality. Endpoints must be IP addresses (gRPC and Envoy EDS both require it). A cluster with
+// locality load balancing in force (locality.ts) carries its groups and rule as well: its assignment differs per
+// proxy placement, and the config builder computes it per placement (src/xds/locality-endpoints.ts).
 import { isIP } from 'node:net';
 import type { ServicePort } from '../../api/index.js';
 import { selects } from '../../mesh/labels.js';
 import type { EndpointModel, ServiceModel } from '../../mesh/model/index.js';
 import { TypeUrl } from '../protos.js';
-import type { ProtoMessage } from '../resource.js';
 import { resolvedByDns } from './dns.js';
+import { assignmentMessage, localityRule, parseLocality, withTopologyLabels, type LocalityGroup } from './locality.js';
 import { outboundCluster } from './names.js';
+import { effectivePolicy } from './policy.js';
 import { uniqueSources, type Generated } from './types.js';
 
 export function serviceEndpoints(service: ServiceModel): Generated[] {
@@ -27,15 +30,13 @@ export function endpointPort(endpoint: EndpointModel, port: ServicePort): number
   return port.targetPort ?? port.number;
 }
 
-function locality(text: string | undefined): ProtoMessage {
-  const [region = '', zone = '', sub_zone = ''] = (text ?? '').split('/');
-  return { region, zone, sub_zone };
-}
-
 function loadAssignment(service: ServiceModel, port: ServicePort, subsetName: string | undefined): Generated {
   const name = outboundCluster(service.host, port.number, subsetName);
   const subset = subsetName ? service.policy?.subsets.find((s) => s.name === subsetName) : undefined;
-  const byLocality = new Map<string, { lbEndpoints: ProtoMessage[]; weight: number }>();
+  const byLocality = new Map<string, LocalityGroup & { endpoints: LocalityGroup['endpoints'][number][] }>();
+  const rule = localityRule(effectivePolicy(service, port.number, subsetName));
+  // Labels with topology labels only where failoverPriority compares them.
+  const topologyLabels = (rule?.setting.failoverPriority?.length ?? 0) > 0;
   const seen = new Set<string>();
   const used: EndpointModel[] = [];
   for (const e of service.endpoints) {
@@ -50,22 +51,19 @@ function loadAssignment(service: ServiceModel, port: ServicePort, subsetName: st
     const weight = e.weight ?? 1;
     if (weight === 0) continue;
     let group = byLocality.get(e.locality ?? '');
-    if (!group) byLocality.set(e.locality ?? '', (group = { lbEndpoints: [], weight: 0 }));
-    group.lbEndpoints.push({
-      endpoint: { address: { socket_address: { address: e.address, port_value: portValue } } },
-      load_balancing_weight: { value: weight },
-      health_status: 'HEALTHY',
+    if (!group) byLocality.set(e.locality ?? '', (group = { locality: parseLocality(e.locality), endpoints: [], weight: 0, priority: 0 }));
+    group.endpoints.push({
+      lbEndpoint: {
+        endpoint: { address: { socket_address: { address: e.address, port_value: portValue } } },
+        load_balancing_weight: { value: weight },
+        health_status: 'HEALTHY',
+      },
+      weight,
+      labels: topologyLabels ? withTopologyLabels(e.labels, group.locality) : e.labels,
     });
     group.weight += weight;
   }
-  const message: ProtoMessage = {
-    cluster_name: name,
-    endpoints: [...byLocality.entries()].map(([loc, group]) => ({
-      locality: locality(loc),
-      lb_endpoints: group.lbEndpoints,
-      load_balancing_weight: { value: group.weight },
-    })),
-  };
+  const groups = [...byLocality.values()];
   const sources = uniqueSources([service.declaredBy, ...used.map((e) => e.source), ...(subset && service.policy ? [service.policy.source] : [])]);
-  return { typeUrl: TypeUrl.endpoint, name, message, sources };
+  return { typeUrl: TypeUrl.endpoint, name, message: assignmentMessage(name, groups), sources, ...(rule ? { localized: { groups, rule } } : {}) };
 }

@@ -2,6 +2,7 @@
 import type { MeshRef } from '../../mesh/model/index.js';
 import type { TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
+import type { LocalityGroup, LocalityRule } from './locality.js';
 
 /** Proxyless gRPC clients understand a subset of xDS; Envoy sidecars understand all of it. */
 export type Flavor = 'proxyless' | 'envoy';
@@ -9,8 +10,11 @@ export type Flavor = 'proxyless' | 'envoy';
 export interface Generated {
   typeUrl: TypeUrl;
   name: string;
+  /** For a `localized` assignment: the one a proxy that matches no rule gets (the groups as they are). */
   message: ProtoMessage;
   sources: MeshRef[];
+  /** An EDS assignment that differs per proxy placement (locality load balancing): its groups and rule. */
+  localized?: { groups: readonly LocalityGroup[]; rule: LocalityRule };
 }
 
 /** Sources without duplicates (same object, same generation), in first-seen order. */

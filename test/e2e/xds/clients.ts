@@ -13,6 +13,8 @@ export interface ClientOptions {
   nodeId: string;
   /** Point the client at another xDS server (e.g. a delta bridge) instead of the operator. */
   serverUri?: string;
+  /** The node's locality (locality load balancing reads it); `{zone: 'e2e'}` by default. */
+  locality?: { region?: string; zone?: string; sub_zone?: string };
   /** "Pod IPs" (in EndpointSlices) and the loopback addresses that serve them: see client-process.ts. */
   podNetwork?: Record<string, string>;
 }
@@ -42,7 +44,7 @@ export class XdsClient {
   static async start(options: ClientOptions): Promise<XdsClient> {
     const bootstrap = {
       xds_servers: [{ server_uri: options.serverUri ?? `127.0.0.1:${options.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-      node: { id: options.nodeId, cluster: 'e2e', locality: { zone: 'e2e' }, metadata: { GENERATOR: 'grpc' } },
+      node: { id: options.nodeId, cluster: 'e2e', locality: options.locality ?? { zone: 'e2e' }, metadata: { GENERATOR: 'grpc' } },
     };
     const child = fork(join(import.meta.dirname, 'client-process.ts'), [], {
       env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap), XDS_TARGET: options.target, XDS_POD_NETWORK: JSON.stringify(options.podNetwork ?? {}), NODE_OPTIONS: '' },
