@@ -2,6 +2,7 @@
 // VirtualService ports over by changing its apiVersion (delegate VirtualServices are not supported).
 import Type, { type Static } from 'typebox';
 import {
+  DURATION_PATTERN,
   Destination,
   ExportTo,
   HEADER_NAME_PATTERN,
@@ -149,6 +150,16 @@ export const HTTPRetry = Type.Object(
       }),
     ),
     retryRemoteLocalities: Type.Optional(bool('Retry to other localities.')),
+    backoff: Type.Optional(
+      Type.String({
+        description:
+          'Minimum duration between retry attempts: the base interval of the exponential backoff (25ms when unset; ' +
+          'the interval grows up to 10 times this). At least 1ms. A duration such as 1.5s, 100ms or 1h30m.',
+        pattern: DURATION_PATTERN,
+        maxLength: 32,
+        ...cel({ rule: "duration(self) >= duration('1ms')", message: 'backoff must be at least 1ms' }),
+      }),
+    ),
   },
   { description: 'Describes the retry policy to use when an HTTP request fails.' },
 );
