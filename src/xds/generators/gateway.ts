@@ -26,6 +26,8 @@ export interface GatewayXdsInput {
   secret(namespace: string, name: string): TlsSecretData | undefined;
   /** Envoy routes for `vs`'s http rules as served on gateway port `port`: the xDS server's route generator. */
   httpRoutes(vs: VirtualService, port: number): ProtoMessage[];
+  /** The delegate VirtualServices whose routes `vs`'s routes carry (they are sources of the routes too). */
+  delegates?(vs: VirtualService): VirtualService[];
   /** A tcp_proxy's target (`cluster` or `weighted_clusters`) for `vs`'s L4 destinations, from gateway port `port`. */
   tcpTarget(vs: VirtualService, destinations: readonly RouteDestination[], port: number): ProtoMessage;
 }
@@ -291,10 +293,10 @@ function routeConfiguration(name: string, servers: BoundServer[], input: Gateway
       continue;
     }
     for (const vs of boundVirtualServices(s, input.virtualServices)) {
-      const domains = claim(admittedNames(s.server, vs, vs.spec.hosts), port);
+      const domains = claim(admittedNames(s.server, vs, vs.spec.hosts ?? []), port);
       if (domains.length === 0) continue;
       virtualHosts.push({ name: `${vs.metadata.namespace}/${vs.metadata.name}:${port}`, domains, routes: input.httpRoutes(vs, port) });
-      sources.push(vsRef(vs));
+      sources.push(vsRef(vs), ...(input.delegates?.(vs) ?? []).map(vsRef));
     }
   }
   return {
