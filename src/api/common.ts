@@ -46,6 +46,8 @@ export const MAX = {
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
 /** A lowercase RFC 1123 label (subset names, port names). */
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** A Kubernetes object name (RFC 1123 subdomain). */
+export const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 /** A DNS name with an optional leading `*.` wildcard, or `*` alone. Short names (`reviews`) are allowed. */
 export const HOST_PATTERN = '^(\\*|(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$';
 /** An HTTP header name as Istio validates it (letters, digits, `-` and `_`); proxies compare names case-insensitively. */

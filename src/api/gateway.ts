@@ -9,6 +9,7 @@ import {
   PROTOCOLS,
   bool,
   cel,
+  countOf,
   int,
   intOrPercent,
   labels,
@@ -49,6 +50,34 @@ export const ServerTLSSettings = Type.Object(
     credentialName: Type.Optional(
       str('Name of a Secret (in the gateway workload namespace) holding the server certificate, key and CA.', { maxLength: MAX.host }),
     ),
+    credentialNames: Type.Optional(
+      list(
+        str('Name of a Secret (in the gateway workload namespace) holding a server certificate and key.', { maxLength: MAX.host }),
+        'Like credentialName, for two certificates served side by side (e.g. an RSA and an ECDSA one); the client picks.',
+        2,
+        { minItems: 1 },
+      ),
+    ),
+    caCertCredentialName: Type.Optional(
+      str('For mutual TLS: the Secret holding the CA certificates (ca.crt) that verify client certificates; takes precedence over the ca.crt of the credentialName(s) Secret.', {
+        maxLength: MAX.host,
+      }),
+    ),
+    tlsCertificates: Type.Optional(
+      list(
+        Type.Object(
+          {
+            serverCertificate: Type.Optional(certPath('Path to the file holding the server-side TLS certificate.')),
+            privateKey: Type.Optional(certPath("Path to the file holding the server's private key.")),
+            caCertificates: Type.Optional(certPath('Path to a file with CA certificates used to verify client certificates.')),
+          },
+          { description: "One of the server's TLS certificates, from files on the gateway." },
+        ),
+        'Like serverCertificate/privateKey, for two certificates served side by side (e.g. an RSA and an ECDSA one).',
+        2,
+        { minItems: 1 },
+      ),
+    ),
     subjectAltNames: Type.Optional(list(str('A subject alternative name.'), 'Alternate names to verify the subject identity of client certificates.', MAX.shortList)),
     verifyCertificateSpki: Type.Optional(list(str('A base64 SHA-256 SPKI hash.', { maxLength: 64 }), 'Authorized client certificate SPKI hashes.', MAX.shortList)),
     verifyCertificateHash: Type.Optional(list(str('A hex SHA-256 certificate hash.', { maxLength: 128 }), 'Authorized client certificate hashes.', MAX.shortList)),
@@ -62,8 +91,10 @@ export const ServerTLSSettings = Type.Object(
     description: 'TLS settings of a Gateway server.',
     ...cel(
       {
-        rule: "!has(self.mode) || !(self.mode in ['SIMPLE', 'MUTUAL']) || has(self.credentialName) || has(self.serverCertificate)",
-        message: 'credentialName is required for mode SIMPLE and MUTUAL unless serverCertificate is given',
+        rule:
+          "!has(self.mode) || !(self.mode in ['SIMPLE', 'MUTUAL']) || has(self.credentialName) || has(self.credentialNames) || " +
+          'has(self.serverCertificate) || has(self.tlsCertificates)',
+        message: 'credentialName is required for mode SIMPLE and MUTUAL unless credentialNames, serverCertificate or tlsCertificates is given',
         fieldPath: '.credentialName',
         reason: 'FieldValueRequired',
       },
@@ -74,9 +105,23 @@ export const ServerTLSSettings = Type.Object(
         reason: 'FieldValueRequired',
       },
       {
-        rule: '!(has(self.credentialName) && has(self.serverCertificate))',
-        message: 'credentialName and serverCertificate are mutually exclusive',
-        fieldPath: '.serverCertificate',
+        rule: `${countOf('has(self.credentialName)', 'has(self.credentialNames)', 'has(self.serverCertificate)', 'has(self.tlsCertificates)')} <= 1`,
+        message: 'only one of credentialName, credentialNames, serverCertificate/privateKey, tlsCertificates should be specified',
+        fieldPath: '.credentialName',
+      },
+      {
+        rule:
+          "!has(self.tlsCertificates) || !has(self.mode) || !(self.mode in ['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL']) || " +
+          'self.tlsCertificates.all(c, has(c.serverCertificate) && has(c.privateKey))',
+        message: 'each of tlsCertificates needs serverCertificate and privateKey for mode SIMPLE, MUTUAL and OPTIONAL_MUTUAL',
+        fieldPath: '.tlsCertificates',
+      },
+      {
+        rule:
+          "!has(self.mode) || self.mode != 'ISTIO_MUTUAL' || " +
+          `${countOf('has(self.serverCertificate)', 'has(self.privateKey)', 'has(self.caCertificates)', 'has(self.tlsCertificates)', 'has(self.credentialName)', 'has(self.credentialNames)')} == 0`,
+        message: 'ISTIO_MUTUAL TLS uses the workload certificate: it cannot have serverCertificate, privateKey, caCertificates, tlsCertificates, credentialName or credentialNames',
+        fieldPath: '.mode',
       },
       {
         rule:

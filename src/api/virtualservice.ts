@@ -1,7 +1,11 @@
 // VirtualService: how requests to a host are routed. Field names are Istio networking v1's, so an Istio
-// VirtualService ports over by changing its apiVersion (delegate VirtualServices are not supported).
+// VirtualService ports over by changing its apiVersion. A VirtualService without hosts is a delegate: it serves only
+// through the http routes of root VirtualServices that delegate to it (src/mesh/delegation.ts).
 import Type, { type Static } from 'typebox';
 import {
+  DNS_LABEL_PATTERN,
+  DNS_SUBDOMAIN_PATTERN,
+  DURATION_PATTERN,
   Destination,
   ExportTo,
   HEADER_NAME_PATTERN,
@@ -149,6 +153,16 @@ export const HTTPRetry = Type.Object(
       }),
     ),
     retryRemoteLocalities: Type.Optional(bool('Retry to other localities.')),
+    backoff: Type.Optional(
+      Type.String({
+        description:
+          'Minimum duration between retry attempts: the base interval of the exponential backoff (25ms when unset; ' +
+          'the interval grows up to 10 times this). At least 1ms. A duration such as 1.5s, 100ms or 1h30m.',
+        pattern: DURATION_PATTERN,
+        maxLength: 32,
+        ...cel({ rule: "duration(self) >= duration('1ms')", message: 'backoff must be at least 1ms' }),
+      }),
+    ),
   },
   { description: 'Describes the retry policy to use when an HTTP request fails.' },
 );
@@ -233,6 +247,15 @@ export const CorsPolicy = Type.Object(
 );
 export type CorsPolicy = Static<typeof CorsPolicy>;
 
+export const Delegate = Type.Object(
+  {
+    name: str('Name of the delegate VirtualService.', { minLength: 1, maxLength: MAX.host, pattern: DNS_SUBDOMAIN_PATTERN }),
+    namespace: Type.Optional(str('Namespace of the delegate VirtualService; the root\'s by default.', { maxLength: MAX.name, pattern: DNS_LABEL_PATTERN })),
+  },
+  { description: 'The delegate VirtualService (one without hosts) whose http routes this route stands for.' },
+);
+export type Delegate = Static<typeof Delegate>;
+
 export const HTTPRoute = Type.Object(
   {
     name: Type.Optional(str('The name assigned to the route, for debugging.', { maxLength: MAX.name })),
@@ -249,13 +272,19 @@ export const HTTPRoute = Type.Object(
     mirrorPercentage: Type.Optional(Percent),
     corsPolicy: Type.Optional(CorsPolicy),
     headers: Type.Optional(Headers),
+    delegate: Type.Optional(Delegate),
   },
   {
     description: 'Describes match conditions and actions for routing HTTP/1.1, HTTP2, and gRPC traffic.',
     ...cel(
       {
-        rule: exactlyOneOf('route', 'redirect', 'directResponse'),
-        message: 'exactly one of route, redirect or directResponse must be set',
+        rule: `has(self.delegate) || ${exactlyOneOf('route', 'redirect', 'directResponse')}`,
+        message: 'exactly one of route, redirect or directResponse must be set (or delegate)',
+      },
+      {
+        rule: `!has(self.delegate) || ${countOf('has(self.route)', 'has(self.redirect)', 'has(self.directResponse)')} == 0`,
+        message: 'a route with delegate must not set route, redirect or directResponse: the delegate VirtualService routes',
+        fieldPath: '.delegate',
       },
       weightsSumTo100('route'),
       { rule: '!(has(self.rewrite) && has(self.redirect))', message: 'rewrite cannot be combined with redirect', fieldPath: '.rewrite' },
@@ -316,11 +345,17 @@ export const TLSRoute = Type.Object(
 );
 export type TLSRoute = Static<typeof TLSRoute>;
 
+/** CEL: the VirtualService has hosts (a root or a plain one), not a delegate. */
+const ROOT = '(has(self.hosts) && size(self.hosts) > 0)';
+
 export const VirtualServiceSpec = Type.Object(
   {
-    hosts: hosts('The destination hosts to which traffic is being sent: DNS names with an optional wildcard prefix, or short names.', {
-      minItems: 1,
-    }),
+    hosts: Type.Optional(
+      hosts(
+        'The destination hosts to which traffic is being sent: DNS names with an optional wildcard prefix, or short names. ' +
+          'Without hosts the VirtualService is a delegate, used only through the http routes that delegate to it.',
+      ),
+    ),
     gateways: Type.Optional(gatewayNames),
     http: Type.Optional(list(HTTPRoute, 'An ordered list of route rules for HTTP traffic; the first match wins.', MAX.routes)),
     tls: Type.Optional(list(TLSRoute, 'An ordered list of route rules for non-terminated TLS and HTTPS traffic.', MAX.routes)),
@@ -329,7 +364,17 @@ export const VirtualServiceSpec = Type.Object(
   },
   {
     description: 'Configuration affecting traffic routing (Istio networking v1 VirtualService).',
-    ...cel({ rule: `${countOf('has(self.http)', 'has(self.tls)', 'has(self.tcp)')} >= 1`, message: 'at least one of http, tls or tcp must be set' }),
+    ...cel(
+      { rule: `${countOf('has(self.http)', 'has(self.tls)', 'has(self.tcp)')} >= 1`, message: 'at least one of http, tls or tcp must be set' },
+      { rule: `${ROOT} || !has(self.gateways) || size(self.gateways) == 0`, message: 'a delegate VirtualService (no hosts) must not set gateways', fieldPath: '.gateways' },
+      { rule: `${ROOT} || !has(self.tls)`, message: 'a delegate VirtualService (no hosts) must not have tls routes', fieldPath: '.tls' },
+      { rule: `${ROOT} || !has(self.tcp)`, message: 'a delegate VirtualService (no hosts) must not have tcp routes', fieldPath: '.tcp' },
+      {
+        rule: `${ROOT} || !has(self.http) || self.http.all(r, !has(r.delegate))`,
+        message: 'the http routes of a delegate VirtualService (no hosts) cannot delegate: one level of delegation only',
+        fieldPath: '.http',
+      },
+    ),
   },
 );
 export type VirtualServiceSpec = Static<typeof VirtualServiceSpec>;

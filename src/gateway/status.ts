@@ -133,7 +133,8 @@ export function serverStatuses(
         ? { type, status: 'True', reason: okReason, message: okMessage }
         : { type, status: 'False', reason: own[0]!.reason, message: own.map((p) => p.message).join('; ') };
     const accepted = judged('Accepted', mine(problems), 'Accepted', `${server.port.protocol} on port ${server.port.number} for ${server.hosts.join(', ')}`);
-    const resolved = judged('ResolvedRefs', mine(credentialProblems), 'ResolvedRefs', server.tls?.credentialName ? `Secret ${server.tls.credentialName} found` : 'no references');
+    const named = [...new Set([server.tls?.credentialName, ...(server.tls?.credentialNames ?? []), server.tls?.caCertCredentialName].filter((n): n is string => n !== undefined))];
+    const resolved = judged('ResolvedRefs', mine(credentialProblems), 'ResolvedRefs', named.length > 0 ? `Secret${named.length > 1 ? 's' : ''} ${named.join(', ')} found` : 'no references');
     const programmed = serverProgrammed(verdict, accepted, resolved, gatewayProgrammed);
     let conditions = previous?.find((s) => s.index === index)?.conditions as Condition[] | undefined;
     for (const update of [accepted, resolved, ...(programmed ? [programmed] : [])]) {

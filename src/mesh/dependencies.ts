@@ -9,6 +9,7 @@ import { hostMatches, qualifyHost } from './hosts.js';
 import { labelsKey, selects } from './labels.js';
 import { refKey } from './model/types.js';
 import { serviceHost, serviceOfSlice, type EndpointSlice, type KubernetesService, type NodeMeta, type PodMeta } from './model/kubernetes.js';
+import { delegatesOf, isDelegate } from './delegation.js';
 import { destinationsOf, gatewaysOf } from './virtualservice.js';
 
 export type ServiceAccount = Json<V1ServiceAccount>;
@@ -39,6 +40,10 @@ export const Key = {
   /** VirtualServices routing for a host (they compete for it). */
   routes: (fqdn: string) => `routes:${fqdn}`,
   gateway: (ref: string) => `gateway:${ref}`,
+  /** A VirtualService by `namespace/name`: a root refers to its delegates so. */
+  virtualService: (ref: string) => `virtualservice:${ref}`,
+  /** The roots delegating to VirtualService `namespace/name` (its status names them). */
+  delegatingTo: (ref: string) => `delegating-to:${ref}`,
   /** Gateways configuring one workload (port and host claims), by its selector. */
   gatewayWorkload: (selector: Record<string, string> | undefined) => `gateway-workload:${labelsKey(selector)}`,
   /** Gateways of a namespace (generated Deployments' selectors must not overlap). */
@@ -73,19 +78,27 @@ const policyScopes = (ns: string) => [...new Set([Key.policiesIn(ns), Key.polici
 
 /** The qualified, concrete hosts a VirtualService routes for. */
 export function routedHosts(vs: VirtualService): string[] {
-  return concrete(qualified(vs.spec.hosts, vs.metadata.namespace!));
+  return concrete(qualified(vs.spec.hosts ?? [], vs.metadata.namespace!));
 }
 
 export const dependencies: { [K in DependencyKind]: KindDependencies<DependencyObjects[K]> } = {
   VirtualService: {
-    provides: (vs) => routedHosts(vs).map(Key.routes),
+    provides: (vs) => [
+      ...routedHosts(vs).map(Key.routes),
+      Key.virtualService(`${vs.metadata.namespace}/${vs.metadata.name}`),
+      ...delegatesOf(vs).map((d) => Key.delegatingTo(d.ref)),
+    ],
     references: (vs) => [
       ...new Set([
         ...destinationsOf(vs).map((d) => Key.host(qualifyHost(d.destination.host, vs.metadata.namespace!))),
         ...gatewaysOf(vs).map((g) => Key.gateway(g.ref)),
         ...routedHosts(vs).map(Key.routes),
+        // A change to a delegate re-validates the root and rebuilds its hosts (the delegate's routes are merged in).
+        ...delegatesOf(vs).map((d) => Key.virtualService(d.ref)),
       ]),
     ],
+    // A delegate's status names the roots using it.
+    mentions: (vs) => (isDelegate(vs) ? [Key.delegatingTo(`${vs.metadata.namespace}/${vs.metadata.name}`)] : []),
     hosts: routedHosts,
   },
   DestinationRule: {

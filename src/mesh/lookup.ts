@@ -18,6 +18,7 @@ export interface MeshLookup {
   serviceEntries(namespace: string): ServiceEntry[];
   meshPolicies(namespace: string): MeshPolicy[];
   virtualServices(): VirtualService[];
+  virtualService(namespace: string, name: string): VirtualService | undefined;
 }
 
 export interface MeshObjects {
@@ -49,5 +50,6 @@ export function memoryLookup(objects: MeshObjects, qualify: (host: string, names
     serviceEntries: (ns) => inNs(objects.serviceEntries, ns),
     meshPolicies: (ns) => inNs(objects.meshPolicies, ns),
     virtualServices: () => objects.virtualServices ?? [],
+    virtualService: (ns, name) => named(objects.virtualServices, ns, name),
   };
 }

@@ -1,6 +1,7 @@
 // VirtualService validation: nothing a proxy would reject (proxy-rules.ts), every destination's host resolves, every subset is defined
 // by the host's DestinationRule, every gateway named exists.
 import type { Destination, VirtualService } from '../api/index.js';
+import { isDelegate, rootsOf } from './delegation.js';
 import { qualifyHost, serviceOfHost } from './hosts.js';
 import type { MeshLookup } from './lookup.js';
 import { proxyRuleProblems } from './proxy-rules.js';
@@ -83,5 +84,10 @@ export function validateVirtualService(vs: VirtualService, lookup: MeshLookup): 
     if (!lookup.gateway(gwNs, gwName)) problems.push({ reason: 'GatewayNotFound', field, message: `Gateway ${ref} not found` });
   }
   const routes = (vs.spec.http?.length ?? 0) + (vs.spec.tcp?.length ?? 0) + (vs.spec.tls?.length ?? 0);
-  return verdict(problems, `${routes} route(s) for ${vs.spec.hosts.join(', ')}; all destinations resolved`);
+  if (isDelegate(vs)) {
+    const roots = rootsOf(vs, lookup.virtualServices());
+    const use = roots.length > 0 ? `used by ${roots.join(', ')}` : 'not used: no root VirtualService that it is exported to delegates to it';
+    return verdict(problems, `delegate with ${routes} http route(s); all destinations resolved; ${use}`);
+  }
+  return verdict(problems, `${routes} route(s) for ${(vs.spec.hosts ?? []).join(', ')}; all destinations resolved`);
 }

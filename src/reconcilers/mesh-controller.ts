@@ -3,6 +3,7 @@
 // move the verdict is declared once per kind (src/mesh/dependencies.ts); the watches are derived from it.
 import type { AnyMeshObject } from '../api/index.js';
 import { controller, type ControllerBuilder, type Informer, type KubeObject, type Manager, type Reconciler, type ResourceType } from '../controllers/index.js';
+import { delegationCondition } from '../mesh/delegation.js';
 import type { Dependent } from '../mesh/dependencies.js';
 import { persistable, servedGenerationMessage, type LastAccepted } from '../mesh/served.js';
 import { informersByKind, relevantUpdate, type MeshState, type ProgrammedSource, type StatusDetails } from '../mesh/state/index.js';
@@ -52,6 +53,10 @@ export function withDeclaredWatches(builder: ControllerBuilder, kind: AnyMeshObj
  * older object of the kind has the host) is said here; the rest comes from the xDS side when it serves.
  */
 export function servingDetails(obj: AnyMeshObject, deps: Pick<MeshControllerDeps, 'state' | 'programmed'>): StatusDetails {
+  return withDelegation(obj, deps.state, programmedDetails(obj, deps));
+}
+
+function programmedDetails(obj: AnyMeshObject, deps: Pick<MeshControllerDeps, 'state' | 'programmed'>): StatusDetails {
   const { state } = deps;
   const accepted = state.verdict(obj).accepted;
   const served = state.served(obj);
@@ -71,6 +76,23 @@ export function servingDetails(obj: AnyMeshObject, deps: Pick<MeshControllerDeps
     return { conditions: [{ type: 'Programmed', status: 'False', reason: 'ServingLastAccepted', message }], conditionTypes: ['Programmed'], fields: lastAccepted };
   }
   return { conditionTypes: ['Programmed'], ...details, fields: { ...details?.fields, ...lastAccepted } };
+}
+
+/** A root VirtualService's ResolvedRefs (its delegates), before the other conditions; removed when it delegates nothing. */
+function withDelegation(obj: AnyMeshObject, state: MeshState, details: StatusDetails): StatusDetails {
+  if (obj.kind !== 'VirtualService') return details;
+  const served = state.served(obj);
+  const condition = served
+    ? delegationCondition(served, (ns, name) => {
+        const delegate = state.lookup.virtualService(ns, name);
+        return { exists: delegate !== undefined, ...(delegate ? { served: state.served(delegate) } : {}) };
+      })
+    : undefined;
+  return {
+    ...details,
+    conditions: [...(condition ? [condition] : []), ...(details.conditions ?? [])],
+    conditionTypes: ['ResolvedRefs', ...(details.conditionTypes ?? [])],
+  };
 }
 
 /** What status.lastAccepted should hold: the last accepted generation, unless too large to persist (null removes it). */

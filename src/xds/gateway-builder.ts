@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Gateway, HTTPMatchRequest, HTTPRoute, RouteDestination, VirtualService } from '../api/index.js';
 import { generatedLabels } from '../gateway/names.js';
 import { gatewaysSelecting, gatewayXds, type TlsSecretData } from './generators/gateway.js';
+import { isDelegate, resolveDelegation, type ResolvedRoutes } from '../mesh/delegation.js';
 import { qualifyHost } from '../mesh/hosts.js';
 import { refOf, scopedRoute, type MeshModel, type ModelInputs, type ServiceModel } from '../mesh/model/index.js';
 import { gatewaysOf, qualifyGatewayName } from '../mesh/virtualservice.js';
@@ -81,7 +82,7 @@ export class GatewayBuilder {
    */
   updateForHosts(hosts: ReadonlySet<string>): boolean {
     for (const host of hosts) {
-      if (this.inputs.virtualServicesRoutingTo(host).some((vs) => gatewaysOf(vs).length > 0)) return this.update();
+      if (this.inputs.virtualServicesRoutingTo(host).some((vs) => gatewaysOf(vs).length > 0 || isDelegate(vs))) return this.update();
     }
     return false;
   }
@@ -153,6 +154,7 @@ export class GatewayBuilder {
       virtualServices: [...virtualServices.values()],
       secret: (ns, name) => this.inputs.secret(ns, name),
       httpRoutes: (vs, port) => this.httpRoutes(vs, gateways, port),
+      delegates: (vs) => this.delegation(vs).delegates,
       tcpTarget: (vs, destinations, port) => this.tcpTarget(vs, destinations, port),
     });
     // The gateway's own certificate files (its agent's), for mTLS toward STRICT workloads: the clusters it shares
@@ -180,8 +182,16 @@ export class GatewayBuilder {
     const refs = new Set(gateways.map((gw) => `${gw.metadata.namespace}/${gw.metadata.name}`));
     // A match without `gateways` inherits the VirtualService's, which name this gateway.
     const forThisGateway = (m: HTTPMatchRequest) => !m.gateways || m.gateways.length === 0 || m.gateways.some((g) => refs.has(qualifyGatewayName(g, ns)));
-    const http = (vs.spec.http ?? []).flatMap((route) => scopedRoute(route, ns, forThisGateway));
+    const http = this.delegation(vs).http.flatMap((route) => scopedRoute(route, ns, forThisGateway));
     return httpRoutes(this.routeContext(vs, http, port)).routes;
+  }
+
+  /** `vs`'s http routes with its delegates' merged in (each delegate in its served form). */
+  private delegation(vs: VirtualService): ResolvedRoutes {
+    return resolveDelegation(vs, (ns, name) => {
+      const delegate = this.inputs.lookup.virtualService(ns, name);
+      return delegate && this.inputs.served(delegate);
+    });
   }
 
   /** The route generator reads a service's routing; a gateway's virtual host is one only in that sense. */
@@ -190,7 +200,7 @@ export class GatewayBuilder {
     const servicePort = { number: port, name: `http-${port}`, protocol: 'HTTP' as const };
     const ref = refOf(vs);
     const service: ServiceModel = {
-      host: qualifyHost(vs.spec.hosts[0] ?? '', ns),
+      host: qualifyHost(vs.spec.hosts?.[0] ?? '', ns),
       namespace: ns,
       ports: [servicePort],
       addresses: [],

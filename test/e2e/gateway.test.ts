@@ -302,13 +302,16 @@ describe('a Gateway with spec.deployment', () => {
 });
 
 describe('a gateway proxy on the xDS server', () => {
-  it('gets a listener per port, routes from the bound VirtualService, its certificate over SDS; a missing Secret is reported', async () => {
+  it('gets a listener per port, routes from the bound VirtualService, its certificates over SDS; a missing Secret is reported', async () => {
     const host = `ratings.${ns}.svc.cluster.local`;
     const cert = await newRoot(DEFAULT_CA_CONFIG, Date.now());
-    await core.createNamespacedSecret({
-      namespace: ns,
-      body: { metadata: { name: 'shop-cert' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(cert.certPem).toString('base64'), 'tls.key': Buffer.from(cert.keyPem).toString('base64') } },
-    });
+    const second = await newRoot(DEFAULT_CA_CONFIG, Date.now() + 1);
+    for (const [name, c] of [['shop-cert', cert], ['shop-cert-2', second]] as const) {
+      await core.createNamespacedSecret({
+        namespace: ns,
+        body: { metadata: { name }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(c.certPem).toString('base64'), 'tls.key': Buffer.from(c.keyPem).toString('base64') } },
+      });
+    }
     await custom.createNamespacedCustomObject({
       group: 'weft.dev', version: 'v1alpha1', namespace: ns, plural: 'serviceentries',
       body: { apiVersion: 'weft.dev/v1alpha1', kind: 'ServiceEntry', metadata: { name: 'ratings' }, spec: { hosts: [host], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [{ number: 9080, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: '127.0.0.5' }] } },
@@ -319,6 +322,8 @@ describe('a gateway proxy on the xDS server', () => {
         { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['shop.example.com'], tls: { httpsRedirect: true } },
         { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['shop.example.com'], tls: { mode: 'SIMPLE', credentialName: 'shop-cert' } },
         { port: { number: 8443, name: 'admin', protocol: 'HTTPS' }, hosts: ['admin.example.com'], tls: { mode: 'SIMPLE', credentialName: 'no-such-cert' } },
+        // Two certificates side by side (credentialNames: an RSA and an ECDSA one, say): both on one chain, both over SDS.
+        { port: { number: 9443, name: 'dual', protocol: 'HTTPS' }, hosts: ['shop.example.com'], tls: { mode: 'SIMPLE', credentialNames: ['shop-cert', 'shop-cert-2'] } },
       ],
       deployment: { replicas: 1, serviceType: 'ClusterIP' },
     }));
@@ -335,10 +340,14 @@ describe('a gateway proxy on the xDS server', () => {
       const httpsRoutes = `https.443.${ns}.front.1`;
       const config = await eventually('the gateway proxy to hold its listeners, routes and certificate', async () => {
         const c = proxy.config();
-        return c.routes.get(httpsRoutes) && c.secrets.size > 0 && c.routes.get('http.80') ? c : undefined;
+        return c.routes.get(httpsRoutes) && c.secrets.has(`kubernetes://${ns}/shop-cert-2`) && c.routes.get('http.80') ? c : undefined;
       });
       // One listener per servable port; 8443's Secret does not exist, so it is left out rather than left warming.
-      expect([...config.listeners.keys()].sort()).toEqual(['0.0.0.0_443', '0.0.0.0_80']);
+      expect([...config.listeners.keys()].sort()).toEqual(['0.0.0.0_443', '0.0.0.0_80', '0.0.0.0_9443']);
+      expect(config.listeners.get('0.0.0.0_9443')!.chains).toEqual([
+        { serverNames: ['shop.example.com'], routes: `https.9443.${ns}.front.3`, sdsSecrets: [`kubernetes://${ns}/shop-cert`, `kubernetes://${ns}/shop-cert-2`] },
+      ]);
+      expect(config.secrets.get(`kubernetes://${ns}/shop-cert-2`)).toEqual({ certificateChain: second.certPem, privateKey: second.keyPem });
       const tls = config.listeners.get('0.0.0.0_443')!;
       expect(tls.listenerFilters).toEqual(['envoy.filters.listener.tls_inspector']);
       expect(tls.chains).toEqual([{ serverNames: ['shop.example.com'], routes: httpsRoutes, sdsSecrets: [`kubernetes://${ns}/shop-cert`] }]);

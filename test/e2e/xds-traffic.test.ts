@@ -232,6 +232,31 @@ describe('traffic management through xDS, with real grpc-js-xds clients', () => 
     expect(tally(await c.run(20))).toEqual({ flaky: 20 }); // fast calls are fine
   });
 
+  it('10. retries wait out the backoff: the gaps between attempts at the backend are at least the backoff', async () => {
+    const host = hostOf('backoff');
+    const b = await backend('backoff', '127.0.0.52');
+    apply(
+      ns.name,
+      serviceEntry('backoff', host),
+      workloadEntry('backoff', b, { app: 'backoff' }, 'workload'),
+      virtualService('backoff', host, [{ route: [{ destination: { host } }], retries: { attempts: 3, retryOn: 'unavailable', backoff: '500ms' } }]),
+    );
+    await waitForCondition(ns.name, 'VirtualService', 'backoff', 'Programmed', 'True');
+    const c = await client(`${host}:9080`, 'backoff-client');
+    await untilServing(c);
+
+    b.behaviour = { kind: 'fail-next', remaining: 2, code: grpc.status.UNAVAILABLE };
+    const first = b.callTimes.length;
+    expect(tally(await c.run(1))).toEqual({ backoff: 1 }); // two failed attempts, retried
+    const times = b.callTimes.slice(first);
+    expect(times).toHaveLength(3);
+    const gaps = [times[1]! - times[0]!, times[2]! - times[1]!];
+    console.log(`scenario 10: gaps between attempts ${gaps.map((g) => g.toFixed(0)).join(', ')} ms (backoff 500ms, doubling)`);
+    // gRPC waits the backoff (doubling after each retry) with ±20% jitter; without it the default is 25 ms.
+    expect(gaps[0]).toBeGreaterThanOrEqual(0.8 * 500 - 20);
+    expect(gaps[1]).toBeGreaterThanOrEqual(0.8 * 1000 - 20);
+  });
+
   it('7. a config the client rejects shows as a NACK on the resource that produced it; clients keep working', async () => {
     const svc = await versionedService('nacked', ['127.0.0.61', '127.0.0.62'], (host) => split(host, 50, 50));
     const c = await client(svc.target, 'nacked-client');

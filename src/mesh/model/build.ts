@@ -2,6 +2,7 @@
 // accepted generation, or the last accepted one). Pure: the same inputs give the same model. Where several
 // resources compete for a host, the oldest wins (conflicts.ts tells the others).
 import { ROOT_NAMESPACE, type Destination, type DestinationRule, type HTTPMatchRequest, type HTTPRoute, type ServiceEntry, type TCPRoute, type VirtualService, type WorkloadEntry } from '../../api/index.js';
+import { resolveDelegation } from '../delegation.js';
 import { routedHosts } from '../dependencies.js';
 import { qualifyHost } from '../hosts.js';
 import { selects } from '../labels.js';
@@ -144,11 +145,17 @@ function routingFor(host: string, inputs: ModelInputs): RoutingModel | undefined
   const vs = routingVirtualService(host, inputs);
   if (!vs) return undefined;
   const ns = vs.metadata.namespace!;
-  const http = (vs.spec.http ?? []).flatMap((r) => meshRoute(r, ns));
+  const resolved = resolveDelegation(vs, (dns, name) => {
+    const delegate = inputs.lookup.virtualService(dns, name);
+    return delegate && inputs.served(delegate);
+  });
+  const http = resolved.http.flatMap((r) => meshRoute(r, ns));
   const tcp: TCPRoute[] = (vs.spec.tcp ?? [])
     .filter((r) => !r.match || r.match.some((m) => appliesToMesh(m.gateways)))
     .map((r) => ({ ...r, route: r.route.map((d) => ({ ...d, destination: qualify(d.destination, ns) })) }));
-  return { source: refOf(vs), http, tcp };
+  const routing: RoutingModel = { source: refOf(vs), http, tcp };
+  if (resolved.delegates.length > 0) routing.delegates = resolved.delegates.map(refOf);
+  return routing;
 }
 
 /**

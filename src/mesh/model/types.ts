@@ -45,6 +45,8 @@ export interface PolicyModel {
 /** Routing for the host, from the VirtualService that owns it; every destination host is fully qualified. */
 export interface RoutingModel {
   source: MeshRef;
+  /** Delegate VirtualServices whose routes are merged into `http` (src/mesh/delegation.ts). */
+  delegates?: readonly MeshRef[];
   http: readonly HTTPRoute[];
   tcp: readonly TCPRoute[];
 }
@@ -71,8 +73,13 @@ export function sourcesOf(service: ServiceModel): MeshRef[] {
   const refs = [service.declaredBy];
   for (const e of service.endpoints) if (e.source !== service.declaredBy) refs.push(e.source);
   if (service.policy) refs.push(service.policy.source);
-  if (service.routing) refs.push(service.routing.source);
+  if (service.routing) refs.push(service.routing.source, ...(service.routing.delegates ?? []));
   return refs;
+}
+
+/** The objects a service's routes come from: the routing VirtualService and the delegates merged into it. */
+export function routingSources(service: ServiceModel): MeshRef[] {
+  return service.routing ? [service.routing.source, ...(service.routing.delegates ?? [])] : [];
 }
 
 export function refKey(ref: { kind: string; namespace: string; name: string }): string {

@@ -5,6 +5,7 @@ import type { Informer, KubeObject } from '../../controllers/index.js';
 import type { Dependent } from '../dependencies.js';
 import type { MeshLookup } from '../lookup.js';
 import type { MeshModelStore, ModelInputs } from '../model/index.js';
+import { isDelegate } from '../delegation.js';
 import { gatewaysOf } from '../virtualservice.js';
 import { Index, informersByKind, relevantUpdate, specChanged, type MeshInformers } from './informers.js';
 import { serviceEntryCandidates } from './lookup.js';
@@ -65,7 +66,8 @@ export function watchGatewayChanges(informers: MeshInformers, secrets: Informer<
   const emit = (obj: KubeObject) => {
     if (!replaying) onChange(obj.metadata?.namespace ?? '');
   };
-  const boundToGateway = (vs: VirtualService) => gatewaysOf(vs).length > 0;
+  // A delegate binds to no gateway itself, but its routes are in those of the roots that are bound to one.
+  const boundToGateway = (vs: VirtualService) => gatewaysOf(vs).length > 0 || isDelegate(vs);
   const unsubscribe = [
     informers.gateways.on({ onAdd: emit, onUpdate: (old, obj) => specChanged(old, obj) && emit(obj), onDelete: emit }),
     informers.virtualServices.on({

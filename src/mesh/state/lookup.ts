@@ -27,5 +27,6 @@ export function informerLookup(informers: MeshInformers): MeshLookup {
     serviceEntries: (ns) => informers.serviceEntries.list(ns),
     meshPolicies: (ns) => informers.meshPolicies.list(ns),
     virtualServices: () => informers.virtualServices.list(),
+    virtualService: (ns, name) => informers.virtualServices.get(ns, name),
   };
 }

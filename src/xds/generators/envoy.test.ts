@@ -126,4 +126,23 @@ describe('Envoy sidecar generator, on config/samples', () => {
     const [, rds] = envoyPortResources(9080, virtualHosts);
     expect(checkMessage(TypeUrl.route, rds!.message)).toEqual([]);
   });
+
+  it('retries with a backoff: base_interval as written, capped at 10 times it', () => {
+    const model = sampleMesh();
+    const reviews = model.service('reviews.weft-demo.svc.cluster.local')!;
+    const http = [{ route: [{ destination: { host: reviews.host, subset: 'v1' } }], retries: { attempts: 4, retryOn: '5xx,reset', backoff: '1.5s' } }];
+    const { virtualHosts } = envoyServiceResources({ ...reviews, routing: { source: reviews.routing!.source, tcp: [], http } }, model);
+    const routes = virtualHosts[0]!.message.routes as ProtoMessage[];
+    expect(routes[0]).toMatchObject({
+      route: {
+        retry_policy: {
+          retry_on: '5xx,reset',
+          num_retries: { value: 4 },
+          retry_back_off: { base_interval: { seconds: 1, nanos: 500_000_000 }, max_interval: { seconds: 15 } },
+        },
+      },
+    });
+    const [, rds] = envoyPortResources(9080, virtualHosts);
+    expect(checkMessage(TypeUrl.route, rds!.message)).toEqual([]);
+  });
 });

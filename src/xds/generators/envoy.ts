@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import type { ServicePort } from '../../api/index.js';
 import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.js';
 import { serviceOfHost } from '../../mesh/hosts.js';
-import type { MeshModel, MeshRef, ServiceModel } from '../../mesh/model/index.js';
+import { routingSources, type MeshModel, type MeshRef, type ServiceModel } from '../../mesh/model/index.js';
 import {
   DEFAULT_MTLS_MODE,
   envoyCredentialSecrets,
@@ -81,7 +81,7 @@ export function envoyServiceResources(service: ServiceModel, model: MeshModel): 
       host: service.host,
       port: port.number,
       message: { name: `${service.host}:${port.number}`, domains: domains(service.host, port.number), routes },
-      sources: uniqueSources([service.declaredBy, ...(service.routing ? [service.routing.source] : []), ...sources]),
+      sources: uniqueSources([service.declaredBy, ...routingSources(service), ...sources]),
     });
   }
   return { resources, virtualHosts };
@@ -96,7 +96,7 @@ function tcpListeners(service: ServiceModel, port: ServicePort, model: MeshModel
   else if (route) {
     cluster = { weighted_clusters: { clusters: route.route.map((d) => ({ name: destinationCluster(d.destination, ctx), weight: d.weight ?? 0 })) } };
   }
-  const sources = uniqueSources([service.declaredBy, ...(service.routing ? [service.routing.source] : [])]);
+  const sources = uniqueSources([service.declaredBy, ...routingSources(service)]);
   return (service.addresses ?? [])
     .filter((a) => isIP(a))
     .map((address) => {

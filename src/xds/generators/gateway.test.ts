@@ -138,6 +138,43 @@ describe('gatewayXds', () => {
     expect(out.get('kubernetes://shop/shop-cert-cacert')!.message).toEqual({ name: 'kubernetes://shop/shop-cert-cacert', validation_context: { trusted_ca: { inline_bytes: CERT } } });
   });
 
+  it('serves two certificates (credentialNames: RSA and ECDSA) on one chain, each its own SDS secret; caCertCredentialName verifies clients', () => {
+    const ECDSA_CERT = Buffer.from('ecdsa certificate').toString('base64');
+    const ECDSA_KEY = Buffer.from('ecdsa key').toString('base64');
+    const CA = Buffer.from('client ca').toString('base64');
+    const secrets: Record<string, TlsSecretData> = {
+      'shop/rsa': { data: { 'tls.crt': CERT, 'tls.key': KEY, 'ca.crt': CERT } },
+      'shop/ecdsa': { data: { 'tls.crt': ECDSA_CERT, 'tls.key': ECDSA_KEY } },
+      'shop/clients': { data: { 'tls.crt': CERT, 'tls.key': KEY, 'ca.crt': CA } },
+    };
+    const dual = { ...https, tls: { mode: 'MUTUAL' as const, credentialNames: ['rsa', 'ecdsa'], caCertCredentialName: 'clients' } };
+    const out = generate({
+      gateways: [gateway('edge', { servers: [dual] })],
+      virtualServices: [virtualService('shop', ['shop.example.com'], ['edge'])],
+      secret: (ns, name) => secrets[`${ns}/${name}`],
+    });
+    const [chain] = out.get('0.0.0.0_443')!.message.filter_chains as ProtoMessage[];
+    const context = ((chain!.transport_socket as ProtoMessage).typed_config as ProtoMessage).common_tls_context as ProtoMessage;
+    const ads = { ads: {}, resource_api_version: 'V3' };
+    expect(context.tls_certificate_sds_secret_configs).toEqual([
+      { name: 'kubernetes://shop/rsa', sds_config: ads },
+      { name: 'kubernetes://shop/ecdsa', sds_config: ads },
+    ]);
+    // The CA comes from caCertCredentialName, not from the first credential's own ca.crt.
+    expect(context.validation_context_sds_secret_config).toEqual({ name: 'kubernetes://shop/clients-cacert', sds_config: ads });
+    expect(out.get('kubernetes://shop/ecdsa')!.message).toEqual({
+      name: 'kubernetes://shop/ecdsa',
+      tls_certificate: { certificate_chain: { inline_bytes: ECDSA_CERT }, private_key: { inline_bytes: ECDSA_KEY } },
+    });
+    expect(out.get('kubernetes://shop/rsa')!.sources).toEqual([{ kind: 'Secret', namespace: 'shop', name: 'rsa', generation: 0 }]);
+    expect(out.get('kubernetes://shop/clients-cacert')!.message).toEqual({ name: 'kubernetes://shop/clients-cacert', validation_context: { trusted_ca: { inline_bytes: CA } } });
+    expect(out.has('kubernetes://shop/rsa-cacert')).toBe(false);
+
+    // One of the two Secrets missing: the server is left out rather than served with half its certificates.
+    const half = generate({ gateways: [gateway('edge', { servers: [dual] })], secret: (ns, name) => (name === 'ecdsa' ? undefined : secrets[`${ns}/${name}`]) });
+    expect([...half.keys()]).toEqual([]);
+  });
+
   it('admits VirtualServices only from the namespaces a server host allows, and gives a domain to the oldest claim', () => {
     const server = { ...http, hosts: ['shop/*.example.com'] };
     const older = virtualService('a', ['api.example.com'], ['shop/edge'], 'shop', '2026-01-01T00:00:00Z');

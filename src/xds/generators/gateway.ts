@@ -26,6 +26,8 @@ export interface GatewayXdsInput {
   secret(namespace: string, name: string): TlsSecretData | undefined;
   /** Envoy routes for `vs`'s http rules as served on gateway port `port`: the xDS server's route generator. */
   httpRoutes(vs: VirtualService, port: number): ProtoMessage[];
+  /** The delegate VirtualServices whose routes `vs`'s routes carry (they are sources of the routes too). */
+  delegates?(vs: VirtualService): VirtualService[];
   /** A tcp_proxy's target (`cluster` or `weighted_clusters`) for `vs`'s L4 destinations, from gateway port `port`. */
   tcpTarget(vs: VirtualService, destinations: readonly RouteDestination[], port: number): ProtoMessage;
 }
@@ -48,8 +50,8 @@ interface BoundServer {
   listenPort: number;
   /** http: HTTP routes; terminate: TLS ended here, then HTTP routes; passthrough: by SNI to VirtualService tls routes; tcp: to tcp routes. */
   mode: 'http' | 'terminate' | 'passthrough' | 'tcp';
-  /** Set for servers that terminate TLS with a resolved credential. */
-  tls?: { secretName: string; caSecretName?: string };
+  /** Set for servers that terminate TLS with resolved credentials: SDS names and the Secrets they come from. */
+  tls?: { certificates: Array<{ sdsName: string; secret: string }>; ca?: { sdsName: string; secret: string } };
 }
 
 const PLAIN_HTTP = new Set(['HTTP', 'HTTP2', 'GRPC']);
@@ -76,15 +78,22 @@ function boundServer(gateway: Gateway, server: Server, index: number, input: Gat
   if (PLAIN_HTTP.has(protocol)) return [{ gateway, server, index, listenPort, mode: 'http' }];
   if (protocol === 'TCP' || protocol === 'MONGO') return [{ gateway, server, index, listenPort, mode: 'tcp' }];
   if ((protocol === 'TLS' || protocol === 'HTTPS') && server.tls?.mode === 'PASSTHROUGH') return [{ gateway, server, index, listenPort, mode: 'passthrough' }];
-  if (protocol !== 'HTTPS' || !terminatesTls(server) || !server.tls?.credentialName) return [];
+  const credentials = server.tls?.credentialNames ?? (server.tls?.credentialName ? [server.tls.credentialName] : []);
+  if (protocol !== 'HTTPS' || !terminatesTls(server) || credentials.length === 0) return [];
   const namespace = gateway.metadata.namespace!;
-  const credential = server.tls.credentialName;
-  const secret = input.secret(namespace, credential);
-  if (!secret?.data?.['tls.crt'] || !secret.data['tls.key']) return [];
-  const mutual = server.tls.mode === 'MUTUAL' || server.tls.mode === 'OPTIONAL_MUTUAL';
-  const caSecretName = mutual && secret.data['ca.crt'] ? sdsSecretName(namespace, `${credential}-cacert`) : undefined;
-  if (mutual && !caSecretName) return []; // client certificates cannot be verified without a CA
-  return [{ gateway, server, index, listenPort, mode: 'terminate', tls: { secretName: sdsSecretName(namespace, credential), caSecretName } }];
+  const hasCertificate = (name: string) => {
+    const data = input.secret(namespace, name)?.data;
+    return Boolean(data?.['tls.crt'] && data['tls.key']);
+  };
+  if (!credentials.every(hasCertificate)) return [];
+  const certificates = credentials.map((c) => ({ sdsName: sdsSecretName(namespace, c), secret: c }));
+  const mutual = server.tls!.mode === 'MUTUAL' || server.tls!.mode === 'OPTIONAL_MUTUAL';
+  if (!mutual) return [{ gateway, server, index, listenPort, mode: 'terminate', tls: { certificates } }];
+  // Client certificates are verified against caCertCredentialName's ca.crt, else the (first) credential's.
+  const caSecret = server.tls!.caCertCredentialName ?? credentials[0]!;
+  if (!input.secret(namespace, caSecret)?.data?.['ca.crt']) return []; // client certificates cannot be verified without a CA
+  const ca = { sdsName: sdsSecretName(namespace, `${caSecret}-cacert`), secret: caSecret };
+  return [{ gateway, server, index, listenPort, mode: 'terminate', tls: { certificates, ca } }];
 }
 
 /** SIMPLE and MUTUAL end TLS at the gateway; PASSTHROUGH forwards it by SNI (AUTO_PASSTHROUGH: not generated yet). */
@@ -256,12 +265,13 @@ function downstreamTls(s: BoundServer): ProtoMessage {
   };
   const sds = (name: string): ProtoMessage => ({ name, sds_config: { ads: {}, resource_api_version: 'V3' } });
   // Client certificates are verified against the credential's ca.crt (subjectAltNames/SPKI/hash pinning: not yet).
-  const validation: ProtoMessage | undefined = s.tls!.caSecretName ? { validation_context_sds_secret_config: sds(s.tls!.caSecretName) } : undefined;
+  const validation: ProtoMessage | undefined = s.tls!.ca ? { validation_context_sds_secret_config: sds(s.tls!.ca.sdsName) } : undefined;
   return {
     '@type': ExtensionType.downstreamTls,
     common_tls_context: {
       ...(Object.keys(params).length > 0 ? { tls_params: params } : {}),
-      tls_certificate_sds_secret_configs: [sds(s.tls!.secretName)],
+      // Two certificates (credentialNames: e.g. RSA and ECDSA): Envoy picks per handshake what the client supports.
+      tls_certificate_sds_secret_configs: s.tls!.certificates.map((c) => sds(c.sdsName)),
       ...(validation ?? {}),
       alpn_protocols: ['h2', 'http/1.1'],
     },
@@ -291,10 +301,10 @@ function routeConfiguration(name: string, servers: BoundServer[], input: Gateway
       continue;
     }
     for (const vs of boundVirtualServices(s, input.virtualServices)) {
-      const domains = claim(admittedNames(s.server, vs, vs.spec.hosts), port);
+      const domains = claim(admittedNames(s.server, vs, vs.spec.hosts ?? []), port);
       if (domains.length === 0) continue;
       virtualHosts.push({ name: `${vs.metadata.namespace}/${vs.metadata.name}:${port}`, domains, routes: input.httpRoutes(vs, port) });
-      sources.push(vsRef(vs));
+      sources.push(vsRef(vs), ...(input.delegates?.(vs) ?? []).map(vsRef));
     }
   }
   return {
@@ -335,29 +345,20 @@ function bareHost(host: string): string {
 
 function secretResources(servers: BoundServer[], input: GatewayXdsInput): Generated[] {
   const out = new Map<string, Generated>();
+  const add = (namespace: string, secret: string, sdsName: string, message: (data: Record<string, string>) => ProtoMessage) => {
+    if (out.has(sdsName)) return;
+    const data = input.secret(namespace, secret)!.data!;
+    const source: MeshRef = { kind: 'Secret', namespace, name: secret, generation: 0 };
+    out.set(sdsName, { typeUrl: TypeUrl.secret, name: sdsName, message: { name: sdsName, ...message(data) }, sources: [source] });
+  };
   for (const s of servers) {
     if (!s.tls) continue;
     const namespace = s.gateway.metadata.namespace!;
-    const credential = s.server.tls!.credentialName!;
-    const data = input.secret(namespace, credential)!.data!;
-    const source: MeshRef = { kind: 'Secret', namespace, name: credential, generation: 0 };
-    if (!out.has(s.tls.secretName)) {
-      out.set(s.tls.secretName, {
-        typeUrl: TypeUrl.secret,
-        name: s.tls.secretName,
-        // bytes fields take base64 in protobufjs's object form: the Secret's data is already that.
-        message: { name: s.tls.secretName, tls_certificate: { certificate_chain: { inline_bytes: data['tls.crt']! }, private_key: { inline_bytes: data['tls.key']! } } },
-        sources: [source],
-      });
+    // bytes fields take base64 in protobufjs's object form: the Secret's data is already that.
+    for (const c of s.tls.certificates) {
+      add(namespace, c.secret, c.sdsName, (data) => ({ tls_certificate: { certificate_chain: { inline_bytes: data['tls.crt']! }, private_key: { inline_bytes: data['tls.key']! } } }));
     }
-    if (s.tls.caSecretName && !out.has(s.tls.caSecretName)) {
-      out.set(s.tls.caSecretName, {
-        typeUrl: TypeUrl.secret,
-        name: s.tls.caSecretName,
-        message: { name: s.tls.caSecretName, validation_context: { trusted_ca: { inline_bytes: data['ca.crt']! } } },
-        sources: [source],
-      });
-    }
+    if (s.tls.ca) add(namespace, s.tls.ca.secret, s.tls.ca.sdsName, (data) => ({ validation_context: { trusted_ca: { inline_bytes: data['ca.crt']! } } }));
   }
   return [...out.values()];
 }

@@ -87,7 +87,7 @@ describe('proxyless generator', () => {
     expect(all.endpoints[0]!.lb_endpoints).toHaveLength(2);
   });
 
-  it('routes on headers and path prefixes, with timeouts, retries and faults', () => {
+  it('routes on headers and path prefixes, with timeouts, retries (with backoff) and faults', () => {
     const split = virtualService('reviews', 'shop', ['reviews'], [
       {
         match: [{ headers: { 'x-user': { exact: 'canary' } } }],
@@ -98,7 +98,7 @@ describe('proxyless generator', () => {
         match: [{ uri: { prefix: '/weft.test.Echo/' }, method: { exact: 'POST' } }],
         route: [{ destination: { host: 'reviews', subset: 'v1' } }],
         timeout: '1.5s',
-        retries: { attempts: 3, retryOn: 'unavailable,5xx' },
+        retries: { attempts: 3, retryOn: 'unavailable,5xx', backoff: '250ms' },
       },
       { match: [{ queryParams: { a: { exact: 'b' } } }], route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
     ]);
@@ -121,7 +121,12 @@ describe('proxyless generator', () => {
     expect(routes[1]).toEqual({
       name: 'route-1',
       match: { prefix: '/weft.test.Echo/' }, // POST is every gRPC call's method
-      route: { cluster: cluster('v1'), max_stream_duration: { max_stream_duration: { seconds: 1, nanos: 500_000_000 } }, retry_policy: { retry_on: 'unavailable', num_retries: { value: 3 } } },
+      route: { cluster: cluster('v1'), max_stream_duration: { max_stream_duration: { seconds: 1, nanos: 500_000_000 } }, retry_policy: {
+          retry_on: 'unavailable',
+          num_retries: { value: 3 },
+          retry_back_off: { base_interval: { seconds: 0, nanos: 250_000_000 }, max_interval: { seconds: 2, nanos: 500_000_000 } },
+        },
+      },
     });
   });
 

@@ -1,7 +1,7 @@
 // Proxyless gRPC (gRFC A27/A28): for each port of a service, an api_listener named `host:port` (the target a
 // client dials as xds:///host:port) whose HttpConnectionManager takes its routes from RDS, the route
 // configuration of the same name, and the EDS clusters and endpoints the routes use.
-import type { MeshModel, ServiceModel } from '../../mesh/model/index.js';
+import { routingSources, type MeshModel, type ServiceModel } from '../../mesh/model/index.js';
 import { ExtensionType, TypeUrl } from '../protos.js';
 import { serviceClusters } from './clusters.js';
 import { serviceEndpoints } from './endpoints.js';
@@ -39,7 +39,7 @@ export function proxylessResources(service: ServiceModel, model: MeshModel): Gen
       name,
       // One virtual host: the configuration belongs to this one target, whatever authority the client sends.
       message: { name, virtual_hosts: [{ name, domains: ['*'], routes }] },
-      sources: uniqueSources([service.declaredBy, ...(service.routing ? [service.routing.source] : []), ...sources]),
+      sources: uniqueSources([service.declaredBy, ...routingSources(service), ...sources]),
     });
   }
   out.push(...serviceClusters(service, 'proxyless'), ...serviceEndpoints(service));

@@ -10,7 +10,7 @@ import type { Destination, HTTPFaultInjection, HTTPMatchRequest, HTTPRetry, HTTP
 import type { MeshModel, MeshRef, ServiceModel } from '../../mesh/model/index.js';
 import { ExtensionType } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
-import { duration } from './duration.js';
+import { duration, durationMs, protoDuration } from './duration.js';
 import { outboundCluster } from './names.js';
 import { effectivePolicy } from './policy.js';
 import type { Flavor } from './types.js';
@@ -185,7 +185,16 @@ function retryPolicy(retries: HTTPRetry, flavor: Flavor): ProtoMessage | undefin
   }
   const policy: ProtoMessage = { retry_on: retryOn, num_retries: { value: attempts } };
   if (retries.perTryTimeout && flavor === 'envoy') policy.per_try_timeout = duration(retries.perTryTimeout);
+  if (retries.backoff) policy.retry_back_off = retryBackOff(durationMs(retries.backoff));
   return policy;
+}
+
+/**
+ * Istio's `backoff` is the base interval; the cap is 10 times it, the default of Envoy and of gRPC (gRFC A44),
+ * written out so every client reads the same. Both apply jitter: Envoy a random wait up to the interval, gRPC ±20%.
+ */
+function retryBackOff(baseMs: number): ProtoMessage {
+  return { base_interval: protoDuration(baseMs), max_interval: protoDuration(10 * baseMs) };
 }
 
 /** gRPC status names as numbers (HTTPFault.abort.grpc_status). */

@@ -7,7 +7,9 @@ export type Behaviour =
   | { kind: 'ok' }
   | { kind: 'fail'; code: grpc.status }
   /** Fails calls 1, 3, 5, ... (the first of every pair). */
-  | { kind: 'fail-every-other'; code: grpc.status };
+  | { kind: 'fail-every-other'; code: grpc.status }
+  /** Fails the next `remaining` calls, then serves. */
+  | { kind: 'fail-next'; remaining: number; code: grpc.status };
 
 export interface Backend {
   name: string;
@@ -15,6 +17,8 @@ export interface Backend {
   port: number;
   behaviour: Behaviour;
   calls: number;
+  /** When each call arrived (performance.now()), in order. */
+  callTimes: number[];
   stop(): Promise<void>;
 }
 
@@ -27,6 +31,7 @@ export async function startBackend(name: string, address: string, port = 0): Pro
     port: 0,
     behaviour: { kind: 'ok' },
     calls: 0,
+    callTimes: [],
     // A graceful stop waits for in-flight calls, and a 'slow' backend may hold one forever: force it after a while.
     stop: () =>
       new Promise<void>((resolve) => {
@@ -39,9 +44,12 @@ export async function startBackend(name: string, address: string, port = 0): Pro
   };
   const handler: grpc.handleUnaryCall<EchoRequest, EchoReply> = (call, callback) => {
     backend.calls++;
+    backend.callTimes.push(performance.now());
     const b = backend.behaviour;
+    const failNext = b.kind === 'fail-next' && b.remaining > 0;
+    if (failNext) b.remaining--;
     const reply = () => {
-      if (b.kind === 'fail' || (b.kind === 'fail-every-other' && backend.calls % 2 === 1)) {
+      if (b.kind === 'fail' || failNext || (b.kind === 'fail-every-other' && backend.calls % 2 === 1)) {
         callback({ code: b.code, details: `${name} failed on purpose` });
       } else callback(null, { backend: name });
     };
