@@ -46,8 +46,8 @@ export const ConsistentHashLB = Type.Object(
               ),
               'Additional attributes of the generated cookie.',
               MAX.shortList,
-              // Istio: "duplicate cookie attribute name".
-              { ...cel({ rule: 'self.all(a, self.exists_one(b, b.name == a.name))', message: 'cookie attribute names must be unique' }) },
+              // Unique names (Istio: "duplicate cookie attribute name") are checked by the operator (src/mesh/destinationrule.ts):
+              // nested under subsets and port-level settings, a CEL rule over the list costs more than the API server allows.
             ),
           ),
         },
@@ -102,17 +102,9 @@ export const ZoneAwareLoadBalancerSetting = Type.Object(
   {
     enabled: Type.Optional(bool('Enable zone aware load balancing.')),
     failover: Type.Optional(
-      list(localityFailover, 'Explicitly specify the region traffic will land on when endpoints in the local region become unhealthy.', MAX.shortList, {
-        // Istio's rules for zone aware failover.
-        ...cel(
-          { rule: "self.all(f, (has(f.from) ? f.from : '') != (has(f.to) ? f.to : ''))", message: 'zone aware lb failover settings must specify different regions' },
-          {
-            rule: "self.all(f, !(has(f.from) && f.from.contains('/')) && !(has(f.to) && f.to.contains('/')))",
-            message: 'zone aware lb failover only specifies region; zone and subzone failover are handled automatically',
-          },
-          { rule: "self.all(f, !(has(f.from) && f.from.contains('*')) && !(has(f.to) && f.to.contains('*')))", message: "zone aware lb failover region should not contain '*' wildcard" },
-        ),
-      }),
+      // Istio's rules for the regions (different, no zone, no wildcard) are checked by the operator
+      // (src/mesh/destinationrule.ts): nested as it is, a CEL rule over the list costs more than the API server allows.
+      list(localityFailover, 'Explicitly specify the region traffic will land on when endpoints in the local region become unhealthy.', MAX.shortList),
     ),
     failoverPriority: Type.Optional(
       list(str('A label (or label=value) endpoints are ordered by.', { maxLength: MAX.host }), 'An ordered list of labels used to sort endpoints for priority-based load balancing.', MAX.shortList, {
