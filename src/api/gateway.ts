@@ -83,6 +83,7 @@ export const ServerTLSSettings = Type.Object(
     verifyCertificateHash: Type.Optional(list(str('A hex SHA-256 certificate hash.', { maxLength: 128 }), 'Authorized client certificate hashes.', MAX.shortList)),
     minProtocolVersion: Type.Optional(strEnum([...TLS_VERSIONS], 'Minimum TLS protocol version.')),
     maxProtocolVersion: Type.Optional(strEnum([...TLS_VERSIONS], 'Maximum TLS protocol version.')),
+    insecureSkipVerify: Type.Optional(bool('Validate client certificates but let the connection through even when validation fails.')),
     cipherSuites: Type.Optional(
       list(str('An OpenSSL cipher suite name.', { maxLength: 64, pattern: '^[A-Z0-9_-]+$' }), 'Cipher suites to offer; Envoy defaults otherwise.', MAX.shortList),
     ),
@@ -139,6 +140,9 @@ export const Server = Type.Object(
   {
     port: GatewayPort,
     bind: Type.Optional(str('The IP or Unix domain socket the listener binds to; 0.0.0.0 by default.', { maxLength: 256 })),
+    defaultEndpoint: Type.Optional(
+      str('The loopback IP endpoint or Unix domain socket to which traffic is forwarded (127.0.0.1:PORT or unix:///path).', { maxLength: 256 }),
+    ),
     hosts: list(
       str('`[namespace/]host`: a DNS name (wildcard prefix allowed) optionally restricted to VirtualServices of a namespace (`./`, `*/`).', {
         maxLength: MAX.host,

@@ -68,6 +68,7 @@ export const HTTPMatchRequest = Type.Object(
     ignoreUriCase: Type.Optional(bool('Match the uri case-insensitively (exact and prefix only).')),
     withoutHeaders: Type.Optional(map(StringMatch, 'The request matches only if none of these headers match.', { maxProperties: MAX.matchEntries })),
     sourceNamespace: Type.Optional(str('Limits the rule to workloads in this namespace.', { maxLength: MAX.name })),
+    statPrefix: Type.Optional(str('The human readable prefix to use when emitting statistics for this route.', { maxLength: MAX.name * 4 })),
   },
   { description: 'HttpMatchRequest specifies a set of criteria to be met for a rule to be applied to the HTTP request.' },
 );
@@ -86,6 +87,9 @@ export type HTTPRouteDestination = Static<typeof HTTPRouteDestination>;
 export const HTTPRedirect = Type.Object(
   {
     uri: Type.Optional(str('Overwrite the path portion of the URL.', { maxLength: MAX.path })),
+    prefixRewrite: Type.Optional(
+      str('Replace the matched prefix of the path (every uri match of the route must be a prefix match).', { maxLength: MAX.path }),
+    ),
     authority: Type.Optional(str('Overwrite the authority/host portion of the URL.')),
     port: Type.Optional(port('Overwrite the port portion of the URL.')),
     derivePort: Type.Optional(
@@ -96,7 +100,11 @@ export const HTTPRedirect = Type.Object(
   },
   {
     description: 'HTTPRedirect is used to send a 301 (or other 3xx) redirect response to the caller.',
-    ...cel({ rule: '!(has(self.port) && has(self.derivePort))', message: 'port and derivePort are mutually exclusive', fieldPath: '.derivePort' }),
+    ...cel(
+      { rule: '!(has(self.port) && has(self.derivePort))', message: 'port and derivePort are mutually exclusive', fieldPath: '.derivePort' },
+      // Istio: "redirect may only specify one of uri or prefix_rewrite".
+      { rule: '!(has(self.uri) && has(self.prefixRewrite))', message: 'redirect may only specify one of uri or prefixRewrite', fieldPath: '.prefixRewrite' },
+    ),
   },
 );
 export type HTTPRedirect = Static<typeof HTTPRedirect>;
@@ -163,6 +171,7 @@ export const HTTPRetry = Type.Object(
         ...cel({ rule: "duration(self) >= duration('1ms')", message: 'backoff must be at least 1ms' }),
       }),
     ),
+    retryIgnorePreviousHosts: Type.Optional(bool('Retry on other hosts than the ones that already failed; true by default in Istio.')),
   },
   { description: 'Describes the retry policy to use when an HTTP request fails.' },
 );
@@ -192,10 +201,19 @@ export const HTTPFaultInjection = Type.Object(
     delay: Type.Optional(
       Type.Object(
         {
-          fixedDelay: duration('Add a fixed delay before forwarding the request.'),
+          fixedDelay: Type.Optional(duration('Add a fixed delay before forwarding the request.')),
+          exponentialDelay: Type.Optional(duration('Add a delay with an exponential distribution (not supported yet, as in Istio).')),
           percentage: Type.Optional(Percent),
+          percent: Type.Optional(int('Deprecated: use percentage. Percentage of requests to delay, 0-100.', 0, 100)),
         },
-        { description: 'Delay requests before forwarding, emulating various failures such as network issues.' },
+        {
+          description: 'Delay requests before forwarding, emulating various failures such as network issues.',
+          ...cel(
+            { rule: exactlyOneOf('fixedDelay', 'exponentialDelay'), message: 'exactly one of fixedDelay or exponentialDelay must be set' },
+            // Istio's validation: "exponentialDelay not supported yet".
+            { rule: '!has(self.exponentialDelay)', message: 'exponentialDelay is not supported yet (as in Istio)', fieldPath: '.exponentialDelay' },
+          ),
+        },
       ),
     ),
     abort: Type.Optional(
@@ -203,11 +221,16 @@ export const HTTPFaultInjection = Type.Object(
         {
           httpStatus: Type.Optional(int('HTTP status code to return.', 200, 599)),
           grpcStatus: Type.Optional(strEnum([...GRPC_STATUS_CODES], 'gRPC status code to return, e.g. UNAVAILABLE.')),
+          http2Error: Type.Optional(str('HTTP/2 error to abort the request with (not supported yet, as in Istio).', { maxLength: 64 })),
           percentage: Type.Optional(Percent),
         },
         {
           description: 'Abort requests and return an error status code.',
-          ...cel({ rule: exactlyOneOf('httpStatus', 'grpcStatus'), message: 'exactly one of httpStatus or grpcStatus must be set' }),
+          ...cel(
+            { rule: exactlyOneOf('httpStatus', 'grpcStatus', 'http2Error'), message: 'exactly one of httpStatus, grpcStatus or http2Error must be set' },
+            // Istio's validation: "HTTP/2 abort fault injection not supported yet".
+            { rule: '!has(self.http2Error)', message: 'HTTP/2 abort fault injection (http2Error) is not supported yet (as in Istio)', fieldPath: '.http2Error' },
+          ),
         },
       ),
     ),
@@ -234,6 +257,7 @@ const headerNames = (description: string) =>
 export const CorsPolicy = Type.Object(
   {
     allowOrigins: Type.Optional(list(StringMatch, 'String patterns that match allowed origins.', MAX.shortList)),
+    allowOrigin: Type.Optional(list(str('An origin, or `*`.', { maxLength: MAX.host }), 'Deprecated: use allowOrigins. Exact origins allowed.', MAX.shortList)),
     allowMethods: Type.Optional(list(str('An HTTP method.', { maxLength: 32, pattern: '^[A-Z]+$|^\\*$' }), 'Allowed HTTP methods.', 16)),
     allowHeaders: Type.Optional(headerNames('Allowed request headers.')),
     exposeHeaders: Type.Optional(headerNames('Headers the browser may access.')),
@@ -270,6 +294,8 @@ export const HTTPRoute = Type.Object(
     mirror: Type.Optional(Destination),
     mirrors: Type.Optional(list(HTTPMirrorPolicy, 'Mirror HTTP traffic to these destinations in addition to the original one.', 16)),
     mirrorPercentage: Type.Optional(Percent),
+    mirrorPercent: Type.Optional(int('Deprecated: use mirrorPercentage. Percentage of the traffic mirrored, 0-100.', 0, 100)),
+    mirror_percent: Type.Optional(int('Deprecated: use mirrorPercentage (the proto spelling of mirrorPercent).', 0, 100)),
     corsPolicy: Type.Optional(CorsPolicy),
     headers: Type.Optional(Headers),
     delegate: Type.Optional(Delegate),
@@ -294,6 +320,12 @@ export const HTTPRoute = Type.Object(
         message: 'mirrorPercentage applies to mirror, which is not set (use mirrors[].percentage)',
         fieldPath: '.mirrorPercentage',
       },
+      {
+        // Istio: prefix_rewrite needs every URI match to be a prefix match.
+        rule: "!has(self.redirect) || !has(self.redirect.prefixRewrite) || !has(self.match) || self.match.all(m, !has(m.uri) || has(m.uri.prefix))",
+        message: 'redirect prefixRewrite requires all URI matches to use prefix match type',
+        fieldPath: '.redirect.prefixRewrite',
+      },
     ),
   },
 );
@@ -316,7 +348,13 @@ const l4MatchFields = {
   sourceNamespace: Type.Optional(str('Limits the rule to workloads in this namespace.', { maxLength: MAX.name })),
 };
 
-export const L4MatchAttributes = Type.Object(l4MatchFields, { description: 'L4 connection match attributes.' });
+export const L4MatchAttributes = Type.Object(
+  {
+    ...l4MatchFields,
+    sourceSubnet: Type.Optional(str('IPv4 or IPv6 source address (or CIDR) of the connection to match.', { maxLength: 64 })),
+  },
+  { description: 'L4 connection match attributes.' },
+);
 export type L4MatchAttributes = Static<typeof L4MatchAttributes>;
 
 export const TLSMatchAttributes = Type.Object(

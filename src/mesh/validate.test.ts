@@ -97,6 +97,29 @@ describe('DestinationRule validation', () => {
   it('reports a host nothing declares', () => {
     expect(validateDestinationRule(reviewsRule(), lookup({})).reason).toBe('HostNotFound');
   });
+
+  it("refuses duplicate cookie attribute names and zone aware failover Istio refuses, naming the field (Istio's rules the CRD cannot afford in CEL)", () => {
+    const objects = lookup({ serviceEntries: [reviewsEntry] });
+    const rule = reviewsRule();
+    rule.spec.subsets![1]!.trafficPolicy = {
+      portLevelSettings: [{
+        port: { number: 9080 },
+        loadBalancer: { consistentHash: { httpCookie: { name: 'c', attributes: [{ name: 'SameSite', value: 'Strict' }, { name: 'SameSite', value: 'Lax' }] } } },
+      }],
+    };
+    rule.spec.trafficPolicy = { loadBalancer: { zoneAwareLbSetting: { failover: [{ from: 'us-east', to: 'us-east' }, { from: 'us-east/zone-a', to: 'eu-*' }] } } };
+    const v = validateDestinationRule(rule, objects);
+    expect(v.accepted).toBe(false);
+    expect(v.message.split('; ')).toEqual([
+      'spec.trafficPolicy.loadBalancer.zoneAwareLbSetting.failover[0]: zone aware lb failover settings must specify different regions',
+      'spec.trafficPolicy.loadBalancer.zoneAwareLbSetting.failover[1]: zone aware lb failover only specifies region (zone and subzone failover are handled automatically)',
+      "spec.trafficPolicy.loadBalancer.zoneAwareLbSetting.failover[1]: zone aware lb failover region should not contain '*' wildcard",
+      'spec.subsets[1].trafficPolicy.portLevelSettings[0].loadBalancer.consistentHash.httpCookie.attributes[1].name: duplicate cookie attribute name SameSite',
+    ]);
+    rule.spec.subsets![1]!.trafficPolicy = undefined;
+    rule.spec.trafficPolicy = { loadBalancer: { zoneAwareLbSetting: { failover: [{ from: 'us-east', to: 'us-west' }] } } };
+    expect(validateDestinationRule(rule, objects).accepted).toBe(true);
+  });
 });
 
 describe('Gateway validation', () => {

@@ -13,7 +13,7 @@ import { GENERATED_KINDS } from '../gateway/resources.js';
 import { GATEWAY_CONDITION_TYPES, gatewayAddresses, gatewayConditions, serverStatuses, type Deployment, type Service, type ServingState } from '../gateway/status.js';
 import { syncGeneratedObjects, type SyncResult } from '../gateway/sync.js';
 import type { Verdict } from '../mesh/verdict.js';
-import { lastAcceptedField, refs, withDeclaredWatches, type MeshControllerDeps } from './mesh-controller.js';
+import { lastAcceptedField, refs, withDeclaredWatches, withFieldsApplied, type MeshControllerDeps } from './mesh-controller.js';
 
 /** Gateway -> `namespace/name` of each TLS Secret its servers name. */
 const CREDENTIAL_INDEX = 'credential';
@@ -48,7 +48,7 @@ export function registerGatewayController(deps: MeshControllerDeps, events: Even
       credentialProblems: missingCredentials,
     });
     const addresses = gatewayAddresses(service);
-    return deps.status.write(resources.Gateway, gw, verdict, signal, {
+    return deps.status.write(resources.Gateway, gw, verdict, signal, withFieldsApplied(gw, verdict.accepted, {
       conditions,
       conditionTypes: [...GATEWAY_CONDITION_TYPES],
       fields: {
@@ -58,7 +58,7 @@ export function registerGatewayController(deps: MeshControllerDeps, events: Even
         synced: serving?.proxies ? `${serving.proxies.acked}/${serving.proxies.expected}` : null,
         lastAccepted: lastAcceptedField(gw, deps.state),
       },
-    });
+    }));
   };
 
   const reconciler: Reconciler = {

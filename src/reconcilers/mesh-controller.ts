@@ -5,6 +5,7 @@ import type { AnyMeshObject } from '../api/index.js';
 import { controller, type ControllerBuilder, type Informer, type KubeObject, type Manager, type Reconciler, type ResourceType } from '../controllers/index.js';
 import { delegationCondition } from '../mesh/delegation.js';
 import type { Dependent } from '../mesh/dependencies.js';
+import { fieldsAppliedCondition, isParityKind } from '../mesh/not-applied.js';
 import { persistable, servedGenerationMessage, type LastAccepted } from '../mesh/served.js';
 import { informersByKind, relevantUpdate, type MeshState, type ProgrammedSource, type StatusDetails } from '../mesh/state/index.js';
 import type { StatusWriter } from './status.js';
@@ -30,7 +31,8 @@ export function registerMeshController(spec: MeshControllerSpec, deps: MeshContr
     async reconcile({ namespace, name }, { signal }) {
       const obj = informer.get(namespace, name);
       if (!obj || obj.metadata.deletionTimestamp) return; // gone: nothing refers to its status any more
-      await deps.status.write(spec.resource, obj, deps.state.verdict(obj), signal, servingDetails(obj, deps));
+      const verdict = deps.state.verdict(obj);
+      await deps.status.write(spec.resource, obj, verdict, signal, withFieldsApplied(obj, verdict.accepted, servingDetails(obj, deps)));
     },
   };
   let builder = controller(deps.manager, spec.name).for(informer).withMaxConcurrentReconciles(2);
@@ -93,6 +95,17 @@ function withDelegation(obj: AnyMeshObject, state: MeshState, details: StatusDet
     conditions: [...(condition ? [condition] : []), ...(details.conditions ?? [])],
     conditionTypes: ['ResolvedRefs', ...(details.conditionTypes ?? [])],
   };
+}
+
+/**
+ * Adds `FieldsApplied` (which accepted fields are not applied yet, and for which clients) to a kind's details. Only
+ * for an accepted generation: a refused one is not served, and its Accepted condition says why.
+ */
+export function withFieldsApplied(obj: AnyMeshObject, accepted: boolean, details: StatusDetails): StatusDetails {
+  if (!isParityKind(obj.kind)) return details;
+  const conditionTypes = [...(details.conditionTypes ?? []), 'FieldsApplied'];
+  if (!accepted) return { ...details, conditionTypes };
+  return { ...details, conditions: [...(details.conditions ?? []), fieldsAppliedCondition(obj.kind, obj.spec)], conditionTypes };
 }
 
 /** What status.lastAccepted should hold: the last accepted generation, unless too large to persist (null removes it). */

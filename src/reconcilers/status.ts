@@ -21,6 +21,13 @@ export type { StatusDetails, StatusTarget };
 
 export const FIELD_MANAGER = 'weft-operator';
 
+/**
+ * Conditions that inform without gating Ready: `FieldsApplied` (src/mesh/not-applied.ts) says which accepted fields
+ * are not applied yet; the object is still served, so Ready keeps meaning "accepted and in force". When one is False,
+ * a Warning Event is recorded once per generation.
+ */
+export const ADVISORY_CONDITIONS: ReadonlySet<string> = new Set(['FieldsApplied']);
+
 export class StatusWriter {
   /**
    * uid -> the resourceVersion our last status write started from. While the cache still holds that version, our
@@ -52,8 +59,10 @@ export class StatusWriter {
       const result = setCondition(conditions, update, generation);
       conditions = result.conditions;
       changed ||= result.changed;
-      // An Event for every change a user would act on: a status flip, or a different reason for False.
-      if (result.transitioned || (update.status === 'False' && before?.reason !== update.reason)) transitions.push(update);
+      // An Event for every change a user would act on: a status flip, or a different reason for False; an advisory
+      // condition that stays False says so again for each new generation.
+      const newGeneration = ADVISORY_CONDITIONS.has(update.type) && update.status === 'False' && before?.observedGeneration !== generation;
+      if (result.transitioned || (update.status === 'False' && before?.reason !== update.reason) || newGeneration) transitions.push(update);
     };
     set({ type: 'Accepted', status: verdict.accepted ? 'True' : 'False', reason: verdict.reason, message: verdict.message });
     const further = details.conditions ?? [];
@@ -64,14 +73,15 @@ export class StatusWriter {
       conditions = removed.conditions;
       changed ||= removed.changed;
     }
-    // Ready summarises every other condition: the first one that is not True says why.
-    const blocking = further.find((c) => c.status !== 'True');
+    // Ready summarises every other condition but the advisory ones: the first one that is not True says why.
+    const gating = further.filter((c) => !ADVISORY_CONDITIONS.has(c.type));
+    const blocking = gating.find((c) => c.status !== 'True');
     set(
       !verdict.accepted
         ? { type: 'Ready', status: 'False', reason: verdict.reason, message: `not accepted: ${verdict.message}` }
         : blocking
           ? { type: 'Ready', status: 'False', reason: blocking.reason, message: `not ${blocking.type.toLowerCase()}: ${blocking.message}` }
-          : { type: 'Ready', status: 'True', reason: 'Ready', message: [verdict.message, ...further.map((c) => c.message)].join('; ') },
+          : { type: 'Ready', status: 'True', reason: 'Ready', message: [verdict.message, ...gating.map((c) => c.message)].join('; ') },
     );
     const fields = details.fields ?? {};
     const status = obj.status as Record<string, unknown> | undefined;

@@ -125,7 +125,37 @@ const invalid: InvalidCase[] = [
     what: 'a fault abort with httpStatus and grpcStatus (CEL)',
     kind: 'VirtualService',
     mutate: (s) => { s.http[0].fault = { abort: { httpStatus: 503, grpcStatus: 'UNAVAILABLE', percentage: { value: 5 } } }; },
-    expect: ['spec.http[0].fault.abort', 'exactly one of httpStatus or grpcStatus must be set'],
+    expect: ['spec.http[0].fault.abort', 'exactly one of httpStatus, grpcStatus or http2Error must be set'],
+  },
+  {
+    what: 'an http2Error abort (CEL, as Istio: not supported yet)',
+    kind: 'VirtualService',
+    mutate: (s) => { s.http[0].fault = { abort: { http2Error: 'REFUSED_STREAM' } }; },
+    expect: ['spec.http[0].fault.abort.http2Error', 'HTTP/2 abort fault injection (http2Error) is not supported yet'],
+  },
+  {
+    what: 'an exponentialDelay (CEL, as Istio: not supported yet)',
+    kind: 'VirtualService',
+    mutate: (s) => { s.http[0].fault = { delay: { exponentialDelay: '1s' } }; },
+    expect: ['spec.http[0].fault.delay.exponentialDelay', 'exponentialDelay is not supported yet'],
+  },
+  {
+    what: 'a redirect with uri and prefixRewrite (CEL, as Istio)',
+    kind: 'VirtualService',
+    mutate: (s) => { s.http[0] = { redirect: { uri: '/a', prefixRewrite: '/b' } }; },
+    expect: ['spec.http[0].redirect.prefixRewrite', 'redirect may only specify one of uri or prefixRewrite'],
+  },
+  {
+    what: 'a redirect prefixRewrite under an exact uri match (CEL, as Istio)',
+    kind: 'VirtualService',
+    mutate: (s) => { s.http[0] = { match: [{ uri: { exact: '/a' } }], redirect: { prefixRewrite: '/b' } }; },
+    expect: ['spec.http[0].redirect.prefixRewrite', 'redirect prefixRewrite requires all URI matches to use prefix match type'],
+  },
+  {
+    what: 'a mirrorPercent over 100 (as Istio)',
+    kind: 'VirtualService',
+    mutate: (s) => { s.http[0].mirrorPercent = 101; },
+    expect: ['spec.http[0].mirrorPercent', 'should be less than or equal to 100'],
   },
   {
     what: 'a timeout that is not a duration (pattern)',
@@ -159,6 +189,44 @@ const invalid: InvalidCase[] = [
     code: 400,
   },
   // ---- DestinationRule
+  {
+    what: 'a warmup without duration (as Istio: duration is required)',
+    kind: 'DestinationRule',
+    mutate: (s) => { s.trafficPolicy = { loadBalancer: { warmup: { minimumPercent: 10 } } }; },
+    expect: ['spec.trafficPolicy.loadBalancer.warmup.duration', 'Required value'],
+  },
+  {
+    what: 'a warmup aggression of 0 (CEL, as Istio)',
+    kind: 'DestinationRule',
+    mutate: (s) => { s.trafficPolicy = { loadBalancer: { warmup: { duration: '30s', aggression: 0 } } }; },
+    expect: ['spec.trafficPolicy.loadBalancer.warmup.aggression', 'aggression must be greater than 0'],
+  },
+  {
+    what: 'an http2KeepAlive without timeout (as Istio: both are required)',
+    kind: 'DestinationRule',
+    mutate: (s) => { s.trafficPolicy = { connectionPool: { http: { http2KeepAlive: { interval: '10s' } } } }; },
+    expect: ['spec.trafficPolicy.connectionPool.http.http2KeepAlive.timeout', 'Required value'],
+  },
+
+  {
+    what: 'a failoverPriority on a topology label (CEL, as Istio)',
+    kind: 'DestinationRule',
+    mutate: (s) => { s.trafficPolicy = { loadBalancer: { zoneAwareLbSetting: { failoverPriority: ['topology.kubernetes.io/zone'] } } }; },
+    expect: ['spec.trafficPolicy.loadBalancer.zoneAwareLbSetting.failoverPriority', 'must not use topology labels'],
+  },
+  {
+    what: 'the deprecated minimumRingSize with ringHash (CEL, as Istio)',
+    kind: 'DestinationRule',
+    mutate: (s) => { s.trafficPolicy = { loadBalancer: { consistentHash: { useSourceIp: true, minimumRingSize: 1024, ringHash: { minimumRingSize: 2048 } } } }; },
+    expect: ['spec.trafficPolicy.loadBalancer.consistentHash.minimumRingSize', 'only one of minimumRingSize or maglev/ringHash can be specified'],
+  },
+  {
+    what: 'tunnel and proxyProtocol together (CEL, as Istio)',
+    kind: 'DestinationRule',
+    mutate: (s) => { s.trafficPolicy = { tunnel: { targetHost: 'proxy.example.com', targetPort: 3128 }, proxyProtocol: { version: 'V2' } }; },
+    expect: ['spec.trafficPolicy.proxyProtocol', 'tunnel and proxyProtocol must not be set together'],
+  },
+
   {
     what: 'an unknown load balancer (enum)',
     kind: 'DestinationRule',
@@ -318,6 +386,27 @@ const invalid: InvalidCase[] = [
 
 /** What Istio accepts, Weft accepts too. */
 const valid: Array<{ what: string; kind: MeshKind; mutate: (spec: Json) => void }> = [
+  {
+    what: 'warmup, http2KeepAlive and the deprecated minimumRingSize (refused as unknown fields before)',
+    kind: 'DestinationRule',
+    mutate: (s) => {
+      s.trafficPolicy = {
+        loadBalancer: { simple: 'ROUND_ROBIN', warmup: { duration: '30s', minimumPercent: 10, aggression: 1.5 } },
+        connectionPool: { http: { http2KeepAlive: { interval: '10s', timeout: '3s' } } },
+        tunnel: { protocol: 'CONNECT', targetHost: '10.0.0.1', targetPort: 3128 },
+      };
+      s.subsets[0].trafficPolicy = { loadBalancer: { consistentHash: { httpHeaderName: 'x-user', minimumRingSize: 1024 } } };
+    },
+  },
+  {
+    what: 'statPrefix, retryIgnorePreviousHosts and a redirect prefixRewrite',
+    kind: 'VirtualService',
+    mutate: (s) => {
+      s.http[0].match[0].statPrefix = 'reviews';
+      s.http[0].retries = { attempts: 2, retryIgnorePreviousHosts: true };
+      s.http.push({ match: [{ uri: { prefix: '/old' } }], redirect: { prefixRewrite: '/new' } });
+    },
+  },
   { what: 'a workloadSelector with location MESH_EXTERNAL', kind: 'ServiceEntry', mutate: (s) => { s.location = 'MESH_EXTERNAL'; } },
   { what: 'an empty workloadSelector (every WorkloadEntry of the namespace)', kind: 'ServiceEntry', mutate: (s) => { s.workloadSelector = {}; } },
   { what: 'only a network, no address (a workload on another network)', kind: 'WorkloadEntry', mutate: (s) => { delete s.address; s.network = 'vpc-2'; } },

@@ -73,7 +73,9 @@ function loadBalancing(policy: EffectivePolicy, flavor: Flavor): ProtoMessage {
   }
   if (hash) {
     const ring: ProtoMessage = { hash_function: 'XX_HASH' };
-    if (hash.ringHash?.minimumRingSize) ring.minimum_ring_size = { value: hash.ringHash.minimumRingSize };
+    // Istio's deprecated consistentHash.minimumRingSize means ringHash.minimumRingSize (the two are exclusive).
+    const minimumRingSize = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize;
+    if (minimumRingSize) ring.minimum_ring_size = { value: minimumRingSize };
     return { lb_policy: 'RING_HASH', ring_hash_lb_config: ring };
   }
   if (flavor === 'proxyless') return { lb_policy: 'ROUND_ROBIN' };

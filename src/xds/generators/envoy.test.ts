@@ -113,6 +113,9 @@ describe('Envoy sidecar generator, on config/samples', () => {
           { match: [{ uri: { prefix: '/old' } }], redirect: { uri: '/new', redirectCode: 308 as const } },
           { match: [{ uri: { exact: '/health' } }], directResponse: { status: 200, body: { string: 'ok' } } },
           { route: [{ destination: { host: reviews.host, subset: 'v1' } }], mirror: { host: reviews.host, subset: 'v2' }, mirrorPercentage: { value: 10 } },
+          // Istio's prefixRewrite, and its deprecated integer mirrorPercent read as mirrorPercentage.
+          { match: [{ uri: { prefix: '/v1/' } }], redirect: { prefixRewrite: '/v2/' } },
+          { route: [{ destination: { host: reviews.host, subset: 'v1' } }], mirror: { host: reviews.host, subset: 'v2' }, mirrorPercent: 25 },
         ],
       },
     };
@@ -123,6 +126,8 @@ describe('Envoy sidecar generator, on config/samples', () => {
     expect(routes[2]).toMatchObject({
       route: { request_mirror_policies: [{ cluster: 'outbound|9080|v2|reviews.weft-demo.svc.cluster.local', runtime_fraction: { default_value: { numerator: 100_000 } } }] },
     });
+    expect(routes[3]).toMatchObject({ redirect: { prefix_rewrite: '/v2/', response_code: 'MOVED_PERMANENTLY' } });
+    expect(routes[4]).toMatchObject({ route: { request_mirror_policies: [{ runtime_fraction: { default_value: { numerator: 250_000 } } }] } });
     const [, rds] = envoyPortResources(9080, virtualHosts);
     expect(checkMessage(TypeUrl.route, rds!.message)).toEqual([]);
   });

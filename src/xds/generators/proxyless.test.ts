@@ -193,6 +193,16 @@ describe('proxyless generator', () => {
     expect(c.sources.map((s) => s.kind)).toContain('DestinationRule');
   });
 
+  it("reads Istio's deprecated fields as their replacements: fault.delay.percent, consistentHash.minimumRingSize", () => {
+    const rule = destinationRule('reviews', 'shop', 'reviews', { trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'x', minimumRingSize: 128 } } } });
+    const split = virtualService('r', 'shop', ['reviews'], [{ route: [{ destination: { host: 'reviews' } }], fault: { delay: { fixedDelay: '1s', percent: 25 } } }]);
+    const resources = generate(m, { rule, split });
+    expectValid(resources);
+    expect(find(resources, TypeUrl.cluster, cluster())).toMatchObject({ lb_policy: 'RING_HASH', ring_hash_lb_config: { minimum_ring_size: { value: 128 } } });
+    const fault = (routesOf(resources, target)[0]!.typed_per_filter_config as Record<string, ProtoMessage>)['envoy.filters.http.fault']!;
+    expect(fault.delay).toEqual({ fixed_delay: { seconds: 1 }, percentage: { numerator: 250_000, denominator: 'MILLION' } });
+  });
+
   it('names its sources: the route comes from the VirtualService, the endpoints from the WorkloadEntries', () => {
     const resources = generate(m);
     const route = resources.find((r) => r.typeUrl === TypeUrl.route)!;

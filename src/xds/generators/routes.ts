@@ -211,7 +211,11 @@ function fraction(percent: { value: number } | undefined): ProtoMessage {
 
 function faultConfig(fault: HTTPFaultInjection): ProtoMessage {
   const config: ProtoMessage = { '@type': ExtensionType.fault };
-  if (fault.delay) config.delay = { fixed_delay: duration(fault.delay.fixedDelay), percentage: fraction(fault.delay.percentage) };
+  if (fault.delay) {
+    // Istio's deprecated integer `percent` means the same as `percentage` when that is not set.
+    const percentage = fault.delay.percentage ?? (fault.delay.percent !== undefined ? { value: fault.delay.percent } : undefined);
+    config.delay = { fixed_delay: duration(fault.delay.fixedDelay), percentage: fraction(percentage) };
+  }
   if (fault.abort) {
     const code = fault.abort.grpcStatus !== undefined ? { grpc_status: GRPC_CODES[fault.abort.grpcStatus]! } : { http_status: fault.abort.httpStatus ?? 503 };
     config.abort = { ...code, percentage: fraction(fault.abort.percentage) };
@@ -245,8 +249,14 @@ function hashPolicy(d: Destination | undefined, ctx: RouteContext, sources: Mesh
 }
 
 function mirrorPolicies(route: HTTPRoute, ctx: RouteContext): ProtoMessage[] {
-  const mirrors = route.mirror ? [{ destination: route.mirror, percentage: route.mirrorPercentage }] : (route.mirrors ?? []);
+  const mirrors = route.mirror ? [{ destination: route.mirror, percentage: mirrorPercentage(route) }] : (route.mirrors ?? []);
   return mirrors.map((m) => ({ cluster: destinationCluster(m.destination, ctx), runtime_fraction: { default_value: fraction(m.percentage) } }));
+}
+
+/** mirrorPercentage, or Istio's deprecated integer mirrorPercent (also spelled mirror_percent) meaning the same. */
+function mirrorPercentage(route: HTTPRoute): { value: number } | undefined {
+  const deprecated = route.mirrorPercent ?? route.mirror_percent;
+  return route.mirrorPercentage ?? (deprecated !== undefined ? { value: deprecated } : undefined);
 }
 
 const REDIRECT_CODES: Record<number, string> = { 301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER', 307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT' };
@@ -254,6 +264,7 @@ const REDIRECT_CODES: Record<number, string> = { 301: 'MOVED_PERMANENTLY', 302: 
 function redirect(r: NonNullable<HTTPRoute['redirect']>): ProtoMessage {
   const out: ProtoMessage = { response_code: REDIRECT_CODES[r.redirectCode ?? 301] ?? 'MOVED_PERMANENTLY' };
   if (r.uri !== undefined) out.path_redirect = r.uri;
+  if (r.prefixRewrite !== undefined) out.prefix_rewrite = r.prefixRewrite;
   if (r.authority !== undefined) out.host_redirect = r.authority;
   if (r.port !== undefined) out.port_redirect = r.port;
   if (r.scheme !== undefined) out.scheme_redirect = r.scheme;
