@@ -89,6 +89,10 @@ bench: bench-ca
 bench-xds: deps ## xDS fan-out of Weft alone: connect storm, push p50/p99, RSS per client (SotW and delta) -> docs/benchmarks.md
 	bench/xds-fanout.sh
 
+.PHONY: bench-hostile
+bench-hostile: deps ## a client that never reads against 500 others: cut-off, RSS, their push p99 -> docs/security.md
+	bench/hostile/slow-reader.sh
+
 .PHONY: bench-full
 bench-full: ## the whole benchmark matrix: 1000 services, 100/1000/2000 clients, proxyless and Envoy, SotW and delta
 	bench/run.sh full
