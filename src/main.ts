@@ -8,6 +8,7 @@ import { runOperator } from './operator.js';
 import { XDS_FLAGS, XDS_USAGE, xdsOptionsFromFlags } from './xds/flags.js';
 import { INJECT_FLAGS, INJECT_USAGE, injectOptionsFromFlags } from './inject/flags.js';
 import { CAPTURE_USAGE, runCaptureCommand } from './inject/capture-command.js';
+import { cliVerbs, runCli } from './cli/index.js';
 
 const usage = `usage: weft <command> [flags]
 
@@ -18,10 +19,15 @@ commands:
     --leader-elect            elect a leader on a Lease so only one replica writes (default off)
     --lease-namespace <ns>    namespace of the leader-election Lease (default: POD_NAMESPACE or weft-system)
     --identity <id>           this replica's name in the Lease (default: POD_NAME or hostname_uuid)
-${CA_USAGE}${XDS_USAGE}${INJECT_USAGE}${AGENT_USAGE}${CAPTURE_USAGE}`;
+${CA_USAGE}${XDS_USAGE}${INJECT_USAGE}${AGENT_USAGE}${CAPTURE_USAGE}
+  ${cliVerbs().join(', ') || '(no CLI verbs)'}
+             the mesh CLI, also \`kubectl weft <verb>\` (weft <verb> --help)
+`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // The CLI's verbs (proxy-status, analyze, ...), the same as `kubectl weft <verb>`.
+  if (command !== undefined && cliVerbs().includes(command)) return runCli(argv, 'weft');
   switch (command) {
     case 'operator': {
       if (rest.includes('--help') || rest.includes('-h')) {
