@@ -7,7 +7,7 @@ describe('notAppliedFields', () => {
     const fields = notAppliedFields('DestinationRule', {
       host: 'reviews',
       trafficPolicy: {
-        loadBalancer: { simple: 'ROUND_ROBIN', warmup: { duration: '30s', aggression: 2 } },
+        loadBalancer: { simple: 'LEAST_REQUEST', warmup: { duration: '30s', aggression: 2 } },
         connectionPool: { http: { http2MaxRequests: 10, http2KeepAlive: { interval: '10s', timeout: '3s' } } },
       },
       subsets: [{ name: 'v1', trafficPolicy: { portLevelSettings: [{ port: { number: 9080 }, loadBalancer: { warmup: { duration: '5s' } } }] } }],
@@ -17,6 +17,13 @@ describe('notAppliedFields', () => {
       { field: 'spec.trafficPolicy.loadBalancer.warmup', clients: ['envoy', 'proxyless'], reason: 'slow start (warmup) is not generated yet' },
       { field: 'spec.trafficPolicy.connectionPool.http.http2KeepAlive', clients: ['envoy', 'proxyless'], reason: 'HTTP/2 keepalive is not generated yet' },
       { field: 'spec.subsets[0].trafficPolicy.portLevelSettings[0].loadBalancer.warmup', clients: ['envoy', 'proxyless'], reason: 'slow start (warmup) is not generated yet' },
+    ]);
+  });
+
+  it('does not report a value that loses nothing: ROUND_ROBIN for gRPC, exportTo everywhere', () => {
+    expect(notAppliedFields('DestinationRule', { host: 'reviews', exportTo: ['*'], trafficPolicy: { loadBalancer: { simple: 'ROUND_ROBIN' } } })).toEqual([]);
+    expect(notAppliedFields('VirtualService', { hosts: ['reviews'], exportTo: ['.'], http: [{ route: [{ destination: { host: 'reviews' } }] }] })).toEqual([
+      { field: 'spec.exportTo', clients: ['envoy', 'proxyless'], reason: expect.stringContaining('exportTo is not enforced yet') },
     ]);
   });
 

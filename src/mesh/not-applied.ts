@@ -29,13 +29,25 @@ function entriesUnder(kind: ParityKind, path: string): Application[] {
     .map(([, a]) => a);
 }
 
-/** Why `path` (a leaf, or an object all of whose fields are) is not applied for `client`; undefined when it is (in part). */
-function notAppliedReason(kind: ParityKind, path: string, client: ClientKind): string | undefined {
+/** Whether `value` is one the registry says loses nothing (each element, for a list). */
+function appliedAnyway(support: { appliedFor?: readonly unknown[] }, value: unknown): boolean {
+  const ok = support.appliedFor;
+  if (!ok) return false;
+  return Array.isArray(value) ? value.every((v) => ok.includes(v)) : ok.includes(value);
+}
+
+/**
+ * Why `path` (a leaf set to `value`, or an object all of whose fields are) is not applied for `client`; undefined
+ * when it is (in part).
+ */
+function notAppliedReason(kind: ParityKind, path: string, client: ClientKind, value: unknown): string | undefined {
   const entries = entriesUnder(kind, path);
   if (entries.length === 0) return undefined; // not an Istio field (Weft's own): applied by Weft
   const reasons = entries.map((a) => a[client]);
   if (!reasons.every((s) => typeof s === 'object')) return undefined;
-  return (reasons[0] as { notYet: string }).notYet;
+  const first = reasons[0] as { notYet: string; appliedFor?: readonly unknown[] };
+  if (entries.length === 1 && appliedAnyway(first, value)) return undefined;
+  return first.notYet;
 }
 
 function isMapOfObjects(kind: ParityKind, path: string): boolean {
@@ -51,7 +63,7 @@ export function notAppliedFields(kind: ParityKind, spec: unknown): NotAppliedFie
     const still: ClientKind[] = [];
     const byReason = new Map<string, ClientKind[]>();
     for (const client of clients) {
-      const reason = notAppliedReason(kind, canonical, client);
+      const reason = notAppliedReason(kind, canonical, client, value);
       if (reason === undefined) still.push(client);
       else byReason.set(reason, [...(byReason.get(reason) ?? []), client]);
     }

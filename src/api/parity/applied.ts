@@ -8,8 +8,11 @@
 // appears (`trafficPolicy.`, `subsets[].trafficPolicy.`, and their `portLevelSettings[].`): see canonicalPath.
 // Only leaves (strings, numbers, booleans, lists and maps of them) are listed: an object is applied as its fields are.
 
-/** `applied`: the client gets it; `n/a`: nothing to apply for this client (nothing is lost); otherwise why not yet. */
-export type Support = 'applied' | 'n/a' | { notYet: string };
+/**
+ * `applied`: the client gets it; `n/a`: nothing to apply for this client (nothing is lost); otherwise why not yet,
+ * and the values for which nothing is lost all the same (`appliedFor`: gRPC's round robin when ROUND_ROBIN is asked).
+ */
+export type Support = 'applied' | 'n/a' | { notYet: string; appliedFor?: readonly unknown[] };
 
 export interface Application {
   envoy: Support;
@@ -26,7 +29,10 @@ const withNote = (note: string): Application => ({ ...both, note });
 const envoy = (reason: string, note?: string): Application => ({ envoy: 'applied', proxyless: { notYet: reason }, ...(note ? { note } : {}) });
 /** Applied by Envoy; gRPC has nothing to apply (no loss). */
 const envoyNa = (note?: string): Application => ({ envoy: 'applied', proxyless: 'n/a', ...(note ? { note } : {}) });
-const none = (reason: string): Application => ({ envoy: { notYet: reason }, proxyless: { notYet: reason } });
+const none = (reason: string, appliedFor?: readonly unknown[]): Application => {
+  const support = { notYet: reason, ...(appliedFor ? { appliedFor } : {}) };
+  return { envoy: support, proxyless: support };
+};
 /** Gateways are Envoy proxies: proxyless clients never consume a Gateway. */
 const gateway = (support: Support = 'applied'): Application => ({ envoy: support, proxyless: 'n/a' });
 
@@ -50,7 +56,7 @@ const DR_SELECTOR = 'DestinationRules with a workloadSelector need per-workload 
 const VirtualService: Record<string, Application> = {
   hosts: both,
   gateways: both,
-  exportTo: none(NO_EXPORT_TO),
+  exportTo: none(NO_EXPORT_TO, ['*']),
   'http[].name': both,
   'http[].match[].name': both,
   'http[].match[].uri.exact': both,
@@ -171,7 +177,7 @@ const VirtualService: Record<string, Application> = {
 
 const DestinationRule: Record<string, Application> = {
   host: both,
-  exportTo: none(NO_EXPORT_TO),
+  exportTo: none(NO_EXPORT_TO, ['*']),
   workloadSelector: none(DR_SELECTOR),
   'workloadSelector.matchLabels': none(DR_SELECTOR),
   'subsets[].name': both,
@@ -183,7 +189,10 @@ const DestinationRule: Record<string, Application> = {
   'trafficPolicy.loadBalancer.localityLbSetting.failover[].to': both,
   'trafficPolicy.loadBalancer.localityLbSetting.failoverPriority': withNote('EDS priorities per proxy placement; failover needs outlierDetection, as in Istio'),
   'trafficPolicy.loadBalancer.localityLbSetting.enabled': both,
-  'trafficPolicy.loadBalancer.simple': envoy('gRPC balances round robin whatever simple algorithm is named (it has no LEAST_REQUEST or RANDOM)'),
+  'trafficPolicy.loadBalancer.simple': {
+    envoy: 'applied',
+    proxyless: { notYet: 'gRPC balances round robin whatever simple algorithm is named (it has no LEAST_REQUEST or RANDOM)', appliedFor: ['ROUND_ROBIN', 'UNSPECIFIED'] },
+  },
   'trafficPolicy.loadBalancer.consistentHash.httpHeaderName': both,
   'trafficPolicy.loadBalancer.consistentHash.useSourceIp': withNote('gRPC: hashes the channel (one client, one backend)'),
   'trafficPolicy.loadBalancer.consistentHash.httpCookie.name': envoy(GRPC_HASH),
@@ -302,7 +311,7 @@ const ServiceEntry: Record<string, Application> = {
   resolution: both,
   ...endpointFields('endpoints[].'),
   'workloadSelector.labels': both,
-  exportTo: none(NO_EXPORT_TO),
+  exportTo: none(NO_EXPORT_TO, ['*']),
   subjectAltNames: none("the endpoints' certificates are not checked against subjectAltNames yet"),
 };
 

@@ -80,7 +80,8 @@ function category(kind: ParityKind, a: Application): Category {
 function cell(s: Support): string {
   if (s === 'applied') return 'applied';
   if (s === 'n/a') return '—';
-  return `not yet: ${s.notYet}`;
+  const anyway = s.appliedFor ? ` (nothing is lost for ${s.appliedFor.map((v) => `\`${String(v)}\``).join(', ')})` : '';
+  return `not yet: ${s.notYet}${anyway}`;
 }
 
 const escape = (s: string) => s.replace(/\|/g, '\\|');
