@@ -176,10 +176,10 @@ const invalid: InvalidCase[] = [
     expect: ['spec.http[0].retries.attempts', 'should be greater than or equal to 0'],
   },
   {
-    what: 'no hosts (required)',
+    what: 'no hosts (a delegate) but gateways (delegates serve only through a root)',
     kind: 'VirtualService',
     mutate: (s) => { delete s.hosts; },
-    expect: ['spec.hosts', 'Required value'],
+    expect: ['spec.gateways', 'a delegate VirtualService (no hosts) must not set gateways'],
   },
   {
     what: 'a misspelled field under strict field validation (unknown field)',
@@ -253,10 +253,10 @@ const invalid: InvalidCase[] = [
   },
   // ---- Gateway
   {
-    what: 'SIMPLE TLS without credentialName or serverCertificate (CEL)',
+    what: 'SIMPLE TLS without any certificate (CEL)',
     kind: 'Gateway',
     mutate: (s) => { delete s.servers[0].tls.credentialName; },
-    expect: ['spec.servers[0].tls.credentialName', 'credentialName is required for mode SIMPLE and MUTUAL unless serverCertificate is given'],
+    expect: ['spec.servers[0].tls.credentialName', 'credentialName is required for mode SIMPLE and MUTUAL unless credentialNames, serverCertificate or tlsCertificates is given'],
   },
   {
     what: 'a port above 65535 (range)',
