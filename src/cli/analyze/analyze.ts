@@ -20,8 +20,9 @@ import { schemaProblems } from './schema.js';
 
 type Ref = { kind: string; metadata: { namespace?: string; name?: string } };
 
-function at(m: Message, obj: Ref, origins: Map<object, string>, field: string | undefined, message: string): Diagnostic {
-  const origin = origins.get(obj);
+/** A diagnostic about `obj`; `source` is the object as read (its origin is known by identity) when `obj` is a view of it. */
+function at(m: Message, obj: Ref, origins: Map<object, string>, field: string | undefined, message: string, source: object = obj): Diagnostic {
+  const origin = origins.get(source);
   return {
     code: m.code,
     severity: m.severity,
@@ -53,7 +54,7 @@ export function analyze(set: ObjectSet): Diagnostic[] {
   for (const obj of mesh) {
     const verdict = verdictOf(obj, lookup);
     if (verdict.accepted) accepted.add(obj);
-    else for (const p of verdict.problems) d(messageForReason(p.reason), obj, p.field, p.reason === messageForReason(p.reason).name ? p.message : `${p.reason}: ${p.message}`);
+    else for (const p of verdict.problems) d(messageForReason(p.reason), obj, p.field, messageForReason(p.reason) === MESSAGES.rejected ? `${p.reason}: ${p.message}` : p.message);
   }
 
   const inputs = memoryInputs(objects);
@@ -146,7 +147,7 @@ export function podsMissingSidecar(set: ObjectSet): Diagnostic[] {
     .filter((pod) => injected.has(pod.metadata?.namespace ?? '') && admitted(pod) && !optedOut(pod.metadata) && !hasAgent(pod))
     .map((pod) =>
       at(MESSAGES.podMissingSidecar, { kind: 'Pod', metadata: pod.metadata ?? {} }, set.origins, 'spec.containers',
-        `namespace ${pod.metadata?.namespace} is labelled ${INJECT_NAMESPACE_LABEL}=enabled but this Pod has no ${AGENT_CONTAINER} container: delete it so its controller recreates it injected (or label it ${INJECT_POD_KEY}: "false" to opt out)`),
+        `namespace ${pod.metadata?.namespace} is labelled ${INJECT_NAMESPACE_LABEL}=enabled but this Pod has no ${AGENT_CONTAINER} container: delete it so its controller recreates it injected (or label it ${INJECT_POD_KEY}: "false" to opt out)`, pod),
     );
 }
 

@@ -4,7 +4,7 @@
 import type { V1Deployment, V1Namespace, V1Pod, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import YAML from 'yaml';
+import YAML, { LineCounter } from 'yaml';
 import { API_VERSION, GROUP, MESH_KINDS, resources as meshResources, type AnyMeshObject, type MeshKind } from '../../api/index.js';
 import type { Json } from '../../controllers/object.js';
 import { resources, resourcePath, type ResourceType } from '../../controllers/resource.js';
@@ -66,9 +66,10 @@ export function readFiles(files: readonly string[], namespace: string, start = D
   const set = emptySet();
   let clock = start;
   for (const file of files) {
-    const docs = YAML.parseAllDocuments(readFileSync(file, 'utf8'));
-    docs.forEach((doc, i) => {
-      const origin = `${file}:${i + 1}`;
+    const lines = new LineCounter();
+    const docs = YAML.parseAllDocuments(readFileSync(file, 'utf8'), { lineCounter: lines });
+    docs.forEach((doc) => {
+      const origin = `${file}:${lines.linePos(doc.contents?.range[0] ?? doc.range[0]).line}`;
       if (doc.errors.length > 0) {
         set.diagnostics.push({ ...diag(MESSAGES.invalidDocument), kind: 'Document', name: origin, message: `not valid YAML: ${doc.errors[0]!.message}`, origin });
         return;
