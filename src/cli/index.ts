@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { OUTPUT_FORMATS } from './output.js';
 import { registerAnalyze } from './analyze/command.js';
+import { registerCheck } from './check/command.js';
 
 /** Options every verb takes (kubectl's names). */
 export interface GlobalOptions {
@@ -17,7 +18,7 @@ export interface GlobalOptions {
 export type Verb = (program: Command) => void;
 
 /** The verbs, in the order `--help` lists them. */
-const VERBS: Verb[] = [registerAnalyze];
+const VERBS: Verb[] = [registerAnalyze, registerCheck];
 
 const exitStatuses = new WeakMap<Command, number>();
 
