@@ -124,7 +124,7 @@ describe('kubectl weft check, then live analyze', () => {
     expect(weft('check').stdout).toContain('Status check results are ✔');
   });
 
-  it('live analyze names a conflicting pair applied to the cluster, in its namespace only unless -A', async () => {
+  it('live analyze names a conflicting pair applied to the cluster, reporting only the namespace asked for', async () => {
     ns = await throwawayNamespace(kc, 'cli-analyze');
     const objects = (name: string) => `
 apiVersion: v1
