@@ -3,6 +3,8 @@
 // registers itself here. Verbs read the cluster through the API server only (no port-forward).
 import { Command, Option } from 'commander';
 import { OUTPUT_FORMATS } from './output.js';
+import { registerAnalyze } from './analyze/command.js';
+import { registerCheck } from './check/command.js';
 
 /** Options every verb takes (kubectl's names). */
 export interface GlobalOptions {
@@ -16,7 +18,7 @@ export interface GlobalOptions {
 export type Verb = (program: Command) => void;
 
 /** The verbs, in the order `--help` lists them. */
-const VERBS: Verb[] = [];
+const VERBS: Verb[] = [registerAnalyze, registerCheck];
 
 const exitStatuses = new WeakMap<Command, number>();
 
