@@ -2,7 +2,10 @@
 // proxies, what a proxy holds, and what is wrong with their YAML. Built on commander; each verb is one module that
 // registers itself here. Verbs read the cluster through the API server only (no port-forward).
 import { Command, Option } from 'commander';
+import { configDumpVerb } from './config-dump.js';
+import { describeVerb } from './describe.js';
 import { OUTPUT_FORMATS } from './output.js';
+import { proxyStatusVerb } from './proxy-status.js';
 
 /** Options every verb takes (kubectl's names). */
 export interface GlobalOptions {
@@ -16,7 +19,7 @@ export interface GlobalOptions {
 export type Verb = (program: Command) => void;
 
 /** The verbs, in the order `--help` lists them. */
-const VERBS: Verb[] = [];
+const VERBS: Verb[] = [proxyStatusVerb, configDumpVerb, describeVerb];
 
 const exitStatuses = new WeakMap<Command, number>();
 
