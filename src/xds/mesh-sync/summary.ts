@@ -3,7 +3,9 @@
 // status.proxies and Programmed. The wire form is JSON, gzipped into a ConfigMap's binaryData (summary-store.ts);
 // this module is pure: build, bound, encode, decode, merge.
 import { gunzipSync, gzipSync } from 'node:zlib';
+import type { ProxyView } from '../cache.js';
 import { TypeUrl } from '../protos.js';
+import type { XdsResource } from '../resource.js';
 import type { ConnectedProxy } from '../server/stream.js';
 import type { TypeState } from '../server/type-state.js';
 import type { ResourceSync } from '../sync-status.js';
@@ -18,14 +20,14 @@ export const TYPE_NAMES: Readonly<Record<string, string>> = {
 };
 
 /**
- * SYNCED: the proxy ACKed the version this replica serves it now. NACKED: its latest answer was a NACK (it keeps
+ * SYNCED: the proxy ACKed what this replica serves it now (every resource of the type it should hold). NACKED: its latest answer was a NACK (it keeps
  * its last accepted config). STALE: neither yet (a response in flight, or a push not answered).
  */
 export type TypeSyncState = 'SYNCED' | 'STALE' | 'NACKED';
 
 export interface ProxyTypeSummary {
   state: TypeSyncState;
-  /** The version the replica serves the proxy now, the version last sent, and the one last ACKed. */
+  /** The type's version now (it moves with any change in the mesh), the version last sent, and the one last ACKed. */
   served: string;
   sent: string;
   acked: string;
@@ -79,8 +81,27 @@ function podOf(p: ConnectedProxy): string | undefined {
   return typeof name === 'string' ? name : undefined;
 }
 
-function typeState(state: TypeState, served: string): ProxyTypeSummary {
-  const synced = state.ackedVersion !== '' && state.ackedVersion === served;
+/**
+ * Whether the proxy holds, ACKed, the version served now of every resource of the type it should have. Not a
+ * comparison of type versions: the type version moves with every change anywhere in the mesh, and a proxy whose
+ * own resources did not change is sent nothing (and rightly stays at the version it ACKed).
+ */
+function holdsAll(state: TypeState, view: ProxyView | undefined): boolean {
+  if (!view || state.ackedVersion === '') return false;
+  const current = (r: XdsResource) => state.acked.get(r.name)?.version === r.version;
+  if (state.wildcard) {
+    for (const r of view.all(state.typeUrl)) if (!current(r)) return false;
+  }
+  for (const name of state.subscribed) {
+    const r = view.get(state.typeUrl, name);
+    if (r && !current(r)) return false;
+  }
+  return true;
+}
+
+function typeState(state: TypeState, view: ProxyView | undefined): ProxyTypeSummary {
+  const served = view?.version(state.typeUrl) ?? '';
+  const synced = holdsAll(state, view);
   const result: ProxyTypeSummary = {
     state: state.lastRejection ? 'NACKED' : synced ? 'SYNCED' : 'STALE',
     served,
@@ -97,7 +118,7 @@ function typeState(state: TypeState, served: string): ProxyTypeSummary {
 export function proxySummary(p: ConnectedProxy): ProxySummary | undefined {
   if (!p.proxy) return undefined;
   const types: Record<string, ProxyTypeSummary> = {};
-  for (const [typeUrl, state] of p.types) types[TYPE_NAMES[typeUrl] ?? typeUrl] = typeState(state, p.view?.version(typeUrl) ?? '');
+  for (const [typeUrl, state] of p.types) types[TYPE_NAMES[typeUrl] ?? typeUrl] = typeState(state, p.view);
   const pod = podOf(p);
   return {
     id: p.proxy.id,
