@@ -47,7 +47,7 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
   // The layers start in one direction: the mesh state, then the xDS pipeline reading it, then the reconcilers reading
   // both (they write what xDS says about serving into status).
   const state = new MeshState(manager);
-  const xds = options.xds ? new XdsFeature(manager, { ...options.xds, log }) : undefined;
+  const xds = options.xds ? new XdsFeature(manager, { ...options.xds, log, syncNamespace: options.leaseNamespace ?? OPERATOR_NAMESPACE }) : undefined;
   const controlPlane = xds?.serve(state);
   registerMeshReconcilers(
     manager,

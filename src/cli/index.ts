@@ -2,9 +2,12 @@
 // proxies, what a proxy holds, and what is wrong with their YAML. Built on commander; each verb is one module that
 // registers itself here. Verbs read the cluster through the API server only (no port-forward).
 import { Command, Option } from 'commander';
+import { configDumpVerb } from './config-dump.js';
+import { describeVerb } from './describe.js';
 import { OUTPUT_FORMATS } from './output.js';
 import { registerAnalyze } from './analyze/command.js';
 import { registerCheck } from './check/command.js';
+import { proxyStatusVerb } from './proxy-status.js';
 
 /** Options every verb takes (kubectl's names). */
 export interface GlobalOptions {
@@ -18,7 +21,7 @@ export interface GlobalOptions {
 export type Verb = (program: Command) => void;
 
 /** The verbs, in the order `--help` lists them. */
-const VERBS: Verb[] = [registerAnalyze, registerCheck];
+const VERBS: Verb[] = [proxyStatusVerb, configDumpVerb, describeVerb, registerAnalyze, registerCheck];
 
 const exitStatuses = new WeakMap<Command, number>();
 

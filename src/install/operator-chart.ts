@@ -59,6 +59,8 @@ export const namespaceRules: k8s.PolicyRule[] = [
   // Every replica reads the CA Secret weft-ca (and the user's plug-in CA, cacerts); only the leader writes weft-ca.
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create'] },
   { apiGroups: [''], resources: ['secrets'], resourceNames: ['weft-ca'], verbs: ['update', 'patch'] },
+  // Each replica deletes its xDS sync summary on shutdown; the leader deletes abandoned ones and old config dump requests.
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['delete'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [LEASE_NAME], verbs: ['get', 'update', 'patch'] },
 ];

@@ -25,6 +25,9 @@ import type { XdsLimits } from './server/limits.js';
 import { startDebugServer } from './debug.js';
 import { gatewayServing } from './gateway-serving.js';
 import { SyncStatus } from './sync-status.js';
+import { DumpResponder, dumpRequestInformer } from './mesh-sync/config-dump.js';
+import { countsAsSync, objectCounts, proxySummary } from './mesh-sync/summary.js';
+import { DEFAULT_SUMMARY_TIMING, ReplicaSummaries, SummaryPublisher, summaryInformer, type SummaryTiming } from './mesh-sync/summary-store.js';
 
 export { XdsControlPlane, type XdsOptions } from './control-plane.js';
 export { SyncStatus } from './sync-status.js';
@@ -40,6 +43,12 @@ export interface XdsFeatureOptions {
   statusIntervalMs?: number;
   /** What one client may cost (server/limits.ts). */
   limits?: XdsLimits;
+  /**
+   * The operator namespace: each replica publishes its proxies' sync summary there (mesh-sync/), the leader sums
+   * them into status, and config dumps are answered there. Absent: this replica's own proxies only.
+   */
+  syncNamespace?: string;
+  syncTiming?: SummaryTiming;
 }
 
 type ProxyLabels = { kind: string; protocol: string };
@@ -112,11 +121,37 @@ export class XdsFeature {
     });
     const objects = (kind: string) => (informersByKind(state.informers).find((i) => i.kind === kind)?.informer.list() ?? []) as AnyMeshObject[];
     const control = cp;
-    sync.attach({ cache: control.cache, proxies: () => control.connected(), objects, isLeader: () => this.manager.isLeader(), serving: () => control.isServing });
+    const others = this.options.syncNamespace !== undefined ? this.meshWideSync(control, this.options.syncNamespace) : undefined;
+    sync.attach({
+      cache: control.cache,
+      proxies: () => control.connected(),
+      objects,
+      isLeader: () => this.manager.isLeader(),
+      serving: () => control.isServing,
+      ...(others ? { remote: () => others.live().map((s) => countsAsSync(s.objects)) } : {}),
+    });
     this.manager.add(control);
     if (this.options.debugPort !== undefined) this.manager.add(this.debugRunnable(control));
     this.controlPlane = control;
     return control;
+  }
+
+  /**
+   * Every replica publishes its proxies' summary and answers config dumps for them; the returned reader gives the
+   * other live replicas' summaries (the leader adds them into status).
+   */
+  private meshWideSync(control: XdsControlPlane, namespace: string): ReplicaSummaries {
+    const timing = this.options.syncTiming ?? DEFAULT_SUMMARY_TIMING;
+    const identity = this.manager.identity;
+    const others = new ReplicaSummaries(summaryInformer(this.manager, namespace), identity, timing);
+    others.watch(() => this.sync.markDirty());
+    const build = () =>
+      control.isServing && this.sync.ready
+        ? { proxies: [...control.connected()].flatMap((p) => proxySummary(p) ?? []), objects: objectCounts(this.sync.localSnapshot()) }
+        : undefined;
+    this.manager.add(new SummaryPublisher(this.manager, namespace, identity, build, timing, others));
+    this.manager.add(new DumpResponder(this.manager, dumpRequestInformer(this.manager, namespace), identity, () => control.connected()));
+    return others;
   }
 
   /** A Gateway's xDS side of Programmed (for the Gateway reconciler). */

@@ -1,6 +1,8 @@
 // Sync state of each mesh resource, from what this replica serves and what its proxies answered: is the
 // resource's current generation in the served config, how many proxies should have it and how many ACKed it,
-// and which proxies rejected config it produced (with their words). The leader's reconcilers write it into status
+// and which proxies rejected config it produced (with their words). Every replica computes its own proxies' part
+// (published for the others: mesh-sync/); the leader adds the other live replicas' parts (mergeCounts), and its
+// reconcilers write the sum into status
 // (Programmed, status.proxies, status.synced); a resource whose summary changed is re-enqueued, at most once per
 // interval, which is also what rate-limits the status writes (count-only changes further: a bounded number per
 // interval).
@@ -8,6 +10,7 @@ import type { InformerHandler, ResourceType } from '../controllers/index.js';
 import { servedGenerationMessage } from '../mesh/served.js';
 import type { ProgrammedChange, ProgrammedSource, ServedGeneration, StatusDetails, StatusTarget } from '../mesh/state/index.js';
 import type { ProxyView, ResourceCache } from './cache.js';
+import { mergeCounts } from './mesh-sync/summary.js';
 import { TypeUrl } from './protos.js';
 import { sourceKey, type XdsResource } from './resource.js';
 import type { ConnectedProxy } from './server/stream.js';
@@ -29,8 +32,10 @@ export interface SyncInputs {
   proxies(): Iterable<ConnectedProxy>;
   /** The objects of a kind (namespace, name): each is told when the first summary replaces "pending". */
   objects?(kind: string): Iterable<{ metadata: { namespace?: string; name?: string } }>;
-  /** Only the leader writes status: other replicas skip the work (and compute when they take over). */
+  /** Only the leader writes status: other replicas compute their own part (to publish it) but notify no one. */
   isLeader?(): boolean;
+  /** The other live replicas' parts (mesh-sync/): added to this replica's own into the mesh-wide state. */
+  remote?(): Iterable<ReadonlyMap<string, ResourceSync>>;
   /** False until the first config is served: before that every object would look "not in config". */
   serving?(): boolean;
 }
@@ -253,7 +258,12 @@ class ChangeSource {
  */
 export class SyncStatus implements ProgrammedSource {
   private inputs: SyncInputs | undefined;
+  /** Mesh-wide (this replica's part plus the others'). */
   private current = new Map<string, ResourceSync>();
+  /** This replica's own part, as published to the others. */
+  private local = new Map<string, ResourceSync>();
+  /** Computed while following: the first recompute as leader tells every object (its reconcilers start then). */
+  private notifiedAsLeader = false;
   private readonly memo = new SyncMemo();
   private readonly sources = new Map<string, ChangeSource>();
   /** Objects whose new counts are not re-enqueued yet, oldest first. */
@@ -327,6 +337,11 @@ export class SyncStatus implements ProgrammedSource {
     return this.current;
   }
 
+  /** This replica's own proxies' part, by `Kind/namespace/name` (what it publishes). */
+  localSnapshot(): ReadonlyMap<string, ResourceSync> {
+    return this.local;
+  }
+
   /** The current summary of one object (`Kind/namespace/name`). */
   summary(key: string): ResourceSync | undefined {
     return this.current.get(key);
@@ -357,12 +372,23 @@ export class SyncStatus implements ProgrammedSource {
 
   /** Recomputes if something changed, and re-enqueues the objects whose summary changed (count-only ones within budget). */
   recompute(): void {
-    if (!this.inputs || (!this.dirty && this.countsPending.size === 0)) return;
-    if ((this.inputs.isLeader && !this.inputs.isLeader()) || (this.inputs.serving && !this.inputs.serving())) {
+    if (!this.inputs) return;
+    const leading = !this.inputs.isLeader || this.inputs.isLeader();
+    const newlyLeading = leading && this.computed && !this.notifiedAsLeader;
+    if (!this.dirty && this.countsPending.size === 0 && !newlyLeading) {
+      if (!leading) this.markDirtyLater(); // a follower looks for leadership every interval
+      return;
+    }
+    if (this.inputs.serving && !this.inputs.serving()) {
       this.markDirtyLater();
       return;
     }
-    if (this.dirty) this.recomputeNow(this.inputs);
+    if (this.dirty || newlyLeading) this.recomputeNow(this.inputs, leading);
+    if (!leading) {
+      this.countsPending.clear();
+      this.markDirtyLater();
+      return;
+    }
     let budget = this.countUpdatesPerInterval;
     for (const key of this.countsPending) {
       if (budget-- <= 0) break;
@@ -372,15 +398,19 @@ export class SyncStatus implements ProgrammedSource {
     if (this.countsPending.size > 0) this.markDirtyLater(); // the rest next time, from these summaries unless something moves
   }
 
-  private recomputeNow(inputs: SyncInputs): void {
+  private recomputeNow(inputs: SyncInputs, leading: boolean): void {
     this.dirty = false;
     const started = this.now();
-    const next = computeSync(inputs, this.memo);
+    this.local = computeSync(inputs, this.memo);
+    const remote = [...(inputs.remote?.() ?? [])];
+    const next = remote.length === 0 ? this.local : mergeCounts([this.local, ...remote]);
     this.lastComputeMs = this.now() - started;
     const previous = this.current;
-    const first = !this.computed;
+    const first = !this.notifiedAsLeader;
     this.current = next;
     this.computed = true;
+    if (!leading) return;
+    this.notifiedAsLeader = true;
     if (first) {
       for (const [kind, source] of this.sources) {
         for (const o of inputs.objects?.(kind) ?? []) source.emit(o.metadata.namespace ?? '', o.metadata.name ?? '');

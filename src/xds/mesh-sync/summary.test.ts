@@ -1,0 +1,72 @@
+import { describe, expect, it } from '@jest/globals';
+import type { Manager } from '../../controllers/index.js';
+import type { ResourceSync } from '../sync-status.js';
+import { DEFAULT_SUMMARY_TIMING, SummaryPublisher, summaryName } from './summary-store.js';
+import { decodeSummary, encodeSummary, MAX_ENCODED_BYTES, mergeCounts, objectCounts, type ProxySummary, type ReplicaSummary } from './summary.js';
+
+const sync = (servedGeneration: number, expected: number, acked: number, rejections: ResourceSync['rejections'] = []): ResourceSync => ({ servedGeneration, expected, acked, rejections });
+
+/** A replica's summary as 1000 proxyless-or-sidecar proxies and 1000 objects make it (versions, times, node ids as served). */
+function realisticSummary(replica: string, proxies: number, objects: number): ReplicaSummary {
+  const at = new Date(Date.UTC(2026, 11, 1)).getTime();
+  const list: ProxySummary[] = [];
+  for (let i = 0; i < proxies; i++) {
+    const ns = `team-${i % 40}`;
+    const pod = `app-${i % 250}-7d9f8c6b5-${(i * 7919).toString(36).slice(-5)}`;
+    const types: ProxySummary['types'] = {};
+    for (const [t, v] of [['cds', '41.7'], ['eds', `97.${i % 13}`], ['lds', '33.2'], ['rds', `58.${i % 5}`], ['sds', '4.1']] as const) {
+      types[t] = { state: 'SYNCED', served: v, sent: v, acked: v, sentAt: new Date(at + i * 37).toISOString(), ackedAt: new Date(at + i * 37 + 12).toISOString() };
+    }
+    list.push({ id: `sidecar~10.244.${i >> 8}.${i & 255}~${pod}.${ns}~${ns}.svc.cluster.local`, kind: 'sidecar', namespace: ns, pod, protocol: 'sotw', connectedAt: new Date(at).toISOString(), types });
+  }
+  const counts = new Map<string, ResourceSync>();
+  for (let i = 0; i < objects; i++) counts.set(`VirtualService/team-${i % 40}/route-${i}`, sync(1 + (i % 3), proxies / 2, proxies / 2));
+  return { replica, heartbeat: new Date(at).toISOString(), proxies: list, objects: objectCounts(counts) };
+}
+
+describe('replica sync summaries', () => {
+  it('sums expected over replicas, and ACKs only from replicas serving the newest generation', () => {
+    const a = new Map([['VirtualService/ns/r', sync(3, 10, 9)]]);
+    const b = new Map([['VirtualService/ns/r', sync(2, 5, 5, [{ proxy: 'p', error: 'bad' }])]]);
+    expect(mergeCounts([a, b]).get('VirtualService/ns/r')).toEqual(sync(3, 15, 9, [{ proxy: 'p', error: 'bad' }]));
+    expect(mergeCounts([a, new Map([['VirtualService/ns/r', sync(3, 5, 4)]])]).get('VirtualService/ns/r')).toEqual(sync(3, 15, 13));
+  });
+
+  it('stays within the ConfigMap bound by leaving proxies out (the object counts always stay), and says how many', () => {
+    const summary = realisticSummary('r', 3000, 1000);
+    const bytes = encodeSummary(summary, 64 * 1024);
+    expect(bytes.length).toBeLessThanOrEqual(64 * 1024);
+    const back = decodeSummary(bytes);
+    expect(Object.keys(back.objects)).toHaveLength(1000);
+    expect(back.proxies.length + back.proxiesOmitted!).toBe(3000);
+    expect(back.proxies.length).toBeGreaterThan(0);
+  });
+
+  it('measures: 2000 proxies on two replicas and 1000 objects fit whole, each replica writes at most once per minIntervalMs', async () => {
+    const summary = realisticSummary('replica-a', 1000, 1000);
+    const encoded = encodeSummary(summary);
+    expect(decodeSummary(encoded).proxiesOmitted).toBeUndefined();
+    expect(encoded.length).toBeLessThan(MAX_ENCODED_BYTES / 4);
+
+    // Something changes every 100 ms for 60 simulated seconds (a push storm): the writes follow the interval.
+    let writes = 0;
+    const manager = { client: { json: async () => (writes++, {}), request: async () => ({}) }, log: { warn() {} }, isLeader: () => false } as unknown as Manager;
+    let change = 0;
+    const publisher = new SummaryPublisher(manager, 'weft-system', 'replica-a', () => ({ proxies: [], objects: { [`VirtualService/ns/r`]: [change, 1, 1] } }));
+    for (let ms = 0; ms < 60_000; ms += 100) {
+      change++;
+      if (ms % DEFAULT_SUMMARY_TIMING.minIntervalMs === 0) await publisher.tick(ms);
+    }
+    expect(writes).toBe(60_000 / DEFAULT_SUMMARY_TIMING.minIntervalMs);
+    // Quiet: only the heartbeat.
+    writes = 0;
+    for (let ms = 60_000; ms < 120_000; ms += DEFAULT_SUMMARY_TIMING.minIntervalMs) await publisher.tick(ms);
+    expect(writes).toBe(60_000 / DEFAULT_SUMMARY_TIMING.heartbeatMs);
+    process.stdout.write(`summary of 1000 proxies + 1000 objects: ${encoded.length} bytes gzipped (${JSON.stringify(summary).length} JSON)\n`);
+  });
+
+  it('names ConfigMaps after the replica identity, as DNS names', () => {
+    expect(summaryName('Host_1b2c-UUID')).toBe('weft-sync-host-1b2c-uuid');
+    expect(summaryName('weft-operator-7d9f8c6b5-x2x9z')).toBe('weft-sync-weft-operator-7d9f8c6b5-x2x9z');
+  });
+});
