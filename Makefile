@@ -76,6 +76,10 @@ e2e-kind: image ## the e2e suite on a kind cluster (needs Docker and kind), with
 	KUBECONFIG=$(CURDIR)/.kind.kubeconfig WEFT_PYTHON=$$(hack/ensure-python-grpc.sh) $(JEST) --selectProjects e2e --runInBand; \
 	  status=$$?; kind delete cluster --name weft-e2e; rm -f $(CURDIR)/.kind.kubeconfig; exit $$status
 
+.PHONY: dashboard-picture
+dashboard-picture: build ## the Grafana dashboard's panels from a 2-minute run against KUBECONFIG -> docs/dashboard.svg
+	node --no-warnings --experimental-transform-types hack/dashboard-picture.ts 120
+
 .PHONY: bench
 bench: ## quick benchmark (minutes): Weft, istiod and go-control-plane side by side -> docs/benchmarks.md
 	bench/run.sh quick

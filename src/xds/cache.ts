@@ -119,8 +119,17 @@ export interface ResourceCacheOptions {
 export class ResourceCache {
   private readonly collections = new Map<string, ResourceCollection>();
   private readonly views = new Map<string, SharedView>();
+  private readonly fanOuts = new FanOuts();
 
   constructor(private readonly options: ResourceCacheOptions = {}) {}
+
+  /**
+   * Calls `done` once every stream has been told of the changes made so far (at once when no fan-out is in
+   * progress): the moment a push has been written to the proxies' streams, for the push latency metric.
+   */
+  afterFanOut(done: () => void): void {
+    this.fanOuts.whenIdle(done);
+  }
 
   collection(key: string): ResourceCollection {
     let c = this.collections.get(key);
@@ -145,7 +154,7 @@ export class ResourceCache {
     const key = keys.join('+');
     let view = this.views.get(key);
     if (!view) {
-      view = new SharedView(key, keys.map((k) => this.collection(k)), this.options);
+      view = new SharedView(key, keys.map((k) => this.collection(k)), this.options, this.fanOuts);
       this.views.set(key, view);
     }
     view.refs++;
@@ -175,6 +184,7 @@ class SharedView implements ProxyView {
     readonly key: string,
     private readonly collections: ResourceCollection[],
     private readonly options: ResourceCacheOptions,
+    private readonly fanOuts: FanOuts,
   ) {
     this.unsubscribe = collections.map((c) => c.onChange((changes) => this.changed(changes)));
   }
@@ -250,8 +260,32 @@ class SharedView implements ProxyView {
         if (this.listeners.has(listeners[i]!)) listeners[i]!(changes);
       }
       if (from + chunk < listeners.length) setImmediate(() => notify(from + chunk));
+      else this.fanOuts.end();
     };
+    this.fanOuts.begin();
     notify(0);
+  }
+}
+
+/** Fan-outs still telling streams (over several event-loop turns), and who waits for them all to finish. */
+class FanOuts {
+  private active = 0;
+  private waiters: Array<() => void> = [];
+
+  begin(): void {
+    this.active++;
+  }
+
+  end(): void {
+    if (--this.active > 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  whenIdle(done: () => void): void {
+    if (this.active === 0) done();
+    else this.waiters.push(done);
   }
 }
 

@@ -33,12 +33,27 @@ export interface XdsOptions {
   onDisconnect?: AdsServerOptions['onDisconnect'];
   /** Called after every push with the hosts whose config changed (none when only gateway config changed). */
   onPushed?: (hosts: ReadonlySet<string>) => void;
+  /**
+   * Called once a push caused by informer events has been written to every stream it concerns: which debouncer
+   * it came through, and when the first change it carries was seen (performance.now()). Not for the first build.
+   */
+  onPushWritten?: (push: PushWritten) => void;
   /** What one client may cost; the defaults otherwise. */
   limits?: AdsServerOptions['limits'];
   /** A stream ended for what it cost (metrics). */
   onLimited?: AdsServerOptions['onLimited'];
   /** kubernetes.io/tls Secrets, for gateways' SDS (the Gateway reconciler's informer). Without it, no TLS servers. */
   tlsSecrets?: Informer<KubeObject & TlsSecretData>;
+}
+
+/** What the push latency metric is told about one push. */
+export interface PushWritten {
+  /** Host config (services, routes, endpoints) or gateway-only config (a Gateway, a TLS Secret). */
+  trigger: 'hosts' | 'gateways';
+  /** When this replica saw the first change the push carries (performance.now()). */
+  firstChangeAt: number;
+  /** When its last stream write was made (performance.now()). */
+  writtenAt: number;
 }
 
 export class XdsControlPlane implements Runnable {
@@ -68,9 +83,11 @@ export class XdsControlPlane implements Runnable {
     const secrets = options.tlsSecrets;
     this.gateways = new GatewayBuilder(this.cache, this.model, { ...inputs, secret: (ns, name) => secrets?.get(ns, name) }, options.log);
     const debounce = { quietMs: options.quietMs ?? 100, maxDelayMs: options.maxDelayMs ?? 1000 };
-    this.debouncer = new AdaptiveDebouncer((hosts) => this.push(hosts), debounce);
-    this.gatewayDebouncer = new AdaptiveDebouncer(() => {
-      if (this.gateways.update()) options.onPushed?.(new Set());
+    this.debouncer = new AdaptiveDebouncer((hosts, since) => this.push(hosts, false, since), debounce);
+    this.gatewayDebouncer = new AdaptiveDebouncer((_namespaces, since) => {
+      if (!this.gateways.update()) return;
+      options.onPushed?.(new Set());
+      this.afterWritten('gateways', since);
     }, debounce);
     const log = options.log.child({ component: 'xds' });
     this.server = new AdsServer({
@@ -117,6 +134,11 @@ export class XdsControlPlane implements Runnable {
 
   connected(): Iterable<ConnectedProxy> {
     return this.server.connected();
+  }
+
+  /** Changes seen and not pushed yet, per debouncer (a queue depth: hosts, and namespaces for gateway-only config). */
+  pendingChanges(): { hosts: number; gateways: number } {
+    return { hosts: this.debouncer.pending, gateways: this.gatewayDebouncer.pending };
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -169,8 +191,8 @@ export class XdsControlPlane implements Runnable {
     return unsubscribe;
   }
 
-  /** Recomputes the model for `hosts` (unless already done) and pushes what changed. */
-  private push(hosts: Set<string>, recomputed = false): void {
+  /** Recomputes the model for `hosts` (unless already done) and pushes what changed; `since`: its first change. */
+  private push(hosts: Set<string>, recomputed = false, since?: number): void {
     const started = performance.now();
     const changed = recomputed ? hosts : this.model.recompute(hosts);
     if (changed.size === 0) return;
@@ -179,5 +201,12 @@ export class XdsControlPlane implements Runnable {
     this.gateways.updateForHosts(changed);
     this.options.log.debug({ hosts: [...changed], ms: Math.round(performance.now() - started) }, 'xDS config updated');
     this.options.onPushed?.(changed);
+    if (since !== undefined) this.afterWritten('hosts', since);
+  }
+
+  /** Tells onPushWritten once the streams have all been written to (a big fan-out takes several event-loop turns). */
+  private afterWritten(trigger: PushWritten['trigger'], firstChangeAt: number): void {
+    const onPushWritten = this.options.onPushWritten;
+    if (onPushWritten) this.cache.afterFanOut(() => onPushWritten({ trigger, firstChangeAt, writtenAt: performance.now() }));
   }
 }

@@ -55,4 +55,22 @@ describe('AdaptiveDebouncer', () => {
     d.flushAll();
     expect(flushed).toEqual([1, 6, 4]);
   });
+
+  it('tells each flush when its first change arrived, and counts what waits', () => {
+    const time = fakeTime();
+    const flushed: Array<{ values: string[]; since: number; at: number }> = [];
+    const d = new AdaptiveDebouncer<string, string>((v, since) => flushed.push({ values: [...v].sort(), since, at: time.now() }), { quietMs: 100, maxDelayMs: 1000, ...time });
+    time.advance(10);
+    d.add('ns', ['a']);
+    expect(flushed).toEqual([{ values: ['a'], since: 10, at: 10 }]); // isolated: at once
+    time.advance(20);
+    d.add('ns', ['b']);
+    time.advance(30);
+    d.add('ns', ['c', 'd']);
+    d.add('other', ['x']);
+    expect(d.pending).toBe(3); // b, c, d wait; x went out at once
+    time.advance(100);
+    expect(flushed.at(-1)).toEqual({ values: ['b', 'c', 'd'], since: 30, at: 160 }); // since the burst's first change
+    expect(d.pending).toBe(0);
+  });
 });

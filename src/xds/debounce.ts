@@ -1,6 +1,7 @@
 // Adaptive debounce, per key (a namespace): a change after a quiet spell goes out at once; changes that follow
 // it closely are gathered and go out together once `quietMs` pass without another, or `maxDelayMs` after the
-// first of them. Each key has its own clock, so a busy namespace never delays another.
+// first of them. Each key has its own clock, so a busy namespace never delays another. Each flush is told when the
+// first change it carries arrived (push latency is measured from there).
 
 export interface DebounceOptions {
   quietMs: number;
@@ -27,7 +28,7 @@ export class AdaptiveDebouncer<K, V> {
   private readonly clearTimer: (timer: unknown) => void;
 
   constructor(
-    private readonly flush: (values: Set<V>) => void,
+    private readonly flush: (values: Set<V>, firstChangeAt: number) => void,
     private readonly options: DebounceOptions,
   ) {
     this.now = options.now ?? (() => performance.now());
@@ -42,7 +43,7 @@ export class AdaptiveDebouncer<K, V> {
     if (!state) this.keys.set(key, (state = { pending: new Set(), batchStart: now, lastChange: now, timer: undefined }));
     state.lastChange = now;
     if (quiet && state.pending.size === 0) {
-      this.flush(new Set(values)); // an isolated change: no reason to wait
+      this.flush(new Set(values), now); // an isolated change: no reason to wait
       return;
     }
     if (state.pending.size === 0) state.batchStart = now;
@@ -50,6 +51,13 @@ export class AdaptiveDebouncer<K, V> {
     if (state.timer !== undefined) this.clearTimer(state.timer);
     const due = Math.min(now + this.options.quietMs, state.batchStart + this.options.maxDelayMs);
     state.timer = this.setTimer(() => this.fire(key), Math.max(0, due - now));
+  }
+
+  /** Values waiting to go out, over every key (a queue depth for the metrics). */
+  get pending(): number {
+    let n = 0;
+    for (const state of this.keys.values()) n += state.pending.size;
+    return n;
   }
 
   /** Flushes everything pending now (shutdown, tests). */
@@ -65,6 +73,6 @@ export class AdaptiveDebouncer<K, V> {
     if (state.pending.size === 0) return;
     const values = state.pending;
     state.pending = new Set();
-    this.flush(values);
+    this.flush(values, state.batchStart);
   }
 }

@@ -13,7 +13,6 @@
 //   beside the clusters sidecars use; its Programmed comes from SyncStatus like the mesh kinds' (gateway-serving.ts).
 // - Kubernetes Services and EndpointSlices are the second service registry (src/mesh/model/kubernetes.ts), after
 //   ServiceEntries.
-import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { AnyMeshObject, Gateway } from '../api/index.js';
 import type { Manager } from '../controllers/index.js';
@@ -21,10 +20,12 @@ import { tlsSecretInformer } from '../gateway/informers.js';
 import type { ServingState } from '../gateway/status.js';
 import { informersByKind, type MeshState } from '../mesh/state/index.js';
 import { XdsControlPlane } from './control-plane.js';
+import { ConvergenceTracker, watchGenerations } from './convergence.js';
+import { xdsMetrics } from './metrics.js';
 import type { XdsLimits } from './server/limits.js';
 import { startDebugServer } from './debug.js';
 import { gatewayServing } from './gateway-serving.js';
-import { SyncStatus } from './sync-status.js';
+import { computeSync, SyncMemo, SyncStatus } from './sync-status.js';
 import { DumpResponder, dumpRequestInformer } from './mesh-sync/config-dump.js';
 import { countsAsSync, objectCounts, proxySummary } from './mesh-sync/summary.js';
 import { DEFAULT_SUMMARY_TIMING, ReplicaSummaries, SummaryPublisher, summaryInformer, type SummaryTiming } from './mesh-sync/summary-store.js';
@@ -51,34 +52,6 @@ export interface XdsFeatureOptions {
   syncTiming?: SummaryTiming;
 }
 
-type ProxyLabels = { kind: string; protocol: string };
-
-function xdsMetrics(registry: Registry, connected: () => Iterable<ProxyLabels>) {
-  return {
-    // Counted when scraped: a stream's kind is known only after its first request.
-    proxies: new Gauge({
-      name: 'weft_xds_connected_proxies',
-      help: 'ADS streams open, by proxy kind and protocol',
-      labelNames: ['kind', 'protocol'],
-      registers: [registry],
-      collect(this: Gauge<'kind' | 'protocol'>) {
-        this.reset();
-        for (const labels of connected()) this.inc(labels);
-      },
-    }),
-    pushes: new Counter({ name: 'weft_xds_pushes_total', help: 'Config updates pushed (after debounce)', registers: [registry] }),
-    hosts: new Counter({ name: 'weft_xds_pushed_hosts_total', help: 'Hosts whose config changed, summed over pushes', registers: [registry] }),
-    acks: new Counter({ name: 'weft_xds_acks_total', help: 'ACKs received, by type', labelNames: ['type'], registers: [registry] }),
-    nacks: new Counter({ name: 'weft_xds_nacks_total', help: 'NACKs received, by type', labelNames: ['type'], registers: [registry] }),
-    limited: new Counter({
-      name: 'weft_xds_streams_limited_total',
-      help: 'Streams the server ended for what they cost: pending-bytes (the client stopped reading), names (too many in one request), streams-per-peer (refused on opening: its IP holds too many)',
-      labelNames: ['reason'],
-      registers: [registry],
-    }),
-  };
-}
-
 /**
  * Construct before the reconcilers (they read `sync`), then `serve` the mesh state. Every replica serves;
  * only the leader's reconcilers write what `sync` says.
@@ -96,9 +69,19 @@ export class XdsFeature {
 
   serve(state: MeshState): XdsControlPlane {
     let cp: XdsControlPlane | undefined = undefined;
-    const metrics = xdsMetrics(this.manager.metrics.registry, () => [...(cp?.connected() ?? [])].map((p) => ({ kind: p.proxy?.kind ?? 'unknown', protocol: p.protocol })));
+    const metrics = xdsMetrics(this.manager.metrics.registry, {
+      replica: this.manager.identity,
+      connected: () => [...(cp?.connected() ?? [])].map((p) => ({ kind: p.proxy?.kind ?? 'unknown', protocol: p.protocol })),
+      pending: () => cp?.pendingChanges(),
+    });
     const typeLabel = (typeUrl: string) => typeUrl.slice(typeUrl.lastIndexOf('.') + 1);
     const sync = this.sync;
+    // Convergence reads this replica's own proxies (every replica measures, leader or not), with its own memo.
+    const convergenceMemo = new SyncMemo();
+    const convergence = new ConvergenceTracker({
+      summarize: () => (cp ? computeSync({ cache: cp.cache, proxies: () => cp!.connected() }, convergenceMemo) : new Map()),
+      onConverged: (kind, seconds) => metrics.convergence.observe({ kind }, seconds),
+    });
     cp = new XdsControlPlane(state, {
       ...(this.options.port !== undefined ? { port: this.options.port } : {}),
       ...(this.options.host ? { host: this.options.host } : {}),
@@ -110,6 +93,7 @@ export class XdsFeature {
         if (outcome.acked) metrics.acks.inc({ type: typeLabel(typeUrl) });
         else metrics.nacks.inc({ type: typeLabel(typeUrl) });
         sync.markDirty();
+        convergence.changed();
       },
       onConnect: () => sync.markDirty(),
       onDisconnect: () => sync.markDirty(),
@@ -117,6 +101,10 @@ export class XdsFeature {
         metrics.pushes.inc();
         metrics.hosts.inc(hosts.size);
         sync.markDirty();
+      },
+      onPushWritten: ({ trigger, firstChangeAt, writtenAt }) => {
+        metrics.pushDuration.observe({ trigger }, (writtenAt - firstChangeAt) / 1000);
+        convergence.changed();
       },
     });
     const objects = (kind: string) => (informersByKind(state.informers).find((i) => i.kind === kind)?.informer.list() ?? []) as AnyMeshObject[];
@@ -131,6 +119,7 @@ export class XdsFeature {
       ...(others ? { remote: () => others.live().map((s) => countsAsSync(s.objects)) } : {}),
     });
     this.manager.add(control);
+    this.manager.add(convergenceRunnable(control, state, convergence));
     if (this.options.debugPort !== undefined) this.manager.add(this.debugRunnable(control));
     this.controlPlane = control;
     return control;
@@ -183,4 +172,20 @@ export class XdsFeature {
       },
     };
   }
+}
+
+/** Watches for new generations once config is served: the informers' first listing is not a change to measure. */
+function convergenceRunnable(control: XdsControlPlane, state: MeshState, tracker: ConvergenceTracker) {
+  return {
+    needLeaderElection: false,
+    async start(signal: AbortSignal): Promise<void> {
+      const serving = control.serving();
+      const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      await Promise.race([serving, aborted]);
+      if (signal.aborted) return;
+      const unwatch = watchGenerations(state.informers, tracker);
+      await aborted;
+      unwatch();
+    },
+  };
 }
