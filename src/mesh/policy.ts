@@ -14,6 +14,7 @@ export interface Workload {
 export interface PolicyRef {
   namespace: string;
   name: string;
+  generation: number;
 }
 
 export interface AuthorizationInScope {
@@ -51,7 +52,7 @@ export function workloadSecurity(policies: MeshPolicy[], workload: Workload, roo
     .map((policy) => ({ policy, scope: scopeFor(policy, workload, rootNamespace) }))
     .filter((p): p is { policy: MeshPolicy; scope: Scope } => p.scope !== undefined)
     .sort((a, b) => olderFirst(a.policy, b.policy));
-  const ref = (p: MeshPolicy): PolicyRef => ({ namespace: p.metadata.namespace!, name: p.metadata.name! });
+  const ref = (p: MeshPolicy): PolicyRef => ({ namespace: p.metadata.namespace!, name: p.metadata.name!, generation: p.metadata.generation ?? 0 });
 
   /** The field's value from the most specific scope that sets it; the oldest policy within that scope. */
   const owned = <F extends 'mtls' | 'rateLimit' | 'telemetry'>(field: F): { spec: NonNullable<MeshPolicy['spec'][F]>; from: PolicyRef } | undefined => {
@@ -73,4 +74,15 @@ export function workloadSecurity(policies: MeshPolicy[], workload: Workload, roo
     ...(rateLimit ? { rateLimit } : {}),
     ...(telemetry ? { telemetry } : {}),
   };
+}
+
+/** Every policy a workload's settings come from (what its inbound config is built from). */
+export function securityPolicies(security: WorkloadSecurity | undefined): PolicyRef[] {
+  if (!security) return [];
+  return [
+    ...(security.mtlsFrom ? [security.mtlsFrom] : []),
+    ...security.authorizations.map((a) => a.source),
+    ...(security.rateLimit ? [security.rateLimit.from] : []),
+    ...(security.telemetry ? [security.telemetry.from] : []),
+  ];
 }

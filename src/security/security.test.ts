@@ -111,9 +111,9 @@ function decide(filters: ProtoMessage[], request: Request): 'allowed' | 'denied'
   return 'allowed';
 }
 
-const source = { namespace: 'b', name: 'policy' };
+const source = { namespace: 'b', name: 'policy', generation: 1 };
 const allow = (rules: AuthorizationInScope['rules']): AuthorizationInScope => ({ source, action: 'ALLOW', rules });
-const deny = (rules: AuthorizationInScope['rules']): AuthorizationInScope => ({ source: { namespace: 'b', name: 'deny' }, action: 'DENY', rules });
+const deny = (rules: AuthorizationInScope['rules']): AuthorizationInScope => ({ source: { namespace: 'b', name: 'deny', generation: 1 }, action: 'DENY', rules });
 const FRONTEND = 'spiffe://cluster.local/ns/a/sa/frontend';
 const OTHER = 'spiffe://cluster.local/ns/a/sa/other';
 const METHOD = '/demo.Echo/Say';
@@ -220,8 +220,8 @@ describe('rateLimit and telemetry per workload', () => {
     const nsNewer = policy('b', 'ns-newer', { rateLimit: { requestsPerUnit: 3, unit: 'SECOND' }, mtls: { mode: 'STRICT' } });
     const wl = policy('b', 'wl', { selector: { matchLabels: { app: 'backend' } }, telemetry: { accessLog: { enabled: false } } });
     const s = workloadSecurity([wl, nsNewer, mesh, nsOlder], workload);
-    expect(s.rateLimit).toEqual({ spec: { requestsPerUnit: 2, unit: 'SECOND' }, from: { namespace: 'b', name: 'ns-older' } });
-    expect(s.telemetry).toEqual({ spec: { accessLog: { enabled: false } }, from: { namespace: 'b', name: 'wl' } });
+    expect(s.rateLimit).toEqual({ spec: { requestsPerUnit: 2, unit: 'SECOND' }, from: { namespace: 'b', name: 'ns-older', generation: 0 } });
+    expect(s.telemetry).toEqual({ spec: { accessLog: { enabled: false } }, from: { namespace: 'b', name: 'wl', generation: 0 } });
     expect(s.mtlsMode).toBe('STRICT');
     expect(workloadSecurity([mesh], workload).rateLimit?.from.name).toBe('mesh');
     expect(workloadSecurity([], workload)).toEqual({ mtlsMode: 'PERMISSIVE', authorizations: [] });

@@ -1,11 +1,12 @@
 // Runs the real operator (dist/main.js) as child processes against the e2e cluster, authenticated as the
 // operator's own ServiceAccount (so missing RBAC shows), and reads its metrics.
 import * as k8s from '@kubernetes/client-node';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { eventually } from './kube.js';
 
@@ -122,4 +123,15 @@ export async function startOperator(kubeconfig: string, identity: string, extraA
     return res?.ok ? true : undefined;
   }, 30_000);
   return operator;
+}
+
+/** The built CLI (`weft <verb>`), as a user runs it against the test's cluster; stdout, and stderr when it fails. */
+export async function weftCli(...args: string[]): Promise<{ stdout: string; code: number }> {
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, 'dist', 'main.js'), ...args, `--kubeconfig=${process.env.KUBECONFIG}`], { encoding: 'utf8' });
+    return { stdout, code: 0 };
+  } catch (err) {
+    const e = err as { stdout: string; stderr: string; code: number };
+    return { stdout: `${e.stdout}${e.stderr}`, code: e.code };
+  }
 }

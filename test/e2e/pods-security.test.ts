@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
-import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, weftCli, type RunningOperator } from './operator.js';
 import { caPortOf, createServiceAccount, plaintextCall, serviceAccountToken, startAgent, startMeshWorkload, workloadCalls, type AgentRun } from './workloads.js';
 import { apply, kubeService, waitForCondition, type Obj } from './xds/mesh.js';
 import type { WorkloadCall } from './xds/mesh-workload-process.js';
@@ -22,6 +22,7 @@ const POD_SIDE = 'weft-e2e-p';
 const HOST_LINK = '169.254.123.1';
 const POD_LINK = '169.254.123.2';
 let ns: { name: string; remove: () => Promise<void> };
+let podName = '';
 let operator: RunningOperator;
 let podIP: string;
 let serverPort: number;
@@ -80,10 +81,12 @@ describe('a Pod behind a Service under MeshPolicy STRICT and authorization by pr
       { kind: 'MeshPolicy', metadata: { name: 'secure' }, spec: { selector: { matchLabels: labels }, mtls: { mode: 'STRICT' }, authorization: { action: 'ALLOW', rules: [{ from: [{ principals: [`cluster.local/ns/${ns.name}/sa/frontend`] }] }] } } },
     );
     await waitForCondition(ns.name, 'MeshPolicy', 'secure', 'Ready', 'True', () => true, 60_000);
-    podIP = await eventually('the Pod\'s IP', async () => {
+    const pod = await eventually('the Pod\'s IP', async () => {
       const pods = await core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=secure' });
-      return pods.items.find((p) => p.status?.podIP && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))?.status?.podIP;
+      return pods.items.find((p) => p.status?.podIP && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     }, 60_000);
+    podIP = pod.status!.podIP!;
+    podName = pod.metadata!.name!;
 
     // The Pod's host: a network namespace holding the Pod's IP, linked to this host.
     ip('netns', 'add', NETNS);
@@ -102,7 +105,7 @@ describe('a Pod behind a Service under MeshPolicy STRICT and authorization by pr
     const caPort = await caPortOf(operator);
     const roots = await eventually('the trust bundle', async () => (await core.readNamespacedConfigMap({ namespace: ns.name, name: 'weft-root-ca' }).catch(() => undefined))?.data?.['root-cert.pem'], 60_000);
     const prefix = ['ip', 'netns', 'exec', NETNS];
-    const podAgent = startAgent({ caPort, caHost: HOST_LINK, prefix, token: await serviceAccountToken(kc, ns.name, 'backend'), rootsPem: roots, extraArgs: [`--pod-ip=${podIP}`, '--pod-name=secure-0', '--refresh-interval=1s'] });
+    const podAgent = startAgent({ caPort, caHost: HOST_LINK, prefix, token: await serviceAccountToken(kc, ns.name, 'backend'), rootsPem: roots, extraArgs: [`--pod-ip=${podIP}`, `--pod-name=${podName}`, '--refresh-interval=1s'] });
     agents.push(podAgent);
     await workload(podAgent, { WORKLOAD_ROLE: 'server', WORKLOAD_ADDRESS: `${podIP}:${serverPort}` }, prefix);
 
@@ -128,4 +131,20 @@ describe('a Pod behind a Service under MeshPolicy STRICT and authorization by pr
     expect(denied[0]!.details).toMatch(/Unauthorized RPC rejected/);
     expect((await plaintextCall(`${podIP}:${serverPort}`)).code).toBe(grpc.status.UNAVAILABLE);
   }, 300_000);
+
+  it("kubectl weft describe pod and config-dump show the Pod's policy and what its proxy holds", async () => {
+    const described = (await weftCli('describe', 'pod', podName, '-n', ns.name)).stdout;
+    expect(described).toContain(`Host: secure.${ns.name}.svc.cluster.local  (via Service ${ns.name}/secure)`);
+    expect(described).toMatch(new RegExp(`MeshPolicy ${ns.name}/secure \\(Accepted True.*scope workload`));
+    expect(described).toContain(`mTLS: STRICT (from ${ns.name}/secure)`);
+    expect(described).toMatch(new RegExp(`Proxy: \\S*${podName}\\S* \\(proxyless\\) on replica podsec-operator`));
+    expect(described).toMatch(/lds: SYNCED/);
+
+    const dump = await weftCli('config-dump', `${ns.name}/${podName}`, '-o', 'json');
+    expect(dump.code).toBe(0);
+    const text = dump.stdout;
+    // Its inbound listener carries the policy (mTLS and RBAC from MeshPolicy secure); its key never leaves the replica.
+    expect(text).toContain(`"kind": "MeshPolicy"`);
+    expect(text).not.toMatch(/BEGIN (EC |RSA )?PRIVATE KEY/);
+  }, 120_000);
 });

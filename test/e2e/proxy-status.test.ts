@@ -4,13 +4,10 @@
 // and when one replica is killed its clients reconnect to the other (through a stand-in for the operator's Service)
 // and the counts follow. `config-dump` and `describe pod` show what a proxy holds and what applies to its pod.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { connect as dial, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { AdsTestClient, type SotwResponse } from '../../src/xds/testing/ads-client.js';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
-import { freePort, installManifests, kubectl, operatorKubeconfig, repoRoot, startOperator, type RunningOperator } from './operator.js';
+import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, weftCli, type RunningOperator } from './operator.js';
 import { startBackend, type Backend } from './xds/backends.js';
 import { XdsClient } from './xds/clients.js';
 import { apply, destinationRule, kubeService, serviceEntry, statusOf, virtualService, waitForCondition, workloadEntry } from './xds/mesh.js';
@@ -37,19 +34,8 @@ interface ProxyRow {
   types: Record<string, { state: string; acked: string; nack?: string; sentAt?: string; ackedAt?: string }>;
 }
 
-/** The built CLI, as a user runs it (the cluster's admin kubeconfig, the API server only). */
-async function weft(...args: string[]): Promise<{ stdout: string; code: number }> {
-  try {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, 'dist', 'main.js'), ...args, `--kubeconfig=${process.env.KUBECONFIG}`], { encoding: 'utf8' });
-    return { stdout, code: 0 };
-  } catch (err) {
-    const e = err as { stdout: string; stderr: string; code: number };
-    return { stdout: `${e.stdout}${e.stderr}`, code: e.code };
-  }
-}
-
 async function proxyStatus(): Promise<ProxyRow[]> {
-  const { stdout, code } = await weft('proxy-status', '-o', 'json');
+  const { stdout, code } = await weftCli('proxy-status', '-o', 'json');
   expect(code).toBe(0);
   return (JSON.parse(stdout) as { proxies: ProxyRow[] }).proxies.filter((p) => p.namespace === ns.name);
 }
@@ -140,11 +126,11 @@ describe('mesh-wide sync state across two replicas', () => {
     ]);
     expect(Object.keys(rows[0]!.types).sort()).toEqual(['cds', 'eds', 'lds', 'rds']);
     expect(rows[0]!.types.lds!.ackedAt).toBeDefined();
-    const table = (await weft('proxy-status', `${ns.name}/client-b`)).stdout;
+    const table = (await weftCli('proxy-status', `${ns.name}/client-b`)).stdout;
     expect(table).toMatch(/^NODE ID\s+POD\s+KIND\s+REPLICA\s+CDS\s+LDS\s+EDS\s+RDS\s+SDS/);
     expect(table).toContain(`${ns.name}/client-b`);
     expect(table).toContain('proxy-status-b');
-    expect((await weft('proxy-status', 'nobody-here', '-n', ns.name)).code).toBe(1);
+    expect((await weftCli('proxy-status', 'nobody-here', '-n', ns.name)).code).toBe(1);
 
     // The leader (a) counts b's client too: status.proxies is 2/2, not the 1/1 of its own.
     await eventually('the VirtualService to count both replicas\' clients', async () => {
@@ -167,14 +153,14 @@ describe('mesh-wide sync state across two replicas', () => {
     const nacker = await eventually('the NACK in proxy-status', async () => (await proxyStatus()).find((p) => p.pod === 'nacker' && p.types.lds?.state === 'NACKED'), 30_000, 1000);
     expect(nacker.replica).toBe('proxy-status-b');
     expect(nacker.types.lds!.nack).toBe('e2e: listener refused on purpose');
-    expect((await weft('proxy-status', `${ns.name}/nacker`)).stdout).toContain('e2e: listener refused on purpose');
+    expect((await weftCli('proxy-status', `${ns.name}/nacker`)).stdout).toContain('e2e: listener refused on purpose');
     stream.close();
     ads.close();
     ads = undefined;
     await eventually('the NACKing proxy to go', async () => ((await proxyStatus()).some((p) => p.pod === 'nacker') ? undefined : true), 30_000, 1000);
 
     // config-dump: what client-a holds, and where it comes from (asked of the replica serving it, through the API server).
-    const dump = JSON.parse((await weft('config-dump', `${ns.name}/client-a`, '-o', 'json')).stdout) as {
+    const dump = JSON.parse((await weftCli('config-dump', `${ns.name}/client-a`, '-o', 'json')).stdout) as {
       replica: string;
       resources: Array<{ type: string; name: string; state: string; sources: Array<{ kind: string; name: string }>; config: unknown }>;
     };
@@ -183,7 +169,7 @@ describe('mesh-wide sync state across two replicas', () => {
     const route = dump.resources.find((r) => r.type === 'rds')!;
     expect(route.sources).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'VirtualService', name: 'reviews' })]));
     expect(JSON.stringify(route.config)).toContain('v1');
-    const eds = (await weft('config-dump', nodeId('client-a'), '--type', 'eds')).stdout;
+    const eds = (await weftCli('config-dump', nodeId('client-a'), '--type', 'eds')).stdout;
     expect(eds).toMatch(/^Proxy sidecar~.* on replica proxy-status-a/);
     expect(eds).toContain('WorkloadEntry/');
     expect(eds).not.toMatch(/\n(lds|rds|cds) /);
@@ -198,7 +184,7 @@ describe('mesh-wide sync state across two replicas', () => {
       virtualService('client', 'client', [{ route: [{ destination: { host: 'client', subset: 'v1' } }] }]),
     );
     await waitForCondition(ns.name, 'VirtualService', 'client', 'Accepted', 'True');
-    const described = (await weft('describe', 'pod', 'client-a', '-n', ns.name)).stdout;
+    const described = (await weftCli('describe', 'pod', 'client-a', '-n', ns.name)).stdout;
     expect(described).toContain(`Host: client.${ns.name}.svc.cluster.local  (via Service ${ns.name}/client)`);
     expect(described).toContain(`VirtualService ${ns.name}/client (Accepted True`);
     expect(described).toContain(`DestinationRule ${ns.name}/client (Accepted True`);
@@ -217,7 +203,7 @@ describe('mesh-wide sync state across two replicas', () => {
     // b's summary stops counting once stale (it was killed: nothing deleted it). Until then the leader counts
     // client-b twice (3); after, 2/2.
     await eventually('b\'s summary to be ignored as stale', async () => {
-      const out = JSON.parse((await weft('proxy-status', '-o', 'json')).stdout) as { ignored: Array<{ replica: string }> };
+      const out = JSON.parse((await weftCli('proxy-status', '-o', 'json')).stdout) as { ignored: Array<{ replica: string }> };
       return out.ignored.some((i) => i.replica === 'proxy-status-b') ? true : undefined;
     }, 60_000, 1000);
     await eventually('the VirtualService to count 2/2 after the failover', async () => {

@@ -5,7 +5,7 @@ import type { WorkloadSecurity } from '../policy.js';
 
 /** A mesh object that contributed to the model, at the generation it had. */
 export interface MeshRef {
-  kind: 'ServiceEntry' | 'WorkloadEntry' | 'VirtualService' | 'DestinationRule' | 'Service' | 'EndpointSlice' | 'Gateway' | 'Secret';
+  kind: 'ServiceEntry' | 'WorkloadEntry' | 'VirtualService' | 'DestinationRule' | 'Service' | 'EndpointSlice' | 'Gateway' | 'Secret' | 'MeshPolicy';
   namespace: string;
   name: string;
   /** 0 for objects that have none (Secrets). */

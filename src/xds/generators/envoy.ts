@@ -33,7 +33,7 @@ import {
 } from './names.js';
 import { destinationCluster, httpRoutes } from './routes.js';
 import { accessLogs, localRateLimitFilter, tracing } from './telemetry.js';
-import { uniqueSources, type Generated } from './types.js';
+import { policySources, uniqueSources, type Generated } from './types.js';
 
 export const OUTBOUND_CAPTURE_PORT = 15001;
 export const INBOUND_CAPTURE_PORT = 15006;
@@ -210,7 +210,7 @@ export function envoyInboundResources(ips: readonly string[], model: MeshModel, 
         const target = endpointPort(e, port);
         if (target === undefined) continue;
         const entry = ports.get(target) ?? { protocol: port.protocol, sources: [], service: service.host, ...(e.security ? { security: e.security } : {}) };
-        entry.sources.push(service.declaredBy, e.source);
+        entry.sources.push(service.declaredBy, e.source, ...policySources(e.security));
         ports.set(target, entry);
       }
     }

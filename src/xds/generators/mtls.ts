@@ -23,7 +23,7 @@ import { ExtensionType, TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
 import { endpointPort } from './endpoints.js';
 import type { EffectivePolicy } from './policy.js';
-import { uniqueSources, type Generated } from './types.js';
+import { policySources, uniqueSources, type Generated } from './types.js';
 
 /** The listener name a gRPC XdsServer bound at `address:port` asks for. */
 export function inboundListenerName(address: string, port: number): string {
@@ -75,7 +75,7 @@ export function proxylessInboundListeners(service: ServiceModel, trustDomain = D
           traffic_direction: 'INBOUND',
           filter_chains: filterChains,
         },
-        sources: uniqueSources([service.declaredBy, endpoint.source]),
+        sources: uniqueSources([service.declaredBy, endpoint.source, ...policySources(endpoint.security)]),
       });
     }
   }

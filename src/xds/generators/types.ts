@@ -1,5 +1,6 @@
 // What generators return: messages not yet encoded, each with the mesh objects it came from.
 import type { MeshRef } from '../../mesh/model/index.js';
+import { securityPolicies, type WorkloadSecurity } from '../../mesh/policy.js';
 import type { TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
 import type { LocalityGroup, LocalityRule } from './locality.js';
@@ -22,4 +23,9 @@ export function uniqueSources(refs: Iterable<MeshRef>): MeshRef[] {
   const seen = new Map<string, MeshRef>();
   for (const r of refs) seen.set(`${r.kind}/${r.namespace}/${r.name}@${r.generation}`, r);
   return [...seen.values()];
+}
+
+/** The MeshPolicies behind a workload's inbound settings, as sources. */
+export function policySources(security: WorkloadSecurity | undefined): MeshRef[] {
+  return securityPolicies(security).map((p) => ({ kind: 'MeshPolicy', ...p }));
 }
