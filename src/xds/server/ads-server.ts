@@ -235,7 +235,9 @@ export class AdsServer {
   /** Stops the server and cancels the open streams (proxies reconnect, to another replica if there is one). */
   stop(): void {
     for (const stream of [...this.streams]) stream.close();
-    this.listener?.close();
+    // Sessions first: closing the listener's injector would only ask them to close (GOAWAY) and forget them, leaving
+    // a client that never reads connected.
     this.server.forceShutdown();
+    this.listener?.close();
   }
 }

@@ -118,6 +118,7 @@ describe('xDS limits', () => {
       const again = client.sotw();
       again.send({ node, type_url: TypeUrl.listener });
       expect((await again.next(10_000)).type_url).toBe(TypeUrl.listener);
+      for (const stream of [...streams, again]) stream.close();
     } finally {
       client.close();
     }
