@@ -4,8 +4,9 @@
 // routes carry the RPCs, and an edit of the delegate alone moves them.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
-import { freePort, installManifests, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { freePort, installManifests, startLeader, type RunningOperator } from './operator.js';
 import { startBackend, type Backend } from './xds/backends.js';
+import { tearDown } from './xds/teardown.js';
 import { tally, XdsClient } from './xds/clients.js';
 import { apply, destinationRule, remove, serviceAccount, serviceEntry, statusOf, waitForCondition, workloadEntry, type Obj } from './xds/mesh.js';
 
@@ -25,17 +26,10 @@ beforeAll(async () => {
   team = await throwawayNamespace(kc, 'deleg-team');
   apply(app.name, serviceAccount('workload'));
   xdsPort = await freePort();
-  operator = await startOperator(await operatorKubeconfig(kc), 'delegation-operator', [`--xds-port=${xdsPort}`]);
-  await eventually('the operator to lead', async () => ((await operator.metric('leader_election_master_status')) === 1 ? true : undefined), 30_000);
+  operator = await startLeader(kc, 'delegation-operator', [`--xds-port=${xdsPort}`]);
 }, 120_000);
 
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await operator?.stop();
-  for (const b of backends) await b.stop();
-  await app?.remove();
-  await team?.remove();
-});
+afterAll(() => tearDown({ clients, operator, backends, namespaces: [app, team] }));
 
 describe('VirtualService delegation, with real grpc-js-xds clients', () => {
   it("routes a delegated prefix by the delegate's header routes; an edit of the delegate alone changes the traffic", async () => {

@@ -12,7 +12,7 @@ import { envoyRoot } from '../../src/xds/protos.js';
 import type { ProtoMessage } from '../../src/xds/resource.js';
 import { bootstrapObjectForm } from '../../src/xds/testing/bootstrap-form.js';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
-import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { freePort, installManifests, kubectl, operatorKubeconfig, startLeader, startOperator, type RunningOperator } from './operator.js';
 import { apply, type Obj } from './xds/mesh.js';
 
 type Json = Record<string, any>;
@@ -65,11 +65,10 @@ beforeAll(async () => {
   webhookPort = await freePort();
   // A fresh CA with short lifetimes, so its root and the webhook's certificate rotate during the test.
   kubectl('delete', 'secret', 'weft-ca', '-n', 'weft-system', '--ignore-not-found');
-  operator = await startOperator(await operatorKubeconfig(kc), 'inject-operator', [
+  operator = await startLeader(kc, 'inject-operator', [
     `--webhook-port=${webhookPort}`, '--webhook-host=127.0.0.1', '--tls-san=127.0.0.1',
     '--ca-root-ttl=60s', '--ca-intermediate-ttl=30s', '--ca-workload-ttl=10s', '--ca-max-workload-ttl=10s',
   ]);
-  await eventually('the operator to lead', async () => ((await operator.metric('leader_election_master_status')) === 1 ? true : undefined), 60_000);
   // The API server cannot reach a Service backed by a host process here: call the operator's port directly.
   kubectl('patch', 'mutatingwebhookconfiguration', WEBHOOK, '--type=json', '-p', JSON.stringify([
     { op: 'remove', path: '/webhooks/0/clientConfig/service' },

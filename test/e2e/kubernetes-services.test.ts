@@ -5,7 +5,7 @@
 // clients, with a VirtualService splitting between two.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
-import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { freePort, installManifests, kubectl, startLeader, type RunningOperator } from './operator.js';
 import { startBackend, type Backend } from './xds/backends.js';
 import { tally, XdsClient, type CallResult } from './xds/clients.js';
 import { EdsWatcher } from './xds/eds-watcher.js';
@@ -49,8 +49,7 @@ beforeAll(async () => {
   installManifests();
   ns = await throwawayNamespace(kc, 'ksvc');
   xdsPort = await freePort();
-  operator = await startOperator(await operatorKubeconfig(kc), 'ksvc-operator', [`--xds-port=${xdsPort}`]);
-  await eventually('the operator to lead', async () => ((await operator.metric('leader_election_master_status')) === 1 ? true : undefined), 30_000);
+  operator = await startLeader(kc, 'ksvc-operator', [`--xds-port=${xdsPort}`]);
 }, 120_000);
 
 afterAll(async () => {

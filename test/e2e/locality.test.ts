@@ -4,8 +4,9 @@
 // distribute: a client in `from` splits its traffic by the rule's weights.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
-import { freePort, installManifests, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { freePort, installManifests, startLeader, type RunningOperator } from './operator.js';
 import { startBackend, type Backend } from './xds/backends.js';
+import { tearDown } from './xds/teardown.js';
 import { tally, XdsClient, type CallResult } from './xds/clients.js';
 import { apply, destinationRule, serviceAccount, serviceEntry, statusOf, waitForCondition, workloadEntry } from './xds/mesh.js';
 
@@ -49,16 +50,10 @@ beforeAll(async () => {
   ns = await throwawayNamespace(kc, 'locality');
   apply(ns.name, serviceAccount('workload'));
   xdsPort = await freePort();
-  operator = await startOperator(await operatorKubeconfig(kc), 'locality-operator', [`--xds-port=${xdsPort}`]);
-  await eventually('the operator to lead', async () => ((await operator.metric('leader_election_master_status')) === 1 ? true : undefined), 30_000);
+  operator = await startLeader(kc, 'locality-operator', [`--xds-port=${xdsPort}`]);
 }, 120_000);
 
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await operator?.stop();
-  for (const b of backends) await b.stop();
-  await ns?.remove();
-});
+afterAll(() => tearDown({ clients, operator, backends, namespaces: [ns] }));
 
 describe('locality load balancing with real grpc-js-xds clients', () => {
   it('keeps a client in its own zone, and fails over to the other zone when its zone’s backends stop', async () => {

@@ -135,3 +135,10 @@ export async function weftCli(...args: string[]): Promise<{ stdout: string; code
     return { stdout: `${e.stdout}${e.stderr}`, code: e.code };
   }
 }
+
+/** An operator replica (startOperator's `extraArgs`) that holds the Lease: the one that writes status. */
+export async function startLeader(kc: k8s.KubeConfig, identity: string, extraArgs: string[] = []): Promise<RunningOperator> {
+  const operator = await startOperator(await operatorKubeconfig(kc), identity, extraArgs);
+  await eventually(`operator ${identity} to lead`, async () => ((await operator.metric('leader_election_master_status')) === 1 ? true : undefined), 60_000);
+  return operator;
+}

@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
-import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, weftCli, type RunningOperator } from './operator.js';
+import { freePort, installManifests, kubectl, startLeader, weftCli, type RunningOperator } from './operator.js';
 import { caPortOf, createServiceAccount, plaintextCall, serviceAccountToken, startAgent, startMeshWorkload, workloadCalls, type AgentRun } from './workloads.js';
 import { apply, kubeService, waitForCondition, type Obj } from './xds/mesh.js';
 import type { WorkloadCall } from './xds/mesh-workload-process.js';
@@ -44,8 +44,7 @@ beforeAll(async () => {
   for (const sa of ['backend', 'frontend', 'other']) await createServiceAccount(kc, ns.name, sa);
   serverPort = await freePort();
   // The CA on every address: the Pod's agent reaches it from its namespace through the veth.
-  operator = await startOperator(await operatorKubeconfig(kc), 'podsec-operator', [`--xds-port=${await freePort()}`, '--ca-host=0.0.0.0']);
-  await eventually('the operator to lead', async () => ((await operator.metric('leader_election_master_status')) === 1 ? true : undefined), 60_000);
+  operator = await startLeader(kc, 'podsec-operator', [`--xds-port=${await freePort()}`, '--ca-host=0.0.0.0']);
 }, 120_000);
 
 afterAll(async () => {

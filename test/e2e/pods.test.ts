@@ -5,7 +5,7 @@
 // network delivers each Pod IP to a loopback address: see client-process.ts), split 80/20.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
-import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { freePort, installManifests, kubectl, startLeader, type RunningOperator } from './operator.js';
 import { startBackend, type Backend } from './xds/backends.js';
 import { tally, XdsClient } from './xds/clients.js';
 import { EdsWatcher } from './xds/eds-watcher.js';
@@ -49,8 +49,7 @@ beforeAll(async () => {
   ns = await throwawayNamespace(kc, 'pods');
   xdsPort = await freePort();
   podPort = await freePort();
-  operator = await startOperator(await operatorKubeconfig(kc), 'pods-operator', [`--xds-port=${xdsPort}`]);
-  await eventually('the operator to lead', async () => ((await operator.metric('leader_election_master_status')) === 1 ? true : undefined), 30_000);
+  operator = await startLeader(kc, 'pods-operator', [`--xds-port=${xdsPort}`]);
 }, 120_000);
 
 afterAll(async () => {

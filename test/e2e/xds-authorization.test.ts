@@ -11,7 +11,7 @@ import { DEFAULT_CA_CONFIG } from '../../src/ca/index.js';
 import { TypeUrl } from '../../src/xds/protos.js';
 import { AdsTestClient } from '../../src/xds/testing/ads-client.js';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
-import { freePort, installManifests, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { freePort, installManifests, startLeader, type RunningOperator } from './operator.js';
 import { caPortOf, createServiceAccount, serviceAccountToken, startAgent, type AgentRun } from './workloads.js';
 import { GatewayProxy } from './xds/gateway-proxy.js';
 import { apply, type Obj } from './xds/mesh.js';
@@ -46,8 +46,7 @@ beforeAll(async () => {
   x = await throwawayNamespace(kc, 'authz-x');
   y = await throwawayNamespace(kc, 'authz-y');
   for (const sa of ['a', 'edge-proxy', 'someone-else']) await createServiceAccount(kc, x.name, sa);
-  operator = await startOperator(await operatorKubeconfig(kc), 'authz-operator', [`--xds-port=${await freePort()}`]);
-  await eventually('the operator to lead', async () => ((await operator.metric('leader_election_master_status')) === 1 ? true : undefined), 60_000);
+  operator = await startLeader(kc, 'authz-operator', [`--xds-port=${await freePort()}`]);
   const cert = await newRoot(DEFAULT_CA_CONFIG, Date.now());
   await core.createNamespacedSecret({
     namespace: x.name,

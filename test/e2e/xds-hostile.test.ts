@@ -12,7 +12,7 @@ import { TypeUrl } from '../../src/xds/protos.js';
 import { AdsTestClient } from '../../src/xds/testing/ads-client.js';
 import { discoveryRequestFrame, grpcFrame, nonReadingStream, openAdsStream, rawCall, statusOf, tlsSession, type CallStatus } from '../../src/xds/testing/raw-ads.js';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
-import { freePort, installManifests, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { freePort, installManifests, startLeader, type RunningOperator } from './operator.js';
 import { caPortOf, createServiceAccount, serviceAccountToken, startAgent, type AgentRun } from './workloads.js';
 import { apply, destinationRule, serviceEntry } from './xds/mesh.js';
 
@@ -56,8 +56,7 @@ beforeAll(async () => {
   installManifests();
   ns = await throwawayNamespace(kc, 'hostile');
   await createServiceAccount(kc, ns.name, 'a');
-  operator = await startOperator(await operatorKubeconfig(kc), 'hostile-operator', [`--xds-port=${await freePort()}`, `--xds-max-pending-bytes=${MAX_PENDING_BYTES}`]);
-  await eventually('the operator to lead', async () => ((await operator.metric('leader_election_master_status')) === 1 ? true : undefined), 60_000);
+  operator = await startLeader(kc, 'hostile-operator', [`--xds-port=${await freePort()}`, `--xds-max-pending-bytes=${MAX_PENDING_BYTES}`]);
   apply(ns.name, ...Array.from({ length: SERVICES }, (_, i) => serviceEntry(`svc-${i}`, host(i))));
   tlsPort = await caPortOf(operator);
   rootsPem = await eventually('the trust bundle', async () => (await core.readNamespacedConfigMap({ namespace: ns.name, name: 'weft-root-ca' }).catch(() => undefined))?.data?.['root-cert.pem'], 60_000);

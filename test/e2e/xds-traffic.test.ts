@@ -7,9 +7,10 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
 import * as grpc from '@grpc/grpc-js';
-import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
+import { freePort, installManifests, kubectl, startLeader, type RunningOperator } from './operator.js';
 import { startDeltaBridge } from '../../src/xds/testing/delta-bridge.js';
 import { startBackend, type Backend } from './xds/backends.js';
+import { tearDown } from './xds/teardown.js';
 import { tally, XdsClient, type CallResult, type RunOptions } from './xds/clients.js';
 import { apply, destinationRule, serviceAccount, serviceEntry, split, statusOf, virtualService, waitForCondition, workloadEntry } from './xds/mesh.js';
 
@@ -67,16 +68,10 @@ beforeAll(async () => {
   apply(ns.name, serviceAccount('workload'));
   xdsPort = await freePort();
   debugPort = await freePort();
-  operator = await startOperator(await operatorKubeconfig(kc), 'xds-operator', [`--xds-port=${xdsPort}`, `--xds-debug-port=${debugPort}`]);
-  await eventually('the operator to lead', async () => ((await operator.metric('leader_election_master_status')) === 1 ? true : undefined), 30_000);
+  operator = await startLeader(kc, 'xds-operator', [`--xds-port=${xdsPort}`, `--xds-debug-port=${debugPort}`]);
 }, 120_000);
 
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await operator?.stop();
-  for (const b of backends) await b.stop();
-  await ns?.remove();
-});
+afterAll(() => tearDown({ clients, operator, backends, namespaces: [ns] }));
 
 describe('traffic management through xDS, with real grpc-js-xds clients', () => {
   it('1. splits 80/20 between subsets within ±5 points, then moves everything to v2 without a failed RPC', async () => {
