@@ -10,7 +10,8 @@
 # every object's status, as on a first install) and `restart` (the operator started again over the statuses it
 # wrote: what a restarted or second replica holds). Uses the cluster in KUBECONFIG, else starts its own
 # (hack/cluster) and stops it at the end. MEMORY_SNAPSHOT=1 adds a heap snapshot summary (bench/heap-summary.mjs);
-# MEMORY_NODE_FLAGS adds node flags (experiments); MEMORY_DIST runs another build of Weft (default dist/);
+# The operator runs with the NODE_OPTIONS that manifests/ give its Deployment (what users install);
+# MEMORY_NODE_FLAGS replaces them (experiments); MEMORY_DIST runs another build of Weft (default dist/);
 # MEMORY_OUT sends the JSON elsewhere.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +36,14 @@ for crd in "$root"/manifests/weft.dev_*.yaml; do kubectl apply --server-side -f 
 kubectl create namespace weft-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null # the CA's home
 kubectl wait --for=condition=Established crd -l app.kubernetes.io/part-of=weft --timeout=120s >/dev/null
 
+# The Deployment's NODE_OPTIONS, unless MEMORY_NODE_FLAGS is set (even empty).
+installed_node_options=$(cd "$root" && node --input-type=module -e "
+import YAML from 'yaml'; import { readFileSync } from 'node:fs';
+const docs = YAML.parseAllDocuments(readFileSync('manifests/weft-operator.yaml', 'utf8')).map((d) => d.toJS());
+const operator = docs.find((d) => d?.kind === 'Deployment').spec.template.spec.containers.find((c) => c.name === 'operator');
+process.stdout.write((operator.env ?? []).find((e) => e.name === 'NODE_OPTIONS')?.value ?? '');")
+node_flags=${MEMORY_NODE_FLAGS-$installed_node_options}
+
 pid=0
 stop_operator() {
   [ "$pid" != 0 ] || return 0
@@ -53,7 +62,7 @@ measure() { # size phase
   metrics_port=$(free_port)
   local dir="$work/$name"; rm -rf "$dir"; mkdir -p "$dir"
   # shellcheck disable=SC2086
-  (cd "$dir" && exec node --heapsnapshot-signal=SIGUSR2 ${MEMORY_NODE_FLAGS:-} "$dist/main.js" operator \
+  (cd "$dir" && exec node --heapsnapshot-signal=SIGUSR2 $node_flags "$dist/main.js" operator \
     --kubeconfig "$KUBECONFIG" --metrics-port "$metrics_port" --xds-port "$(free_port)" > operator.log 2>&1) &
   pid=$!
   local start=$SECONDS quiet=0
@@ -96,7 +105,7 @@ measure() { # size phase
 import json, sys
 json.dump({
   "label": "$label", "size": $size, "phase": "$phase", "commit": "${MEMORY_COMMIT:-$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src || echo +dirty)}",
-  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loadavg": "$(cut -d' ' -f1-3 /proc/loadavg)", "nodeFlags": "${MEMORY_NODE_FLAGS:-}", "nodeOptions": "${NODE_OPTIONS:-}",
+  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loadavg": "$(cut -d' ' -f1-3 /proc/loadavg)", "nodeFlags": "$node_flags", "nodeOptions": "${NODE_OPTIONS:-}",
   "malloc": "$(env | grep '^MALLOC_' | sort | tr '\n' ' ')",
   "secondsToSync": $synced, "secondsToSettle": $settled,
   "rssBytes": $rss, "peakRssBytes": $hwm, "heapUsedBytes": $heap_used, "heapTotalBytes": $heap_total,
