@@ -26,6 +26,9 @@ interface MemoryResult {
   secondsToSettle: number;
   rssBytes: number;
   peakRssBytes: number;
+  /** RSS `restSeconds` after the measurement (absent in runs before it was recorded). */
+  rssAfterRestBytes?: number | null;
+  restSeconds?: number;
   heapUsedBytes: number;
   heapTotalBytes: number;
   externalBytes: number;
@@ -39,12 +42,12 @@ const kib = (bytes: number) => (bytes / 1024).toFixed(1);
 export function memoryTables(results: MemoryResult[]): string {
   const byDate = [...results].sort((a, b) => a.date.localeCompare(b.date) || a.size - b.size || a.phase.localeCompare(b.phase));
   const lines: string[] = [];
-  lines.push('| run | commit | services | start | RSS MiB | peak RSS MiB | V8 heap used MiB | V8 heap total MiB | malloc heap MiB | external MiB | load (1/5/15 min) | settings |');
-  lines.push('|---|---|--:|---|--:|--:|--:|--:|--:|--:|---|---|');
+  lines.push('| run | commit | services | start | RSS MiB | RSS MiB a minute later | peak RSS MiB | V8 heap used MiB | V8 heap total MiB | malloc heap MiB | external MiB | load (1/5/15 min) | settings |');
+  lines.push('|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|---|---|');
   for (const r of byDate) {
     const settings = [r.nodeFlags, r.nodeOptions ? `NODE_OPTIONS=${r.nodeOptions}` : '', r.malloc ?? ''].filter((s) => s.trim()).join(' ').trim() || 'defaults';
     lines.push(
-      `| ${r.label} | ${r.commit} | ${r.size} | ${r.phase} | ${mib(r.rssBytes)} | ${mib(r.peakRssBytes)} | ${mib(r.heapUsedBytes)} | ${mib(r.heapTotalBytes)} | ${mib(r.mallocHeapBytes)} | ${mib(r.externalBytes)} | ${r.loadavg} | ${settings} |`,
+      `| ${r.label} | ${r.commit} | ${r.size} | ${r.phase} | ${mib(r.rssBytes)} | ${r.rssAfterRestBytes ? mib(r.rssAfterRestBytes) : '–'} | ${mib(r.peakRssBytes)} | ${mib(r.heapUsedBytes)} | ${mib(r.heapTotalBytes)} | ${mib(r.mallocHeapBytes)} | ${mib(r.externalBytes)} | ${r.loadavg} | ${settings} |`,
     );
   }
   // Cost per service: the difference between two sizes of the same run and start.

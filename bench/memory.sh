@@ -85,6 +85,13 @@ measure() { # size phase
   local heap_used heap_total external malloc_heap
   heap_used=$(metric nodejs_heap_size_used_bytes); heap_total=$(metric nodejs_heap_size_total_bytes); external=$(metric nodejs_external_memory_bytes)
   malloc_heap=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {name = $6} /^Rss:/ && name == "[heap]" {s += $2} END {print s * 1024}' "/proc/$pid/smaps")
+  # V8 gives back what the start-up burst grew only once the process has been idle a while (its memory reducer):
+  # RSS a minute later too.
+  local rss_later=null
+  if [ -n "${MEMORY_REST_SECONDS:-60}" ] && [ "${MEMORY_REST_SECONDS:-60}" != 0 ]; then
+    sleep "${MEMORY_REST_SECONDS:-60}"
+    rss_later=$(awk '/^VmRSS/ {print $2 * 1024}' "/proc/$pid/status")
+  fi
   local snapshot=null
   if [ -n "${MEMORY_SNAPSHOT:-}" ]; then
     kill -USR2 "$pid"
@@ -108,7 +115,7 @@ json.dump({
   "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loadavg": "$(cut -d' ' -f1-3 /proc/loadavg)", "nodeFlags": "$node_flags", "nodeOptions": "${NODE_OPTIONS:-}",
   "malloc": "$(env | grep '^MALLOC_' | sort | tr '\n' ' ')",
   "secondsToSync": $synced, "secondsToSettle": $settled,
-  "rssBytes": $rss, "peakRssBytes": $hwm, "heapUsedBytes": $heap_used, "heapTotalBytes": $heap_total,
+  "rssBytes": $rss, "peakRssBytes": $hwm, "restSeconds": ${MEMORY_REST_SECONDS:-60}, "rssAfterRestBytes": $rss_later, "heapUsedBytes": $heap_used, "heapTotalBytes": $heap_total,
   "externalBytes": $external, "mallocHeapBytes": $malloc_heap, "snapshot": json.loads('''$snapshot'''),
 }, open(sys.argv[1], "w"), indent=1)
 PY
