@@ -32,7 +32,7 @@ if [ -z "${KUBECONFIG:-}" ]; then
   KUBECONFIG=$("$root/hack/cluster/up.sh"); export KUBECONFIG
   trap '"$root/hack/cluster/down.sh" >/dev/null 2>&1 || true' EXIT
 fi
-for crd in "$root"/manifests/weft.dev_*.yaml; do kubectl apply --server-side -f "$crd" >/dev/null; done
+for crd in "$root"/manifests/weft.dev_*.yaml; do kubectl apply --server-side --force-conflicts -f "$crd" >/dev/null; done
 kubectl create namespace weft-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null # the CA's home
 kubectl wait --for=condition=Established crd -l app.kubernetes.io/part-of=weft --timeout=120s >/dev/null
 
