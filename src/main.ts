@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { AGENT_USAGE, runAgentCommand } from './agent/command.js';
 import { CA_FLAGS, CA_USAGE, caOptionsFromFlags } from './ca/flags.js';
-import { OPERATOR_NAME, OPERATOR_NAMESPACE } from './install/operator-chart.js';
+import { OPERATOR_NAME, OPERATOR_NAMESPACE } from './install/names.js';
 import { runOperator } from './operator.js';
 import { XDS_FLAGS, XDS_USAGE, xdsOptionsFromFlags } from './xds/flags.js';
 import { INJECT_FLAGS, INJECT_USAGE, injectOptionsFromFlags } from './inject/flags.js';

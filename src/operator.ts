@@ -3,7 +3,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { registerCa, type CaOptions } from './ca/index.js';
 import { Manager } from './controllers/index.js';
 import { defaultLogger } from './controllers/logger.js';
-import { LEASE_NAME, OPERATOR_NAMESPACE } from './install/operator-chart.js';
+import { LEASE_NAME, OPERATOR_NAMESPACE } from './install/names.js';
 import { MeshState } from './mesh/state/index.js';
 import { registerMeshReconcilers } from './reconcilers/index.js';
 import { XdsFeature } from './xds/index.js';

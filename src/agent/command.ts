@@ -5,7 +5,7 @@ import { parseDuration } from '../ca/config.js';
 import { DEFAULT_KEY_ALGORITHM, isKeyAlgorithm, KEY_ALGORITHMS } from '../ca/keys.js';
 import { DEFAULT_TRUST_DOMAIN } from '../ca/spiffe.js';
 import { defaultLogger } from '../controllers/logger.js';
-import { CA_PORT, OPERATOR_NAME, OPERATOR_NAMESPACE } from '../install/operator-chart.js';
+import { CA_PORT, OPERATOR_NAME, OPERATOR_NAMESPACE } from '../install/names.js';
 import { Agent } from './agent.js';
 
 export const AGENT_USAGE = `  agent      run beside a workload: its certificate (renewed at half life), its xDS bootstrap

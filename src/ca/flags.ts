@@ -1,6 +1,6 @@
 // `weft operator` flags for the CA, kept here so main.ts only spreads them in.
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { CA_PORT } from '../install/operator-chart.js';
+import { CA_PORT } from '../install/names.js';
 import { caConfigProblems, DEFAULT_CA_CONFIG, parseDuration, type CaConfig } from './config.js';
 import type { CaOptions } from './index.js';
 import { isKeyAlgorithm, KEY_ALGORITHMS } from './keys.js';

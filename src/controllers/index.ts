@@ -69,10 +69,12 @@ export {
 } from './rest-client.js';
 export {
   keyOf,
+  LAST_APPLIED_ANNOTATION,
   microTime,
   objectKey,
   parseKey,
   rfc3339,
+  withoutBookkeeping,
   type Json,
   type KubeObject,
   type ObjectMeta,

@@ -74,3 +74,24 @@ export function microTime(ms: number): string {
 export function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/** The annotation `kubectl apply` (client-side) stores a whole copy of the object in. */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * `obj` without what only the API server and kubectl read: managedFields (server-side apply's per-field owners) and
+ * kubectl's last-applied copy of the object. An informer transform for caches whose readers never look at either;
+ * they often weigh more than the spec. Returns `obj` itself when it has neither.
+ */
+export function withoutBookkeeping<T extends KubeObject>(obj: T): T {
+  const meta = obj.metadata as (ObjectMeta & { managedFields?: unknown }) | undefined;
+  if (!meta || (meta.managedFields === undefined && meta.annotations?.[LAST_APPLIED_ANNOTATION] === undefined)) return obj;
+  const { managedFields: _managedFields, ...rest } = meta;
+  const metadata: ObjectMeta = rest;
+  if (meta.annotations?.[LAST_APPLIED_ANNOTATION] !== undefined) {
+    const { [LAST_APPLIED_ANNOTATION]: _lastApplied, ...annotations } = meta.annotations;
+    if (Object.keys(annotations).length > 0) metadata.annotations = annotations;
+    else delete metadata.annotations;
+  }
+  return { ...obj, metadata };
+}

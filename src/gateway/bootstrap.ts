@@ -3,7 +3,7 @@
 // status listener for the kubelet's readiness probe.
 import { isIP } from 'node:net';
 import type { Gateway } from '../api/index.js';
-import { OPERATOR_NAME, OPERATOR_NAMESPACE } from '../install/operator-chart.js';
+import { OPERATOR_NAME, OPERATOR_NAMESPACE } from '../install/names.js';
 import { gatewayNodeId } from './node-id.js';
 
 /**

@@ -20,16 +20,15 @@ import type { Construct } from 'constructs';
 import type { Gateway, GatewaySpec } from '../api/index.js';
 import { TRUST_BUNDLE_CONFIGMAP } from '../ca/trust-bundle.js';
 import { controllerRef } from '../controllers/index.js';
-import { OPERATOR_IMAGE } from '../install/operator-chart.js';
+import { OPERATOR_IMAGE } from '../install/names.js';
 import { AGENT_CREDENTIALS_DIR } from '../security/envoy-tls.js';
 import { envoyBootstrap, READINESS_PATH, STATUS_PORT, XDS_ADDRESS } from './bootstrap.js';
 import { stableHash } from './hash.js';
-import { GENERATED_HASH_ANNOTATION, generatedLabels, generatedName, selectorLabels, SPEC_HASH_ANNOTATION } from './names.js';
+import { ENVOY_IMAGE, GENERATED_HASH_ANNOTATION, generatedLabels, generatedName, selectorLabels, SPEC_HASH_ANNOTATION } from './names.js';
 import { GENERATED_KINDS, type GeneratedKind, type GeneratedObject } from './resources.js';
 import { servicePorts } from './ports.js';
 
-/** Envoy's release line; the tag follows its patch releases, hence imagePullPolicy Always. */
-export const ENVOY_IMAGE = 'envoyproxy/envoy:v1.36-latest';
+export { ENVOY_IMAGE };
 /** The uid and gid of the `envoy` user in the Envoy image. */
 export const ENVOY_UID = 101;
 

@@ -2,6 +2,9 @@
 // never depend on code structure or on a hash, so an upgrade of Weft never orphans pods or renames a Service.
 import type { Gateway } from '../api/index.js';
 
+/** Envoy's release line; the tag follows its patch releases, hence imagePullPolicy Always. */
+export const ENVOY_IMAGE = 'envoyproxy/envoy:v1.36-latest';
+
 export const FIELD_MANAGER = 'weft-operator';
 
 /** On every generated object: which Gateway it was made for (informers select generated objects by it). */

@@ -1,7 +1,7 @@
 // `weft operator` flags for sidecar injection, kept here so main.ts only spreads them in.
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { ENVOY_IMAGE } from '../gateway/chart.js';
-import { OPERATOR_IMAGE } from '../install/operator-chart.js';
+import { ENVOY_IMAGE } from '../gateway/names.js';
+import { OPERATOR_IMAGE } from '../install/names.js';
 import type { InjectionOptions } from './template.js';
 
 export const INJECT_FLAGS = {

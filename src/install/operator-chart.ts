@@ -6,13 +6,8 @@ import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
 import type { Construct } from 'constructs';
 import { INJECT_NAMESPACE_LABEL, INJECT_PATH, INJECT_POD_KEY, NEVER_INJECTED, WEBHOOK_CONFIGURATION, WEBHOOK_PORT } from '../inject/names.js';
 
-export const OPERATOR_NAMESPACE = 'weft-system';
-export const OPERATOR_NAME = 'weft-operator';
-export const LEASE_NAME = 'weft-operator-leader';
-export const METRICS_PORT = 8080;
-/** The CA's TLS gRPC port (CreateCertificate), Istio's 15012. */
-export const CA_PORT = 15012;
-export const OPERATOR_IMAGE = 'ghcr.io/weft-mesh/weft:0.1.0';
+import { CA_PORT, LEASE_NAME, METRICS_PORT, OPERATOR_IMAGE, OPERATOR_NAME, OPERATOR_NAMESPACE, OPERATOR_NODE_OPTIONS } from './names.js';
+export { CA_PORT, LEASE_NAME, METRICS_PORT, OPERATOR_IMAGE, OPERATOR_NAME, OPERATOR_NAMESPACE, OPERATOR_NODE_OPTIONS };
 
 /** Everything the operator reads or writes, one rule per reason. Keep in step with what src/ touches. */
 export const clusterRules: k8s.PolicyRule[] = [
@@ -112,6 +107,7 @@ export class OperatorChart extends Chart {
             { name: 'https-webhook', number: WEBHOOK_PORT },
           ],
           envVariables: {
+            NODE_OPTIONS: kplus.EnvValue.fromValue(OPERATOR_NODE_OPTIONS),
             POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
             POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
           },

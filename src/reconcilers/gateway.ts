@@ -75,7 +75,7 @@ export function registerGatewayController(deps: MeshControllerDeps, events: Even
       if (gw.spec.deployment && gw.status?.observedGeneration !== gw.metadata.generation) await writeStatus(gw, verdict, { blocked: [] }, signal);
       let result: SyncResult;
       try {
-        result = await syncGeneratedObjects(gw, gw.spec.deployment ? renderer.render(gw) : [], { client, informers: generated, signal });
+        result = await syncGeneratedObjects(gw, gw.spec.deployment ? await renderer.render(gw) : [], { client, informers: generated, signal });
       } catch (err) {
         if (namespaceTerminating(err)) return; // the Gateway goes with its namespace: nothing to re-create
         // Say why in the status, then retry with backoff.

@@ -6,7 +6,7 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import { resources as meshResources, type AnyMeshObject, type DestinationRule, type Gateway, type MeshPolicy, type ServiceEntry, type VirtualService, type WorkloadEntry } from '../../api/index.js';
-import { resources as coreResources, type Informer, type Json, type KubeObject, type Manager, type UpdatePredicate } from '../../controllers/index.js';
+import { resources as coreResources, withoutBookkeeping, type Informer, type InformerSpec, type Json, type KubeObject, type Manager, type UpdatePredicate } from '../../controllers/index.js';
 import { mentionsOf, referencesOf, routedHosts, type Dependent, type DependencyKind, type ServiceAccount } from '../dependencies.js';
 import { qualifyHost } from '../hosts.js';
 import { SERVICE_NAME_LABEL, serviceOfSlice, stripNode, stripPod, type EndpointSlice, type NodeMeta, type PodMeta } from '../model/kubernetes.js';
@@ -69,20 +69,38 @@ export function informersByKind(informers: MeshInformers): Array<{ [K in Depende
   ];
 }
 
+/** Services and EndpointSlices: nothing here reads managedFields or kubectl's last-applied copy. */
+const bookkeepingTransform: NonNullable<InformerSpec['transform']> = { name: 'mesh-trim', apply: withoutBookkeeping };
+
+/**
+ * Mesh objects: without managedFields and kubectl's last-applied copy (nothing in Weft reads them; the Gateway
+ * annotations that matter stay), and with status.lastAccepted sharing the spec object when it records the current
+ * generation with the same spec (the usual case: otherwise every object's spec is held twice). Readers compare
+ * lastAccepted by value (the status writer) or read it (served.ts): sharing changes neither.
+ */
+const meshObjectTransform: NonNullable<InformerSpec['transform']> = { name: 'mesh-object', apply: (obj) => sharedLastAccepted(withoutBookkeeping(obj as AnyMeshObject)) };
+
+/** `obj` with status.lastAccepted.spec the very `obj.spec` when the two are equal for the current generation. */
+export function sharedLastAccepted<T extends AnyMeshObject>(obj: T): T {
+  const last = obj.status?.lastAccepted;
+  if (!last || last.generation !== obj.metadata.generation || last.spec === obj.spec || !isDeepStrictEqual(last.spec, obj.spec)) return obj;
+  return { ...obj, status: { ...obj.status, lastAccepted: { ...last, spec: obj.spec } } };
+}
+
 /**
  * The informers and their indexes. `lastAccepted` tells an object's last accepted generation (status, or what this
  * replica saw), so that indexes find it by its served spec too.
  */
 export function meshInformers(manager: Manager, lastAccepted: (obj: AnyMeshObject) => LastAccepted | undefined = () => undefined): MeshInformers {
   const informers: MeshInformers = {
-    virtualServices: manager.informer<VirtualService>({ resource: meshResources.VirtualService }),
-    destinationRules: manager.informer<DestinationRule>({ resource: meshResources.DestinationRule }),
-    gateways: manager.informer<Gateway>({ resource: meshResources.Gateway }),
-    serviceEntries: manager.informer<ServiceEntry>({ resource: meshResources.ServiceEntry }),
-    workloadEntries: manager.informer<WorkloadEntry>({ resource: meshResources.WorkloadEntry }),
-    meshPolicies: manager.informer<MeshPolicy>({ resource: meshResources.MeshPolicy }),
-    services: manager.informer<Service>({ resource: coreResources.services }),
-    endpointSlices: manager.informer<EndpointSlice>({ resource: coreResources.endpointSlices, labelSelector: SERVICE_NAME_LABEL }),
+    virtualServices: manager.informer<VirtualService>({ resource: meshResources.VirtualService, transform: meshObjectTransform }),
+    destinationRules: manager.informer<DestinationRule>({ resource: meshResources.DestinationRule, transform: meshObjectTransform }),
+    gateways: manager.informer<Gateway>({ resource: meshResources.Gateway, transform: meshObjectTransform }),
+    serviceEntries: manager.informer<ServiceEntry>({ resource: meshResources.ServiceEntry, transform: meshObjectTransform }),
+    workloadEntries: manager.informer<WorkloadEntry>({ resource: meshResources.WorkloadEntry, transform: meshObjectTransform }),
+    meshPolicies: manager.informer<MeshPolicy>({ resource: meshResources.MeshPolicy, transform: meshObjectTransform }),
+    services: manager.informer<Service>({ resource: coreResources.services, transform: bookkeepingTransform }),
+    endpointSlices: manager.informer<EndpointSlice>({ resource: coreResources.endpointSlices, labelSelector: SERVICE_NAME_LABEL, transform: bookkeepingTransform }),
     serviceAccounts: manager.informer<ServiceAccount>({ resource: coreResources.serviceAccounts }),
     pods: manager.informer<PodMeta>({ resource: coreResources.pods, transform: { name: 'mesh-pod', apply: (o) => stripPod(o as PodMeta) as KubeObject } }),
     nodes: manager.informer<NodeMeta>({ resource: coreResources.nodes, transform: { name: 'mesh-node', apply: (o) => stripNode(o as NodeMeta) as KubeObject } }),

@@ -1,0 +1,90 @@
+// Writes the tables of the Memory section of docs/benchmarks.md (between <!-- memory-results --> and
+// <!-- /memory-results -->) from the JSON bench/memory.sh leaves in docs/bench/memory/: never copied by hand.
+//
+//   node bench/memory-report.ts [docs/bench/memory] [docs/benchmarks.md]
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+interface Owner {
+  name: string;
+  count: number;
+  selfBytes: number;
+  retainedBytes: number;
+}
+
+interface MemoryResult {
+  label: string;
+  size: number;
+  phase: 'fresh' | 'restart';
+  commit: string;
+  date: string;
+  loadavg: string;
+  nodeFlags: string;
+  nodeOptions?: string;
+  malloc?: string;
+  secondsToSync: number;
+  secondsToSettle: number;
+  rssBytes: number;
+  peakRssBytes: number;
+  /** RSS `restSeconds` after the measurement (absent in runs before it was recorded). */
+  rssAfterRestBytes?: number | null;
+  restSeconds?: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
+  mallocHeapBytes: number;
+  snapshot: { totalBytes: number; byConstructor: Owner[] } | null;
+}
+
+const mib = (bytes: number) => (bytes / 1048576).toFixed(0);
+const kib = (bytes: number) => (bytes / 1024).toFixed(1);
+
+export function memoryTables(results: MemoryResult[]): string {
+  const byDate = [...results].sort((a, b) => a.date.localeCompare(b.date) || a.size - b.size || a.phase.localeCompare(b.phase));
+  const lines: string[] = [];
+  lines.push('| run | commit | services | start | RSS MiB | RSS MiB a minute later | peak RSS MiB | V8 heap used MiB | V8 heap total MiB | malloc heap MiB | external MiB | load (1/5/15 min) | settings |');
+  lines.push('|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|---|---|');
+  for (const r of byDate) {
+    const settings = [r.nodeFlags, r.nodeOptions ? `NODE_OPTIONS=${r.nodeOptions}` : '', r.malloc ?? ''].filter((s) => s.trim()).join(' ').trim() || 'defaults';
+    lines.push(
+      `| ${r.label} | ${r.commit} | ${r.size} | ${r.phase} | ${mib(r.rssBytes)} | ${r.rssAfterRestBytes ? mib(r.rssAfterRestBytes) : '–'} | ${mib(r.peakRssBytes)} | ${mib(r.heapUsedBytes)} | ${mib(r.heapTotalBytes)} | ${mib(r.mallocHeapBytes)} | ${mib(r.externalBytes)} | ${r.loadavg} | ${settings} |`,
+    );
+  }
+  // Cost per service: the difference between two sizes of the same run and start.
+  const perService: string[] = [];
+  for (const label of new Set(byDate.map((r) => r.label))) {
+    for (const phase of ['fresh', 'restart'] as const) {
+      const runs = byDate.filter((r) => r.label === label && r.phase === phase).sort((a, b) => a.size - b.size);
+      if (runs.length < 2) continue;
+      const [small, large] = [runs[0]!, runs[runs.length - 1]!];
+      const n = large.size - small.size;
+      perService.push(`| ${label} | ${phase} | ${small.size} → ${large.size} | ${kib((large.rssBytes - small.rssBytes) / n)} | ${kib((large.heapUsedBytes - small.heapUsedBytes) / n)} |`);
+    }
+  }
+  if (perService.length > 0) {
+    lines.push('', 'Cost per service (one ServiceEntry, DestinationRule and VirtualService), from two sizes of the same run:', '');
+    lines.push('| run | start | services | RSS KiB / service | V8 heap used KiB / service |', '|---|---|---|--:|--:|', ...perService);
+  }
+  for (const r of byDate.filter((x) => x.snapshot)) {
+    lines.push('', `Heap snapshot, ${r.label} at ${r.size} services (${r.phase}): ${mib(r.snapshot!.totalBytes)} MiB reachable; the largest by retained size (outermost instances of each constructor; strings, code and arrays by type):`, '');
+    lines.push('| constructor / type | count | self MiB | retained MiB |', '|---|--:|--:|--:|');
+    for (const row of r.snapshot!.byConstructor.filter((c) => !c.name.startsWith('(synthetic)')).slice(0, 16)) {
+      lines.push(`| ${row.name.replace(/\|/g, '\\|')} | ${row.count} | ${(row.selfBytes / 1048576).toFixed(1)} | ${(row.retainedBytes / 1048576).toFixed(1)} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const dir = process.argv[2] ?? 'docs/bench/memory';
+  const doc = process.argv[3] ?? 'docs/benchmarks.md';
+  const results = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as MemoryResult);
+  const text = readFileSync(doc, 'utf8');
+  const [open, close] = ['<!-- memory-results -->', '<!-- /memory-results -->'];
+  const start = text.indexOf(open);
+  const end = text.indexOf(close);
+  if (start < 0 || end < start) throw new Error(`${doc}: no ${open} ... ${close} section to fill`);
+  writeFileSync(doc, `${text.slice(0, start + open.length)}\n${memoryTables(results)}\n${text.slice(end)}`);
+}

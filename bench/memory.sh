@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Memory of the operator at rest: the N-service mesh (meshgen: a ServiceEntry, DestinationRule and VirtualService per
+# service) applied, the operator started with xDS on and no client connected, and once it is synced and its status
+# writes are done, its RSS, V8 heap and (optionally) a heap snapshot's summary. One JSON per run under
+# docs/bench/memory/, from which `bench/memory-report.ts` writes the Memory section of docs/benchmarks.md.
+#
+#   bench/memory.sh <label> [size...]        e.g. bench/memory.sh baseline 1000
+#
+# Each size is measured twice: `fresh` (the mesh applied anew with no status, so the operator judges and writes
+# every object's status, as on a first install) and `restart` (the operator started again over the statuses it
+# wrote: what a restarted or second replica holds). Uses the cluster in KUBECONFIG, else starts its own
+# (hack/cluster) and stops it at the end. MEMORY_SNAPSHOT=1 adds a heap snapshot summary (bench/heap-summary.mjs);
+# The operator runs with the NODE_OPTIONS that manifests/ give its Deployment (what users install);
+# MEMORY_NODE_FLAGS replaces them (experiments); MEMORY_DIST runs another build of Weft (default dist/);
+# MEMORY_OUT sends the JSON elsewhere.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/hack/cluster/lib.sh"
+export PATH="$K8S_BIN:$PATH"
+label=${1:?usage: bench/memory.sh <label> [size...]}; shift
+sizes=${*:-1000}
+out=${MEMORY_OUT:-$root/docs/bench/memory}; mkdir -p "$out"
+work=$WEFT_CACHE/bench-memory; mkdir -p "$work"
+say() { printf '[memory %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+tools=$("$root/bench/build-tools.sh")
+dist=${MEMORY_DIST:-$root/dist}
+[ -f "$dist/main.js" ] || (cd "$root" && make --no-print-directory build >/dev/null)
+
+if [ -z "${KUBECONFIG:-}" ]; then
+  export WEFT_CLUSTER_DIR=$WEFT_CACHE/cluster-memory
+  KUBECONFIG=$("$root/hack/cluster/up.sh"); export KUBECONFIG
+  trap '"$root/hack/cluster/down.sh" >/dev/null 2>&1 || true' EXIT
+fi
+for crd in "$root"/manifests/weft.dev_*.yaml; do kubectl apply --server-side --force-conflicts -f "$crd" >/dev/null; done
+kubectl create namespace weft-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null # the CA's home
+kubectl wait --for=condition=Established crd -l app.kubernetes.io/part-of=weft --timeout=120s >/dev/null
+
+# The Deployment's NODE_OPTIONS, unless MEMORY_NODE_FLAGS is set (even empty).
+installed_node_options=$(cd "$root" && node --input-type=module -e "
+import YAML from 'yaml'; import { readFileSync } from 'node:fs';
+const docs = YAML.parseAllDocuments(readFileSync('manifests/weft-operator.yaml', 'utf8')).map((d) => d.toJS());
+const operator = docs.find((d) => d?.kind === 'Deployment').spec.template.spec.containers.find((c) => c.name === 'operator');
+process.stdout.write((operator.env ?? []).find((e) => e.name === 'NODE_OPTIONS')?.value ?? '');")
+node_flags=${MEMORY_NODE_FLAGS-$installed_node_options}
+
+pid=0
+stop_operator() {
+  [ "$pid" != 0 ] || return 0
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=0
+}
+trap 'stop_operator; [ -z "${WEFT_CLUSTER_DIR:-}" ] || "$root/hack/cluster/down.sh" >/dev/null 2>&1 || true' EXIT
+
+metric() { curl -sf "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+depth() { curl -sf "http://127.0.0.1:$metrics_port/metrics" | awk '$1 ~ /^workqueue_depth/ {s += $2} END {print s + 0}'; }
+# Runs the operator until synced, its queues empty and its status writes done (nothing left unreconciled for 10 s),
+# then writes one JSON.
+measure() { # size phase
+  local size=$1 phase=$2 name="${label}_n$1_$2"
+  metrics_port=$(free_port)
+  local dir="$work/$name"; rm -rf "$dir"; mkdir -p "$dir"
+  # shellcheck disable=SC2086
+  (cd "$dir" && exec node --heapsnapshot-signal=SIGUSR2 $node_flags "$dist/main.js" operator \
+    --kubeconfig "$KUBECONFIG" --metrics-port "$metrics_port" --xds-port "$(free_port)" > operator.log 2>&1) &
+  pid=$!
+  local start=$SECONDS quiet=0
+  until curl -sf "http://127.0.0.1:$metrics_port/readyz" >/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { tail -5 "$dir/operator.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  local synced=$((SECONDS - start)) peak=0 rss
+  while [ "$quiet" -lt 10 ]; do
+    sleep 1
+    rss=$(awk '/^VmRSS/ {print $2 * 1024}' "/proc/$pid/status")
+    [ "$rss" -le "$peak" ] || peak=$rss
+    if [ "$(depth)" = 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+    [ $((SECONDS - start)) -lt 1200 ] || { say "$name: queues not empty after 20 min"; break; }
+  done
+  local settled=$((SECONDS - start))
+  sleep 5
+  local hwm; hwm=$(awk '/^VmHWM/ {print $2 * 1024}' "/proc/$pid/status")
+  rss=$(awk '/^VmRSS/ {print $2 * 1024}' "/proc/$pid/status")
+  local heap_used heap_total external malloc_heap
+  heap_used=$(metric nodejs_heap_size_used_bytes); heap_total=$(metric nodejs_heap_size_total_bytes); external=$(metric nodejs_external_memory_bytes)
+  malloc_heap=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {name = $6} /^Rss:/ && name == "[heap]" {s += $2} END {print s * 1024}' "/proc/$pid/smaps")
+  # V8 gives back what the start-up burst grew only once the process has been idle a while (its memory reducer):
+  # RSS a minute later too.
+  local rss_later=null
+  if [ -n "${MEMORY_REST_SECONDS:-60}" ] && [ "${MEMORY_REST_SECONDS:-60}" != 0 ]; then
+    sleep "${MEMORY_REST_SECONDS:-60}"
+    rss_later=$(awk '/^VmRSS/ {print $2 * 1024}' "/proc/$pid/status")
+  fi
+  local snapshot=null
+  if [ -n "${MEMORY_SNAPSHOT:-}" ]; then
+    kill -USR2 "$pid"
+    # The snapshot is written while the process stands still; done when its size stops changing.
+    local last=-1 size_now
+    for _ in $(seq 1 600); do
+      sleep 2
+      size_now=$(stat -c %s "$dir"/*.heapsnapshot 2>/dev/null || echo 0)
+      [ "$size_now" -gt 0 ] && [ "$size_now" = "$last" ] && break
+      last=$size_now
+    done
+    node --max-old-space-size=8000 "$root/bench/heap-summary.mjs" "$dir"/*.heapsnapshot > "$dir/summary.json"
+    snapshot=$(cat "$dir/summary.json")
+    rm -f "$dir"/*.heapsnapshot
+  fi
+  stop_operator
+  python3 - "$out/$name.json" <<PY
+import json, sys
+json.dump({
+  "label": "$label", "size": $size, "phase": "$phase", "commit": "${MEMORY_COMMIT:-$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src || echo +dirty)}",
+  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loadavg": "$(cut -d' ' -f1-3 /proc/loadavg)", "nodeFlags": "$node_flags", "nodeOptions": "${NODE_OPTIONS:-}",
+  "malloc": "$(env | grep '^MALLOC_' | sort | tr '\n' ' ')",
+  "secondsToSync": $synced, "secondsToSettle": $settled,
+  "rssBytes": $rss, "peakRssBytes": $hwm, "restSeconds": ${MEMORY_REST_SECONDS:-60}, "rssAfterRestBytes": $rss_later, "heapUsedBytes": $heap_used, "heapTotalBytes": $heap_total,
+  "externalBytes": $external, "mallocHeapBytes": $malloc_heap, "snapshot": json.loads('''$snapshot'''),
+}, open(sys.argv[1], "w"), indent=1)
+PY
+  say "$name: RSS $((rss / 1048576)) MiB (peak $((hwm / 1048576))), heap used $((heap_used / 1048576)) MiB, malloc $((malloc_heap / 1048576)) MiB, load $(cut -d' ' -f1 /proc/loadavg)"
+}
+
+for size in $sizes; do
+  say "applying the $size-service mesh (deleted first, so no status is left)"
+  "$tools/meshgen" --size "$size" --api weft > "$work/mesh-$size.json"
+  # deletecollection per namespace: one call each (kubectl delete --all deletes one object per call, minutes here).
+  for ns in $(kubectl get namespaces -o jsonpath='{.items[*].metadata.name}'); do
+    for kind in virtualservices destinationrules serviceentries; do
+      kubectl delete --raw "/apis/weft.dev/v1alpha1/namespaces/$ns/$kind" >/dev/null
+    done
+  done
+  kubectl apply --server-side --force-conflicts -f "$work/mesh-$size.json" >/dev/null
+  measure "$size" fresh
+  measure "$size" restart
+done
