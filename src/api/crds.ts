@@ -204,6 +204,9 @@ function crdFor(def: KindDefinition): CustomResourceDefinition {
 }
 
 /** The CRDs, keyed by kind, in a fixed order. */
+/** Each kind's spec schema (typebox), for validating an object's spec as the API server would (before CEL). */
+export const SPEC_SCHEMAS: Record<MeshKind, TSchema> = Object.fromEntries(definitions.map((d) => [d.kind, d.spec])) as Record<MeshKind, TSchema>;
+
 export const crds: Record<MeshKind, CustomResourceDefinition> = Object.fromEntries(
   definitions.map((def) => [def.kind, crdFor(def)]),
 ) as Record<MeshKind, CustomResourceDefinition>;

@@ -22,6 +22,7 @@ export {
 export {
   CATEGORY,
   MESH_KINDS,
+  SPEC_SCHEMAS,
   crds,
   resources,
   type CustomResourceDefinition,

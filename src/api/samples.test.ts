@@ -4,20 +4,8 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Value from 'typebox/value';
-import type { TSchema } from 'typebox';
 import YAML from 'yaml';
-import {
-  API_VERSION,
-  DestinationRuleSpec,
-  GatewaySpec,
-  MESH_KINDS,
-  MeshPolicySpec,
-  ServiceEntrySpec,
-  VirtualServiceSpec,
-  WorkloadEntrySpec,
-  type AnyMeshObject,
-  type MeshKind,
-} from './index.js';
+import { API_VERSION, MESH_KINDS, SPEC_SCHEMAS, type AnyMeshObject, type MeshKind } from './index.js';
 
 const samplesDir = join(import.meta.dirname, '..', '..', 'config', 'samples');
 const files = readdirSync(samplesDir).filter((f) => f.endsWith('.yaml')).sort();
@@ -27,15 +15,6 @@ const docs = files.flatMap((file) =>
 
 /** The weft.dev objects; the rest are the Namespace, the ServiceAccount the workloads run as and the gateway's TLS Secret. */
 const meshDocs = docs.filter((d) => d.object.apiVersion === API_VERSION);
-
-const specSchemas: Record<MeshKind, TSchema> = {
-  MeshPolicy: MeshPolicySpec,
-  VirtualService: VirtualServiceSpec,
-  DestinationRule: DestinationRuleSpec,
-  Gateway: GatewaySpec,
-  ServiceEntry: ServiceEntrySpec,
-  WorkloadEntry: WorkloadEntrySpec,
-};
 
 describe('config/samples', () => {
   it('are numbered files in apply order, the namespace first', () => {
@@ -55,7 +34,7 @@ describe('config/samples', () => {
   });
 
   it.each(meshDocs.map((d) => [d.file, d.object] as const))('%s matches its kind schema', (_file, object) => {
-    const schema = specSchemas[object.kind as MeshKind];
+    const schema = SPEC_SCHEMAS[object.kind as MeshKind];
     const errors = [...Value.Errors(schema, object.spec)].map((e) => `${e.instancePath}: ${e.message}`);
     expect(errors).toEqual([]);
   });

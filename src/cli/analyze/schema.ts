@@ -3,29 +3,9 @@
 // the generated structural schema. The CRDs' CEL rules (x-kubernetes-validations) need a CEL interpreter, which
 // no package here provides: the API server evaluates them at admission, and `analyze` on a live cluster reads
 // only objects that passed them.
-import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
-import {
-  DestinationRuleSpec,
-  GatewaySpec,
-  MeshPolicySpec,
-  ServiceEntrySpec,
-  VirtualServiceSpec,
-  WorkloadEntrySpec,
-  crds,
-  type AnyMeshObject,
-  type MeshKind,
-} from '../../api/index.js';
+import { SPEC_SCHEMAS, crds, type AnyMeshObject, type MeshKind } from '../../api/index.js';
 import type { JSONSchemaProps } from '../../api/structural.js';
-
-const specSchemas: Record<MeshKind, TSchema> = {
-  MeshPolicy: MeshPolicySpec,
-  VirtualService: VirtualServiceSpec,
-  DestinationRule: DestinationRuleSpec,
-  Gateway: GatewaySpec,
-  ServiceEntry: ServiceEntrySpec,
-  WorkloadEntry: WorkloadEntrySpec,
-};
 
 export interface SchemaProblem {
   field: string;
@@ -51,7 +31,7 @@ export function schemaProblems(obj: AnyMeshObject): SchemaProblem[] {
   if (spec === undefined || spec === null) return [{ field: 'spec', message: 'spec is required', unknownField: false }];
   const problems: SchemaProblem[] = [];
   const seen = new Set<string>();
-  for (const e of Value.Errors(specSchemas[obj.kind], spec)) {
+  for (const e of Value.Errors(SPEC_SCHEMAS[obj.kind], spec)) {
     const field = fieldPath('spec', e.instancePath);
     const key = `${field}\u0000${e.message}`;
     if (seen.has(key)) continue;

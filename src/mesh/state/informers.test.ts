@@ -1,8 +1,8 @@
 // What the mesh informers keep of each object: not managedFields nor kubectl's last-applied copy, and a
 // status.lastAccepted that records the current spec shares it instead of holding a second copy.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { pino } from 'pino';
-import { FakeApiServer } from '../../controllers/fake-api-server.js';
+import type { FakeApiServer } from '../../controllers/fake-api-server.js';
+import { startFakeCluster, type FakeCluster } from '../../controllers/fake-cluster.js';
 import { LAST_APPLIED_ANNOTATION, Manager } from '../../controllers/index.js';
 import { serviceEntry } from '../model/testing.js';
 import { persistedLastAccepted, servedFrom } from '../served.js';
@@ -13,14 +13,14 @@ const ENTRIES = 'weft.dev/v1alpha1/serviceentries';
 let server: FakeApiServer;
 let manager: Manager;
 
+let cluster: FakeCluster;
+
 beforeEach(async () => {
-  server = new FakeApiServer();
-  await server.start();
-  manager = new Manager({ kubeConfig: server.kubeConfig(), log: pino({ level: 'silent' }), http: false, handleSignals: false, defaultMetrics: false });
+  cluster = await startFakeCluster();
+  ({ server, manager } = cluster);
 });
 afterEach(async () => {
-  await manager.client.close();
-  await server.close();
+  await cluster.stop();
 });
 
 /** A ServiceEntry as `kubectl apply` leaves it, with a status.lastAccepted for generation `lastGeneration`. */

@@ -1,9 +1,9 @@
 // Informer events → the hosts they affect, over real informers on a fake API server: a Service or EndpointSlice
 // change names only its own host, and a status-only Service write names none.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { pino } from 'pino';
-import { FakeApiServer } from '../../controllers/fake-api-server.js';
-import { Manager } from '../../controllers/index.js';
+import type { FakeApiServer } from '../../controllers/fake-api-server.js';
+import { startFakeCluster, type FakeCluster } from '../../controllers/fake-cluster.js';
+import type { Manager } from '../../controllers/index.js';
 import { MeshModelStore } from '../model/index.js';
 import { endpointSlice, kubeService } from '../model/testing.js';
 import { MeshState } from './mesh-state.js';
@@ -18,15 +18,15 @@ let server: FakeApiServer;
 let manager: Manager;
 let stop: () => Promise<void>;
 
+let cluster: FakeCluster;
+
 beforeEach(async () => {
-  server = new FakeApiServer();
-  await server.start();
-  manager = new Manager({ kubeConfig: server.kubeConfig(), log: pino({ level: 'silent' }), http: false, handleSignals: false, defaultMetrics: false });
+  cluster = await startFakeCluster();
+  ({ server, manager } = cluster);
 });
 afterEach(async () => {
   await stop?.();
-  await manager.client.close();
-  await server.close();
+  await cluster.stop();
 });
 
 /** Waits until `check` holds, polling (informer events arrive asynchronously). */

@@ -1,9 +1,9 @@
 // The informer-backed lookup: exact hosts through the host index, wildcard hosts (`*.example.com`) through their own
 // index, so a lookup never scans every ServiceEntry.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { pino } from 'pino';
-import { FakeApiServer } from '../../controllers/fake-api-server.js';
-import { Manager } from '../../controllers/index.js';
+import type { FakeApiServer } from '../../controllers/fake-api-server.js';
+import { startFakeCluster, type FakeCluster } from '../../controllers/fake-cluster.js';
+import type { Manager } from '../../controllers/index.js';
 import { serviceEntry } from '../model/testing.js';
 import { Index, meshInformers } from './informers.js';
 import { informerLookup } from './lookup.js';
@@ -13,14 +13,14 @@ const ENTRIES = 'weft.dev/v1alpha1/serviceentries';
 let server: FakeApiServer;
 let manager: Manager;
 
+let cluster: FakeCluster;
+
 beforeEach(async () => {
-  server = new FakeApiServer();
-  await server.start();
-  manager = new Manager({ kubeConfig: server.kubeConfig(), log: pino({ level: 'silent' }), http: false, handleSignals: false, defaultMetrics: false });
+  cluster = await startFakeCluster();
+  ({ server, manager } = cluster);
 });
 afterEach(async () => {
-  await manager.client.close();
-  await server.close();
+  await cluster.stop();
 });
 
 describe('informerLookup.serviceEntriesForHost', () => {
