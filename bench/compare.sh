@@ -17,6 +17,8 @@ kubeconfig=$cluster/admin.kubeconfig
 [ -f "$cluster/pids" ] || { echo "no benchmark cluster in $cluster (see the header)" >&2; exit 2; }
 apiserver_pid=$(awk '$1 == "kube-apiserver" {print $2}' "$cluster/pids")
 tools=$("$root/bench/build-tools.sh")
+# Both checkouts run with the node flags this checkout's Deployment sets: the comparison is of the code.
+node_flags=$("$root/bench/operator-node-options.sh" 2>/dev/null || true)
 out=${COMPARE_OUT:-$root/docs/bench/ab}; mkdir -p "$out"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -28,7 +30,7 @@ run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
     "$tools/gcp-server" --size 1000 --flavor proxyless --cache linear --xds "127.0.0.1:$port" --admin "127.0.0.1:$admin" >/dev/null 2>&1 &
     pid=$!; flags=(--trigger-url "http://127.0.0.1:$admin/weight")
   else
-    node "$dir/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$port" >/dev/null 2>&1 &
+    node $node_flags "$dir/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$port" >/dev/null 2>&1 &
     pid=$!; flags=(--kubeconfig "$kubeconfig" --api weft --apiserver-pid "$apiserver_pid")
   fi
   local load; load=$(cut -d' ' -f1-3 /proc/loadavg)

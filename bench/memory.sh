@@ -37,11 +37,7 @@ kubectl create namespace weft-system --dry-run=client -o yaml | kubectl apply -f
 kubectl wait --for=condition=Established crd -l app.kubernetes.io/part-of=weft --timeout=120s >/dev/null
 
 # The Deployment's NODE_OPTIONS, unless MEMORY_NODE_FLAGS is set (even empty).
-installed_node_options=$(cd "$root" && node --input-type=module -e "
-import YAML from 'yaml'; import { readFileSync } from 'node:fs';
-const docs = YAML.parseAllDocuments(readFileSync('manifests/weft-operator.yaml', 'utf8')).map((d) => d.toJS());
-const operator = docs.find((d) => d?.kind === 'Deployment').spec.template.spec.containers.find((c) => c.name === 'operator');
-process.stdout.write((operator.env ?? []).find((e) => e.name === 'NODE_OPTIONS')?.value ?? '');")
+installed_node_options=$("$root/bench/operator-node-options.sh" 2>/dev/null || true)
 node_flags=${MEMORY_NODE_FLAGS-$installed_node_options}
 
 pid=0

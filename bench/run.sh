@@ -47,6 +47,8 @@ if [[ " $peers " == *" weft "* ]]; then
   if node "$root/dist/main.js" help 2>/dev/null | grep -q -- '--xds-port'; then weft_ok=1
   else say "Weft: dist/main.js has no --xds-port yet; Weft is left out of this run"; fi
 fi
+# Weft runs with the node flags its Deployment sets (what users install).
+node_flags=""; [ -z "$weft_ok" ] || node_flags=$("$root/bench/operator-node-options.sh" 2>/dev/null || true)
 
 # --- cluster, CRDs and the mesh (both API groups), only when a Kubernetes-backed peer runs ---
 kubeconfig=""; apiserver_pid=0
@@ -94,7 +96,7 @@ start_server() { # peer mode -> sets server_pid, xds_port, and loadgen's trigger
       # BENCH_PROFILE_WEFT=1: a V8 CPU profile per case, summarised beside the JSON (bench/cpuprof-summary.ts).
       local prof=()
       [ -z "${BENCH_PROFILE_WEFT:-}" ] || prof=(--cpu-prof --cpu-prof-dir "$work/profile-$name")
-      node "${prof[@]}" "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$xds_port" \
+      node $node_flags "${prof[@]}" "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$xds_port" \
         > "$work/$name.server.log" 2>&1 &
       trigger_flags=(--kubeconfig "$kubeconfig" --api weft --apiserver-pid "$apiserver_pid") ;;
   esac

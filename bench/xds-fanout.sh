@@ -20,6 +20,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 tools=$("$root/bench/build-tools.sh")
 (cd "$root" && make --no-print-directory build >/dev/null)
+node_flags=$("$root/bench/operator-node-options.sh") # as the Deployment runs it
 export WEFT_CLUSTER_DIR=$WEFT_CACHE/cluster-xds-bench
 kubeconfig=$("$root/hack/cluster/up.sh")
 server_pid=0
@@ -41,7 +42,7 @@ for protocol in $protocols; do
   for n in $clients; do
     name=weft_proxyless_${protocol}_n${n}
     port=$(free_port)
-    node "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$port" > "$work/$name.log" 2>&1 &
+    node $node_flags "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$port" > "$work/$name.log" 2>&1 &
     server_pid=$!
     say "$name: $n clients, $size services"
     if "$tools/loadgen" --label weft --target "127.0.0.1:$port" --clients "$n" --mode proxyless --protocol "$protocol" \

@@ -33,6 +33,7 @@ kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 
 tools=$("$root/bench/build-tools.sh")
 (cd "$root" && make --no-print-directory build >/dev/null)
+node_flags=$("$root/bench/operator-node-options.sh") # as the Deployment runs it
 export WEFT_CLUSTER_DIR=$WEFT_CACHE/cluster-hostile-bench
 kubeconfig=$("$root/hack/cluster/up.sh")
 server_pid=0; slow_pid=0; sampler_pid=0
@@ -55,7 +56,7 @@ for pair in $(seq "$pairs"); do
     name=pair${pair}_${variant}_slow_reader
     load_before=$(quiet)
     port=$(free_port)
-    node "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$port" > "$work/$name.log" 2>&1 &
+    node $node_flags "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$port" > "$work/$name.log" 2>&1 &
     server_pid=$!
     # RSS every 250 ms (VmHWM alone would include start-up).
     (while kill -0 "$server_pid" 2>/dev/null; do echo "$(date +%s.%N) $(kb "$server_pid" VmRSS)"; sleep 0.25; done) > "$work/$name.rss" 2>/dev/null &
