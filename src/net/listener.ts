@@ -5,6 +5,7 @@
 // IP) and hands each connection it admits to grpc-js, which does TLS and HTTP/2 as if it had accepted it itself.
 import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import { OpenCounts } from './open-counts.js';
 
 /** Asked of the kernel, which caps it at net.core.somaxconn (4096 on current Linux). */
 export const LISTEN_BACKLOG = 4096;
@@ -29,22 +30,17 @@ export interface ListenOptions {
 /** Listens on `host:port` (0 picks a port) and serves every admitted connection with `server` and `credentials`. */
 export function listen(server: grpc.Server, credentials: grpc.ServerCredentials, host: string, port: number, options: ListenOptions = {}): Promise<BoundListener> {
   const injector = server.createConnectionInjector(credentials);
-  const perPeer = new Map<string, number>();
+  const perPeer = new OpenCounts<string>();
   const max = options.maxConnectionsPerPeer;
   const listener = net.createServer((socket) => {
     const peer = socket.remoteAddress ?? 'unknown';
-    const open = perPeer.get(peer) ?? 0;
+    const open = perPeer.get(peer);
     if (max !== undefined && open >= max) {
       socket.destroy();
       options.onRefused?.(peer, open);
       return;
     }
-    perPeer.set(peer, open + 1);
-    socket.once('close', () => {
-      const left = (perPeer.get(peer) ?? 1) - 1;
-      if (left > 0) perPeer.set(peer, left);
-      else perPeer.delete(peer);
-    });
+    socket.once('close', perPeer.open(peer));
     injector.injectConnection(socket);
   });
   return new Promise((resolve, reject) => {

@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { Gateway, HTTPMatchRequest, HTTPRoute, RouteDestination, VirtualService } from '../api/index.js';
 import { generatedLabels } from '../gateway/names.js';
+import { OpenCounts } from '../net/open-counts.js';
 import { gatewaysSelecting, gatewayXds, type TlsSecretData } from './generators/gateway.js';
 import { isDelegate, resolveDelegation, type ResolvedRoutes } from '../mesh/delegation.js';
 import { qualifyHost } from '../mesh/hosts.js';
@@ -32,7 +33,7 @@ export interface GatewayBuilderInputs extends Pick<ModelInputs, 'lookup' | 'serv
 
 export class GatewayBuilder {
   /** Gateways named by connected gateway proxies: `namespace/name` → streams. */
-  private readonly connected = new Map<string, number>();
+  private readonly connected = new OpenCounts<string>();
   /** Collections this builder made, so those no longer wanted are dropped. */
   private readonly built = new Set<string>();
   /** The pod's own certificate files as SDS secrets (constant: encoded once, shared by every gateway). */
@@ -64,16 +65,9 @@ export class GatewayBuilder {
   /** A gateway proxy connected: its Gateway's collection must exist while it stays. Returns the release. */
   private connect(namespace: string, name: string): () => void {
     const key = `${namespace}/${name}`;
-    this.connected.set(key, (this.connected.get(key) ?? 0) + 1);
+    const release = this.connected.open(key);
     if (!this.built.has(gatewayCollection(namespace, name))) this.update();
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.connected.get(key) ?? 1) - 1;
-      if (left > 0) this.connected.set(key, left);
-      else this.connected.delete(key);
-    };
+    return release;
   }
 
   /**

@@ -6,6 +6,7 @@ import { DEFAULT_XDS_LIMITS, xdsServerOptions, type XdsLimits } from './limits.j
 import type { ProxyView } from '../cache.js';
 import { DeltaStream } from './delta.js';
 import { listenPlaintext, type BoundListener } from '../../net/listener.js';
+import { OpenCounts } from '../../net/open-counts.js';
 import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest, type DeltaDiscoveryRequest, type DiscoveryRequest } from './messages.js';
 import type { ProxyInfo } from './proxy.js';
 import { resetStream } from './reset.js';
@@ -78,7 +79,7 @@ export class AdsServer {
   private readonly calls = new Map<AdsStream, { call: object; sink: StreamSink; release: () => void }>();
   private listener: BoundListener | undefined;
   /** Open streams per peer address, for the calls countsPerPeer counts. */
-  private readonly perPeer = new Map<string, number>();
+  private readonly perPeer = new OpenCounts<string>();
 
   /** The limits in force (defaults for what the options leave out). */
   readonly limits: XdsLimits;
@@ -179,7 +180,7 @@ export class AdsServer {
   private admitPeer(call: grpc.ServerDuplexStream<unknown, Buffer>): (() => void) | undefined {
     if (!this.options.countsPerPeer?.(call)) return () => undefined;
     const peer = peerAddress(call.getPeer());
-    const open = this.perPeer.get(peer) ?? 0;
+    const open = this.perPeer.get(peer);
     const max = this.limits.maxStreamsPerPeer;
     if (open >= max) {
       this.options.onLimited?.(undefined, 'streams-per-peer');
@@ -187,15 +188,7 @@ export class AdsServer {
       call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: `too many xDS streams from ${peer}: at most ${max} may be open at once` });
       return undefined;
     }
-    this.perPeer.set(peer, open + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.perPeer.get(peer) ?? 1) - 1;
-      if (left > 0) this.perPeer.set(peer, left);
-      else this.perPeer.delete(peer);
-    };
+    return this.perPeer.open(peer);
   }
 
   /** Binds plaintext on `host:port` (0 picks a port); resolves with the port. */
