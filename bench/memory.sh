@@ -16,6 +16,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/hack/cluster/lib.sh"
+. "$root/bench/lib.sh"
 export PATH="$K8S_BIN:$PATH"
 label=${1:?usage: bench/memory.sh <label> [size...]}; shift
 sizes=${*:-1000}
@@ -32,9 +33,8 @@ if [ -z "${KUBECONFIG:-}" ]; then
   KUBECONFIG=$("$root/hack/cluster/up.sh"); export KUBECONFIG
   trap '"$root/hack/cluster/down.sh" >/dev/null 2>&1 || true' EXIT
 fi
-for crd in "$root"/manifests/weft.dev_*.yaml; do kubectl apply --server-side --force-conflicts -f "$crd" >/dev/null; done
+install_weft_crds "$KUBECONFIG"
 kubectl create namespace weft-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null # the CA's home
-kubectl wait --for=condition=Established crd -l app.kubernetes.io/part-of=weft --timeout=120s >/dev/null
 
 # The Deployment's NODE_OPTIONS, unless MEMORY_NODE_FLAGS is set (even empty).
 installed_node_options=$("$root/bench/operator-node-options.sh" 2>/dev/null || true)

@@ -11,6 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/hack/cluster/lib.sh"
+. "$root/bench/lib.sh"
 export PATH="$K8S_BIN:$PATH"
 size=${HOSTILE_SIZE:-1000}; clients=${HOSTILE_CLIENTS:-500}; triggers=${HOSTILE_TRIGGERS:-1000}; pairs=${HOSTILE_PAIRS:-1}
 max_load=${HOSTILE_MAX_LOAD:-1.5}
@@ -43,12 +44,9 @@ cleanup() {
 }
 trap cleanup EXIT
 apiserver_pid=$(awk '$1 == "kube-apiserver" {print $2}' "$WEFT_CLUSTER_DIR/pids")
-k() { kubectl --kubeconfig "$kubeconfig" "$@"; }
-for crd in "$root"/manifests/weft.dev_*.yaml; do k apply --server-side -f "$crd" >/dev/null; done
-k wait --for=condition=Established crd --all --timeout=120s >/dev/null
+install_weft_crds "$kubeconfig"
 say "applying the $size-service mesh"
-"$tools/meshgen" --size "$size" --api weft > "$work/mesh.json"
-k apply --server-side --force-conflicts -f "$work/mesh.json" >/dev/null
+apply_bench_mesh "$kubeconfig" "$size" "$work/mesh.json"
 
 rm -f "$out"/*.json
 for pair in $(seq "$pairs"); do
