@@ -36,14 +36,18 @@ export function envoyBootstrap(gw: Gateway, xds: { host: string; port: number } 
  * Envoy v3 Bootstrap of any Weft proxy (a gateway's, a sidecar's): its node, ADS through the pod's `weft agent`, the
  * admin API on loopback and the readiness listener.
  */
-export function proxyBootstrap(node: { id: string; cluster: string; metadata: Record<string, string> }, xds: { host: string; port: number } = XDS_ADDRESS): Record<string, unknown> {
+export function proxyBootstrap(
+  node: { id: string; cluster: string; metadata: Record<string, string> },
+  xds: { host: string; port: number } = XDS_ADDRESS,
+  adsApi: 'GRPC' | 'DELTA_GRPC' = 'GRPC',
+): Record<string, unknown> {
   const fromAds = { ads: {}, resource_api_version: 'V3' };
   return {
     node,
     admin: { address: socketAddress('127.0.0.1', ADMIN_PORT) },
     dynamic_resources: {
       ads_config: {
-        api_type: 'GRPC',
+        api_type: adsApi,
         transport_api_version: 'V3',
         grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER, authority: XDS_AUTHORITY } }],
         set_node_on_first_message_only: true,

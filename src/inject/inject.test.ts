@@ -44,7 +44,12 @@ describe('the sidecar template', () => {
 
   it('runs Envoy with a bootstrap that decodes as Envoy v3 and names the sidecar by its pod', () => {
     envoyRoot().loadSync(['envoy/config/bootstrap/v3/bootstrap.proto', 'envoy/extensions/filters/http/health_check/v3/health_check.proto'], { keepCase: true });
-    const bootstrap = sidecarBootstrap() as { node: { id: string }; admin: { address: { socket_address: { address: string } } } };
+    const bootstrap = sidecarBootstrap() as {
+      node: { id: string };
+      admin: { address: { socket_address: { address: string } } };
+      dynamic_resources: { ads_config: { api_type: string } };
+    };
+    expect(bootstrap.dynamic_resources.ads_config.api_type).toBe('DELTA_GRPC'); // VHDS needs delta xDS
     expect(bootstrap.node.id).toBe('sidecar~$(POD_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.cluster.local');
     expect(bootstrap.admin.address.socket_address.address).toBe('127.0.0.1');
     const patch = patchOf(app())!;

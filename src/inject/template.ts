@@ -72,13 +72,20 @@ function volumes(): Volume[] {
   ];
 }
 
-/** A sidecar's Envoy bootstrap: Kubernetes expands $(POD_IP), $(POD_NAME) and $(POD_NAMESPACE) in the args. */
+/**
+ * A sidecar's Envoy bootstrap: Kubernetes expands $(POD_IP), $(POD_NAME) and $(POD_NAMESPACE) in the args. ADS on
+ * delta xDS (as Istio's sidecars since 1.22): pushes carry only what changed, and the outbound routes come by VHDS.
+ */
 export function sidecarBootstrap(): Record<string, unknown> {
-  return proxyBootstrap({
-    id: 'sidecar~$(POD_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.cluster.local',
-    cluster: '$(POD_NAMESPACE)',
-    metadata: { 'weft.dev/proxy': 'sidecar' },
-  });
+  return proxyBootstrap(
+    {
+      id: 'sidecar~$(POD_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.cluster.local',
+      cluster: '$(POD_NAMESPACE)',
+      metadata: { 'weft.dev/proxy': 'sidecar' },
+    },
+    XDS_ADDRESS,
+    'DELTA_GRPC',
+  );
 }
 
 function sidecar(pod: Pod, options: InjectionOptions): Injected {

@@ -179,6 +179,8 @@ class SharedView implements ProxyView {
   private readonly listeners = new Set<(changes: ChangeSet) => void>();
   private readonly bodies = new Map<string, Buffer>();
   private readonly unsubscribe: Array<() => void>;
+  /** Changes from any of the collections not yet told to the streams (see changed). */
+  private pending: Map<string, Set<string>> | undefined;
 
   constructor(
     readonly key: string,
@@ -246,12 +248,32 @@ class SharedView implements ProxyView {
     this.bodies.clear();
   }
 
-  /** Forgets bodies of old versions, then tells the streams, a chunk per event-loop turn. */
+  /**
+   * Forgets bodies of old versions at once; tells the streams once the current task is done, with the changes of
+   * every collection merged: an update that adds a cluster to one collection and a route to it in another is one
+   * push, in make-before-break order (src/xds/server/stream.ts), not the route first.
+   */
   private changed(changes: ChangeSet): void {
     for (const key of this.bodies.keys()) {
       const typeUrl = key.slice(0, key.indexOf('|'));
       if (changes.has(typeUrl)) this.bodies.delete(key);
     }
+    if (!this.pending) {
+      this.pending = new Map();
+      this.fanOuts.begin();
+      queueMicrotask(() => this.flush());
+    }
+    for (const [typeUrl, names] of changes) {
+      let merged = this.pending.get(typeUrl);
+      if (!merged) this.pending.set(typeUrl, (merged = new Set()));
+      for (const name of names) merged.add(name);
+    }
+  }
+
+  /** Tells the streams what changed, a chunk per event-loop turn. */
+  private flush(): void {
+    const changes: ChangeSet = this.pending ?? new Map();
+    this.pending = undefined;
     const listeners = [...this.listeners];
     const chunk = this.options.fanOutChunk ?? 250;
     const notify = (from: number): void => {
@@ -262,7 +284,6 @@ class SharedView implements ProxyView {
       if (from + chunk < listeners.length) setImmediate(() => notify(from + chunk));
       else this.fanOuts.end();
     };
-    this.fanOuts.begin();
     notify(0);
   }
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { memoryInputs, MeshModelStore } from '../mesh/model/index.js';
 import { edited, reviewsMesh, workloadEntry } from '../mesh/model/testing.js';
 import { ResourceCache, type ChangeSet } from './cache.js';
-import { ConfigBuilder, ENVOY_CLUSTERS_COLLECTION, ENVOY_COLLECTION, PROXYLESS_COLLECTION } from './config-builder.js';
+import { ConfigBuilder, ENVOY_CLUSTERS_COLLECTION, ENVOY_COLLECTION, ENVOY_VHDS_COLLECTION, PROXYLESS_COLLECTION } from './config-builder.js';
 import { TypeUrl } from './protos.js';
 import { proxyFromNode } from './server/proxy.js';
 import { computeSync, programmedDetails } from './sync-status.js';
@@ -63,6 +63,39 @@ describe('ConfigBuilder', () => {
     expect(view.get(TypeUrl.listener, 'virtualInbound')).toBeDefined();
     expect(view.get(TypeUrl.listener, '0.0.0.0_9080')).toBeDefined();
     release();
+  });
+
+  it('gives sidecars on delta xDS their virtual hosts by VHDS: a one-service change is that service\'s virtual host', async () => {
+    const { m, objects, model, builder, cache } = setup();
+    const sidecar = (ip: string) => proxyFromNode({ id: `sidecar~${ip}~client.shop~shop.svc.cluster.local`, cluster: '', metadata: {}, user_agent_name: 'envoy' });
+    const delta = builder.viewFor(sidecar('127.0.0.9'), 'delta');
+    const routes = delta.view.get(TypeUrl.route, '9080')!;
+    expect(routes.message).toMatchObject({ name: '9080', vhds: { config_source: { ads: {} } } });
+    expect(routes.message.virtual_hosts).toBeUndefined();
+    const vhost = () => delta.view.get(TypeUrl.virtualHost, `9080/${m.host}`)!;
+    expect(vhost().message).toMatchObject({ name: `${m.host}:9080` });
+    expect(cache.collection(ENVOY_COLLECTION).get(TypeUrl.route, '9080')).toBeUndefined(); // no SotW sidecar: no inline routes built
+    const before = vhost().version;
+    const seen: ChangeSet[] = [];
+    delta.view.onChange((c) => seen.push(c));
+    const moved = edited(m.split, { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v2' } }] }] });
+    objects.virtualServices = [moved];
+    builder.update(model.recompute(model.hostsAffectedBy({ kind: 'VirtualService', obj: moved })));
+    await Promise.resolve();
+    expect(vhost().version).not.toBe(before);
+    expect(seen.flatMap((c) => [...c].flatMap(([type, names]) => [...names].map((n) => `${type.split('.').pop()} ${n}`)))).toEqual([`VirtualHost 9080/${m.host}`]);
+    // A SotW sidecar beside it still gets the port's routes inline; the delta one keeps reading VHDS.
+    const sotw = builder.viewFor(sidecar('127.0.0.8'), 'sotw');
+    expect((sotw.view.get(TypeUrl.route, '9080')!.message.virtual_hosts as unknown[]).length).toBe(1);
+    expect(delta.view.get(TypeUrl.route, '9080')!.message.vhds).toBeDefined();
+    // The service goes away: its virtual host and the port's VHDS route configuration with it.
+    objects.virtualServices = [];
+    objects.serviceEntries = [];
+    builder.update(model.rebuildAll());
+    expect(cache.collection(ENVOY_VHDS_COLLECTION).resources(TypeUrl.virtualHost).size).toBe(0);
+    expect(delta.view.get(TypeUrl.route, '9080')).toBeUndefined();
+    delta.release();
+    sotw.release();
   });
 
   it('builds the sidecars’ per-port routes (a virtual host per service) only while a sidecar is connected', () => {

@@ -2,12 +2,22 @@
 // changed (and the hosts whose routes point at them), each resource is encoded once, and only resources whose
 // bytes changed reach the streams. Proxyless clients share one collection; Envoy sidecars share two (their
 // listeners and routes, and the clusters and endpoints that gateway proxies read too), plus one small collection
-// per sidecar for its own inbound side. Endpoints of clusters with locality load balancing are per placement
+// per sidecar for its own inbound side. Sidecars on delta xDS read a third first: route configurations that use
+// VHDS and the virtual hosts as resources of their own, so a one-service change sends one virtual host. Endpoints of clusters with locality load balancing are per placement
 // (locality-endpoints.ts): every view adds its proxy's placement collection.
 import type { Logger } from 'pino';
 import type { MeshModel } from '../mesh/model/index.js';
 import { withRelease, type ProxyView, type ResourceCache } from './cache.js';
-import { envoyInboundResources, envoyPortResources, envoyServiceResources, envoyStaticResources, type VirtualHostPart } from './generators/envoy.js';
+import {
+  envoyInboundResources,
+  envoyPortListener,
+  envoyPortRoutes,
+  envoyServiceResources,
+  envoyStaticResources,
+  envoyVhdsRoutes,
+  envoyVirtualHost,
+  type VirtualHostPart,
+} from './generators/envoy.js';
 import { envoyOutboundListener, envoyOutboundRoutes } from './generators/names.js';
 import { proxylessResources } from './generators/proxyless.js';
 import type { Generated } from './generators/types.js';
@@ -15,12 +25,15 @@ import { TypeUrl } from './protos.js';
 import { LocalityEndpoints } from './locality-endpoints.js';
 import { encodeResource, type XdsResource } from './resource.js';
 import type { ProxyInfo } from './server/proxy.js';
+import type { Protocol } from './server/stream.js';
 
 export const PROXYLESS_COLLECTION = 'proxyless';
 /** Sidecars' outbound listeners and routes. */
 export const ENVOY_COLLECTION = 'envoy';
 /** Clusters and endpoints for Envoy: sidecars and gateways. */
 export const ENVOY_CLUSTERS_COLLECTION = 'envoy-clusters';
+/** Sidecars on delta xDS: VHDS route configurations (shadowing the inline ones) and their virtual hosts. */
+export const ENVOY_VHDS_COLLECTION = 'envoy-vhds';
 
 /** What one host contributed last time, so the next generation can tell what to remove. */
 interface HostOutput {
@@ -45,13 +58,21 @@ function encode(g: Generated): XdsResource {
   return encodeResource(g.typeUrl, g.name, g.message, g.sources);
 }
 
+function encodeVirtualHost(part: VirtualHostPart): XdsResource {
+  return encode(envoyVirtualHost(part));
+}
+
 export class ConfigBuilder {
   private readonly hosts = new Map<string, HostOutput>();
   private readonly virtualHostsByPort = new Map<number, Map<string, VirtualHostPart>>();
-  /** Ports whose outbound listener and routes are not built yet (see portResources). */
+  /** Ports whose outbound listener is not built yet (see portResources). */
   private readonly stalePorts = new Set<number>();
-  /** Envoy sidecar streams open. */
-  private sidecars = 0;
+  /** Ports whose inline route configuration (every virtual host of the port) is not built yet. */
+  private readonly staleRoutePorts = new Set<number>();
+  /** Envoy sidecar streams open, per protocol. */
+  private readonly sidecars: Record<Protocol, number> = { sotw: 0, delta: 0 };
+  /** Whether the VHDS collection is kept up to date (from the first delta sidecar on). */
+  private vhdsLive = false;
   /** Envoy inbound collections in use: key → the addresses of the workload, and how many streams use it. */
   private readonly inbound = new Map<string, { ips: string[]; streams: number }>();
   /** Per-placement endpoints (locality load balancing); gateways' views use it too. */
@@ -78,8 +99,10 @@ export class ConfigBuilder {
     const proxyless: Batch = { upsert: [], remove: [] };
     const envoy: Batch = { upsert: [], remove: [] };
     const addresses = new Set<string>();
+    const vhds: Batch = { upsert: [], remove: [] };
     const localized: Generated[] = [];
     const unlocalized: string[] = [];
+    const ports = new Set<number>();
     for (const host of hosts) {
       const before = this.hosts.get(host) ?? EMPTY;
       let after: HostOutput;
@@ -96,39 +119,52 @@ export class ConfigBuilder {
       for (const g of before.localized) if (!stillLocalized.has(g.name)) unlocalized.push(g.name);
       localized.push(...after.localized);
       for (const v of before.virtualHosts) {
-        this.stalePorts.add(v.port);
+        ports.add(v.port);
         this.virtualHostsByPort.get(v.port)?.delete(host);
       }
       for (const v of after.virtualHosts) {
-        this.stalePorts.add(v.port);
+        ports.add(v.port);
         let byHost = this.virtualHostsByPort.get(v.port);
         if (!byHost) this.virtualHostsByPort.set(v.port, (byHost = new Map()));
         byHost.set(host, v);
       }
+      if (this.vhdsLive) diff(before.virtualHosts.map(encodeVirtualHost), after.virtualHosts.map(encodeVirtualHost), vhds);
       for (const a of [...before.addresses, ...after.addresses]) addresses.add(a);
       if (after === EMPTY) this.hosts.delete(host);
       else this.hosts.set(host, after);
     }
-    if (this.sidecars > 0) this.portResources(envoy);
+    for (const port of ports) {
+      this.stalePorts.add(port);
+      this.staleRoutePorts.add(port);
+      const held = (this.virtualHostsByPort.get(port)?.size ?? 0) > 0;
+      if (!held) this.virtualHostsByPort.delete(port);
+      if (!this.vhdsLive) continue;
+      const stub = encode(envoyVhdsRoutes(port));
+      if (held) vhds.upsert.push(stub);
+      else vhds.remove.push(stub);
+    }
+    this.portResources(envoy);
     this.cache.collection(PROXYLESS_COLLECTION).apply(proxyless);
     this.applyEnvoy(envoy);
+    // After the clusters (applyEnvoy): a virtual host never reaches a stream before the clusters it routes to.
+    this.cache.collection(ENVOY_VHDS_COLLECTION).apply(vhds);
     // After the shared collections: a cluster that became localized is in CDS before its endpoints change here.
     this.localities.update(localized, unlocalized);
     for (const [key, { ips }] of this.inbound) if (ips.some((ip) => addresses.has(ip))) this.updateInbound(key, ips);
   }
 
   /**
-   * The view for a proxy: the proxyless collection, or the Envoy ones plus the sidecar's own inbound side. (Gateway
-   * proxies are GatewayBuilder's.)
+   * The view for a proxy: the proxyless collection, or the Envoy ones plus the sidecar's own inbound side (and, on
+   * delta xDS, the VHDS collection before them). (Gateway proxies are GatewayBuilder's.)
    */
-  viewFor(proxy: ProxyInfo): { view: ProxyView; release: () => void } {
+  viewFor(proxy: ProxyInfo, protocol: Protocol = 'sotw'): { view: ProxyView; release: () => void } {
     const placement = this.localities.acquire(proxy);
     if (proxy.kind === 'proxyless') return withRelease(this.cache.acquireView([PROXYLESS_COLLECTION, placement.key]), placement.release);
-    if (this.sidecars++ === 0 && this.stalePorts.size > 0) {
-      const batch: Batch = { upsert: [], remove: [] };
-      this.portResources(batch);
-      this.applyEnvoy(batch);
-    }
+    this.sidecars[protocol]++;
+    const batch: Batch = { upsert: [], remove: [] };
+    this.portResources(batch);
+    this.applyEnvoy(batch);
+    if (protocol === 'delta' && !this.vhdsLive) this.startVhds();
     const ips = [...proxy.ips].sort();
     const key = `envoy-inbound/${ips.join(',') || proxy.id}`;
     let entry = this.inbound.get(key);
@@ -138,14 +174,15 @@ export class ConfigBuilder {
       this.updateInbound(key, ips);
     }
     entry.streams++;
-    const { view, release } = this.cache.acquireView([ENVOY_COLLECTION, ENVOY_CLUSTERS_COLLECTION, key, placement.key]);
+    const shared = protocol === 'delta' ? [ENVOY_VHDS_COLLECTION, ENVOY_COLLECTION] : [ENVOY_COLLECTION];
+    const { view, release } = this.cache.acquireView([...shared, ENVOY_CLUSTERS_COLLECTION, key, placement.key]);
     let released = false;
     return {
       view,
       release: () => {
         if (released) return;
         released = true;
-        this.sidecars--;
+        this.sidecars[protocol]--;
         release();
         placement.release();
         if (--entry.streams === 0) {
@@ -157,20 +194,35 @@ export class ConfigBuilder {
   }
 
   /**
-   * The outbound listener and routes of every port whose virtual hosts changed, into `batch`. A port's routes hold
-   * one virtual host per service on it (1000 at the benchmark's scale), so they are built only while a sidecar is
-   * connected; until then the ports just stay marked stale.
+   * The outbound listener of every port whose services changed, while any sidecar is connected, and its inline
+   * route configuration, while a sidecar on SotW is: that one holds a virtual host per service on the port (1000 at
+   * the benchmark's scale) and is rebuilt on every change of one of them. Until then the ports just stay marked stale.
    */
   private portResources(batch: Batch): void {
+    if (this.sidecars.sotw + this.sidecars.delta === 0) return;
     for (const port of this.stalePorts) {
-      const parts = [...(this.virtualHostsByPort.get(port)?.values() ?? [])];
-      if (parts.length > 0) batch.upsert.push(...envoyPortResources(port, parts).map(encode));
-      else {
-        this.virtualHostsByPort.delete(port);
-        batch.remove.push({ typeUrl: TypeUrl.listener, name: envoyOutboundListener(port) }, { typeUrl: TypeUrl.route, name: envoyOutboundRoutes(port) });
-      }
+      if (this.virtualHostsByPort.has(port)) batch.upsert.push(encode(envoyPortListener(port)));
+      else batch.remove.push({ typeUrl: TypeUrl.listener, name: envoyOutboundListener(port) });
     }
     this.stalePorts.clear();
+    if (this.sidecars.sotw === 0) return;
+    for (const port of this.staleRoutePorts) {
+      const parts = this.virtualHostsByPort.get(port);
+      if (parts) batch.upsert.push(encode(envoyPortRoutes(port, [...parts.values()])));
+      else batch.remove.push({ typeUrl: TypeUrl.route, name: envoyOutboundRoutes(port) });
+    }
+    this.staleRoutePorts.clear();
+  }
+
+  /** Fills the VHDS collection from every port's virtual hosts; update() keeps it current from then on. */
+  private startVhds(): void {
+    const resources: XdsResource[] = [];
+    for (const [port, parts] of this.virtualHostsByPort) {
+      resources.push(encode(envoyVhdsRoutes(port)));
+      for (const part of parts.values()) resources.push(encodeVirtualHost(part));
+    }
+    this.cache.collection(ENVOY_VHDS_COLLECTION).replaceAll(resources);
+    this.vhdsLive = true;
   }
 
   /** Listeners and routes to the sidecars' collection, clusters and endpoints to the one gateways share. */

@@ -91,7 +91,7 @@ export class XdsControlPlane implements Runnable {
     }, debounce);
     const log = options.log.child({ component: 'xds' });
     this.server = new AdsServer({
-      openView: (proxy) => (proxy.gateway ? this.gatewayView(proxy, proxy.gateway) : this.builder.viewFor(proxy)),
+      openView: (proxy, protocol) => (proxy.gateway ? this.gatewayView(proxy, proxy.gateway) : this.builder.viewFor(proxy, protocol)),
       authorize: (proxy, call) => authorizeProxy(proxy, authenticatedCaller(call), (ns, name) => state.informers.gateways.get(ns, name)),
       countsPerPeer: (call) => authenticatedCaller(call) !== undefined,
       controlPlaneId: id,

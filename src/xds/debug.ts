@@ -51,7 +51,7 @@ export function configDump(p: ConnectedProxy) {
   return {
     ...syncz([p])[0],
     resources: [...p.types].flatMap(([typeUrl, state]) => {
-      const resources = !view ? [] : state.wildcard ? [...view.all(typeUrl)] : [...state.subscribed].flatMap((n) => view.get(typeUrl, n) ?? []);
+      const resources = view ? [...state.wanted(view)] : [];
       return resources.map((r) => ({
         typeUrl,
         name: r.name,

@@ -65,7 +65,7 @@ describe('EDS per placement', () => {
     expect(cache.collectionKeys().filter((k) => k.startsWith('placement/'))).toEqual([]);
   });
 
-  it('pushes a change only to the placements whose assignment changed', () => {
+  it('pushes a change only to the placements whose assignment changed', async () => {
     const { rule, objects, model, builder, client } = setup({
       loadBalancer: { localityLbSetting: { distribute: [{ from: 'us/zone-a', to: { 'us/zone-a': 80, 'us/zone-b': 20 } }, { from: 'us/zone-b', to: { 'us/zone-b': 100 } }] } },
     });
@@ -84,6 +84,7 @@ describe('EDS per placement', () => {
     objects.destinationRules = [changed];
     builder.update(model.recompute(model.hostsAffectedBy({ kind: 'DestinationRule', obj: changed })));
     expect(weights(b)).toEqual([50, 50]);
+    await Promise.resolve(); // views tell their streams once the update's task is done
     expect(seen.b.some((c) => c.get(TypeUrl.endpoint)?.has(CLUSTER))).toBe(true);
     expect(seen.a.some((c) => c.get(TypeUrl.endpoint)?.has(CLUSTER))).toBe(false);
     a.release();

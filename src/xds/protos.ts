@@ -11,6 +11,8 @@ const require = createRequire(import.meta.url);
 export const TypeUrl = {
   listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
   route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  /** VHDS: one virtual host of a route configuration, for Envoy on delta xDS (only what changed is sent). */
+  virtualHost: 'type.googleapis.com/envoy.config.route.v3.VirtualHost',
   cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
   endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
   secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
@@ -18,7 +20,20 @@ export const TypeUrl = {
 export type TypeUrl = (typeof TypeUrl)[keyof typeof TypeUrl];
 
 /** Make-before-break: clusters (and their endpoints) exist before the listeners and routes that use them. */
-export const PUSH_ORDER: readonly TypeUrl[] = [TypeUrl.cluster, TypeUrl.endpoint, TypeUrl.listener, TypeUrl.route, TypeUrl.secret];
+export const PUSH_ORDER: readonly TypeUrl[] = [TypeUrl.cluster, TypeUrl.endpoint, TypeUrl.listener, TypeUrl.route, TypeUrl.virtualHost, TypeUrl.secret];
+
+/**
+ * Types whose subscriptions name namespaces rather than resources: Envoy's VHDS subscribes to a route
+ * configuration's name and means every virtual host named `<route configuration>/<host>` (xDS namespace matching).
+ */
+export function isNamespacedType(typeUrl: string): boolean {
+  return typeUrl === TypeUrl.virtualHost;
+}
+
+/** The namespace a resource of a namespaced type belongs to: its name up to the last `/` (hosts hold none). */
+export function namespaceOf(name: string): string {
+  return name.slice(0, Math.max(0, name.lastIndexOf('/')));
+}
 
 /** SotW: a response for these types carries every resource (a missing one is deleted); RDS/EDS name theirs. */
 export function isFullStateType(typeUrl: string): boolean {

@@ -161,13 +161,7 @@ function typeSync(state: TypeState, view: ProxyView, version: string): TypeSync 
       const blamed = rejection && rejection.version === r.version ? rejection.culprits.map(sourceKey) : undefined;
       for (const key of r.sourceKeys) add(key, held, blamed?.includes(key) ? rejection!.error : undefined);
     };
-    if (state.wildcard) for (const r of view.all(state.typeUrl)) visit(r);
-    else {
-      for (const name of state.subscribed) {
-        const r = view.get(state.typeUrl, name);
-        if (r) visit(r);
-      }
-    }
+    for (const r of state.wanted(view)) visit(r);
   });
   return { ...states, revision: state.revision, version };
 }

@@ -10,7 +10,7 @@ import type { ServiceAccount } from '../../mesh/dependencies.js';
 import { checkMessage } from '../proto-check.js';
 import { messageType, TypeUrl } from '../protos.js';
 import { encodeResource, type ProtoMessage } from '../resource.js';
-import { envoyInboundResources, envoyPortResources, envoyServiceResources, envoyStaticResources } from './envoy.js';
+import { envoyInboundResources, envoyPortResources, envoyServiceResources, envoyStaticResources, envoyVhdsRoutes, envoyVirtualHost } from './envoy.js';
 import type { Generated } from './types.js';
 
 const samplesDir = join(import.meta.dirname, '..', '..', '..', 'config', 'samples');
@@ -84,6 +84,24 @@ describe('Envoy sidecar generator, on config/samples', () => {
       // Lossless: re-encoding what was decoded gives the same bytes.
       expect(Buffer.from(type.encode(decoded).finish()).equals(Buffer.from(any.value))).toBe(true);
     }
+  });
+
+  it('makes valid VHDS config for sidecars on delta xDS: a route configuration without virtual hosts, each as its own resource', () => {
+    const model = sampleMesh();
+    const vhds: Generated[] = [];
+    for (const service of model.services()) {
+      for (const v of envoyServiceResources(service, model).virtualHosts) vhds.push(envoyVhdsRoutes(v.port), envoyVirtualHost(v));
+    }
+    expect(vhds.map((g) => `${g.typeUrl.split('.').pop()} ${g.name}`)).toEqual(['RouteConfiguration 9080', 'VirtualHost 9080/reviews.weft-demo.svc.cluster.local']);
+    for (const g of vhds) {
+      expect({ name: g.name, problems: checkMessage(g.typeUrl, g.message) }).toEqual({ name: g.name, problems: [] });
+      const type = messageType(g.typeUrl);
+      const any = messageType('google.protobuf.Any').decode(encodeResource(g.typeUrl, g.name, g.message).any) as unknown as { value: Uint8Array };
+      expect(Buffer.from(type.encode(type.decode(any.value)).finish()).equals(Buffer.from(any.value))).toBe(true);
+    }
+    // The virtual host's routes are the inline form's, byte for byte.
+    const inline = resources.find((r) => r.typeUrl === TypeUrl.route)!.message as { virtual_hosts: ProtoMessage[] };
+    expect(vhds[1]!.message).toEqual(inline.virtual_hosts[0]);
   });
 
   it('carries the sample traffic policy: the 80/20 split, least request for v2, breakers and outlier detection', () => {

@@ -25,6 +25,7 @@ import {
   BLACKHOLE_CLUSTER,
   envoyOutboundListener,
   envoyOutboundRoutes,
+  envoyVirtualHostName,
   inboundCluster,
   outboundCluster,
   PASSTHROUGH_CLUSTER,
@@ -116,45 +117,72 @@ function tcpListeners(service: ServiceModel, port: ServicePort, model: MeshModel
     });
 }
 
-/** The outbound listener and route configuration of an HTTP port, from the virtual hosts of the services on it. */
-export function envoyPortResources(port: number, virtualHosts: readonly VirtualHostPart[]): Generated[] {
+/** The outbound listener of an HTTP port: its routes come by RDS, inline or VHDS depending on the sidecar. */
+export function envoyPortListener(port: number): Generated {
   const listener = envoyOutboundListener(port);
+  return {
+    typeUrl: TypeUrl.listener,
+    name: listener,
+    message: {
+      name: listener,
+      address: socketAddress('0.0.0.0', port),
+      bind_to_port: { value: false }, // reached through virtualOutbound's original destination
+      traffic_direction: 'OUTBOUND',
+      filter_chains: [
+        {
+          filters: [
+            {
+              name: 'envoy.filters.network.http_connection_manager',
+              typed_config: {
+                '@type': ExtensionType.httpConnectionManager,
+                stat_prefix: `outbound_${listener}`,
+                rds: { route_config_name: envoyOutboundRoutes(port), config_source: ADS },
+                http_filters: httpFilters(),
+              },
+            },
+          ],
+        },
+      ],
+    },
+    sources: [],
+  };
+}
+
+/** The route configuration of an HTTP port with every service's virtual host inline (Envoy on SotW). */
+export function envoyPortRoutes(port: number, virtualHosts: readonly VirtualHostPart[]): Generated {
   const routes = envoyOutboundRoutes(port);
   const sorted = [...virtualHosts].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-  return [
-    {
-      typeUrl: TypeUrl.listener,
-      name: listener,
-      message: {
-        name: listener,
-        address: socketAddress('0.0.0.0', port),
-        bind_to_port: { value: false }, // reached through virtualOutbound's original destination
-        traffic_direction: 'OUTBOUND',
-        filter_chains: [
-          {
-            filters: [
-              {
-                name: 'envoy.filters.network.http_connection_manager',
-                typed_config: {
-                  '@type': ExtensionType.httpConnectionManager,
-                  stat_prefix: `outbound_${listener}`,
-                  rds: { route_config_name: routes, config_source: ADS },
-                  http_filters: httpFilters(),
-                },
-              },
-            ],
-          },
-        ],
-      },
-      sources: [],
-    },
-    {
-      typeUrl: TypeUrl.route,
-      name: routes,
-      message: { name: routes, virtual_hosts: sorted.map((v) => v.message), validate_clusters: { value: false } },
-      sources: uniqueSources(sorted.flatMap((v) => v.sources)),
-    },
-  ];
+  return {
+    typeUrl: TypeUrl.route,
+    name: routes,
+    message: { name: routes, virtual_hosts: sorted.map((v) => v.message), validate_clusters: { value: false } },
+    sources: uniqueSources(sorted.flatMap((v) => v.sources)),
+  };
+}
+
+/** The outbound listener and inline route configuration of an HTTP port. */
+export function envoyPortResources(port: number, virtualHosts: readonly VirtualHostPart[]): Generated[] {
+  return [envoyPortListener(port), envoyPortRoutes(port, virtualHosts)];
+}
+
+/**
+ * The route configuration of an HTTP port for Envoy on delta xDS: no virtual hosts inline, VHDS instead. Envoy
+ * subscribes to the configuration's name and gets every `<port>/<host>` virtual host, then only those that change:
+ * a one-service change is one virtual host on the wire, not the port's thousand.
+ */
+export function envoyVhdsRoutes(port: number): Generated {
+  const name = envoyOutboundRoutes(port);
+  return {
+    typeUrl: TypeUrl.route,
+    name,
+    message: { name, vhds: { config_source: ADS }, validate_clusters: { value: false } },
+    sources: [],
+  };
+}
+
+/** One service's virtual host on one port, as a VHDS resource. */
+export function envoyVirtualHost(part: VirtualHostPart): Generated {
+  return { typeUrl: TypeUrl.virtualHost, name: envoyVirtualHostName(part.port, part.host), message: part.message, sources: part.sources };
 }
 
 /** What every sidecar has: the outbound capture listener and the passthrough and black-hole clusters. */

@@ -20,6 +20,11 @@ export function envoyOutboundRoutes(port: number): string {
   return String(port);
 }
 
+/** A service's virtual host in its port's route configuration, as a VHDS resource: `<route configuration>/<host>`. */
+export function envoyVirtualHostName(port: number, host: string): string {
+  return `${envoyOutboundRoutes(port)}/${host}`;
+}
+
 /** The cluster through which an Envoy sidecar hands inbound traffic to its own workload. */
 export function inboundCluster(port: number): string {
   return `inbound|${port}||`;

@@ -80,8 +80,7 @@ export function configDump(p: ConnectedProxy, replica: string, summary: ProxySum
     const view = p.view;
     const names = new Set<string>(state.acked.keys());
     if (view) {
-      if (state.wildcard) for (const r of view.all(typeUrl)) names.add(r.name);
-      for (const n of state.subscribed) if (view.get(typeUrl, n)) names.add(n);
+      for (const r of state.wanted(view)) names.add(r.name);
     }
     for (const name of [...names].sort()) {
       const held = state.acked.get(name);

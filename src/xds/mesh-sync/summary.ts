@@ -14,6 +14,7 @@ import type { ResourceSync } from '../sync-status.js';
 export const TYPE_NAMES: Readonly<Record<string, string>> = {
   [TypeUrl.listener]: 'lds',
   [TypeUrl.route]: 'rds',
+  [TypeUrl.virtualHost]: 'vhds',
   [TypeUrl.cluster]: 'cds',
   [TypeUrl.endpoint]: 'eds',
   [TypeUrl.secret]: 'sds',
@@ -89,13 +90,7 @@ function podOf(p: ConnectedProxy): string | undefined {
 function holdsAll(state: TypeState, view: ProxyView | undefined): boolean {
   if (!view || state.ackedVersion === '') return false;
   const current = (r: XdsResource) => state.acked.get(r.name)?.version === r.version;
-  if (state.wildcard) {
-    for (const r of view.all(state.typeUrl)) if (!current(r)) return false;
-  }
-  for (const name of state.subscribed) {
-    const r = view.get(state.typeUrl, name);
-    if (r && !current(r)) return false;
-  }
+  for (const r of state.wanted(view)) if (!current(r)) return false;
   return true;
 }
 

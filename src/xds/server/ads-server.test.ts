@@ -286,6 +286,53 @@ describe('delta', () => {
     expect([...acked].map(([name, r]) => [name, r.version])).toEqual([['e1', second.resources[0]!.version], ['e2', third.resources[0]!.version]]);
   });
 
+  it('serves VHDS: a route configuration\'s name subscribes to its virtual hosts, an empty one is answered too', async () => {
+    const vhost = (name: string, cluster: string): XdsResource =>
+      encodeResource(TypeUrl.virtualHost, name, { name, domains: [name.split('/')[1]!], routes: [{ match: { prefix: '/' }, route: { cluster } }] });
+    collection.apply({ upsert: [vhost('80/a', 'ca'), vhost('80/b', 'cb'), vhost('8080/c', 'cc')] });
+    d.send({ node, type_url: TypeUrl.virtualHost, resource_names_subscribe: ['80'] });
+    const first = await d.next();
+    expect(first.resources.map((r) => r.name).sort()).toEqual(['80/a', '80/b']); // not 8080's
+    d.ack(first);
+    d.send({ type_url: TypeUrl.virtualHost, resource_names_subscribe: ['9090'] });
+    const empty = await d.next(); // Envoy waits for this answer before it uses the route configuration
+    expect(empty).toMatchObject({ resources: [], removed_resources: [] });
+    d.ack(empty);
+    collection.apply({ upsert: [vhost('80/a', 'ca2'), vhost('8080/c', 'cc2')] });
+    const change = await d.next();
+    expect(change.resources.map((r) => r.name)).toEqual(['80/a']); // the one that changed, in a subscribed namespace
+    d.ack(change);
+    collection.apply({ remove: [{ typeUrl: TypeUrl.virtualHost, name: '80/b' }] });
+    expect(await d.next()).toMatchObject({ resources: [], removed_resources: ['80/b'] });
+    d.send({ type_url: TypeUrl.virtualHost, resource_names_unsubscribe: ['80'] });
+    await serverSees((p) => !p.types.get(TypeUrl.virtualHost)!.subscribed.has('80'));
+    collection.apply({ upsert: [vhost('80/a', 'ca3')] });
+    expect(await d.quiet()).toBe(true);
+  });
+
+  it('pushes changes made to several collections in one task as one push, clusters before what routes to them', async () => {
+    const routing = cache.collection('routing');
+    server.stop();
+    server = new AdsServer({ openView: () => cache.acquireView(['routing', 'mesh']) });
+    const port = await server.listen('127.0.0.1', 0);
+    const other = new AdsTestClient(`127.0.0.1:${port}`);
+    const s = other.delta();
+    routing.apply({ upsert: [routes('r1', 'c1')] });
+    collection.apply({ upsert: [cluster('c1')] });
+    s.send({ node, type_url: TypeUrl.route, resource_names_subscribe: ['r1'] });
+    s.ack(await s.next());
+    s.send({ type_url: TypeUrl.cluster, resource_names_subscribe: ['*'] });
+    s.ack(await s.next());
+    // The route moves to a new cluster: the update touches the routes' collection first, the clusters' second.
+    routing.apply({ upsert: [routes('r1', 'c2')] });
+    collection.apply({ upsert: [cluster('c2')] });
+    const firstPushed = await s.next();
+    const thenPushed = await s.next();
+    expect([firstPushed.type_url, thenPushed.type_url]).toEqual([TypeUrl.cluster, TypeUrl.route]);
+    s.close();
+    other.close();
+  });
+
   it('records a NACK and keeps going', async () => {
     collection.apply({ upsert: [cluster('c1')] });
     d.send({ node, type_url: TypeUrl.cluster, resource_names_subscribe: ['c1'] });

@@ -11,7 +11,7 @@ import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest, type DeltaDiscover
 import type { ProxyInfo } from './proxy.js';
 import { resetStream } from './reset.js';
 import { SotwStream } from './sotw.js';
-import type { AdsStream, ConnectedProxy, RequestBase, StreamHost, StreamSink } from './stream.js';
+import type { AdsStream, ConnectedProxy, Protocol, RequestBase, StreamHost, StreamSink } from './stream.js';
 import type { Rejection } from './type-state.js';
 
 const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
@@ -32,8 +32,8 @@ function method<Req>(name: string, decode: (b: Buffer) => Req): grpc.MethodDefin
 }
 
 export interface AdsServerOptions {
-  /** The config a proxy should see (the cache side of the seam). */
-  openView(proxy: ProxyInfo): { view: ProxyView; release: () => void };
+  /** The config a proxy should see on a stream of `protocol` (the cache side of the seam). */
+  openView(proxy: ProxyInfo, protocol: Protocol): { view: ProxyView; release: () => void };
   /** ControlPlane.identifier in responses. */
   controlPlaneId?: string;
   /** ACKs and NACKs as they arrive (sync status, metrics, logs). */
@@ -108,10 +108,10 @@ export class AdsServer {
         const callHost: StreamHost = authorize
           ? {
               ...host,
-              openView: (proxy) => {
+              openView: (proxy, protocol) => {
                 const denied = authorize(proxy, call);
                 if (denied !== undefined) throw new ProxyDenied(denied);
-                return host.openView(proxy);
+                return host.openView(proxy, protocol);
               },
             }
           : host;

@@ -38,8 +38,12 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
       known.delete(name);
       state.forget(name);
     }
-    if (isNew) this.sendDiff(state, undefined, false, state.wildcard);
+    // A namespace subscription (VHDS) is answered even when the namespace is empty: Envoy waits for that answer
+    // before it uses the route configuration.
+    const allOf = state.wildcard || state.namespaced;
+    if (isNew) this.sendDiff(state, undefined, false, allOf);
     else if (subscribe.includes('*')) this.sendDiff(state, undefined, false, false);
+    else if (state.namespaced && subscribe.length > 0) this.sendDiff(state, undefined, false, true);
     else if (subscribe.length > 0) this.sendDiff(state, subscribe, false, false);
   }
 
@@ -59,7 +63,7 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
     if (names !== undefined) candidates = names;
     else {
       const all = new Set<string>([...state.subscribed, ...known.keys()]);
-      if (state.wildcard) for (const r of view.all(typeUrl)) all.add(r.name);
+      if (state.wildcard || state.namespaced) for (const r of view.all(typeUrl)) all.add(r.name);
       candidates = all;
     }
     const resources: XdsResource[] = [];

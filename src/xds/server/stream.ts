@@ -14,8 +14,8 @@ export type Protocol = 'sotw' | 'delta';
 
 /** The server's part: find a proxy's view, and hear about ACKs and NACKs. */
 export interface StreamHost {
-  /** The config this proxy should see. Called once per stream, on its first request. */
-  openView(proxy: ProxyInfo): { view: ProxyView; release: () => void };
+  /** The config this proxy should see on a stream of `protocol`. Called once per stream, on its first request. */
+  openView(proxy: ProxyInfo, protocol: Protocol): { view: ProxyView; release: () => void };
   controlPlaneId?: string;
   onAnswer?(stream: AdsStream, typeUrl: string, outcome: { acked: true } | { acked: false; rejection: Rejection }): void;
   onClose?(stream: AdsStream): void;
@@ -115,7 +115,7 @@ export abstract class AdsStream<Req extends RequestBase = RequestBase> implement
   /** Binds the stream to its proxy's view on the first request. */
   private attach(proxy: ProxyInfo): void {
     this.proxy = proxy;
-    const { view, release } = this.host.openView(proxy);
+    const { view, release } = this.host.openView(proxy, this.protocol);
     this.view = view;
     this.release = release;
     this.unsubscribe = view.onChange((changes) => {
@@ -142,7 +142,7 @@ export abstract class AdsStream<Req extends RequestBase = RequestBase> implement
   private push(changes: ChangeSet): void {
     const ordered = [...PUSH_ORDER, ...[...changes.keys()].filter((t) => !(PUSH_ORDER as readonly string[]).includes(t))];
     // Removed clusters wait only if listeners or routes follow in this push (they may still point at them).
-    const routesFollow = [TypeUrl.listener, TypeUrl.route].some((t) => changes.has(t) && this.types.has(t));
+    const routesFollow = [TypeUrl.listener, TypeUrl.route, TypeUrl.virtualHost].some((t) => changes.has(t) && this.types.has(t));
     let staleClusters = false;
     for (const typeUrl of ordered) {
       const names = changes.get(typeUrl);

@@ -1,6 +1,8 @@
 // Per stream, per resource type: what the proxy subscribed to, what it was sent under which nonce, and what it
 // accepted or rejected. SotW and delta streams both keep one of these per type; the debug endpoint and the sync
 // status read them.
+import type { ProxyView } from '../cache.js';
+import { isNamespacedType, namespaceOf } from '../protos.js';
 import type { SourceRef, XdsResource } from '../resource.js';
 import type { ErrorDetail } from './messages.js';
 
@@ -54,11 +56,28 @@ export class TypeState {
    */
   revision = 0;
 
-  constructor(readonly typeUrl: string) {}
+  /** Subscribed names are namespaces (VHDS): a name covers every resource named `<name>/...`. */
+  readonly namespaced: boolean;
 
-  /** Whether the proxy should get `name` (explicitly, or by wildcard). */
+  constructor(readonly typeUrl: string) {
+    this.namespaced = isNamespacedType(typeUrl);
+  }
+
+  /** Whether the proxy should get `name` (explicitly, by its namespace, or by wildcard). */
   wants(name: string): boolean {
-    return this.wildcard || this.subscribed.has(name);
+    return this.wildcard || this.subscribed.has(name) || (this.namespaced && this.subscribed.has(namespaceOf(name)));
+  }
+
+  /** The resources of `view` the proxy should hold. */
+  *wanted(view: ProxyView): Iterable<XdsResource> {
+    if (this.wildcard || this.namespaced) {
+      for (const r of view.all(this.typeUrl)) if (this.wants(r.name)) yield r;
+      return;
+    }
+    for (const name of this.subscribed) {
+      const r = view.get(this.typeUrl, name);
+      if (r) yield r;
+    }
   }
 
   sent(nonce: string, response: SentResponse): void {
