@@ -6,6 +6,7 @@ import (
 	"maps"
 	"runtime"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -30,8 +31,8 @@ type clientSpec struct {
 // typeState is one resource type's view on one stream.
 type typeState struct {
 	wildcard  bool
-	names     map[string]bool     // subscribed names (unused when wildcard)
-	have      map[string][]string // resources held -> the names they refer to
+	names     map[string]bool // subscribed names (unused when wildcard); VHDS: route configuration names
+	have      map[string]held // resources held -> the names they refer to
 	version   string
 	nonce     string
 	responded bool
@@ -63,7 +64,7 @@ func newClient(spec clientSpec, obs observer) *client {
 	c := &client{spec: spec, observer: obs, types: map[string]*typeState{}}
 	c.weight.Store(-1)
 	for _, t := range chain {
-		c.types[t] = &typeState{names: map[string]bool{}, have: map[string][]string{}}
+		c.types[t] = &typeState{names: map[string]bool{}, have: map[string]held{}}
 	}
 	if spec.envoy {
 		c.types[listenerType].wildcard = true
@@ -182,14 +183,14 @@ func (c *client) onSotw(resp *discovery.DiscoveryResponse) error {
 	if !ok {
 		return fmt.Errorf("response of unrequested type %q", t)
 	}
-	got := make(map[string][]string, len(resp.GetResources()))
+	got := make(map[string]held, len(resp.GetResources()))
 	for _, a := range resp.GetResources() {
 		d, err := decode(t, a, c.spec.triggerCluster)
 		if err != nil {
 			return err
 		}
-		got[d.name] = d.refs
-		c.noteWeight(t, d)
+		got[d.name] = d.held
+		c.noteWeight(d)
 	}
 	if t == listenerType || t == clusterType {
 		ts.have = got // full state: what is missing is deleted
@@ -214,11 +215,13 @@ func (c *client) onDelta(resp *discovery.DeltaDiscoveryResponse) error {
 		if err != nil {
 			return err
 		}
-		if d.name != r.GetName() {
+		if t == virtualHostType {
+			d.name = intern(r.GetName()) // `<route configuration>/<host>`
+		} else if d.name != r.GetName() {
 			return fmt.Errorf("delta resource %q holds %q", r.GetName(), d.name)
 		}
-		ts.have[d.name] = d.refs
-		c.noteWeight(t, d)
+		ts.have[d.name] = d.held
+		c.noteWeight(d)
 	}
 	for _, name := range resp.GetRemovedResources() {
 		delete(ts.have, name)
@@ -230,25 +233,31 @@ func (c *client) onDelta(resp *discovery.DeltaDiscoveryResponse) error {
 	return c.follow(t)
 }
 
-func (c *client) noteWeight(typeURL string, d decoded) {
-	if typeURL == routeType && d.triggerWeight >= 0 {
+func (c *client) noteWeight(d decoded) {
+	if d.triggerWeight >= 0 {
 		c.weight.Store(int64(d.triggerWeight))
 		c.observer.sawWeight(c, d.triggerWeight)
 	}
 }
 
-// follow brings the subscriptions of the types after t in line with what the client now holds, then checks
-// whether the config is complete.
+// follow brings the subscriptions of the types after t in line with what the client now holds (the names
+// that resources of earlier types refer to), then checks whether the config is complete.
 func (c *client) follow(t string) error {
-	for i := slices.Index(chain[:], t); i+1 < len(chain); i++ {
-		parent, next := c.types[chain[i]], c.types[chain[i+1]]
+	for i := slices.Index(chain[:], t) + 1; i < len(chain); i++ {
+		nextType := chain[i]
+		next := c.types[nextType]
 		if next.wildcard {
 			continue
 		}
 		want := map[string]bool{}
-		for _, refs := range parent.have {
-			for _, r := range refs {
-				want[r] = true
+		for _, earlier := range chain[:i] {
+			for _, h := range c.types[earlier].have {
+				if h.to != nextType {
+					continue
+				}
+				for _, r := range h.refs {
+					want[r] = true
+				}
 			}
 		}
 		var added, removed []string
@@ -263,6 +272,16 @@ func (c *client) follow(t string) error {
 				delete(next.have, n)
 			}
 		}
+		if nextType == virtualHostType && len(removed) > 0 { // a namespace dropped: its virtual hosts with it
+			for name := range next.have {
+				if i := strings.LastIndexByte(name, '/'); i >= 0 && !want[name[:i]] {
+					delete(next.have, name)
+				}
+			}
+		}
+		if nextType == virtualHostType && len(added) > 0 {
+			next.responded = false // complete again once the new namespaces are answered
+		}
 		if len(added) == 0 && len(removed) == 0 {
 			continue
 		}
@@ -270,7 +289,7 @@ func (c *client) follow(t string) error {
 		if len(want) == 0 && !c.spec.delta && !next.sent {
 			continue // an empty first SotW request would ask for everything
 		}
-		if err := c.request(chain[i+1], added, removed); err != nil {
+		if err := c.request(nextType, added, removed); err != nil {
 			return err
 		}
 		next.sent = true
@@ -293,6 +312,12 @@ func (c *client) isComplete() bool {
 		ts := c.types[t]
 		if ts.wildcard {
 			if !ts.responded {
+				return false
+			}
+			continue
+		}
+		if t == virtualHostType { // names are namespaces: every one is answered, even when empty
+			if len(ts.names) > 0 && !ts.responded {
 				return false
 			}
 			continue

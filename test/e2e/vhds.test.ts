@@ -1,0 +1,97 @@
+// Envoy sidecars on delta xDS get their outbound routes by VHDS, through the real API server and the operator
+// (dist/main.js, as its ServiceAccount): the port's route configuration names no virtual hosts, the sidecar
+// subscribes to its namespace and holds one virtual host per service, and a VirtualService change reaches it as
+// that service's virtual host alone. The VirtualService's status counts the sidecar once it ACKs.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { messageType, TypeUrl } from '../../src/xds/protos.js';
+import { AdsTestClient, type DeltaResponse, type DeltaTestStream } from '../../src/xds/testing/ads-client.js';
+import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
+import { freePort, installManifests, startLeader, type RunningOperator } from './operator.js';
+import { apply, destinationRule, remove, serviceEntry, split, statusOf, virtualService } from './xds/mesh.js';
+
+const kc = kubeConfig();
+let ns: { name: string; remove: () => Promise<void> };
+let operator: RunningOperator | undefined;
+let ads: AdsTestClient | undefined;
+let stream: DeltaTestStream | undefined;
+
+beforeAll(async () => {
+  installManifests();
+  ns = await throwawayNamespace(kc, 'vhds');
+}, 120_000);
+
+afterAll(async () => {
+  stream?.close();
+  ads?.close();
+  await operator?.stop();
+  await ns?.remove();
+});
+
+type WeightedRoute = { route?: { weighted_clusters?: { clusters: Array<{ name: string; weight: number | { value: number } }> } } };
+const weights = (vhost: Record<string, unknown>) =>
+  ((vhost.routes as WeightedRoute[])[0]!.route!.weighted_clusters!.clusters).map((c) => (typeof c.weight === 'number' ? c.weight : c.weight.value));
+
+/** The next response of `typeUrl` on the stream, ACKed; responses of other types on the way are ACKed too. */
+async function nextOf(typeUrl: string): Promise<DeltaResponse> {
+  for (;;) {
+    const res = await stream!.next(30_000);
+    stream!.ack(res);
+    if (res.type_url === typeUrl) return res;
+  }
+}
+
+describe('VHDS for Envoy sidecars on delta xDS', () => {
+  it('sends a sidecar the virtual hosts of its port one by one, and a VirtualService change as one virtual host', async () => {
+    const xdsPort = await freePort();
+    operator = await startLeader(kc, 'vhds', [`--xds-port=${xdsPort}`]);
+    const reviews = `reviews.${ns.name}.svc.cluster.local`;
+    const ratings = `ratings.${ns.name}.svc.cluster.local`;
+    apply(
+      ns.name,
+      serviceEntry('reviews', reviews),
+      destinationRule('reviews', reviews),
+      virtualService('reviews', reviews, split(reviews, 90, 10)),
+      serviceEntry('ratings', ratings),
+    );
+
+    ads = new AdsTestClient(`127.0.0.1:${xdsPort}`);
+    stream = ads.delta();
+    const node = { id: `sidecar~127.0.0.1~client.${ns.name}~${ns.name}.svc.cluster.local`, user_agent_name: 'envoy' };
+    // As Envoy: routes for the outbound listener's RDS name, then the VHDS namespace the route configuration names.
+    stream.send({ node, type_url: TypeUrl.route, resource_names_subscribe: ['9080'] });
+    const rds = await nextOf(TypeUrl.route);
+    expect(rds.resources.map((r) => r.name)).toEqual(['9080']);
+    expect(rds.resources[0]!.message).toMatchObject({ name: '9080', vhds: { config_source: { ads: {} } } });
+    expect(rds.resources[0]!.message.virtual_hosts ?? []).toEqual([]);
+
+    stream.send({ type_url: TypeUrl.virtualHost, resource_names_subscribe: ['9080'] });
+    const held = new Map<string, Record<string, unknown>>();
+    await eventually('both services\' virtual hosts', async () => {
+      const res = await nextOf(TypeUrl.virtualHost);
+      for (const r of res.resources) held.set(r.name, r.message);
+      return held.has(`9080/${reviews}`) && held.has(`9080/${ratings}`) ? true : undefined;
+    }, 60_000, 0);
+    expect(weights(held.get(`9080/${reviews}`)!)).toEqual([90, 10]);
+
+    // The sidecar holds what is served: the VirtualService counts it.
+    await eventually('the VirtualService to count the sidecar as synced', async () => {
+      const { status } = statusOf(ns.name, 'VirtualService', 'reviews') as { status: { proxies?: { acked: number; expected: number } } };
+      return status.proxies && status.proxies.expected >= 1 && status.proxies.acked === status.proxies.expected ? true : undefined;
+    }, 60_000);
+
+    apply(ns.name, virtualService('reviews', reviews, split(reviews, 50, 50)));
+    const push = await nextOf(TypeUrl.virtualHost);
+    expect(push.resources.map((r) => r.name)).toEqual([`9080/${reviews}`]);
+    expect(push.removed_resources).toEqual([]);
+    expect(weights(push.resources[0]!.message)).toEqual([50, 50]);
+    const vhostType = messageType(TypeUrl.virtualHost);
+    expect(vhostType.encode(vhostType.fromObject(push.resources[0]!.message)).finish().length).toBeLessThan(5 * 1024);
+    // Nothing else moved: no route configuration and no other virtual host follows.
+    expect(await stream.quiet(1000)).toBe(true);
+
+    // A service goes away: its virtual host is removed from the sidecar, the other stays.
+    remove(ns.name, 'ServiceEntry', 'ratings');
+    const gone = await nextOf(TypeUrl.virtualHost);
+    expect(gone).toMatchObject({ resources: [], removed_resources: [`9080/${ratings}`] });
+  }, 180_000);
+});
