@@ -74,7 +74,7 @@ function volumes(): Volume[] {
 
 /**
  * A sidecar's Envoy bootstrap: Kubernetes expands $(POD_IP), $(POD_NAME) and $(POD_NAMESPACE) in the args. ADS on
- * delta xDS (as Istio's sidecars since 1.22): pushes carry only what changed, and the outbound routes come by VHDS.
+ * delta xDS: pushes carry only what changed, and the outbound routes come by VHDS.
  */
 export function sidecarBootstrap(): Record<string, unknown> {
   return proxyBootstrap(
