@@ -41,17 +41,19 @@ wait_for_quiet() {
   load_waited=$((SECONDS - start)); load_before=$(load1)
 }
 
-# weft_commit: the short commit of this checkout, "-dirty" when tracked files differ from it.
+# weft_commit [checkout]: the short commit of this (or that) checkout, "-dirty" when tracked files differ from it.
 weft_commit() {
-  local c; c=$(git -C "$root" rev-parse --short HEAD)
-  git -C "$root" diff --quiet HEAD -- 2>/dev/null || c="$c-dirty"
+  local dir=${1:-$root} c
+  c=$(git -C "$dir" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  git -C "$dir" diff --quiet HEAD -- 2>/dev/null || c="$c-dirty"
   echo "$c"
 }
 
-# annotate_result <json>: adds to a loadgen result the load the gate saw (Load: Before, After, Threshold, Noisy,
-# WaitedSeconds) and the Weft commit that ran (WeftCommit), so every figure carries both. Call right after the case.
+# annotate_result <json> [checkout]: adds to a loadgen result the load the gate saw (Load: Before, After, Threshold,
+# Noisy, WaitedSeconds) and the Weft commit that ran (WeftCommit), so every figure carries both. Call right after
+# the case.
 annotate_result() {
-  python3 - "$1" "$load_before" "$(load1)" "$bench_max_load" "$load_noisy" "$load_waited" "$(weft_commit)" <<'PY'
+  python3 - "$1" "$load_before" "$(load1)" "$bench_max_load" "$load_noisy" "$load_waited" "$(weft_commit "${2:-}")" <<'PY'
 import json, sys
 path, before, after, threshold, noisy, waited, commit = sys.argv[1:8]
 try:

@@ -55,6 +55,7 @@ depth() { curl -sf "http://127.0.0.1:$metrics_port/metrics" | awk '$1 ~ /^workqu
 # then writes one JSON.
 measure() { # size phase
   local size=$1 phase=$2 name="${label}_n$1_$2"
+  wait_for_quiet "$name" # bench/lib.sh: RSS after a start-up burst depends on how fast the shared machine answers
   metrics_port=$(free_port)
   local dir="$work/$name"; rm -rf "$dir"; mkdir -p "$dir"
   # shellcheck disable=SC2086
@@ -108,7 +109,8 @@ measure() { # size phase
 import json, sys
 json.dump({
   "label": "$label", "size": $size, "phase": "$phase", "commit": "${MEMORY_COMMIT:-$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src || echo +dirty)}",
-  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loadavg": "$(cut -d' ' -f1-3 /proc/loadavg)", "nodeFlags": "$node_flags", "nodeOptions": "${NODE_OPTIONS:-}",
+  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loadavg": "$(cut -d' ' -f1-3 /proc/loadavg)",
+  "loadBefore": $load_before, "loadThreshold": $bench_max_load, "noisy": $load_noisy, "nodeFlags": "$node_flags", "nodeOptions": "${NODE_OPTIONS:-}",
   "malloc": "$(env | grep '^MALLOC_' | sort | tr '\n' ' ')",
   "secondsToSync": $synced, "secondsToSettle": $settled,
   "rssBytes": $rss, "peakRssBytes": $hwm, "restSeconds": ${MEMORY_REST_SECONDS:-60}, "rssAfterRestBytes": $rss_later, "heapUsedBytes": $heap_used, "heapTotalBytes": $heap_total,

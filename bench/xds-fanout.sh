@@ -39,6 +39,7 @@ rm -f "$out"/*.json
 for protocol in $protocols; do
   for n in $clients; do
     name=weft_proxyless_${protocol}_n${n}
+    wait_for_quiet "$name" # bench/lib.sh: a quiet machine first, the load around the case into its JSON
     port=$(free_port)
     node $node_flags "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$port" > "$work/$name.log" 2>&1 &
     server_pid=$!
@@ -51,28 +52,33 @@ for protocol in $protocols; do
       say "$name: FAILED: $(tail -n 1 "$work/$name.err")"; rm -f "$out/$name.json"
     fi
     kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=0
+    [ ! -f "$out/$name.json" ] || annotate_result "$out/$name.json"
   done
 done
 
 # The table, between the xds-fanout markers of docs/benchmarks.md (the rest of the file is bench/run.sh's).
-python3 - "$out" "$root/docs/benchmarks.md" "$size" "$(git -C "$root" rev-parse --short HEAD)" "$(nproc)" <<'EOF'
+python3 - "$out" "$root/docs/benchmarks.md" "$size" "$(nproc)" "$bench_max_load" <<'EOF'
 import glob, json, os, sys, datetime
-out, doc, size, rev, cpus = sys.argv[1:6]
+out, doc, size, cpus, max_load = sys.argv[1:6]
 rows = []
 for f in sorted(glob.glob(os.path.join(out, '*.json')), key=lambda f: (json.load(open(f))['Protocol'], json.load(open(f))['Clients'])):
-    r = json.load(open(f)); p = r['Push']['Latency']
+    r = json.load(open(f)); p = r['Push']['Latency']; load = r.get('Load')
+    load = f"{load['Before']:.1f} → {load['After']:.1f}{' (noisy)' if load['Noisy'] else ''}" if load else "not recorded"
     rows.append(f"| {r['Protocol']} | {r['Clients']} | {r['Connect']['Seconds']:.2f} | {p['P50']:.0f} | {p['P99']:.0f} | {p['Max']:.0f} "
-                f"| {r['Push']['ServerCPUSeconds']*1000:.0f} | {r['Server']['RSSPerClient']/1024:.0f} | {r['Server']['RSSConnected']/2**20:.0f} |")
+                f"| {r['Push']['ServerCPUSeconds']*1000:.0f} | {r['Server']['RSSPerClient']/1024:.0f} | {r['Server']['RSSConnected']/2**20:.0f} "
+                f"| {load} | {r.get('WeftCommit', 'not recorded')} |")
 section = "\n".join([
     "<!-- xds-fanout -->",
-    f"Weft alone, `make bench-xds` ({datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, Weft at {rev}, {size} services, "
+    f"Weft alone, `make bench-xds` ({datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {size} services, "
     f"{cpus} CPUs shared with the API server and the load generator): proxyless clients, each watching 10 services; a push is a "
     "VirtualService weight PATCH through the API server until every client holds the new route. Reproduce: `make bench-xds` "
     "(XDS_BENCH_CLIENTS, XDS_BENCH_PROTOCOLS, XDS_BENCH_SIZE, XDS_BENCH_TRIGGERS; raw results in docs/bench/xds/). "
-    "The side-by-side comparison with istiod and go-control-plane is the `make bench` section above.",
+    f"One run per case, each after the quiet-machine gate (1-minute load average below {max_load}, else run anyway "
+    "and marked noisy); the load before and after each case and the Weft commit are in its row. "
+    "The side-by-side comparison with istiod and go-control-plane, repeated and interleaved, is the `make bench` section above.",
     "",
-    "| protocol | clients | connect storm (s) | push p50 (ms) | push p99 (ms) | push max (ms) | server CPU / push (ms) | server RSS / client (KB) | server RSS (MB) |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    "| protocol | clients | connect storm (s) | push p50 (ms) | push p99 (ms) | push max (ms) | server CPU / push (ms) | server RSS / client (KB) | server RSS (MB) | load before → after | Weft commit |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|",
     *rows,
     "<!-- /xds-fanout -->",
 ])
