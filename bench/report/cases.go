@@ -22,6 +22,13 @@ func (c caseResult) ok() bool { return len(c.used) > 0 }
 // allNoisy: the figures come from runs the gate marked noisy (no quiet run of the case finished).
 func (c caseResult) allNoisy() bool { return c.ok() && noisy(c.used[0]) }
 
+// The figures the ratios and the headline compare, in the units the tables print.
+func pushP99(r result) float64         { return r.Push.Latency.P99 }
+func connectStorm(r result) float64    { return r.Connect.Seconds }
+func rssPerClientKB(r result) float64  { return r.Server.RSSPerClient / 1024 }
+func cpuPerTriggerMs(r result) float64 { return r.Push.ServerCPUSeconds * 1000 }
+func initialKB(r result) float64       { return r.Connect.InitialBytes.Mean / 1024 }
+
 func noisy(r result) bool { return r.Load != nil && r.Load.Noisy }
 
 // groupCases folds the runs of each case together, in table order: proxyless before envoy, SotW before delta,

@@ -166,14 +166,14 @@ func writeTable(b *strings.Builder, cs []caseResult) {
 		}
 		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			peerName[c.Label], c.Clients,
-			c.cell(func(r result) float64 { return r.Connect.Seconds }, "%.2f"),
+			c.cell(connectStorm, "%.2f"),
 			c.cell(func(r result) float64 { return r.Push.Latency.P50 }, "%.0f"),
-			c.cell(func(r result) float64 { return r.Push.Latency.P99 }, "%.0f"),
+			c.cell(pushP99, "%.0f"),
 			c.cell(func(r result) float64 { return r.Push.Latency.Max }, "%.0f"),
-			c.cell(func(r result) float64 { return r.Push.ServerCPUSeconds * 1000 }, "%.0f"), api,
-			c.cell(func(r result) float64 { return r.Server.RSSPerClient / 1024 }, "%.1f"),
+			c.cell(cpuPerTriggerMs, "%.0f"), api,
+			c.cell(rssPerClientKB, "%.1f"),
 			c.cell(func(r result) float64 { return float64(r.Server.RSSConnected) / (1 << 20) }, "%.0f"),
-			c.cell(func(r result) float64 { return r.Connect.InitialBytes.Mean / 1024 }, "%.1f"),
+			c.cell(initialKB, "%.1f"),
 			c.cell(func(r result) float64 { return r.Push.BytesPerClient / 1024 }, "%.2f"),
 			c.cell(func(r result) float64 { return r.Loadgen.TotalCPUSeconds }, "%.1f"),
 			c.runs(), c.load(), c.commits())
@@ -190,11 +190,8 @@ func writeRatios(b *strings.Builder, cs []caseResult) {
 				continue
 			}
 			lines = append(lines, fmt.Sprintf("| Weft / %s | %d | %s | %s | %s | %s | %s |", peerName[other], o.Clients,
-				ratio(w, o, func(r result) float64 { return r.Connect.Seconds }),
-				ratio(w, o, func(r result) float64 { return r.Push.Latency.P99 }),
-				ratio(w, o, func(r result) float64 { return r.Server.RSSPerClient }),
-				ratio(w, o, func(r result) float64 { return r.Push.ServerCPUSeconds }),
-				ratio(w, o, func(r result) float64 { return r.Connect.InitialBytes.Mean })))
+				ratio(w, o, connectStorm), ratio(w, o, pushP99), ratio(w, o, rssPerClientKB), ratio(w, o, cpuPerTriggerMs),
+				ratio(w, o, initialKB)))
 		}
 	}
 	if len(lines) == 0 {

@@ -15,9 +15,9 @@ type metric struct {
 }
 
 var metrics = []metric{
-	{"push-p99", "push latency p99", "ms", func(r result) float64 { return r.Push.Latency.P99 }},
-	{"connect", "connect storm", "s", func(r result) float64 { return r.Connect.Seconds }},
-	{"rss-per-client", "server RSS per client", "KB", func(r result) float64 { return r.Server.RSSPerClient / 1024 }},
+	{"push-p99", "push latency p99", "ms", pushP99},
+	{"connect", "connect storm", "s", connectStorm},
+	{"rss-per-client", "server RSS per client", "KB", rssPerClientKB},
 }
 
 var colors = map[string]string{"weft": "#d62728", "istiod": "#1f77b4", "gcp-linear": "#2ca02c", "gcp-snapshot": "#98df8a"}

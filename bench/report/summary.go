@@ -23,10 +23,7 @@ func headline(cases []caseResult, meta map[string]any, profile string) string {
 		value  func(result) float64
 		format string
 	}{
-		{func(r result) float64 { return r.Push.Latency.P99 }, "%.0f"},
-		{func(r result) float64 { return r.Connect.Seconds }, "%.2f"},
-		{func(r result) float64 { return r.Server.RSSPerClient / 1024 }, "%.1f"},
-		{func(r result) float64 { return r.Push.ServerCPUSeconds * 1000 }, "%.0f"},
+		{pushP99, "%.0f"}, {connectStorm, "%.2f"}, {rssPerClientKB, "%.1f"}, {cpuPerTriggerMs, "%.0f"},
 	}
 	var failures []string
 	for _, w := range cases {
