@@ -210,12 +210,16 @@ func findCase(cs []caseResult, label string, clients int, mode, protocol string)
 	return caseResult{}, false
 }
 
-// ratio of two cases' medians of f.
+// ratio of two cases' medians of f: two decimals, or two significant digits below 0.1 (0.0055 is not 0.01).
 func ratio(a, b caseResult, f func(result) float64) string {
 	if b.median(f) == 0 {
 		return "–"
 	}
-	return fmt.Sprintf("%.2f", a.median(f)/b.median(f))
+	r := a.median(f) / b.median(f)
+	if r < 0.1 {
+		return fmt.Sprintf("%.2g", r)
+	}
+	return fmt.Sprintf("%.2f", r)
 }
 
 // updateDoc replaces what lies between <!-- marker --> and <!-- /marker --> (markers included) with section,
