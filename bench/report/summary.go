@@ -66,13 +66,16 @@ func headline(cases []caseResult, meta map[string]any, profile string) string {
 
 // loadNote says how quiet the machine was over the whole run, or that the run predates the gate.
 func loadNote(cases []caseResult, meta map[string]any) string {
-	var before []float64
+	var before, thresholds []float64
 	noisyRuns, runs := 0, 0
 	for _, c := range cases {
 		for _, r := range append(slices.Clone(c.used), c.failed...) {
 			runs++
 			if r.Load != nil {
 				before = append(before, r.Load.Before)
+				if !slices.Contains(thresholds, r.Load.Threshold) {
+					thresholds = append(thresholds, r.Load.Threshold)
+				}
 			}
 			if noisy(r) {
 				noisyRuns++
@@ -86,6 +89,7 @@ func loadNote(cases []caseResult, meta map[string]any) string {
 			"commit of each case not recorded (meta.json names Weft at %v when the run ended). Other work may have shared the "+
 			"machine: read them as noisy until the run is made again.\n\n", meta["weftCommit"])
 	}
-	return fmt.Sprintf("Load average (1 minute) at the start of the %d runs: %.2f–%.2f (gate: below %v); %d runs marked noisy.\n\n",
-		runs, slices.Min(before), slices.Max(before), meta["maxLoad"], noisyRuns)
+	gate := strings.Trim(strings.Join(strings.Fields(fmt.Sprint(thresholds)), " or "), "[]")
+	return fmt.Sprintf("Load average (1 minute) at the start of the %d runs: %.2f–%.2f (gate: below %s); %d runs marked noisy.\n\n",
+		runs, slices.Min(before), slices.Max(before), gate, noisyRuns)
 }
