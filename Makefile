@@ -81,7 +81,7 @@ dashboard-picture: build ## the Grafana dashboard's panels from a 2-minute run a
 	node --no-warnings --experimental-transform-types hack/dashboard-picture.ts 120
 
 .PHONY: bench
-bench: ## quick benchmark (minutes): Weft, istiod and go-control-plane side by side -> docs/benchmarks.md
+bench: ## quick benchmark (3 interleaved repeats, each case after a quiet-machine gate): Weft, istiod and go-control-plane side by side -> docs/benchmarks.md
 	bench/run.sh quick
 
 .PHONY: bench-ca

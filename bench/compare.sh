@@ -12,6 +12,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/hack/cluster/lib.sh"
+. "$root/bench/lib.sh"
 cluster=$WEFT_CACHE/cluster-bench
 kubeconfig=$cluster/admin.kubeconfig
 [ -f "$cluster/pids" ] || { echo "no benchmark cluster in $cluster (see the header)" >&2; exit 2; }
@@ -23,7 +24,8 @@ out=${COMPARE_OUT:-$root/docs/bench/ab}; mkdir -p "$out"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
-  local label=$1 dir=$2 n=$3 round=$4 port pid flags
+  local label=$1 dir=$2 n=$3 round=$4 port pid flags file=$out/${1}_n${3}_r${4}.json
+  wait_for_quiet "$label n=$n round $round" # bench/lib.sh
   port=$(free_port)
   if [ "$label" = gcp-linear ]; then
     local admin; admin=$(free_port)
@@ -33,15 +35,15 @@ run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
     node $node_flags "$dir/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$port" >/dev/null 2>&1 &
     pid=$!; flags=(--kubeconfig "$kubeconfig" --api weft --apiserver-pid "$apiserver_pid")
   fi
-  local load; load=$(cut -d' ' -f1-3 /proc/loadavg)
   "$tools/loadgen" --label "$label" --target "127.0.0.1:$port" --clients "$n" --mode proxyless --protocol "${COMPARE_PROTOCOL:-sotw}" \
-    --size 1000 --triggers 5 --server-pid "$pid" "${flags[@]}" > "$out/${label}_n${n}_r${round}.json" || true
+    --size 1000 --triggers 5 --server-pid "$pid" "${flags[@]}" > "$file" || true
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("%-12s n=%-5s round %s, load %s: storm %.2f s (server CPU %.2f s), push p50 %.0f p99 %.0f ms, CPU/trigger %.2f s" % (sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], r["Connect"]["Seconds"], r["Connect"]["ServerCPUSeconds"], r["Push"]["Latency"]["P50"], r["Push"]["Latency"]["P99"], r["Push"]["ServerCPUSeconds"]))' \
-    "$out/${label}_n${n}_r${round}.json" "$label" "$n" "$round" "$load" || echo "$label n=$n round $round: failed"
+  annotate_result "$file" "${dir:-$root}" # the load, and the commit of the checkout that ran (this one for go-control-plane)
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("%-12s n=%-5s round %s, load %.2f -> %.2f%s: storm %.2f s (server CPU %.2f s), push p50 %.0f p99 %.0f ms, CPU/trigger %.2f s" % (sys.argv[2], sys.argv[3], sys.argv[4], r["Load"]["Before"], r["Load"]["After"], " (noisy)" if r["Load"]["Noisy"] else "", r["Connect"]["Seconds"], r["Connect"]["ServerCPUSeconds"], r["Push"]["Latency"]["P50"], r["Push"]["Latency"]["P99"], r["Push"]["ServerCPUSeconds"]))' \
+    "$file" "$label" "$n" "$round" || echo "$label n=$n round $round: failed"
 }
 
 for round in $(seq 1 "${COMPARE_ROUNDS:-2}"); do

@@ -1,5 +1,6 @@
-# Sourced by the Weft-only benchmarks (bench/xds-fanout.sh, bench/hostile/slow-reader.sh, bench/memory.sh), after
-# hack/cluster/lib.sh: the weft.dev CRDs and bench/meshgen's synthetic mesh on a cluster.
+# Sourced by the benchmark scripts (bench/run.sh, xds-fanout.sh, compare.sh, memory.sh, hostile/slow-reader.sh),
+# after hack/cluster/lib.sh: the weft.dev CRDs and bench/meshgen's synthetic mesh on a cluster, and the quiet-machine
+# gate that every case waits at.
 
 # install_weft_crds <kubeconfig>: the CRDs from manifests/, established.
 install_weft_crds() {
@@ -12,4 +13,56 @@ install_weft_crds() {
 apply_bench_mesh() {
   "$tools/meshgen" --size "$2" --api weft > "$3"
   kubectl --kubeconfig "$1" apply --server-side --force-conflicts -f "$3" >/dev/null
+}
+
+# --- the quiet-machine gate (bench/run.sh, xds-fanout.sh, compare.sh, memory.sh) ---
+# Figures taken while other work runs on the same cores measure that work too. Before each case, wait_for_quiet
+# waits until the 1-minute load average is below BENCH_MAX_LOAD (default 1.5), polling every 5 s, for at most
+# BENCH_QUIET_TIMEOUT seconds (default 900); then the case runs anyway and counts as noisy. The load after a case
+# is recorded but does not judge it: the case itself (server, load generator, API server) raises it.
+bench_max_load=${BENCH_MAX_LOAD:-1.5}
+load1() { cut -d' ' -f1 /proc/loadavg; }
+load_above() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; } # load_above <load> <threshold>
+
+# wait_for_quiet <case name>: sets load_before, load_waited (seconds) and load_noisy (true|false).
+wait_for_quiet() {
+  local timeout=${BENCH_QUIET_TIMEOUT:-900} start=$SECONDS told=""
+  load_noisy=false
+  while load_above "$(load1)" "$bench_max_load"; do
+    if [ $((SECONDS - start)) -ge "$timeout" ]; then
+      printf '[bench %s] %s: load %s still at or above %s after %ss: running it anyway, marked noisy\n' \
+        "$(date +%H:%M:%S)" "$1" "$(load1)" "$bench_max_load" "$timeout" >&2
+      load_noisy=true; break
+    fi
+    [ -n "$told" ] || printf '[bench %s] %s: waiting for load %s to fall below %s (at most %ss)\n' \
+      "$(date +%H:%M:%S)" "$1" "$(load1)" "$bench_max_load" "$timeout" >&2
+    told=1; sleep 5
+  done
+  load_waited=$((SECONDS - start)); load_before=$(load1)
+}
+
+# weft_commit [checkout]: the short commit of this (or that) checkout, "-dirty" when tracked files differ from it.
+weft_commit() {
+  local dir=${1:-$root} c
+  c=$(git -C "$dir" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  git -C "$dir" diff --quiet HEAD -- 2>/dev/null || c="$c-dirty"
+  echo "$c"
+}
+
+# annotate_result <json> [checkout]: adds to a loadgen result the load the gate saw (Load: Before, After, Threshold,
+# Noisy, WaitedSeconds) and the Weft commit that ran (WeftCommit), so every figure carries both. Call right after
+# the case.
+annotate_result() {
+  python3 - "$1" "$load_before" "$(load1)" "$bench_max_load" "$load_noisy" "$load_waited" "$(weft_commit "${2:-}")" <<'PY'
+import json, sys
+path, before, after, threshold, noisy, waited, commit = sys.argv[1:8]
+try:
+    r = json.load(open(path))
+except (OSError, ValueError):
+    sys.exit(0)  # the case left no result to annotate (the caller reports the failure)
+r["Load"] = {"Before": float(before), "After": float(after), "Threshold": float(threshold),
+             "Noisy": noisy == "true", "WaitedSeconds": int(waited)}
+r["WeftCommit"] = commit
+json.dump(r, open(path, "w"), indent=2)
+PY
 }

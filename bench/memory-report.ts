@@ -19,6 +19,9 @@ interface MemoryResult {
   commit: string;
   date: string;
   loadavg: string;
+  /** The quiet-machine gate (bench/lib.sh): 1-minute load before the start, and whether it timed out. */
+  loadBefore?: number;
+  noisy?: boolean;
   nodeFlags: string;
   nodeOptions?: string;
   malloc?: string;
@@ -42,12 +45,13 @@ const kib = (bytes: number) => (bytes / 1024).toFixed(1);
 export function memoryTables(results: MemoryResult[]): string {
   const byDate = [...results].sort((a, b) => a.date.localeCompare(b.date) || a.size - b.size || a.phase.localeCompare(b.phase));
   const lines: string[] = [];
-  lines.push('| run | commit | services | start | RSS MiB | RSS MiB a minute later | peak RSS MiB | V8 heap used MiB | V8 heap total MiB | malloc heap MiB | external MiB | load (1/5/15 min) | settings |');
+  lines.push('| run | commit | services | start | RSS MiB | RSS MiB a minute later | peak RSS MiB | V8 heap used MiB | V8 heap total MiB | malloc heap MiB | external MiB | load before → at the end (1/5/15 min) | settings |');
   lines.push('|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|---|---|');
   for (const r of byDate) {
+    const load = `${r.loadBefore === undefined ? '' : `${r.loadBefore} → `}${r.loadavg}${r.noisy ? ' (noisy)' : ''}`;
     const settings = [r.nodeFlags, r.nodeOptions ? `NODE_OPTIONS=${r.nodeOptions}` : '', r.malloc ?? ''].filter((s) => s.trim()).join(' ').trim() || 'defaults';
     lines.push(
-      `| ${r.label} | ${r.commit} | ${r.size} | ${r.phase} | ${mib(r.rssBytes)} | ${r.rssAfterRestBytes ? mib(r.rssAfterRestBytes) : '–'} | ${mib(r.peakRssBytes)} | ${mib(r.heapUsedBytes)} | ${mib(r.heapTotalBytes)} | ${mib(r.mallocHeapBytes)} | ${mib(r.externalBytes)} | ${r.loadavg} | ${settings} |`,
+      `| ${r.label} | ${r.commit} | ${r.size} | ${r.phase} | ${mib(r.rssBytes)} | ${r.rssAfterRestBytes ? mib(r.rssAfterRestBytes) : '–'} | ${mib(r.peakRssBytes)} | ${mib(r.heapUsedBytes)} | ${mib(r.heapTotalBytes)} | ${mib(r.mallocHeapBytes)} | ${mib(r.externalBytes)} | ${load} | ${settings} |`,
     );
   }
   // Cost per service: the difference between two sizes of the same run and start.

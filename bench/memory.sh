@@ -55,11 +55,13 @@ depth() { curl -sf "http://127.0.0.1:$metrics_port/metrics" | awk '$1 ~ /^workqu
 # then writes one JSON.
 measure() { # size phase
   local size=$1 phase=$2 name="${label}_n$1_$2"
+  wait_for_quiet "$name" # bench/lib.sh: RSS after a start-up burst depends on how fast the shared machine answers
   metrics_port=$(free_port)
   local dir="$work/$name"; rm -rf "$dir"; mkdir -p "$dir"
+  # The CA on a free port (--ca-port 0): with weft-system present it serves, and 15012 may be taken by a test.
   # shellcheck disable=SC2086
   (cd "$dir" && exec node --heapsnapshot-signal=SIGUSR2 $node_flags "$dist/main.js" operator \
-    --kubeconfig "$KUBECONFIG" --metrics-port "$metrics_port" --xds-port "$(free_port)" > operator.log 2>&1) &
+    --kubeconfig "$KUBECONFIG" --metrics-port "$metrics_port" --ca-port 0 --xds-port "$(free_port)" > operator.log 2>&1) &
   pid=$!
   local start=$SECONDS quiet=0
   until curl -sf "http://127.0.0.1:$metrics_port/readyz" >/dev/null; do
@@ -83,7 +85,7 @@ measure() { # size phase
   malloc_heap=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {name = $6} /^Rss:/ && name == "[heap]" {s += $2} END {print s * 1024}' "/proc/$pid/smaps")
   # V8 gives back what the start-up burst grew only once the process has been idle a while (its memory reducer):
   # RSS a minute later too.
-  local rss_later=null
+  local rss_later=None # a Python literal: the JSON is written by the python3 below
   if [ -n "${MEMORY_REST_SECONDS:-60}" ] && [ "${MEMORY_REST_SECONDS:-60}" != 0 ]; then
     sleep "${MEMORY_REST_SECONDS:-60}"
     rss_later=$(awk '/^VmRSS/ {print $2 * 1024}' "/proc/$pid/status")
@@ -108,7 +110,8 @@ measure() { # size phase
 import json, sys
 json.dump({
   "label": "$label", "size": $size, "phase": "$phase", "commit": "${MEMORY_COMMIT:-$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src || echo +dirty)}",
-  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loadavg": "$(cut -d' ' -f1-3 /proc/loadavg)", "nodeFlags": "$node_flags", "nodeOptions": "${NODE_OPTIONS:-}",
+  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loadavg": "$(cut -d' ' -f1-3 /proc/loadavg)",
+  "loadBefore": $load_before, "loadThreshold": $bench_max_load, "noisy": "$load_noisy" == "true", "nodeFlags": "$node_flags", "nodeOptions": "${NODE_OPTIONS:-}",
   "malloc": "$(env | grep '^MALLOC_' | sort | tr '\n' ' ')",
   "secondsToSync": $synced, "secondsToSettle": $settled,
   "rssBytes": $rss, "peakRssBytes": $hwm, "restSeconds": ${MEMORY_REST_SECONDS:-60}, "rssAfterRestBytes": $rss_later, "heapUsedBytes": $heap_used, "heapTotalBytes": $heap_total,

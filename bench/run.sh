@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # Runs the control-plane benchmark side by side: Weft, istiod and go-control-plane (linear and snapshot cache),
-# same synthetic mesh, same load generator, one machine, one run. `make bench` = quick, `make bench-full` = full.
+# same synthetic mesh, same load generator, one machine. `make bench` = quick, `make bench-full` = full.
 #
 #   bench/run.sh quick|full
 #
 # Builds what it lacks (the Go tools and istiod into version-keyed folders under $WEFT_CACHE, Weft with tsc),
-# starts its own local control plane (hack/cluster) and stops it at the end, writes one JSON per case to
+# starts its own local control plane (hack/cluster) and stops it at the end, writes one JSON per case and repeat to
 # docs/bench/<profile>/ and the tables and plots into docs/benchmarks.md and docs/bench/<profile>/.
 # Environment: BENCH_PEERS (default "gcp-linear gcp-snapshot weft istiod") picks the servers; BENCH_CLIENTS,
 # BENCH_ENVOY_CLIENTS,
 # BENCH_MODES, BENCH_PROTOCOLS, BENCH_SIZE, BENCH_TRIGGERS override the profile; BENCH_OUT and BENCH_DOC send
 # the results elsewhere (trial runs); BENCH_ONLY (a regex of case names) and BENCH_KEEP_RESULTS=1 rerun some
 # cases; BENCH_KEEP_CLUSTER=1 keeps the cluster running afterwards.
+# Honest figures: each case runs BENCH_REPEATS times (default 3), the peers interleaved repeat after repeat, each
+# after the quiet-machine gate of bench/lib.sh (BENCH_MAX_LOAD, default 1.5; BENCH_QUIET_TIMEOUT, default 900 s); a
+# repeat the gate marks noisy is kept, marked, and run again up to BENCH_NOISY_RETRIES times (default 2). Every JSON
+# carries the load before and after it and the Weft commit; the report shows medians, spreads and both.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bench=$root/bench
 . "$root/hack/cluster/lib.sh"
+. "$root/bench/lib.sh"
 export PATH="$K8S_BIN:$PATH"
 profile=${1:-quick}
 
@@ -117,35 +122,67 @@ trap 'stop_server; [ -n "${BENCH_KEEP_CLUSTER:-}" ] || [ -z "$kubeconfig" ] || "
 
 # A run replaces its peers' results (other peers' stay); BENCH_KEEP_RESULTS=1 replaces only the cases it runs.
 [ -n "${BENCH_KEEP_RESULTS:-}" ] || for peer in $peers; do rm -f "$out/${peer}_"*.json "$out/${peer}_"*.cpuprofile.md; done
+runnable=()
 for peer in $peers; do
   case $peer in
     istiod) [ -n "$istiod_dir" ] || continue ;;
     weft) [ -n "$weft_ok" ] || continue ;;
   esac
-  for mode in $modes; do
-    for protocol in $protocols; do
-      gave_up=""
-      counts=$clients; [ "$mode" = proxyless ] || counts=$envoy_clients
-      for n in $counts; do
-        name=${peer}_${mode}_${protocol}_n${n}
-        [[ $name =~ ${BENCH_ONLY:-.} ]] || continue # BENCH_ONLY: a regular expression of case names to run
-        # A server that failed with fewer clients is not tried with more ("at the sizes it finishes").
-        if [ -n "$gave_up" ]; then say "$name: skipped ($gave_up)"; continue; fi
-        say "$name: $n clients, $size services"
-        start_server "$peer" "$mode"
-        if "$tools/loadgen" --label "$peer" --target "127.0.0.1:$xds_port" --clients "$n" --mode "$mode" \
-             --protocol "$protocol" --size "$size" --triggers "$triggers" --server-pid "$server_pid" \
-             "${trigger_flags[@]}" > "$out/$name.json" 2> "$work/$name.err"; then
-          say "$name: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("storm %.2fs, push p50 %.0fms p99 %.0fms, RSS/client %.1f KB" % (r["Connect"]["Seconds"], r["Push"]["Latency"]["P50"], r["Push"]["Latency"]["P99"], r["Server"]["RSSPerClient"]/1024))' "$out/$name.json")"
-        else
-          say "$name: FAILED: $(tail -n 1 "$work/$name.err")"
-          gave_up="failed with $n clients"
-        fi
-        stop_server
-        if [ -n "${BENCH_PROFILE_WEFT:-}" ] && [ "$peer" = weft ] && ls "$work/profile-$name"/*.cpuprofile >/dev/null 2>&1; then
-          node "$bench/cpuprof-summary.ts" "$(ls -t "$work/profile-$name"/*.cpuprofile | head -1)" 25 > "$out/$name.cpuprofile.md"
-          rm -rf "$work/profile-$name"
-        fi
+  runnable+=("$peer")
+done
+
+# run_case <peer> <mode> <protocol> <clients> <file>: one server, one loadgen run into <file>, annotated with the
+# load around it and the Weft commit. Fails when the load generator does.
+run_case() {
+  local peer=$1 mode=$2 protocol=$3 n=$4 file=$5 status=0
+  wait_for_quiet "$name"
+  start_server "$peer" "$mode"
+  "$tools/loadgen" --label "$peer" --target "127.0.0.1:$xds_port" --clients "$n" --mode "$mode" \
+    --protocol "$protocol" --size "$size" --triggers "$triggers" --server-pid "$server_pid" \
+    "${trigger_flags[@]}" > "$file" 2> "$work/$name.err" || status=$?
+  stop_server
+  annotate_result "$file"
+  return "$status"
+}
+
+# Interleaved: for each case, every peer once per repeat (weft, gcp-linear, ..., weft, gcp-linear, ...), so a
+# change in the machine's load weighs on all peers alike. Each repeat is its own JSON (<case>.r<k>.json); a repeat
+# the gate marked noisy is kept as <case>.r<k>.noisy<j>.json and run again, at most BENCH_NOISY_RETRIES times.
+repeats=${BENCH_REPEATS:-3}; noisy_retries=${BENCH_NOISY_RETRIES:-2}
+declare -A gave_up=() # peer_mode_protocol -> why: a server that failed is not tried again in that mode and protocol
+for mode in $modes; do
+  for protocol in $protocols; do
+    counts=$clients; [ "$mode" = proxyless ] || counts=$envoy_clients
+    for n in $counts; do
+      for r in $(seq 1 "$repeats"); do
+        for peer in "${runnable[@]}"; do
+          case_name=${peer}_${mode}_${protocol}_n${n}
+          [[ $case_name =~ ${BENCH_ONLY:-.} ]] || continue # BENCH_ONLY: a regular expression of case names to run
+          # A server that failed with fewer clients is not tried with more ("at the sizes it finishes").
+          if [ -n "${gave_up[${peer}_${mode}_${protocol}]:-}" ]; then
+            [ "$r" != 1 ] || say "$case_name: skipped (${gave_up[${peer}_${mode}_${protocol}]})"; continue
+          fi
+          # BENCH_KEEP_RESULTS: a case run again loses its earlier repeats, so its figures come from one run.
+          [ "$r" != 1 ] || rm -f "$out/$case_name.json" "$out/$case_name".r*.json
+          name=$case_name.r$r; file=$out/$name.json
+          say "$name: $n clients, $size services (repeat $r of $repeats)"
+          for attempt in $(seq 0 "$noisy_retries"); do
+            ok=1; run_case "$peer" "$mode" "$protocol" "$n" "$file" || ok=""
+            [ "$load_noisy" = true ] && [ "$attempt" -lt "$noisy_retries" ] || break
+            mv "$file" "$out/$name.noisy$((attempt + 1)).json"
+            say "$name: noisy (load $load_before at the start), kept as $name.noisy$((attempt + 1)).json; again"
+          done
+          if [ -n "$ok" ]; then
+            say "$name: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("storm %.2fs, push p50 %.0fms p99 %.0fms, RSS/client %.1f KB, load %.2f -> %.2f%s" % (r["Connect"]["Seconds"], r["Push"]["Latency"]["P50"], r["Push"]["Latency"]["P99"], r["Server"]["RSSPerClient"]/1024, r["Load"]["Before"], r["Load"]["After"], " (noisy)" if r["Load"]["Noisy"] else ""))' "$file")"
+          else
+            say "$name: FAILED: $(tail -n 1 "$work/$name.err")"
+            gave_up[${peer}_${mode}_${protocol}]="failed with $n clients"
+          fi
+          if [ -n "${BENCH_PROFILE_WEFT:-}" ] && [ "$peer" = weft ] && ls "$work/profile-$name"/*.cpuprofile >/dev/null 2>&1; then
+            node "$bench/cpuprof-summary.ts" "$(ls -t "$work/profile-$name"/*.cpuprofile | head -1)" 25 > "$out/$name.cpuprofile.md"
+            rm -rf "$work/profile-$name"
+          fi
+        done
       done
     done
   done
@@ -154,15 +191,17 @@ done
 # --- what ran where, then the tables and plots ---
 {
   echo "{"
-  echo "  \"profile\": \"$profile\", \"size\": $size, \"triggers\": $triggers, \"date\": \"$(date -u +%FT%TZ)\","
+  echo "  \"profile\": \"$profile\", \"size\": $size, \"triggers\": $triggers, \"repeats\": $repeats, \"maxLoad\": $bench_max_load, \"date\": \"$(date -u +%FT%TZ)\","
   echo "  \"cpu\": \"$(lscpu | sed -n 's/^Model name: *//p' | head -1)\", \"cores\": $(nproc), \"memGiB\": $(free -g | awk '/^Mem:/ {print $2}'),"
   echo "  \"kernel\": \"$(uname -r)\", \"go\": \"$(go env GOVERSION)\", \"node\": \"$(node --version)\", \"kubernetes\": \"$K8S_VERSION\","
   echo "  \"istio\": \"$(cd "$bench/istiod" && go list -m -f '{{.Version}}' istio.io/istio)\","
   echo "  \"goControlPlane\": \"$(cd "$bench" && go list -m -f '{{.Version}}' github.com/envoyproxy/go-control-plane)\","
   echo "  \"grpcGo\": \"$(cd "$bench" && go list -m -f '{{.Version}}' google.golang.org/grpc)\","
-  echo "  \"weftCommit\": \"$(git -C "$root" rev-parse --short HEAD)\", \"weftIncluded\": $([ -n "$weft_ok" ] && echo true || echo false),"
+  echo "  \"weftCommit\": \"$(weft_commit)\", \"weftIncluded\": $([ -n "$weft_ok" ] && echo true || echo false),"
   echo "  \"istiodEnv\": \"PILOT_MAX_REQUESTS_PER_SECOND=100000 PILOT_MAX_REQUESTS_BURST=100000\""
   echo "}"
 } > "$out/meta.json"
-"$tools/report" --in "$out" --doc "$doc"
+# The full run also writes the headline (docs/benchmarks.md's summary); BENCH_SUMMARY=1 makes any run do so.
+summary=(); [ "$profile" != full ] && [ -z "${BENCH_SUMMARY:-}" ] || summary=(--summary)
+"$tools/report" --in "$out" --doc "$doc" "${summary[@]}"
 say "results: $doc, $out/"

@@ -8,28 +8,21 @@
 #
 #   bench/hostile/slow-reader.sh                       # 1000 services, 500 clients, 1000 pushes, 1 pair
 #   HOSTILE_PAIRS=3 HOSTILE_TRIGGERS=300 bench/hostile/slow-reader.sh
+#   HOSTILE_SIZE=20 HOSTILE_CLIENTS=10 HOSTILE_TRIGGERS=3 HOSTILE_OUT=/tmp/h HOSTILE_DOC=/tmp/h.md bench/hostile/slow-reader.sh  # a trial
+# Each case waits at the quiet-machine gate of bench/lib.sh (HOSTILE_MAX_LOAD, else BENCH_MAX_LOAD; BENCH_QUIET_TIMEOUT).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/hack/cluster/lib.sh"
 . "$root/bench/lib.sh"
 export PATH="$K8S_BIN:$PATH"
 size=${HOSTILE_SIZE:-1000}; clients=${HOSTILE_CLIENTS:-500}; triggers=${HOSTILE_TRIGGERS:-1000}; pairs=${HOSTILE_PAIRS:-1}
-max_load=${HOSTILE_MAX_LOAD:-1.5}
+bench_max_load=${HOSTILE_MAX_LOAD:-$bench_max_load}; max_load=$bench_max_load # the gate of bench/lib.sh
 # Quiet time after each push before the next: the load generator's default (1 s, for CPU per push) would make 1000
 # pushes take 20 minutes; latency is measured the same either way.
 settle=${HOSTILE_SETTLE:-200ms}
-out=$root/docs/bench/hostile; work=$WEFT_CACHE/hostile-bench; mkdir -p "$out" "$work"
+out=${HOSTILE_OUT:-$root/docs/bench/hostile}; doc=${HOSTILE_DOC:-$root/docs/security.md}; work=$WEFT_CACHE/hostile-bench; mkdir -p "$out" "$work"
 say() { printf '[hostile-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-load1() { cut -d' ' -f1 /proc/loadavg; }
-# Waits (up to 10 min) for the 1-minute load average to fall below the threshold; prints it.
-quiet() {
-  for _ in $(seq 120); do
-    if python3 -c "import sys; sys.exit(0 if $(load1) < $max_load else 1)"; then load1; return; fi
-    sleep 5
-  done
-  say "load average still $(load1) (>= $max_load): the figures of this case are marked"; load1
-}
 kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 
 tools=$("$root/bench/build-tools.sh")
@@ -52,7 +45,7 @@ rm -f "$out"/*.json
 for pair in $(seq "$pairs"); do
   for variant in without with; do
     name=pair${pair}_${variant}_slow_reader
-    load_before=$(quiet)
+    wait_for_quiet "$name" # bench/lib.sh: sets load_before
     port=$(free_port)
     node $node_flags "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$port" > "$work/$name.log" 2>&1 &
     server_pid=$!
@@ -76,7 +69,7 @@ for pair in $(seq "$pairs"); do
     kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=0
     [ "$slow_pid" = 0 ] || { kill "$slow_pid" 2>/dev/null || true; wait "$slow_pid" 2>/dev/null || true; slow_pid=0; }
     kill "$sampler_pid" 2>/dev/null || true; wait "$sampler_pid" 2>/dev/null || true; sampler_pid=0
-    python3 - "$work/$name" "$out/$name.json" "$variant" "$load_before" "$load_after" "$max_load" "$(git -C "$root" rev-parse --short HEAD)" <<'EOF'
+    python3 - "$work/$name" "$out/$name.json" "$variant" "$load_before" "$load_after" "$max_load" "$(weft_commit)" <<'EOF'
 import json, sys
 base, dest, variant, before, after, max_load, rev = sys.argv[1:8]
 result = json.load(open(base + '.loadgen.json'))
@@ -108,7 +101,7 @@ EOF
 done
 
 # The table, between the slow-reader markers of docs/security.md, generated from the JSON.
-python3 - "$out" "$root/docs/security.md" "$(nproc)" <<'EOF'
+python3 - "$out" "$doc" "$(nproc)" <<'EOF'
 import glob, json, os, sys, datetime
 out, doc, cpus = sys.argv[1:4]
 runs = [json.load(open(f)) for f in sorted(glob.glob(os.path.join(out, '*.json')))]

@@ -15,26 +15,27 @@ type metric struct {
 }
 
 var metrics = []metric{
-	{"push-p99", "push latency p99", "ms", func(r result) float64 { return r.Push.Latency.P99 }},
-	{"connect", "connect storm", "s", func(r result) float64 { return r.Connect.Seconds }},
-	{"rss-per-client", "server RSS per client", "KB", func(r result) float64 { return r.Server.RSSPerClient / 1024 }},
+	{"push-p99", "push latency p99", "ms", pushP99},
+	{"connect", "connect storm", "s", connectStorm},
+	{"rss-per-client", "server RSS per client", "KB", rssPerClientKB},
 }
 
 var colors = map[string]string{"weft": "#d62728", "istiod": "#1f77b4", "gcp-linear": "#2ca02c", "gcp-snapshot": "#98df8a"}
 
-// plot draws one line per server over the client counts: a small self-contained SVG.
-func plot(rs []result, m metric, combo [2]string) string {
+// plot draws one line per server over the client counts, each point the median of a case's runs: a small
+// self-contained SVG.
+func plot(rs []caseResult, m metric, combo [2]string) string {
 	const w, h, left, right, top, bottom = 520, 300, 60, 170, 34, 40
 	var xs []int
 	maxY := 0.0
 	for _, r := range rs {
-		if r.Error != "" {
+		if !r.ok() {
 			continue
 		}
 		if !slices.Contains(xs, r.Clients) {
 			xs = append(xs, r.Clients)
 		}
-		maxY = math.Max(maxY, m.value(r))
+		maxY = math.Max(maxY, r.median(m.value))
 	}
 	slices.Sort(xs)
 	maxY = niceCeil(maxY)
@@ -64,8 +65,8 @@ func plot(rs []result, m metric, combo [2]string) string {
 		var pts []string
 		for i, x := range xs {
 			for _, r := range rs {
-				if r.Label == peer && r.Clients == x && r.Error == "" {
-					pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(i), py(m.value(r))))
+				if r.Label == peer && r.Clients == x && r.ok() {
+					pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(i), py(r.median(m.value))))
 				}
 			}
 		}
