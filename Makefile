@@ -42,8 +42,9 @@ manifests: deps ## regenerate manifests/ (CRDs from src/api, operator install fr
 test: typecheck test-unit test-e2e ## all tests: type check, unit, e2e (starts a local cluster unless KUBECONFIG is set)
 
 .PHONY: test-unit
-test-unit: deps ## unit tests
+test-unit: deps ## unit tests (and the benchmark report's Go tests)
 	$(JEST) --selectProjects unit --passWithNoTests
+	cd bench && GOTOOLCHAIN=local GOWORK=off go test ./report
 
 .PHONY: test-e2e
 test-e2e: build ## e2e tests against KUBECONFIG, or a local control plane started and stopped for the run
