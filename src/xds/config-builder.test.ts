@@ -144,6 +144,20 @@ describe('sync status', () => {
     });
   });
 
+  it('tells when the last proxy holding a resource current answered (what convergence is timed by)', () => {
+    const { m, cache } = setup();
+    const at = (ms: number, p: ConnectedProxy) => {
+      for (const state of p.types.values()) state.ackedAt = new Date(ms);
+      return p;
+    };
+    const early = at(1_000, proxyHolding(cache, m.host, () => true));
+    const late = at(2_000, proxyHolding(cache, m.host, () => true));
+    const behind = at(3_000, proxyHolding(cache, m.host, (t) => t !== TypeUrl.cluster)); // answered last, still misses the clusters
+    const sync = computeSync({ cache, proxies: () => [early, late, behind] });
+    expect(sync.get('VirtualService/shop/reviews')).toMatchObject({ acked: 3, lastAckAt: 3_000 });
+    expect(sync.get('DestinationRule/shop/reviews')).toMatchObject({ expected: 3, acked: 2, lastAckAt: 2_000 });
+  });
+
   it('says Pending while a newer generation is not served, and NotInConfig for what nothing uses', () => {
     const { m, cache } = setup();
     const sync = computeSync({ cache, proxies: () => [] });

@@ -21,6 +21,8 @@ export interface GenerationSync {
   expected: number;
   /** Of those, how many hold all of it, current (ACKed). */
   acked: number;
+  /** When the last of those answered (epoch ms, as `now`): the ACK that completed it, once acked = expected. */
+  lastAckAt?: number;
 }
 
 /** Kinds whose content the xDS generators program (what the sync summaries cover). */
@@ -36,9 +38,15 @@ export interface ConvergenceOptions {
    * so never served, or its spec change made no config change that a summary could show). Default 10 minutes.
    */
   maxWaitMs?: number;
-  /** Injected for tests. */
+  /**
+   * Checks happen at most this often (ms; default 100): each one reads every proxy's state, and thousands of ACKs
+   * arrive over many event-loop turns after a push. The time measured does not depend on it: it ends at the
+   * completing ACK's own time (lastAckAt).
+   */
+  checkIntervalMs?: number;
+  /** Injected for tests: the clock (epoch ms, as TypeState's ACK times) and how a check is put off. */
   now?: () => number;
-  defer?: (fn: () => void) => void;
+  defer?: (fn: () => void, ms: number) => void;
 }
 
 interface Waiting {
@@ -50,14 +58,15 @@ interface Waiting {
 export class ConvergenceTracker {
   private readonly waiting = new Map<string, Waiting>();
   private readonly now: () => number;
-  private readonly defer: (fn: () => void) => void;
+  private readonly defer: (fn: () => void, ms: number) => void;
   private scheduled = false;
-  /** When the last push or ACK was seen: the check that follows ends the wait as of then. */
+  private lastCheckAt = -Infinity;
+  /** When the last push or ACK was seen: a summary without lastAckAt ends the wait as of then. */
   private lastEventAt = 0;
 
   constructor(private readonly options: ConvergenceOptions) {
-    this.now = options.now ?? (() => performance.now());
-    this.defer = options.defer ?? ((fn) => setImmediate(fn));
+    this.now = options.now ?? (() => Date.now());
+    this.defer = options.defer ?? ((fn, ms) => (ms > 0 ? setTimeout(fn, ms) : setImmediate(fn)));
   }
 
   /** Generations waiting to converge (for tests and the debug view). */
@@ -75,15 +84,17 @@ export class ConvergenceTracker {
     this.waiting.delete(`${kind}/${namespace}/${name}`);
   }
 
-  /** A push was written or a proxy answered: look again (once per event-loop turn). */
+  /** A push was written or a proxy answered: look again, in the next turn, or once the interval since the last look has passed. */
   changed(): void {
     this.lastEventAt = this.now();
     if (this.scheduled || this.waiting.size === 0) return;
     this.scheduled = true;
+    const wait = Math.max(0, this.lastCheckAt + (this.options.checkIntervalMs ?? 100) - this.lastEventAt);
     this.defer(() => {
       this.scheduled = false;
+      this.lastCheckAt = this.now();
       this.check();
-    });
+    }, wait);
   }
 
   /** Ends the waits that are over: served here and ACKed by every proxy that needs them. */
@@ -108,7 +119,8 @@ export class ConvergenceTracker {
         continue;
       }
       this.waiting.delete(key);
-      this.options.onConverged(w.kind, Math.max(0, Math.max(this.lastEventAt, w.seenAt) - w.seenAt) / 1000);
+      const at = sync.lastAckAt ?? this.lastEventAt;
+      this.options.onConverged(w.kind, Math.max(0, at - w.seenAt) / 1000);
     }
   }
 }

@@ -25,6 +25,11 @@ export interface ResourceSync {
   expected: number;
   acked: number;
   rejections: Array<{ proxy: string; error: string }>;
+  /**
+   * When the last proxy holding it current answered (epoch ms; local proxies only, not published): when `acked`
+   * reached `expected`, that ACK completed it.
+   */
+  lastAckAt?: number;
 }
 
 export interface SyncInputs {
@@ -51,11 +56,15 @@ interface ObjectStates {
 interface TypeSync extends ObjectStates {
   revision: number;
   version: string;
+  /** The type's last ACK (epoch ms, 0 before any). */
+  ackedAt: number;
 }
 
 /** One proxy, all types merged. */
 interface ProxySync extends ObjectStates {
   parts: TypeSync[];
+  /** The proxy's last ACK of any type (epoch ms, 0 before any). */
+  ackedAt: number;
 }
 
 /** Builds ObjectStates from what `fill` adds: an object is held only if all it was added with is; the last rejection stays. */
@@ -115,7 +124,10 @@ export function computeSync(inputs: SyncInputs, memo = new SyncMemo()): Map<stri
     for (let i = 0; i < p.keys.length; i++) {
       const e = entry(p.keys[i]!);
       e.expected++;
-      if (p.held[i]) e.acked++;
+      if (p.held[i]) {
+        e.acked++;
+        if (p.ackedAt > (e.lastAckAt ?? 0)) e.lastAckAt = p.ackedAt;
+      }
       if (p.rejected[i] !== undefined) e.rejections.push({ proxy: proxy.proxy.id, error: p.rejected[i]! });
     }
   }
@@ -127,7 +139,7 @@ function proxySync(parts: TypeSync[]): ProxySync {
   const states = collectStates((add) => {
     for (const t of parts) for (let i = 0; i < t.keys.length; i++) add(t.keys[i]!, t.held[i]!, t.rejected[i]);
   });
-  return { ...states, parts };
+  return { ...states, parts, ackedAt: Math.max(0, ...parts.map((t) => t.ackedAt)) };
 }
 
 /** The highest generation of each object in what is served, recomputed only when some collection moved. */
@@ -163,7 +175,7 @@ function typeSync(state: TypeState, view: ProxyView, version: string): TypeSync 
     };
     for (const r of state.wanted(view)) visit(r);
   });
-  return { ...states, revision: state.revision, version };
+  return { ...states, revision: state.revision, version, ackedAt: state.ackedAt?.getTime() ?? 0 };
 }
 
 function sameSync(a: ResourceSync | undefined, b: ResourceSync | undefined): boolean {
