@@ -19,14 +19,33 @@ export function isParityKind(kind: string): kind is ParityKind {
   return kind in applied;
 }
 
-/** Registry entries at or under a (canonical) schema path. */
+/**
+ * Registry entries at or under a (canonical) schema path; remembered per path, since every reconcile of every
+ * object walks its spec through here (a scan of the kind's few hundred paths each time, otherwise).
+ */
 function entriesUnder(kind: ParityKind, path: string): Application[] {
+  const key = `${kind} ${path}`;
+  let entries = underMemo.get(key);
+  if (entries) return entries;
   const registry = applied[kind];
   const own = registry[path];
-  if (own) return [own];
-  return Object.entries(registry)
-    .filter(([key]) => key.startsWith(`${path}.`) || key.startsWith(`${path}[]`) || key.startsWith(`${path}{}`))
-    .map(([, a]) => a);
+  entries = own
+    ? [own]
+    : Object.entries(registry)
+        .filter(([p]) => p.startsWith(`${path}.`) || p.startsWith(`${path}[]`) || p.startsWith(`${path}{}`))
+        .map(([, a]) => a);
+  remember(underMemo, key, entries);
+  return entries;
+}
+
+// Paths below a map of strings carry the user's keys (labels, headers): the memos are bounded, not per schema.
+const MAX_MEMO = 10_000;
+const underMemo = new Map<string, Application[]>();
+const mapMemo = new Map<string, boolean>();
+
+function remember<V>(memo: Map<string, V>, key: string, value: V): void {
+  if (memo.size >= MAX_MEMO) memo.clear();
+  memo.set(key, value);
 }
 
 /** Whether `value` is one the registry says loses nothing (each element, for a list). */
@@ -51,7 +70,10 @@ function notAppliedReason(kind: ParityKind, path: string, client: ClientKind, va
 }
 
 function isMapOfObjects(kind: ParityKind, path: string): boolean {
-  return Object.keys(applied[kind]).some((key) => key.startsWith(`${path}{}`));
+  const key = `${kind} ${path}`;
+  let is = mapMemo.get(key);
+  if (is === undefined) remember(mapMemo, key, (is = Object.keys(applied[kind]).some((k) => k.startsWith(`${path}{}`))));
+  return is;
 }
 
 /** Every field `spec` sets that is not applied for one of the kind's clients, outermost first. */
