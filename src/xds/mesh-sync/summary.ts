@@ -94,8 +94,23 @@ function holdsAll(state: TypeState, view: ProxyView | undefined): boolean {
   return true;
 }
 
+/**
+ * Summaries kept per type state while its revision (any request on it), its last response and the served version stand still: a
+ * summary is written every few seconds, and with thousands of proxies most did nothing since the last one.
+ */
+const typeMemo = new WeakMap<TypeState, { revision: number; served: string; sentAt: Date | undefined; summary: ProxyTypeSummary }>();
+
 function typeState(state: TypeState, view: ProxyView | undefined): ProxyTypeSummary {
   const served = view?.version(state.typeUrl) ?? '';
+  const memo = typeMemo.get(state);
+  // A response sent moves sentAt (not the revision); an answer moves the revision.
+  if (memo && memo.revision === state.revision && memo.served === served && memo.sentAt === state.sentAt) return memo.summary;
+  const summary = typeSummary(state, view, served);
+  typeMemo.set(state, { revision: state.revision, served, sentAt: state.sentAt, summary });
+  return summary;
+}
+
+function typeSummary(state: TypeState, view: ProxyView | undefined, served: string): ProxyTypeSummary {
   const synced = holdsAll(state, view);
   const result: ProxyTypeSummary = {
     state: state.lastRejection ? 'NACKED' : synced ? 'SYNCED' : 'STALE',
