@@ -22,7 +22,7 @@ let client: RestClient;
 beforeEach(async () => {
   server = new FakeApiServer();
   await server.start();
-  client = new RestClient(server.kubeConfig());
+  client = new RestClient(server.access());
 });
 afterEach(async () => {
   await client.close();
