@@ -15,7 +15,8 @@ export function accessFor(options: Pick<GlobalOptions, 'kubeconfig' | 'context'>
   try {
     return loadClusterAccess({ ...(options.kubeconfig ? { kubeconfigPath: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) });
   } catch (err) {
-    throw new Error(`${options.context ? '--context: ' : ''}${(err as Error).message}: set KUBECONFIG, --kubeconfig or --context`, { cause: err });
+    const message = (err as Error).message;
+    throw new Error(options.context ? `--context: ${message}` : `${message} (set KUBECONFIG, --kubeconfig or --context)`, { cause: err });
   }
 }
 

@@ -18,15 +18,6 @@ export class ClientNodeAccess implements ClusterAccess {
     private readonly load: (kc: KubeConfig) => void,
   ) {}
 
-  /** For callers that hold a loaded KubeConfig already (the CLI's tests, e2e tests). */
-  static of(kc: KubeConfig): ClientNodeAccess {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    const access = new ClientNodeAccess(cluster.server.replace(/\/+$/, ''), kc.getContextObject(kc.getCurrentContext())?.namespace, () => {});
-    access.kubeConfig = Promise.resolve(kc);
-    return access;
-  }
-
   async credentials(): Promise<RequestCredentials> {
     this.kubeConfig ??= this.loaded();
     const kc = await this.kubeConfig;
