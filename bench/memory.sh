@@ -61,7 +61,7 @@ measure() { # size phase
   # The CA on a free port (--ca-port 0): with weft-system present it serves, and 15012 may be taken by a test.
   # shellcheck disable=SC2086
   (cd "$dir" && exec node --heapsnapshot-signal=SIGUSR2 $node_flags "$dist/main.js" operator \
-    --kubeconfig "$KUBECONFIG" --metrics-port "$metrics_port" --ca-port 0 --xds-port "$(free_port)" > operator.log 2>&1) &
+    --kubeconfig "$KUBECONFIG" --metrics-port "$metrics_port" --xds-port "$(free_port)" --ca-port 0 --ca-host 127.0.0.1 > operator.log 2>&1) &
   pid=$!
   local start=$SECONDS quiet=0
   until curl -sf "http://127.0.0.1:$metrics_port/readyz" >/dev/null; do
@@ -85,12 +85,12 @@ measure() { # size phase
   malloc_heap=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {name = $6} /^Rss:/ && name == "[heap]" {s += $2} END {print s * 1024}' "/proc/$pid/smaps")
   # V8 gives back what the start-up burst grew only once the process has been idle a while (its memory reducer):
   # RSS a minute later too.
-  local rss_later=None # a Python literal: the JSON is written by the python3 below
+  local rss_later=None # Python: this is pasted into the JSON writer below
   if [ -n "${MEMORY_REST_SECONDS:-60}" ] && [ "${MEMORY_REST_SECONDS:-60}" != 0 ]; then
     sleep "${MEMORY_REST_SECONDS:-60}"
     rss_later=$(awk '/^VmRSS/ {print $2 * 1024}' "/proc/$pid/status")
   fi
-  local snapshot=null
+  local snapshot=null # parsed by json.loads below
   if [ -n "${MEMORY_SNAPSHOT:-}" ]; then
     kill -USR2 "$pid"
     # The snapshot is written while the process stands still; done when its size stops changing.

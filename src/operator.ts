@@ -1,7 +1,6 @@
 // The operator process: a manager with the mesh reconcilers, leader election and the metrics/health server.
-import { KubeConfig } from '@kubernetes/client-node';
 import { registerCa, type CaOptions } from './ca/index.js';
-import { Manager } from './controllers/index.js';
+import { loadClusterAccess, Manager } from './controllers/index.js';
 import { defaultLogger } from './controllers/logger.js';
 import { LEASE_NAME, OPERATOR_NAMESPACE } from './install/names.js';
 import { MeshState } from './mesh/state/index.js';
@@ -29,12 +28,10 @@ export interface OperatorOptions {
 
 /** Runs until SIGTERM/SIGINT (graceful: the lease is released so a peer takes over at once). */
 export async function runOperator(options: OperatorOptions): Promise<void> {
-  const kubeConfig = new KubeConfig();
-  if (options.kubeconfigPath) kubeConfig.loadFromFile(options.kubeconfigPath);
-  else kubeConfig.loadFromDefault();
   const log = defaultLogger();
   const manager = new Manager({
-    kubeConfig,
+    // Not client-node's KubeConfig unless the kubeconfig needs it (exec plugins, ...): see cluster-access.ts.
+    access: loadClusterAccess(options.kubeconfigPath ? { kubeconfigPath: options.kubeconfigPath } : {}),
     log,
     http: { port: options.metricsPort },
     // After an API server outage longer than the renew deadline, step down (writes stop at once) and campaign

@@ -6,7 +6,7 @@ import { resourcePath, resources, RestClient, type KubeObject, type ResourceType
 import { OPERATOR_NAMESPACE } from '../install/operator-chart.js';
 import { DEFAULT_SUMMARY_TIMING, isLive, readSummaryConfigMap, SUMMARY_LABEL, type SummaryConfigMap } from '../xds/mesh-sync/summary-store.js';
 import type { ProxySummary, ReplicaSummary } from '../xds/mesh-sync/summary.js';
-import { kubeConfigFor } from './connect.js';
+import { accessFor } from './connect.js';
 import type { GlobalOptions } from './index.js';
 import { parseOutputFormat, type OutputFormat } from './output.js';
 
@@ -28,11 +28,10 @@ export function globalOptions(command: Command): GlobalOptions & { weftNamespace
 
 export function connect(command: Command): Cluster {
   const options = globalOptions(command);
-  const kc = kubeConfigFor(options);
-  const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
+  const access = accessFor(options);
   return {
-    client: new RestClient(kc),
-    namespace: options.namespace ?? contextNamespace ?? 'default',
+    client: new RestClient(access),
+    namespace: options.namespace ?? access.namespace ?? 'default',
     output: parseOutputFormat(options.output),
     operatorNamespace: process.env.WEFT_NAMESPACE ?? OPERATOR_NAMESPACE,
   };

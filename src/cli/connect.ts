@@ -1,5 +1,7 @@
 // The cluster a verb talks to, from kubectl's global flags: --kubeconfig, --context and -n as kubectl reads them.
-import { KubeConfig } from '@kubernetes/client-node';
+// The same loader as the operator (src/controllers/cluster-access.ts): client-node only for credentials Weft does
+// not apply itself, so `weft operator` (whose main.ts imports the CLI for its verb names) never loads it at start.
+import { loadClusterAccess, type ClusterAccess } from '../controllers/cluster-access.js';
 import { RestClient } from '../controllers/rest-client.js';
 import type { GlobalOptions } from './index.js';
 
@@ -9,20 +11,16 @@ export interface Cluster {
   namespace: string;
 }
 
-export function kubeConfigFor(options: Pick<GlobalOptions, 'kubeconfig' | 'context'>): KubeConfig {
-  const kc = new KubeConfig();
-  if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
-  else kc.loadFromDefault();
-  if (options.context) {
-    if (!kc.getContextObject(options.context)) throw new Error(`--context: no context ${options.context} in the kubeconfig`);
-    kc.setCurrentContext(options.context);
+export function accessFor(options: Pick<GlobalOptions, 'kubeconfig' | 'context'>): ClusterAccess {
+  try {
+    return loadClusterAccess({ ...(options.kubeconfig ? { kubeconfigPath: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) });
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new Error(options.context ? `--context: ${message}` : `${message} (set KUBECONFIG, --kubeconfig or --context)`, { cause: err });
   }
-  if (!kc.getCurrentCluster()) throw new Error('no cluster: set KUBECONFIG, --kubeconfig or --context');
-  return kc;
 }
 
 export function connect(options: GlobalOptions): Cluster {
-  const kc = kubeConfigFor(options);
-  const namespace = options.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-  return { client: new RestClient(kc), namespace };
+  const access = accessFor(options);
+  return { client: new RestClient(access), namespace: options.namespace ?? access.namespace ?? 'default' };
 }

@@ -50,6 +50,8 @@ export class EventRecorder {
   private readonly windowMs: number;
   private readonly now: () => number;
   private lastSweep = 0;
+  /** Pending while series are held: forgets ended series even when no further event is recorded. */
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly client: RestClient,
@@ -75,6 +77,11 @@ export class EventRecorder {
 
   warning(regarding: KubeObject, reason: string, action: string, note: string): void {
     this.record(regarding, { type: 'Warning', reason, action, note });
+  }
+
+  /** How many series are held (each an Event and how often it happened in the last window). */
+  get heldSeries(): number {
+    return this.series.size;
   }
 
   /** Resolves when every write started so far has finished (tests, shutdown). */
@@ -120,6 +127,7 @@ export class EventRecorder {
         },
       };
       this.series.set(key, series);
+      this.scheduleSweep();
     }
     const target = series;
     target.chain = target.chain.then(() => this.write(target)).catch((err: unknown) => {
@@ -149,9 +157,24 @@ export class EventRecorder {
   }
 
   /** Forgets series that ended, so memory stays bounded by the events of the last window. */
-  private sweep(now: number): void {
-    if (now - this.lastSweep < this.windowMs) return;
+  private sweep(now: number, force = false): void {
+    if (!force && now - this.lastSweep < this.windowMs) return;
     this.lastSweep = now;
     for (const [key, s] of this.series) if (now - s.lastObservedAt > this.windowMs && s.count === s.written) this.series.delete(key);
+  }
+
+  /**
+   * Sweeping only when an event is recorded would keep a start-up burst's series (one per object judged: 3000 at
+   * 1000 services, ~6 MiB) for good once the operator is at rest. A timer, unref'd so it never holds the process
+   * open, sweeps a window after the first series it finds, and again while any are left.
+   */
+  private scheduleSweep(): void {
+    if (this.sweepTimer) return;
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      this.sweep(this.now(), true);
+      if (this.series.size > 0) this.scheduleSweep();
+    }, this.windowMs + 1_000);
+    this.sweepTimer.unref();
   }
 }

@@ -1,11 +1,11 @@
 // For tests: a small in-memory Kubernetes API server on 127.0.0.1 that speaks the real wire protocol (list with
 // pagination, watch streams with bookmarks, 410 Gone, optimistic concurrency, merge and apply patches), and lets
 // a test break watches on purpose. Not a general API server: no validation, selectors or admission.
-import { KubeConfig } from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KubeObject } from './object.js';
+import { StaticAccess } from './static-access.js';
 
 type Obj = KubeObject & Record<string, unknown>;
 
@@ -64,16 +64,9 @@ export class FakeApiServer {
     return (this.server!.address() as AddressInfo).port;
   }
 
-  /** A kubeconfig for this server (plain HTTP needs skipTLSVerify in client-node). */
-  kubeConfig(): KubeConfig {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'fake', server: `http://127.0.0.1:${this.port}`, skipTLSVerify: true }],
-      users: [{ name: 'fake', token: 'fake-token' }],
-      contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
-      currentContext: 'fake',
-    });
-    return kc;
+  /** How a client reaches this server: plain HTTP, a fixed token. */
+  access(): StaticAccess {
+    return new StaticAccess({ server: `http://127.0.0.1:${this.port}`, namespace: undefined, tls: {}, token: { value: 'fake-token' } });
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@ export interface FakeCluster {
 export async function startFakeCluster(): Promise<FakeCluster> {
   const server = new FakeApiServer();
   await server.start();
-  const manager = new Manager({ kubeConfig: server.kubeConfig(), log: pino({ level: 'silent' }), http: false, handleSignals: false, defaultMetrics: false });
+  const manager = new Manager({ access: server.access(), log: pino({ level: 'silent' }), http: false, handleSignals: false, defaultMetrics: false });
   return {
     server,
     manager,

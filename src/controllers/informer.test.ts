@@ -56,7 +56,7 @@ async function startInformer(options: { inactivityTimeoutMs?: number; pageSize?:
 beforeEach(async () => {
   server = new FakeApiServer();
   await server.start();
-  client = new RestClient(server.kubeConfig());
+  client = new RestClient(server.access());
 });
 
 afterEach(async () => {

@@ -39,7 +39,7 @@ afterEach(async () => {
 /** A manager with one ConfigMap controller that records what it reconciles. */
 function startManager(options: Partial<ManagerOptions> = {}, reconcile?: (req: Request, signal: AbortSignal) => Promise<void>) {
   const manager = new Manager({
-    kubeConfig: server.kubeConfig(),
+    access: server.access(),
     log,
     http: { port: 0, host: '127.0.0.1' },
     handleSignals: false,
@@ -67,7 +67,7 @@ const lease = () => server.get(leases, 'weft-system', 'weft-operator') as (KubeO
 
 describe('Manager', () => {
   it('shares informers by spec', () => {
-    const manager = new Manager({ kubeConfig: server.kubeConfig(), log, handleSignals: false, defaultMetrics: false });
+    const manager = new Manager({ access: server.access(), log, handleSignals: false, defaultMetrics: false });
     const a = manager.informer({ resource: resources.configMaps, namespace: 'ns' });
     expect(manager.informer({ resource: resources.configMaps, namespace: 'ns' })).toBe(a);
     expect(manager.informer({ resource: resources.configMaps, namespace: 'other' })).not.toBe(a);
@@ -152,7 +152,7 @@ describe('Manager', () => {
 
   it('starts leader-only runnables after the informers are synced, and fails start() when one fails', async () => {
     server.put(configMaps, { metadata: { name: 'a', namespace: 'ns' } });
-    const manager = new Manager({ kubeConfig: server.kubeConfig(), log, http: false, handleSignals: false, defaultMetrics: false });
+    const manager = new Manager({ access: server.access(), log, http: false, handleSignals: false, defaultMetrics: false });
     const informer = manager.informer<KubeObject>({ resource: resources.configMaps, namespace: 'ns' });
     let syncedAtStart: boolean | undefined;
     manager.add({

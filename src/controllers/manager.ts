@@ -1,9 +1,9 @@
 // The manager runs everything an operator process needs: shared informers (every replica), controllers (the
 // leader only), the metrics/health server, leader election and graceful shutdown.
-import { KubeConfig } from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { loadClusterAccess, type ClusterAccess } from './cluster-access.js';
 import type { ControllerHost, Runnable } from './controller.js';
 import { EventRecorder } from './events.js';
 import { startHttpServer, type RunningHttpServer } from './http-server.js';
@@ -26,7 +26,7 @@ export interface LeaderElectionOptions {
 
 export interface ManagerOptions {
   /** Loaded from the default locations (KUBECONFIG, ~/.kube/config, in-cluster) when absent. */
-  kubeConfig?: KubeConfig;
+  access?: ClusterAccess;
   log?: Logger;
   /** The /metrics, /healthz, /readyz server; port 0 picks a free port. `false` disables it. Default port 8080. */
   http?: { port: number; host?: string } | false;
@@ -56,7 +56,6 @@ export interface ManagerOptions {
 type State = 'new' | 'running' | 'stopping' | 'stopped';
 
 export class Manager implements ControllerHost {
-  readonly kubeConfig: KubeConfig;
   readonly client: RestClient;
   readonly metrics: Metrics;
   readonly log: Logger;
@@ -88,8 +87,7 @@ export class Manager implements ControllerHost {
   };
 
   constructor(private readonly options: ManagerOptions = {}) {
-    this.kubeConfig = options.kubeConfig ?? loadDefaultKubeConfig();
-    this.client = new RestClient(this.kubeConfig);
+    this.client = new RestClient(options.access ?? loadClusterAccess());
     this.log = options.log ?? defaultLogger();
     this.metrics = new Metrics({ defaultMetrics: options.defaultMetrics });
     const election = options.leaderElection;
@@ -271,10 +269,4 @@ export class Manager implements ControllerHost {
     await Promise.race([Promise.allSettled(runs), timeout]);
     clearTimeout(timer);
   }
-}
-
-function loadDefaultKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  return kc;
 }

@@ -1,7 +1,7 @@
 // Raw HTTP to the API server with the kubeconfig's credentials. Objects stay plain JSON: nothing is decoded
 // into client-node's model classes, so a cached object looks the same whether it came from a list or a watch.
-import { RequestContext, type KubeConfig } from '@kubernetes/client-node';
-import { fetch, type Dispatcher, type Response } from 'undici';
+import { fetch, type Response } from 'undici';
+import type { ClusterAccess } from './cluster-access.js';
 
 /** metav1.Status, the body of every API error. */
 export interface Status {
@@ -52,34 +52,22 @@ export const contentTypes = {
 } as const;
 
 export class RestClient {
-  // client-node builds a new connection pool for every request; keep the first one so connections are reused.
-  private dispatcher: Dispatcher | undefined;
-  private dispatcherChosen = false;
-
-  constructor(readonly kubeConfig: KubeConfig) {}
+  constructor(readonly access: ClusterAccess) {}
 
   /** Sends a request; resolves with the response (body unread) on 2xx, rejects with ApiError otherwise. */
   async request(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<Response> {
-    const cluster = this.kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+    const url = new URL(this.access.server + path);
     for (const [name, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
     }
-    // Credentials are applied on every request: exec plugins and projected tokens rotate.
-    const context = new RequestContext(url.toString(), method);
-    await this.kubeConfig.applySecurityAuthentication(context);
-    if (!this.dispatcherChosen) {
-      this.dispatcher = context.getDispatcher();
-      this.dispatcherChosen = true;
-    }
-    const headers: Record<string, string> = { ...context.getHeaders(), accept: contentTypes.json };
+    const { headers: credentials, dispatcher } = await this.access.credentials();
+    const headers: Record<string, string> = { ...credentials, accept: contentTypes.json };
     if (options.body !== undefined) headers['content-type'] = options.contentType ?? contentTypes.json;
     const response = await fetch(url, {
       method,
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      dispatcher: this.dispatcher,
+      dispatcher,
       signal: options.signal,
     });
     if (!response.ok) throw await errorFrom(response);
@@ -93,10 +81,7 @@ export class RestClient {
 
   /** Closes pooled connections; the client can still be used afterwards. */
   async close(): Promise<void> {
-    const dispatcher = this.dispatcher;
-    this.dispatcher = undefined;
-    this.dispatcherChosen = false;
-    await dispatcher?.close();
+    await this.access.close();
   }
 }
 

@@ -22,7 +22,7 @@ let client: RestClient;
 beforeEach(async () => {
   server = new FakeApiServer();
   await server.start();
-  client = new RestClient(server.kubeConfig());
+  client = new RestClient(server.access());
 });
 afterEach(async () => {
   await client.close();
@@ -119,6 +119,18 @@ describe('EventRecorder', () => {
     recorder.normal(regarding, 'Synced', 'Reconcile', 'ok');
     await recorder.flush();
     expect(server.list('events.k8s.io/v1/events')).toHaveLength(2);
+  });
+
+  it('forgets ended series a window later even when nothing more is recorded (an operator at rest)', async () => {
+    let now = 0;
+    const recorder = new EventRecorder(client, { reportingController: 'c', reportingInstance: 'i', log, now: () => now, seriesWindowMs: 50 });
+    recorder.normal(regarding, 'Synced', 'Reconcile', 'ok');
+    recorder.normal({ ...regarding, metadata: { ...regarding.metadata, uid: 'u2' } }, 'Synced', 'Reconcile', 'ok');
+    await recorder.flush();
+    expect(recorder.heldSeries).toBe(2);
+    now = 100;
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // the window and the timer's second of slack
+    expect(recorder.heldSeries).toBe(0);
   });
 
   it('never throws into the caller when writing fails', async () => {

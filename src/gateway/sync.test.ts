@@ -29,7 +29,7 @@ const writes = () => server.requests.filter((r) => r.method !== 'GET');
 beforeEach(async () => {
   server = new FakeApiServer();
   await server.start();
-  client = new RestClient(server.kubeConfig());
+  client = new RestClient(server.access());
   // Only what carries the gateway-name label is cached, like the real label-selected informers.
   const labelled = (o: KubeObject | undefined) => (o?.metadata?.labels?.['weft.dev/gateway-name'] ? o : undefined);
   informers = Object.fromEntries(

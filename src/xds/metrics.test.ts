@@ -45,7 +45,7 @@ beforeEach(async () => {
   put(collections.workloadEntries, m.v2);
   put(collections.destinationRules, m.rule);
   put(collections.virtualServices, m.split);
-  manager = new Manager({ kubeConfig: server.kubeConfig(), log: pino({ level: 'silent' }), http: false, handleSignals: false, defaultMetrics: false });
+  manager = new Manager({ access: server.access(), log: pino({ level: 'silent' }), http: false, handleSignals: false, defaultMetrics: false });
 });
 
 afterEach(async () => {

@@ -11,6 +11,7 @@ import {
   Informer,
   KubeLeaseStore,
   LeaderElector,
+  loadClusterAccess,
   Manager,
   removeFinalizer,
   resources,
@@ -23,7 +24,7 @@ import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
 const log = pino({ level: 'silent' });
 const kc = kubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
-const client = new RestClient(kc);
+const client = new RestClient(loadClusterAccess());
 let ns: Awaited<ReturnType<typeof throwawayNamespace>>;
 
 beforeAll(async () => {
@@ -154,7 +155,7 @@ describe('write helpers against real validation', () => {
 describe('Manager', () => {
   it('leads, reconciles ConfigMaps, and releases its lease on stop', async () => {
     const manager = new Manager({
-      kubeConfig: kc,
+      access: loadClusterAccess(),
       log,
       http: { port: 0, host: '127.0.0.1' },
       handleSignals: false,

@@ -82,7 +82,7 @@ async function reviewAll(requests: ResourceAttributes[], review: (a: ResourceAtt
 /** The checks, in order; stops after the API server is found unreachable (nothing else can be read). */
 export async function runChecks(client: RestClient, preInstall: boolean, nowMs = Date.now()): Promise<CheckLine[]> {
   const out: CheckLine[] = [];
-  const server = client.kubeConfig.getCurrentCluster()?.server ?? 'the API server';
+  const server = client.access.server;
   let version: { major?: string; minor?: string; gitVersion?: string };
   try {
     version = await client.json('GET', '/version');
