@@ -4,6 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createSecureServer } from 'node:http2';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,24 @@ async function get(access: ClusterAccess): Promise<Seen> {
 const load = (kubeconfigPath: string): ClusterAccess => loadClusterAccess({ kubeconfigPath });
 
 describe('static kubeconfigs, without client-node', () => {
+  it('speaks HTTP/1.1 to an API server that offers HTTP/2 (Node 24\'s HTTP/2 client can spin in native code)', async () => {
+    const serving = leaf('api', { ipAddresses: ['127.0.0.1'] });
+    const server = createSecureServer({ cert: serving.cert, key: serving.key, allowHTTP1: true }, (req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ httpVersion: req.httpVersion }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const access = load(kubeconfig({ server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, 'certificate-authority-data': b64(rootPem) }));
+      opened.push(access);
+      expect(await new RestClient(access).json('GET', '/version')).toEqual({ httpVersion: '1.1' });
+    } finally {
+      await Promise.all(opened.splice(0).map((a) => a.close()));
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+
   it('client certificate and CA inline (-data): the CA is checked, the certificate presented', async () => {
     const path = kubeconfig({ server: ip.url, 'certificate-authority-data': b64(rootPem) }, { 'client-certificate-data': b64(client.cert), 'client-key-data': b64(client.key) });
     const access = load(path);

@@ -27,8 +27,11 @@ export class StaticAccess implements ClusterAccess {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${await this.token.read()}`;
     if (this.impersonateUser) headers['impersonate-user'] = this.impersonateUser;
-    // client-node's keep-alive probe delay: 30 s, under cloud load balancers' 60 s idle timeouts.
-    this.dispatcher ??= new Agent({ connect: { ...this.tls, keepAlive: true, keepAliveInitialDelay: 30_000 } });
+    // client-node's keep-alive probe delay: 30 s, under cloud load balancers' 60 s idle timeouts. HTTP/1.1 only:
+    // undici 8 negotiates HTTP/2 by default, and Node 24's HTTP/2 client over TLS can spin in native code
+    // (Http2Session::SendPendingData, growing until std::bad_alloc) after a burst of watch and status traffic:
+    // seen here about one run in three, the operator then answering nothing, not even SIGTERM.
+    this.dispatcher ??= new Agent({ allowH2: false, connect: { ...this.tls, keepAlive: true, keepAliveInitialDelay: 30_000 } });
     return { headers, dispatcher: this.dispatcher };
   }
 
