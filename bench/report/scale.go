@@ -5,6 +5,7 @@ package main
 // SVG plots over log-scaled axes, between <!-- scale --> and <!-- /scale --> of docs/benchmarks.md.
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -50,8 +51,9 @@ func readScaleCases(dir string) ([]scaleCase, error) {
 type point struct{ x, y float64 }
 
 type series struct {
-	name string
-	pts  []point
+	name  string
+	group int // the client count or size the line is drawn for (the order of lines)
+	pts   []point
 }
 
 // fitExponent is the least-squares slope of log(y) over log(x): cost grows as x^k (1 linear, 2 quadratic, near 0
@@ -101,14 +103,15 @@ func curves(cases []scaleCase, m scaleMetric, overSize bool) []series {
 		}
 		i := slices.IndexFunc(out, func(s series) bool { return s.name == name })
 		if i < 0 {
-			out = append(out, series{name: name})
+			out = append(out, series{name: name, group: group})
 			i = len(out) - 1
 		}
 		out[i].pts = append(out[i].pts, point{float64(x), m.value(c)})
 	}
 	for i := range out {
-		slices.SortFunc(out[i].pts, func(a, b point) int { return int(math.Copysign(1, a.x-b.x)) })
+		slices.SortFunc(out[i].pts, func(a, b point) int { return cmp.Compare(a.x, b.x) })
 	}
+	slices.SortFunc(out, func(a, b series) int { return a.group - b.group })
 	return out
 }
 
@@ -331,7 +334,7 @@ func scaleSection(cases []scaleCase, table, growth, images string) string {
 		}
 		slices.Sort(started)
 		if len(started) > 0 {
-			fmt.Fprintf(&b, "Run %s to %s UTC, %s, %d triggers per case.\n\n", started[0], started[len(started)-1],
+			fmt.Fprintf(&b, "Run from %s to %s UTC, %s, triggers per case: %d.\n\n", started[0], started[len(started)-1],
 				protocolName[cases[0].Protocol], len(cases[0].Pushes))
 		}
 		b.WriteString(table)

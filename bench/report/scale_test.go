@@ -134,3 +134,11 @@ func TestScaleReportAddsTheSectionWithItsHeadingOnce(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestCurvesAreOrderedByTheirClientCountNotByFirstAppearance(t *testing.T) {
+	cases := []scaleCase{scaleRun(100, 1000, 10, 0.01, 80, ""), scaleRun(1000, 100, 20, 0.02, 90, ""), scaleRun(1000, 1000, 30, 0.03, 90, "")}
+	got := curves(cases, pushP99Metric, true)
+	if len(got) != 2 || got[0].name != "100 clients" || got[1].name != "1000 clients" {
+		t.Errorf("want 100 clients, then 1000 clients: %+v", got)
+	}
+}
