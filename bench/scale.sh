@@ -2,8 +2,9 @@
 # The scale curve of Weft alone (issue #16): the mesh grows (SCALE_SIZES services) and at each size a fresh
 # operator serves SCALE_CLIENTS simulated proxyless clients (bench/loadgen); per case the time until the operator
 # serves the whole mesh, its RSS before and with the clients, the connect storm, push p50/p99 and the operator's
-# CPU per change. Results: docs/bench/scale/weft_s<size>_c<clients>.json; the table, fitted growth exponents and
-# SVG plots (bench/report --scale) in the scale section of docs/benchmarks.md and docs/bench/scale/.
+# CPU per change. Each case's operator starts over a mesh whose status an earlier operator wrote (settle_operator).
+# Results: docs/bench/scale/weft_s<size>_c<clients>.json; the table, fitted growth exponents and SVG plots
+# (bench/report --scale) in the scale section of docs/benchmarks.md and docs/bench/scale/.
 #
 #   bench/scale.sh                 # 100 1000 3000 10000 services x 100 1000 3000 clients, SotW, 3 triggers
 #   SCALE_SIZES="100 1000 3000" SCALE_CLIENTS="100 1000" bench/scale.sh
@@ -72,6 +73,29 @@ wait_listening() {
   done
 }
 
+# settle_operator <size>: after the mesh grew, one operator judges the new services and writes their status (a first
+# start's burst), until its queues stay empty for 5 s; then the cases each measure an operator started over a
+# settled mesh, as a restarted or second replica starts: the same state for every client count at a size.
+settle_operator() {
+  local metrics_port start=$SECONDS quiet=0 pid depth
+  metrics_port=$(free_port)
+  node $node_flags "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port "$metrics_port" --ca-port 0 \
+    --xds-port "$(free_port)" > "$work/settle_s$1.log" 2>&1 &
+  pid=$!; server_pid=$pid
+  until curl -sf "http://127.0.0.1:$metrics_port/readyz" >/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { say "settling $1 services: the operator exited (log: $work/settle_s$1.log)"; server_pid=0; return 1; }
+    sleep 0.5
+  done
+  local synced=$((SECONDS - start))
+  while [ "$quiet" -lt 5 ] && [ $((SECONDS - start)) -lt 1200 ]; do
+    sleep 1
+    depth=$(curl -sf "http://127.0.0.1:$metrics_port/metrics" | awk '$1 ~ /^workqueue_depth/ {s += $2} END {print s + 0}')
+    if [ "$depth" = 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+  done
+  say "first start over $1 services: synced after $synced s, queues empty after $((SECONDS - start - quiet)) s"
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; server_pid=0
+}
+
 rm -f "$out"/weft_s*_c*.json "$out"/*.svg
 applied=0
 for size in $(printf '%s\n' $sizes | sort -n); do
@@ -79,6 +103,7 @@ for size in $(printf '%s\n' $sizes | sort -n); do
   say "growing the mesh from $applied to $size services"
   grow_mesh "$applied" "$size"; applied=$size
   say "mesh of $size services applied in $((SECONDS - t0)) s"
+  settle_operator "$size" || true
   failed_at=""
   for n in $(printf '%s\n' $clients | sort -n); do
     name=weft_s${size}_c${n}
@@ -88,7 +113,7 @@ for size in $(printf '%s\n' $sizes | sort -n); do
     wait_for_quiet "$name" # bench/lib.sh: a quiet machine first, the load around the case into its JSON
     port=$(free_port)
     started=$(now_ms)
-    node $node_flags "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$port" > "$work/$name.log" 2>&1 &
+    node $node_flags "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --ca-port 0 --xds-port "$port" > "$work/$name.log" 2>&1 &
     server_pid=$!
     if wait_listening "$port" "$server_pid"; then
       say "$name: operator listening after $(( $(now_ms) - started )) ms; $n clients, $size services"
