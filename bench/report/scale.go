@@ -275,6 +275,9 @@ func writeScaleReport(dir, doc string) error {
 	}
 	var images []string
 	for _, p := range plots {
+		if len(cases) == 0 {
+			break // no empty plots beside a section that says there are no results
+		}
 		if err := os.WriteFile(filepath.Join(dir, p.file), []byte(scalePlot(p.title, p.xLabel, p.unit, p.ss)), 0o644); err != nil {
 			return err
 		}
@@ -315,7 +318,8 @@ func scaleSection(cases []scaleCase, table, growth, images string) string {
 	b.WriteString("Weft alone as the mesh grows, `make bench-scale` (bench/scale.sh): meshgen's mesh (a ServiceEntry, " +
 		"DestinationRule and VirtualService per service) grows through the sizes; at each size, for each client count, " +
 		"a fresh operator reads it from the API server and serves simulated proxyless clients (bench/loadgen, each " +
-		"watching 10 services). *Operator ready* is from the operator's start until a probe client holds complete " +
+		"watching 10 services). Each grown mesh is first settled by one operator that writes the new services' " +
+		"status, so every case starts over the same state, as a restarted or second replica does. *Operator ready* is from the operator's start until a probe client holds complete " +
 		"config (the trigger service and the last one); *RSS before clients* is taken then; the *connect storm* is " +
 		"until every client holds complete config; a push is a VirtualService weight PATCH through the API server " +
 		"until every client holds the new route, and *operator CPU / push* is the operator's CPU from just before " +
