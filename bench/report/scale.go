@@ -74,6 +74,31 @@ func fitExponent(pts []point) (float64, bool) {
 	return (n*sxy - sx*sy) / den, true
 }
 
+// fitLine is the least-squares line y = a + b·x: for memory, whose fixed part (code, libraries) hides what each
+// service adds from a power-law exponent. It needs two distinct x.
+func fitLine(pts []point) (a, b float64, ok bool) {
+	var n, sx, sy, sxx, sxy float64
+	for _, p := range pts {
+		n, sx, sy, sxx, sxy = n+1, sx+p.x, sy+p.y, sxx+p.x*p.x, sxy+p.x*p.y
+	}
+	den := n*sxx - sx*sx
+	if n < 2 || den == 0 {
+		return 0, 0, false
+	}
+	b = (n*sxy - sx*sy) / den
+	return (sy - b*sx) / n, b, true
+}
+
+// memoryPerService states the fitted line of RSS before clients over services ("" with fewer than two sizes).
+func memoryPerService(mem series) string {
+	a, b, ok := fitLine(mem.pts)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("Memory per service: %.1f KB of RSS before clients (the least-squares line over %d sizes, %.0f MB at "+
+		"no service).\n", b*1024, len(mem.pts), a)
+}
+
 // scaleMetric is one quantity of the curve.
 type scaleMetric struct {
 	title, unit string
@@ -346,6 +371,9 @@ func scaleSection(cases []scaleCase, table, growth, images string) string {
 			"so cost ∝ x^k (k = 1 linear, 0 flat, 2 quadratic). Fixed costs (process start, the API server's " +
 			"round trip) flatten k at small x; read it over the range measured.\n\n")
 		b.WriteString(growth)
+		if m := memoryPerService(memoryCurve(cases)); m != "" {
+			b.WriteString("\n" + m)
+		}
 		b.WriteString("\n" + images + "\n")
 	}
 	b.WriteString("<!-- /scale -->")

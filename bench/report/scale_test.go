@@ -142,3 +142,18 @@ func TestCurvesAreOrderedByTheirClientCountNotByFirstAppearance(t *testing.T) {
 		t.Errorf("want 100 clients, then 1000 clients: %+v", got)
 	}
 }
+
+func TestMemoryPerServiceIsTheSlopeOfTheLine(t *testing.T) {
+	// 150 MB fixed plus 0.1 MB (102.4 KB) per service, measured at three sizes.
+	mem := series{name: "operator", pts: []point{{100, 160}, {1000, 250}, {10000, 1150}}}
+	if a, b, ok := fitLine(mem.pts); !ok || math.Abs(a-150) > 1e-9 || math.Abs(b-0.1) > 1e-12 {
+		t.Errorf("want a = 150, b = 0.1, got %v %v %v", a, b, ok)
+	}
+	want := "Memory per service: 102.4 KB of RSS before clients (the least-squares line over 3 sizes, 150 MB at no service).\n"
+	if got := memoryPerService(mem); got != want {
+		t.Errorf("got %q", got)
+	}
+	if got := memoryPerService(series{pts: []point{{100, 160}}}); got != "" {
+		t.Errorf("one size has no line: got %q", got)
+	}
+}
