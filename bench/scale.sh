@@ -12,7 +12,7 @@
 #
 # SCALE_PROTOCOL (sotw|delta), SCALE_TRIGGERS, SCALE_CONNECT_TIMEOUT and SCALE_READY_TIMEOUT (loadgen durations)
 # tune the cases; SCALE_OUT and SCALE_DOC send the JSON, plots and table elsewhere (trial runs);
-# SCALE_KEEP_CLUSTER=1 keeps the cluster afterwards. Each case waits at the quiet-machine gate of bench/lib.sh
+# SCALE_KEEP_CLUSTER=1 keeps the cluster afterwards; BENCH_NO_WEFT_BUILD=1 uses dist/ as it is. Each case waits at the quiet-machine gate of bench/lib.sh
 # (BENCH_MAX_LOAD, BENCH_QUIET_TIMEOUT). At a size, a failed case skips the bigger client counts (they would
 # fail too, slower). Its own local control plane (cluster-scale-bench) and work folder, so it collides with no
 # other benchmark script.
@@ -34,7 +34,7 @@ tools=$("$root/bench/build-tools.sh")
 write_report() { "$tools/report" --scale --in "$out" --doc "$doc"; }
 [ -z "${SCALE_REPORT_ONLY:-}" ] || { write_report; exit 0; }
 
-(cd "$root" && make --no-print-directory build >/dev/null)
+[ -n "${BENCH_NO_WEFT_BUILD:-}" ] || (cd "$root" && make --no-print-directory build >/dev/null) # as bench/run.sh: 1 uses dist/ as it is
 node_flags=$("$root/bench/operator-node-options.sh") # as the Deployment runs it
 export WEFT_CLUSTER_DIR=$WEFT_CACHE/cluster-scale-bench
 kubeconfig=$("$root/hack/cluster/up.sh")
