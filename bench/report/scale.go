@@ -189,7 +189,7 @@ func scaleTable(cases []scaleCase) string {
 			commit = "not recorded"
 		}
 		if !c.ok() {
-			fmt.Fprintf(&b, "| %d | %d | failed: %s |||||||| %s | %s |\n", c.Size, c.Clients, oneLine(c.Error), load, commit)
+			fmt.Fprintf(&b, "| %d | %d | failed: %s ||||||| %s | %s |\n", c.Size, c.Clients, oneLine(c.Error), load, commit)
 			continue
 		}
 		fmt.Fprintf(&b, "| %d | %d | %.1f | %.2f | %.0f | %.0f | %.1f | %.0f | %.0f | %s | %s |\n", c.Size, c.Clients,
@@ -207,18 +207,18 @@ type growthRow struct {
 	s          series
 }
 
-// growthTable: the fitted exponent of every curve with at least two points.
+// growthTable: the fitted exponent of every curve with at least two points ("" when none has).
 func growthTable(rows []growthRow) string {
-	var b strings.Builder
-	b.WriteString("| cost | over | curve | points | grows as x^k, k = |\n|---|---|---|--:|--:|\n")
+	var lines []string
 	for _, r := range rows {
-		k, ok := fitExponent(r.s.pts)
-		if !ok {
-			continue
+		if k, ok := fitExponent(r.s.pts); ok {
+			lines = append(lines, fmt.Sprintf("| %s | %s | %s | %d | %.2f |\n", r.what, r.over, r.s.name, len(r.s.pts), k))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %.2f |\n", r.what, r.over, r.s.name, len(r.s.pts), k)
 	}
-	return b.String()
+	if len(lines) == 0 {
+		return ""
+	}
+	return "| cost | over | curve | points | grows as x^k, k = |\n|---|---|---|--:|--:|\n" + strings.Join(lines, "")
 }
 
 // scalePlot draws series over a log-scaled x axis (labelled at the measured x) and a linear y axis from 0.
@@ -363,14 +363,20 @@ func scaleSection(cases []scaleCase, table, growth, images string) string {
 		}
 		slices.Sort(started)
 		if len(started) > 0 {
+			triggers := 0
+			for _, c := range cases {
+				triggers = max(triggers, len(c.Pushes))
+			}
 			fmt.Fprintf(&b, "Run from %s to %s UTC, %s, triggers per case: %d.\n\n", started[0], started[len(started)-1],
-				protocolName[cases[0].Protocol], len(cases[0].Pushes))
+				protocolName[cases[0].Protocol], triggers)
 		}
 		b.WriteString(table)
-		b.WriteString("\nHow cost grows: the least-squares slope of log(cost) over log(services or clients) per curve, " +
-			"so cost ∝ x^k (k = 1 linear, 0 flat, 2 quadratic). Fixed costs (process start, the API server's " +
-			"round trip) flatten k at small x; read it over the range measured.\n\n")
-		b.WriteString(growth)
+		if growth != "" {
+			b.WriteString("\nHow cost grows: the least-squares slope of log(cost) over log(services or clients) per curve, " +
+				"so cost ∝ x^k (k = 1 linear, 0 flat, 2 quadratic). Fixed costs (process start, the API server's " +
+				"round trip) flatten k at small x; read it over the range measured.\n\n")
+			b.WriteString(growth)
+		}
 		if m := memoryPerService(memoryCurve(cases)); m != "" {
 			b.WriteString("\n" + m)
 		}

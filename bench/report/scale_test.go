@@ -63,7 +63,7 @@ func TestScaleTableRowsAndFailures(t *testing.T) {
 	})
 	for _, want := range []string{
 		"| 100 | 10 | 2.2 | 1.50 | 20 | 40 | 12.3 | 90 | 100 | 0.4 | abc1234 |",
-		"| 1000 | 3000 | failed: connect storm: 10 of 3000 clients complete after 5m0s |||||||| 0.4 | abc1234 |",
+		"| 1000 | 3000 | failed: connect storm: 10 of 3000 clients complete after 5m0s ||||||| 0.4 | abc1234 |",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
@@ -95,6 +95,9 @@ func TestCurvesGroupGoodCasesAndMemoryTakesTheMedianPerSize(t *testing.T) {
 	}
 	if strings.Contains(growth, "1000 clients") {
 		t.Errorf("a one-point curve has no exponent:\n%s", growth)
+	}
+	if got := growthTable([]growthRow{{"push p99", "services", bySize[2]}}); got != "" {
+		t.Errorf("no curve with two points: want no table, got %q", got)
 	}
 }
 
