@@ -207,18 +207,22 @@ type growthRow struct {
 	s          series
 }
 
-// growthTable: the fitted exponent of every curve with at least two points ("" when none has).
+// growthTable: the fitted exponent of every curve with at least two points ("" when none has), and the exponent
+// of its last step (between its two biggest x), where fixed costs weigh least: where the curve is heading.
 func growthTable(rows []growthRow) string {
 	var lines []string
 	for _, r := range rows {
-		if k, ok := fitExponent(r.s.pts); ok {
-			lines = append(lines, fmt.Sprintf("| %s | %s | %s | %d | %.2f |\n", r.what, r.over, r.s.name, len(r.s.pts), k))
+		k, ok := fitExponent(r.s.pts)
+		if !ok {
+			continue
 		}
+		last, _ := fitExponent(r.s.pts[len(r.s.pts)-2:]) // points are sorted by x
+		lines = append(lines, fmt.Sprintf("| %s | %s | %s | %d | %.2f | %.2f |\n", r.what, r.over, r.s.name, len(r.s.pts), k, last))
 	}
 	if len(lines) == 0 {
 		return ""
 	}
-	return "| cost | over | curve | points | grows as x^k, k = |\n|---|---|---|--:|--:|\n" + strings.Join(lines, "")
+	return "| cost | over | curve | points | grows as x^k, k = | k of the last step |\n|---|---|---|--:|--:|--:|\n" + strings.Join(lines, "")
 }
 
 // scalePlot draws series over a log-scaled x axis (labelled at the measured x) and a linear y axis from 0.
@@ -374,7 +378,8 @@ func scaleSection(cases []scaleCase, table, growth, images string) string {
 		if growth != "" {
 			b.WriteString("\nHow cost grows: the least-squares slope of log(cost) over log(services or clients) per curve, " +
 				"so cost ∝ x^k (k = 1 linear, 0 flat, 2 quadratic). Fixed costs (process start, the API server's " +
-				"round trip) flatten k at small x; read it over the range measured.\n\n")
+				"round trip) flatten k at small x: the last step (between the two biggest x) shows where the curve " +
+				"is heading.\n\n")
 			b.WriteString(growth)
 		}
 		if m := memoryPerService(memoryCurve(cases)); m != "" {

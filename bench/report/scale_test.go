@@ -90,7 +90,7 @@ func TestCurvesGroupGoodCasesAndMemoryTakesTheMedianPerSize(t *testing.T) {
 		t.Errorf("memory: want the median per size, got %+v", mem.pts)
 	}
 	growth := growthTable([]growthRow{{"RSS before clients", "services", mem}, {"push p99", "services", bySize[2]}})
-	if want := "| RSS before clients | services | operator | 2 | 0.39 |"; !strings.Contains(growth, want) {
+	if want := "| RSS before clients | services | operator | 2 | 0.39 | 0.39 |"; !strings.Contains(growth, want) {
 		t.Errorf("growth lacks %q (log(210/85)/log(10) = 0.39):\n%s", want, growth)
 	}
 	if strings.Contains(growth, "1000 clients") {
@@ -127,7 +127,7 @@ func TestScaleReportAddsTheSectionWithItsHeadingOnce(t *testing.T) {
 	if strings.Count(text, "## Scale curve") != 1 || strings.Count(text, "<!-- scale -->") != 1 || !strings.Contains(text, "intro") {
 		t.Errorf("want one section with one heading after the intro:\n%s", text)
 	}
-	if !strings.Contains(text, "| 1000 | 10 | 2.2 |") || !strings.Contains(text, "| push p99 | services | 10 clients | 2 | 0.48 |") {
+	if !strings.Contains(text, "| 1000 | 10 | 2.2 |") || !strings.Contains(text, "| push p99 | services | 10 clients | 2 | 0.48 | 0.48 |") {
 		t.Errorf("want the cases' rows and the fitted exponent (log(3)/log(10) = 0.48):\n%s", text)
 	}
 	if !strings.Contains(text, "](bench/scale/push-p99.svg)") {
@@ -158,5 +158,18 @@ func TestMemoryPerServiceIsTheSlopeOfTheLine(t *testing.T) {
 	}
 	if got := memoryPerService(series{pts: []point{{100, 160}}}); got != "" {
 		t.Errorf("one size has no line: got %q", got)
+	}
+}
+
+func TestTheLastStepShowsWhereACurveWithAFixedCostIsHeading(t *testing.T) {
+	// 2 s fixed plus 1 ms per service: the fit over 100..10 000 is far below 1, the last step near it.
+	var pts []point
+	for _, x := range []float64{100, 1000, 3000, 10000} {
+		pts = append(pts, point{x, 2 + x/1000})
+	}
+	table := growthTable([]growthRow{{"operator ready", "services", series{name: "100 clients", pts: pts}}})
+	// fit: 0.36; last step: log(12/5)/log(10/3) = 0.73.
+	if want := "| operator ready | services | 100 clients | 4 | 0.36 | 0.73 |"; !strings.Contains(table, want) {
+		t.Errorf("want %q in\n%s", want, table)
 	}
 }
