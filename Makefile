@@ -94,6 +94,10 @@ bench: bench-ca
 bench-xds: deps ## xDS fan-out of Weft alone: connect storm, push p50/p99, RSS per client (SotW and delta) -> docs/benchmarks.md
 	bench/xds-fanout.sh
 
+.PHONY: bench-scale
+bench-scale: deps ## the scale curve of Weft alone: 100 -> 10 000 services x 100 -> 3000 clients (SCALE_SIZES, SCALE_CLIENTS) -> docs/benchmarks.md
+	bench/scale.sh
+
 .PHONY: bench-hostile
 bench-hostile: deps ## a client that never reads against 500 others: cut-off, RSS, their push p99 -> docs/security.md
 	bench/hostile/slow-reader.sh

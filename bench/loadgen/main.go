@@ -29,6 +29,7 @@ type config struct {
 	target, mode, protocol, triggerURL, kubeconfig, api, label string
 	clients, size, watch, triggers, serverPid, apiserverPid    int
 	connectTimeout, pushTimeout, settle, readyTimeout          time.Duration
+	serverStarted                                              time.Time
 }
 
 func main() {
@@ -51,7 +52,12 @@ func main() {
 	flag.DurationVar(&cfg.settle, "settle", time.Second, "quiet time after each phase (trailing pushes and ACKs are counted)")
 	flag.StringVar(&cfg.label, "label", "", "name of the server under test, copied to the output")
 	memLimit := flag.Int64("mem-limit-mb", 4096, "soft memory limit (GC works harder near it)")
+	serverStartedMs := flag.Int64("server-started-unix-ms", 0, "when the server was started (Ready.Seconds counts from it; default: loadgen's own start)")
+	cfg.serverStarted = time.Now()
 	flag.Parse()
+	if *serverStartedMs > 0 {
+		cfg.serverStarted = time.UnixMilli(*serverStartedMs)
+	}
 	debug.SetMemoryLimit(*memLimit << 20)
 
 	res, err := run(cfg)
@@ -141,10 +147,17 @@ func run(cfg config) (*Result, error) {
 		return spec
 	}
 
-	// Wait until the server serves the whole mesh (it may still be reading it from the API server).
-	if err := waitReady(cfg, specFor(0), len(services)); err != nil {
+	// Wait until the server serves the whole mesh (it may still be reading it from the API server). The
+	// proxyless probe also watches the last service, so a server that serves the first services of a big mesh
+	// early is not taken as ready.
+	probe := specFor(0)
+	if last := services[len(services)-1].Listener(); !probe.envoy && !slices.Contains(probe.listeners, last) {
+		probe.listeners = append(probe.listeners, last)
+	}
+	if err := waitReady(cfg, probe, len(services)); err != nil {
 		return res, err
 	}
+	res.Ready.Seconds = time.Since(cfg.serverStarted).Seconds()
 
 	meter := cpuMeter{pids: []int{cfg.serverPid, cfg.apiserverPid}}
 	if cfg.serverPid != 0 {
@@ -349,7 +362,10 @@ type Result struct {
 		RSSPerClient                      float64
 	}
 	Loadgen struct{ ConnectCPUSeconds, TotalCPUSeconds float64 }
-	Error   string `json:",omitempty"`
+	// Ready: seconds from the server's start (--server-started-unix-ms, else loadgen's) until the probe held
+	// complete config, before any client connected.
+	Ready struct{ Seconds float64 }
+	Error string `json:",omitempty"`
 }
 
 // Connect: Seconds until every client held complete config; per-client completion times (ms) and bytes.

@@ -56,7 +56,14 @@ func main() {
 	in := flag.String("in", "docs/bench/quick", "folder with loadgen JSON files and meta.json")
 	doc := flag.String("doc", "docs/benchmarks.md", "Markdown file to update")
 	summary := flag.Bool("summary", false, "also write the headline (the <!-- summary --> section) from this run")
+	scale := flag.Bool("scale", false, "the scale curve instead (bench/scale.sh's weft_s*_c*.json in --in; scale.go)")
 	flag.Parse()
+	if *scale {
+		if err := writeScaleReport(*in, *doc); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	profile := filepath.Base(*in)
 
 	var meta map[string]any
