@@ -69,6 +69,7 @@ export function memoryTables(results: MemoryResult[]): string {
     lines.push('', 'Cost per service (one ServiceEntry, DestinationRule and VirtualService), from two sizes of the same run:', '');
     lines.push('| run | start | services | RSS KiB / service | V8 heap used KiB / service |', '|---|---|---|--:|--:|', ...perService);
   }
+  lines.push('', ...goalLines(byDate));
   for (const r of byDate.filter((x) => x.snapshot)) {
     lines.push('', `Heap snapshot, ${r.label} at ${r.size} services (${r.phase}): ${mib(r.snapshot!.totalBytes)} MiB reachable; the largest by retained size (outermost instances of each constructor; strings, code and arrays by type):`, '');
     lines.push('| constructor / type | count | self MiB | retained MiB |', '|---|--:|--:|--:|');
@@ -77,6 +78,26 @@ export function memoryTables(results: MemoryResult[]): string {
     }
   }
   return lines.join('\n');
+}
+
+/** Issue 16's memory goals, judged on the newest run that has each size (RSS a minute later when recorded). */
+export function goalLines(results: MemoryResult[]): string[] {
+  const settled = (r: MemoryResult) => r.rssAfterRestBytes ?? r.rssBytes;
+  const newest = (size: number, phase: MemoryResult['phase']) =>
+    results.filter((r) => r.size === size && r.phase === phase).sort((a, b) => b.date.localeCompare(a.date))[0];
+  const judged = (label: string, r: MemoryResult | undefined, limitMiB: number) => {
+    if (!r) return `- ${label}: not measured`;
+    const value = settled(r) / 1048576;
+    return `- ${label}: **${value.toFixed(0)} MiB**, ${value <= limitMiB ? 'met' : 'not met'} (run \`${r.label}\`, ${r.commit}, load before ${r.loadBefore ?? 'not recorded'})`;
+  };
+  return [
+    'The goals, judged on the newest run of each size (RSS a minute after settling where recorded; generated):',
+    '',
+    judged('≤ 150 MiB at 1000 services after a restart', newest(1000, 'restart'), 150),
+    judged('≤ 150 MiB at 1000 services after a first start', newest(1000, 'fresh'), 150),
+    judged('10 000 services in 1 GiB after a restart', newest(10000, 'restart'), 1024),
+    judged('10 000 services in 1 GiB after a first start', newest(10000, 'fresh'), 1024),
+  ];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
