@@ -7,9 +7,8 @@
 // informer event leaves out only the watch's delivery delay (milliseconds).
 //
 // The tracker knows nothing of how ACKs are matched to objects: it reads this replica's sync summaries (per object,
-// the generation served, how many proxies should hold it and how many do) through `summarize`, and looks again
-// after each push and each ACK while some generation waits. That keeps its hook into the sync status to one
-// function (src/xds/index.ts passes computeSync over the local proxies).
+// the generation served, how many proxies should hold it, how many do, and when the last of them answered) through
+// `summarize`, each time the sync status has computed them (src/xds/index.ts), while some generation waits.
 import type { Informer, KubeObject } from '../controllers/index.js';
 import { informersByKind, type MeshInformers } from '../mesh/state/index.js';
 

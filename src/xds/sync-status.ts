@@ -277,6 +277,7 @@ export class SyncStatus implements ProgrammedSource {
   private dirty = false;
   private computed = false;
   private timer: NodeJS.Timeout | undefined;
+  private readonly computedListeners = new Set<() => void>();
 
   /**
    * Recomputes at most every `intervalMs` (see nextDelayMs). `countUpdatesPerInterval`: objects re-enqueued per recompute whose
@@ -326,6 +327,15 @@ export class SyncStatus implements ProgrammedSource {
       this.recompute();
     }, this.nextDelayMs);
     this.timer.unref();
+  }
+
+  /**
+   * Calls `listener` after each computation, on every replica (leader or not), once `localSnapshot` holds it: the
+   * convergence metric reads it rather than computing the same state again.
+   */
+  onComputed(listener: () => void): () => void {
+    this.computedListeners.add(listener);
+    return () => this.computedListeners.delete(listener);
   }
 
   stop(): void {
@@ -415,6 +425,7 @@ export class SyncStatus implements ProgrammedSource {
     const first = !this.notifiedAsLeader;
     this.current = next;
     this.computed = true;
+    for (const listener of this.computedListeners) listener();
     if (!leading) return;
     this.notifiedAsLeader = true;
     if (first) {
