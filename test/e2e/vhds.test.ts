@@ -3,6 +3,7 @@
 // subscribes to its namespace and holds one virtual host per service, and a VirtualService change reaches it as
 // that service's virtual host alone. The VirtualService's status counts the sidecar once it ACKs.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
 import { messageType, TypeUrl } from '../../src/xds/protos.js';
 import { AdsTestClient, type DeltaResponse, type DeltaTestStream } from '../../src/xds/testing/ads-client.js';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
@@ -31,6 +32,14 @@ type WeightedRoute = { route?: { weighted_clusters?: { clusters: Array<{ name: s
 const weights = (vhost: Record<string, unknown>) =>
   ((vhost.routes as WeightedRoute[])[0]!.route!.weighted_clusters!.clusters).map((c) => (typeof c.weight === 'number' ? c.weight : c.weight.value));
 
+function accepts(port: number): Promise<true | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(undefined));
+  });
+}
+
 /** The next response of `typeUrl` on the stream, ACKed; responses of other types on the way are ACKed too. */
 async function nextOf(typeUrl: string): Promise<DeltaResponse> {
   for (;;) {
@@ -54,6 +63,8 @@ describe('VHDS for Envoy sidecars on delta xDS', () => {
       serviceEntry('ratings', ratings),
     );
 
+    // The xDS port opens once the operator's caches are synced (later with a big mesh on the cluster).
+    await eventually('the xDS port to accept connections', () => accepts(xdsPort), 60_000);
     ads = new AdsTestClient(`127.0.0.1:${xdsPort}`);
     stream = ads.delta();
     const node = { id: `sidecar~127.0.0.1~client.${ns.name}~${ns.name}.svc.cluster.local`, user_agent_name: 'envoy' };
