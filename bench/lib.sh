@@ -66,3 +66,29 @@ r["WeftCommit"] = commit
 json.dump(r, open(path, "w"), indent=2)
 PY
 }
+
+# settle_weft_mesh <kubeconfig> <log> [node flags...]: one operator judges the mesh and writes its status (a first
+# start's burst), until its work queues stay empty for 5 s, then stops. Cases started afterwards measure an operator
+# over a settled mesh, as a restarted or second replica starts; without it, the first case of a run would pay the
+# burst (thousands of status writes) during its connect storm and pushes. Prints the seconds to sync and to settle.
+settle_weft_mesh() {
+  local kubeconfig=$1 log=$2; shift 2
+  local metrics_port xds_port start=$SECONDS quiet=0 pid depth synced
+  local port='import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  metrics_port=$(python3 -c "$port"); xds_port=$(python3 -c "$port")
+  node "$@" "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port "$metrics_port" --ca-port 0 \
+    --ca-host 127.0.0.1 --xds-port "$xds_port" > "$log" 2>&1 &
+  pid=$!
+  until curl -sf "http://127.0.0.1:$metrics_port/readyz" >/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { echo "the operator exited (log: $log)" >&2; return 1; }
+    sleep 0.5
+  done
+  synced=$((SECONDS - start))
+  while [ "$quiet" -lt 5 ] && [ $((SECONDS - start)) -lt 1200 ]; do
+    sleep 1
+    depth=$(curl -sf "http://127.0.0.1:$metrics_port/metrics" | awk '$1 ~ /^workqueue_depth/ {s += $2} END {print s + 0}')
+    if [ "$depth" = 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+  done
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  echo "$synced $((SECONDS - start - quiet))"
+}

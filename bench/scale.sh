@@ -73,27 +73,14 @@ wait_listening() {
   done
 }
 
-# settle_operator <size>: after the mesh grew, one operator judges the new services and writes their status (a first
-# start's burst), until its queues stay empty for 5 s; then the cases each measure an operator started over a
-# settled mesh, as a restarted or second replica starts: the same state for every client count at a size.
+# settle_operator <size>: after the mesh grew, one operator writes the new services' status (bench/lib.sh's
+# settle_weft_mesh), so that every client count at a size starts over the same settled mesh.
 settle_operator() {
-  local metrics_port start=$SECONDS quiet=0 pid depth
-  metrics_port=$(free_port)
-  node $node_flags "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port "$metrics_port" --ca-port 0 \
-    --xds-port "$(free_port)" > "$work/settle_s$1.log" 2>&1 &
-  pid=$!; server_pid=$pid
-  until curl -sf "http://127.0.0.1:$metrics_port/readyz" >/dev/null; do
-    kill -0 "$pid" 2>/dev/null || { say "settling $1 services: the operator exited (log: $work/settle_s$1.log)"; server_pid=0; return 1; }
-    sleep 0.5
-  done
-  local synced=$((SECONDS - start))
-  while [ "$quiet" -lt 5 ] && [ $((SECONDS - start)) -lt 1200 ]; do
-    sleep 1
-    depth=$(curl -sf "http://127.0.0.1:$metrics_port/metrics" | awk '$1 ~ /^workqueue_depth/ {s += $2} END {print s + 0}')
-    if [ "$depth" = 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi
-  done
-  say "first start over $1 services: synced after $synced s, queues empty after $((SECONDS - start - quiet)) s"
-  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; server_pid=0
+  local times
+  # shellcheck disable=SC2086
+  times=$(settle_weft_mesh "$kubeconfig" "$work/settle_s$1.log" $node_flags) || { say "settling $1 services failed"; return 1; }
+  set -- "$1" $times
+  say "first start over $1 services: synced after $2 s, queues empty after $3 s"
 }
 
 rm -f "$out"/weft_s*_c*.json "$out"/*.svg
