@@ -41,11 +41,12 @@ wait_for_quiet() {
   load_waited=$((SECONDS - start)); load_before=$(load1)
 }
 
-# weft_commit [checkout]: the short commit of this (or that) checkout, "-dirty" when tracked files differ from it.
+# weft_commit [checkout]: the short commit of this (or that) checkout, "-dirty" when tracked files differ from it
+# outside docs/ (where the benchmarks write their own results while they run).
 weft_commit() {
   local dir=${1:-$root} c
   c=$(git -C "$dir" rev-parse --short HEAD 2>/dev/null || echo unknown)
-  git -C "$dir" diff --quiet HEAD -- 2>/dev/null || c="$c-dirty"
+  git -C "$dir" diff --quiet HEAD -- . ':(exclude)docs' 2>/dev/null || c="$c-dirty"
   echo "$c"
 }
 
