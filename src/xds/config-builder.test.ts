@@ -7,7 +7,7 @@ import { ResourceCache, type ChangeSet } from './cache.js';
 import { ConfigBuilder, ENVOY_CLUSTERS_COLLECTION, ENVOY_COLLECTION, ENVOY_VHDS_COLLECTION, PROXYLESS_COLLECTION } from './config-builder.js';
 import { TypeUrl } from './protos.js';
 import { proxyFromNode } from './server/proxy.js';
-import { computeSync, programmedDetails } from './sync-status.js';
+import { computeSync, programmedDetails, SyncComputation, SyncMemo } from './sync-status.js';
 import { TypeState } from './server/type-state.js';
 import type { ConnectedProxy } from './server/stream.js';
 
@@ -156,6 +156,16 @@ describe('sync status', () => {
     const sync = computeSync({ cache, proxies: () => [early, late, behind] });
     expect(sync.get('VirtualService/shop/reviews')).toMatchObject({ acked: 3, lastAckAt: 3_000 });
     expect(sync.get('DestinationRule/shop/reviews')).toMatchObject({ expected: 3, acked: 2, lastAckAt: 2_000 });
+  });
+
+  it('computes in slices that end at a deadline, to the same result as all at once', () => {
+    const { m, cache } = setup();
+    const proxies = Array.from({ length: 40 }, (_, i) => proxyHolding(cache, m.host, (t) => i % 2 === 0 || t !== TypeUrl.cluster));
+    const inputs = { cache, proxies: () => proxies };
+    const sliced = new SyncComputation(inputs, new SyncMemo());
+    expect(sliced.step(0)).toBeUndefined(); // the deadline has passed: nothing more this turn
+    expect(sliced.step()).toEqual(computeSync(inputs));
+    expect(computeSync(inputs).get('DestinationRule/shop/reviews')).toMatchObject({ expected: 40, acked: 20 });
   });
 
   it('says Pending while a newer generation is not served, and NotInConfig for what nothing uses', () => {

@@ -16,6 +16,9 @@ import { sourceKey, type XdsResource } from './resource.js';
 import type { ConnectedProxy } from './server/stream.js';
 import type { TypeState } from './server/type-state.js';
 
+/** The longest a sync computation holds the event loop at once (ms). */
+const SLICE_MS = 10;
+
 /** Kinds whose content the xDS generators program. */
 const PROGRAMMED_KINDS = new Set(['ServiceEntry', 'WorkloadEntry', 'VirtualService', 'DestinationRule']);
 
@@ -102,16 +105,47 @@ export class SyncMemo {
  * can be reused from one call to the next.
  */
 export function computeSync(inputs: SyncInputs, memo = new SyncMemo()): Map<string, ResourceSync> {
-  const out = new Map<string, ResourceSync>();
-  const entry = (key: string): ResourceSync => {
-    let e = out.get(key);
-    if (!e) out.set(key, (e = { servedGeneration: 0, expected: 0, acked: 0, rejections: [] }));
+  return new SyncComputation(inputs, memo).step()!;
+}
+
+/**
+ * computeSync in steps, so that a computation over thousands of proxies (hundreds of Envoy sidecars hold thousands
+ * of resources each) does not hold the event loop, and the pushes and ACKs waiting behind it, for its whole length.
+ */
+export class SyncComputation {
+  private readonly out = new Map<string, ResourceSync>();
+  private readonly proxies: ConnectedProxy[];
+  private next = 0;
+
+  constructor(
+    inputs: SyncInputs,
+    private readonly memo: SyncMemo,
+  ) {
+    for (const [key, generation] of servedGenerations(inputs.cache, memo)) this.entry(key).servedGeneration = generation;
+    this.proxies = [...inputs.proxies()];
+  }
+
+  /** Adds proxies until `deadline` (performance.now()) passes; the result once every proxy is in, else undefined. */
+  step(deadline = Infinity): Map<string, ResourceSync> | undefined {
+    while (this.next < this.proxies.length) {
+      // The clock is read every few proxies only: one proxyless client takes microseconds.
+      if (this.next % 16 === 0 && performance.now() > deadline) return undefined;
+      this.add(this.proxies[this.next++]!);
+    }
+    return this.out;
+  }
+
+  private entry(key: string): ResourceSync {
+    let e = this.out.get(key);
+    if (!e) this.out.set(key, (e = { servedGeneration: 0, expected: 0, acked: 0, rejections: [] }));
     return e;
-  };
-  for (const [key, generation] of servedGenerations(inputs.cache, memo)) entry(key).servedGeneration = generation;
-  for (const proxy of inputs.proxies()) {
+  }
+
+  private add(proxy: ConnectedProxy): void {
     const view = proxy.view;
-    if (!view || !proxy.proxy) continue;
+    // A proxy that left while the computation was under way still counts: it was connected when it started.
+    if (!view || !proxy.proxy) return;
+    const memo = this.memo;
     const parts: TypeSync[] = [];
     for (const state of proxy.types.values()) {
       const version = view.version(state.typeUrl);
@@ -122,7 +156,7 @@ export function computeSync(inputs: SyncInputs, memo = new SyncMemo()): Map<stri
     let p = memo.proxies.get(proxy);
     if (!p || p.parts.length !== parts.length || p.parts.some((t, i) => t !== parts[i])) memo.proxies.set(proxy, (p = proxySync(parts)));
     for (let i = 0; i < p.keys.length; i++) {
-      const e = entry(p.keys[i]!);
+      const e = this.entry(p.keys[i]!);
       e.expected++;
       if (p.held[i]) {
         e.acked++;
@@ -131,7 +165,6 @@ export function computeSync(inputs: SyncInputs, memo = new SyncMemo()): Map<stri
       if (p.rejected[i] !== undefined) e.rejections.push({ proxy: proxy.proxy.id, error: p.rejected[i]! });
     }
   }
-  return out;
 }
 
 /** Merges a proxy's types: an object is current only if every type holds all of it; the last rejection is told. */
@@ -276,6 +309,8 @@ export class SyncStatus implements ProgrammedSource {
   private readonly countsPending = new Set<string>();
   private dirty = false;
   private computed = false;
+  /** The computation under way (sliced: see recomputeNow). */
+  private computing: SyncComputation | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly computedListeners = new Set<() => void>();
 
@@ -339,6 +374,7 @@ export class SyncStatus implements ProgrammedSource {
   }
 
   stop(): void {
+    this.computing = undefined;
     clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -388,7 +424,8 @@ export class SyncStatus implements ProgrammedSource {
 
   /** Recomputes if something changed, and re-enqueues the objects whose summary changed (count-only ones within budget). */
   recompute(): void {
-    if (!this.inputs) return;
+    // One computation at a time: what changes meanwhile leaves `dirty` set, and the next one starts when it ends.
+    if (!this.inputs || this.computing) return;
     const leading = !this.inputs.isLeader || this.inputs.isLeader();
     const newlyLeading = leading && this.computed && !this.notifiedAsLeader;
     if (!this.dirty && this.countsPending.size === 0 && !newlyLeading) {
@@ -399,7 +436,12 @@ export class SyncStatus implements ProgrammedSource {
       this.markDirtyLater();
       return;
     }
-    if (this.dirty || newlyLeading) this.recomputeNow(this.inputs, leading);
+    if (this.dirty || newlyLeading) this.recomputeNow(this.inputs, leading, () => this.afterRecompute(leading));
+    else this.afterRecompute(leading);
+  }
+
+  /** Re-enqueues count-only changes within the budget (the leader), or just looks again later (a follower). */
+  private afterRecompute(leading: boolean): void {
     if (!leading) {
       this.countsPending.clear();
       this.markDirtyLater();
@@ -414,13 +456,37 @@ export class SyncStatus implements ProgrammedSource {
     if (this.countsPending.size > 0) this.markDirtyLater(); // the rest next time, from these summaries unless something moves
   }
 
-  private recomputeNow(inputs: SyncInputs, leading: boolean): void {
+  /**
+   * Computes in slices of at most SLICE_MS, each in its own event-loop turn (a small mesh: all in the first, at
+   * once), then takes the result and calls `then`. `lastComputeMs` is the busy time, which spaces the next one.
+   */
+  private recomputeNow(inputs: SyncInputs, leading: boolean, then: () => void): void {
     this.dirty = false;
-    const started = this.now();
-    this.local = computeSync(inputs, this.memo);
+    const computation = new SyncComputation(inputs, this.memo);
+    this.computing = computation;
+    let busyMs = 0;
+    const slice = (): void => {
+      if (this.computing !== computation) return; // stopped meanwhile
+      const started = this.now();
+      const local = computation.step(performance.now() + SLICE_MS);
+      busyMs += this.now() - started;
+      if (!local) {
+        setImmediate(slice);
+        return;
+      }
+      this.computing = undefined;
+      this.lastComputeMs = busyMs;
+      this.take(inputs, leading, local);
+      then();
+      if (this.dirty) this.markDirty(); // what changed while it computed
+    };
+    slice();
+  }
+
+  private take(inputs: SyncInputs, leading: boolean, local: Map<string, ResourceSync>): void {
+    this.local = local;
     const remote = [...(inputs.remote?.() ?? [])];
     const next = remote.length === 0 ? this.local : mergeCounts([this.local, ...remote]);
-    this.lastComputeMs = this.now() - started;
     const previous = this.current;
     const first = !this.notifiedAsLeader;
     this.current = next;
