@@ -37,15 +37,9 @@ export interface ConvergenceOptions {
    * so never served, or its spec change made no config change that a summary could show). Default 10 minutes.
    */
   maxWaitMs?: number;
-  /**
-   * Checks happen at most this often (ms; default 100): each one reads every proxy's state, and thousands of ACKs
-   * arrive over many event-loop turns after a push. The time measured does not depend on it: it ends at the
-   * completing ACK's own time (lastAckAt).
-   */
-  checkIntervalMs?: number;
   /** Injected for tests: the clock (epoch ms, as TypeState's ACK times) and how a check is put off. */
   now?: () => number;
-  defer?: (fn: () => void, ms: number) => void;
+  defer?: (fn: () => void) => void;
 }
 
 interface Waiting {
@@ -57,15 +51,14 @@ interface Waiting {
 export class ConvergenceTracker {
   private readonly waiting = new Map<string, Waiting>();
   private readonly now: () => number;
-  private readonly defer: (fn: () => void, ms: number) => void;
+  private readonly defer: (fn: () => void) => void;
   private scheduled = false;
-  private lastCheckAt = -Infinity;
   /** When the last push or ACK was seen: a summary without lastAckAt ends the wait as of then. */
   private lastEventAt = 0;
 
   constructor(private readonly options: ConvergenceOptions) {
     this.now = options.now ?? (() => Date.now());
-    this.defer = options.defer ?? ((fn, ms) => (ms > 0 ? setTimeout(fn, ms) : setImmediate(fn)));
+    this.defer = options.defer ?? ((fn) => setImmediate(fn));
   }
 
   /** Generations waiting to converge (for tests and the debug view). */
@@ -83,17 +76,19 @@ export class ConvergenceTracker {
     this.waiting.delete(`${kind}/${namespace}/${name}`);
   }
 
-  /** A push was written or a proxy answered: look again, in the next turn, or once the interval since the last look has passed. */
+  /**
+   * The summaries moved (src/xds/index.ts calls it after each sync computation, at most once a second): look again
+   * in the next turn. When the look happens does not change the time measured: it ends at the completing ACK's own
+   * time (lastAckAt).
+   */
   changed(): void {
     this.lastEventAt = this.now();
     if (this.scheduled || this.waiting.size === 0) return;
     this.scheduled = true;
-    const wait = Math.max(0, this.lastCheckAt + (this.options.checkIntervalMs ?? 100) - this.lastEventAt);
     this.defer(() => {
       this.scheduled = false;
-      this.lastCheckAt = this.now();
       this.check();
-    }, wait);
+    });
   }
 
   /** Ends the waits that are over: served here and ACKed by every proxy that needs them. */
