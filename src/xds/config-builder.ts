@@ -3,8 +3,9 @@
 // bytes changed reach the streams. Proxyless clients share one collection; Envoy sidecars share two (their
 // listeners and routes, and the clusters and endpoints that gateway proxies read too), plus one small collection
 // per sidecar for its own inbound side. Sidecars on delta xDS read a third first: route configurations that use
-// VHDS and the virtual hosts as resources of their own, so a one-service change sends one virtual host. Endpoints of clusters with locality load balancing are per placement
-// (locality-endpoints.ts): every view adds its proxy's placement collection.
+// VHDS and the virtual hosts as resources of their own, so a one-service change sends one virtual host. Endpoints
+// of clusters with locality load balancing are per placement (locality-endpoints.ts): every view adds its proxy's
+// placement collection.
 import type { Logger } from 'pino';
 import type { MeshModel } from '../mesh/model/index.js';
 import { withRelease, type ProxyView, type ResourceCache } from './cache.js';
@@ -18,7 +19,7 @@ import {
   envoyVirtualHost,
   type VirtualHostPart,
 } from './generators/envoy.js';
-import { envoyOutboundListener, envoyOutboundRoutes } from './generators/names.js';
+import { envoyOutboundListener, envoyOutboundRoutes, envoyVirtualHostName } from './generators/names.js';
 import { proxylessResources } from './generators/proxyless.js';
 import type { Generated } from './generators/types.js';
 import { TypeUrl } from './protos.js';
@@ -60,6 +61,10 @@ function encode(g: Generated): XdsResource {
 
 function encodeVirtualHost(part: VirtualHostPart): XdsResource {
   return encode(envoyVirtualHost(part));
+}
+
+function virtualHostRef(part: VirtualHostPart): { typeUrl: string; name: string } {
+  return { typeUrl: TypeUrl.virtualHost, name: envoyVirtualHostName(part.port, part.host) };
 }
 
 export class ConfigBuilder {
@@ -128,7 +133,8 @@ export class ConfigBuilder {
         if (!byHost) this.virtualHostsByPort.set(v.port, (byHost = new Map()));
         byHost.set(host, v);
       }
-      if (this.vhdsLive) diff(before.virtualHosts.map(encodeVirtualHost), after.virtualHosts.map(encodeVirtualHost), vhds);
+      // Only names are needed of what was there before: encoding them again would be wasted on every change.
+      if (this.vhdsLive) diff(before.virtualHosts.map(virtualHostRef), after.virtualHosts.map(encodeVirtualHost), vhds);
       for (const a of [...before.addresses, ...after.addresses]) addresses.add(a);
       if (after === EMPTY) this.hosts.delete(host);
       else this.hosts.set(host, after);
@@ -267,7 +273,7 @@ export class ConfigBuilder {
 }
 
 /** Adds to `update` what turns `before` into `after` (unchanged resources are skipped by the collection). */
-function diff(before: readonly XdsResource[], after: readonly XdsResource[], batch: Batch): void {
+function diff(before: ReadonlyArray<{ typeUrl: string; name: string }>, after: readonly XdsResource[], batch: Batch): void {
   const kept = new Set(after.map((r) => `${r.typeUrl} ${r.name}`));
   for (const r of before) if (!kept.has(`${r.typeUrl} ${r.name}`)) batch.remove.push(r);
   batch.upsert.push(...after);

@@ -95,8 +95,8 @@ function holdsAll(state: TypeState, view: ProxyView | undefined): boolean {
 }
 
 /**
- * Summaries kept per type state while its revision (any request on it), its last response and the served version stand still: a
- * summary is written every few seconds, and with thousands of proxies most did nothing since the last one.
+ * Summaries kept per type state while its revision (any request on it), its last response and the served version
+ * stand still: a summary is written every few seconds, and with thousands of proxies most did nothing since.
  */
 const typeMemo = new WeakMap<TypeState, { revision: number; served: string; sentAt: Date | undefined; summary: ProxyTypeSummary }>();
 
