@@ -34,7 +34,7 @@ export async function requestDump(cluster: Cluster, proxy: ProxyRow, timeoutMs =
     }
     throw new Error(`replica ${proxy.replica} did not answer the config dump request ${cluster.operatorNamespace}/${name} within ${timeoutMs / 1000}s (is it running this version?)`);
   } finally {
-    await cluster.client.request('DELETE', resourcePath(resources.configMaps, at)).catch((err: unknown) => {
+    await cluster.client.send('DELETE', resourcePath(resources.configMaps, at)).catch((err: unknown) => {
       if (!isNotFound(err)) process.stderr.write(`warning: could not delete ${cluster.operatorNamespace}/${name}: ${(err as Error).message}\n`);
     });
   }

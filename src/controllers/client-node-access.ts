@@ -1,9 +1,10 @@
 // ClusterAccess through @kubernetes/client-node's KubeConfig, for the credentials Weft does not apply itself (exec
-// plugins, auth providers, basic auth, proxies; see kubeconfig.ts). client-node is imported on the first request,
-// not before: importing it costs ~80 MiB of RSS, which the common cases should not pay.
+// plugins, auth providers, basic auth, proxies; see kubeconfig.ts). client-node, and undici whose dispatcher it
+// configures (TLS, proxy), are imported on the first request, not before: importing client-node costs ~80 MiB of
+// RSS, which the common cases should not pay.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Dispatcher } from 'undici';
-import type { ClusterAccess, RequestCredentials } from './cluster-access.js';
+import type { ClusterAccess, HttpRequest, HttpResponse } from './cluster-access.js';
 
 export class ClientNodeAccess implements ClusterAccess {
   private kubeConfig: Promise<KubeConfig> | undefined;
@@ -18,7 +19,7 @@ export class ClientNodeAccess implements ClusterAccess {
     private readonly load: (kc: KubeConfig) => void,
   ) {}
 
-  async credentials(): Promise<RequestCredentials> {
+  async send(request: HttpRequest): Promise<HttpResponse> {
     this.kubeConfig ??= this.loaded();
     const kc = await this.kubeConfig;
     const { RequestContext } = await import('@kubernetes/client-node');
@@ -28,7 +29,20 @@ export class ClientNodeAccess implements ClusterAccess {
       this.dispatcher = context.getDispatcher();
       this.dispatcherChosen = true;
     }
-    return { headers: context.getHeaders(), dispatcher: this.dispatcher };
+    const { fetch } = await import('undici');
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers: { ...context.getHeaders(), ...request.headers },
+      body: request.body,
+      dispatcher: this.dispatcher,
+      signal: request.signal,
+    });
+    return {
+      status: response.status,
+      statusText: response.statusText,
+      body: response.body ?? (async function* () {})(),
+      text: () => response.text(),
+    };
   }
 
   async close(): Promise<void> {

@@ -1,18 +1,28 @@
-// How RestClient reaches the API server: its URL and, per request, the credentials (headers, and an undici
-// Dispatcher carrying the TLS settings). The static cases that every operator Pod and most kubeconfigs are
-// (in-cluster, client certificates, bearer tokens) are served without @kubernetes/client-node: importing it costs
-// ~80 MiB of RSS (its KubeConfig pulls in the whole generated API), a third of the operator's memory at 1000
-// services. Everything else (exec plugins, auth providers, basic auth, proxies, keys Weft does not know) loads
-// client-node on the first request and goes through its KubeConfig, so no kubeconfig stops working.
-import type { Dispatcher } from 'undici';
+// How RestClient reaches the API server: its URL, and a way to send one request with the cluster's credentials.
+// The static cases that every operator Pod and most kubeconfigs are (in-cluster, client certificates, bearer
+// tokens) are served by Weft over node:https, without @kubernetes/client-node: importing it costs ~80 MiB of RSS
+// (its KubeConfig pulls in the whole generated API), a third of the operator's memory at 1000 services. Everything
+// else (exec plugins, auth providers, basic auth, proxies, keys Weft does not know) loads client-node on the first
+// request and goes through its KubeConfig, so no kubeconfig stops working.
 import { ClientNodeAccess } from './client-node-access.js';
 import { readClusterSettings, type ReadOptions } from './kubeconfig.js';
 import { StaticAccess } from './static-access.js';
 
-export interface RequestCredentials {
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  /** Without credentials: the access adds them. */
   headers: Record<string, string>;
-  /** The TLS settings and the connection pool (one, reused); undefined: undici's global dispatcher. */
-  dispatcher: Dispatcher | undefined;
+  body?: string;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  statusText: string;
+  /** Read it to the end (or abort the request): an unread body holds its connection. */
+  body: AsyncIterable<Uint8Array>;
+  text(): Promise<string>;
 }
 
 export interface ClusterAccess {
@@ -20,9 +30,9 @@ export interface ClusterAccess {
   readonly server: string;
   /** The current context's namespace (in-cluster: the ServiceAccount's); undefined if it names none. */
   readonly namespace: string | undefined;
-  /** Credentials for one request, asked for every time: exec plugins and projected tokens rotate. */
-  credentials(): Promise<RequestCredentials>;
-  /** Closes pooled connections; credentials() opens a new pool afterwards. */
+  /** Sends one request with credentials read for it: exec plugins and projected tokens rotate. */
+  send(request: HttpRequest): Promise<HttpResponse>;
+  /** Closes pooled connections; send() opens a new pool afterwards. */
   close(): Promise<void>;
 }
 

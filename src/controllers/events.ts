@@ -143,14 +143,14 @@ export class EventRecorder {
     const patch = { series: { count, lastObservedTime: microTime(series.lastObservedAt) } };
     if (series.written === 0) {
       // Repeats may have arrived before the first write: then the Event starts as a series.
-      await this.client.request('POST', collection, { body: count > 1 ? { ...series.body, ...patch } : series.body });
+      await this.client.send('POST', collection, { body: count > 1 ? { ...series.body, ...patch } : series.body });
     } else {
       try {
-        await this.client.request('PATCH', `${collection}/${encodeURIComponent(series.name)}`, { body: patch, contentType: contentTypes.mergePatch });
+        await this.client.send('PATCH', `${collection}/${encodeURIComponent(series.name)}`, { body: patch, contentType: contentTypes.mergePatch });
       } catch (err) {
         if (!isNotFound(err)) throw err;
         // The Event expired (the API server keeps Events about an hour): start over with a new one.
-        await this.client.request('POST', collection, { body: { ...series.body, series: patch.series } });
+        await this.client.send('POST', collection, { body: { ...series.body, series: patch.series } });
       }
     }
     series.written = count;

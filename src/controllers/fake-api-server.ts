@@ -2,7 +2,8 @@
 // pagination, watch streams with bookmarks, 410 Gone, optimistic concurrency, merge and apply patches), and lets
 // a test break watches on purpose. Not a general API server: no validation, selectors or admission.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from '../net/builtins.js';
 import type { AddressInfo } from 'node:net';
 import type { KubeObject } from './object.js';
 import { StaticAccess } from './static-access.js';
@@ -53,7 +54,7 @@ export class FakeApiServer {
   private server: Server | undefined;
 
   async start(): Promise<number> {
-    this.server = createServer((req, res) => {
+    this.server = http.createServer((req, res) => {
       this.serve(req, res).catch((err: unknown) => send(res, 500, status(500, 'InternalError', String(err))));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

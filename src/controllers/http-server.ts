@@ -1,5 +1,5 @@
 // The operator's own HTTP endpoint: Prometheus metrics and the kubelet's liveness/readiness probes.
-import { createServer } from 'node:http';
+import { http } from '../net/builtins.js';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -18,7 +18,7 @@ export interface RunningHttpServer {
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = (status: number, body: string, contentType = 'text/plain; charset=utf-8'): void => {
       res.writeHead(status, { 'content-type': contentType }).end(body);

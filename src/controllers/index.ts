@@ -1,7 +1,7 @@
 // Weft's generic controller framework: informers, work queues, controllers, a manager with leader election,
 // and helpers for status, events, finalizers, owner references and apply. It knows nothing about the mesh.
 export { Manager, type ManagerOptions, type LeaderElectionOptions } from './manager.js';
-export { loadClusterAccess, type ClusterAccess, type LoadOptions, type RequestCredentials } from './cluster-access.js';
+export { loadClusterAccess, type ClusterAccess, type HttpRequest, type HttpResponse, type LoadOptions } from './cluster-access.js';
 export { defaultLogger } from './logger.js';
 export {
   controller,

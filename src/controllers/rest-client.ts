@@ -1,7 +1,6 @@
 // Raw HTTP to the API server with the kubeconfig's credentials. Objects stay plain JSON: nothing is decoded
 // into client-node's model classes, so a cached object looks the same whether it came from a list or a watch.
-import { fetch, type Response } from 'undici';
-import type { ClusterAccess } from './cluster-access.js';
+import type { ClusterAccess, HttpResponse } from './cluster-access.js';
 
 /** metav1.Status, the body of every API error. */
 export interface Status {
@@ -54,29 +53,37 @@ export const contentTypes = {
 export class RestClient {
   constructor(readonly access: ClusterAccess) {}
 
-  /** Sends a request; resolves with the response (body unread) on 2xx, rejects with ApiError otherwise. */
-  async request(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<Response> {
+  /**
+   * Sends a request; resolves with the response on 2xx, its body unread (read it to the end, or abort the request:
+   * an unread body holds its connection), and rejects with ApiError otherwise.
+   */
+  async request(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<HttpResponse> {
     const url = new URL(this.access.server + path);
     for (const [name, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
     }
-    const { headers: credentials, dispatcher } = await this.access.credentials();
-    const headers: Record<string, string> = { ...credentials, accept: contentTypes.json };
+    const headers: Record<string, string> = { accept: contentTypes.json };
     if (options.body !== undefined) headers['content-type'] = options.contentType ?? contentTypes.json;
-    const response = await fetch(url, {
+    const response = await this.access.send({
       method,
+      url,
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      dispatcher,
-      signal: options.signal,
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
-    if (!response.ok) throw await errorFrom(response);
+    if (response.status < 200 || response.status > 299) throw await errorFrom(response);
     return response;
   }
 
   async json<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.request(method, path, options);
-    return (await response.json()) as T;
+    return JSON.parse(await response.text()) as T;
+  }
+
+  /** A request whose answer is not needed beyond success: the body is read and dropped, freeing the connection. */
+  async send(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<void> {
+    const response = await this.request(method, path, options);
+    for await (const _ of response.body); // eslint-disable-line @typescript-eslint/no-unused-vars
   }
 
   /** Closes pooled connections; the client can still be used afterwards. */
@@ -85,7 +92,7 @@ export class RestClient {
   }
 }
 
-async function errorFrom(response: Response): Promise<ApiError> {
+async function errorFrom(response: HttpResponse): Promise<ApiError> {
   const text = await response.text().catch(() => '');
   try {
     const status = JSON.parse(text) as Status;

@@ -1,7 +1,8 @@
 // The injection webhook's HTTPS endpoint, on every replica (the Service spreads the API server's calls): POST
 // /inject takes an AdmissionReview and answers with admission.ts's decision. Its certificate is the operator's
 // serving certificate from Weft's own CA; a renewal or a CA rotation swaps the TLS context of the running server.
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
+import { https } from '../net/builtins.js';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Runnable } from '../controllers/index.js';
@@ -35,7 +36,7 @@ export class WebhookServer implements Runnable {
   async start(signal: AbortSignal): Promise<void> {
     if (!(await this.certificate.ready(signal))) return;
     const { log } = this.options;
-    const server = createServer((req, res) => {
+    const server = https.createServer((req, res) => {
       const reply = (code: number, body: unknown) => {
         res.writeHead(code, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));

@@ -4,7 +4,8 @@
 //   GET /debug/config_dump?proxy=<id>  one proxy's config: each resource it should hold, as JSON, with the
 //                                      version it has ACKed or rejected
 //   GET /debug/resources               each mesh resource's sync state (served generation, acked/expected, NACKs)
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { http } from '../net/builtins.js';
 import type { AddressInfo } from 'node:net';
 import type { ProxyView } from './cache.js';
 import { messageType } from './protos.js';
@@ -66,7 +67,7 @@ export function configDump(p: ConnectedProxy) {
 }
 
 export async function startDebugServer(sources: DebugSources, port: number, host = '127.0.0.1'): Promise<{ port: number; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
+  const server: Server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://debug');
     const reply = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body, null, 2)}\n`);

@@ -162,7 +162,7 @@ export class DumpResponder implements Runnable {
       const created = Date.parse(req.metadata.creationTimestamp ?? '');
       if (!Number.isFinite(created) || Date.now() - created < DUMP_REQUEST_TTL_MS) continue;
       try {
-        await this.manager.client.request('DELETE', resourcePath(resources.configMaps, { namespace: req.metadata.namespace!, name: req.metadata.name! }));
+        await this.manager.client.send('DELETE', resourcePath(resources.configMaps, { namespace: req.metadata.namespace!, name: req.metadata.name! }));
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

@@ -179,7 +179,7 @@ export class SummaryPublisher implements Runnable {
 
   private async delete(name: string): Promise<void> {
     try {
-      await this.manager.client.request('DELETE', resourcePath(resources.configMaps, { namespace: this.namespace, name }));
+      await this.manager.client.send('DELETE', resourcePath(resources.configMaps, { namespace: this.namespace, name }));
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
