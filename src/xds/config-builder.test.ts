@@ -10,6 +10,7 @@ import { proxyFromNode } from './server/proxy.js';
 import { computeSync, programmedDetails, SyncComputation, SyncMemo } from './sync-status.js';
 import { TypeState } from './server/type-state.js';
 import type { ConnectedProxy } from './server/stream.js';
+import { decodeResource } from './resource.js';
 
 function setup() {
   const m = reviewsMesh();
@@ -70,10 +71,10 @@ describe('ConfigBuilder', () => {
     const sidecar = (ip: string) => proxyFromNode({ id: `sidecar~${ip}~client.shop~shop.svc.cluster.local`, cluster: '', metadata: {}, user_agent_name: 'envoy' });
     const delta = builder.viewFor(sidecar('127.0.0.9'), 'delta');
     const routes = delta.view.get(TypeUrl.route, '9080')!;
-    expect(routes.message).toMatchObject({ name: '9080', vhds: { config_source: { ads: {} } } });
-    expect(routes.message.virtual_hosts).toBeUndefined();
+    expect(decodeResource(routes)).toMatchObject({ name: '9080', vhds: { config_source: { ads: {} } } });
+    expect(decodeResource(routes).virtual_hosts).toBeUndefined();
     const vhost = () => delta.view.get(TypeUrl.virtualHost, `9080/${m.host}`)!;
-    expect(vhost().message).toMatchObject({ name: `${m.host}:9080` });
+    expect(decodeResource(vhost())).toMatchObject({ name: `${m.host}:9080` });
     expect(cache.collection(ENVOY_COLLECTION).get(TypeUrl.route, '9080')).toBeUndefined(); // no SotW sidecar: no inline routes built
     const before = vhost().version;
     const seen: ChangeSet[] = [];
@@ -86,8 +87,8 @@ describe('ConfigBuilder', () => {
     expect(seen.flatMap((c) => [...c].flatMap(([type, names]) => [...names].map((n) => `${type.split('.').pop()} ${n}`)))).toEqual([`VirtualHost 9080/${m.host}`]);
     // A SotW sidecar beside it still gets the port's routes inline; the delta one keeps reading VHDS.
     const sotw = builder.viewFor(sidecar('127.0.0.8'), 'sotw');
-    expect((sotw.view.get(TypeUrl.route, '9080')!.message.virtual_hosts as unknown[]).length).toBe(1);
-    expect(delta.view.get(TypeUrl.route, '9080')!.message.vhds).toBeDefined();
+    expect((decodeResource(sotw.view.get(TypeUrl.route, '9080')!).virtual_hosts as unknown[]).length).toBe(1);
+    expect(decodeResource(delta.view.get(TypeUrl.route, '9080')!).vhds).toBeDefined();
     // The service goes away: its virtual host and the port's VHDS route configuration with it.
     objects.virtualServices = [];
     objects.serviceEntries = [];
@@ -105,7 +106,7 @@ describe('ConfigBuilder', () => {
     const sidecar = proxyFromNode({ id: 'sidecar~127.0.0.9~client.shop~shop.svc.cluster.local', cluster: '', metadata: {}, user_agent_name: 'envoy' });
     const { release } = builder.viewFor(sidecar);
     const first = routes()!;
-    expect((first.message.virtual_hosts as Array<{ name: string }>).map((v) => v.name)).toEqual([`${m.host}:9080`]);
+    expect((decodeResource(first).virtual_hosts as Array<{ name: string }>).map((v) => v.name)).toEqual([`${m.host}:9080`]);
     const moved = edited(m.split, { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v2' } }] }] });
     objects.virtualServices = [moved];
     builder.update(model.recompute(model.hostsAffectedBy({ kind: 'VirtualService', obj: moved })));

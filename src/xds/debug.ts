@@ -8,8 +8,7 @@ import type { Server } from 'node:http';
 import { http } from '../net/builtins.js';
 import type { AddressInfo } from 'node:net';
 import type { ProxyView } from './cache.js';
-import { messageType } from './protos.js';
-import type { XdsResource } from './resource.js';
+import { decodeResource } from './resource.js';
 import type { ConnectedProxy } from './server/stream.js';
 import type { TypeState } from './server/type-state.js';
 import type { ResourceSync } from './sync-status.js';
@@ -39,14 +38,6 @@ export function syncz(proxies: Iterable<ConnectedProxy>) {
   }));
 }
 
-/** A resource as JSON (typed Any configs expanded), as Envoy's config_dump shows it. */
-function asJson(r: XdsResource): unknown {
-  const type = messageType(r.typeUrl);
-  const anyType = messageType('google.protobuf.Any');
-  const any = anyType.decode(r.any) as unknown as { value: Uint8Array };
-  return type.toObject(type.decode(any.value), { enums: String, longs: String, json: true });
-}
-
 export function configDump(p: ConnectedProxy) {
   const view: ProxyView | undefined = p.view;
   return {
@@ -60,7 +51,7 @@ export function configDump(p: ConnectedProxy) {
         ackedVersion: state.acked.get(r.name)?.version ?? null,
         ...(state.rejected.has(r.name) ? { rejected: { version: state.rejected.get(r.name)!.version, error: state.rejected.get(r.name)!.error } } : {}),
         sources: r.sources,
-        config: asJson(r),
+        config: decodeResource(r),
       }));
     }),
   };

@@ -10,7 +10,7 @@ import { ResourceCache } from './cache.js';
 import { ConfigBuilder } from './config-builder.js';
 import { gatewayCollection, GatewayBuilder } from './gateway-builder.js';
 import { TypeUrl } from './protos.js';
-import type { ProtoMessage } from './resource.js';
+import { decodeResource, type ProtoMessage } from './resource.js';
 
 function gateway(name: string, spec: Partial<GatewaySpec>, created = '2026-01-01T00:00:00Z'): Gateway {
   return {
@@ -59,7 +59,7 @@ describe('GatewayBuilder', () => {
     const { cache, names, m } = setup({ gateways: [gateway('edge', { servers: [http] }), other], virtualServices: [bound] });
     const key = gatewayCollection('shop', 'edge');
     expect(names(key, TypeUrl.listener)).toEqual(['0.0.0.0_80']);
-    const routes = cache.collection(key).get(TypeUrl.route, 'http.80')!.message;
+    const routes = decodeResource(cache.collection(key).get(TypeUrl.route, 'http.80')!);
     const [vh] = routes.virtual_hosts as ProtoMessage[];
     expect(vh!.domains).toEqual(['reviews.example.com', 'reviews.example.com:80']);
     // The match meant for another gateway is left out; destinations are the sidecars' subset clusters.
@@ -89,7 +89,7 @@ describe('GatewayBuilder', () => {
     gateways.update();
     expect(names(key, TypeUrl.listener)).toEqual(['0.0.0.0_443']);
     const secret = cache.collection(key).get(TypeUrl.secret, 'kubernetes://shop/reviews-cert')!;
-    expect(((secret.message.tls_certificate as ProtoMessage).certificate_chain as ProtoMessage).inline_bytes).toBe(CERT);
+    expect(((decodeResource(secret).tls_certificate as ProtoMessage).certificate_chain as ProtoMessage).inline_bytes).toBe(CERT);
     secrets.delete('shop/reviews-cert');
     gateways.update();
     expect(names(key, TypeUrl.secret)).toEqual(['ROOTCA', 'default']); // only the agent's files remain
@@ -129,7 +129,7 @@ describe('GatewayBuilder', () => {
     const moved = edited(m.serviceEntry, { ...m.serviceEntry.spec, ports: [{ number: 9090, name: 'grpc', protocol: 'GRPC' }] });
     objects.serviceEntries = [moved];
     expect(gateways.updateForHosts(model.recompute(model.hostsAffectedBy({ kind: 'ServiceEntry', obj: moved })))).toBe(true);
-    const [vh] = cache.collection(gatewayCollection('shop', 'edge')).get(TypeUrl.route, 'http.80')!.message.virtual_hosts as ProtoMessage[];
+    const [vh] = decodeResource(cache.collection(gatewayCollection('shop', 'edge')).get(TypeUrl.route, 'http.80')!).virtual_hosts as ProtoMessage[];
     expect(((vh!.routes as ProtoMessage[])[0]!.route as ProtoMessage).cluster).toBe(`outbound|9090|v2|${m.host}`);
   });
 
@@ -140,7 +140,7 @@ describe('GatewayBuilder', () => {
       tcp: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 70 }, { destination: { host: 'reviews', subset: 'v2' }, weight: 30 }] }],
     });
     const { cache, m } = setup({ gateways: [gateway('edge', { servers: [tcp] })], virtualServices: [l4] });
-    const listener = cache.collection(gatewayCollection('shop', 'edge')).get(TypeUrl.listener, '0.0.0.0_9000')!.message;
+    const listener = decodeResource(cache.collection(gatewayCollection('shop', 'edge')).get(TypeUrl.listener, '0.0.0.0_9000')!);
     const [chain] = listener.filter_chains as ProtoMessage[];
     expect(((chain!.filters as ProtoMessage[])[0]!.typed_config as ProtoMessage).weighted_clusters).toEqual({
       clusters: [

@@ -7,7 +7,7 @@ import { memoryInputs, MeshModelStore } from '../mesh/model/index.js';
 import { destinationRule, edited, serviceAccount, serviceEntry, workloadEntry } from '../mesh/model/testing.js';
 import { ResourceCache, type ChangeSet } from './cache.js';
 import { ConfigBuilder, PROXYLESS_COLLECTION } from './config-builder.js';
-import type { ProtoMessage } from './resource.js';
+import { decodeResource, type ProtoMessage } from './resource.js';
 import { TypeUrl } from './protos.js';
 import { proxyFromNode } from './server/proxy.js';
 
@@ -57,8 +57,8 @@ describe('EDS per placement', () => {
     const sidecarA = client('sidecar-a', 'zone-a', 'envoy');
     const b = client('b', 'zone-b');
     const inA = a1.view.get(TypeUrl.endpoint, CLUSTER)!;
-    expect(priorities(inA.message)).toEqual(['127.0.0.2@0', '127.0.0.3@1']);
-    expect(priorities(b.view.get(TypeUrl.endpoint, CLUSTER)!.message)).toEqual(['127.0.0.2@1', '127.0.0.3@0']);
+    expect(priorities(decodeResource(inA))).toEqual(['127.0.0.2@0', '127.0.0.3@1']);
+    expect(priorities(decodeResource(b.view.get(TypeUrl.endpoint, CLUSTER)!))).toEqual(['127.0.0.2@1', '127.0.0.3@0']);
     expect(a2.view.get(TypeUrl.endpoint, CLUSTER)).toBe(inA);
     expect(sidecarA.view.get(TypeUrl.endpoint, CLUSTER)).toBe(inA);
     for (const v of [a1, a2, sidecarA, b]) v.release();
@@ -71,7 +71,7 @@ describe('EDS per placement', () => {
     });
     const a = client('a', 'zone-a');
     const b = client('b', 'zone-b');
-    const weights = (v: typeof a) => (v.view.get(TypeUrl.endpoint, CLUSTER)!.message.endpoints as Array<{ load_balancing_weight: { value: number } }>).map((g) => g.load_balancing_weight.value);
+    const weights = (v: typeof a) => (decodeResource(v.view.get(TypeUrl.endpoint, CLUSTER)!).endpoints as Array<{ load_balancing_weight: { value: number } }>).map((g) => g.load_balancing_weight.value);
     expect(weights(a)).toEqual([80, 20]);
     expect(weights(b)).toEqual([100]);
     const seen = { a: [] as ChangeSet[], b: [] as ChangeSet[] };
@@ -97,7 +97,7 @@ describe('EDS per placement', () => {
     const off = edited(rule, { host: 'echo', trafficPolicy: { outlierDetection: { consecutive5xxErrors: 1 }, loadBalancer: { localityLbSetting: { enabled: false } } } });
     objects.destinationRules = [off];
     builder.update(model.recompute(model.hostsAffectedBy({ kind: 'DestinationRule', obj: off })));
-    expect(priorities(a.view.get(TypeUrl.endpoint, CLUSTER)!.message)).toEqual(['127.0.0.2@0', '127.0.0.3@0']);
+    expect(priorities(decodeResource(a.view.get(TypeUrl.endpoint, CLUSTER)!))).toEqual(['127.0.0.2@0', '127.0.0.3@0']);
     expect(cache.collection(PROXYLESS_COLLECTION).get(TypeUrl.endpoint, CLUSTER)).toBeDefined();
     a.release();
   });
@@ -106,8 +106,8 @@ describe('EDS per placement', () => {
     const { client } = setup({ loadBalancer: { localityLbSetting: { distribute: [{ from: '*', to: { us: 100 } }] } } });
     const sidecar = client('s', 'zone-a', 'envoy');
     const grpc = client('g', 'zone-a');
-    expect(sidecar.view.get(TypeUrl.cluster, CLUSTER)!.message.common_lb_config).toEqual({ locality_weighted_lb_config: {} });
-    expect(grpc.view.get(TypeUrl.cluster, CLUSTER)!.message.common_lb_config).toBeUndefined();
+    expect(decodeResource(sidecar.view.get(TypeUrl.cluster, CLUSTER)!).common_lb_config).toEqual({ locality_weighted_lb_config: {} });
+    expect(decodeResource(grpc.view.get(TypeUrl.cluster, CLUSTER)!).common_lb_config).toBeUndefined();
     sidecar.release();
     grpc.release();
   });
