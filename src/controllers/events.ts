@@ -1,5 +1,6 @@
 // Events (events.k8s.io/v1) that explain what a controller did, shown by `kubectl describe` and `kubectl events`.
 import { randomBytes } from 'node:crypto';
+import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { defaultLogger } from './logger.js';
 import { microTime, type KubeObject } from './object.js';
@@ -26,6 +27,8 @@ export interface EventRecorderOptions {
   log?: Logger;
   /** Repeats of an event within this window extend one Event's series instead of creating new Events. */
   seriesWindowMs?: number;
+  /** Event writes in flight at most, across series (default 4). */
+  maxConcurrentWrites?: number;
   now?: () => number;
 }
 
@@ -52,6 +55,12 @@ export class EventRecorder {
   private lastSweep = 0;
   /** Pending while series are held: forgets ended series even when no further event is recorded. */
   private sweepTimer: NodeJS.Timeout | undefined;
+  /**
+   * Writes wait their turn here, as client-go's broadcaster writes one at a time: a first start judges every object
+   * at once (3000 Events at 1000 services), and unbounded, each write held its own connection and buffers in
+   * flight, most of the start-up burst's memory, kept by the process long after.
+   */
+  private readonly writes: PQueue;
 
   constructor(
     private readonly client: RestClient,
@@ -60,6 +69,7 @@ export class EventRecorder {
     this.log = (options.log ?? defaultLogger()).child({ component: 'events' });
     this.windowMs = options.seriesWindowMs ?? 6 * 60_000;
     this.now = options.now ?? Date.now;
+    this.writes = new PQueue({ concurrency: options.maxConcurrentWrites ?? 4 });
   }
 
   /** Records an Event about `regarding`. Never throws and never waits: failures are logged. */
@@ -130,7 +140,7 @@ export class EventRecorder {
       this.scheduleSweep();
     }
     const target = series;
-    target.chain = target.chain.then(() => this.write(target)).catch((err: unknown) => {
+    target.chain = target.chain.then(() => this.writes.add(() => this.write(target))).catch((err: unknown) => {
       this.log.error({ err, event: `${target.namespace}/${target.name}`, reason: event.reason }, 'cannot write event');
     });
   }

@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { apply, patchStatus } from './apply.js';
+import type { ClusterAccess } from './cluster-access.js';
 import { EventRecorder } from './events.js';
 import { FakeApiServer } from './fake-api-server.js';
 import { addFinalizer, hasFinalizer, removeFinalizer } from './finalizers.js';
@@ -131,6 +132,32 @@ describe('EventRecorder', () => {
     now = 100;
     await new Promise((resolve) => setTimeout(resolve, 1_200)); // the window and the timer's second of slack
     expect(recorder.heldSeries).toBe(0);
+  });
+
+  it('writes at most maxConcurrentWrites Events at once: a burst of judgements waits its turn', async () => {
+    const inner = server.access();
+    let inFlight = 0;
+    let most = 0;
+    const counting: ClusterAccess = {
+      server: inner.server,
+      namespace: inner.namespace,
+      close: () => inner.close(),
+      send: async (request) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await inner.send(request);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const burstClient = new RestClient(counting);
+    const recorder = new EventRecorder(burstClient, { reportingController: 'c', reportingInstance: 'i', log, maxConcurrentWrites: 3 });
+    for (let i = 0; i < 60; i++) recorder.normal({ ...regarding, metadata: { ...regarding.metadata, uid: `u${i}` } }, 'Synced', 'Reconcile', 'ok');
+    await recorder.flush();
+    await burstClient.close();
+    expect(server.list('events.k8s.io/v1/events')).toHaveLength(60);
+    expect(most).toBe(3);
   });
 
   it('never throws into the caller when writing fails', async () => {
