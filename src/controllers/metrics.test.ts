@@ -66,6 +66,19 @@ describe('metrics over HTTP', () => {
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 
+  it('tells when every work queue is empty, counting keys in process', () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    const a = metrics.queue('a');
+    metrics.queue('b');
+    expect(metrics.queuesIdle()).toBe(true);
+    a.add('ns/x');
+    expect(metrics.queuesIdle()).toBe(false);
+    a.get('ns/x');
+    expect(metrics.queuesIdle()).toBe(false); // taken, still being reconciled
+    a.done('ns/x');
+    expect(metrics.queuesIdle()).toBe(true);
+  });
+
   it('keeps registries separate per Metrics instance', async () => {
     const a = new Metrics({ defaultMetrics: false });
     const b = new Metrics({ defaultMetrics: false });

@@ -68,6 +68,12 @@ export class Metrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
+  /** True when no work queue holds a key, waiting or in process. */
+  queuesIdle(): boolean {
+    for (const times of this.queues.values()) if (times.added.size > 0 || times.processing.size > 0) return false;
+    return true;
+  }
+
   /** Hooks for the work queue called `name` (controller-runtime names a controller's queue after it). */
   queue(name: string): QueueMetrics {
     const times: QueueTimes = { added: new Map(), processing: new Map() };

@@ -1,0 +1,56 @@
+import { describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { StartupCompaction } from './startup-compaction.js';
+
+const log = pino({ level: 'silent' });
+
+describe('StartupCompaction', () => {
+  it('collects once, after the informers synced and the queues stayed empty for the quiet time', async () => {
+    let synced = false;
+    let idle = false;
+    let collections = 0;
+    const compaction = new StartupCompaction({ synced: () => synced, idle: () => idle, log, quietMs: 50, checkEveryMs: 5, collect: () => collections++ });
+    const abort = new AbortController();
+    const running = compaction.start(abort.signal);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(collections).toBe(0); // not synced yet
+    synced = true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(collections).toBe(0); // synced, but the queues are busy
+    idle = true;
+    await running; // returns once it has collected
+    expect(collections).toBe(1);
+    expect(compaction.collectedAt).toBeDefined();
+  });
+
+  it('waits for a quiet stretch: work in between starts the count again', async () => {
+    let busyChecks = 0;
+    let checks = 0;
+    let collectedAfter = -1;
+    // Busy every 4th check: never 10 quiet checks in a row until the busy spell ends after 40 checks.
+    const idle = () => {
+      checks++;
+      if (checks <= 40 && checks % 4 === 0) {
+        busyChecks++;
+        return false;
+      }
+      return true;
+    };
+    const compaction = new StartupCompaction({ synced: () => true, idle, log, quietMs: 50, checkEveryMs: 5, collect: () => (collectedAfter = checks) });
+    await compaction.start(new AbortController().signal);
+    expect(busyChecks).toBe(10);
+    expect(collectedAfter).toBe(50);
+  });
+
+  it('stops without collecting when the operator stops, and does nothing without a collector', async () => {
+    let collections = 0;
+    const abort = new AbortController();
+    const running = new StartupCompaction({ synced: () => false, idle: () => true, log, checkEveryMs: 5, collect: () => collections++ }).start(abort.signal);
+    abort.abort();
+    await running;
+    expect(collections).toBe(0);
+    const noGc = new StartupCompaction({ synced: () => true, idle: () => true, log, quietMs: 5, checkEveryMs: 5, collect: undefined });
+    await noGc.start(new AbortController().signal); // under jest there is no global gc: returns at once
+    expect(noGc.collectedAt).toBeUndefined();
+  });
+});

@@ -1,0 +1,60 @@
+// One full garbage collection once the start-up burst is over. A first start judges every object and writes its
+// status and an Event (3000 of each at 1000 services); the garbage that leaves in the old generation is collected only
+// when the heap next reaches its limit, which an operator at rest may never do: measured, 47 MiB of garbage was
+// still held a minute after the queues drained (docs/benchmarks.md, Memory). V8's own memory reducer starts only
+// after a full GC, so none came. `gc` exists when node runs with --expose-gc, as the operator's Deployment does
+// (OPERATOR_NODE_OPTIONS); without it this does nothing.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { Runnable } from './controller.js';
+
+export interface StartupCompactionOptions {
+  /** Whether the informers have synced. */
+  synced: () => boolean;
+  /** Whether every work queue is empty, nothing in process. */
+  idle: () => boolean;
+  log: Logger;
+  /** How long the queues must stay empty (default 10 s). */
+  quietMs?: number;
+  checkEveryMs?: number;
+  /** The collector (default: node's `gc` under --expose-gc). */
+  collect?: (() => void) | undefined;
+}
+
+export class StartupCompaction implements Runnable {
+  readonly needLeaderElection = false;
+  /** When the collection ran, for tests and logs; undefined until then. */
+  collectedAt: number | undefined;
+
+  constructor(private readonly options: StartupCompactionOptions) {}
+
+  async start(signal: AbortSignal): Promise<void> {
+    const collect = this.options.collect ?? (globalThis as { gc?: () => void }).gc;
+    if (!collect) return;
+    const checkEveryMs = this.options.checkEveryMs ?? 1_000;
+    const needed = Math.ceil((this.options.quietMs ?? 10_000) / checkEveryMs);
+    let quiet = 0;
+    while (!signal.aborted) {
+      await sleep(checkEveryMs, undefined, { signal, ref: false }).catch(() => undefined);
+      if (signal.aborted) return;
+      quiet = this.options.synced() && this.options.idle() ? quiet + 1 : 0;
+      if (quiet < needed) continue;
+      const before = process.memoryUsage();
+      const started = performance.now();
+      collect();
+      const after = process.memoryUsage();
+      this.collectedAt = Date.now();
+      this.options.log.info(
+        {
+          ms: Math.round(performance.now() - started),
+          heapUsedMiB: [mib(before.heapUsed), mib(after.heapUsed)],
+          rssMiB: [mib(before.rss), mib(after.rss)],
+        },
+        'start-up settled: collected its garbage',
+      );
+      return;
+    }
+  }
+}
+
+const mib = (bytes: number): number => Math.round(bytes / 1048576);
