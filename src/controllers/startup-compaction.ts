@@ -17,7 +17,7 @@ export interface StartupCompactionOptions {
   /** How long the queues must stay empty (default 10 s). */
   quietMs?: number;
   checkEveryMs?: number;
-  /** The collector (default: node's `gc` under --expose-gc). */
+  /** The collector (default: node's `gc` under --expose-gc, as a last resort; undefined: none). */
   collect?: (() => void) | undefined;
 }
 
@@ -29,7 +29,7 @@ export class StartupCompaction implements Runnable {
   constructor(private readonly options: StartupCompactionOptions) {}
 
   async start(signal: AbortSignal): Promise<void> {
-    const collect = this.options.collect ?? (globalThis as { gc?: () => void }).gc;
+    const collect = 'collect' in this.options ? this.options.collect : lastResortGc();
     if (!collect) return;
     const checkEveryMs = this.options.checkEveryMs ?? 1_000;
     const needed = Math.ceil((this.options.quietMs ?? 10_000) / checkEveryMs);
@@ -58,3 +58,12 @@ export class StartupCompaction implements Runnable {
 }
 
 const mib = (bytes: number): number => Math.round(bytes / 1048576);
+
+/**
+ * node's `gc` as V8's low-memory notification runs it: collects until nothing more goes, compacting, and gives the
+ * emptied pages back. A plain `gc()` freed the objects (heap used 117 → 68 MiB) but kept the pages (RSS 240 → 239).
+ */
+function lastResortGc(): (() => void) | undefined {
+  const gc = (globalThis as { gc?: (options?: object) => void }).gc;
+  return gc ? () => gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }) : undefined;
+}
