@@ -1,8 +1,8 @@
-// HTTP/1.1 to the API server through node:http and node:https (see net/builtins.ts for how they are loaded): Node's built-in parser, one keep-alive pool per
-// cluster. undici (what fetch is) costs ~25 MiB of RSS for its JavaScript and its WebAssembly HTTP parser, a sixth
-// of the operator at 1000 services. HTTP/1.1 only, on purpose: Node 24's HTTP/2 client over TLS can spin in native
-// code (Http2Session::SendPendingData, growing until std::bad_alloc) after a burst of watch and status traffic,
-// seen here about one run in three, the operator then answering nothing, not even SIGTERM.
+// HTTP/1.1 to the API server through node:http and node:https (loaded as net/builtins.ts says): Node's built-in
+// parser, one keep-alive pool per cluster. undici (what fetch is) costs 29 MiB of RSS in a bare process, for its
+// JavaScript and its WebAssembly HTTP parser. HTTP/1.1 only, on purpose: Node 24's HTTP/2 client over TLS can spin
+// in native code (Http2Session::SendPendingData, growing until std::bad_alloc) after a burst of watch and status
+// traffic, seen here about one run in three, the operator then answering nothing, not even SIGTERM.
 import type { Agent, IncomingMessage } from 'node:http';
 import { http, https } from '../net/builtins.js';
 import type { HttpRequest, HttpResponse } from './cluster-access.js';
