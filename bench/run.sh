@@ -107,7 +107,8 @@ start_server() { # peer mode -> sets server_pid, xds_port, and loadgen's trigger
         --domain cluster.local --log_output_level default:warn > "$work/$name.server.log" 2>&1 &
       trigger_flags=(--kubeconfig "$kubeconfig" --api istio --apiserver-pid "$apiserver_pid") ;;
     weft)
-      # BENCH_PROFILE_WEFT=1: a V8 CPU profile per case, summarised beside the JSON (bench/cpuprof-summary.ts).
+      # BENCH_PROFILE_WEFT=1: a V8 CPU profile per case, summarised beside the JSON (bench/cpuprof-summary.ts); kept
+      # under $WEFT_CACHE/bench-run/profile-<case> with BENCH_KEEP_PROFILE=1, to summarise a phase (--from/--to).
       local prof=()
       [ -z "${BENCH_PROFILE_WEFT:-}" ] || prof=(--cpu-prof --cpu-prof-dir "$work/profile-$name")
       node $node_flags "${prof[@]}" "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$xds_port" \
@@ -189,7 +190,7 @@ for mode in $modes; do
           fi
           if [ -n "${BENCH_PROFILE_WEFT:-}" ] && [ "$peer" = weft ] && ls "$work/profile-$name"/*.cpuprofile >/dev/null 2>&1; then
             node "$bench/cpuprof-summary.ts" "$(ls -t "$work/profile-$name"/*.cpuprofile | head -1)" 25 > "$out/$name.cpuprofile.md"
-            rm -rf "$work/profile-$name"
+            [ -n "${BENCH_KEEP_PROFILE:-}" ] || rm -rf "$work/profile-$name" # BENCH_KEEP_PROFILE=1: for --from/--to
           fi
         done
       done
