@@ -82,8 +82,7 @@ export class RestClient {
 
   /** A request whose answer is not needed beyond success: the body is read and dropped, freeing the connection. */
   async send(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<void> {
-    const response = await this.request(method, path, options);
-    for await (const _ of response.body); // eslint-disable-line @typescript-eslint/no-unused-vars
+    await (await this.request(method, path, options)).text();
   }
 
   /** Closes pooled connections; the client can still be used afterwards. */

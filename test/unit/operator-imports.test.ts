@@ -1,5 +1,5 @@
 // What a running operator loads. Not @kubernetes/client-node: importing it costs ~80 MiB of RSS (its KubeConfig
-// pulls in the whole generated API); nor undici: ~25 MiB (its JavaScript and WebAssembly HTTP parser; the API server
+// pulls in the whole generated API); nor undici: 29 MiB (its JavaScript and WebAssembly HTTP parser; the API server
 // is reached through node:https). Only src/controllers/client-node-access.ts may load them, with a dynamic import(),
 // for kubeconfigs whose credentials Weft does not apply itself. Nor Node's own bundled undici, which an ES import of
 // node:http loads (see src/net/builtins.ts). And not the other commands' modules:
