@@ -5,7 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
-import { installManifests, kubectl, operatorKubeconfig, repoRoot, startOperator, type RunningOperator } from './operator.js';
+import { installManifests, kubectl, samplesNamespaceSettled, operatorKubeconfig, repoRoot, startOperator, type RunningOperator } from './operator.js';
 
 type Obj = { metadata: k8s.V1ObjectMeta & { generation?: number }; status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string; reason: string; message: string; observedGeneration?: number }> } };
 
@@ -52,11 +52,12 @@ let follower: RunningOperator | undefined;
 const namespaces: Array<{ remove: () => Promise<void> }> = [];
 
 beforeAll(async () => {
+  await samplesNamespaceSettled(); // the suite before may have just deleted it; the first test applies into it
   installManifests();
   kubeconfig = await operatorKubeconfig(kc);
   leader = await startOperator(kubeconfig, 'operator-a');
   await eventually('operator-a to lead', async () => ((await leader!.metric('leader_election_master_status')) === 1 ? true : undefined), 30_000);
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await leader?.stop();

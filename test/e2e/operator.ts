@@ -25,6 +25,22 @@ export function kubectl(...args: string[]): string {
   return execFileSync(kubectlPath(), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/**
+ * Waits until the samples' namespace is gone or active. Suites delete weft-demo without waiting; applying into it
+ * while it terminates patches objects that the namespace controller then removes under the next suite.
+ */
+export async function samplesNamespaceSettled(): Promise<void> {
+  await eventually('namespace weft-demo to be gone or active', async () => {
+    let phase: string;
+    try {
+      phase = kubectl('get', 'namespace', 'weft-demo', '-o', 'jsonpath={.status.phase}');
+    } catch {
+      phase = 'gone';
+    }
+    return phase === 'Terminating' ? undefined : true;
+  }, 120_000, 500);
+}
+
 /** `kubectl apply -f manifests/` (what a user runs), then waits for the CRDs to be served. */
 export function installManifests(): void {
   kubectl('apply', '-f', join(repoRoot, 'manifests'));

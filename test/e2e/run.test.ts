@@ -6,8 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
-import { eventually } from './kube.js';
-import { kubectl, repoRoot } from './operator.js';
+import { kubectl, repoRoot, samplesNamespaceSettled } from './operator.js';
 
 interface RunResult {
   code: number | null;
@@ -53,17 +52,7 @@ const outputs: string[] = [];
 let blocker: Server | undefined;
 
 beforeAll(async () => {
-  // Earlier suites delete the samples' namespace; run.sh applies into it again.
-  await eventually('namespace weft-demo to be gone or active', async () => {
-    const phase = (() => {
-      try {
-        return kubectl('get', 'namespace', 'weft-demo', '-o', 'jsonpath={.status.phase}');
-      } catch {
-        return 'gone';
-      }
-    })();
-    return phase === 'Terminating' ? undefined : true;
-  }, 120_000, 500);
+  await samplesNamespaceSettled(); // run.sh applies the samples into it again
   kubectl('apply', '-f', join(repoRoot, 'test/e2e/fixtures/istio-crds.yaml'));
   kubectl('wait', '--for=condition=Established', 'crd', '-l', 'weft.dev/e2e-istio-stand-in=true', '--timeout=60s');
 }, 180_000);
