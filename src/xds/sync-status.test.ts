@@ -66,6 +66,61 @@ describe('computeSync with a memo', () => {
   });
 });
 
+describe('computeSync over many proxies (clean ones share their states)', () => {
+  /** A proxy of `collection` subscribed to `names` (in that order), every one ACKed at its current version. */
+  function ackedProxy(cache: ResourceCache, collection: ResourceCollection, id: string, names: string[], ackedAt: number): ConnectedProxy {
+    const { view } = cache.acquireView(['mesh']);
+    const state = new TypeState(TypeUrl.cluster);
+    for (const n of names) state.subscribed.add(n);
+    state.sent('1', { version: '1', resources: names.map((n) => collection.get(TypeUrl.cluster, n)!), removed: [] });
+    state.answered('1', undefined);
+    state.ackedAt = new Date(ackedAt);
+    const proxy = proxyFromNode({ id, cluster: '', metadata: { GENERATOR: 'grpc' }, user_agent_name: '' });
+    return { streamId: 1, protocol: 'delta', proxy, view, connectedAt: new Date(), types: new Map([[TypeUrl.cluster, state]]) };
+  }
+
+  it('counts proxies wanting the same resources in any order once each, apart from those wanting others, behind or rejecting', () => {
+    const cache = new ResourceCache();
+    const collection = cache.collection('mesh');
+    collection.apply({ upsert: [cluster(0), cluster(1), cluster(2)] });
+    const all = ['c0', 'c1', 'c2'];
+    const proxies = [
+      ...Array.from({ length: 50 }, (_, i) => ackedProxy(cache, collection, `fwd-${i}`, all, 1000 + i)),
+      ...Array.from({ length: 50 }, (_, i) => ackedProxy(cache, collection, `rev-${i}`, [...all].reverse(), 2000 + i)),
+      ...Array.from({ length: 10 }, (_, i) => ackedProxy(cache, collection, `two-${i}`, ['c0', 'c1'], 500)),
+    ];
+    // One proxy rejected the new version of c2 (a changed DestinationRule), one has not answered it yet.
+    collection.apply({ upsert: [cluster(2, 2, 'LEAST_REQUEST')] });
+    const c2 = collection.get(TypeUrl.cluster, 'c2')!;
+    for (const [i, p] of proxies.entries()) {
+      const state = p.types.get(TypeUrl.cluster)!;
+      if (p.proxy!.id.startsWith('two-')) continue;
+      state.sent(`2-${i}`, { version: '2', resources: [c2], removed: [] });
+      const before = state.ackedAt!;
+      if (p.proxy!.id === 'fwd-7') state.answered(`2-${i}`, { code: 3, message: 'Error adding/updating cluster(s) c2: bad lb' });
+      else if (p.proxy!.id !== 'rev-3') state.answered(`2-${i}`, undefined);
+      state.ackedAt = p.proxy!.id === 'rev-49' ? new Date(9000) : before; // answered "now": keep the test's clock
+    }
+
+    const sync = computeSync({ cache, proxies: () => proxies });
+    expect(sync.get('DestinationRule/ns/dr0')).toMatchObject({ expected: 110, acked: 110, lastAckAt: 9000 });
+    expect(sync.get('DestinationRule/ns/dr2')).toMatchObject({ servedGeneration: 2, expected: 100, acked: 98, lastAckAt: 9000 });
+    expect(sync.get('DestinationRule/ns/dr2')!.rejections).toEqual([{ proxy: 'fwd-7', error: 'Error adding/updating cluster(s) c2: bad lb' }]);
+
+    // The same answer from a memo that saw the proxies before, and after the two catch up.
+    const memo = new SyncMemo();
+    expect(computeSync({ cache, proxies: () => proxies }, memo)).toEqual(sync);
+    for (const id of ['fwd-7', 'rev-3']) {
+      const state = proxies.find((p) => p.proxy!.id === id)!.types.get(TypeUrl.cluster)!;
+      state.sent('3', { version: '2', resources: [c2], removed: [] });
+      state.answered('3', undefined);
+    }
+    const caughtUp = computeSync({ cache, proxies: () => proxies }, memo);
+    expect(caughtUp.get('DestinationRule/ns/dr2')).toMatchObject({ expected: 100, acked: 100, rejections: [] });
+    expect(caughtUp).toEqual(computeSync({ cache, proxies: () => proxies }));
+  });
+});
+
 describe('SyncStatus', () => {
   let sync: SyncStatus | undefined;
   afterEach(() => sync?.stop());

@@ -55,16 +55,23 @@ interface ObjectStates {
   rejected: Array<string | undefined>;
 }
 
-/** What one proxy's state of one type says about each object behind it. */
-interface TypeSync extends ObjectStates {
+/**
+ * What one proxy's state of one type says about each object behind it. `states` of a clean type (every resource
+ * it wants held at the served version, nothing rejected) is shared by every proxy wanting the same resources.
+ */
+interface TypeSync {
+  states: ObjectStates;
+  clean: boolean;
   revision: number;
   version: string;
   /** The type's last ACK (epoch ms, 0 before any). */
   ackedAt: number;
 }
 
-/** One proxy, all types merged. */
-interface ProxySync extends ObjectStates {
+/** One proxy, all types merged: shared among clean proxies whose types share their states. */
+interface ProxySync {
+  states: ObjectStates;
+  clean: boolean;
   parts: TypeSync[];
   /** The proxy's last ACK of any type (epoch ms, 0 before any). */
   ackedAt: number;
@@ -89,6 +96,67 @@ function collectStates(fill: (add: (key: string, held: boolean, rejected: string
 }
 
 /**
+ * The states of clean proxies, shared: per set of wanted resources (a type), per set of types (a proxy). Hundreds
+ * of sidecars of one namespace want the same thousands of resources; once they have ACKed a push they all say the
+ * same, and building it once instead of per proxy is what keeps the sync status cheap after every push. Entries
+ * not used by the last computation are dropped.
+ */
+class SharedStates {
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 1;
+  private current = new Map<string, { resources: Set<XdsResource>; states: ObjectStates }>();
+  private previous = new Map<string, { resources: Set<XdsResource>; states: ObjectStates }>();
+  private merged = new Map<string, ObjectStates>();
+  private mergedBefore = new Map<string, ObjectStates>();
+
+  private id(o: object): number {
+    let id = this.ids.get(o);
+    if (id === undefined) this.ids.set(o, (id = this.nextId++));
+    return id;
+  }
+
+  /** The states of a clean type wanting exactly `wanted`; undefined when a fingerprint clash makes it ambiguous. */
+  ofType(wanted: readonly XdsResource[]): ObjectStates | undefined {
+    let sum = 0;
+    let mixed = 0;
+    for (const r of wanted) {
+      const id = this.id(r);
+      sum += id;
+      mixed ^= Math.imul(id, 0x9e3779b1) ^ (id >>> 7);
+    }
+    const fingerprint = `${wanted.length}:${sum}:${mixed >>> 0}`;
+    let shared = this.current.get(fingerprint) ?? this.previous.get(fingerprint);
+    if (!shared) {
+      const states = collectStates((add) => {
+        for (const r of wanted) for (const key of r.sourceKeys) add(key, true, undefined);
+      });
+      shared = { resources: new Set(wanted), states };
+    } else if (shared.resources.size !== wanted.length || !wanted.every((r) => shared!.resources.has(r))) {
+      return undefined;
+    }
+    this.current.set(fingerprint, shared);
+    return shared.states;
+  }
+
+  /** The merged states of a clean proxy whose types hold `parts` (each shared). */
+  ofProxy(parts: readonly ObjectStates[]): ObjectStates {
+    const key = parts.map((p) => this.id(p)).join(',');
+    let states = this.merged.get(key) ?? this.mergedBefore.get(key);
+    if (!states) states = mergeStates(parts);
+    this.merged.set(key, states);
+    return states;
+  }
+
+  /** A computation ended: what it did not use goes at the end of the next one. */
+  rotate(): void {
+    this.previous = this.current;
+    this.current = new Map();
+    this.mergedBefore = this.merged;
+    this.merged = new Map();
+  }
+}
+
+/**
  * What the last computation concluded, reused by the next one where nothing it depends on moved: per proxy and
  * type (its TypeState's revision and the served version of the type), and the served generations (the versions
  * of every collection). With thousands of proxies connected, most of them did nothing since the last second.
@@ -97,6 +165,7 @@ export class SyncMemo {
   readonly types = new WeakMap<TypeState, TypeSync>();
   /** Per proxy, its types merged (kept while every part is the same object). */
   readonly proxies = new WeakMap<ConnectedProxy, ProxySync>();
+  readonly shared = new SharedStates();
   served: { signature: string; generations: Map<string, number> } | undefined;
 }
 
@@ -116,6 +185,9 @@ export class SyncComputation {
   private readonly out = new Map<string, ResourceSync>();
   private readonly proxies: ConnectedProxy[];
   private next = 0;
+  /** Clean proxies by their shared states: how many, and the latest ACK among them (added once, at the end). */
+  private readonly clean = new Map<ObjectStates, { proxies: number; ackedAt: number }>();
+  private done = false;
 
   constructor(
     inputs: SyncInputs,
@@ -131,6 +203,11 @@ export class SyncComputation {
       // The clock is read every few proxies only: one proxyless client takes microseconds.
       if (this.next % 16 === 0 && performance.now() > deadline) return undefined;
       this.add(this.proxies[this.next++]!);
+    }
+    if (!this.done) {
+      this.done = true;
+      for (const [states, { proxies, ackedAt }] of this.clean) this.count(states, proxies, ackedAt);
+      this.memo.shared.rotate();
     }
     return this.out;
   }
@@ -150,29 +227,47 @@ export class SyncComputation {
     for (const state of proxy.types.values()) {
       const version = view.version(state.typeUrl);
       let t = memo.types.get(state);
-      if (!t || t.revision !== state.revision || t.version !== version) memo.types.set(state, (t = typeSync(state, view, version)));
+      if (!t || t.revision !== state.revision || t.version !== version) memo.types.set(state, (t = typeSync(state, view, version, memo.shared)));
       parts.push(t);
     }
     let p = memo.proxies.get(proxy);
-    if (!p || p.parts.length !== parts.length || p.parts.some((t, i) => t !== parts[i])) memo.proxies.set(proxy, (p = proxySync(parts)));
-    for (let i = 0; i < p.keys.length; i++) {
-      const e = this.entry(p.keys[i]!);
-      e.expected++;
-      if (p.held[i]) {
-        e.acked++;
-        if (p.ackedAt > (e.lastAckAt ?? 0)) e.lastAckAt = p.ackedAt;
+    if (!p || p.parts.length !== parts.length || p.parts.some((t, i) => t !== parts[i])) memo.proxies.set(proxy, (p = proxySync(parts, memo.shared)));
+    if (p.clean) {
+      const c = this.clean.get(p.states);
+      if (c) {
+        c.proxies++;
+        c.ackedAt = Math.max(c.ackedAt, p.ackedAt);
+      } else this.clean.set(p.states, { proxies: 1, ackedAt: p.ackedAt });
+      return;
+    }
+    this.count(p.states, 1, p.ackedAt, proxy.proxy.id);
+  }
+
+  /** Counts `proxies` proxies holding `states`, the latest of them ACKing at `ackedAt`. */
+  private count(states: ObjectStates, proxies: number, ackedAt: number, proxyId?: string): void {
+    for (let i = 0; i < states.keys.length; i++) {
+      const e = this.entry(states.keys[i]!);
+      e.expected += proxies;
+      if (states.held[i]) {
+        e.acked += proxies;
+        if (ackedAt > (e.lastAckAt ?? 0)) e.lastAckAt = ackedAt;
       }
-      if (p.rejected[i] !== undefined) e.rejections.push({ proxy: proxy.proxy.id, error: p.rejected[i]! });
+      if (states.rejected[i] !== undefined) e.rejections.push({ proxy: proxyId!, error: states.rejected[i]! });
     }
   }
 }
 
 /** Merges a proxy's types: an object is current only if every type holds all of it; the last rejection is told. */
-function proxySync(parts: TypeSync[]): ProxySync {
-  const states = collectStates((add) => {
+function proxySync(parts: TypeSync[], shared: SharedStates): ProxySync {
+  const clean = parts.every((t) => t.clean);
+  const states = clean ? shared.ofProxy(parts.map((t) => t.states)) : mergeStates(parts.map((t) => t.states));
+  return { states, clean, parts, ackedAt: Math.max(0, ...parts.map((t) => t.ackedAt)) };
+}
+
+function mergeStates(parts: readonly ObjectStates[]): ObjectStates {
+  return collectStates((add) => {
     for (const t of parts) for (let i = 0; i < t.keys.length; i++) add(t.keys[i]!, t.held[i]!, t.rejected[i]);
   });
-  return { ...states, parts, ackedAt: Math.max(0, ...parts.map((t) => t.ackedAt)) };
 }
 
 /** The highest generation of each object in what is served, recomputed only when some collection moved. */
@@ -197,18 +292,29 @@ function servedGenerations(cache: ResourceCache, memo: SyncMemo): Map<string, nu
   return generations;
 }
 
-/** One type of one proxy: per object behind what it subscribes to, held current (all of it) and the last rejection. */
-function typeSync(state: TypeState, view: ProxyView, version: string): TypeSync {
+/**
+ * One type of one proxy: per object behind what it subscribes to, held current (all of it) and the last rejection.
+ * A clean type (the usual case once a push is ACKed) takes the states shared with every proxy wanting the same.
+ */
+function typeSync(state: TypeState, view: ProxyView, version: string, shared: SharedStates): TypeSync {
+  const wanted: XdsResource[] = [];
+  let clean = true;
+  for (const r of state.wanted(view)) {
+    wanted.push(r);
+    clean &&= state.acked.get(r.name)?.version === r.version && state.rejected.get(r.name)?.version !== r.version;
+  }
+  const base = { revision: state.revision, version, ackedAt: state.ackedAt?.getTime() ?? 0 };
+  const common = clean ? shared.ofType(wanted) : undefined;
+  if (common) return { ...base, states: common, clean: true };
   const states = collectStates((add) => {
-    const visit = (r: XdsResource) => {
+    for (const r of wanted) {
       const held = state.acked.get(r.name)?.version === r.version;
       const rejection = state.rejected.get(r.name);
       const blamed = rejection && rejection.version === r.version ? rejection.culprits.map(sourceKey) : undefined;
       for (const key of r.sourceKeys) add(key, held, blamed?.includes(key) ? rejection!.error : undefined);
-    };
-    for (const r of state.wanted(view)) visit(r);
+    }
   });
-  return { ...states, revision: state.revision, version, ackedAt: state.ackedAt?.getTime() ?? 0 };
+  return { ...base, states, clean: false };
 }
 
 function sameSync(a: ResourceSync | undefined, b: ResourceSync | undefined): boolean {
