@@ -1,9 +1,11 @@
 // Summarises a V8 CPU profile (`node --cpu-prof`) as Markdown: where the time went, by package or source file
 // and by function (self time), Weft's own functions with what they call (inclusive time), with idle and GC apart.
 // Used to explain where Weft's time goes in a benchmark.
-//   node bench/cpuprof-summary.ts <file.cpuprofile> [top=20] [--from S] [--to S] [--timeline S]
+//   node bench/cpuprof-summary.ts <file.cpuprofile> [top=20] [--from S] [--to S] [--timeline S] [--long-tasks MS]
 // --from/--to keep the samples between those seconds after the profile started (one phase of a run: the connect
-// storm, the triggers); --timeline S adds CPU per S-second slice with its three biggest consumers, to find them.
+// storm, the triggers); --timeline S adds CPU per S-second slice with its three biggest consumers, to find them;
+// --long-tasks MS lists the stretches the event loop was busy without a break for at least MS (what a push
+// arriving meanwhile waits behind), with what they spent it on.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -20,7 +22,7 @@ interface Profile {
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
-  options: { from: { type: 'string' }, to: { type: 'string' }, timeline: { type: 'string' } },
+  options: { from: { type: 'string' }, to: { type: 'string' }, timeline: { type: 'string' }, 'long-tasks': { type: 'string' } },
 });
 const [file, topArg] = positionals;
 if (!file) {
@@ -102,6 +104,41 @@ function inclusiveTable(): string {
   return rowsOf("Weft's function (file)", sums, 'inclusive');
 }
 
+/** The nearest function of ours on a sample's stack (else its place): what a stretch of CPU is attributed to. */
+function owner(id: number): string {
+  for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+    const n = byId.get(at)!;
+    if (isOurs(n)) return `${place(n)}:${n.callFrame.functionName || '(anonymous)'}`;
+  }
+  return place(byId.get(id)!);
+}
+
+/** Stretches of samples with no idle one between them, at least `minMs` long, with their three biggest owners. */
+function longTasks(minMs: number): string {
+  const tasks: Array<{ at: number; us: number; by: Map<string, number> }> = [];
+  let task: (typeof tasks)[number] | undefined;
+  for (const s of inWindow) {
+    if (isIdle(s.id)) {
+      if (task && task.us >= minMs * 1000) tasks.push(task);
+      task = undefined;
+      continue;
+    }
+    task ??= { at: s.at - s.us, us: 0, by: new Map() };
+    task.us += s.us;
+    const k = owner(s.id);
+    task.by.set(k, (task.by.get(k) ?? 0) + s.us);
+  }
+  if (task && task.us >= minMs * 1000) tasks.push(task);
+  return [
+    `| at s | busy without a break (ms) | biggest consumers (ms) |`,
+    '|--:|--:|---|',
+    ...tasks.map(({ at, us, by }) => {
+      const topThree = [...by].sort((x, y) => y[1] - x[1]).slice(0, 3);
+      return `| ${(at / 1e6).toFixed(2)} | ${(us / 1000).toFixed(0)} | ${topThree.map(([l, t]) => `\`${l}\` ${(t / 1000).toFixed(0)}`).join(', ')} |`;
+    }),
+  ].join('\n');
+}
+
 /** CPU per slice of time and its biggest consumers (the nearest function of ours on the stack, else the place). */
 function timeline(sliceS: number): string {
   const slices = new Map<number, { busy: number; by: Map<string, number> }>();
@@ -111,14 +148,7 @@ function timeline(sliceS: number): string {
     let slice = slices.get(k);
     if (!slice) slices.set(k, (slice = { busy: 0, by: new Map() }));
     slice.busy += s.us;
-    let label = place(byId.get(s.id)!);
-    for (let id: number | undefined = s.id; id !== undefined; id = parentOf.get(id)) {
-      const n = byId.get(id)!;
-      if (isOurs(n)) {
-        label = `${place(n)}:${n.callFrame.functionName || '(anonymous)'}`;
-        break;
-      }
-    }
+    const label = owner(s.id);
     slice.by.set(label, (slice.by.get(label) ?? 0) + s.us);
   }
   return [
@@ -137,6 +167,7 @@ const window = opts.from !== undefined || opts.to !== undefined ? ` between ${op
 process.stdout.write(
   `Profile ${file.split('/').pop()}${window}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s on CPU (not idle).\n\n` +
     (opts.timeline ? `${timeline(Number(opts.timeline))}\n\n` : '') +
+    (opts['long-tasks'] ? `${longTasks(Number(opts['long-tasks']))}\n\n` : '') +
     `${selfTable('where (package or file)', place)}\n\n` +
     `${selfTable('function (file)', fn)}\n\n` +
     `${inclusiveTable()}\n`,

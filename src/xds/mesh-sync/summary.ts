@@ -5,7 +5,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ProxyView } from '../cache.js';
 import { TypeUrl } from '../protos.js';
-import type { XdsResource } from '../resource.js';
 import type { ConnectedProxy } from '../server/stream.js';
 import type { TypeState } from '../server/type-state.js';
 import type { ResourceSync } from '../sync-status.js';
@@ -88,10 +87,7 @@ function podOf(p: ConnectedProxy): string | undefined {
  * own resources did not change is sent nothing (and rightly stays at the version it ACKed).
  */
 function holdsAll(state: TypeState, view: ProxyView | undefined): boolean {
-  if (!view || state.ackedVersion === '') return false;
-  const current = (r: XdsResource) => state.acked.get(r.name)?.version === r.version;
-  for (const r of state.wanted(view)) if (!current(r)) return false;
-  return true;
+  return view !== undefined && state.ackedVersion !== '' && state.holdsAll(view);
 }
 
 /**

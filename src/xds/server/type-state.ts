@@ -56,6 +56,9 @@ export class TypeState {
    */
   revision = 0;
 
+  /** holdsAll's last answer, while the revision and the type's served version stand still. */
+  private held: { revision: number; version: string; holdsAll: boolean } | undefined;
+
   /** Subscribed names are namespaces (VHDS): a name covers every resource named `<name>/...`. */
   readonly namespaced: boolean;
 
@@ -78,6 +81,25 @@ export class TypeState {
       const r = view.get(this.typeUrl, name);
       if (r) yield r;
     }
+  }
+
+  /**
+   * Whether the proxy ACKed the version `view` serves now of every resource it should hold (then it has rejected
+   * none of them either: an ACK clears a rejection). The sync status and the replica summary both ask, for
+   * every proxy, after every push; the answer is kept until a request or a change of the type's served version.
+   */
+  holdsAll(view: ProxyView): boolean {
+    const version = view.version(this.typeUrl);
+    if (this.held?.revision === this.revision && this.held.version === version) return this.held.holdsAll;
+    let holdsAll = true;
+    for (const r of this.wanted(view)) {
+      if (this.acked.get(r.name)?.version !== r.version) {
+        holdsAll = false;
+        break;
+      }
+    }
+    this.held = { revision: this.revision, version, holdsAll };
+    return holdsAll;
   }
 
   sent(nonce: string, response: SentResponse): void {
