@@ -27,7 +27,7 @@ import { startDebugServer } from './debug.js';
 import { gatewayServing } from './gateway-serving.js';
 import { SyncStatus } from './sync-status.js';
 import { DumpResponder, dumpRequestInformer } from './mesh-sync/config-dump.js';
-import { countsAsSync, objectCounts, proxySummary } from './mesh-sync/summary.js';
+import { countsAsSync, objectCountsJson, proxySummaryJson } from './mesh-sync/summary.js';
 import { DEFAULT_SUMMARY_TIMING, ReplicaSummaries, SummaryPublisher, summaryInformer, type SummaryTiming } from './mesh-sync/summary-store.js';
 
 export { XdsControlPlane, type XdsOptions } from './control-plane.js';
@@ -136,7 +136,7 @@ export class XdsFeature {
     others.watch(() => this.sync.markDirty());
     const build = () =>
       control.isServing && this.sync.ready
-        ? { proxies: [...control.connected()].flatMap((p) => proxySummary(p) ?? []), objects: objectCounts(this.sync.localSnapshot()) }
+        ? { proxies: [...control.connected()].flatMap((p) => proxySummaryJson(p) ?? []), objects: objectCountsJson(this.sync.localSnapshot()) }
         : undefined;
     this.manager.add(new SummaryPublisher(this.manager, namespace, identity, build, timing, others));
     this.manager.add(new DumpResponder(this.manager, dumpRequestInformer(this.manager, namespace), identity, () => control.connected()));

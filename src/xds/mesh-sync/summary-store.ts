@@ -6,7 +6,7 @@
 import type { KubeObject, Manager, Runnable } from '../../controllers/index.js';
 import { apply, isNotFound, resourcePath, resources } from '../../controllers/index.js';
 import type { Informer } from '../../controllers/index.js';
-import { decodeSummary, encodeSummary, type ReplicaSummary } from './summary.js';
+import { decodeSummary, encodeSummary, sameSummary, type ReplicaSummary, type SummaryJson } from './summary.js';
 
 export const SUMMARY_LABEL = 'weft.dev/sync-summary';
 export const REPLICA_ANNOTATION = 'weft.dev/replica';
@@ -116,7 +116,7 @@ export function summaryInformer(manager: Manager, namespace: string): Informer<S
  */
 export class SummaryPublisher implements Runnable {
   readonly needLeaderElection = false;
-  private lastWritten = '';
+  private lastWritten: SummaryJson | undefined;
   private lastWriteMs = 0;
   /** Writes done (for the rate measurement in docs/xds.md). */
   writes = 0;
@@ -125,7 +125,7 @@ export class SummaryPublisher implements Runnable {
     private readonly manager: Pick<Manager, 'client' | 'log' | 'isLeader'>,
     private readonly namespace: string,
     private readonly replica: string,
-    private readonly build: () => Omit<ReplicaSummary, 'heartbeat' | 'replica'> | undefined,
+    private readonly build: () => SummaryJson | undefined,
     private readonly timing: SummaryTiming = DEFAULT_SUMMARY_TIMING,
     private readonly others?: ReplicaSummaries,
   ) {}
@@ -145,13 +145,12 @@ export class SummaryPublisher implements Runnable {
   async tick(nowMs: number): Promise<boolean> {
     const built = this.build();
     if (!built) return false;
-    const body = JSON.stringify(built);
-    const due = body !== this.lastWritten || nowMs - this.lastWriteMs >= this.timing.heartbeatMs;
+    const due = !sameSummary(this.lastWritten, built) || nowMs - this.lastWriteMs >= this.timing.heartbeatMs;
     if (due) {
       const heartbeat = new Date(nowMs).toISOString();
-      const encoded = encodeSummary({ replica: this.replica, heartbeat, ...built });
+      const encoded = await encodeSummary(this.replica, heartbeat, built);
       await apply(this.manager.client, resources.configMaps, this.configMap(heartbeat, encoded), { fieldManager: 'weft-sync-summary' });
-      this.lastWritten = body;
+      this.lastWritten = built;
       this.lastWriteMs = nowMs;
       this.writes++;
     }

@@ -2,7 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import type { Manager } from '../../controllers/index.js';
 import type { ResourceSync } from '../sync-status.js';
 import { DEFAULT_SUMMARY_TIMING, SummaryPublisher, summaryName } from './summary-store.js';
-import { decodeSummary, encodeSummary, MAX_ENCODED_BYTES, mergeCounts, objectCounts, type ProxySummary, type ReplicaSummary } from './summary.js';
+import { ResourceCache } from '../cache.js';
+import { TypeUrl } from '../protos.js';
+import { encodeResource } from '../resource.js';
+import { proxyFromNode } from '../server/proxy.js';
+import type { ConnectedProxy } from '../server/stream.js';
+import { TypeState } from '../server/type-state.js';
+import { decodeSummary, encodeSummary, MAX_ENCODED_BYTES, mergeCounts, objectCounts, proxySummaryJson, type ProxySummary, type ReplicaSummary, type SummaryJson } from './summary.js';
 
 const sync = (servedGeneration: number, expected: number, acked: number, rejections: ResourceSync['rejections'] = []): ResourceSync => ({ servedGeneration, expected, acked, rejections });
 
@@ -24,6 +30,9 @@ function realisticSummary(replica: string, proxies: number, objects: number): Re
   return { replica, heartbeat: new Date(at).toISOString(), proxies: list, objects: objectCounts(counts) };
 }
 
+/** The summary as a replica hands it to encodeSummary. */
+const asJson = (summary: ReplicaSummary): SummaryJson => ({ proxies: summary.proxies.map((p) => JSON.stringify(p)), objects: JSON.stringify(summary.objects) });
+
 describe('replica sync summaries', () => {
   it('sums expected over replicas, and ACKs only from replicas serving the newest generation', () => {
     const a = new Map([['VirtualService/ns/r', sync(3, 10, 9)]]);
@@ -32,11 +41,14 @@ describe('replica sync summaries', () => {
     expect(mergeCounts([a, new Map([['VirtualService/ns/r', sync(3, 5, 4)]])]).get('VirtualService/ns/r')).toEqual(sync(3, 15, 13));
   });
 
-  it('stays within the ConfigMap bound by leaving proxies out (the object counts always stay), and says how many', () => {
+  it('stays within the ConfigMap bound by leaving proxies out (the object counts always stay), and says how many', async () => {
     const summary = realisticSummary('r', 3000, 1000);
-    const bytes = encodeSummary(summary, 64 * 1024);
+    const bytes = await encodeSummary(summary.replica, summary.heartbeat, asJson(summary), 64 * 1024);
     expect(bytes.length).toBeLessThanOrEqual(64 * 1024);
     const back = decodeSummary(bytes);
+    expect(back.replica).toBe('r');
+    expect(back.proxies[0]).toEqual(summary.proxies[0]);
+    expect(back.objects).toEqual(summary.objects);
     expect(Object.keys(back.objects)).toHaveLength(1000);
     expect(back.proxies.length + back.proxiesOmitted!).toBe(3000);
     expect(back.proxies.length).toBeGreaterThan(0);
@@ -44,15 +56,15 @@ describe('replica sync summaries', () => {
 
   it('measures: 2000 proxies on two replicas and 1000 objects fit whole, each replica writes at most once per minIntervalMs', async () => {
     const summary = realisticSummary('replica-a', 1000, 1000);
-    const encoded = encodeSummary(summary);
-    expect(decodeSummary(encoded).proxiesOmitted).toBeUndefined();
+    const encoded = await encodeSummary(summary.replica, summary.heartbeat, asJson(summary));
+    expect(decodeSummary(encoded)).toEqual(summary); // whole: nothing omitted
     expect(encoded.length).toBeLessThan(MAX_ENCODED_BYTES / 4);
 
     // Something changes every 100 ms for 60 simulated seconds (a push storm): the writes follow the interval.
     let writes = 0;
     const manager = { client: { json: async () => (writes++, {}), request: async () => ({}) }, log: { warn() {} }, isLeader: () => false } as unknown as Manager;
     let change = 0;
-    const publisher = new SummaryPublisher(manager, 'weft-system', 'replica-a', () => ({ proxies: [], objects: { [`VirtualService/ns/r`]: [change, 1, 1] } }));
+    const publisher = new SummaryPublisher(manager, 'weft-system', 'replica-a', () => ({ proxies: [], objects: JSON.stringify({ [`VirtualService/ns/r`]: [change, 1, 1] }) }));
     for (let ms = 0; ms < 60_000; ms += 100) {
       change++;
       if (ms % DEFAULT_SUMMARY_TIMING.minIntervalMs === 0) await publisher.tick(ms);
@@ -63,6 +75,32 @@ describe('replica sync summaries', () => {
     for (let ms = 60_000; ms < 120_000; ms += DEFAULT_SUMMARY_TIMING.minIntervalMs) await publisher.tick(ms);
     expect(writes).toBe(60_000 / DEFAULT_SUMMARY_TIMING.heartbeatMs);
     process.stdout.write(`summary of 1000 proxies + 1000 objects: ${encoded.length} bytes gzipped (${JSON.stringify(summary).length} JSON)\n`);
+  });
+
+  it("keeps a proxy's summary text while it stands still, and tells its ACK of a push", () => {
+    const cache = new ResourceCache();
+    const mesh = cache.collection('mesh');
+    const cluster = (lb: string) => encodeResource(TypeUrl.cluster, 'c0', { name: 'c0', type: 'EDS', lb_policy: lb }, [{ kind: 'DestinationRule', namespace: 'ns', name: 'dr', generation: 1 }]);
+    mesh.apply({ upsert: [cluster('ROUND_ROBIN')] });
+    const state = new TypeState(TypeUrl.cluster);
+    state.subscribed.add('c0');
+    const proxy: ConnectedProxy = {
+      streamId: 1, protocol: 'sotw', view: cache.acquireView(['mesh']).view, connectedAt: new Date(), types: new Map([[TypeUrl.cluster, state]]),
+      proxy: proxyFromNode({ id: 'p1', cluster: '', metadata: { GENERATOR: 'grpc' }, user_agent_name: '' }),
+    };
+    const push = (nonce: string) => {
+      state.sent(nonce, { version: nonce, resources: [mesh.get(TypeUrl.cluster, 'c0')!], removed: [] });
+      state.answered(nonce, undefined);
+    };
+    push('1');
+    const synced = proxySummaryJson(proxy)!;
+    expect(JSON.parse(synced)).toMatchObject({ id: 'p1', types: { cds: { state: 'SYNCED', acked: '1' } } });
+    expect(proxySummaryJson(proxy)).toBe(synced);
+
+    mesh.apply({ upsert: [cluster('LEAST_REQUEST')] }); // served now, not yet sent
+    expect(JSON.parse(proxySummaryJson(proxy)!)).toMatchObject({ types: { cds: { state: 'STALE', acked: '1' } } });
+    push('2');
+    expect(JSON.parse(proxySummaryJson(proxy)!)).toMatchObject({ types: { cds: { state: 'SYNCED', acked: '2' } } });
   });
 
   it('names ConfigMaps after the replica identity, as DNS names', () => {
