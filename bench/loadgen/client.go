@@ -194,7 +194,7 @@ func (c *client) onSotw(resp *discovery.DiscoveryResponse) error {
 	}
 	var refsChanged bool
 	if t == listenerType || t == clusterType {
-		refsChanged = len(got) != len(ts.have) || !maps.EqualFunc(got, ts.have, sameRefs)
+		refsChanged = !maps.EqualFunc(got, ts.have, sameRefs) // unequal lengths included
 		ts.have = got // full state: what is missing is deleted
 	} else {
 		for name, h := range got { // RDS/EDS: a response may name only what changed

@@ -95,19 +95,39 @@ function collectStates(fill: (add: (key: string, held: boolean, rejected: string
   return states;
 }
 
+/** Entries kept while computations use them: what one computation did not use is dropped at the end of the next. */
+class UsedLately<V> {
+  private current = new Map<string, V>();
+  private previous = new Map<string, V>();
+
+  /** The entry, kept for this computation too. */
+  get(key: string): V | undefined {
+    const value = this.current.get(key) ?? this.previous.get(key);
+    if (value !== undefined) this.current.set(key, value);
+    return value;
+  }
+
+  set(key: string, value: V): void {
+    this.current.set(key, value);
+  }
+
+  /** A computation ended. */
+  rotate(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+}
+
 /**
  * The states of clean proxies, shared: per set of wanted resources (a type), per set of types (a proxy). Hundreds
  * of sidecars of one namespace want the same thousands of resources; once they have ACKed a push they all say the
- * same, and building it once instead of per proxy is what keeps the sync status cheap after every push. Entries
- * not used by the last computation are dropped.
+ * same, and building it once instead of per proxy is what keeps the sync status cheap after every push.
  */
 class SharedStates {
   private readonly ids = new WeakMap<object, number>();
   private nextId = 1;
-  private current = new Map<string, { resources: Set<XdsResource>; states: ObjectStates }>();
-  private previous = new Map<string, { resources: Set<XdsResource>; states: ObjectStates }>();
-  private merged = new Map<string, ObjectStates>();
-  private mergedBefore = new Map<string, ObjectStates>();
+  private readonly types = new UsedLately<{ resources: Set<XdsResource>; states: ObjectStates }>();
+  private readonly proxies = new UsedLately<ObjectStates>();
 
   private id(o: object): number {
     let id = this.ids.get(o);
@@ -125,34 +145,27 @@ class SharedStates {
       mixed ^= Math.imul(id, 0x9e3779b1) ^ (id >>> 7);
     }
     const fingerprint = `${wanted.length}:${sum}:${mixed >>> 0}`;
-    let shared = this.current.get(fingerprint) ?? this.previous.get(fingerprint);
-    if (!shared) {
-      const states = collectStates((add) => {
-        for (const r of wanted) for (const key of r.sourceKeys) add(key, true, undefined);
-      });
-      shared = { resources: new Set(wanted), states };
-    } else if (shared.resources.size !== wanted.length || !wanted.every((r) => shared!.resources.has(r))) {
-      return undefined;
-    }
-    this.current.set(fingerprint, shared);
-    return shared.states;
+    const shared = this.types.get(fingerprint);
+    if (shared) return shared.resources.size === wanted.length && wanted.every((r) => shared.resources.has(r)) ? shared.states : undefined;
+    const states = collectStates((add) => {
+      for (const r of wanted) for (const key of r.sourceKeys) add(key, true, undefined);
+    });
+    this.types.set(fingerprint, { resources: new Set(wanted), states });
+    return states;
   }
 
   /** The merged states of a clean proxy whose types hold `parts` (each shared). */
   ofProxy(parts: readonly ObjectStates[]): ObjectStates {
     const key = parts.map((p) => this.id(p)).join(',');
-    let states = this.merged.get(key) ?? this.mergedBefore.get(key);
-    if (!states) states = mergeStates(parts);
-    this.merged.set(key, states);
+    let states = this.proxies.get(key);
+    if (!states) this.proxies.set(key, (states = mergeStates(parts)));
     return states;
   }
 
-  /** A computation ended: what it did not use goes at the end of the next one. */
+  /** A computation ended. */
   rotate(): void {
-    this.previous = this.current;
-    this.current = new Map();
-    this.mergedBefore = this.merged;
-    this.merged = new Map();
+    this.types.rotate();
+    this.proxies.rotate();
   }
 }
 

@@ -84,9 +84,9 @@ export class TypeState {
   }
 
   /**
-   * Whether the proxy ACKed the version `view` serves now of every resource it should hold (then it has rejected
-   * none of them either: an ACK clears a rejection). The sync status and the replica summary both ask, for
-   * every proxy, after every push; the answer is kept until a request or a change of the type's served version.
+   * Whether the proxy ACKed the version `view` serves now of every resource it should hold. The sync status and
+   * the replica summary both ask, for every proxy, after every push; the answer is kept until a request or a change
+   * of the type's served version.
    */
   holdsAll(view: ProxyView): boolean {
     const version = view.version(this.typeUrl);
