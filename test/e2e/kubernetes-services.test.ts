@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
 import { freePort, installManifests, kubectl, startLeader, type RunningOperator } from './operator.js';
 import { startBackend, type Backend } from './xds/backends.js';
-import { tally, XdsClient, type CallResult } from './xds/clients.js';
+import { expectShare, tally, XdsClient, type CallResult } from './xds/clients.js';
 import { EdsWatcher } from './xds/eds-watcher.js';
 import { apply, endpointSlice, kubeService, readyPodIPs as readyPodIPsOf, waitForCondition, type Obj } from './xds/mesh.js';
 
@@ -141,10 +141,10 @@ describe('Kubernetes Services and EndpointSlices as mesh services', () => {
       const results: CallResult[] = await front.run(20, { concurrency: 4, deadlineMs: 2000 });
       return results.every((r) => r.code === 0) ? true : undefined;
     }, 60_000, 500);
-    const counts = tally(await front.run(1000, { concurrency: 8 }));
+    const counts = tally(await front.run(2000, { concurrency: 8 }));
     console.log(`split between Services: ${JSON.stringify(counts)}`);
     const toA = (counts['echo-a-1'] ?? 0) + (counts['echo-a-2'] ?? 0);
-    expect(toA + (counts['echo-b-1'] ?? 0)).toBe(1000);
-    expect(Math.abs(toA / 1000 - 0.7)).toBeLessThanOrEqual(0.05);
+    expect(toA + (counts['echo-b-1'] ?? 0)).toBe(2000);
+    expectShare(toA, 2000, 0.7);
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
 import { freePort, installManifests, kubectl, operatorKubeconfig, startOperator, type RunningOperator } from './operator.js';
 import { startBackend, type Backend } from './xds/backends.js';
-import { tally, XdsClient } from './xds/clients.js';
+import { expectShare, tally, XdsClient } from './xds/clients.js';
 import { apply, destinationRule, remove, serviceAccount, serviceEntry, split, statusOf, virtualService, waitForCondition, workloadEntry } from './xds/mesh.js';
 
 const kc = kubeConfig();
@@ -51,12 +51,12 @@ async function freshClient(xdsPort: number, target: string, nodeId: string): Pro
   return c;
 }
 
-/** 1000 RPCs: none fails, and `v1`'s share is `share` within ±5 points. */
+/** 2000 RPCs: none fails, and `v1`'s share is `share` (see expectShare). */
 async function expectSplit(c: XdsClient, v1: string, v2: string, share: number): Promise<void> {
-  const counts = tally(await c.run(1000, { concurrency: 8 }));
+  const counts = tally(await c.run(2000, { concurrency: 8 }));
   expect(Object.keys(counts).sort()).toEqual([v1, v2].sort());
-  expect(counts[v1]! + counts[v2]!).toBe(1000);
-  expect(Math.abs(counts[v1]! / 1000 - share)).toBeLessThanOrEqual(0.05);
+  expect(counts[v1]! + counts[v2]!).toBe(2000);
+  expectShare(counts[v1]!, 2000, share);
 }
 
 /**

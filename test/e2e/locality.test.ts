@@ -7,7 +7,7 @@ import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
 import { freePort, installManifests, startLeader, type RunningOperator } from './operator.js';
 import { startBackend, type Backend } from './xds/backends.js';
 import { tearDown } from './xds/teardown.js';
-import { tally, XdsClient, type CallResult } from './xds/clients.js';
+import { expectShare, tally, XdsClient, type CallResult } from './xds/clients.js';
 import { apply, destinationRule, serviceAccount, serviceEntry, statusOf, waitForCondition, workloadEntry } from './xds/mesh.js';
 
 const kc = kubeConfig();
@@ -105,10 +105,10 @@ describe('locality load balancing with real grpc-js-xds clients', () => {
     const inC = await client(`${host}:9080`, 'distribute-c', 'zone-c');
     await until(inA, 'the zone-a client to reach both zones', (r) => r.every((x) => x.code === 0) && new Set(r.map((x) => x.backend)).size === 2);
 
-    const counts = tally(await inA.run(1000, { concurrency: 8 }));
+    const counts = tally(await inA.run(2000, { concurrency: 8 }));
     console.log(`locality distribute 80/20 from zone a: ${JSON.stringify(counts)}`);
-    expect(counts['dist-a']! + counts['dist-b']!).toBe(1000);
-    expect(Math.abs(counts['dist-a']! / 1000 - 0.8)).toBeLessThanOrEqual(0.05);
+    expect(counts['dist-a']! + counts['dist-b']!).toBe(2000);
+    expectShare(counts['dist-a']!, 2000, 0.8);
 
     // zone c matches no `from`: both localities at their own (equal) weights.
     await until(inC, 'the zone-c client to be served', (r) => r.every((x) => x.code === 0));
@@ -119,8 +119,8 @@ describe('locality load balancing with real grpc-js-xds clients', () => {
     // The rule changes to 20/80: the zone-a client follows.
     apply(ns.name, rule(20, 80));
     await until(inA, 'the zone-a client to follow the new weights', (r) => r.filter((x) => x.backend === 'dist-b').length >= 24, 30_000);
-    const after = tally(await inA.run(1000, { concurrency: 8 }));
-    expect(Math.abs(after['dist-b']! / 1000 - 0.8)).toBeLessThanOrEqual(0.05);
+    const after = tally(await inA.run(2000, { concurrency: 8 }));
+    expectShare(after['dist-b']!, 2000, 0.8);
   });
 
   it('refuses weights that do not add up to 100, naming the field, and keeps serving the last accepted rule', async () => {

@@ -104,3 +104,16 @@ export function tally(results: CallResult[]): Record<string, number> {
   }
   return counts;
 }
+
+/**
+ * `observed` of `total` weighted picks land within five standard deviations of `share` (binomial): a correct split
+ * fails this about once in two million checks, while at 2000 picks a weight that is 10 points off (e.g. 80/20
+ * served for 70/30) still fails it. A fixed ±5 points at 1000 picks was under 4 deviations and failed CI.
+ */
+export function expectShare(observed: number, total: number, share: number): void {
+  const tolerance = 5 * Math.sqrt((share * (1 - share)) / total);
+  const seen = observed / total;
+  if (Math.abs(seen - share) > tolerance) {
+    throw new Error(`${observed} of ${total} (${(seen * 100).toFixed(1)}%) is not ${(share * 100).toFixed(0)}% within ±${(tolerance * 100).toFixed(1)} points`);
+  }
+}
