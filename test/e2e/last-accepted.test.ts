@@ -54,6 +54,7 @@ async function freshClient(xdsPort: number, target: string, nodeId: string): Pro
 /** 2000 RPCs: none fails, and `v1`'s share is `share` (see expectShare). */
 async function expectSplit(c: XdsClient, v1: string, v2: string, share: number): Promise<void> {
   const counts = tally(await c.run(2000, { concurrency: 8 }));
+  console.log(`split ${v1}/${v2}: ${JSON.stringify(counts)}`);
   expect(Object.keys(counts).sort()).toEqual([v1, v2].sort());
   expect(counts[v1]! + counts[v2]!).toBe(2000);
   expectShare(counts[v1]!, 2000, share);
