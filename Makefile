@@ -27,8 +27,9 @@ node_modules/.installed: package.json package-lock.json
 deps: node_modules/.installed ## install npm dependencies
 
 .PHONY: build
-build: deps ## compile TypeScript to dist/
+build: deps ## compile TypeScript to dist/, and bundle dist/main.js (what every weft process runs)
 	tsc -p tsconfig.build.json
+	node hack/bundle.ts
 
 .PHONY: typecheck
 typecheck: deps ## type-check sources and tests

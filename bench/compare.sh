@@ -4,7 +4,7 @@
 #
 #   bench/compare.sh before=/path/to/checkout-a after=/path/to/checkout-b
 #
-# Each checkout must have dist/ built (`npx tsc -p tsconfig.build.json`). Needs the cluster a full benchmark run
+# Each checkout must have dist/ built (`make build`, or `npx tsc -p tsconfig.build.json && node hack/bundle.ts`). Needs the cluster a full benchmark run
 # leaves running with BENCH_KEEP_CLUSTER=1 (the 1000-service Weft mesh applied); `WEFT_CLUSTER_DIR=
 # $WEFT_CACHE/cluster-bench hack/cluster/down.sh` stops it.
 # Environment: COMPARE_CLIENTS (default "2000 100"), COMPARE_ROUNDS (2), COMPARE_OUT (docs/bench/ab: one loadgen

@@ -6,12 +6,15 @@
 // storm, the triggers); --timeline S adds CPU per S-second slice with its three biggest consumers, to find them;
 // --long-tasks MS lists the stretches the event loop was busy without a break for at least MS (what a push
 // arriving meanwhile waits behind), with what they spent it on.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
 interface Profile {
@@ -33,6 +36,29 @@ const top = Number(topArg ?? 20);
 const fromUs = Number(opts.from ?? 0) * 1e6;
 const toUs = opts.to === undefined ? Infinity : Number(opts.to) * 1e6;
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+
+/**
+ * The operator runs as a bundle (hack/bundle.ts): a frame in dist/main.js or dist/chunks/* is moved to the source
+ * file and line its linked source map names, so the tables below still say which module the time went to.
+ */
+function fromSourceMap(frame: ProfileNode['callFrame']): void {
+  if (!frame.url.startsWith('file:') || frame.lineNumber < 0) return;
+  const map = sourceMapOf(fileURLToPath(frame.url));
+  const entry = map?.map.findEntry(frame.lineNumber, frame.columnNumber);
+  if (!map || !entry || !('originalSource' in entry)) return;
+  frame.url = pathToFileURL(resolve(map.dir, entry.originalSource.replace(/^file:\/\//, ''))).href;
+  frame.lineNumber = entry.originalLine;
+  frame.columnNumber = entry.originalColumn;
+}
+const sourceMaps = new Map<string, { map: SourceMap; dir: string } | undefined>();
+function sourceMapOf(path: string): { map: SourceMap; dir: string } | undefined {
+  if (!sourceMaps.has(path)) {
+    const file = `${path}.map`;
+    sourceMaps.set(path, existsSync(file) ? { map: new SourceMap(JSON.parse(readFileSync(file, 'utf8'))), dir: dirname(file) } : undefined);
+  }
+  return sourceMaps.get(path);
+}
+for (const n of profile.nodes) fromSourceMap(n.callFrame);
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parentOf = new Map<number, number>();
 for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);

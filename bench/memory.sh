@@ -90,6 +90,25 @@ measure() { # size phase
     sleep "${MEMORY_REST_SECONDS:-60}"
     rss_later=$(awk '/^VmRSS/ {print $2 * 1024}' "/proc/$pid/status")
   fi
+  # Where the RSS is, by mapping (after the rest): the node binary's pages (file-backed: code and read-only data
+  # touched, the same kind for any Node process), glibc's main arena ([heap]), anonymous mappings (the V8 heap,
+  # code, thread arenas and stacks), shared libraries, other files.
+  local by_mapping
+  by_mapping=$(python3 - "$pid" <<'PY'
+import json, re, sys
+groups = {}
+name = None
+for line in open(f"/proc/{sys.argv[1]}/smaps"):
+    m = re.match(r"^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$", line)
+    if m:
+        path = m.group(1).strip()
+        name = ("node binary" if path.endswith("/node") else "shared libraries" if ".so" in path else "other files" if path.startswith("/")
+                else "malloc main arena" if path == "[heap]" else "anonymous" if path == "" else path)
+    elif line.startswith("Rss:"):
+        groups[name] = groups.get(name, 0) + int(line.split()[1]) * 1024
+print(json.dumps(groups))
+PY
+)
   local snapshot=null # parsed by json.loads below
   if [ -n "${MEMORY_SNAPSHOT:-}" ]; then
     kill -USR2 "$pid"
@@ -115,7 +134,7 @@ json.dump({
   "malloc": "$(env | grep '^MALLOC_' | sort | tr '\n' ' ')",
   "secondsToSync": $synced, "secondsToSettle": $settled,
   "rssBytes": $rss, "peakRssBytes": $hwm, "restSeconds": ${MEMORY_REST_SECONDS:-60}, "rssAfterRestBytes": $rss_later, "heapUsedBytes": $heap_used, "heapTotalBytes": $heap_total,
-  "externalBytes": $external, "mallocHeapBytes": $malloc_heap, "snapshot": json.loads('''$snapshot'''),
+  "externalBytes": $external, "mallocHeapBytes": $malloc_heap, "rssByMapping": json.loads('''$by_mapping'''), "snapshot": json.loads('''$snapshot'''),
 }, open(sys.argv[1], "w"), indent=1)
 PY
   say "$name: RSS $((rss / 1048576)) MiB (peak $((hwm / 1048576))), heap used $((heap_used / 1048576)) MiB, malloc $((malloc_heap / 1048576)) MiB, load $(cut -d' ' -f1 /proc/loadavg)"

@@ -1,0 +1,37 @@
+// `make build`'s second step: dist/main.js, the `weft` every process runs (operator, agent, CLI), as one bundle
+// with esbuild instead of tsc's ~550 modules. Node keeps a record, a loader cache entry and a context per module:
+// importing the operator from one file instead of many costs ~14 MiB less RSS and ~8 MiB less V8 heap (measured in
+// a bare process, docs/benchmarks.md "Memory"). Names are not minified, so stack traces and CPU profiles read as
+// before, and linked source maps point back to src/ (bench/cpuprof-summary.ts reads them).
+//
+// Each command's modules stay a dynamic import (src/main.ts): with splitting they become chunks under dist/chunks/,
+// loaded when that command runs. The rest of dist/ (tsc's output) stays for the tools and tests that import one
+// module. The packages that are loaded only for rare cases stay outside, resolved from node_modules as before:
+// @kubernetes/client-node and undici (exec-plugin kubeconfigs), cdk8s (the first Gateway deployment).
+//
+//   node hack/bundle.ts          (after tsc -p tsconfig.build.json)
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const chunks = join(root, 'dist', 'chunks');
+rmSync(chunks, { recursive: true, force: true }); // hashed names: an old build's chunks would stay otherwise
+
+await build({
+  absWorkingDir: root,
+  entryPoints: { main: 'src/main.ts' },
+  outdir: 'dist',
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node24',
+  sourcemap: 'linked',
+  external: ['@kubernetes/client-node', 'undici', 'cdk8s', 'cdk8s-plus-27', 'constructs'],
+  // The CommonJS packages inside (grpc-js, protobufjs, node-forge, ...) call require(); an ES module has none.
+  banner: { js: "import { createRequire as __weftCreateRequire } from 'node:module'; const require = __weftCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
