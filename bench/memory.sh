@@ -39,6 +39,7 @@ kubectl create namespace weft-system --dry-run=client -o yaml | kubectl apply -f
 # The Deployment's NODE_OPTIONS, unless MEMORY_NODE_FLAGS is set (even empty).
 installed_node_options=$("$root/bench/operator-node-options.sh" 2>/dev/null || true)
 node_flags=${MEMORY_NODE_FLAGS-$installed_node_options}
+export_operator_env # bench/lib.sh: the Deployment's environment too (MALLOC_ARENA_MAX), unless set already
 
 pid=0
 stop_operator() {
@@ -122,7 +123,7 @@ PY
     done
     node --max-old-space-size=8000 "$root/bench/heap-summary.mjs" "$dir"/*.heapsnapshot > "$dir/summary.json"
     snapshot=$(cat "$dir/summary.json")
-    rm -f "$dir"/*.heapsnapshot
+    [ -n "${MEMORY_KEEP_SNAPSHOT:-}" ] || rm -f "$dir"/*.heapsnapshot # MEMORY_KEEP_SNAPSHOT=1 keeps it for DevTools
   fi
   stop_operator
   python3 - "$out/$name.json" <<PY
