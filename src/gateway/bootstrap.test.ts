@@ -2,14 +2,14 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Gateway } from '../api/index.js';
 import { checkMessage } from '../xds/proto-check.js';
-import { envoyRoot } from '../xds/protos.js';
+import { envoyRootWithOptions } from '../xds/protos.js';
 import type { ProtoMessage } from '../xds/resource.js';
 import { bootstrapObjectForm as toObjectForm } from '../xds/testing/bootstrap-form.js';
 import { envoyBootstrap } from './bootstrap.js';
 
 beforeAll(() => {
-  envoyRoot().loadSync(['envoy/config/bootstrap/v3/bootstrap.proto', 'envoy/extensions/filters/http/health_check/v3/health_check.proto'], { keepCase: true });
-  envoyRoot().resolveAll();
+  envoyRootWithOptions().loadSync(['envoy/config/bootstrap/v3/bootstrap.proto', 'envoy/extensions/filters/http/health_check/v3/health_check.proto'], { keepCase: true });
+  envoyRootWithOptions().resolveAll();
 });
 
 const gw: Gateway = {

@@ -2,7 +2,7 @@
 // Envoy's own protos.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { checkMessage } from '../xds/proto-check.js';
-import { envoyRoot } from '../xds/protos.js';
+import { envoyRootWithOptions } from '../xds/protos.js';
 import type { ProtoMessage } from '../xds/resource.js';
 import { bootstrapObjectForm } from '../xds/testing/bootstrap-form.js';
 import { review, type AdmissionRequest } from './admission.js';
@@ -43,7 +43,7 @@ describe('the sidecar template', () => {
   });
 
   it('runs Envoy with a bootstrap that decodes as Envoy v3 and names the sidecar by its pod', () => {
-    envoyRoot().loadSync(['envoy/config/bootstrap/v3/bootstrap.proto', 'envoy/extensions/filters/http/health_check/v3/health_check.proto'], { keepCase: true });
+    envoyRootWithOptions().loadSync(['envoy/config/bootstrap/v3/bootstrap.proto', 'envoy/extensions/filters/http/health_check/v3/health_check.proto'], { keepCase: true });
     const bootstrap = sidecarBootstrap() as {
       node: { id: string };
       admin: { address: { socket_address: { address: string } } };

@@ -4,7 +4,7 @@
 // rules a control plane should respect (required, min_len, min_items, numeric bounds). gRPC does not enforce PGV;
 // Envoy does, so Envoy-bound config must pass.
 import protobuf from 'protobufjs';
-import { envoyRoot, messageType } from './protos.js';
+import { envoyRootWithOptions } from './protos.js';
 import type { ProtoMessage, ProtoValue } from './resource.js';
 
 const SCALARS = new Set(['double', 'float', 'int32', 'uint32', 'sint32', 'fixed32', 'sfixed32', 'int64', 'uint64', 'sint64', 'fixed64', 'sfixed64', 'bool', 'string', 'bytes']);
@@ -12,7 +12,7 @@ const SCALARS = new Set(['double', 'float', 'int32', 'uint32', 'sint32', 'fixed3
 /** Problems found in `message` as a `typeName` (full name or type URL); empty when it is valid. */
 export function checkMessage(typeName: string, message: ProtoMessage): string[] {
   const problems: string[] = [];
-  walk(messageType(typeName), message, typeName.slice(typeName.lastIndexOf('/') + 1), problems);
+  walk(envoyRootWithOptions().lookupType(typeName.slice(typeName.lastIndexOf('/') + 1)), message, typeName.slice(typeName.lastIndexOf('/') + 1), problems);
   return problems;
 }
 
@@ -24,7 +24,7 @@ function walk(type: protobuf.Type, message: ProtoMessage, path: string, problems
   if (type.fullName === '.google.protobuf.Any') {
     const typeUrl = message['@type'];
     if (typeof typeUrl !== 'string') return void problems.push(`${path}: Any without @type`);
-    const inner = envoyRoot().lookup(typeUrl.slice(typeUrl.lastIndexOf('/') + 1));
+    const inner = envoyRootWithOptions().lookup(typeUrl.slice(typeUrl.lastIndexOf('/') + 1));
     if (!(inner instanceof protobuf.Type)) return void problems.push(`${path}: unknown @type ${typeUrl}`);
     const { '@type': _, ...rest } = message;
     return walk(inner, rest, `${path}<${inner.name}>`, problems);

@@ -94,18 +94,52 @@ function includeDirs(): string[] {
   return [...['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => join(deps, d)), protobufjsDir];
 }
 
-let loaded: protobuf.Root | undefined;
-
-/** The protobufjs root with every Envoy type Weft encodes or decodes (loaded on first use, ~0.3 s). */
-export function envoyRoot(): protobuf.Root {
-  if (loaded) return loaded;
+function loadRoot(): protobuf.Root {
   const dirs = includeDirs();
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => dirs.map((d) => join(d, target)).find((p) => existsSync(p)) ?? target;
   root.loadSync(PROTO_FILES, { keepCase: true });
   root.resolveAll();
-  loaded = root;
   return root;
+}
+
+/**
+ * Drops the options of every type, field, oneof and enum once they are resolved: encoding and decoding need none
+ * (`packed` is read first, the one option they use), and the parser keeps option values as slices of each .proto
+ * file's text, so they held every file's whole text: ~1.8 MiB of an operator's heap with the options themselves.
+ */
+function dropOptions(ns: protobuf.NamespaceBase): void {
+  for (const child of ns.nestedArray) {
+    if (child instanceof protobuf.Type) {
+      for (const field of child.fieldsArray) {
+        void field.packed; // memoised from the options before they go
+        field.options = undefined;
+        field.parsedOptions = undefined;
+      }
+      for (const oneof of child.oneofsArray) oneof.options = undefined;
+    }
+    child.options = undefined;
+    child.parsedOptions = undefined;
+    if (child instanceof protobuf.Namespace) dropOptions(child);
+  }
+}
+
+let loaded: protobuf.Root | undefined;
+
+/** The protobufjs root with every Envoy type Weft encodes or decodes (loaded on first use, ~0.3 s), without options. */
+export function envoyRoot(): protobuf.Root {
+  if (loaded) return loaded;
+  loaded = loadRoot();
+  dropOptions(loaded);
+  return loaded;
+}
+
+let withOptions: protobuf.Root | undefined;
+
+/** The same types with their options (protoc-gen-validate's rules), loaded apart for checks in tests. */
+export function envoyRootWithOptions(): protobuf.Root {
+  withOptions ??= loadRoot();
+  return withOptions;
 }
 
 const types = new Map<string, protobuf.Type>();

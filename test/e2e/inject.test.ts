@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
 import { checkMessage } from '../../src/xds/proto-check.js';
-import { envoyRoot } from '../../src/xds/protos.js';
+import { envoyRootWithOptions } from '../../src/xds/protos.js';
 import type { ProtoMessage } from '../../src/xds/resource.js';
 import { bootstrapObjectForm } from '../../src/xds/testing/bootstrap-form.js';
 import { eventually, kubeConfig, throwawayNamespace } from './kube.js';
@@ -100,7 +100,7 @@ describe('sidecar injection', () => {
     expect(names(v1!.spec.containers)).toEqual(['reviews', 'weft-proxy', 'weft-agent']);
     expect(JSON.parse(v1!.metadata.annotations['sidecar.weft.dev/status'])).toMatchObject({ template: 'sidecar' });
     // The Envoy bootstrap, as the API server stored it, is valid Envoy v3 config.
-    envoyRoot().loadSync(['envoy/config/bootstrap/v3/bootstrap.proto', 'envoy/extensions/filters/http/health_check/v3/health_check.proto'], { keepCase: true });
+    envoyRootWithOptions().loadSync(['envoy/config/bootstrap/v3/bootstrap.proto', 'envoy/extensions/filters/http/health_check/v3/health_check.proto'], { keepCase: true });
     const proxy = (v1!.spec.containers as Json[]).find((c) => c.name === 'weft-proxy')!;
     const bootstrap = JSON.parse(proxy.args[proxy.args.indexOf('--config-yaml') + 1]) as Json;
     expect(bootstrap.node.id).toBe('sidecar~$(POD_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.cluster.local');
