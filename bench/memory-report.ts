@@ -73,6 +73,7 @@ export function memoryTables(results: MemoryResult[]): string {
     lines.push('', 'Cost per service (one ServiceEntry, DestinationRule and VirtualService), from two sizes of the same run:', '');
     lines.push('| run | start | services | RSS KiB / service | V8 heap used KiB / service |', '|---|---|---|--:|--:|', ...perService);
   }
+  lines.push('', ...repeatedRuns(byDate));
   lines.push('', ...goalLines(byDate));
   for (const r of byDate.filter((x) => x.snapshot)) {
     lines.push('', `Heap snapshot, ${r.label} at ${r.size} services (${r.phase}): ${mib(r.snapshot!.totalBytes)} MiB reachable; the largest by retained size (outermost instances of each constructor; strings, code and arrays by type):`, '');
@@ -82,6 +83,37 @@ export function memoryTables(results: MemoryResult[]): string {
     }
   }
   return lines.join('\n');
+}
+
+const median = (values: number[]): number => {
+  const v = [...values].sort((x, y) => x - y);
+  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+};
+
+/** Runs repeated under one name (`<label>-r<n>`), as medians: what an A/B of settings is judged on. */
+function repeatedRuns(results: MemoryResult[]): string[] {
+  const groups = new Map<string, MemoryResult[]>();
+  for (const r of results) {
+    const m = /^(.*)-r\d+$/.exec(r.label);
+    if (!m) continue;
+    const key = `${m[1]} | ${r.commit} | ${r.size} | ${r.phase}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  if (groups.size === 0) return [];
+  const at = (group: MemoryResult[], f: (r: MemoryResult) => number | undefined) => {
+    const values = group.map(f).filter((v): v is number => v !== undefined);
+    return values.length ? mib(median(values)) : '–';
+  };
+  return [
+    'Repeated runs (`<label>-r<n>`, interleaved), medians:',
+    '',
+    '| run | commit | services | start | runs | RSS MiB a minute later | V8 heap used MiB | anonymous MiB | malloc main arena MiB |',
+    '|---|---|--:|---|--:|--:|--:|--:|--:|',
+    ...[...groups].map(
+      ([key, g]) =>
+        `| ${key} | ${g.length} | ${at(g, (r) => r.rssAfterRestBytes ?? r.rssBytes)} | ${at(g, (r) => r.heapUsedBytes)} | ${at(g, (r) => r.rssByMapping?.anonymous)} | ${at(g, (r) => r.rssByMapping?.['malloc main arena'])} |`,
+    ),
+  ];
 }
 
 /**
@@ -98,11 +130,11 @@ export function goalLines(results: MemoryResult[]): string[] {
   const judged = (label: string, group: MemoryResult[], limitMiB: number) => {
     if (group.length === 0) return `- ${label}: not measured`;
     const values = group.map((r) => settled(r) / 1048576).sort((a, b) => a - b);
-    const median = values.length % 2 ? values[(values.length - 1) / 2]! : (values[values.length / 2 - 1]! + values[values.length / 2]!) / 2;
+    const middle = median(values);
     const spread = values.length > 1 ? ` of ${values.length} runs (${values.map((v) => v.toFixed(0)).join(', ')})` : '';
     const runs = group.map((r) => `\`${r.label}\``).join(', ');
     const loads = group.map((r) => r.loadBefore ?? 'not recorded').join(', ');
-    return `- ${label}: **${median.toFixed(0)} MiB**${values.length > 1 ? ' median' : ''}${spread}, ${median <= limitMiB ? 'met' : 'not met'} (${runs}, ${group[0]!.commit}, load before ${loads})`;
+    return `- ${label}: **${middle.toFixed(0)} MiB**${values.length > 1 ? ' median' : ''}${spread}, ${middle <= limitMiB ? 'met' : 'not met'} (${runs}, ${group[0]!.commit}, load before ${loads})`;
   };
   return [
     'The goals, judged on the newest runs of each size with the same commit and settings (the median where there are several; RSS a minute after settling where recorded; generated):',
