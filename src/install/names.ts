@@ -15,9 +15,9 @@ export const OPERATOR_IMAGE = 'ghcr.io/weft-mesh/weft:0.1.0';
  */
 export const OPERATOR_NODE_OPTIONS = '--max-semi-space-size=8 --expose-gc';
 /**
- * The operator's environment besides NODE_OPTIONS. MALLOC_ARENA_MAX=1: glibc gives every thread that allocates an
- * arena of its own, and the operator has eight besides the main one (V8's four workers: concurrent marking and
- * compilation; libuv's four: gzip, crypto). What their bursts freed stayed in those arenas, 18-23 MiB of RSS at rest
- * at 1000 services; with one arena it goes back where the next allocation reuses it (docs/benchmarks.md, Memory).
+ * The operator's environment besides NODE_OPTIONS (none today). Tried and not kept: MALLOC_ARENA_MAX=1. glibc's
+ * per-thread arenas hold 20-25 MiB at rest at 1000 services, and one arena saved 8-13 MiB of RSS, but V8's and
+ * libuv's threads then wait on the main thread's allocator: push p50 at 2000 clients rose by ~40 ms
+ * (docs/benchmarks.md, Memory).
  */
-export const OPERATOR_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' };
+export const OPERATOR_ENV: Readonly<Record<string, string>> = {};
