@@ -12,7 +12,8 @@ const SCALARS = new Set(['double', 'float', 'int32', 'uint32', 'sint32', 'fixed3
 /** Problems found in `message` as a `typeName` (full name or type URL); empty when it is valid. */
 export function checkMessage(typeName: string, message: ProtoMessage): string[] {
   const problems: string[] = [];
-  walk(envoyRootWithOptions().lookupType(typeName.slice(typeName.lastIndexOf('/') + 1)), message, typeName.slice(typeName.lastIndexOf('/') + 1), problems);
+  const name = typeName.slice(typeName.lastIndexOf('/') + 1);
+  walk(envoyRootWithOptions().lookupType(name), message, name, problems);
   return problems;
 }
 
