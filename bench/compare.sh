@@ -9,7 +9,7 @@
 # $WEFT_CACHE/cluster-bench hack/cluster/down.sh` stops it.
 # Environment: COMPARE_CLIENTS (default "2000 100"), COMPARE_ROUNDS (2), COMPARE_OUT (docs/bench/ab: one loadgen
 # JSON per server, client count and round), COMPARE_PROTOCOL (sotw), COMPARE_ENV_<label> (`env` arguments for that
-# label's operator, e.g. COMPARE_ENV_before="-u MALLOC_ARENA_MAX" to compare an environment setting).
+# label's operator, e.g. COMPARE_ENV_onearena="MALLOC_ARENA_MAX=1" to compare an environment setting).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/hack/cluster/lib.sh"
@@ -21,7 +21,6 @@ apiserver_pid=$(awk '$1 == "kube-apiserver" {print $2}' "$cluster/pids")
 tools=$("$root/bench/build-tools.sh")
 # Both checkouts run with the node flags this checkout's Deployment sets: the comparison is of the code.
 node_flags=$("$root/bench/operator-node-options.sh" 2>/dev/null || true)
-export_operator_env # bench/lib.sh: and environment; COMPARE_ENV_<label> adds `env` arguments for one label
 out=${COMPARE_OUT:-$root/docs/bench/ab}; mkdir -p "$out"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -34,7 +33,7 @@ run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
     "$tools/gcp-server" --size 1000 --flavor proxyless --cache linear --xds "127.0.0.1:$port" --admin "127.0.0.1:$admin" >/dev/null 2>&1 &
     pid=$!; flags=(--trigger-url "http://127.0.0.1:$admin/weight")
   else
-    local env_args=COMPARE_ENV_$label # e.g. COMPARE_ENV_before="-u MALLOC_ARENA_MAX"
+    local env_args=COMPARE_ENV_$label
     # shellcheck disable=SC2086
     env ${!env_args:-} node $node_flags "$dir/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$port" >/dev/null 2>&1 &
     pid=$!; flags=(--kubeconfig "$kubeconfig" --api weft --apiserver-pid "$apiserver_pid")

@@ -9,17 +9,6 @@ install_weft_crds() {
   kubectl --kubeconfig "$1" wait --for=condition=Established crd -l app.kubernetes.io/part-of=weft --timeout=120s >/dev/null
 }
 
-# export_operator_env: exports the environment manifests/ give the operator's Deployment besides NODE_OPTIONS
-# (bench/operator-env.sh), so the operators a benchmark starts run as installed; a variable already set is kept (an
-# experiment: e.g. MALLOC_ARENA_MAX=8 bench/memory.sh ...). Needs dist/.
-export_operator_env() {
-  local line name
-  while IFS= read -r line; do
-    name=${line%%=*}
-    [ -z "$line" ] || [ -n "${!name:-}" ] || export "$line"
-  done < <("$root/bench/operator-env.sh")
-}
-
 # apply_bench_mesh <kubeconfig> <services> <file>: meshgen's mesh of that many services, written to the file and applied.
 apply_bench_mesh() {
   "$tools/meshgen" --size "$2" --api weft > "$3"

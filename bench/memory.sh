@@ -39,7 +39,6 @@ kubectl create namespace weft-system --dry-run=client -o yaml | kubectl apply -f
 # The Deployment's NODE_OPTIONS, unless MEMORY_NODE_FLAGS is set (even empty).
 installed_node_options=$("$root/bench/operator-node-options.sh" 2>/dev/null || true)
 node_flags=${MEMORY_NODE_FLAGS-$installed_node_options}
-export_operator_env # bench/lib.sh: the Deployment's environment too (MALLOC_ARENA_MAX), unless set already
 
 pid=0
 stop_operator() {

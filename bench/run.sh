@@ -54,7 +54,6 @@ if [[ " $peers " == *" weft "* ]]; then
 fi
 # Weft runs with the node flags its Deployment sets (what users install).
 node_flags=""; [ -z "$weft_ok" ] || node_flags=$("$root/bench/operator-node-options.sh" 2>/dev/null || true)
-[ -z "$weft_ok" ] || export_operator_env # bench/lib.sh: and its environment
 
 # --- cluster, CRDs and the mesh (both API groups), only when a Kubernetes-backed peer runs ---
 kubeconfig=""; apiserver_pid=0

@@ -36,7 +36,6 @@ write_report() { "$tools/report" --scale --in "$out" --doc "$doc"; }
 
 [ -n "${BENCH_NO_WEFT_BUILD:-}" ] || (cd "$root" && make --no-print-directory build >/dev/null) # as bench/run.sh: 1 uses dist/ as it is
 node_flags=$("$root/bench/operator-node-options.sh") # as the Deployment runs it
-export_operator_env # bench/lib.sh: and its environment
 export WEFT_CLUSTER_DIR=$WEFT_CACHE/cluster-scale-bench
 kubeconfig=$("$root/hack/cluster/up.sh")
 server_pid=0

@@ -70,7 +70,6 @@ EOF
 tools=$("$root/bench/build-tools.sh")
 (cd "$root" && make --no-print-directory build >/dev/null)
 node_flags=$("$root/bench/operator-node-options.sh") # as the Deployment runs it
-export_operator_env # bench/lib.sh: and its environment
 export WEFT_CLUSTER_DIR=$WEFT_CACHE/cluster-xds-bench
 kubeconfig=$("$root/hack/cluster/up.sh")
 server_pid=0

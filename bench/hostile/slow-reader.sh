@@ -28,7 +28,6 @@ kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 tools=$("$root/bench/build-tools.sh")
 (cd "$root" && make --no-print-directory build >/dev/null)
 node_flags=$("$root/bench/operator-node-options.sh") # as the Deployment runs it
-export_operator_env # bench/lib.sh: and its environment
 export WEFT_CLUSTER_DIR=$WEFT_CACHE/cluster-hostile-bench
 kubeconfig=$("$root/hack/cluster/up.sh")
 server_pid=0; slow_pid=0; sampler_pid=0

@@ -6,8 +6,8 @@ import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
 import type { Construct } from 'constructs';
 import { INJECT_NAMESPACE_LABEL, INJECT_PATH, INJECT_POD_KEY, NEVER_INJECTED, WEBHOOK_CONFIGURATION, WEBHOOK_PORT } from '../inject/names.js';
 
-import { CA_PORT, LEASE_NAME, METRICS_PORT, OPERATOR_IMAGE, OPERATOR_NAME, OPERATOR_NAMESPACE, OPERATOR_NODE_OPTIONS, OPERATOR_ENV } from './names.js';
-export { CA_PORT, LEASE_NAME, METRICS_PORT, OPERATOR_IMAGE, OPERATOR_NAME, OPERATOR_NAMESPACE, OPERATOR_NODE_OPTIONS, OPERATOR_ENV };
+import { CA_PORT, LEASE_NAME, METRICS_PORT, OPERATOR_IMAGE, OPERATOR_NAME, OPERATOR_NAMESPACE, OPERATOR_NODE_OPTIONS } from './names.js';
+export { CA_PORT, LEASE_NAME, METRICS_PORT, OPERATOR_IMAGE, OPERATOR_NAME, OPERATOR_NAMESPACE, OPERATOR_NODE_OPTIONS };
 
 /** Everything the operator reads or writes, one rule per reason. Keep in step with what src/ touches. */
 export const clusterRules: k8s.PolicyRule[] = [
@@ -108,7 +108,6 @@ export class OperatorChart extends Chart {
           ],
           envVariables: {
             NODE_OPTIONS: kplus.EnvValue.fromValue(OPERATOR_NODE_OPTIONS),
-            ...Object.fromEntries(Object.entries(OPERATOR_ENV).map(([name, value]) => [name, kplus.EnvValue.fromValue(value)])),
             POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
             POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
           },

@@ -8,7 +8,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
-import { OPERATOR_ENV, OPERATOR_NODE_OPTIONS } from '../../src/install/operator-chart.js';
+import { OPERATOR_NODE_OPTIONS } from '../../src/install/operator-chart.js';
 import { eventually } from './kube.js';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
@@ -101,9 +101,9 @@ export async function startOperator(kubeconfig: string, identity: string, extraA
   const main = join(repoRoot, 'dist', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run make build (make test-e2e does)`);
   const metricsPort = await freePort();
-  // The node flags and environment manifests/ give the Deployment, so e2e runs the operator as installed.
+  // The node flags manifests/ give the Deployment (NODE_OPTIONS), so e2e runs the operator as installed.
   const child = spawn(process.execPath, [...OPERATOR_NODE_OPTIONS.split(' ').filter(Boolean), main, 'operator', '--leader-elect', `--metrics-port=${metricsPort}`, `--identity=${identity}`, `--kubeconfig=${kubeconfig}`, '--ca-port=0', '--ca-host=127.0.0.1', ...extraArgs], {
-    env: { ...process.env, ...OPERATOR_ENV, WEFT_LOG_LEVEL: 'debug' },
+    env: { ...process.env, WEFT_LOG_LEVEL: 'debug' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
