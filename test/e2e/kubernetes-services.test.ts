@@ -9,7 +9,7 @@ import { freePort, installManifests, kubectl, startLeader, type RunningOperator 
 import { startBackend, type Backend } from './xds/backends.js';
 import { expectShare, tally, XdsClient, type CallResult } from './xds/clients.js';
 import { EdsWatcher } from './xds/eds-watcher.js';
-import { apply, endpointSlice, kubeService, readyPodIPs as readyPodIPsOf, waitForCondition, type Obj } from './xds/mesh.js';
+import { apply, endpointsOf, endpointSlice, kubeService, readyPodIPs as readyPodIPsOf, waitForCondition, type Obj } from './xds/mesh.js';
 
 const kc = kubeConfig();
 let ns: { name: string; remove: () => Promise<void> };
@@ -70,11 +70,11 @@ describe('Kubernetes Services and EndpointSlices as mesh services', () => {
     // The same set from both sides: the Pods kwok runs, and the endpoints the operator serves (never dialled).
     const converged = async (replicas: number) =>
       eventually(`EDS for ${cluster} to list the ${replicas} ready Pods`, async () => {
-        const ips = readyPodIPs('web');
+        const expected = endpointsOf(readyPodIPs('web'), 8080);
         const served = watcher.current();
-        if (ips.length !== replicas || !served) return undefined;
-        const expected = ips.map((ip) => `${ip}:8080`);
-        return JSON.stringify(served) === JSON.stringify(expected) ? served : undefined;
+        if (expected.length === replicas && JSON.stringify(served) === JSON.stringify(expected)) return served!;
+        // Thrown, not returned: a timeout then names both sides as last seen.
+        throw new Error(`ready Pods ${JSON.stringify(expected)}, served ${JSON.stringify(served)}`);
       }, 90_000, 500);
 
     const two = await converged(2);
