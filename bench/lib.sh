@@ -2,10 +2,12 @@
 # after hack/cluster/lib.sh: the weft.dev CRDs and bench/meshgen's synthetic mesh on a cluster, and the quiet-machine
 # gate that every case waits at.
 
-# install_weft_crds <kubeconfig>: the CRDs from manifests/, established.
+# install_weft_crds <kubeconfig>: the CRDs from manifests/, established, and the operator's namespace: the CA's
+# home, as an install has it (without it the CA controller retries its Secret in the background of every case).
 install_weft_crds() {
   local crd
   for crd in "$root"/manifests/weft.dev_*.yaml; do kubectl --kubeconfig "$1" apply --server-side --force-conflicts -f "$crd" >/dev/null; done
+  kubectl --kubeconfig "$1" create namespace weft-system --dry-run=client -o yaml | kubectl --kubeconfig "$1" apply -f - >/dev/null
   kubectl --kubeconfig "$1" wait --for=condition=Established crd -l app.kubernetes.io/part-of=weft --timeout=120s >/dev/null
 }
 

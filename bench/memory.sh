@@ -34,7 +34,6 @@ if [ -z "${KUBECONFIG:-}" ]; then
   trap '"$root/hack/cluster/down.sh" >/dev/null 2>&1 || true' EXIT
 fi
 install_weft_crds "$KUBECONFIG"
-kubectl create namespace weft-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null # the CA's home
 
 # The Deployment's NODE_OPTIONS, unless MEMORY_NODE_FLAGS is set (even empty).
 installed_node_options=$("$root/bench/operator-node-options.sh" 2>/dev/null || true)

@@ -63,7 +63,7 @@ if [ -n "$istiod_dir$weft_ok" ]; then
   [ -n "${BENCH_KEEP_CLUSTER:-}" ] || trap '"$root/hack/cluster/down.sh" >/dev/null 2>&1 || true' EXIT
   apiserver_pid=$(awk '$1 == "kube-apiserver" {print $2}' "$WEFT_CLUSTER_DIR/pids")
   k() { kubectl --kubeconfig "$kubeconfig" "$@"; }
-  for crd in "$root"/manifests/weft.dev_*.yaml; do k apply --server-side -f "$crd" >/dev/null; done
+  install_weft_crds "$kubeconfig"
   [ -z "$istiod_dir" ] || k apply --server-side -f "$istiod_dir/crd-all.gen.yaml" >/dev/null
   k create namespace istio-system --dry-run=client -o yaml | k apply -f - >/dev/null
   k wait --for=condition=Established crd --all --timeout=120s >/dev/null
