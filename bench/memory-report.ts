@@ -42,14 +42,20 @@ interface MemoryResult {
 }
 
 const mib = (bytes: number) => (bytes / 1048576).toFixed(0);
-const byMapping = (r: MemoryResult) =>
-  r.rssByMapping ? ['node binary', 'anonymous', 'malloc main arena'].map((k) => mib(r.rssByMapping![k] ?? 0)).join(' / ') : '–';
+/** Anonymous memory including glibc's thread arenas, which runs before memory.sh told them apart counted there. */
+const anonymous = (m: Record<string, number>) => (m.anonymous ?? 0) + (m['malloc thread arenas'] ?? 0);
+const byMapping = (r: MemoryResult) => {
+  const m = r.rssByMapping;
+  if (!m) return '–';
+  const arenas = m['malloc thread arenas'] === undefined ? '' : ` (${mib(m['malloc thread arenas'])})`;
+  return `${mib(m['node binary'] ?? 0)} / ${mib(anonymous(m))}${arenas} / ${mib(m['malloc main arena'] ?? 0)}`;
+};
 const kib = (bytes: number) => (bytes / 1024).toFixed(1);
 
 export function memoryTables(results: MemoryResult[]): string {
   const byDate = [...results].sort((a, b) => a.date.localeCompare(b.date) || a.size - b.size || a.phase.localeCompare(b.phase));
   const lines: string[] = [];
-  lines.push('| run | commit | services | start | RSS MiB | RSS MiB a minute later | peak RSS MiB | V8 heap used MiB | V8 heap total MiB | malloc heap MiB | external MiB | RSS by mapping: node binary / anonymous / malloc main arena MiB | load before → at the end (1/5/15 min) | settings |');
+  lines.push('| run | commit | services | start | RSS MiB | RSS MiB a minute later | peak RSS MiB | V8 heap used MiB | V8 heap total MiB | malloc heap MiB | external MiB | RSS by mapping: node binary / anonymous (of it, malloc thread arenas) / malloc main arena MiB | load before → at the end (1/5/15 min) | settings |');
   lines.push('|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|');
   for (const r of byDate) {
     const load = `${r.loadBefore === undefined ? '' : `${r.loadBefore} → `}${r.loadavg}${r.noisy ? ' (noisy)' : ''}`;
@@ -107,11 +113,11 @@ function repeatedRuns(results: MemoryResult[]): string[] {
   return [
     'Repeated runs (`<label>-r<n>`, interleaved), medians:',
     '',
-    '| run | commit | services | start | runs | RSS MiB a minute later | V8 heap used MiB | anonymous MiB | malloc main arena MiB |',
-    '|---|---|--:|---|--:|--:|--:|--:|--:|',
+    '| run | commit | services | start | runs | RSS MiB a minute later | V8 heap used MiB | anonymous MiB | of it, malloc thread arenas MiB | malloc main arena MiB |',
+    '|---|---|--:|---|--:|--:|--:|--:|--:|--:|',
     ...[...groups].map(
       ([key, g]) =>
-        `| ${key} | ${g.length} | ${at(g, (r) => r.rssAfterRestBytes ?? r.rssBytes)} | ${at(g, (r) => r.heapUsedBytes)} | ${at(g, (r) => r.rssByMapping?.anonymous)} | ${at(g, (r) => r.rssByMapping?.['malloc main arena'])} |`,
+        `| ${key} | ${g.length} | ${at(g, (r) => r.rssAfterRestBytes ?? r.rssBytes)} | ${at(g, (r) => r.heapUsedBytes)} | ${at(g, (r) => (r.rssByMapping ? anonymous(r.rssByMapping) : undefined))} | ${at(g, (r) => r.rssByMapping?.['malloc thread arenas'])} | ${at(g, (r) => r.rssByMapping?.['malloc main arena'])} |`,
     ),
   ];
 }

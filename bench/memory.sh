@@ -90,21 +90,33 @@ measure() { # size phase
     rss_later=$(awk '/^VmRSS/ {print $2 * 1024}' "/proc/$pid/status")
   fi
   # Where the RSS is, by mapping (after the rest): the node binary's pages (file-backed: code and read-only data
-  # touched, the same kind for any Node process), glibc's main arena ([heap]), anonymous mappings (the V8 heap,
-  # code, thread arenas and stacks), shared libraries, other files.
+  # touched, the same kind for any Node process), glibc's main arena ([heap]), its other arenas (the heaps of
+  # threads that allocate: each a 64 MiB-aligned reservation of 64 MiB, committed from its start), the other
+  # anonymous mappings (the V8 heap, code and stacks), shared libraries, other files.
   local by_mapping
   by_mapping=$(python3 - "$pid" <<'PY'
 import json, re, sys
-groups = {}
-name = None
+arena = 64 << 20  # glibc's HEAP_MAX_SIZE on 64-bit
+maps = []  # [start, end, perms, path, rss]
 for line in open(f"/proc/{sys.argv[1]}/smaps"):
-    m = re.match(r"^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$", line)
+    m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$", line)
     if m:
-        path = m.group(1).strip()
-        name = ("node binary" if path.endswith("/node") else "shared libraries" if ".so" in path else "other files" if path.startswith("/")
-                else "malloc main arena" if path == "[heap]" else "anonymous" if path == "" else path)
+        maps.append([int(m.group(1), 16), int(m.group(2), 16), m.group(3), m.group(4).strip(), 0])
     elif line.startswith("Rss:"):
-        groups[name] = groups.get(name, 0) + int(line.split()[1]) * 1024
+        maps[-1][4] = int(line.split()[1]) * 1024
+def thread_arena(i):
+    start, end, perms, path, _ = maps[i]
+    if path or perms != "rw-p" or start % arena:
+        return False
+    if (end - start) % arena == 0:
+        return True  # wholly committed (adjacent heaps may share one mapping)
+    after = maps[i + 1] if i + 1 < len(maps) else None
+    return bool(after and after[0] == end and after[2] == "---p" and not after[3] and after[1] == start + arena)
+groups = {}
+for i, (start, end, perms, path, rss) in enumerate(maps):
+    name = ("node binary" if path.endswith("/node") else "shared libraries" if ".so" in path else "other files" if path.startswith("/")
+            else "malloc main arena" if path == "[heap]" else "malloc thread arenas" if thread_arena(i) else "anonymous" if path == "" else path)
+    groups[name] = groups.get(name, 0) + rss
 print(json.dumps(groups))
 PY
 )
