@@ -12,7 +12,8 @@
 # (hack/cluster) and stops it at the end. MEMORY_SNAPSHOT=1 adds a heap snapshot summary (bench/heap-summary.mjs);
 # The operator runs with the NODE_OPTIONS that manifests/ give its Deployment (what users install);
 # MEMORY_NODE_FLAGS replaces them (experiments); MEMORY_DIST runs another build of Weft (default dist/);
-# MEMORY_OUT sends the JSON elsewhere.
+# MEMORY_OUT sends the JSON elsewhere. MALLOC_* variables reach the operator (glibc's tunables, or MALLOC_CONF for
+# jemalloc) and MEMORY_PRELOAD is its LD_PRELOAD (another allocator); both are recorded with the run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/hack/cluster/lib.sh"
@@ -59,7 +60,7 @@ measure() { # size phase
   local dir="$work/$name"; rm -rf "$dir"; mkdir -p "$dir"
   # The CA on a free port (--ca-port 0): with weft-system present it serves, and 15012 may be taken by a test.
   # shellcheck disable=SC2086
-  (cd "$dir" && exec node --heapsnapshot-signal=SIGUSR2 $node_flags "$dist/main.js" operator \
+  (cd "$dir" && exec env ${MEMORY_PRELOAD:+LD_PRELOAD=$MEMORY_PRELOAD} node --heapsnapshot-signal=SIGUSR2 $node_flags "$dist/main.js" operator \
     --kubeconfig "$KUBECONFIG" --metrics-port "$metrics_port" --xds-port "$(free_port)" --ca-port 0 --ca-host 127.0.0.1 > operator.log 2>&1) &
   pid=$!
   local start=$SECONDS quiet=0
@@ -142,7 +143,7 @@ json.dump({
   "label": "$label", "size": $size, "phase": "$phase", "commit": "${MEMORY_COMMIT:-$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src || echo +dirty)}",
   "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loadavg": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "loadBefore": $load_before, "loadThreshold": $bench_max_load, "noisy": "$load_noisy" == "true", "nodeFlags": "$node_flags", "nodeOptions": "${NODE_OPTIONS:-}",
-  "malloc": "$(env | grep '^MALLOC_' | sort | tr '\n' ' ')",
+  "malloc": "$(env | grep '^MALLOC_' | sort | tr '\n' ' ')${MEMORY_PRELOAD:+LD_PRELOAD=$MEMORY_PRELOAD}",
   "secondsToSync": $synced, "secondsToSettle": $settled,
   "rssBytes": $rss, "peakRssBytes": $hwm, "restSeconds": ${MEMORY_REST_SECONDS:-60}, "rssAfterRestBytes": $rss_later, "heapUsedBytes": $heap_used, "heapTotalBytes": $heap_total,
   "externalBytes": $external, "mallocHeapBytes": $malloc_heap, "rssByMapping": json.loads('''$by_mapping'''), "snapshot": json.loads('''$snapshot'''),

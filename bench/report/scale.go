@@ -99,6 +99,34 @@ func memoryPerService(mem series) string {
 		"no service).\n", b*1024, len(mem.pts), a)
 }
 
+// memoryPerProxy states, per mesh size, the fitted line of what clients added to RSS (with clients minus before
+// them) over the client count: the cost of one connected proxy ("" where no size has two client counts).
+func memoryPerProxy(cases []scaleCase) string {
+	bySize := map[int][]point{}
+	var sizes []int
+	for _, c := range cases {
+		if !c.ok() || c.Server.RSSBaseline == 0 || c.Server.RSSConnected == 0 {
+			continue
+		}
+		if _, seen := bySize[c.Size]; !seen {
+			sizes = append(sizes, c.Size)
+		}
+		bySize[c.Size] = append(bySize[c.Size], point{float64(c.Clients), float64(c.Server.RSSConnected-c.Server.RSSBaseline) / (1 << 20)})
+	}
+	slices.Sort(sizes)
+	var parts []string
+	for _, size := range sizes {
+		if _, b, ok := fitLine(bySize[size]); ok {
+			parts = append(parts, fmt.Sprintf("%.1f KB at %d services (%d client counts)", b*1024, size, len(bySize[size])))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Memory per connected proxy: " + strings.Join(parts, ", ") + ": the least-squares line of RSS with clients " +
+		"minus RSS before them, over the client count (each client watching 10 services).\n"
+}
+
 // scaleMetric is one quantity of the curve.
 type scaleMetric struct {
 	title, unit string
@@ -383,6 +411,9 @@ func scaleSection(cases []scaleCase, table, growth, images string) string {
 			b.WriteString(growth)
 		}
 		if m := memoryPerService(memoryCurve(cases)); m != "" {
+			b.WriteString("\n" + m)
+		}
+		if m := memoryPerProxy(cases); m != "" {
 			b.WriteString("\n" + m)
 		}
 		b.WriteString("\n" + images + "\n")

@@ -161,6 +161,27 @@ func TestMemoryPerServiceIsTheSlopeOfTheLine(t *testing.T) {
 	}
 }
 
+func TestMemoryPerProxyIsTheSlopeOfWhatClientsAddPerSize(t *testing.T) {
+	at := func(size, clients int, before, with float64) scaleCase {
+		c := scaleRun(size, clients, 100, 0.1, 0, "")
+		c.Server.RSSBaseline, c.Server.RSSConnected = int64(before*(1<<20)), int64(with*(1<<20))
+		return c
+	}
+	// 100 services: 64 KB per client; 1000 services: 128 KB; a failed case and a lone size are left out.
+	cases := []scaleCase{
+		at(100, 1000, 150, 150+62.5), at(100, 100, 150, 150+6.25), at(1000, 100, 200, 200+12.5), at(1000, 1000, 210, 210+125),
+		scaleRun(1000, 3000, 0, 0, 200, "connect timeout"), at(3000, 100, 300, 310),
+	}
+	want := "Memory per connected proxy: 64.0 KB at 100 services (2 client counts), 128.0 KB at 1000 services (2 client counts): " +
+		"the least-squares line of RSS with clients minus RSS before them, over the client count (each client watching 10 services).\n"
+	if got := memoryPerProxy(cases); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if got := memoryPerProxy(cases[5:]); got != "" {
+		t.Errorf("one client count has no line: got %q", got)
+	}
+}
+
 func TestTheLastStepShowsWhereACurveWithAFixedCostIsHeading(t *testing.T) {
 	// 2 s fixed plus 1 ms per service: the fit over 100..10 000 is far below 1, the last step near it.
 	var pts []point
