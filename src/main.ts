@@ -33,7 +33,6 @@ async function runOperatorCommand(rest: string[]): Promise<number> {
     process.stdout.write(await usage());
     return 0;
   }
-  (await import('./controllers/compiler-tiers.js')).turnOffMaglev();
   const [{ CA_FLAGS, caOptionsFromFlags }, { XDS_FLAGS, xdsOptionsFromFlags }, { INJECT_FLAGS, injectOptionsFromFlags }, { OPERATOR_NAME, OPERATOR_NAMESPACE }, { runOperator }] =
     await Promise.all([import('./ca/flags.js'), import('./xds/flags.js'), import('./inject/flags.js'), import('./install/names.js'), import('./operator.js')]);
   const { values } = parseArgs({
