@@ -96,7 +96,7 @@ bench-xds: deps ## xDS fan-out of Weft alone: connect storm, push p50/p99, RSS p
 	bench/xds-fanout.sh
 
 .PHONY: bench-scale
-bench-scale: deps ## the scale curve of Weft alone: 100 -> 10 000 services x 100 -> 3000 clients (SCALE_SIZES, SCALE_CLIENTS) -> docs/benchmarks.md
+bench-scale: deps ## the scale curve of Weft alone: 100 -> 10 000 services x 100 -> 10 000 clients (SCALE_SIZES, SCALE_CLIENTS) -> docs/benchmarks.md
 	bench/scale.sh
 
 .PHONY: bench-hostile

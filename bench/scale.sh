@@ -6,7 +6,7 @@
 # Results: docs/bench/scale/weft_s<size>_c<clients>.json; the table, fitted growth exponents and SVG plots
 # (bench/report --scale) in the scale section of docs/benchmarks.md and docs/bench/scale/.
 #
-#   bench/scale.sh                 # 100 1000 3000 10000 services x 100 1000 3000 clients, SotW, 3 triggers
+#   bench/scale.sh                 # 100 1000 3000 10000 services x 100 1000 3000 10000 clients, SotW, 3 triggers
 #   SCALE_SIZES="100 1000 3000" SCALE_CLIENTS="100 1000" bench/scale.sh
 #   SCALE_REPORT_ONLY=1 bench/scale.sh   # only rewrites the section and plots from the JSON
 #
@@ -21,7 +21,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/hack/cluster/lib.sh"
 . "$root/bench/lib.sh"
 export PATH="$K8S_BIN:$PATH"
-sizes=${SCALE_SIZES:-100 1000 3000 10000}; clients=${SCALE_CLIENTS:-100 1000 3000}
+sizes=${SCALE_SIZES:-100 1000 3000 10000}; clients=${SCALE_CLIENTS:-100 1000 3000 10000}
 protocol=${SCALE_PROTOCOL:-sotw}; triggers=${SCALE_TRIGGERS:-3}
 connect_timeout=${SCALE_CONNECT_TIMEOUT:-5m}; ready_timeout=${SCALE_READY_TIMEOUT:-10m}
 out=${SCALE_OUT:-$root/docs/bench/scale}; doc=${SCALE_DOC:-$root/docs/benchmarks.md}
