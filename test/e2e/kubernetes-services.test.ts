@@ -9,7 +9,7 @@ import { freePort, installManifests, kubectl, startLeader, type RunningOperator 
 import { startBackend, type Backend } from './xds/backends.js';
 import { expectShare, tally, XdsClient, type CallResult } from './xds/clients.js';
 import { EdsWatcher } from './xds/eds-watcher.js';
-import { apply, endpointsOf, endpointSlice, kubeService, readyPodIPs as readyPodIPsOf, waitForCondition, type Obj } from './xds/mesh.js';
+import { apply, endpointSlice, kubeService, readyPodIPs as readyPodIPsOf, waitForCondition, type Obj } from './xds/mesh.js';
 
 const kc = kubeConfig();
 let ns: { name: string; remove: () => Promise<void> };
@@ -69,13 +69,7 @@ describe('Kubernetes Services and EndpointSlices as mesh services', () => {
 
     // The same set from both sides: the Pods kwok runs, and the endpoints the operator serves (never dialled).
     const converged = async (replicas: number) =>
-      eventually(`EDS for ${cluster} to list the ${replicas} ready Pods`, async () => {
-        const expected = endpointsOf(readyPodIPs('web'), 8080);
-        const served = watcher.current();
-        if (expected.length === replicas && JSON.stringify(served) === JSON.stringify(expected)) return served!;
-        // Thrown, not returned: a timeout then names both sides as last seen.
-        throw new Error(`ready Pods ${JSON.stringify(expected)}, served ${JSON.stringify(served)}`);
-      }, 90_000, 500);
+      eventually(`EDS for ${cluster} to list the ${replicas} ready Pods`, async () => watcher.servesExactly(readyPodIPs('web'), 8080, replicas), 90_000, 500);
 
     const two = await converged(2);
     expect(two.every((a) => /^10\.\d+\.\d+\.\d+:8080$/.test(a))).toBe(true);

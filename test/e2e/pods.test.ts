@@ -9,7 +9,7 @@ import { freePort, installManifests, kubectl, startLeader, type RunningOperator 
 import { startBackend, type Backend } from './xds/backends.js';
 import { expectShare, tally, XdsClient } from './xds/clients.js';
 import { EdsWatcher } from './xds/eds-watcher.js';
-import { apply, endpointsOf, kubeService, readyPodIPs as readyPodIPsOf, waitForCondition, type Obj } from './xds/mesh.js';
+import { apply, kubeService, readyPodIPs as readyPodIPsOf, waitForCondition, type Obj } from './xds/mesh.js';
 
 const kc = kubeConfig();
 let ns: { name: string; remove: () => Promise<void> };
@@ -38,11 +38,8 @@ const readyPodIPs = (version: string) => readyPodIPsOf(ns.name, `app=reviews,ver
 function converged(watcher: EdsWatcher, version: string, replicas: number): Promise<string[]> {
   return eventually(`EDS of subset ${version} to list its ${replicas} ready Pods`, async () => {
     const ips = readyPodIPs(version);
-    const expected = endpointsOf(ips, podPort);
-    const served = watcher.current();
-    if (ips.length === replicas && JSON.stringify(served) === JSON.stringify(expected)) return ips;
-    // Thrown, not returned: a timeout then names both sides as last seen.
-    throw new Error(`ready Pods ${JSON.stringify(expected)}, served ${JSON.stringify(served)}`);
+    watcher.servesExactly(ips, podPort, replicas);
+    return ips;
   }, 90_000, 500);
 }
 

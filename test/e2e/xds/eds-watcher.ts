@@ -29,6 +29,17 @@ export class EdsWatcher {
     return this.endpoints;
   }
 
+  /**
+   * `ip:port` of the ready Pods' `ips`, sorted as served, once there are `replicas` of them and exactly those are
+   * served; otherwise throws naming both sides, so that inside `eventually` a timeout says what each last held. The
+   * port is added before sorting: "10.0.0.1" sorts before "10.0.0.10", but "10.0.0.1:8080" after "10.0.0.10:8080".
+   */
+  servesExactly(ips: readonly string[], port: number, replicas: number): string[] {
+    const expected = ips.map((ip) => `${ip}:${port}`).sort();
+    if (ips.length === replicas && JSON.stringify(this.endpoints) === JSON.stringify(expected)) return expected;
+    throw new Error(`${ips.length} of ${replicas} ready Pods ${JSON.stringify(expected)}, served ${JSON.stringify(this.endpoints)}`);
+  }
+
   close(): void {
     this.stream.close();
     this.client.close();

@@ -109,11 +109,3 @@ export function readyPodIPs(namespace: string, selector: string): string[] {
     .map((p) => p.status!.podIP!)
     .sort();
 }
-
-/**
- * `ip:port` for each IP, sorted as EdsWatcher sorts what it is served. Sorting the IPs alone is not enough:
- * "10.0.0.1" sorts before "10.0.0.10", but "10.0.0.1:8080" after "10.0.0.10:8080".
- */
-export function endpointsOf(ips: string[], port: number): string[] {
-  return ips.map((ip) => `${ip}:${port}`).sort();
-}
