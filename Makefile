@@ -27,9 +27,10 @@ node_modules/.installed: package.json package-lock.json
 deps: node_modules/.installed ## install npm dependencies
 
 .PHONY: build
-build: deps ## compile TypeScript to dist/, and bundle dist/main.js (what every weft process runs)
+build: deps ## compile TypeScript to dist/, bundle dist/main.js (what every weft process runs), build dist/native/
 	tsc -p tsconfig.build.json
 	node hack/bundle.ts
+	hack/build-native.sh
 
 .PHONY: typecheck
 typecheck: deps ## type-check sources and tests

@@ -49,8 +49,49 @@ describe('StartupCompaction', () => {
     abort.abort();
     await running;
     expect(collections).toBe(0);
-    const noGc = new StartupCompaction({ synced: () => true, idle: () => true, log, quietMs: 5, checkEveryMs: 5, collect: undefined });
-    await noGc.start(new AbortController().signal); // under jest there is no global gc: returns at once
+    const noGc = new StartupCompaction({ synced: () => true, idle: () => true, log, quietMs: 5, checkEveryMs: 5, collect: undefined, trim: undefined });
+    await noGc.start(new AbortController().signal); // neither a collector nor a trim: returns at once
     expect(noGc.collectedAt).toBeUndefined();
+  });
+
+  it('gives freed malloc memory back once, a while after the collection, and without a collector too', async () => {
+    const calls: string[] = [];
+    const compaction = new StartupCompaction({
+      synced: () => true,
+      idle: () => true,
+      log,
+      quietMs: 10,
+      checkEveryMs: 5,
+      trimDelayMs: 30,
+      collect: () => calls.push(`collect ${Date.now()}`),
+      trim: () => calls.push(`trim ${Date.now()}`) > 0,
+    });
+    await compaction.start(new AbortController().signal);
+    expect(calls.map((c) => c.split(' ')[0])).toEqual(['collect', 'trim']);
+    const [collectedAt, trimmedAt] = calls.map((c) => Number(c.split(' ')[1]));
+    expect(trimmedAt! - collectedAt!).toBeGreaterThanOrEqual(25); // after V8's background sweeping had its time
+
+    let trims = 0;
+    await new StartupCompaction({ synced: () => true, idle: () => true, log, quietMs: 5, checkEveryMs: 5, trimDelayMs: 0, collect: undefined, trim: () => ++trims > 0 }).start(
+      new AbortController().signal,
+    );
+    expect(trims).toBe(1); // node without --expose-gc: still trims
+  });
+
+  it('does not trim when the operator stops while it waits to', async () => {
+    let trims = 0;
+    const abort = new AbortController();
+    const running = new StartupCompaction({
+      synced: () => true,
+      idle: () => true,
+      log,
+      quietMs: 5,
+      checkEveryMs: 5,
+      trimDelayMs: 10_000,
+      collect: () => abort.abort(),
+      trim: () => ++trims > 0,
+    }).start(abort.signal);
+    await running;
+    expect(trims).toBe(0);
   });
 });
