@@ -41,10 +41,13 @@ interface Series {
   namespace: string;
   name: string;
   /**
-   * The Event as JSON text: a series is held for the whole window, and a first start holds one per object judged
-   * (3000 at 1000 services); as text it costs a third of the object tree it replaces.
+   * What the Event says and what it is about, made into its JSON only when written. A first start holds a series per
+   * event recorded (9000 at 1000 services: Accepted, Programmed, ...) for the whole window; as fields whose strings
+   * are the regarding object's and the caller's, a series costs a third of the 600 bytes its JSON text did.
    */
-  body: string;
+  event: EventInfo;
+  regarding: { apiVersion: string; kind: string; name: string; namespace: string | undefined; uid: string | undefined; resourceVersion: string | undefined };
+  eventTime: number;
   count: number;
   written: number;
   lastObservedAt: number;
@@ -127,19 +130,9 @@ export class EventRecorder {
         written: 0,
         lastObservedAt: now,
         chain: Promise.resolve(),
-        body: JSON.stringify({
-          apiVersion: 'events.k8s.io/v1',
-          kind: 'Event',
-          metadata: { name: eventName, namespace: eventNamespace },
-          eventTime: microTime(now),
-          reportingController: this.options.reportingController,
-          reportingInstance: this.options.reportingInstance,
-          action: event.action,
-          reason: event.reason,
-          note,
-          type: event.type,
-          regarding: { apiVersion, kind, name, namespace, uid, resourceVersion },
-        }),
+        event: { type: event.type, reason: event.reason, action: event.action, note },
+        regarding: { apiVersion, kind, name, namespace, uid, resourceVersion },
+        eventTime: now,
       };
       this.series.set(key, series);
       this.scheduleSweep();
@@ -158,7 +151,7 @@ export class EventRecorder {
     const patch = { series: { count, lastObservedTime: microTime(series.lastObservedAt) } };
     if (series.written === 0) {
       // Repeats may have arrived before the first write: then the Event starts as a series.
-      const body = JSON.parse(series.body) as Record<string, unknown>;
+      const body = this.eventOf(series);
       await this.client.send('POST', collection, { body: count > 1 ? { ...body, ...patch } : body });
     } else {
       try {
@@ -166,10 +159,23 @@ export class EventRecorder {
       } catch (err) {
         if (!isNotFound(err)) throw err;
         // The Event expired (the API server keeps Events about an hour): start over with a new one.
-        await this.client.send('POST', collection, { body: { ...(JSON.parse(series.body) as Record<string, unknown>), series: patch.series } });
+        await this.client.send('POST', collection, { body: { ...this.eventOf(series), series: patch.series } });
       }
     }
     series.written = count;
+  }
+
+  private eventOf(series: Series): Record<string, unknown> {
+    return {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: series.name, namespace: series.namespace },
+      eventTime: microTime(series.eventTime),
+      reportingController: this.options.reportingController,
+      reportingInstance: this.options.reportingInstance,
+      ...series.event,
+      regarding: series.regarding,
+    };
   }
 
   /** Forgets series that ended, so memory stays bounded by the events of the last window. */

@@ -56,10 +56,13 @@ export class StartupCompaction implements Runnable {
       // V8 frees the backing stores of collected ArrayBuffers on a background thread after the collection.
       if (trim) await sleep(this.options.trimDelayMs ?? 1_000, undefined, { signal, ref: false }).catch(() => undefined);
       if (signal.aborted) return;
+      const trimStarted = performance.now();
       const trimmed = trim?.();
+      const trimMs = Math.round(performance.now() - trimStarted);
       this.options.log.info(
         {
           ms,
+          ...(trim ? { trimMs } : {}),
           heapUsedMiB: [mib(before.heapUsed), mib(collected.heapUsed)],
           rssMiB: [mib(before.rss), mib(collected.rss), ...(trim ? [mib(process.memoryUsage.rss())] : [])],
           ...(trim ? { mallocTrimmed: trimmed } : {}),

@@ -14,6 +14,8 @@ export const OPERATOR_IMAGE = 'ghcr.io/weft-mesh/weft:0.1.0';
  * --expose-gc lets the operator collect once when its start-up burst is over (controllers/startup-compaction.ts).
  * Tried and not kept beside it, in the Deployment's environment: MALLOC_ARENA_MAX=1. glibc's per-thread arenas hold
  * 20-25 MiB at rest at 1000 services and one arena saved 8-13 MiB of RSS, but V8's and libuv's threads then share
- * one allocator lock: push p50 at 2000 clients rose by ~40 ms (docs/benchmarks.md, Memory).
+ * one allocator lock: push p50 at 2000 clients rose by ~40 ms (docs/benchmarks.md, Memory). The operator calls
+ * glibc's malloc_trim after its start-up burst instead (controllers/malloc-trim.ts), which frees those pages without
+ * a shared lock.
  */
 export const OPERATOR_NODE_OPTIONS = '--max-semi-space-size=8 --expose-gc';
