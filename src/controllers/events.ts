@@ -40,19 +40,30 @@ export interface EventRecorderOptions {
 interface Series {
   namespace: string;
   name: string;
-  /**
-   * What the Event says and what it is about, made into its JSON only when written. A first start holds a series per
-   * event recorded (9000 at 1000 services: Accepted, Programmed, ...) for the whole window; as fields whose strings
-   * are the regarding object's and the caller's, a series costs a third of the 600 bytes its JSON text did.
-   */
-  event: EventInfo;
-  regarding: { apiVersion: string; kind: string; name: string; namespace: string | undefined; uid: string | undefined; resourceVersion: string | undefined };
-  eventTime: number;
   count: number;
   written: number;
   lastObservedAt: number;
   chain: Promise<void>;
+  /**
+   * The Event to create, from the latest record() of the series, while a write is due; dropped once written. A first
+   * start holds a series per event recorded (9000 at 1000 services: Accepted, Programmed, ...) for the whole window,
+   * and most never repeat. A repeat brings the same fields again (they make the series' key), for the Event's
+   * re-creation should it have expired.
+   */
+  due: { event: EventInfo; regarding: ObjectReference; eventTime: number } | undefined;
 }
+
+interface ObjectReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string | undefined;
+  uid: string | undefined;
+  resourceVersion: string | undefined;
+}
+
+/** What a series' chain is once its writes are done, so that a quiet series holds no promise of its own. */
+const settled = Promise.resolve();
 
 export class EventRecorder {
   private readonly series = new Map<string, Series>();
@@ -121,37 +132,34 @@ export class EventRecorder {
       series.count++;
       series.lastObservedAt = now;
     } else {
-      const eventNamespace = namespace || 'default'; // cluster-scoped objects' Events live in 'default'
-      const eventName = `${name}.${randomBytes(8).toString('hex')}`;
-      series = {
-        namespace: eventNamespace,
-        name: eventName,
-        count: 1,
-        written: 0,
-        lastObservedAt: now,
-        chain: Promise.resolve(),
-        event: { type: event.type, reason: event.reason, action: event.action, note },
-        regarding: { apiVersion, kind, name, namespace, uid, resourceVersion },
-        eventTime: now,
-      };
-      this.series.set(key, series);
+      series = { namespace: namespace || 'default', name: `${name}.${randomBytes(8).toString('hex')}`, count: 1, written: 0, lastObservedAt: now, chain: settled, due: undefined };
+      this.series.set(key, series); // cluster-scoped objects' Events live in 'default'
       this.scheduleSweep();
     }
+    // eventTime: when the series started, unless it is written already (then only a re-created Event reads it).
+    series.due = { event: { type: event.type, reason: event.reason, action: event.action, note }, regarding: { apiVersion, kind, name, namespace, uid, resourceVersion }, eventTime: series.due?.eventTime ?? now };
     const target = series;
-    target.chain = target.chain.then(() => this.writes.add(() => this.write(target))).catch((err: unknown) => {
-      this.log.error({ err, event: `${target.namespace}/${target.name}`, reason: event.reason }, 'cannot write event');
-    });
+    const chain = target.chain
+      .then(() => this.writes.add(() => this.write(target)))
+      .catch((err: unknown) => {
+        this.log.error({ err, event: `${target.namespace}/${target.name}`, reason: event.reason }, 'cannot write event');
+      })
+      .finally(() => {
+        if (target.chain === chain) target.chain = settled;
+      });
+    target.chain = chain;
   }
 
   /** Brings the API server up to `series.count`: create the Event once, then patch its series. */
   private async write(series: Series): Promise<void> {
     const count = series.count;
-    if (count === series.written) return; // an earlier write already covered this repeat
+    const due = series.due;
+    if (count === series.written || !due) return; // an earlier write already covered this repeat
     const collection = resourcePath(resources.events, { namespace: series.namespace });
     const patch = { series: { count, lastObservedTime: microTime(series.lastObservedAt) } };
     if (series.written === 0) {
       // Repeats may have arrived before the first write: then the Event starts as a series.
-      const body = this.eventOf(series);
+      const body = this.eventOf(series, due);
       await this.client.send('POST', collection, { body: count > 1 ? { ...body, ...patch } : body });
     } else {
       try {
@@ -159,22 +167,23 @@ export class EventRecorder {
       } catch (err) {
         if (!isNotFound(err)) throw err;
         // The Event expired (the API server keeps Events about an hour): start over with a new one.
-        await this.client.send('POST', collection, { body: { ...this.eventOf(series), series: patch.series } });
+        await this.client.send('POST', collection, { body: { ...this.eventOf(series, due), series: patch.series } });
       }
     }
     series.written = count;
+    if (series.count === count) series.due = undefined; // a repeat that came meanwhile still needs it
   }
 
-  private eventOf(series: Series): Record<string, unknown> {
+  private eventOf(series: Series, due: NonNullable<Series['due']>): Record<string, unknown> {
     return {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
       metadata: { name: series.name, namespace: series.namespace },
-      eventTime: microTime(series.eventTime),
+      eventTime: microTime(due.eventTime),
       reportingController: this.options.reportingController,
       reportingInstance: this.options.reportingInstance,
-      ...series.event,
-      regarding: series.regarding,
+      ...due.event,
+      regarding: due.regarding,
     };
   }
 

@@ -122,6 +122,27 @@ describe('EventRecorder', () => {
     expect(server.list('events.k8s.io/v1/events')).toHaveLength(2);
   });
 
+  it('creates the Event again, with what it said, when a repeat finds it deleted', async () => {
+    let now = Date.parse('2026-11-25T14:00:00Z');
+    const recorder = new EventRecorder(client, { reportingController: 'c', reportingInstance: 'i', log, now: () => now });
+    recorder.warning(regarding, 'InvalidSpec', 'Reconcile', 'spec.replicas must be positive');
+    await recorder.flush();
+    const [first] = server.list('events.k8s.io/v1/events');
+    server.remove('events.k8s.io/v1/events', 'ns', String(first!.metadata!.name));
+    now += 5_000;
+    recorder.warning(regarding, 'InvalidSpec', 'Reconcile', 'spec.replicas must be positive');
+    await recorder.flush();
+    const events = server.list('events.k8s.io/v1/events');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'Warning',
+      reason: 'InvalidSpec',
+      note: 'spec.replicas must be positive',
+      regarding: { kind: 'Gateway', name: 'gw', uid: 'u1' },
+      series: { count: 2, lastObservedTime: '2026-11-25T14:00:05.000000Z' },
+    });
+  });
+
   it('forgets ended series a window later even when nothing more is recorded (an operator at rest)', async () => {
     let now = 0;
     const recorder = new EventRecorder(client, { reportingController: 'c', reportingInstance: 'i', log, now: () => now, seriesWindowMs: 50 });
