@@ -68,7 +68,7 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
     manager.add(new WebhookServer(ca.serving, { ...options.inject, log: log.child({ component: 'inject' }) }));
     manager.add(new CaBundleKeeper(manager, ca.serving, log.child({ component: 'inject' })));
   }
-  manager.add(new StartupCompaction({ synced: () => manager.hasSynced(), idle: () => manager.metrics.queuesIdle(), log }));
+  manager.add(new StartupCompaction({ synced: () => manager.hasSynced(), idle: () => manager.metrics.queuesIdle() && manager.pendingEventWrites() === 0, log }));
   log.info({ identity: manager.identity, metricsPort: options.metricsPort, leaderElect: options.leaderElect }, 'weft operator starting');
   await manager.start(); // resolves once stopped (signal, or leadership lost), rejects if a part failed
 }

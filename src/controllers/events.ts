@@ -112,6 +112,11 @@ export class EventRecorder {
     return this.series.size;
   }
 
+  /** Event writes waiting their turn or in flight. */
+  get pendingWrites(): number {
+    return this.writes.size + this.writes.pending;
+  }
+
   /** Resolves when every write started so far has finished (tests, shutdown). */
   async flush(): Promise<void> {
     await Promise.all([...this.series.values()].map((s) => s.chain));

@@ -63,6 +63,7 @@ export class Manager implements ControllerHost {
   readonly identity: string;
   private readonly informers = new Map<string, Informer<KubeObject>>();
   private readonly runnables: Runnable[] = [];
+  private readonly recorders: EventRecorder[] = [];
   private readonly elector: LeaderElector | undefined;
   private state: State = 'new';
   private server: RunningHttpServer | undefined;
@@ -126,7 +127,14 @@ export class Manager implements ControllerHost {
 
   /** An EventRecorder that reports as `reportingController` from this replica. */
   eventRecorder(reportingController: string): EventRecorder {
-    return new EventRecorder(this.client, { reportingController, reportingInstance: this.identity.slice(0, 128), log: this.log });
+    const recorder = new EventRecorder(this.client, { reportingController, reportingInstance: this.identity.slice(0, 128), log: this.log });
+    this.recorders.push(recorder);
+    return recorder;
+  }
+
+  /** Event writes waiting or in flight, across this manager's recorders (a first start's Events outlast its queues). */
+  pendingEventWrites(): number {
+    return this.recorders.reduce((sum, r) => sum + r.pendingWrites, 0);
   }
 
   /** True while leader-only runnables may run (always, without leader election). */

@@ -14,7 +14,10 @@ import { loadMallocTrim, type MallocTrim } from './malloc-trim.js';
 export interface StartupCompactionOptions {
   /** Whether the informers have synced. */
   synced: () => boolean;
-  /** Whether every work queue is empty, nothing in process. */
+  /**
+   * Whether the burst is over: every work queue empty and nothing in process, and (the operator's) no Event write
+   * left; a first start's 9000 Events are written for a while after its queues drain.
+   */
   idle: () => boolean;
   log: Logger;
   /** How long the queues must stay empty (default 10 s). */

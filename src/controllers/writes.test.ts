@@ -175,7 +175,10 @@ describe('EventRecorder', () => {
     const burstClient = new RestClient(counting);
     const recorder = new EventRecorder(burstClient, { reportingController: 'c', reportingInstance: 'i', log, maxConcurrentWrites: 3 });
     for (let i = 0; i < 60; i++) recorder.normal({ ...regarding, metadata: { ...regarding.metadata, uid: `u${i}` } }, 'Synced', 'Reconcile', 'ok');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(recorder.pendingWrites).toBeGreaterThan(50); // what the start-up compaction waits for
     await recorder.flush();
+    expect(recorder.pendingWrites).toBe(0);
     await burstClient.close();
     expect(server.list('events.k8s.io/v1/events')).toHaveLength(60);
     expect(most).toBe(3);
