@@ -7,6 +7,7 @@
 // V8's heap (request and response buffers, V8's workers' compiler zones) stays in glibc's arenas otherwise, 13-25
 // MiB at 1000 services (docs/benchmarks.md, Memory).
 import { setTimeout as sleep } from 'node:timers/promises';
+import { getHeapStatistics } from 'node:v8';
 import type { Logger } from 'pino';
 import type { Runnable } from './controller.js';
 import { loadMallocTrim, type MallocTrim } from './malloc-trim.js';
@@ -50,11 +51,13 @@ export class StartupCompaction implements Runnable {
       if (signal.aborted) return;
       quiet = this.options.synced() && this.options.idle() ? quiet + 1 : 0;
       if (quiet < needed) continue;
-      const before = process.memoryUsage();
+      const heapBefore = heapUsedMiB();
+      const rssBefore = rssMiB();
       const started = performance.now();
       collect?.();
-      const collected = process.memoryUsage();
       const ms = Math.round(performance.now() - started);
+      const heapCollected = heapUsedMiB();
+      const rssCollected = rssMiB();
       this.collectedAt = Date.now();
       // V8 frees the backing stores of collected ArrayBuffers on a background thread after the collection.
       if (trim) await sleep(this.options.trimDelayMs ?? 1_000, undefined, { signal, ref: false }).catch(() => undefined);
@@ -66,8 +69,8 @@ export class StartupCompaction implements Runnable {
         {
           ms,
           ...(trim ? { trimMs } : {}),
-          heapUsedMiB: [mib(before.heapUsed), mib(collected.heapUsed)],
-          rssMiB: [mib(before.rss), mib(collected.rss), ...(trim ? [mib(process.memoryUsage.rss())] : [])],
+          heapUsedMiB: [heapBefore, heapCollected],
+          rssMiB: [rssBefore, rssCollected, ...(trim ? [rssMiB()] : [])],
           ...(trim ? { mallocTrimmed: trimmed } : {}),
         },
         trim ? 'start-up settled: collected its garbage and gave freed malloc memory back' : 'start-up settled: collected its garbage',
@@ -78,6 +81,16 @@ export class StartupCompaction implements Runnable {
 }
 
 const mib = (bytes: number): number => Math.round(bytes / 1048576);
+const heapUsedMiB = (): number => mib(getHeapStatistics().used_heap_size);
+
+/** RSS for the log; null where /proc cannot be read (Node throws then: a chroot without it), never a failure. */
+function rssMiB(): number | null {
+  try {
+    return mib(process.memoryUsage.rss());
+  } catch {
+    return null;
+  }
+}
 
 /**
  * node's `gc` as V8's low-memory notification runs it: collects until nothing more goes, compacting, and gives the
