@@ -137,12 +137,17 @@ export class EventRecorder {
       series.count++;
       series.lastObservedAt = now;
     } else {
-      series = { namespace: namespace || 'default', name: `${name}.${randomBytes(8).toString('hex')}`, count: 1, written: 0, lastObservedAt: now, chain: settled, due: undefined };
-      this.series.set(key, series); // cluster-scoped objects' Events live in 'default'
+      const eventNamespace = namespace || 'default'; // cluster-scoped objects' Events live in 'default'
+      series = { namespace: eventNamespace, name: `${name}.${randomBytes(8).toString('hex')}`, count: 1, written: 0, lastObservedAt: now, chain: settled, due: undefined };
+      this.series.set(key, series);
       this.scheduleSweep();
     }
     // eventTime: when the series started, unless it is written already (then only a re-created Event reads it).
-    series.due = { event: { type: event.type, reason: event.reason, action: event.action, note }, regarding: { apiVersion, kind, name, namespace, uid, resourceVersion }, eventTime: series.due?.eventTime ?? now };
+    series.due = {
+      event: { type: event.type, reason: event.reason, action: event.action, note },
+      regarding: { apiVersion, kind, name, namespace, uid, resourceVersion },
+      eventTime: series.due?.eventTime ?? now,
+    };
     const target = series;
     const chain = target.chain
       .then(() => this.writes.add(() => this.write(target)))
