@@ -3,11 +3,10 @@
 // resident, and in the arenas of V8's worker threads it stays for good: 14-23 MiB at rest at 1000 services
 // (docs/benchmarks.md, Memory). malloc_trim returns every whole free page of every arena. Node has no way to call it.
 #include <node_api.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 #if defined(__GLIBC__)
+#include <malloc.h>
+
 // mallocTrim(): true if memory was given back, false if there was none to give.
 static napi_value Trim(napi_env env, napi_callback_info info) {
   (void)info;

@@ -28,7 +28,7 @@ export interface StartupCompactionOptions {
   collect?: (() => void) | undefined;
   /** Gives freed malloc memory back after the collection (default: the malloc-trim addon; undefined: none). */
   trim?: MallocTrim | undefined;
-  /** How long to wait between the collection and the trim (default 1 s). */
+  /** How long to wait between the collection, if any, and the trim (default 1 s). */
   trimDelayMs?: number;
 }
 
@@ -58,9 +58,9 @@ export class StartupCompaction implements Runnable {
       const ms = Math.round(performance.now() - started);
       const heapCollected = heapUsedMiB();
       const rssCollected = rssMiB();
-      this.collectedAt = Date.now();
+      if (collect) this.collectedAt = Date.now();
       // V8 frees the backing stores of collected ArrayBuffers on a background thread after the collection.
-      if (trim) await sleep(this.options.trimDelayMs ?? 1_000, undefined, { signal, ref: false }).catch(() => undefined);
+      if (trim && collect) await sleep(this.options.trimDelayMs ?? 1_000, undefined, { signal, ref: false }).catch(() => undefined);
       if (signal.aborted) return;
       const trimStarted = performance.now();
       const trimmed = trim?.();
@@ -73,7 +73,7 @@ export class StartupCompaction implements Runnable {
           rssMiB: [rssBefore, rssCollected, ...(trim ? [rssMiB()] : [])],
           ...(trim ? { mallocTrimmed: trimmed } : {}),
         },
-        trim ? 'start-up settled: collected its garbage and gave freed malloc memory back' : 'start-up settled: collected its garbage',
+        `start-up settled: ${[collect && 'collected its garbage', trim && 'gave freed malloc memory back'].filter(Boolean).join(' and ')}`,
       );
       return;
     }
