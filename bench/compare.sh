@@ -9,7 +9,9 @@
 # $WEFT_CACHE/cluster-bench hack/cluster/down.sh` stops it.
 # Environment: COMPARE_CLIENTS (default "2000 100"), COMPARE_ROUNDS (2), COMPARE_OUT (docs/bench/ab: one loadgen
 # JSON per server, client count and round), COMPARE_PROTOCOL (sotw), COMPARE_ENV_<label> (`env` arguments for that
-# label's operator, e.g. COMPARE_ENV_onearena="MALLOC_ARENA_MAX=1" to compare an environment setting).
+# label's operator, e.g. COMPARE_ENV_onearena="MALLOC_ARENA_MAX=1" to compare an environment setting),
+# COMPARE_PROFILE=1 (a V8 CPU profile per Weft run, in COMPARE_OUT/profile-<run>/, for bench/cpuprof-summary.ts).
+# Each Weft run's log is kept beside its JSON (<run>.log): when it was ready, when its start-up compaction ran.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/hack/cluster/lib.sh"
@@ -33,15 +35,19 @@ run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
     "$tools/gcp-server" --size 1000 --flavor proxyless --cache linear --xds "127.0.0.1:$port" --admin "127.0.0.1:$admin" >/dev/null 2>&1 &
     pid=$!; flags=(--trigger-url "http://127.0.0.1:$admin/weight")
   else
-    local env_args=COMPARE_ENV_$label
+    local env_args=COMPARE_ENV_$label prof=()
+    [ -z "${COMPARE_PROFILE:-}" ] || prof=(--cpu-prof --cpu-prof-dir "$out/profile-$(basename "$file" .json)")
     # shellcheck disable=SC2086
-    env ${!env_args:-} node $node_flags "$dir/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 --xds-port "$port" >/dev/null 2>&1 &
+    env ${!env_args:-} node $node_flags "${prof[@]}" "$dir/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 \
+      --xds-port "$port" >"${file%.json}.log" 2>&1 &
     pid=$!; flags=(--kubeconfig "$kubeconfig" --api weft --apiserver-pid "$apiserver_pid")
   fi
   "$tools/loadgen" --label "$label" --target "127.0.0.1:$port" --clients "$n" --mode proxyless --protocol "${COMPARE_PROTOCOL:-sotw}" \
     --size 1000 --triggers 5 --server-pid "$pid" "${flags[@]}" > "$file" || true
   kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  # A profiled operator writes its profile on exit, after closing thousands of streams: give it time.
+  local tenths=100; [ -z "${COMPARE_PROFILE:-}" ] || tenths=600
+  for _ in $(seq 1 "$tenths"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   annotate_result "$file" "${dir:-$root}" # the load, and the commit of the checkout that ran (this one for go-control-plane)

@@ -5,7 +5,8 @@
 // --from/--to keep the samples between those seconds after the profile started (one phase of a run: the connect
 // storm, the triggers); --timeline S adds CPU per S-second slice with its three biggest consumers, to find them;
 // --long-tasks MS lists the stretches the event loop was busy without a break for at least MS (what a push
-// arriving meanwhile waits behind), with what they spent it on.
+// arriving meanwhile waits behind), with what they spent it on; --callers F (F as the function tables write it,
+// e.g. 'get (xds/cache.ts:27)') splits F's inclusive time by who called it, three callers deep.
 import { existsSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { dirname, resolve } from 'node:path';
@@ -25,7 +26,13 @@ interface Profile {
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
-  options: { from: { type: 'string' }, to: { type: 'string' }, timeline: { type: 'string' }, 'long-tasks': { type: 'string' } },
+  options: {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    timeline: { type: 'string' },
+    'long-tasks': { type: 'string' },
+    callers: { type: 'string' },
+  },
 });
 const [file, topArg] = positionals;
 if (!file) {
@@ -189,6 +196,22 @@ function timeline(sliceS: number): string {
   ].join('\n');
 }
 
+/** The inclusive time of the frames named `name`, by their three nearest callers (the outermost frame of a recursion). */
+function callers(name: string): string {
+  const sums = new Map<string, number>();
+  for (const s of inWindow) {
+    if (isIdle(s.id)) continue;
+    let hit: number | undefined;
+    for (let id: number | undefined = s.id; id !== undefined; id = parentOf.get(id)) if (fn(byId.get(id)!) === name) hit = id;
+    if (hit === undefined) continue;
+    const chain: string[] = [];
+    for (let id = parentOf.get(hit); id !== undefined && chain.length < 3; id = parentOf.get(id)) chain.push(fn(byId.get(id)!));
+    const k = chain.join(' ← ');
+    sums.set(k, (sums.get(k) ?? 0) + s.us);
+  }
+  return rowsOf(`callers of \`${name}\``, sums, 'inclusive');
+}
+
 const window = opts.from !== undefined || opts.to !== undefined ? ` between ${opts.from ?? 0} s and ${opts.to ?? 'the end'}` : '';
 process.stdout.write(
   `Profile ${file.split('/').pop()}${window}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s on CPU (not idle).\n\n` +
@@ -196,5 +219,6 @@ process.stdout.write(
     (opts['long-tasks'] ? `${longTasks(Number(opts['long-tasks']))}\n\n` : '') +
     `${selfTable('where (package or file)', place)}\n\n` +
     `${selfTable('function (file)', fn)}\n\n` +
-    `${inclusiveTable()}\n`,
+    `${inclusiveTable()}\n` +
+    (opts.callers ? `\n${callers(opts.callers)}\n` : ''),
 );
