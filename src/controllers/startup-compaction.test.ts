@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { StartupCompaction } from './startup-compaction.js';
+import { standingStill, StartupCompaction } from './startup-compaction.js';
 
 const log = pino({ level: 'silent' });
 
@@ -93,5 +93,32 @@ describe('StartupCompaction', () => {
     }).start(abort.signal);
     await running;
     expect(trims).toBe(0);
+  });
+
+  it('waits while proxies keep the xDS server busy, and collects once their traffic stops', async () => {
+    let activity = 0;
+    let collectedAt = -1;
+    const traffic = setInterval(() => activity < 30 && activity++, 2); // a connect storm: ACKs for a while
+    const quiet = standingStill(() => activity);
+    try {
+      await new StartupCompaction({ synced: () => true, idle: quiet, log, quietMs: 25, checkEveryMs: 5, collect: () => (collectedAt = activity) }).start(
+        new AbortController().signal,
+      );
+    } finally {
+      clearInterval(traffic);
+    }
+    expect(collectedAt).toBe(30); // not before the last ACK
+  });
+});
+
+describe('standingStill', () => {
+  it('says whether the count moved since it was last asked, and no on the first look', () => {
+    let count = 0;
+    const still = standingStill(() => count);
+    expect(still()).toBe(false);
+    expect(still()).toBe(true);
+    count++;
+    expect(still()).toBe(false);
+    expect(still()).toBe(true);
   });
 });

@@ -17,7 +17,8 @@ export interface StartupCompactionOptions {
   synced: () => boolean;
   /**
    * Whether the burst is over: every work queue empty and nothing in process, and (the operator's) no Event write
-   * left; a first start's 9000 Events are written for a while after its queues drain.
+   * left, a first start's 9000 Events are written for a while after its queues drain, and no proxy traffic (see
+   * standingStill).
    */
   idle: () => boolean;
   log: Logger;
@@ -78,6 +79,21 @@ export class StartupCompaction implements Runnable {
       return;
     }
   }
+}
+
+/**
+ * Whether `count` stood still since the previous call (false on the first): asked once per check, it says that
+ * nothing happened in between. The collection blocks the event loop (0.2-0.9 s with 2000 proxies connected,
+ * measured): a connect storm or a push then waits behind it.
+ */
+export function standingStill(count: () => number): () => boolean {
+  let last: number | undefined;
+  return () => {
+    const now = count();
+    const still = now === last;
+    last = now;
+    return still;
+  };
 }
 
 const mib = (bytes: number): number => Math.round(bytes / 1048576);
