@@ -10,7 +10,8 @@
 # Environment: COMPARE_CLIENTS (default "2000 100"), COMPARE_ROUNDS (2), COMPARE_OUT (docs/bench/ab: one loadgen
 # JSON per server, client count and round), COMPARE_PROTOCOL (sotw), COMPARE_ENV_<label> (`env` arguments for that
 # label's operator, e.g. COMPARE_ENV_onearena="MALLOC_ARENA_MAX=1" to compare an environment setting),
-# COMPARE_PROFILE=1 (a V8 CPU profile per Weft run, in COMPARE_OUT/profile-<run>/, for bench/cpuprof-summary.ts).
+# COMPARE_STORM_AFTER (e.g. 15s: the storm waits that long after the server is ready, so a restarted Weft's start-up
+# work is over; default at once), COMPARE_PROFILE=1 (a V8 CPU profile per Weft run, in COMPARE_OUT/profile-<run>/, for bench/cpuprof-summary.ts).
 # Each Weft run's log is kept beside its JSON (<run>.log): when it was ready, when its start-up compaction ran.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,7 +44,7 @@ run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
     pid=$!; flags=(--kubeconfig "$kubeconfig" --api weft --apiserver-pid "$apiserver_pid")
   fi
   "$tools/loadgen" --label "$label" --target "127.0.0.1:$port" --clients "$n" --mode proxyless --protocol "${COMPARE_PROTOCOL:-sotw}" \
-    --size 1000 --triggers 5 --server-pid "$pid" "${flags[@]}" > "$file" || true
+    --size 1000 --triggers 5 --storm-after "${COMPARE_STORM_AFTER:-0s}" --server-pid "$pid" "${flags[@]}" > "$file" || true
   kill "$pid" 2>/dev/null || true
   # A profiled operator writes its profile on exit, after closing thousands of streams: give it time.
   local tenths=100; [ -z "${COMPARE_PROFILE:-}" ] || tenths=600

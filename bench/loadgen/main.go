@@ -29,6 +29,7 @@ type config struct {
 	target, mode, protocol, triggerURL, kubeconfig, api, label string
 	clients, size, watch, triggers, serverPid, apiserverPid    int
 	connectTimeout, pushTimeout, settle, readyTimeout          time.Duration
+	stormAfter                                                 time.Duration
 	serverStarted                                              time.Time
 }
 
@@ -47,6 +48,7 @@ func main() {
 	flag.IntVar(&cfg.serverPid, "server-pid", 0, "the server's pid, for its RSS and CPU")
 	flag.IntVar(&cfg.apiserverPid, "apiserver-pid", 0, "the API server's pid, for its CPU per trigger")
 	flag.DurationVar(&cfg.readyTimeout, "ready-timeout", 2*time.Minute, "wait this long for one probe client to get the whole mesh first")
+	flag.DurationVar(&cfg.stormAfter, "storm-after", 0, "wait this long after the server is ready before the connect storm (0: at once, as proxies reconnecting to a restarted server)")
 	flag.DurationVar(&cfg.connectTimeout, "connect-timeout", 2*time.Minute, "give up on the connect storm after this")
 	flag.DurationVar(&cfg.pushTimeout, "push-timeout", time.Minute, "give up on one trigger after this")
 	flag.DurationVar(&cfg.settle, "settle", time.Second, "quiet time after each phase (trailing pushes and ACKs are counted)")
@@ -158,6 +160,8 @@ func run(cfg config) (*Result, error) {
 		return res, err
 	}
 	res.Ready.Seconds = time.Since(cfg.serverStarted).Seconds()
+	res.StormAfterSeconds = cfg.stormAfter.Seconds()
+	time.Sleep(cfg.stormAfter)
 
 	meter := cpuMeter{pids: []int{cfg.serverPid, cfg.apiserverPid}}
 	if cfg.serverPid != 0 {
@@ -365,7 +369,9 @@ type Result struct {
 	// Ready: seconds from the server's start (--server-started-unix-ms, else loadgen's) until the probe held
 	// complete config, before any client connected.
 	Ready struct{ Seconds float64 }
-	Error string `json:",omitempty"`
+	// StormAfterSeconds: how long the storm waited after Ready (--storm-after; 0: at once).
+	StormAfterSeconds float64 `json:",omitempty"`
+	Error             string  `json:",omitempty"`
 }
 
 // Connect: Seconds until every client held complete config; per-client completion times (ms) and bytes.
