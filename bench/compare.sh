@@ -36,10 +36,11 @@ run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
     "$tools/gcp-server" --size 1000 --flavor proxyless --cache linear --xds "127.0.0.1:$port" --admin "127.0.0.1:$admin" >/dev/null 2>&1 &
     pid=$!; flags=(--trigger-url "http://127.0.0.1:$admin/weight")
   else
-    local env_args=COMPARE_ENV_$label prof=()
-    [ -z "${COMPARE_PROFILE:-}" ] || prof=(--cpu-prof --cpu-prof-dir "$out/profile-$(basename "$file" .json)")
+    local env_args=COMPARE_ENV_$label flags_var=COMPARE_NODE_FLAGS_$label extra=()
+    [ -z "${COMPARE_PROFILE:-}" ] || extra+=(--cpu-prof --cpu-prof-dir "$out/profile-$(basename "$file" .json)")
+    [ -z "${COMPARE_TRACE_GC:-}" ] || extra+=(--trace-gc)
     # shellcheck disable=SC2086
-    env ${!env_args:-} node $node_flags "${prof[@]}" "$dir/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 \
+    env ${!env_args:-} node ${!flags_var:-$node_flags} "${extra[@]}" "$dir/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port 0 \
       --xds-port "$port" >"${file%.json}.log" 2>&1 &
     pid=$!; flags=(--kubeconfig "$kubeconfig" --api weft --apiserver-pid "$apiserver_pid")
   fi
