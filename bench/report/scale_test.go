@@ -194,3 +194,29 @@ func TestTheLastStepShowsWhereACurveWithAFixedCostIsHeading(t *testing.T) {
 		t.Errorf("want %q in\n%s", want, table)
 	}
 }
+
+func TestScaleReportOfASecondCurveHasItsOwnSection(t *testing.T) {
+	dir := t.TempDir()
+	doc := filepath.Join(dir, "benchmarks.md")
+	for _, name := range []string{"scale", "scale-delta"} {
+		out := filepath.Join(dir, "bench", name)
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		c := scaleRun(100, 10, 10, 0.01, 80, "")
+		raw, _ := json.Marshal(c)
+		if err := os.WriteFile(filepath.Join(out, "weft_s100_c10.json"), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeScaleReport(out, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, _ := os.ReadFile(doc)
+	text := string(raw)
+	for _, want := range []string{"## Scale curve\n", "<!-- scale -->", "## Scale curve (scale-delta)\n", "<!-- scale-delta -->", "](bench/scale-delta/push-p99.svg)", "raw results in docs/bench/scale-delta/"} {
+		if strings.Count(text, want) != 1 {
+			t.Errorf("want %q once:\n%s", want, text)
+		}
+	}
+}
