@@ -425,6 +425,6 @@ func scaleSection(marker string, cases []scaleCase, table, growth, images string
 		}
 		b.WriteString("\n" + images + "\n")
 	}
-	b.WriteString("<!-- /scale -->")
+	fmt.Fprintf(&b, "<!-- /%s -->", marker)
 	return b.String()
 }

@@ -208,13 +208,15 @@ func TestScaleReportOfASecondCurveHasItsOwnSection(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(out, "weft_s100_c10.json"), raw, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := writeScaleReport(out, doc); err != nil {
-			t.Fatal(err)
+		for i := 0; i < 2; i++ { // written again, each section is replaced, not added
+			if err := writeScaleReport(out, doc); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	raw, _ := os.ReadFile(doc)
 	text := string(raw)
-	for _, want := range []string{"## Scale curve\n", "<!-- scale -->", "## Scale curve (scale-delta)\n", "<!-- scale-delta -->", "](bench/scale-delta/push-p99.svg)", "raw results in docs/bench/scale-delta/"} {
+	for _, want := range []string{"## Scale curve\n", "<!-- scale -->", "<!-- /scale -->", "## Scale curve (scale-delta)\n", "<!-- scale-delta -->", "<!-- /scale-delta -->", "](bench/scale-delta/push-p99.svg)", "raw results in docs/bench/scale-delta/"} {
 		if strings.Count(text, want) != 1 {
 			t.Errorf("want %q once:\n%s", want, text)
 		}
