@@ -59,17 +59,21 @@ export interface XdsFeatureOptions {
 export class XdsFeature {
   readonly sync: SyncStatus;
   private controlPlane: XdsControlPlane | undefined;
-  /**
-   * Moves with every connect, disconnect, push and answer of a proxy: the start-up compaction waits until it stands
-   * still, so its full collection (a second at 2000 proxies) never stalls a connect storm or a push.
-   */
-  activity = 0;
+  private activityCount = 0;
 
   constructor(
     private readonly manager: Manager,
     private readonly options: XdsFeatureOptions,
   ) {
     this.sync = new SyncStatus(options.statusIntervalMs ?? 1000);
+  }
+
+  /**
+   * Moves with every connect, disconnect, push and answer of a proxy: the start-up compaction waits until it stands
+   * still, so its full collection (0.2-0.9 s with 2000 proxies connected) never stalls a connect storm or a push.
+   */
+  get activity(): number {
+    return this.activityCount;
   }
 
   serve(state: MeshState): XdsControlPlane {
@@ -99,19 +103,19 @@ export class XdsFeature {
       onAnswer: (_proxy, typeUrl, outcome) => {
         if (outcome.acked) metrics.acks.inc({ type: typeLabel(typeUrl) });
         else metrics.nacks.inc({ type: typeLabel(typeUrl) });
-        this.activity++;
+        this.activityCount++;
         sync.markDirty();
       },
       onConnect: () => {
-        this.activity++;
+        this.activityCount++;
         sync.markDirty();
       },
       onDisconnect: () => {
-        this.activity++;
+        this.activityCount++;
         sync.markDirty();
       },
       onPushed: (hosts) => {
-        this.activity++;
+        this.activityCount++;
         metrics.pushes.inc();
         metrics.hosts.inc(hosts.size);
         sync.markDirty();
