@@ -2,7 +2,7 @@
 import { registerCa, type CaOptions } from './ca/index.js';
 import { loadClusterAccess, Manager } from './controllers/index.js';
 import { defaultLogger } from './controllers/logger.js';
-import { standingStill, StartupCompaction } from './controllers/startup-compaction.js';
+import { StartupCompaction } from './controllers/startup-compaction.js';
 import { LEASE_NAME, OPERATOR_NAMESPACE } from './install/names.js';
 import { MeshState } from './mesh/state/index.js';
 import { registerMeshReconcilers } from './reconcilers/index.js';
@@ -68,12 +68,11 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
     manager.add(new WebhookServer(ca.serving, { ...options.inject, log: log.child({ component: 'inject' }) }));
     manager.add(new CaBundleKeeper(manager, ca.serving, log.child({ component: 'inject' })));
   }
-  const proxiesQuiet = standingStill(() => xds?.activity ?? 0);
   manager.add(
     new StartupCompaction({
       synced: () => manager.hasSynced(),
-      // Every part asked at each check (no short-circuit), so proxiesQuiet compares with the check before.
-      idle: () => [manager.metrics.queuesIdle(), manager.pendingEventWrites() === 0, proxiesQuiet()].every(Boolean),
+      idle: () => manager.metrics.queuesIdle() && manager.pendingEventWrites() === 0,
+      ...(xds ? { activity: () => xds.activity } : {}),
       log,
     }),
   );

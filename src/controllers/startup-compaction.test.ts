@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { standingStill, StartupCompaction } from './startup-compaction.js';
+import { StartupCompaction } from './startup-compaction.js';
 
 const log = pino({ level: 'silent' });
 
@@ -99,26 +99,39 @@ describe('StartupCompaction', () => {
     let activity = 0;
     let collectedAt = -1;
     const traffic = setInterval(() => activity < 30 && activity++, 2); // a connect storm: ACKs for a while
-    const quiet = standingStill(() => activity);
     try {
-      await new StartupCompaction({ synced: () => true, idle: quiet, log, quietMs: 25, checkEveryMs: 5, collect: () => (collectedAt = activity) }).start(
-        new AbortController().signal,
-      );
+      await new StartupCompaction({
+        synced: () => true,
+        idle: () => true,
+        activity: () => activity,
+        log,
+        quietMs: 25,
+        checkEveryMs: 5,
+        collect: () => (collectedAt = activity),
+      }).start(new AbortController().signal);
     } finally {
       clearInterval(traffic);
     }
     expect(collectedAt).toBe(30); // not before the last ACK
   });
-});
 
-describe('standingStill', () => {
-  it('says whether the count moved since it was last asked, and no on the first look', () => {
-    let count = 0;
-    const still = standingStill(() => count);
-    expect(still()).toBe(false);
-    expect(still()).toBe(true);
-    count++;
-    expect(still()).toBe(false);
-    expect(still()).toBe(true);
+  it('counts a check as quiet only when the activity stood still since the check before, and never the first check', async () => {
+    // Two quiet checks needed; `movesAt` lists the checks after which the activity moved.
+    const collectedAfter = async (movesAt: number[]) => {
+      let checks = 0;
+      let count = 0;
+      let collected = -1;
+      const activity = () => {
+        checks++;
+        if (movesAt.includes(checks)) count++;
+        return count;
+      };
+      await new StartupCompaction({ synced: () => true, idle: () => true, activity, log, quietMs: 10, checkEveryMs: 5, collect: () => (collected = checks) }).start(
+        new AbortController().signal,
+      );
+      return collected;
+    };
+    expect(await collectedAfter([])).toBe(3); // the first look has nothing to compare with
+    expect(await collectedAfter([3])).toBe(5); // a move starts the count again
   });
 });

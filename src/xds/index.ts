@@ -93,6 +93,11 @@ export class XdsFeature {
       onConverged: (kind, seconds) => metrics.convergence.observe({ kind }, seconds),
     });
     sync.onComputed(() => convergence.changed());
+    // What any proxy did: the sync status has something to recompute, and the operator was not at rest.
+    const proxiesMoved = () => {
+      this.activityCount++;
+      sync.markDirty();
+    };
     cp = new XdsControlPlane(state, {
       ...(this.options.port !== undefined ? { port: this.options.port } : {}),
       ...(this.options.host ? { host: this.options.host } : {}),
@@ -103,22 +108,14 @@ export class XdsFeature {
       onAnswer: (_proxy, typeUrl, outcome) => {
         if (outcome.acked) metrics.acks.inc({ type: typeLabel(typeUrl) });
         else metrics.nacks.inc({ type: typeLabel(typeUrl) });
-        this.activityCount++;
-        sync.markDirty();
+        proxiesMoved();
       },
-      onConnect: () => {
-        this.activityCount++;
-        sync.markDirty();
-      },
-      onDisconnect: () => {
-        this.activityCount++;
-        sync.markDirty();
-      },
+      onConnect: proxiesMoved,
+      onDisconnect: proxiesMoved,
       onPushed: (hosts) => {
-        this.activityCount++;
         metrics.pushes.inc();
         metrics.hosts.inc(hosts.size);
-        sync.markDirty();
+        proxiesMoved();
       },
       onPushWritten: ({ trigger, firstChangeAt, writtenAt }) => {
         metrics.pushDuration.observe({ trigger }, (writtenAt - firstChangeAt) / 1000);
