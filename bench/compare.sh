@@ -10,6 +10,8 @@
 # Environment: COMPARE_CLIENTS (default "2000 100"), COMPARE_ROUNDS (2), COMPARE_OUT (docs/bench/ab: one loadgen
 # JSON per server, client count and round), COMPARE_PROTOCOL (sotw), COMPARE_ENV_<label> (`env` arguments for that
 # label's operator, e.g. COMPARE_ENV_onearena="MALLOC_ARENA_MAX=1" to compare an environment setting),
+# COMPARE_FLOOR=1 (adds bench/grpcjs-floor.ts: the same resources as go-control-plane served over @grpc/grpc-js with
+# nothing of Weft but its listener and request decoder, with the node flags the operator runs with: the transport's own cost),
 # COMPARE_STORM_AFTER (e.g. 15s: the storm waits that long after the server is ready, so a restarted Weft's start-up
 # work is over; default at once), COMPARE_PROFILE=1 (a V8 CPU profile per Weft run, in COMPARE_OUT/profile-<run>/, for bench/cpuprof-summary.ts).
 # Each Weft run's log is kept beside its JSON (<run>.log): when it was ready, when its start-up compaction ran.
@@ -35,6 +37,13 @@ run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
     local admin; admin=$(free_port)
     "$tools/gcp-server" --size 1000 --flavor proxyless --cache linear --xds "127.0.0.1:$port" --admin "127.0.0.1:$admin" >/dev/null 2>&1 &
     pid=$!; flags=(--trigger-url "http://127.0.0.1:$admin/weight")
+  elif [ "$label" = grpcjs-floor ]; then
+    local admin extra=(); admin=$(free_port)
+    [ -z "${COMPARE_PROFILE:-}" ] || extra+=(--cpu-prof --cpu-prof-dir "$out/profile-$(basename "$file" .json)")
+    # shellcheck disable=SC2086
+    node $node_flags "${extra[@]}" --experimental-transform-types --no-warnings "$root/bench/grpcjs-floor.ts" --dump "$floor_mesh" \
+      --xds "127.0.0.1:$port" --admin "127.0.0.1:$admin" >"${file%.json}.log" 2>&1 &
+    pid=$!; flags=(--trigger-url "http://127.0.0.1:$admin/weight")
   else
     local env_args=COMPARE_ENV_$label flags_var=COMPARE_NODE_FLAGS_$label extra=()
     [ -z "${COMPARE_PROFILE:-}" ] || extra+=(--cpu-prof --cpu-prof-dir "$out/profile-$(basename "$file" .json)")
@@ -57,8 +66,14 @@ run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
     "$file" "$label" "$n" "$round" || echo "$label n=$n round $round: failed"
 }
 
+peers=(gcp-linear=)
+if [ -n "${COMPARE_FLOOR:-}" ]; then
+  floor_mesh=$(mktemp -d)/mesh.json
+  "$tools/gcp-server" --size 1000 --flavor proxyless --dump "$floor_mesh"
+  peers+=(grpcjs-floor=)
+fi
 for round in $(seq 1 "${COMPARE_ROUNDS:-2}"); do
   for n in ${COMPARE_CLIENTS:-2000 100}; do
-    for spec in "$@" gcp-linear=; do run_one "${spec%%=*}" "${spec#*=}" "$n" "$round"; done
+    for spec in "$@" "${peers[@]}"; do run_one "${spec%%=*}" "${spec#*=}" "$n" "$round"; done
   done
 done

@@ -4,14 +4,22 @@
 //	gcp-server --size 1000 --flavor proxyless --cache linear --xds 127.0.0.1:18000 --admin 127.0.0.1:18001
 //
 // POST http://<admin>/weight?v2=W sets the trigger service's v2 weight to W and returns once the cache has it.
+//
+//	gcp-server --size 1000 --flavor proxyless --dump mesh.json
+//
+// writes the same resources (and the trigger route at every weight) as JSON for another server to serve, and
+// exits: bench/grpcjs-floor.ts serves them over @grpc/grpc-js, so both floors send the same bytes.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
+	"fmt"
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 
@@ -24,6 +32,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"weft.dev/bench/internal/mesh"
 )
@@ -40,9 +49,16 @@ func main() {
 	kind := flag.String("cache", "linear", "go-control-plane cache: snapshot | linear")
 	xdsAddr := flag.String("xds", "127.0.0.1:18000", "ADS listen address")
 	adminAddr := flag.String("admin", "127.0.0.1:18001", "trigger endpoint listen address")
+	dump := flag.String("dump", "", "write the resources as JSON to this file and exit")
 	flag.Parse()
 
 	services := mesh.Generate(*size)
+	if *dump != "" {
+		if err := dumpMesh(*dump, services, mesh.Flavor(*flavor)); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	var c meshCache
 	switch *kind {
 	case "snapshot":
@@ -213,4 +229,60 @@ func asResources(ms []proto.Message) []types.Resource {
 		out[i] = m
 	}
 	return out
+}
+
+// meshDump is what --dump writes: every resource as an encoded google.protobuf.Any (base64 in JSON), and the
+// trigger service's route configuration at each v2 weight 0..100.
+type meshDump struct {
+	Resources    []dumpedResource `json:"resources"`
+	TriggerRoute string           `json:"triggerRoute"`
+	ByWeight     [][]byte         `json:"byWeight"`
+}
+
+type dumpedResource struct {
+	TypeURL string `json:"typeUrl"`
+	Name    string `json:"name"`
+	Any     []byte `json:"any"`
+}
+
+func dumpMesh(path string, services []mesh.Service, flavor mesh.Flavor) error {
+	if flavor != mesh.Proxyless {
+		return fmt.Errorf("--dump serves proxyless resources only")
+	}
+	w := weights{trigger: mesh.TriggerService(services), v2: mesh.InitialV2Weight, services: services}
+	r := mesh.Build(services, flavor, w.of)
+	encode := func(m proto.Message) ([]byte, error) {
+		a, err := anypb.New(m)
+		if err != nil {
+			return nil, err
+		}
+		return proto.Marshal(a)
+	}
+	var d meshDump
+	for _, group := range []struct {
+		typeURL string
+		ms      []proto.Message
+	}{{resourcev3.ListenerType, r.Listeners}, {resourcev3.RouteType, r.Routes}, {resourcev3.ClusterType, r.Clusters}, {resourcev3.EndpointType, r.Endpoints}} {
+		for _, m := range group.ms {
+			b, err := encode(m)
+			if err != nil {
+				return err
+			}
+			d.Resources = append(d.Resources, dumpedResource{TypeURL: group.typeURL, Name: cachev3.GetResourceName(m), Any: b})
+		}
+	}
+	for v2 := 0; v2 <= 100; v2++ {
+		route := mesh.ProxylessRoute(w.trigger, v2)
+		b, err := encode(route)
+		if err != nil {
+			return err
+		}
+		d.TriggerRoute = cachev3.GetResourceName(route)
+		d.ByWeight = append(d.ByWeight, b)
+	}
+	out, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, out, 0o644)
 }
