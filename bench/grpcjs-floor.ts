@@ -146,6 +146,8 @@ createServer((req, res) => {
   res.writeHead(204).end();
 }).listen(adminPort, adminHost);
 
+// Exit on SIGTERM through process.exit, so that --cpu-prof writes its profile (compare.sh COMPARE_PROFILE=1).
+process.on('SIGTERM', () => process.exit(0));
 console.log(`grpcjs-floor: ${dump.resources.length} resources, ADS on ${values.xds}, trigger on ${values.admin}`);
 
 function splitHostPort(address: string): [string, number] {
