@@ -2,7 +2,7 @@
 // into named collections; the ADS server reads a proxy's view of them and is told which names changed. The server
 // knows nothing about how resources are made, and SotW and delta streams read the same view.
 import type { XdsResource } from './resource.js';
-import { controlPlaneField, DiscoveryResponseField, stringField, bytesField } from './wire.js';
+import { controlPlaneField, DiscoveryResponseField, fieldSize, stringField, writeFieldHeader } from './wire.js';
 
 /** Names changed (added, updated or removed) per type URL. */
 export type ChangeSet = ReadonlyMap<string, ReadonlySet<string>>;
@@ -30,6 +30,13 @@ export class ResourceCollection {
 
   resources(typeUrl: string): ReadonlyMap<string, XdsResource> {
     return this.byType.get(typeUrl) ?? EMPTY;
+  }
+
+  /** The type's resources by name, made on first use: the same map for the collection's life, for views to hold. */
+  typeMap(typeUrl: string): ReadonlyMap<string, XdsResource> {
+    let map = this.byType.get(typeUrl);
+    if (!map) this.byType.set(typeUrl, (map = new Map()));
+    return map;
   }
 
   version(typeUrl: string): number {
@@ -178,6 +185,9 @@ class SharedView implements ProxyView {
   refs = 0;
   private readonly listeners = new Set<(changes: ChangeSet) => void>();
   private readonly bodies = new Map<string, Buffer>();
+  private readonly maps = new Map<string, ReadonlyArray<ReadonlyMap<string, XdsResource>>>();
+  /** Each type's version, until one of its collections changes (every response and every sync check asks). */
+  private readonly versions = new Map<string, string>();
   private readonly unsubscribe: Array<() => void>;
   /** Changes from any of the collections not yet told to the streams (see changed). */
   private pending: Map<string, Set<string>> | undefined;
@@ -192,11 +202,18 @@ class SharedView implements ProxyView {
   }
 
   get(typeUrl: string, name: string): XdsResource | undefined {
-    for (const c of this.collections) {
-      const r = c.get(typeUrl, name);
+    for (const map of this.mapsOf(typeUrl)) {
+      const r = map.get(name);
       if (r) return r;
     }
     return undefined;
+  }
+
+  /** Each collection's map of `typeUrl`, in order (looked up for every name a request names or a push sends). */
+  private mapsOf(typeUrl: string): ReadonlyArray<ReadonlyMap<string, XdsResource>> {
+    let maps = this.maps.get(typeUrl);
+    if (!maps) this.maps.set(typeUrl, (maps = this.collections.map((c) => c.typeMap(typeUrl))));
+    return maps;
   }
 
   *all(typeUrl: string): Iterable<XdsResource> {
@@ -212,7 +229,9 @@ class SharedView implements ProxyView {
   }
 
   version(typeUrl: string): string {
-    return this.collections.map((c) => c.version(typeUrl)).join('.');
+    let version = this.versions.get(typeUrl);
+    if (version === undefined) this.versions.set(typeUrl, (version = this.collections.map((c) => c.version(typeUrl)).join('.')));
+    return version;
   }
 
   sotwBody(typeUrl: string, resources: readonly XdsResource[], memoKey?: string): Buffer {
@@ -224,11 +243,21 @@ class SharedView implements ProxyView {
       this.bodies.set(key!, memo);
       return memo;
     }
-    const parts = [stringField(DiscoveryResponseField.versionInfo, version)];
-    for (const r of resources) parts.push(bytesField(DiscoveryResponseField.resources, r.any));
-    parts.push(stringField(DiscoveryResponseField.typeUrl, typeUrl));
-    if (this.options.controlPlaneId) parts.push(controlPlaneField(DiscoveryResponseField.controlPlane, this.options.controlPlaneId));
-    const body = Buffer.concat(parts);
+    const head = stringField(DiscoveryResponseField.versionInfo, version);
+    const tail = Buffer.concat([
+      stringField(DiscoveryResponseField.typeUrl, typeUrl),
+      this.options.controlPlaneId ? controlPlaneField(DiscoveryResponseField.controlPlane, this.options.controlPlaneId) : Buffer.alloc(0),
+    ]);
+    // One allocation, each resource's bytes copied once (not a field buffer per resource, then a concatenation).
+    let size = head.length + tail.length;
+    for (const r of resources) size += fieldSize(DiscoveryResponseField.resources, r.any.length);
+    const body = Buffer.allocUnsafe(size);
+    let offset = head.copy(body, 0);
+    for (const r of resources) {
+      const payloadAt = writeFieldHeader(body, DiscoveryResponseField.resources, r.any.length, offset);
+      offset = payloadAt + r.any.copy(body, payloadAt);
+    }
+    tail.copy(body, offset);
     if (key !== undefined) {
       // Bounded: a resource set only one stream asks for would otherwise sit here until its type changes.
       if (this.bodies.size >= MAX_MEMOIZED_BODIES) this.bodies.delete(this.bodies.keys().next().value!);
@@ -254,6 +283,7 @@ class SharedView implements ProxyView {
    * push, in make-before-break order (src/xds/server/stream.ts), not the route first.
    */
   private changed(changes: ChangeSet): void {
+    for (const typeUrl of changes.keys()) this.versions.delete(typeUrl);
     for (const key of this.bodies.keys()) {
       const typeUrl = key.slice(0, key.indexOf('|'));
       if (changes.has(typeUrl)) this.bodies.delete(key);

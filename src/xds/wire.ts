@@ -20,12 +20,21 @@ function writeVarint(out: Buffer, value: number, offset: number): number {
   return offset;
 }
 
+/** The bytes a length-delimited field with a payload of `payloadSize` bytes takes: tag, length, payload. */
+export function fieldSize(fieldNumber: number, payloadSize: number): number {
+  return varintSize((fieldNumber << 3) | 2) + varintSize(payloadSize) + payloadSize;
+}
+
+/** Writes a length-delimited field's tag and length at `offset`; returns the offset its payload goes to. */
+export function writeFieldHeader(out: Buffer, fieldNumber: number, payloadSize: number, offset: number): number {
+  return writeVarint(out, payloadSize, writeVarint(out, (fieldNumber << 3) | 2, offset));
+}
+
 /** A tag and a length, then `payloadSize` bytes left for the caller to fill from the returned offset. */
 function lengthDelimited(fieldNumber: number, payloadSize: number): { out: Buffer; offset: number } {
-  const tag = (fieldNumber << 3) | 2;
   // One allocation per field: responses are assembled from many of them, for every stream of a connect storm.
-  const out = Buffer.allocUnsafe(varintSize(tag) + varintSize(payloadSize) + payloadSize);
-  return { out, offset: writeVarint(out, payloadSize, writeVarint(out, tag, 0)) };
+  const out = Buffer.allocUnsafe(fieldSize(fieldNumber, payloadSize));
+  return { out, offset: writeFieldHeader(out, fieldNumber, payloadSize, 0) };
 }
 
 /** A length-delimited field (strings, bytes, embedded messages): tag, length, payload. */

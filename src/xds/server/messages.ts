@@ -1,7 +1,7 @@
 // Decoding the requests proxies send (typed, defaults filled in) and finishing responses with a per-stream nonce.
 import { messageType } from '../protos.js';
 import { deltaResourceBytes, type XdsResource } from '../resource.js';
-import { bytesField, controlPlaneField, DeltaResponseField, DiscoveryResponseField, stringField } from '../wire.js';
+import { bytesField, controlPlaneField, DeltaResponseField, DiscoveryResponseField, fieldSize, stringField, writeFieldHeader } from '../wire.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -153,9 +153,12 @@ export function decodeDeltaDiscoveryRequest(bytes: Buffer): DeltaDiscoveryReques
   );
 }
 
-/** A SotW response: the shared body plus this stream's nonce. */
+/** A SotW response: the shared body plus this stream's nonce, in one allocation. */
 export function sotwResponse(body: Buffer, nonce: string): Buffer {
-  return Buffer.concat([body, stringField(DiscoveryResponseField.nonce, nonce)]);
+  const nonceSize = Buffer.byteLength(nonce);
+  const out = Buffer.allocUnsafe(body.length + fieldSize(DiscoveryResponseField.nonce, nonceSize));
+  out.write(nonce, writeFieldHeader(out, DiscoveryResponseField.nonce, nonceSize, body.copy(out, 0)));
+  return out;
 }
 
 export interface DeltaResponseParts {

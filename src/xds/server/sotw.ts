@@ -2,6 +2,7 @@
 // type; LDS and CDS responses carry every resource the proxy should hold (a missing one is deleted), RDS and EDS
 // responses only the resources that changed (their deletion happens through their parents).
 import { isFullStateType } from '../protos.js';
+import type { ProxyView } from '../cache.js';
 import type { XdsResource } from '../resource.js';
 import { sotwResponse, type DiscoveryRequest } from './messages.js';
 import { AdsStream, PerType } from './stream.js';
@@ -9,7 +10,7 @@ import type { TypeState } from './type-state.js';
 
 export class SotwStream extends AdsStream<DiscoveryRequest> {
   readonly protocol = 'sotw' as const;
-  /** Per type: the resources the proxy was last sent (for LDS/CDS, the whole set it holds). */
+  /** Per LDS/CDS type: the whole set of resources the proxy was last sent, so it holds. */
   private readonly held = new PerType<string, XdsResource>();
 
   protected override handle(req: DiscoveryRequest, state: TypeState, isNew: boolean): void {
@@ -22,27 +23,27 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     const full = isFullStateType(typeUrl);
     // An ACK repeats the subscription: nothing to add, drop or send (most requests of a connect storm are ACKs).
     if (!isNew && sameSubscription(state, req.resource_names, full)) return;
-    const before = new Set(state.subscribed);
+    const view = this.view!;
+    const before = isNew ? EMPTY_NAMES : new Set(state.subscribed);
     const wasWildcard = state.wildcard;
     state.subscribed.clear();
-    for (const name of req.resource_names) if (name !== '*') state.subscribed.add(name);
+    // A name the view holds is kept as the resource's own string: thousands of streams then share one copy, not
+    // one decoded per request, and the maps keyed by it compare a string with itself.
+    for (const name of req.resource_names) if (name !== '*') state.subscribed.add(view.get(typeUrl, name)?.name ?? name);
     // Legacy wildcard: a first request without names means "everything", and stays so while the names stay empty.
     state.wildcard = full && (req.resource_names.includes('*') || (req.resource_names.length === 0 && (isNew || wasWildcard)));
-    const held = this.held.of(typeUrl);
     for (const name of before) {
       if (state.wants(name)) continue;
       state.forget(name);
-      held.delete(name);
+      if (full) this.held.of(typeUrl).delete(name);
     }
-    const added = [...state.subscribed].filter((n) => !before.has(n));
-    const view = this.view!;
+    const added = isNew ? [...state.subscribed] : [...state.subscribed].filter((n) => !before.has(n));
     if (full) {
       // Newly requested names are sent even if sent before; names that do not exist yet wait until they do.
       const newcomer = added.some((n) => view.get(typeUrl, n) !== undefined);
       if ((isNew && (state.wildcard || newcomer)) || newcomer || (state.wildcard && !wasWildcard)) this.sendFull(state, false);
     } else {
-      const names = isNew ? [...state.subscribed] : added;
-      this.sendSome(state, names);
+      this.sendSome(state, added);
     }
   }
 
@@ -69,33 +70,33 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
       resources = [...view.all(typeUrl)];
       memoKey = '*';
     } else {
-      resources = [...state.subscribed].sort().flatMap((n) => view.get(typeUrl, n) ?? []);
+      resources = existing(view, typeUrl, [...state.subscribed].sort());
       memoKey = resources.map((r) => r.name).join('\n');
     }
-    const current = new Set(resources.map((r) => r.name));
     let stale: XdsResource[] = [];
-    if (keepStale) {
-      stale = [...held.values()].filter((r) => !current.has(r.name));
-      if (stale.length > 0) {
-        resources = [...resources, ...stale];
-        memoKey = undefined; // a transition state of this stream only
-      }
+    let removed: string[] = [];
+    // What the proxy holds and will not be sent (nothing, on a stream's first response).
+    if (held.size > 0) {
+      const current = new Set(resources.map((r) => r.name));
+      if (keepStale) {
+        stale = [...held.values()].filter((r) => !current.has(r.name));
+        if (stale.length > 0) {
+          resources = [...resources, ...stale];
+          memoKey = undefined; // a transition state of this stream only
+        }
+      } else removed = [...held.keys()].filter((n) => !current.has(n));
     }
-    const removed = keepStale ? [] : [...held.keys()].filter((n) => !current.has(n));
     this.send(state, resources, removed, memoKey);
     held.clear();
     for (const r of resources) held.set(r.name, r);
     return stale.length > 0;
   }
 
-  /** An RDS/EDS response with just `names` (those that exist). */
-  private sendSome(state: TypeState, names: readonly string[]): void {
-    const view = this.view!;
-    const resources = [...names].sort().flatMap((n) => view.get(state.typeUrl, n) ?? []);
+  /** An RDS/EDS response with just `names` (those that exist; the array is sorted in place). */
+  private sendSome(state: TypeState, names: string[]): void {
+    const resources = existing(this.view!, state.typeUrl, names.sort());
     if (resources.length === 0) return;
     this.send(state, resources, [], resources.map((r) => r.name).join('\n'));
-    const held = this.held.of(state.typeUrl);
-    for (const r of resources) held.set(r.name, r);
   }
 
   private send(state: TypeState, resources: XdsResource[], removed: string[], memoKey: string | undefined): void {
@@ -107,13 +108,34 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
   }
 }
 
+const EMPTY_NAMES: ReadonlySet<string> = new Set();
+
+/** The resources of `view` named in `names`, in that order, leaving out names it does not hold. */
+function existing(view: ProxyView, typeUrl: string, names: readonly string[]): XdsResource[] {
+  const resources: XdsResource[] = [];
+  for (const name of names) {
+    const r = view.get(typeUrl, name);
+    if (r) resources.push(r);
+  }
+  return resources;
+}
+
 /** Whether `names` asks for exactly what `state` holds as its subscription, wildcard included. */
 export function sameSubscription(state: TypeState, names: readonly string[], full: boolean): boolean {
   const wildcard = full && (names.includes('*') || (names.length === 0 && state.wildcard));
   if (wildcard !== state.wildcard) return false;
-  const wanted = new Set(names);
-  wanted.delete('*');
-  if (wanted.size !== state.subscribed.size) return false;
-  for (const name of wanted) if (!state.subscribed.has(name)) return false;
-  return true;
+  // Every name subscribed, and as many distinct names as the subscription holds. Clients send them sorted (gRPC,
+  // and Envoy's named types), which proves them distinct without building a set.
+  let count = 0;
+  let ascending = true;
+  let previous: string | undefined;
+  for (const name of names) {
+    if (name === '*') continue;
+    if (!state.subscribed.has(name)) return false;
+    if (previous !== undefined && !(previous < name)) ascending = false;
+    previous = name;
+    count++;
+  }
+  if (ascending) return count === state.subscribed.size;
+  return new Set(names.filter((n) => n !== '*')).size === state.subscribed.size;
 }

@@ -8,7 +8,9 @@ import { TypeState, type Rejection } from './type-state.js';
 
 const INVALID_ARGUMENT = 3;
 const RESOURCE_EXHAUSTED = 8;
-const SERVED_TYPES: ReadonlySet<string> = new Set(Object.values(TypeUrl));
+/** Each served type URL, to its constant: a request's own copy of the string is swapped for it, so that the maps
+ * keyed by type compare one string with itself. */
+const SERVED_TYPES: ReadonlyMap<string, TypeUrl> = new Map(Object.values(TypeUrl).map((t) => [t, t]));
 
 export type Protocol = 'sotw' | 'delta';
 
@@ -95,16 +97,19 @@ export abstract class AdsStream<Req extends RequestBase = RequestBase> implement
       this.attach(proxyFromNode(req.node));
     }
     // A type the server does not serve would wait forever: say so. (Bounded too: at most the served types per stream.)
-    if (!SERVED_TYPES.has(req.type_url)) {
-      return this.sink.fail(INVALID_ARGUMENT, `type URL ${JSON.stringify(req.type_url)} is not served here (served: ${[...SERVED_TYPES].join(', ')})`);
+    const typeUrl = SERVED_TYPES.get(req.type_url);
+    if (typeUrl === undefined) {
+      return this.sink.fail(INVALID_ARGUMENT, `type URL ${JSON.stringify(req.type_url)} is not served here (served: ${[...SERVED_TYPES.keys()].join(', ')})`);
     }
-    const names = (req.resource_names?.length ?? 0) + (req.resource_names_subscribe?.length ?? 0) + Object.keys(req.initial_resource_versions ?? {}).length;
+    req.type_url = typeUrl;
+    const initial = req.initial_resource_versions;
+    const names = (req.resource_names?.length ?? 0) + (req.resource_names_subscribe?.length ?? 0) + (initial ? Object.keys(initial).length : 0);
     const max = this.host.maxNamesPerRequest;
     if (max !== undefined && names > max) {
       this.host.onLimited?.(this, 'names');
       return this.sink.fail(RESOURCE_EXHAUSTED, `a request may name at most ${max} resources; this one names ${names}`);
     }
-    const { state, isNew } = this.typeState(req.type_url);
+    const { state, isNew } = this.typeState(typeUrl);
     state.revision++;
     this.handle(req, state, isNew);
   }

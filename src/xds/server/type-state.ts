@@ -119,7 +119,8 @@ export class TypeState {
     const response = this.pending.get(nonce);
     if (!response) return false;
     this.revision++;
-    for (const key of [...this.pending.keys()]) {
+    // Deleting the entry being visited is safe while iterating a Map.
+    for (const key of this.pending.keys()) {
       this.pending.delete(key);
       if (key === nonce) break;
     }
@@ -127,10 +128,8 @@ export class TypeState {
       this.ackedVersion = response.version;
       this.ackedAt = new Date();
       this.lastRejection = undefined;
-      for (const r of response.resources) {
-        this.acked.set(r.name, r);
-        this.rejected.delete(r.name);
-      }
+      for (const r of response.resources) this.acked.set(r.name, r);
+      if (this.rejected.size > 0) for (const r of response.resources) this.rejected.delete(r.name);
       for (const name of response.removed) this.acked.delete(name);
       return true;
     }
