@@ -43,7 +43,7 @@ export function configDump(p: ConnectedProxy) {
   return {
     ...syncz([p])[0],
     resources: [...p.types].flatMap(([typeUrl, state]) => {
-      const resources = view ? [...state.wanted(view)] : [];
+      const resources = view ? state.wanted(view) : [];
       return resources.map((r) => ({
         typeUrl,
         name: r.name,

@@ -310,10 +310,10 @@ function servedGenerations(cache: ResourceCache, memo: SyncMemo): Map<string, nu
  * A clean type (the usual case once a push is ACKed) takes the states shared with every proxy wanting the same.
  */
 function typeSync(state: TypeState, view: ProxyView, version: string, shared: SharedStates): TypeSync {
-  const wanted = [...state.wanted(view)];
+  const wanted = state.wanted(view);
   const base = { revision: state.revision, version, ackedAt: state.ackedAt?.getTime() ?? 0 };
   // A partly applied response can leave a rejection on a resource the proxy also holds: then it is not clean.
-  const clean = state.holdsAll(view) && (state.rejected.size === 0 || wanted.every((r) => state.rejected.get(r.name)?.version !== r.version));
+  const clean = state.holdsAll(view, wanted) && (state.rejected.size === 0 || wanted.every((r) => state.rejected.get(r.name)?.version !== r.version));
   const common = clean ? shared.ofType(wanted) : undefined;
   if (common) return { ...base, states: common, clean: true };
   const states = collectStates((add) => {

@@ -72,27 +72,29 @@ export class TypeState {
   }
 
   /** The resources of `view` the proxy should hold. */
-  *wanted(view: ProxyView): Iterable<XdsResource> {
+  wanted(view: ProxyView): XdsResource[] {
+    const out: XdsResource[] = [];
     if (this.wildcard || this.namespaced) {
-      for (const r of view.all(this.typeUrl)) if (this.wants(r.name)) yield r;
-      return;
+      for (const r of view.all(this.typeUrl)) if (this.wants(r.name)) out.push(r);
+      return out;
     }
     for (const name of this.subscribed) {
       const r = view.get(this.typeUrl, name);
-      if (r) yield r;
+      if (r) out.push(r);
     }
+    return out;
   }
 
   /**
-   * Whether the proxy ACKed the version `view` serves now of every resource it should hold. The sync status and
-   * the replica summary both ask, for every proxy, after every push; the answer is kept until a request or a change
-   * of the type's served version.
+   * Whether the proxy ACKed the version `view` serves now of every resource it should hold (`wanted`, when the
+   * caller has it already). The sync status and the replica summary both ask, for every proxy, after every push;
+   * the answer is kept until a request or a change of the type's served version.
    */
-  holdsAll(view: ProxyView): boolean {
+  holdsAll(view: ProxyView, wanted?: readonly XdsResource[]): boolean {
     const version = view.version(this.typeUrl);
     if (this.held?.revision === this.revision && this.held.version === version) return this.held.holdsAll;
     let holdsAll = true;
-    for (const r of this.wanted(view)) {
+    for (const r of wanted ?? this.wanted(view)) {
       if (this.acked.get(r.name)?.version !== r.version) {
         holdsAll = false;
         break;
