@@ -9,23 +9,14 @@
 // CSR check plus signing, in process, no network.
 //
 // Run with `node --experimental-transform-types bench/ca-issuance.ts` (the Makefile does); sources are loaded as
-// TypeScript, so this first maps './x.js' imports to './x.ts' (as src/install/generate-manifests.ts does).
+// TypeScript, so hack/ts-sources.mjs first maps './x.js' imports to './x.ts'.
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { registerHooks } from 'node:module';
+import { writeFileSync } from 'node:fs';
+import '../hack/ts-sources.mjs'; // first: maps the sources' './x.js' imports to './x.ts'
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    if (specifier.startsWith('.') && specifier.endsWith('.js') && context.parentURL?.endsWith('.ts')) {
-      const candidate = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL);
-      if (!existsSync(new URL(specifier, context.parentURL)) && existsSync(candidate)) return nextResolve(candidate.href, context);
-    }
-    return nextResolve(specifier, context);
-  },
-});
 
 type Algorithm = 'ECDSA_P256' | 'RSA_2048';
 const ALGORITHMS: Algorithm[] = ['ECDSA_P256', 'RSA_2048'];

@@ -9,22 +9,11 @@
 //
 // POST http://<admin>/weight?v2=W swaps in the trigger route at weight W and writes it to every stream subscribed to
 // it before answering (as go-control-plane's linear cache is updated in process). Proxyless resources, SotW only.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { registerHooks } from 'node:module';
+import '../hack/ts-sources.mjs'; // first: maps the sources' './x.js' imports to './x.ts'
 import { parseArgs } from 'node:util';
 import type * as grpc from '@grpc/grpc-js';
-
-// Sources are loaded as TypeScript: map './x.js' imports to './x.ts' (as bench/ca-issuance.ts does).
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    if (specifier.startsWith('.') && specifier.endsWith('.js') && context.parentURL?.endsWith('.ts')) {
-      const candidate = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL);
-      if (!existsSync(new URL(specifier, context.parentURL)) && existsSync(candidate)) return nextResolve(candidate.href, context);
-    }
-    return nextResolve(specifier, context);
-  },
-});
 
 const { values } = parseArgs({ options: { dump: { type: 'string' }, xds: { type: 'string' }, admin: { type: 'string' } } });
 if (!values.dump || !values.xds || !values.admin) {

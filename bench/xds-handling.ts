@@ -8,19 +8,10 @@
 //
 // Prints, per round, the CPU (all threads, GC included) of the storm and of one push (a route change, fanned out,
 // ACKed), and the heap held per connected client.
-import { existsSync, readFileSync } from 'node:fs';
-import { registerHooks } from 'node:module';
+import { readFileSync } from 'node:fs';
+import '../hack/ts-sources.mjs'; // first: maps the sources' './x.js' imports to './x.ts'
 import { parseArgs } from 'node:util';
 
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    if (specifier.startsWith('.') && specifier.endsWith('.js') && context.parentURL?.endsWith('.ts')) {
-      const candidate = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL);
-      if (!existsSync(new URL(specifier, context.parentURL)) && existsSync(candidate)) return nextResolve(candidate.href, context);
-    }
-    return nextResolve(specifier, context);
-  },
-});
 
 const { values } = parseArgs({ options: { dump: { type: 'string' }, clients: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '3' }, watch: { type: 'string', default: '10' } } });
 if (!values.dump) {

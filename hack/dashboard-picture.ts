@@ -7,20 +7,11 @@
 // over a 20 s window, as Prometheus computes them) and drawn as plain SVG, no plotting library.
 //
 // Run with `node --experimental-transform-types hack/dashboard-picture.ts [seconds]`; sources are loaded as
-// TypeScript, so './x.js' imports are first mapped to './x.ts' (as bench/ca-issuance.ts does).
-import { existsSync, writeFileSync } from 'node:fs';
-import { registerHooks } from 'node:module';
+// TypeScript, so './x.js' imports are first mapped to './x.ts' (hack/ts-sources.mjs).
+import { writeFileSync } from 'node:fs';
+import './ts-sources.mjs'; // first: maps the sources' './x.js' imports to './x.ts'
 import { join } from 'node:path';
 
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    if (specifier.startsWith('.') && specifier.endsWith('.js') && context.parentURL?.endsWith('.ts')) {
-      const candidate = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL);
-      if (!existsSync(new URL(specifier, context.parentURL)) && existsSync(candidate)) return nextResolve(candidate.href, context);
-    }
-    return nextResolve(specifier, context);
-  },
-});
 
 const root = join(import.meta.dirname, '..');
 const RUN_SECONDS = Number(process.argv[2] ?? 120);
