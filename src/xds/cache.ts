@@ -97,11 +97,11 @@ function sameSources(a: XdsResource, b: XdsResource): boolean {
 
 /**
  * How long one turn of a fan-out may last. Streams told in a later turn wait behind the ACKs that arrived meanwhile:
- * in turns of 250 streams (5 ms for proxyless clients), the last of 2000 waited through seven turns of ACKs, and
- * the push p99 was twice the p50 (docs/benchmarks.md). 2000 proxyless clients now take two turns; hundreds of Envoy
- * sidecars, whose responses are larger, still let ACKs and new streams in every 50 ms.
+ * in turns of 250 streams (some 5 ms for proxyless clients) the last of 2000 waited through seven turns of them, and
+ * the push p99 at 2000 clients was 207-391 ms; in turns of 20 ms it was 193-281 (docs/benchmarks.md, "The fan-out in
+ * slices of time"). Envoy sidecars, whose responses are larger, still let ACKs and new streams in every 20 ms.
  */
-const FAN_OUT_SLICE_MS = 50;
+const FAN_OUT_SLICE_MS = 20;
 
 /** Response bodies a view keeps for reuse: enough for the distinct resource sets of a busy push. */
 const MAX_MEMOIZED_BODIES = 256;
