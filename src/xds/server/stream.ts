@@ -8,8 +8,10 @@ import { TypeState, type Rejection } from './type-state.js';
 
 const INVALID_ARGUMENT = 3;
 const RESOURCE_EXHAUSTED = 8;
-/** Each served type URL, to its constant: a request's own copy of the string is swapped for it, so that the maps
- * keyed by type compare one string with itself. */
+/**
+ * Each served type URL, to its constant: a request's own copy of the string is swapped for it, so that the maps keyed
+ * by type compare one string with itself.
+ */
 const SERVED_TYPES: ReadonlyMap<string, TypeUrl> = new Map(Object.values(TypeUrl).map((t) => [t, t]));
 
 export type Protocol = 'sotw' | 'delta';
