@@ -28,8 +28,15 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     const wasWildcard = state.wildcard;
     state.subscribed.clear();
     // A name the view holds is kept as the resource's own string: thousands of streams then share one copy, not
-    // one decoded per request, and the maps keyed by it compare a string with itself.
-    for (const name of req.resource_names) if (name !== '*') state.subscribed.add(view.get(typeUrl, name)?.name ?? name);
+    // one decoded per request, and the maps keyed by it compare a string with itself. The same lookup tells whether
+    // a newly requested name exists.
+    let newcomer = false;
+    for (const name of req.resource_names) {
+      if (name === '*') continue;
+      const resource = view.get(typeUrl, name);
+      state.subscribed.add(resource?.name ?? name);
+      if (resource && !before.has(name)) newcomer = true;
+    }
     // Legacy wildcard: a first request without names means "everything", and stays so while the names stay empty.
     state.wildcard = full && (req.resource_names.includes('*') || (req.resource_names.length === 0 && (isNew || wasWildcard)));
     for (const name of before) {
@@ -37,13 +44,11 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
       state.forget(name);
       if (full) this.held.of(typeUrl).delete(name);
     }
-    const added = isNew ? [...state.subscribed] : [...state.subscribed].filter((n) => !before.has(n));
     if (full) {
       // Newly requested names are sent even if sent before; names that do not exist yet wait until they do.
-      const newcomer = added.some((n) => view.get(typeUrl, n) !== undefined);
       if ((isNew && (state.wildcard || newcomer)) || newcomer || (state.wildcard && !wasWildcard)) this.sendFull(state, false);
     } else {
-      this.sendSome(state, added);
+      this.sendSome(state, isNew ? [...state.subscribed] : [...state.subscribed].filter((n) => !before.has(n)));
     }
   }
 
