@@ -27,7 +27,6 @@ tools=$("$root/bench/build-tools.sh")
 # Both checkouts run with the node flags this checkout's Deployment sets: the comparison is of the code.
 node_flags=$("$root/bench/operator-node-options.sh" 2>/dev/null || true)
 out=${COMPARE_OUT:-$root/docs/bench/ab}; mkdir -p "$out"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
   local label=$1 dir=$2 n=$3 round=$4 port pid flags file=$out/${1}_n${3}_r${4}.json

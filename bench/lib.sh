@@ -77,8 +77,7 @@ PY
 settle_weft_mesh() {
   local kubeconfig=$1 log=$2; shift 2
   local metrics_port xds_port start=$SECONDS quiet=0 pid depth synced
-  local port='import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-  metrics_port=$(python3 -c "$port"); xds_port=$(python3 -c "$port")
+  metrics_port=$(free_port); xds_port=$(free_port) # hack/cluster/lib.sh
   node "$@" "$root/dist/main.js" operator --kubeconfig "$kubeconfig" --metrics-port "$metrics_port" --ca-port 0 \
     --ca-host 127.0.0.1 --xds-port "$xds_port" > "$log" 2>&1 &
   pid=$!

@@ -24,7 +24,6 @@ sizes=${*:-1000}
 out=${MEMORY_OUT:-$root/docs/bench/memory}; mkdir -p "$out"
 work=$WEFT_CACHE/bench-memory; mkdir -p "$work"
 say() { printf '[memory %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 tools=$("$root/bench/build-tools.sh")
 dist=${MEMORY_DIST:-$root/dist}
 [ -f "$dist/main.js" ] || (cd "$root" && make --no-print-directory build >/dev/null)

@@ -37,7 +37,6 @@ peers=${BENCH_PEERS:-gcp-linear gcp-snapshot weft istiod}
 out=${BENCH_OUT:-$root/docs/bench/$profile}; doc=${BENCH_DOC:-$root/docs/benchmarks.md}
 work=$WEFT_CACHE/bench-run; mkdir -p "$work" "$out"
 say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # --- build (each once; the folder names carry the version or a hash of the sources) ---
 tools=$("$bench/build-tools.sh")

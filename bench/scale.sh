@@ -27,7 +27,6 @@ connect_timeout=${SCALE_CONNECT_TIMEOUT:-5m}; ready_timeout=${SCALE_READY_TIMEOU
 out=${SCALE_OUT:-$root/docs/bench/scale}; doc=${SCALE_DOC:-$root/docs/benchmarks.md}
 work=$WEFT_CACHE/scale-bench; mkdir -p "$out" "$work"
 say() { printf '[scale-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 tools=$("$root/bench/build-tools.sh")

@@ -53,7 +53,6 @@ flags=("$@"); [ $# -gt 0 ] || read -r -a flags <<< "$("$root/bench/operator-node
 mkdir -p "$out"
 n=1; while [ -e "$out/${label}_r$n.json" ]; do n=$((n + 1)); done
 file=$out/${label}_r$n.json
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_for_quiet "$label run $n" # bench/lib.sh
 port=$(free_port)
 if [ "$dir" = floor ]; then

@@ -21,7 +21,6 @@ triggers=${XDS_BENCH_TRIGGERS:-5}
 out=${XDS_BENCH_OUT:-$root/docs/bench/xds}; doc=${XDS_BENCH_DOC:-$root/docs/benchmarks.md}
 work=$WEFT_CACHE/xds-bench; mkdir -p "$out" "$work"
 say() { printf '[xds-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # The table, between the xds-fanout markers of docs/benchmarks.md (the rest of the file is bench/run.sh's).
 write_report() {

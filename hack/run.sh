@@ -63,7 +63,6 @@ contexts: [{name: weft-operator, context: {cluster: weft, user: weft-operator}}]
 current-context: weft-operator
 KUBECONFIG
 chmod 600 "$operator_kubeconfig"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 metrics_port=$(free_port)
 xds_port=$(free_port)
 xds_debug_port=$(free_port)

@@ -22,7 +22,6 @@ bench_max_load=${HOSTILE_MAX_LOAD:-$bench_max_load}; max_load=$bench_max_load # 
 settle=${HOSTILE_SETTLE:-200ms}
 out=${HOSTILE_OUT:-$root/docs/bench/hostile}; doc=${HOSTILE_DOC:-$root/docs/security.md}; work=$WEFT_CACHE/hostile-bench; mkdir -p "$out" "$work"
 say() { printf '[hostile-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 
 tools=$("$root/bench/build-tools.sh")

@@ -17,3 +17,5 @@ ADMIN_KUBECONFIG=$CLUSTER_DIR/admin.kubeconfig
 export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# A TCP port on 127.0.0.1 that nothing listens on now (the kernel's pick).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

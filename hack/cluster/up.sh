@@ -19,7 +19,6 @@ pki=$CLUSTER_DIR/pki
 started_ms=$(( $(date +%s%N) / 1000000 ))
 "$HACK_CLUSTER_DIR/pki.sh" "$pki"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 api_port=$(free_port); etcd_port=$(free_port); etcd_peer_port=$(free_port)
 kcm_port=$(free_port); sched_port=$(free_port); kwok_port=$(free_port)
 server=https://127.0.0.1:$api_port
