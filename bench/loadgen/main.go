@@ -192,6 +192,7 @@ func run(cfg config) (*Result, error) {
 		return res, fmt.Errorf("connect storm: %d of %d clients complete after %s", state.completed.Load(), cfg.clients, cfg.connectTimeout)
 	}
 	storm := time.Since(start)
+	cpuStorm := meter.read()
 	var done, initial []float64
 	for _, c := range clients {
 		done = append(done, ms(time.Duration(c.completeAt.Load()-start.UnixNano())))
@@ -201,6 +202,7 @@ func run(cfg config) (*Result, error) {
 	time.Sleep(2 * cfg.settle)
 	cpu1, self1 := meter.read(), selfCPU()
 	res.Connect.ServerCPUSeconds = (cpu1[0] - cpu0[0]).Seconds()
+	res.Connect.InStorm = StormCPU{Server: (cpuStorm[0] - cpu0[0]).Seconds(), APIServer: (cpuStorm[1] - cpu0[1]).Seconds()}
 	res.Loadgen.ConnectCPUSeconds = (self1 - self0).Seconds()
 	if cfg.serverPid != 0 {
 		res.Server.RSSConnected, _ = procRSS(cfg.serverPid)
@@ -380,7 +382,12 @@ type Connect struct {
 	Complete         Summary
 	InitialBytes     Summary
 	ServerCPUSeconds float64
+	// CPU seconds spent from the first client's dial to the last client's complete config (the server's, the API
+	// server's: what competes with the clients while they connect).
+	InStorm StormCPU
 }
+
+type StormCPU struct{ Server, APIServer float64 }
 
 type PushSummary struct {
 	Latency                                               Summary
