@@ -74,10 +74,10 @@ for (const typeUrl of [TypeUrl.cluster, TypeUrl.endpoint]) {
   subsets.set(typeUrl, byHost);
 }
 
-/** The names of `typeUrl` a client watching `hosts` asks for (for clusters and endpoints: each of its subsets). */
+/** The names of `typeUrl` a client watching `hosts` asks for (for clusters and endpoints: each of its subsets), sorted as the load generator and gRPC send them. */
 function namesFor(typeUrl: string, hosts: string[]): string[] {
-  if (typeUrl === TypeUrl.listener || typeUrl === TypeUrl.route) return hosts.map((h) => `${h}:9080`);
-  return hosts.flatMap((h) => subsets.get(typeUrl)!.get(h) ?? []);
+  if (typeUrl === TypeUrl.listener || typeUrl === TypeUrl.route) return hosts.map((h) => `${h}:9080`).sort();
+  return hosts.flatMap((h) => subsets.get(typeUrl)!.get(h) ?? []).sort();
 }
 
 // Requests are encoded by hand (DiscoveryRequest: version_info 1, node 2, resource_names 3, type_url 4, response_nonce

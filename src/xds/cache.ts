@@ -115,10 +115,10 @@ export interface ProxyView {
   all(typeUrl: string): Iterable<XdsResource>;
   version(typeUrl: string): string;
   /**
-   * A SotW DiscoveryResponse without its nonce, for `resources` at the current version: memoized, so streams
-   * that receive the same resources share one buffer. `memoKey` names the resource set (omit to skip the memo).
+   * A SotW DiscoveryResponse for `resources` at the current version, with `nonce`. With `memoize`, the body (all
+   * but the nonce) is kept for the next stream sending the same resources, which then copies it whole.
    */
-  sotwBody(typeUrl: string, resources: readonly XdsResource[], memoKey?: string): Buffer;
+  sotwResponse(typeUrl: string, resources: readonly XdsResource[], nonce: string, memoize: boolean): Buffer;
   /** Calls `listener` with the names that changed; returns the unsubscribe function. */
   onChange(listener: (changes: ChangeSet) => void): () => void;
 }
@@ -191,10 +191,43 @@ export class ResourceCache {
   }
 }
 
+interface MemoizedBody {
+  typeUrl: string;
+  resources: readonly XdsResource[];
+  body: Buffer;
+}
+
+/** A small number per resource object (resources are immutable: a new version is a new object). */
+const resourceIds = new WeakMap<XdsResource, number>();
+let nextResourceId = 1;
+
+/**
+ * The memo key of a response body: a hash of the type and of the resources' identities, in order. Cheaper than a
+ * key naming them (a string of every name, built and hashed per response, for thousands of streams whose sets
+ * differ); a clash is caught by comparing the entry's resources.
+ */
+function bodyKey(typeUrl: string, resources: readonly XdsResource[]): number {
+  let hash = Math.imul(typeUrl.length, 0x9e3779b1) ^ resources.length;
+  for (const r of resources) {
+    let id = resourceIds.get(r);
+    if (id === undefined) resourceIds.set(r, (id = nextResourceId++));
+    hash = Math.imul(hash ^ id, 0x01000193);
+  }
+  return hash >>> 1; // a small integer: no heap number per key
+}
+
+function sameResources(a: readonly XdsResource[], b: readonly XdsResource[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 class SharedView implements ProxyView {
   refs = 0;
   private readonly listeners = new Set<(changes: ChangeSet) => void>();
-  private readonly bodies = new Map<string, Buffer>();
+  /** Memoized response bodies by bodyKey (a hash: the entry's type and resources are compared on a hit). */
+  private readonly bodies = new Map<number, MemoizedBody>();
+  private readonly frames = new Map<string, { version: string; head: Buffer; tail: Buffer }>();
   private readonly maps = new Map<string, ReadonlyArray<ReadonlyMap<string, XdsResource>>>();
   /** Each type's version, until one of its collections changes (every response and every sync check asks). */
   private readonly versions = new Map<string, string>();
@@ -244,36 +277,54 @@ class SharedView implements ProxyView {
     return version;
   }
 
-  sotwBody(typeUrl: string, resources: readonly XdsResource[], memoKey?: string): Buffer {
-    const version = this.version(typeUrl);
-    const key = memoKey === undefined ? undefined : `${typeUrl}|${version}|${memoKey}`;
+  sotwResponse(typeUrl: string, resources: readonly XdsResource[], nonce: string, memoize: boolean): Buffer {
+    const nonceSize = Buffer.byteLength(nonce);
+    const nonceFieldSize = fieldSize(DiscoveryResponseField.nonce, nonceSize);
+    const key = memoize ? bodyKey(typeUrl, resources) : undefined;
     const memo = key === undefined ? undefined : this.bodies.get(key);
-    if (memo) {
+    let out: Buffer;
+    let bodySize: number;
+    if (memo && memo.typeUrl === typeUrl && sameResources(memo.resources, resources)) {
       this.bodies.delete(key!); // most recently used goes last, so the oldest unused one is dropped first
       this.bodies.set(key!, memo);
-      return memo;
+      bodySize = memo.body.length;
+      out = Buffer.allocUnsafe(bodySize + nonceFieldSize);
+      memo.body.copy(out, 0);
+    } else {
+      // One allocation, each resource's bytes copied once, the nonce written after them: the memo keeps a view of
+      // the body part of this very buffer.
+      const { head, tail } = this.frame(typeUrl);
+      bodySize = head.length + tail.length;
+      for (const r of resources) bodySize += fieldSize(DiscoveryResponseField.resources, r.any.length);
+      out = Buffer.allocUnsafe(bodySize + nonceFieldSize);
+      let offset = head.copy(out, 0);
+      for (const r of resources) {
+        const payloadAt = writeFieldHeader(out, DiscoveryResponseField.resources, r.any.length, offset);
+        offset = payloadAt + r.any.copy(out, payloadAt);
+      }
+      tail.copy(out, offset);
+      if (key !== undefined) {
+        // Bounded: a resource set only one stream asks for would otherwise sit here until its type changes.
+        if (this.bodies.size >= MAX_MEMOIZED_BODIES) this.bodies.delete(this.bodies.keys().next().value!);
+        this.bodies.set(key, { typeUrl, resources, body: out.subarray(0, bodySize) });
+      }
     }
-    const head = stringField(DiscoveryResponseField.versionInfo, version);
-    const tail = Buffer.concat([
-      stringField(DiscoveryResponseField.typeUrl, typeUrl),
-      this.options.controlPlaneId ? controlPlaneField(DiscoveryResponseField.controlPlane, this.options.controlPlaneId) : Buffer.alloc(0),
-    ]);
-    // One allocation, each resource's bytes copied once (not a field buffer per resource, then a concatenation).
-    let size = head.length + tail.length;
-    for (const r of resources) size += fieldSize(DiscoveryResponseField.resources, r.any.length);
-    const body = Buffer.allocUnsafe(size);
-    let offset = head.copy(body, 0);
-    for (const r of resources) {
-      const payloadAt = writeFieldHeader(body, DiscoveryResponseField.resources, r.any.length, offset);
-      offset = payloadAt + r.any.copy(body, payloadAt);
+    out.write(nonce, writeFieldHeader(out, DiscoveryResponseField.nonce, nonceSize, bodySize));
+    return out;
+  }
+
+  /** The fields around a type's resources: the version before them, the type URL and control plane after. */
+  private frame(typeUrl: string): { head: Buffer; tail: Buffer } {
+    const version = this.version(typeUrl);
+    let frame = this.frames.get(typeUrl);
+    if (frame?.version !== version) {
+      const tail = Buffer.concat([
+        stringField(DiscoveryResponseField.typeUrl, typeUrl),
+        this.options.controlPlaneId ? controlPlaneField(DiscoveryResponseField.controlPlane, this.options.controlPlaneId) : Buffer.alloc(0),
+      ]);
+      this.frames.set(typeUrl, (frame = { version, head: stringField(DiscoveryResponseField.versionInfo, version), tail }));
     }
-    tail.copy(body, offset);
-    if (key !== undefined) {
-      // Bounded: a resource set only one stream asks for would otherwise sit here until its type changes.
-      if (this.bodies.size >= MAX_MEMOIZED_BODIES) this.bodies.delete(this.bodies.keys().next().value!);
-      this.bodies.set(key, body);
-    }
-    return body;
+    return frame;
   }
 
   onChange(listener: (changes: ChangeSet) => void): () => void {
@@ -294,10 +345,7 @@ class SharedView implements ProxyView {
    */
   private changed(changes: ChangeSet): void {
     for (const typeUrl of changes.keys()) this.versions.delete(typeUrl);
-    for (const key of this.bodies.keys()) {
-      const typeUrl = key.slice(0, key.indexOf('|'));
-      if (changes.has(typeUrl)) this.bodies.delete(key);
-    }
+    for (const [key, memo] of this.bodies) if (changes.has(memo.typeUrl)) this.bodies.delete(key);
     if (!this.pending) {
       this.pending = new Map();
       this.fanOuts.begin();

@@ -153,14 +153,6 @@ export function decodeDeltaDiscoveryRequest(bytes: Buffer): DeltaDiscoveryReques
   );
 }
 
-/** A SotW response: the shared body plus this stream's nonce, in one allocation. */
-export function sotwResponse(body: Buffer, nonce: string): Buffer {
-  const nonceSize = Buffer.byteLength(nonce);
-  const out = Buffer.allocUnsafe(body.length + fieldSize(DiscoveryResponseField.nonce, nonceSize));
-  out.write(nonce, writeFieldHeader(out, DiscoveryResponseField.nonce, nonceSize, body.copy(out, 0)));
-  return out;
-}
-
 export interface DeltaResponseParts {
   systemVersion: string;
   typeUrl: string;

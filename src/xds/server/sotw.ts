@@ -4,7 +4,7 @@
 import { isFullStateType } from '../protos.js';
 import type { ProxyView } from '../cache.js';
 import type { XdsResource } from '../resource.js';
-import { sotwResponse, type DiscoveryRequest } from './messages.js';
+import type { DiscoveryRequest } from './messages.js';
 import { AdsStream, PerType } from './stream.js';
 import type { TypeState } from './type-state.js';
 
@@ -31,11 +31,19 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     // one decoded per request, and the maps keyed by it compare a string with itself. The same lookup tells whether
     // a newly requested name exists.
     let newcomer = false;
+    // What exists of the names, kept for the response while they come in ascending order (clients sort them), which
+    // proves them distinct and sorted as the response lists them; else the response looks them up again.
+    let found: XdsResource[] | undefined = [];
+    let previous = '';
     for (const name of req.resource_names) {
       if (name === '*') continue;
       const resource = view.get(typeUrl, name);
       state.subscribed.add(resource?.name ?? name);
-      if (resource && !before.has(name)) newcomer = true;
+      if (found && !(previous < name)) found = undefined;
+      previous = name;
+      if (!resource) continue;
+      if (!before.has(name)) newcomer = true;
+      found?.push(resource);
     }
     // Legacy wildcard: a first request without names means "everything", and stays so while the names stay empty.
     state.wildcard = full && (req.resource_names.includes('*') || (req.resource_names.length === 0 && (isNew || wasWildcard)));
@@ -46,7 +54,9 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     }
     if (full) {
       // Newly requested names are sent even if sent before; names that do not exist yet wait until they do.
-      if ((isNew && (state.wildcard || newcomer)) || newcomer || (state.wildcard && !wasWildcard)) this.sendFull(state, false);
+      if ((isNew && (state.wildcard || newcomer)) || newcomer || (state.wildcard && !wasWildcard)) this.sendFull(state, false, state.wildcard ? undefined : found);
+    } else if (found) {
+      this.send(state, isNew ? found : found.filter((r) => !before.has(r.name)), [], true);
     } else {
       this.sendSome(state, isNew ? [...state.subscribed] : [...state.subscribed].filter((n) => !before.has(n)));
     }
@@ -64,20 +74,16 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     return this.sendFull(state, holdBackRemovals);
   }
 
-  /** An LDS/CDS response with everything the proxy should hold (plus, with `keepStale`, what it holds now). */
-  private sendFull(state: TypeState, keepStale: boolean): boolean {
+  /**
+   * An LDS/CDS response with everything the proxy should hold (plus, with `keepStale`, what it holds now).
+   * `subscribed`: the existing resources of the subscription sorted by name, when the caller has them.
+   */
+  private sendFull(state: TypeState, keepStale: boolean, subscribed?: XdsResource[]): boolean {
     const typeUrl = state.typeUrl;
     const view = this.view!;
     const held = this.held.of(typeUrl);
-    let resources: XdsResource[];
-    let memoKey: string | undefined;
-    if (state.wildcard) {
-      resources = [...view.all(typeUrl)];
-      memoKey = '*';
-    } else {
-      resources = existing(view, typeUrl, [...state.subscribed].sort());
-      memoKey = resources.map((r) => r.name).join('\n');
-    }
+    let resources = subscribed ?? (state.wildcard ? [...view.all(typeUrl)] : existing(view, typeUrl, [...state.subscribed].sort()));
+    let memoize = true;
     let stale: XdsResource[] = [];
     let removed: string[] = [];
     // What the proxy holds and will not be sent (nothing, on a stream's first response).
@@ -87,11 +93,11 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
         stale = [...held.values()].filter((r) => !current.has(r.name));
         if (stale.length > 0) {
           resources = [...resources, ...stale];
-          memoKey = undefined; // a transition state of this stream only
+          memoize = false; // a transition state of this stream only
         }
       } else removed = [...held.keys()].filter((n) => !current.has(n));
     }
-    this.send(state, resources, removed, memoKey);
+    this.send(state, resources, removed, memoize);
     held.clear();
     for (const r of resources) held.set(r.name, r);
     return stale.length > 0;
@@ -100,15 +106,16 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
   /** An RDS/EDS response with just `names` (those that exist; the array is sorted in place). */
   private sendSome(state: TypeState, names: string[]): void {
     const resources = existing(this.view!, state.typeUrl, names.sort());
-    if (resources.length === 0) return;
-    this.send(state, resources, [], resources.map((r) => r.name).join('\n'));
+    this.send(state, resources, [], true);
   }
 
-  private send(state: TypeState, resources: XdsResource[], removed: string[], memoKey: string | undefined): void {
+  /** A response (none for an RDS/EDS one with nothing in it). */
+  private send(state: TypeState, resources: XdsResource[], removed: string[], memoize: boolean): void {
+    if (resources.length === 0 && !isFullStateType(state.typeUrl)) return;
     const view = this.view!;
     const nonce = this.nextNonce();
     const version = view.version(state.typeUrl);
-    this.sink.write(sotwResponse(view.sotwBody(state.typeUrl, resources, memoKey), nonce));
+    this.sink.write(view.sotwResponse(state.typeUrl, resources, nonce, memoize));
     state.sent(nonce, { version, resources, removed });
   }
 }

@@ -1,0 +1,73 @@
+// SotW responses from a view: what a proxy decodes is the current version of exactly the resources asked for, with
+// this stream's nonce, whether the body was built for this stream or reused from another one's.
+import { describe, expect, it } from '@jest/globals';
+import { ResourceCache } from './cache.js';
+import { messageType, TypeUrl } from './protos.js';
+import { encodeResource, type XdsResource } from './resource.js';
+
+const responseType = messageType('envoy.service.discovery.v3.DiscoveryResponse');
+const cluster = (name: string, timeout = 10) => encodeResource(TypeUrl.cluster, name, { name, type: 'EDS', connect_timeout: { seconds: timeout } });
+
+interface Decoded {
+  version_info: string;
+  nonce: string;
+  type_url: string;
+  resources: Array<{ value: Uint8Array }>;
+  control_plane?: { identifier: string };
+}
+
+function decode(bytes: Buffer): { decoded: Decoded; names: string[]; timeouts: number[] } {
+  const decoded = responseType.toObject(responseType.decode(bytes), { defaults: true }) as unknown as Decoded;
+  const clusters = decoded.resources.map(
+    (r) => messageType(TypeUrl.cluster).toObject(messageType(TypeUrl.cluster).decode(r.value), { longs: Number }) as { name: string; connect_timeout: { seconds: number } },
+  );
+  return { decoded, names: clusters.map((c) => c.name), timeouts: clusters.map((c) => c.connect_timeout.seconds) };
+}
+
+function setUp(resources: XdsResource[]) {
+  const cache = new ResourceCache({ controlPlaneId: 'weft-test' });
+  cache.collection('mesh').apply({ upsert: resources });
+  return { cache, view: cache.acquireView(['mesh']).view };
+}
+
+describe('SharedView.sotwResponse', () => {
+  it('carries the version, the resources in order, the type, the control plane and the nonce', () => {
+    const all = [cluster('a'), cluster('b'), cluster('c')];
+    const { view } = setUp(all);
+    const { decoded, names } = decode(view.sotwResponse(TypeUrl.cluster, [all[2]!, all[0]!], 'n1', true));
+    expect(decoded).toMatchObject({ version_info: view.version(TypeUrl.cluster), nonce: 'n1', type_url: TypeUrl.cluster, control_plane: { identifier: 'weft-test' } });
+    expect(names).toEqual(['c', 'a']);
+  });
+
+  it('reuses a body for the same resources with each stream its own nonce, and never for other ones', () => {
+    const all = Array.from({ length: 40 }, (_, i) => cluster(`c${i}`));
+    const { view } = setUp(all);
+    // Many distinct sets (prefixes, the same members in another order, shifted windows), each asked for twice.
+    const sets = [...Array.from({ length: 40 }, (_, i) => all.slice(0, i + 1)), ...Array.from({ length: 35 }, (_, i) => all.slice(i, i + 5)), [all[1]!, all[0]!]];
+    for (const round of [1, 2]) {
+      sets.forEach((set, i) => {
+        const { decoded, names } = decode(view.sotwResponse(TypeUrl.cluster, set, `r${round}-${i}`, true));
+        expect(decoded.nonce).toBe(`r${round}-${i}`);
+        expect(names).toEqual(set.map((r) => r.name));
+      });
+    }
+  });
+
+  it('serves the new version once a resource changes, not the body built before', () => {
+    const { cache, view } = setUp([cluster('a'), cluster('b')]);
+    const before = view.version(TypeUrl.cluster);
+    expect(decode(view.sotwResponse(TypeUrl.cluster, [view.get(TypeUrl.cluster, 'a')!], 'n1', true)).timeouts).toEqual([10]);
+    cache.collection('mesh').apply({ upsert: [cluster('a', 30)] });
+    const { decoded, timeouts } = decode(view.sotwResponse(TypeUrl.cluster, [view.get(TypeUrl.cluster, 'a')!], 'n2', true));
+    expect(decoded.version_info).not.toBe(before);
+    expect(decoded.version_info).toBe(view.version(TypeUrl.cluster));
+    expect(timeouts).toEqual([30]);
+  });
+
+  it('answers an empty full-state response with the version and no resources', () => {
+    const { view } = setUp([cluster('a')]);
+    const { decoded, names } = decode(view.sotwResponse(TypeUrl.listener, [], 'n1', true));
+    expect(decoded).toMatchObject({ type_url: TypeUrl.listener, nonce: 'n1' });
+    expect(names).toEqual([]);
+  });
+});
