@@ -1,7 +1,7 @@
 // The seam between making config and serving it (go-control-plane's cache): generators put encoded resources
 // into named collections; the ADS server reads a proxy's view of them and is told which names changed. The server
 // knows nothing about how resources are made, and SotW and delta streams read the same view.
-import type { XdsResource } from './resource.js';
+import { sameResources, type XdsResource } from './resource.js';
 import { controlPlaneField, DiscoveryResponseField, fieldSize, stringField, writeFieldHeader } from './wire.js';
 
 /** Names changed (added, updated or removed) per type URL. */
@@ -214,12 +214,6 @@ function bodyKey(typeUrl: string, resources: readonly XdsResource[]): number {
     hash = Math.imul(hash ^ id, 0x01000193);
   }
   return hash >>> 1; // a small integer: no heap number per key
-}
-
-function sameResources(a: readonly XdsResource[], b: readonly XdsResource[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 class SharedView implements ProxyView {

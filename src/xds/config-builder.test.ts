@@ -125,9 +125,10 @@ describe('sync status', () => {
       [TypeUrl.cluster, [`outbound|9080|v1|${host}`, `outbound|9080|v2|${host}`]],
     ] as const) {
       const state = new TypeState(typeUrl);
-      for (const n of names) {
-        state.subscribed.add(n);
-        if (ack(typeUrl)) state.acked.set(n, view.get(typeUrl, n)!);
+      for (const n of names) state.subscribed.add(n);
+      if (ack(typeUrl)) {
+        state.sent('1', { version: view.version(typeUrl), resources: names.map((n) => view.get(typeUrl, n)!), removed: [] });
+        state.answered('1', undefined);
       }
       types.set(typeUrl, state);
     }

@@ -316,9 +316,10 @@ function typeSync(state: TypeState, view: ProxyView, version: string, shared: Sh
   const clean = state.holdsAll(view, wanted) && (state.rejected.size === 0 || wanted.every((r) => state.rejected.get(r.name)?.version !== r.version));
   const common = clean ? shared.ofType(wanted) : undefined;
   if (common) return { ...base, states: common, clean: true };
+  const acked = state.acked;
   const states = collectStates((add) => {
     for (const r of wanted) {
-      const held = state.acked.get(r.name)?.version === r.version;
+      const held = acked.get(r.name)?.version === r.version;
       const rejection = state.rejected.get(r.name);
       const blamed = rejection && rejection.version === r.version ? rejection.culprits.map(sourceKey) : undefined;
       for (const key of r.sourceKeys) add(key, held, blamed?.includes(key) ? rejection!.error : undefined);

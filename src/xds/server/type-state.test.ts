@@ -1,0 +1,72 @@
+// What a stream remembers a proxy accepted, one type: ACKs of whole and partial responses, removals, NACKs and
+// unsubscriptions, in any number, add up to the proxy's holdings, and holdsAll answers from them.
+import { describe, expect, it } from '@jest/globals';
+import { ResourceCache } from '../cache.js';
+import { TypeUrl } from '../protos.js';
+import { encodeResource, type XdsResource } from '../resource.js';
+import { TypeState } from './type-state.js';
+
+const route = (name: string, cluster = 'a') => encodeResource(TypeUrl.route, name, { name, virtual_hosts: [{ name, domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster } }] }] });
+
+function setUp(names: string[]) {
+  const cache = new ResourceCache();
+  const collection = cache.collection('mesh');
+  collection.apply({ upsert: names.map((n) => route(n)) });
+  const { view } = cache.acquireView(['mesh']);
+  const state = new TypeState(TypeUrl.route);
+  for (const n of names) state.subscribed.add(n);
+  let nonce = 0;
+  /** Sends `resources` (and removals) and has the proxy answer. */
+  const exchange = (resources: XdsResource[], answer: 'ack' | string = 'ack', removed: string[] = []) => {
+    const n = String(++nonce);
+    state.sent(n, { version: view.version(TypeUrl.route), resources, removed });
+    state.answered(n, answer === 'ack' ? undefined : { code: 3, message: answer });
+  };
+  const current = (name: string) => view.get(TypeUrl.route, name)!;
+  return { collection, view, state, exchange, current };
+}
+
+describe('TypeState', () => {
+  it('adds up many partial responses, each ACKed, into what the proxy holds', () => {
+    const names = Array.from({ length: 12 }, (_, i) => `r${i}`);
+    const { view, state, exchange, current } = setUp(names);
+    for (const n of names) exchange([current(n)]);
+    expect([...state.acked.keys()].sort()).toEqual([...names].sort());
+    expect(state.holdsAll(view)).toBe(true);
+  });
+
+  it('tells a proxy that misses one resource from one that holds them all', () => {
+    const { view, state, exchange, current } = setUp(['a', 'b', 'c']);
+    exchange([current('a'), current('b')]);
+    expect(state.holdsAll(view)).toBe(false);
+    exchange([current('c')]);
+    state.revision++; // a request moves it; holdsAll's memo stands until then
+    expect(state.holdsAll(view)).toBe(true);
+  });
+
+  it('sees a newer version of a held resource as not held until it is ACKed', () => {
+    const { collection, view, state, exchange, current } = setUp(['a', 'b']);
+    exchange([current('a'), current('b')]);
+    expect(state.holdsAll(view)).toBe(true);
+    collection.apply({ upsert: [route('b', 'z')] });
+    expect(state.holdsAll(view)).toBe(false);
+    exchange([current('b')]);
+    state.revision++;
+    expect(state.holdsAll(view)).toBe(true);
+    expect(state.acked.get('b')).toBe(current('b'));
+  });
+
+  it('drops removed and unsubscribed names, and keeps what a NACK did not touch', () => {
+    const { collection, state, exchange, current } = setUp(['a', 'b', 'c']);
+    exchange([current('a'), current('b'), current('c')]);
+    exchange([], 'ack', ['c']);
+    state.subscribed.delete('b');
+    state.forget('b');
+    expect([...state.acked.keys()]).toEqual(['a']);
+    const held = current('a');
+    collection.apply({ upsert: [route('a', 'broken')] });
+    exchange([current('a')], 'Error adding/updating route(s) a: bad');
+    expect(state.acked.get('a')).toBe(held);
+    expect(state.rejected.get('a')?.error).toContain('bad');
+  });
+});
