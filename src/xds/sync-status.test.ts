@@ -125,30 +125,109 @@ describe('SyncStatus', () => {
   let sync: SyncStatus | undefined;
   afterEach(() => sync?.stop());
 
-  it('re-enqueues at most N count-only changes per interval, oldest first, and a Programmed change at once', () => {
+  it('re-enqueues at most N count-only changes per interval once counts settle, oldest first, and a Programmed change at once', () => {
     const s = setup(5);
     sync = new SyncStatus(60_000, 2);
     const emitted: string[] = [];
     sync.changes('DestinationRule').on({ onUpdate: (o) => void emitted.push(o.metadata.name) });
     sync.attach(s.inputs);
-    sync.recompute(); // the first summaries
+    sync.recompute(); // the first summaries: the proxy just connected
+    sync.recompute(); // nothing moved since: settled, every object told (none listed here)
     expect(emitted).toEqual([]);
 
     ackAll(s, 'a'); // every object's acked count moves
     sync.markDirty();
     sync.recompute();
+    expect(emitted).toEqual([]); // the proxy answered since the last computation: counts may still move
+    sync.recompute(); // nothing moved since: settled
     expect(emitted).toEqual(['dr0', 'dr1']);
-    sync.recompute(); // still dirty: the rest is pending
+    sync.recompute(); // the rest is pending
     expect(emitted).toEqual(['dr0', 'dr1', 'dr2', 'dr3']);
 
     s.collection.apply({ upsert: [cluster(1, 2, 'LEAST_REQUEST')] }); // dr1's new generation is served
     sync.markDirty();
     sync.recompute();
-    expect(emitted).toEqual(['dr0', 'dr1', 'dr2', 'dr3', 'dr1', 'dr4']);
+    expect(emitted).toEqual(['dr0', 'dr1', 'dr2', 'dr3', 'dr1']);
     expect(sync.summary('DestinationRule/ns/dr1')).toMatchObject({ servedGeneration: 2, acked: 0 });
+    sync.recompute();
+    expect(emitted).toEqual(['dr0', 'dr1', 'dr2', 'dr3', 'dr1', 'dr4']);
 
     sync.recompute(); // nothing pending, nothing changed
     expect(emitted).toHaveLength(6);
+  });
+
+  it('keeps the counts status holds when an object is reconciled for another reason, until the budget lets them through', () => {
+    const s = setup(1);
+    sync = new SyncStatus(60_000, 25);
+    const emitted: string[] = [];
+    sync.changes('DestinationRule').on({ onUpdate: (o) => void emitted.push(o.metadata.name) });
+    sync.attach(s.inputs);
+    sync.recompute();
+    sync.recompute();
+    const programmed = { type: 'Programmed', status: 'True' as const, reason: 'Programmed', message: 'in the configuration served to proxies', observedGeneration: 1, lastTransitionTime: '2026-01-01T00:00:00Z' };
+    const dr = { metadata: { namespace: 'ns', name: 'dr0', generation: 1 }, status: { conditions: [programmed], synced: '0/1', proxies: { acked: 0, expected: 1 } } };
+    const served = { accepted: true, generation: 1 };
+    ackAll(s, 'a');
+    sync.markDirty();
+    sync.recompute(); // counts moved: 1/1 now, held while they may still move
+    expect(sync.details('DestinationRule', dr, served)).toEqual({ conditions: [expect.objectContaining({ status: 'True', reason: 'Programmed' })] });
+    sync.recompute(); // settled: let through
+    expect(emitted).toEqual(['dr0']);
+    expect(sync.details('DestinationRule', dr, served)!.fields).toEqual({ proxies: { acked: 1, expected: 1 }, synced: '1/1' });
+    // A new generation is written whole at once, counts included.
+    const next = { ...dr, metadata: { ...dr.metadata, generation: 2 } };
+    s.collection.apply({ upsert: [cluster(0, 2, 'LEAST_REQUEST')] });
+    sync.markDirty();
+    sync.recompute();
+    expect(sync.details('DestinationRule', next, { accepted: true, generation: 2 })!.fields).toEqual({ proxies: { acked: 0, expected: 1 }, synced: '0/1' });
+  });
+
+  it('holds count-only changes while proxies keep moving, at most ten seconds', () => {
+    const s = setup(2);
+    let clock = 0;
+    sync = new SyncStatus(1000, 25, () => clock);
+    const emitted: string[] = [];
+    sync.changes('DestinationRule').on({ onUpdate: (o) => void emitted.push(o.metadata.name) });
+    sync.attach(s.inputs);
+    sync.recompute();
+    sync.recompute();
+    ackAll(s, 'a');
+    for (let second = 1; second <= 9; second++) {
+      clock = second * 1000;
+      s.state.revision++; // the proxy asks again every second: its state moves
+      sync.markDirty();
+      sync.recompute();
+    }
+    expect(emitted).toEqual([]); // their counts first moved at 1 s
+    clock = 11_000;
+    s.state.revision++;
+    sync.markDirty();
+    sync.recompute();
+    expect(emitted).toEqual(['dr0', 'dr1']);
+  });
+
+  it('tells every object once its proxies have settled after a start, or ten seconds after its first computation', () => {
+    const objects = (kind: string) => (kind === 'DestinationRule' ? [{ metadata: { namespace: 'ns', name: 'dr0' } }] : []);
+    for (const keepMoving of [false, true]) {
+      const s = setup(1);
+      let clock = 0;
+      const status = new SyncStatus(1000, 25, () => clock);
+      sync = status;
+      const told: number[] = [];
+      status.changes('DestinationRule').on({ onUpdate: () => void told.push(clock) });
+      status.attach({ ...s.inputs, objects });
+      const vs = { metadata: { namespace: 'ns', name: 'dr0', generation: 1 }, status: { conditions: [] } };
+      for (let second = 0; second <= 12 && told.length === 0; second++) {
+        clock = second * 1000;
+        if (keepMoving) s.state.revision++;
+        status.markDirty();
+        status.recompute();
+        if (told.length === 0) expect(status.details('DestinationRule', vs, { accepted: true, generation: 1 })?.conditions?.[0]).toMatchObject({ reason: 'Pending' });
+      }
+      status.stop();
+      // Settled: at the second computation (the first saw the proxy connect); moving: once ten seconds passed.
+      expect(told).toEqual([keepMoving ? 10_000 : 1000]);
+    }
   });
 
   it('before its first computation, keeps what status says about the current generation (no Pending burst after a restart)', () => {

@@ -6,7 +6,7 @@
 // (Programmed, status.proxies, status.synced); a resource whose summary changed is re-enqueued, at most once per
 // interval, which is also what rate-limits the status writes (count-only changes further: a bounded number per
 // interval).
-import type { InformerHandler, ResourceType } from '../controllers/index.js';
+import type { ConditionStatus, InformerHandler, ResourceType } from '../controllers/index.js';
 import { servedGenerationMessage } from '../mesh/served.js';
 import type { ProgrammedChange, ProgrammedSource, ServedGeneration, StatusDetails, StatusTarget } from '../mesh/state/index.js';
 import type { ProxyView, ResourceCache } from './cache.js';
@@ -18,6 +18,13 @@ import type { TypeState } from './server/type-state.js';
 
 /** The longest a sync computation holds the event loop at once (ms). */
 const SLICE_MS = 10;
+
+/**
+ * The longest proxy counts wait to settle before status gets them anyway (ms). While proxies connect (a storm
+ * after a restart, a rollout), every computation moves the counts: writing each step only loads the API server,
+ * and the proxies' connections with it, for numbers the next second makes stale.
+ */
+const MAX_COUNT_HOLD_MS = 10_000;
 
 /** Kinds whose content the xDS generators program. */
 const PROGRAMMED_KINDS = new Set(['ServiceEntry', 'WorkloadEntry', 'VirtualService', 'DestinationRule']);
@@ -201,6 +208,8 @@ export class SyncComputation {
   /** Clean proxies by their shared states: how many, and the latest ACK among them (added once, at the end). */
   private readonly clean = new Map<ObjectStates, { proxies: number; ackedAt: number }>();
   private done = false;
+  /** Proxies whose state moved since the computation before (connected, asked, answered): none means settled. */
+  moved = 0;
 
   constructor(
     inputs: SyncInputs,
@@ -244,7 +253,10 @@ export class SyncComputation {
       parts.push(t);
     }
     let p = memo.proxies.get(proxy);
-    if (!p || p.parts.length !== parts.length || p.parts.some((t, i) => t !== parts[i])) memo.proxies.set(proxy, (p = proxySync(parts, memo.shared)));
+    if (!p || p.parts.length !== parts.length || p.parts.some((t, i) => t !== parts[i])) {
+      memo.proxies.set(proxy, (p = proxySync(parts, memo.shared)));
+      this.moved++;
+    }
     if (p.clean) {
       const c = this.clean.get(p.states);
       if (c) {
@@ -326,6 +338,11 @@ function typeSync(state: TypeState, view: ProxyView, version: string, shared: Sh
     }
   });
   return { ...base, states, clean: false };
+}
+
+/** The Programmed condition status holds for the object's current generation. */
+function heldProgrammed(obj: StatusTarget): { status: ConditionStatus; reason: string; message: string } | undefined {
+  return obj.status?.conditions?.find((c) => c.type === 'Programmed' && c.observedGeneration === obj.metadata.generation);
 }
 
 function sameSync(a: ResourceSync | undefined, b: ResourceSync | undefined): boolean {
@@ -422,8 +439,12 @@ export class SyncStatus implements ProgrammedSource {
   private notifiedAsLeader = false;
   private readonly memo = new SyncMemo();
   private readonly sources = new Map<string, ChangeSource>();
-  /** Objects whose new counts are not re-enqueued yet, oldest first. */
-  private readonly countsPending = new Set<string>();
+  /** Objects whose new counts are not re-enqueued yet, oldest first, with when (`now`) they first moved. */
+  private readonly countsPending = new Map<string, number>();
+  /** Objects re-enqueued to have their counts written (see details). */
+  private readonly countsReleased = new Set<string>();
+  /** When the first computation as leader ended (`now`): every object is told once counts settle, or MAX_COUNT_HOLD_MS after it. */
+  private firstTakenAt: number | undefined;
   private dirty = false;
   private computed = false;
   /** The computation under way (sliced: see recomputeNow). */
@@ -518,19 +539,34 @@ export class SyncStatus implements ProgrammedSource {
 
   details(kind: string, obj: StatusTarget, served: ServedGeneration): StatusDetails | undefined {
     if (!PROGRAMMED_KINDS.has(kind) || !this.inputs) return undefined;
-    if (!this.computed) {
-      // Not a verdict yet: the server is still syncing its caches (this object is re-enqueued once it knows). What
-      // status already says about the current generation stands until then: after a restart, rewriting every
-      // object to Pending and back was a burst of two writes per object while proxies reconnect.
-      const held = obj.status?.conditions?.find((c) => c.type === 'Programmed' && c.observedGeneration === obj.metadata.generation);
+    if (!this.notifiedAsLeader) {
+      // Not a verdict yet: the server is still syncing its caches, or its proxies are still reconnecting (this
+      // object is re-enqueued once it knows). What status already says about the current generation stands until
+      // then: after a restart, rewriting every object to Pending and back, and its counts at every step of the
+      // reconnection, was a burst of writes per object while proxies reconnect.
+      const held = heldProgrammed(obj);
       if (held) return { conditions: [{ type: 'Programmed', status: held.status, reason: held.reason, message: held.message }] };
       return { conditions: [{ type: 'Programmed', status: 'Unknown', reason: 'Pending', message: 'the xDS server is starting' }] };
     }
-    const sync = this.current.get(sourceKey({ kind, namespace: obj.metadata.namespace!, name: obj.metadata.name! }));
+    const key = sourceKey({ kind, namespace: obj.metadata.namespace!, name: obj.metadata.name! });
+    const sync = this.current.get(key);
     // A VirtualService only for gateways is programmed on the gateways Weft serves; bound to others, Weft cannot tell.
     const gateways = (obj as { spec?: { gateways?: string[] } }).spec?.gateways;
     if (kind === 'VirtualService' && gateways && gateways.length > 0 && !gateways.includes('mesh') && !sync) return undefined;
-    return programmedDetails(obj, sync, served);
+    const details = programmedDetails(obj, sync, served);
+    if (this.countsReleased.delete(key)) return details;
+    // Reconciled for another reason (every object after a start, a watched object's change) with Programmed as
+    // status says: its counts keep what status says until the budget lets them through, not all objects at once.
+    const held = heldProgrammed(obj);
+    const now = details.conditions?.[0];
+    if (held && now && held.status === now.status && held.reason === now.reason && held.message === now.message && obj.status?.synced !== undefined) {
+      if (obj.status.synced !== details.fields?.synced && !this.countsPending.has(key)) {
+        this.countsPending.set(key, this.now());
+        this.markDirtyLater();
+      }
+      return { conditions: details.conditions! };
+    }
+    return details;
   }
 
   changes(kind: string): ChangeSource {
@@ -553,21 +589,31 @@ export class SyncStatus implements ProgrammedSource {
       this.markDirtyLater();
       return;
     }
-    if (this.dirty || newlyLeading) this.recomputeNow(this.inputs, leading, () => this.afterRecompute(leading));
-    else this.afterRecompute(leading);
+    if (this.dirty || newlyLeading) this.recomputeNow(this.inputs, leading, (settled) => this.afterRecompute(leading, settled));
+    else this.afterRecompute(leading, true); // nothing moved since the last computation
   }
 
-  /** Re-enqueues count-only changes within the budget (the leader), or just looks again later (a follower). */
-  private afterRecompute(leading: boolean): void {
+  /**
+   * Re-enqueues count-only changes within the budget once counts settled (those held longest first), or just looks
+   * again later (a follower; a leader whose first notice waits for counts to settle).
+   */
+  private afterRecompute(leading: boolean, settled: boolean): void {
     if (!leading) {
       this.countsPending.clear();
       this.markDirtyLater();
       return;
     }
+    if (!this.notifiedAsLeader) {
+      this.markDirtyLater();
+      return;
+    }
     let budget = this.countUpdatesPerInterval;
-    for (const key of this.countsPending) {
+    const now = this.now();
+    for (const [key, since] of this.countsPending) {
       if (budget-- <= 0) break;
+      if (!settled && now - since < MAX_COUNT_HOLD_MS) break; // the rest moved later still
       this.countsPending.delete(key);
+      this.countsReleased.add(key);
       this.emit(key);
     }
     if (this.countsPending.size > 0) this.markDirtyLater(); // the rest next time, from these summaries unless something moves
@@ -577,7 +623,7 @@ export class SyncStatus implements ProgrammedSource {
    * Computes in slices of at most SLICE_MS, each in its own event-loop turn (a small mesh: all in the first, at
    * once), then takes the result and calls `then`. `lastComputeMs` is the busy time, which spaces the next one.
    */
-  private recomputeNow(inputs: SyncInputs, leading: boolean, then: () => void): void {
+  private recomputeNow(inputs: SyncInputs, leading: boolean, then: (settled: boolean) => void): void {
     this.dirty = false;
     const computation = new SyncComputation(inputs, this.memo);
     this.computing = computation;
@@ -593,14 +639,15 @@ export class SyncStatus implements ProgrammedSource {
       }
       this.computing = undefined;
       this.lastComputeMs = busyMs;
-      this.take(inputs, leading, local);
-      then();
+      const settled = computation.moved === 0;
+      this.take(inputs, leading, local, settled);
+      then(settled);
       if (this.dirty) this.markDirty(); // what changed while it computed
     };
     slice();
   }
 
-  private take(inputs: SyncInputs, leading: boolean, local: Map<string, ResourceSync>): void {
+  private take(inputs: SyncInputs, leading: boolean, local: Map<string, ResourceSync>, settled: boolean): void {
     this.local = local;
     const remote = [...(inputs.remote?.() ?? [])];
     const next = remote.length === 0 ? this.local : mergeCounts([this.local, ...remote]);
@@ -610,8 +657,12 @@ export class SyncStatus implements ProgrammedSource {
     this.computed = true;
     for (const listener of this.computedListeners) listener();
     if (!leading) return;
-    this.notifiedAsLeader = true;
     if (first) {
+      // After a restart proxies reconnect over seconds: every object is told once (its reconcile writes its counts),
+      // when they have, not at a step of the way; until then status keeps what it said (see details).
+      this.firstTakenAt ??= this.now();
+      if (!settled && this.now() - this.firstTakenAt < MAX_COUNT_HOLD_MS) return;
+      this.notifiedAsLeader = true;
       for (const [kind, source] of this.sources) {
         for (const o of inputs.objects?.(kind) ?? []) source.emit(o.metadata.namespace ?? '', o.metadata.name ?? '');
       }
@@ -622,10 +673,11 @@ export class SyncStatus implements ProgrammedSource {
       const after = next.get(key);
       if (sameSync(before, after)) continue;
       if (before && after && sameProgrammed(before, after)) {
-        this.countsPending.add(key);
+        if (!this.countsPending.has(key)) this.countsPending.set(key, this.now());
         continue;
       }
       this.countsPending.delete(key);
+      this.countsReleased.add(key);
       this.emit(key);
     }
   }
