@@ -122,6 +122,12 @@ func run(cfg config) (*Result, error) {
 	services := mesh.Generate(cfg.size)
 	trig := mesh.TriggerService(services)
 	var fire trigger
+	var writes *apiWrites
+	if cfg.kubeconfig != "" {
+		if server, client, err := kubeClient(cfg.kubeconfig); err == nil {
+			writes = &apiWrites{server: server, client: client}
+		}
+	}
 	switch {
 	case cfg.triggerURL != "":
 		fire = httpTrigger(cfg.triggerURL)
@@ -174,6 +180,7 @@ func run(cfg config) (*Result, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	failed := make(chan error, cfg.clients)
+	writes0 := writes.read()
 	cpu0, self0 := meter.read(), selfCPU()
 	start := time.Now()
 	for i := range clients {
@@ -193,6 +200,7 @@ func run(cfg config) (*Result, error) {
 	}
 	storm := time.Since(start)
 	cpuStorm := meter.read()
+	writesStorm := writes.read()
 	var done, initial []float64
 	for _, c := range clients {
 		done = append(done, ms(time.Duration(c.completeAt.Load()-start.UnixNano())))
@@ -203,6 +211,7 @@ func run(cfg config) (*Result, error) {
 	cpu1, self1 := meter.read(), selfCPU()
 	res.Connect.ServerCPUSeconds = (cpu1[0] - cpu0[0]).Seconds()
 	res.Connect.InStorm = StormCPU{Server: (cpuStorm[0] - cpu0[0]).Seconds(), APIServer: (cpuStorm[1] - cpu0[1]).Seconds()}
+	res.Connect.APIWrites = since(writes0, writesStorm)
 	res.Loadgen.ConnectCPUSeconds = (self1 - self0).Seconds()
 	if cfg.serverPid != 0 {
 		res.Server.RSSConnected, _ = procRSS(cfg.serverPid)
@@ -218,6 +227,7 @@ func run(cfg config) (*Result, error) {
 		}
 	}
 	res.InitialV2Weight = current
+	writesPush0 := writes.read()
 	var all []float64
 	for k := 1; k <= cfg.triggers; k++ {
 		w := mesh.InitialV2Weight + (current-mesh.InitialV2Weight+1+80)%80 // 10..89, never the current one
@@ -262,6 +272,7 @@ func run(cfg config) (*Result, error) {
 		})
 		current = w
 	}
+	res.Push.APIWrites = since(writesPush0, writes.read())
 	if len(res.Pushes) > 0 {
 		res.Push.Latency = summarize(all)
 		for _, p := range res.Pushes {
@@ -385,6 +396,8 @@ type Connect struct {
 	// CPU seconds spent from the first client's dial to the last client's complete config (the server's, the API
 	// server's: what competes with the clients while they connect).
 	InStorm StormCPU
+	// Writes the API server took in the same span, by "resource[/subresource] VERB" (with --kubeconfig).
+	APIWrites map[string]int `json:",omitempty"`
 }
 
 type StormCPU struct{ Server, APIServer float64 }
@@ -392,6 +405,9 @@ type StormCPU struct{ Server, APIServer float64 }
 type PushSummary struct {
 	Latency                                               Summary
 	ServerCPUSeconds, APIServerCPUSeconds, BytesPerClient float64
+	// Writes the API server took from the first trigger to the end of the last one's settling, the triggers' own
+	// PATCHes included, by "resource[/subresource] VERB" (with --kubeconfig).
+	APIWrites map[string]int `json:",omitempty"`
 }
 
 type Push struct {

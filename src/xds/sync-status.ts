@@ -655,6 +655,8 @@ export class SyncStatus implements ProgrammedSource {
     const first = !this.notifiedAsLeader;
     this.current = next;
     this.computed = true;
+    // An object re-enqueued that no longer exists never asked for its counts.
+    for (const key of this.countsReleased) if (!next.has(key)) this.countsReleased.delete(key);
     for (const listener of this.computedListeners) listener();
     if (!leading) return;
     if (first) {
