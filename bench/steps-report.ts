@@ -57,7 +57,7 @@ const rows = steps.map(({ step, result: r }) => {
   const within = r.Connect.InStorm;
   const inStorm = within ? `${within.Server.toFixed(2)} / ${r.Label === 'gcp-linear' ? '–' : within.APIServer.toFixed(2)}` : '–';
   const total = (w: Record<string, number> | undefined) => (w ? String(Object.values(w).reduce((a, b) => a + b, 0)) : '–');
-  const writes = r.Connect.APIWrites || r.Push.APIWrites ? `${total(r.Connect.APIWrites)} / ${total(r.Push.APIWrites)}` : '–';
+  const writes = r.Connect.APIWrites || r.Push.APIWrites ? `${total(r.Connect.APIWrites ?? {})} / ${total(r.Push.APIWrites ?? {})}` : '–'; // none written: no map
   return `| ${step} | ${r.Label} | ${commit} | ${r.Load?.Before.toFixed(2) ?? 'not recorded'} | ${r.Connect.Seconds.toFixed(2)} | ${stormCpu} | ${inStorm} | ${writes} | ${ms(r.Push.Latency.P50)} / ${ms(r.Push.Latency.P99)} | ${triggers} | ${server} | ${loadgen} | ${mb(r.Server?.RSSBaseline)} / ${mb(r.Server?.RSSConnected)} |`;
 });
 const table = [
