@@ -27,7 +27,7 @@ import { startDebugServer } from './debug.js';
 import { gatewayServing } from './gateway-serving.js';
 import { SyncStatus } from './sync-status.js';
 import { DumpResponder, dumpRequestInformer } from './mesh-sync/config-dump.js';
-import { countsAsSync, objectCountsJson, proxySummaryJson } from './mesh-sync/summary.js';
+import { countsAsSync, objectCountsJson, proxiesJson } from './mesh-sync/summary.js';
 import { DEFAULT_SUMMARY_TIMING, ReplicaSummaries, SummaryPublisher, summaryInformer, type SummaryTiming } from './mesh-sync/summary-store.js';
 
 export { XdsControlPlane, type XdsOptions } from './control-plane.js';
@@ -148,9 +148,9 @@ export class XdsFeature {
     const identity = this.manager.identity;
     const others = new ReplicaSummaries(summaryInformer(this.manager, namespace), identity, timing);
     others.watch(() => this.sync.markDirty());
-    const build = () =>
+    const build = async () =>
       control.isServing && this.sync.ready
-        ? { proxies: [...control.connected()].flatMap((p) => proxySummaryJson(p) ?? []), objects: objectCountsJson(this.sync.localSnapshot()) }
+        ? { proxies: await proxiesJson([...control.connected()]), objects: objectCountsJson(this.sync.localSnapshot()) }
         : undefined;
     this.manager.add(new SummaryPublisher(this.manager, namespace, identity, build, timing, others));
     this.manager.add(new DumpResponder(this.manager, dumpRequestInformer(this.manager, namespace), identity, () => control.connected()));

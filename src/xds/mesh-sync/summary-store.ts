@@ -125,7 +125,7 @@ export class SummaryPublisher implements Runnable {
     private readonly manager: Pick<Manager, 'client' | 'log' | 'isLeader'>,
     private readonly namespace: string,
     private readonly replica: string,
-    private readonly build: () => SummaryJson | undefined,
+    private readonly build: () => SummaryJson | undefined | Promise<SummaryJson | undefined>,
     private readonly timing: SummaryTiming = DEFAULT_SUMMARY_TIMING,
     private readonly others?: ReplicaSummaries,
   ) {}
@@ -143,7 +143,7 @@ export class SummaryPublisher implements Runnable {
 
   /** One round: write if changed or the heartbeat is due; the leader also deletes abandoned summaries. */
   async tick(nowMs: number): Promise<boolean> {
-    const built = this.build();
+    const built = await this.build();
     if (!built) return false;
     const due = !sameSummary(this.lastWritten, built) || nowMs - this.lastWriteMs >= this.timing.heartbeatMs;
     if (due) {

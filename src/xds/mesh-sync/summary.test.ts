@@ -8,7 +8,7 @@ import { encodeResource } from '../resource.js';
 import { proxyFromNode } from '../server/proxy.js';
 import type { ConnectedProxy } from '../server/stream.js';
 import { TypeState } from '../server/type-state.js';
-import { decodeSummary, encodeSummary, MAX_ENCODED_BYTES, mergeCounts, objectCounts, proxySummaryJson, type ProxySummary, type ReplicaSummary, type SummaryJson } from './summary.js';
+import { decodeSummary, encodeSummary, MAX_ENCODED_BYTES, mergeCounts, objectCounts, proxiesJson, proxySummaryJson, type ProxySummary, type ReplicaSummary, type SummaryJson } from './summary.js';
 
 const sync = (servedGeneration: number, expected: number, acked: number, rejections: ResourceSync['rejections'] = []): ResourceSync => ({ servedGeneration, expected, acked, rejections });
 
@@ -101,6 +101,21 @@ describe('replica sync summaries', () => {
     expect(JSON.parse(proxySummaryJson(proxy)!)).toMatchObject({ types: { cds: { state: 'STALE', acked: '1' } } });
     push('2');
     expect(JSON.parse(proxySummaryJson(proxy)!)).toMatchObject({ types: { cds: { state: 'SYNCED', acked: '2' } } });
+  });
+
+  it("makes every proxy's text in order, giving the event loop back between slices", async () => {
+    const cache = new ResourceCache();
+    const view = cache.acquireView(['mesh']).view;
+    const proxies: ConnectedProxy[] = Array.from({ length: 100 }, (_, i) => ({
+      streamId: i, protocol: 'sotw', view, connectedAt: new Date(), types: new Map([[TypeUrl.cluster, new TypeState(TypeUrl.cluster)]]),
+      proxy: proxyFromNode({ id: `p${i}`, cluster: '', metadata: { GENERATOR: 'grpc' }, user_agent_name: '' }),
+    }));
+    let turns = 0;
+    const count = () => setImmediate(() => (turns++, turns < 1000 && count()));
+    count();
+    const texts = await proxiesJson(proxies, 0); // a slice of no time: back to the loop every 16 proxies
+    expect(texts.map((t) => (JSON.parse(t) as { id: string }).id)).toEqual(proxies.map((p) => p.proxy!.id));
+    expect(turns).toBeGreaterThanOrEqual(5);
   });
 
   it('names ConfigMaps after the replica identity, as DNS names', () => {
