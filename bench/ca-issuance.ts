@@ -17,7 +17,6 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-
 type Algorithm = 'ECDSA_P256' | 'RSA_2048';
 const ALGORITHMS: Algorithm[] = ['ECDSA_P256', 'RSA_2048'];
 const CONCURRENCY = 100;

@@ -1,9 +1,10 @@
 // Writes a table of one case run several times (a fix at a time, or builds interleaved round by round; one loadgen
 // JSON per run, named `<n>-<what ran>.json`) into a Markdown file, between <!-- steps:<folder> --> and
 // <!-- /steps:<folder> -->: per run, the server and its commit, the load before it, the connect storm and the
-// server's CPU from its start until two settle times after it (and, where recorded, the server's and the API server's
-// inside the storm alone, and the writes the API server took in the storm and in the pushes, the triggers' own included), each trigger's push p50 / p99 with the CPU the server
-// and the load generator spent on it, and the server's RSS before and with its clients. Never copied by hand.
+// server's CPU from its start until two settle times after it (and, where recorded, the server's and the API
+// server's inside the storm alone, and the writes the API server took in the storm and in the pushes, the triggers'
+// own included), each trigger's push p50 / p99 with the CPU the server and the load generator spent on it, and the
+// server's RSS before and with its clients. Never copied by hand.
 //
 //   node bench/steps-report.ts docs/bench/envoy-push [docs/benchmarks.md]
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -12,7 +12,6 @@ import { readFileSync } from 'node:fs';
 import '../hack/ts-sources.mjs'; // first: maps the sources' './x.js' imports to './x.ts'
 import { parseArgs } from 'node:util';
 
-
 const { values } = parseArgs({ options: { dump: { type: 'string' }, clients: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '3' }, watch: { type: 'string', default: '10' } } });
 if (!values.dump) {
   console.error('usage: xds-handling.ts --dump <mesh.json> [--clients N] [--rounds R] [--watch W]');

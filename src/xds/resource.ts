@@ -37,10 +37,6 @@ export interface XdsResource {
   // services. decodeResource gives it back for the debug endpoint and tests.
 }
 
-/**
- * Encodes `message` as a `typeUrl` resource. protobufjs drops fields it does not know, so generators are held to
- * the schema by checkMessage (proto-check.ts) in their tests.
- */
 /** The same resource objects in the same order: the same versions (a resource is immutable; a change is a new object). */
 export function sameResources(a: readonly XdsResource[], b: readonly XdsResource[]): boolean {
   if (a.length !== b.length) return false;
@@ -48,6 +44,10 @@ export function sameResources(a: readonly XdsResource[], b: readonly XdsResource
   return true;
 }
 
+/**
+ * Encodes `message` as a `typeUrl` resource. protobufjs drops fields it does not know, so generators are held to
+ * the schema by checkMessage (proto-check.ts) in their tests.
+ */
 export function encodeResource(typeUrl: TypeUrl, name: string, message: ProtoMessage, sources: readonly SourceRef[] = []): XdsResource {
   const type = messageType(typeUrl);
   const value = type.encode(type.fromObject(message)).finish();

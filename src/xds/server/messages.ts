@@ -1,7 +1,7 @@
 // Decoding the requests proxies send (typed, defaults filled in) and finishing responses with a per-stream nonce.
 import { messageType } from '../protos.js';
 import { deltaResourceBytes, type XdsResource } from '../resource.js';
-import { bytesField, controlPlaneField, DeltaResponseField, DiscoveryResponseField, fieldSize, stringField, writeFieldHeader } from '../wire.js';
+import { bytesField, controlPlaneField, DeltaResponseField, stringField } from '../wire.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
