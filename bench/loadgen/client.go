@@ -41,16 +41,18 @@ type typeState struct {
 
 // client is one simulated xDS client: one gRPC connection, one ADS stream.
 type client struct {
-	spec     clientSpec
-	observer observer
-	types    map[string]*typeState
-	bytes    atomic.Int64 // response payload bytes received
+	spec      clientSpec
+	observer  observer
+	types     map[string]*typeState
+	bytes     atomic.Int64 // response payload bytes received
+	responses atomic.Int64 // responses received
 	// Set once, when the client first holds complete config.
-	completeAt   atomic.Int64 // unix nanos
-	initialBytes atomic.Int64
-	weight       atomic.Int64 // last seen weight of the trigger cluster (-1 before any)
-	send         func(any) error
-	nodeSent     bool
+	completeAt       atomic.Int64 // unix nanos
+	initialBytes     atomic.Int64
+	initialResponses atomic.Int64
+	weight           atomic.Int64 // last seen weight of the trigger cluster (-1 before any)
+	send             func(any) error
+	nodeSent         bool
 }
 
 // observer hears about progress: complete config, and each trigger-cluster weight a client sees.
@@ -88,6 +90,7 @@ func (h countBytes) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Con
 func (h countBytes) HandleRPC(_ context.Context, s stats.RPCStats) {
 	if p, ok := s.(*stats.InPayload); ok {
 		h.c.bytes.Add(int64(p.Length))
+		h.c.responses.Add(1)
 	}
 }
 func (h countBytes) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
@@ -195,7 +198,7 @@ func (c *client) onSotw(resp *discovery.DiscoveryResponse) error {
 	var refsChanged bool
 	if t == listenerType || t == clusterType {
 		refsChanged = !maps.EqualFunc(got, ts.have, sameRefs) // unequal lengths included
-		ts.have = got // full state: what is missing is deleted
+		ts.have = got                                         // full state: what is missing is deleted
 	} else {
 		for name, h := range got { // RDS/EDS: a response may name only what changed
 			refsChanged = refsChanged || changesRefs(ts.have, name, h)
@@ -319,6 +322,7 @@ func (c *client) follow(t string, refsChanged bool) error {
 	if c.completeAt.Load() == 0 && c.isComplete() {
 		c.completeAt.Store(time.Now().UnixNano())
 		c.initialBytes.Store(c.bytes.Load())
+		c.initialResponses.Store(c.responses.Load())
 		c.observer.complete(c)
 	}
 	c.observer.updated(c)

@@ -201,12 +201,13 @@ func run(cfg config) (*Result, error) {
 	storm := time.Since(start)
 	cpuStorm := meter.read()
 	writesStorm := writes.read()
-	var done, initial []float64
+	var done, initial, responses []float64
 	for _, c := range clients {
 		done = append(done, ms(time.Duration(c.completeAt.Load()-start.UnixNano())))
 		initial = append(initial, float64(c.initialBytes.Load()))
+		responses = append(responses, float64(c.initialResponses.Load()))
 	}
-	res.Connect = Connect{Seconds: storm.Seconds(), Complete: summarize(done), InitialBytes: summarize(initial)}
+	res.Connect = Connect{Seconds: storm.Seconds(), Complete: summarize(done), InitialBytes: summarize(initial), InitialResponses: summarize(responses)}
 	time.Sleep(2 * cfg.settle)
 	cpu1, self1 := meter.read(), selfCPU()
 	res.Connect.ServerCPUSeconds = (cpu1[0] - cpu0[0]).Seconds()
@@ -389,9 +390,11 @@ type Result struct {
 
 // Connect: Seconds until every client held complete config; per-client completion times (ms) and bytes.
 type Connect struct {
-	Seconds          float64
-	Complete         Summary
-	InitialBytes     Summary
+	Seconds      float64
+	Complete     Summary
+	InitialBytes Summary
+	// Responses each client took to hold complete config (a server answering an ACK, or a type twice, shows here).
+	InitialResponses Summary
 	ServerCPUSeconds float64
 	// CPU seconds spent from the first client's dial to the last client's complete config (the server's, the API
 	// server's: what competes with the clients while they connect).

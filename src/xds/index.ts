@@ -24,6 +24,7 @@ import { ConvergenceTracker, watchGenerations } from './convergence.js';
 import { xdsMetrics } from './metrics.js';
 import type { XdsLimits } from './server/limits.js';
 import { startDebugServer } from './debug.js';
+import { hasRejections } from './server/stream.js';
 import { gatewayServing } from './gateway-serving.js';
 import { SyncStatus } from './sync-status.js';
 import { DumpResponder, dumpRequestInformer } from './mesh-sync/config-dump.js';
@@ -93,7 +94,13 @@ export class XdsFeature {
       onConverged: (kind, seconds) => metrics.convergence.observe({ kind }, seconds),
     });
     sync.onComputed(() => convergence.changed());
-    // What any proxy did: the sync status has something to recompute, and the operator was not at rest.
+    // What any proxy did: the sync status has something to recompute, and the operator was not at rest. Only
+    // counts move when a proxy connects or ACKs (not clearing a rejection); what can change Programmed recomputes
+    // at once even while proxies are still moving.
+    const countsMoved = () => {
+      this.activityCount++;
+      sync.proxyMoved();
+    };
     const proxiesMoved = () => {
       this.activityCount++;
       sync.markDirty();
@@ -108,10 +115,11 @@ export class XdsFeature {
       onAnswer: (_proxy, typeUrl, outcome) => {
         if (outcome.acked) metrics.acks.inc({ type: typeLabel(typeUrl) });
         else metrics.nacks.inc({ type: typeLabel(typeUrl) });
-        proxiesMoved();
+        if (outcome.acked && !outcome.clearedRejection) countsMoved();
+        else proxiesMoved();
       },
-      onConnect: proxiesMoved,
-      onDisconnect: proxiesMoved,
+      onConnect: countsMoved,
+      onDisconnect: (proxy) => (hasRejections(proxy) ? proxiesMoved() : countsMoved()),
       onPushed: (hosts) => {
         metrics.pushes.inc();
         metrics.hosts.inc(hosts.size);
@@ -152,7 +160,7 @@ export class XdsFeature {
       control.isServing && this.sync.ready
         ? { proxies: await proxiesJson([...control.connected()]), objects: objectCountsJson(this.sync.localSnapshot()) }
         : undefined;
-    this.manager.add(new SummaryPublisher(this.manager, namespace, identity, build, timing, others));
+    this.manager.add(new SummaryPublisher(this.manager, namespace, identity, build, timing, others, () => this.sync.proxiesMoving));
     this.manager.add(new DumpResponder(this.manager, dumpRequestInformer(this.manager, namespace), identity, () => control.connected()));
     return others;
   }

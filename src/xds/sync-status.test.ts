@@ -206,6 +206,47 @@ describe('SyncStatus', () => {
     expect(emitted).toEqual(['dr0', 'dr1']);
   });
 
+  it('computes nothing while proxies keep connecting and ACKing, and at once when something else changes', () => {
+    const s = setup(2);
+    let clock = 0;
+    sync = new SyncStatus(1000, 25, () => clock);
+    const emitted: string[] = [];
+    let computed = 0;
+    sync.changes('DestinationRule').on({ onUpdate: (o) => void emitted.push(o.metadata.name) });
+    sync.onComputed(() => computed++);
+    sync.attach(s.inputs);
+    sync.recompute(); // the proxy just connected
+    sync.recompute(); // settled: every object told
+    expect(computed).toBe(2);
+    const look = (second: number, move: 'ack' | 'config' | 'none') => {
+      clock = second * 1000;
+      if (move !== 'none') s.state.revision++; // the proxy asked or answered
+      if (move === 'ack') sync!.proxyMoved();
+      if (move === 'config') sync!.markDirty();
+      sync!.recompute();
+    };
+    ackAll(s, 'a');
+    look(1, 'ack'); // computed: the first move after settled counts
+    expect(computed).toBe(3);
+    for (let second = 2; second <= 4; second++) look(second, 'ack');
+    expect([computed, sync.proxiesMoving]).toEqual([3, true]); // still moving: waits
+    look(5, 'config'); // a push, a NACK, a proxy gone: computed at once
+    expect(computed).toBe(4);
+    expect(emitted).toEqual([]);
+    look(6, 'ack');
+    expect(computed).toBe(4);
+    look(7, 'none'); // stood still for an interval: computed, settled, counts let through
+    expect([computed, sync.proxiesMoving]).toEqual([5, false]);
+    expect(emitted).toEqual(['dr0', 'dr1']);
+    expect(sync.summary('DestinationRule/ns/dr0')).toMatchObject({ acked: 1, expected: 1 });
+
+    // Moving without a pause: computed again ten seconds after the waiting began.
+    for (let second = 8; second <= 18; second++) look(second, 'ack');
+    expect(computed).toBe(6); // at 8 (first move after settled)...
+    look(19, 'ack');
+    expect(computed).toBe(7); // ...and at 19, ten seconds after waiting began at 9
+  });
+
   it('tells every object once its proxies have settled after a start, or ten seconds after its first computation', () => {
     const objects = (kind: string) => (kind === 'DestinationRule' ? [{ metadata: { namespace: 'ns', name: 'dr0' } }] : []);
     for (const keepMoving of [false, true]) {

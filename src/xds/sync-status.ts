@@ -446,6 +446,14 @@ export class SyncStatus implements ProgrammedSource {
   /** When the first computation as leader ended (`now`): every object is told once counts settle, or MAX_COUNT_HOLD_MS after it. */
   private firstTakenAt: number | undefined;
   private dirty = false;
+  /** Something besides proxies' own activity changed since the last computation (see markDirty, proxyMoved). */
+  private changed = false;
+  /** Proxies' activity (connect, request, ACK) since recompute last looked. */
+  private proxyMoves = 0;
+  /** The last computation found no proxy moved since the one before (or proxies had stood still before it). */
+  private lastSettled = true;
+  /** Since when computations wait for moving proxies to stand still (`now`; see waitForProxies). */
+  private movingSince: number | undefined;
   private computed = false;
   /** The computation under way (sliced: see recomputeNow). */
   private computing: SyncComputation | undefined;
@@ -481,15 +489,51 @@ export class SyncStatus implements ProgrammedSource {
     this.markDirty();
   }
 
-  /** Something changed: recompute soon (coalesced). */
+  /** Something changed (config served, a NACK, a proxy gone, another replica's part): recompute soon (coalesced). */
   markDirty(): void {
+    this.changed = true;
+    this.proxyMoved();
+  }
+
+  /**
+   * A proxy connected, asked or ACKed without clearing a rejection: only proxy counts can move. Recomputes soon,
+   * unless proxies are still moving (see waitForProxies).
+   */
+  proxyMoved(): void {
     this.dirty = true;
+    this.proxyMoves++;
     if (this.timer || !this.inputs) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.recompute();
     }, this.nextDelayMs);
     this.timer.unref();
+  }
+
+  /**
+   * Whether proxies are connecting or answering since a computation that found them moving (a connect storm after
+   * a restart, a rollout). A computation meanwhile only finds counts the next second makes stale, and takes CPU the
+   * proxies are waiting for: it waits until they have stood still for an interval, at most MAX_COUNT_HOLD_MS
+   * (proxiesSettling).
+   */
+  get proxiesMoving(): boolean {
+    return this.movingSince !== undefined;
+  }
+
+  /**
+   * At a look: wait while proxies keep moving after a computation that found them moving; else compute, `quiet`
+   * when they stood still for the whole interval since (settled, whatever that computation found).
+   */
+  private proxiesSettling(): 'wait' | 'quiet' | 'compute' {
+    const moves = this.proxyMoves;
+    this.proxyMoves = 0;
+    const since = this.movingSince;
+    this.movingSince = undefined;
+    if (this.changed || this.lastSettled) return 'compute';
+    if (moves === 0) return 'quiet';
+    if (since !== undefined && this.now() - since >= MAX_COUNT_HOLD_MS) return 'compute';
+    this.movingSince = since ?? this.now();
+    return 'wait';
   }
 
   /** Looks again after an interval, without recomputing unless something changed meanwhile (a follower waiting to lead, count updates still pending). */
@@ -589,8 +633,17 @@ export class SyncStatus implements ProgrammedSource {
       this.markDirtyLater();
       return;
     }
-    if (this.dirty || newlyLeading) this.recomputeNow(this.inputs, leading, (settled) => this.afterRecompute(leading, settled));
-    else this.afterRecompute(leading, true); // nothing moved since the last computation
+    const settling = newlyLeading ? 'compute' : this.proxiesSettling();
+    if (settling === 'wait') {
+      this.markDirtyLater();
+      return;
+    }
+    const quiet = settling === 'quiet';
+    if (this.dirty || newlyLeading) this.recomputeNow(this.inputs, leading, quiet, (settled) => this.afterRecompute(leading, settled));
+    else {
+      this.lastSettled = true; // nothing moved since the last computation
+      this.afterRecompute(leading, true);
+    }
   }
 
   /**
@@ -623,8 +676,10 @@ export class SyncStatus implements ProgrammedSource {
    * Computes in slices of at most SLICE_MS, each in its own event-loop turn (a small mesh: all in the first, at
    * once), then takes the result and calls `then`. `lastComputeMs` is the busy time, which spaces the next one.
    */
-  private recomputeNow(inputs: SyncInputs, leading: boolean, then: (settled: boolean) => void): void {
+  private recomputeNow(inputs: SyncInputs, leading: boolean, quiet: boolean, then: (settled: boolean) => void): void {
     this.dirty = false;
+    this.changed = false;
+    this.proxyMoves = 0;
     const computation = new SyncComputation(inputs, this.memo);
     this.computing = computation;
     let busyMs = 0;
@@ -639,10 +694,11 @@ export class SyncStatus implements ProgrammedSource {
       }
       this.computing = undefined;
       this.lastComputeMs = busyMs;
-      const settled = computation.moved === 0;
+      const settled = quiet || computation.moved === 0;
+      this.lastSettled = settled;
       this.take(inputs, leading, local, settled);
       then(settled);
-      if (this.dirty) this.markDirty(); // what changed while it computed
+      if (this.dirty) this.markDirtyLater(); // what changed while it computed
     };
     slice();
   }

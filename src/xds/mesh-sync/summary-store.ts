@@ -112,11 +112,14 @@ export function summaryInformer(manager: Manager, namespace: string): Informer<S
 
 /**
  * Writes this replica's summary: `build` is called at most every minIntervalMs; the ConfigMap is written when the
- * summary (heartbeat aside) differs from the last one written, or the heartbeat is due. Deleted on stop.
+ * summary (heartbeat aside) differs from the last one written, or the heartbeat is due. While `moving` says the
+ * summary is about to change again (proxies connecting by the thousand), nothing is built until the heartbeat is
+ * due. Deleted on stop.
  */
 export class SummaryPublisher implements Runnable {
   readonly needLeaderElection = false;
   private lastWritten: SummaryJson | undefined;
+  /** When the summary was last written, or the publisher started (epoch ms). */
   private lastWriteMs = 0;
   /** Writes done (for the rate measurement in docs/xds.md). */
   writes = 0;
@@ -128,9 +131,11 @@ export class SummaryPublisher implements Runnable {
     private readonly build: () => SummaryJson | undefined | Promise<SummaryJson | undefined>,
     private readonly timing: SummaryTiming = DEFAULT_SUMMARY_TIMING,
     private readonly others?: ReplicaSummaries,
+    private readonly moving: () => boolean = () => false,
   ) {}
 
   async start(signal: AbortSignal): Promise<void> {
+    this.lastWriteMs = Date.now();
     while (!signal.aborted) {
       await this.tick(Date.now()).catch((err: unknown) => this.manager.log.warn({ err }, 'writing the xDS sync summary failed (retrying)'));
       await new Promise<void>((resolve) => {
@@ -143,9 +148,11 @@ export class SummaryPublisher implements Runnable {
 
   /** One round: write if changed or the heartbeat is due; the leader also deletes abandoned summaries. */
   async tick(nowMs: number): Promise<boolean> {
+    const heartbeatDue = nowMs - this.lastWriteMs >= this.timing.heartbeatMs;
+    if (this.moving() && !heartbeatDue) return false;
     const built = await this.build();
     if (!built) return false;
-    const due = !sameSummary(this.lastWritten, built) || nowMs - this.lastWriteMs >= this.timing.heartbeatMs;
+    const due = !sameSummary(this.lastWritten, built) || heartbeatDue;
     if (due) {
       const heartbeat = new Date(nowMs).toISOString();
       const encoded = await encodeSummary(this.replica, heartbeat, built);

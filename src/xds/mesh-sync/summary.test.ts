@@ -77,6 +77,24 @@ describe('replica sync summaries', () => {
     process.stdout.write(`summary of 1000 proxies + 1000 objects: ${encoded.length} bytes gzipped (${JSON.stringify(summary).length} JSON)\n`);
   });
 
+  it('builds nothing while proxies are moving, until the heartbeat is due', async () => {
+    let writes = 0;
+    let builds = 0;
+    let moving = true;
+    const manager = { client: { json: async () => (writes++, {}), request: async () => ({}) }, log: { warn() {} }, isLeader: () => false } as unknown as Manager;
+    const build = () => (builds++, { proxies: [], objects: JSON.stringify({ [`VirtualService/ns/r`]: [builds, 1, 1] }) });
+    const publisher = new SummaryPublisher(manager, 'weft-system', 'replica-a', build, DEFAULT_SUMMARY_TIMING, undefined, () => moving);
+    await publisher.tick(DEFAULT_SUMMARY_TIMING.heartbeatMs); // the first summary once the heartbeat is due, moving or not
+    expect([builds, writes]).toEqual([1, 1]);
+    for (let ms = 12_000; ms < 20_000; ms += DEFAULT_SUMMARY_TIMING.minIntervalMs) await publisher.tick(ms);
+    expect([builds, writes]).toEqual([1, 1]);
+    await publisher.tick(20_000); // the heartbeat: built and written though proxies still move
+    expect([builds, writes]).toEqual([2, 2]);
+    moving = false;
+    await publisher.tick(22_000);
+    expect([builds, writes]).toEqual([3, 3]);
+  });
+
   it("keeps a proxy's summary text while it stands still, and tells its ACK of a push", () => {
     const cache = new ResourceCache();
     const mesh = cache.collection('mesh');

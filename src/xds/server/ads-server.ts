@@ -11,8 +11,7 @@ import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest, type DeltaDiscover
 import type { ProxyInfo } from './proxy.js';
 import { resetStream } from './reset.js';
 import { SotwStream } from './sotw.js';
-import type { AdsStream, ConnectedProxy, Protocol, RequestBase, StreamHost, StreamSink } from './stream.js';
-import type { Rejection } from './type-state.js';
+import type { AdsStream, AnswerOutcome, ConnectedProxy, Protocol, RequestBase, StreamHost, StreamSink } from './stream.js';
 
 const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
 const identity = (b: Buffer): Buffer => b;
@@ -37,7 +36,7 @@ export interface AdsServerOptions {
   /** ControlPlane.identifier in responses. */
   controlPlaneId?: string;
   /** ACKs and NACKs as they arrive (sync status, metrics, logs). */
-  onAnswer?(proxy: ConnectedProxy, typeUrl: string, outcome: { acked: true } | { acked: false; rejection: Rejection }): void;
+  onAnswer?(proxy: ConnectedProxy, typeUrl: string, outcome: AnswerOutcome): void;
   onConnect?(proxy: ConnectedProxy): void;
   onDisconnect?(proxy: ConnectedProxy): void;
   /**

@@ -16,12 +16,21 @@ const SERVED_TYPES: ReadonlyMap<string, TypeUrl> = new Map(Object.values(TypeUrl
 
 export type Protocol = 'sotw' | 'delta';
 
+/** A proxy's answer to a response: an ACK (which may have cleared earlier rejections of its resources) or a NACK. */
+export type AnswerOutcome = { acked: true; clearedRejection: boolean } | { acked: false; rejection: Rejection };
+
+/** Whether the proxy still rejects some resource (it leaving, or accepting it, changes what status says). */
+export function hasRejections(proxy: Pick<ConnectedProxy, 'types'>): boolean {
+  for (const state of proxy.types.values()) if (state.rejected.size > 0) return true;
+  return false;
+}
+
 /** The server's part: find a proxy's view, and hear about ACKs and NACKs. */
 export interface StreamHost {
   /** The config this proxy should see on a stream of `protocol`. Called once per stream, on its first request. */
   openView(proxy: ProxyInfo, protocol: Protocol): { view: ProxyView; release: () => void };
   controlPlaneId?: string;
-  onAnswer?(stream: AdsStream, typeUrl: string, outcome: { acked: true } | { acked: false; rejection: Rejection }): void;
+  onAnswer?(stream: AdsStream, typeUrl: string, outcome: AnswerOutcome): void;
   onClose?(stream: AdsStream): void;
   log?: { debug(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** Resource names one request may name; more ends the stream RESOURCE_EXHAUSTED. */
@@ -178,8 +187,9 @@ export abstract class AdsStream<Req extends RequestBase = RequestBase> implement
   }
 
   protected answered(state: TypeState, nonce: string, error: { code: number; message: string } | undefined): void {
+    const rejections = state.rejected.size;
     if (!state.answered(nonce, error)) return;
     if (error) this.host.onAnswer?.(this, state.typeUrl, { acked: false, rejection: state.lastRejection! });
-    else this.host.onAnswer?.(this, state.typeUrl, { acked: true });
+    else this.host.onAnswer?.(this, state.typeUrl, { acked: true, clearedRejection: state.rejected.size < rejections });
   }
 }
