@@ -450,8 +450,6 @@ export class SyncStatus implements ProgrammedSource {
   private changed = false;
   /** Proxies' activity (connect, request, ACK) since recompute last looked. */
   private proxyMoves = 0;
-  /** The last computation found no proxy moved since the one before (or proxies had stood still before it). */
-  private lastSettled = true;
   /** Since when computations wait for moving proxies to stand still (`now`; see waitForProxies). */
   private movingSince: number | undefined;
   private computed = false;
@@ -511,26 +509,26 @@ export class SyncStatus implements ProgrammedSource {
   }
 
   /**
-   * Whether proxies are connecting or answering since a computation that found them moving (a connect storm after
-   * a restart, a rollout). A computation meanwhile only finds counts the next second makes stale, and takes CPU the
-   * proxies are waiting for: it waits until they have stood still for an interval, at most MAX_COUNT_HOLD_MS
-   * (proxiesSettling).
+   * Whether proxies kept connecting or answering through the last interval (a connect storm after a restart, a
+   * rollout). A computation meanwhile would only find counts the next second makes stale, and take CPU the proxies
+   * are waiting for: it waits until they have stood still for an interval, at most MAX_COUNT_HOLD_MS
+   * (proxiesSettling). Counts were never written before they settled anyway.
    */
   get proxiesMoving(): boolean {
     return this.movingSince !== undefined;
   }
 
   /**
-   * At a look: wait while proxies keep moving after a computation that found them moving; else compute, `quiet`
-   * when they stood still for the whole interval since (settled, whatever that computation found).
+   * At a look: wait while proxies moved since the last look and nothing else changed; else compute, `quiet` when
+   * they stood still for the whole interval (settled, whatever they did before it).
    */
   private proxiesSettling(): 'wait' | 'quiet' | 'compute' {
     const moves = this.proxyMoves;
     this.proxyMoves = 0;
     const since = this.movingSince;
     this.movingSince = undefined;
-    if (this.changed || this.lastSettled) return 'compute';
     if (moves === 0) return 'quiet';
+    if (this.changed) return 'compute';
     if (since !== undefined && this.now() - since >= MAX_COUNT_HOLD_MS) return 'compute';
     this.movingSince = since ?? this.now();
     return 'wait';
@@ -633,17 +631,14 @@ export class SyncStatus implements ProgrammedSource {
       this.markDirtyLater();
       return;
     }
-    const settling = newlyLeading ? 'compute' : this.proxiesSettling();
+    const settling = this.proxiesSettling();
     if (settling === 'wait') {
       this.markDirtyLater();
       return;
     }
     const quiet = settling === 'quiet';
     if (this.dirty || newlyLeading) this.recomputeNow(this.inputs, leading, quiet, (settled) => this.afterRecompute(leading, settled));
-    else {
-      this.lastSettled = true; // nothing moved since the last computation
-      this.afterRecompute(leading, true);
-    }
+    else this.afterRecompute(leading, true); // nothing moved since the last computation
   }
 
   /**
@@ -695,7 +690,6 @@ export class SyncStatus implements ProgrammedSource {
       this.computing = undefined;
       this.lastComputeMs = busyMs;
       const settled = quiet || computation.moved === 0;
-      this.lastSettled = settled;
       this.take(inputs, leading, local, settled);
       then(settled);
       if (this.dirty) this.markDirtyLater(); // what changed while it computed
