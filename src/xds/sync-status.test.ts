@@ -245,6 +245,26 @@ describe('SyncStatus', () => {
     expect(computed).toBe(5);
   });
 
+  it('lets counts held ten seconds through within the budget while proxies never stop moving', () => {
+    const s = setup(3);
+    let clock = 0;
+    sync = new SyncStatus(1000, 1, () => clock);
+    const told: Array<[string, number]> = [];
+    sync.changes('DestinationRule').on({ onUpdate: (o) => void told.push([o.metadata.name, clock / 1000]) });
+    sync.attach(s.inputs);
+    sync.recompute();
+    sync.recompute();
+    ackAll(s, 'a');
+    for (let second = 1; second <= 30; second++) {
+      clock = second * 1000;
+      s.state.revision++;
+      sync.proxyMoved();
+      sync.recompute();
+    }
+    // Computed at 11 (ten seconds of waiting), the counts held from then: one object per interval from 21 on.
+    expect(told).toEqual([['dr0', 21], ['dr1', 22], ['dr2', 23]]);
+  });
+
   it('tells every object once its proxies have settled after a start, or ten seconds after its first computation', () => {
     const objects = (kind: string) => (kind === 'DestinationRule' ? [{ metadata: { namespace: 'ns', name: 'dr0' } }] : []);
     for (const keepMoving of [false, true]) {

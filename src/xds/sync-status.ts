@@ -633,6 +633,8 @@ export class SyncStatus implements ProgrammedSource {
     }
     const settling = this.proxiesSettling();
     if (settling === 'wait') {
+      // Counts held longest still go out, within the budget, from the last computation's summaries.
+      this.afterRecompute(leading, false);
       this.markDirtyLater();
       return;
     }
