@@ -27,7 +27,7 @@ const { decodeDiscoveryRequest } = await import('../src/xds/server/messages.js')
 const { messageType, TypeUrl } = await import('../src/xds/protos.js');
 const { computeSync, SyncMemo } = await import('../src/xds/sync-status.js');
 const { stringField } = await import('../src/xds/wire.js');
-const { sourceKey } = await import('../src/xds/resource.js');
+const { resourceId, sourceKey } = await import('../src/xds/resource.js');
 type XdsResource = import('../src/xds/resource.js').XdsResource;
 type StreamHost = import('../src/xds/server/stream.js').StreamHost;
 
@@ -44,7 +44,7 @@ function resource(typeUrl: string, name: string, any: Buffer): XdsResource {
   const [svc, ns] = host.split('.');
   const sources = [{ kind: 'VirtualService', namespace: ns!, name: svc!, generation: 1 }];
   const version = createHash('sha256').update(any).digest('base64url').slice(0, 16);
-  return { typeUrl: typeUrl as XdsResource['typeUrl'], name, version, any, sources, sourceKeys: sources.map(sourceKey) };
+  return { id: resourceId(), typeUrl: typeUrl as XdsResource['typeUrl'], name, version, any, sources, sourceKeys: sources.map(sourceKey) };
 }
 
 const cache = new ResourceCache({ controlPlaneId: 'weft-bench' });

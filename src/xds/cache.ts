@@ -197,10 +197,6 @@ interface MemoizedBody {
   body: Buffer;
 }
 
-/** A small number per resource object (resources are immutable: a new version is a new object). */
-const resourceIds = new WeakMap<XdsResource, number>();
-let nextResourceId = 1;
-
 /**
  * The memo key of a response body: a hash of the type and of the resources' identities, in order. Cheaper than a
  * key naming them (a string of every name, built and hashed per response, for thousands of streams whose sets
@@ -208,11 +204,7 @@ let nextResourceId = 1;
  */
 function bodyKey(typeUrl: string, resources: readonly XdsResource[]): number {
   let hash = Math.imul(typeUrl.length, 0x9e3779b1) ^ resources.length;
-  for (const r of resources) {
-    let id = resourceIds.get(r);
-    if (id === undefined) resourceIds.set(r, (id = nextResourceId++));
-    hash = Math.imul(hash ^ id, 0x01000193);
-  }
+  for (const r of resources) hash = Math.imul(hash ^ r.id, 0x01000193);
   return hash >>> 1; // a small integer: no heap number per key
 }
 

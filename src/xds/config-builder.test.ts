@@ -149,7 +149,7 @@ describe('sync status', () => {
   it('tells when the last proxy holding a resource current answered (what convergence is timed by)', () => {
     const { m, cache } = setup();
     const at = (ms: number, p: ConnectedProxy) => {
-      for (const state of p.types.values()) state.ackedAt = new Date(ms);
+      for (const state of p.types.values()) state.ackedAtMs = ms;
       return p;
     };
     const early = at(1_000, proxyHolding(cache, m.host, () => true));

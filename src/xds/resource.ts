@@ -23,6 +23,8 @@ export function sourceKey(ref: Pick<SourceRef, 'kind' | 'namespace' | 'name'>): 
 }
 
 export interface XdsResource {
+  /** A small number of its own (resourceId): sets of resources hash by it, with no WeakMap lookup per member. */
+  readonly id: number;
   readonly typeUrl: TypeUrl;
   readonly name: string;
   /** Content hash: equal bytes, equal version. */
@@ -52,7 +54,14 @@ export function encodeResource(typeUrl: TypeUrl, name: string, message: ProtoMes
   const type = messageType(typeUrl);
   const value = type.encode(type.fromObject(message)).finish();
   const version = createHash('sha256').update(value).digest('base64url').slice(0, 16);
-  return { typeUrl, name, version, any: ownMemory(encodeAny(typeUrl, value)), sources, sourceKeys: sources.map(sourceKey) };
+  return { id: resourceId(), typeUrl, name, version, any: ownMemory(encodeAny(typeUrl, value)), sources, sourceKeys: sources.map(sourceKey) };
+}
+
+let nextResourceId = 1;
+
+/** The id of a new resource object (a new version of a resource is a new object, with a new id). */
+export function resourceId(): number {
+  return nextResourceId++;
 }
 
 /** The resource's message, decoded from its bytes as Envoy's config_dump shows it (enums by name, Any expanded). */

@@ -74,7 +74,7 @@ describe('computeSync over many proxies (clean ones share their states)', () => 
     for (const n of names) state.subscribed.add(n);
     state.sent('1', { version: '1', resources: names.map((n) => collection.get(TypeUrl.cluster, n)!), removed: [] });
     state.answered('1', undefined);
-    state.ackedAt = new Date(ackedAt);
+    state.ackedAtMs = ackedAt;
     const proxy = proxyFromNode({ id, cluster: '', metadata: { GENERATOR: 'grpc' }, user_agent_name: '' });
     return { streamId: 1, protocol: 'delta', proxy, view, connectedAt: new Date(), types: new Map([[TypeUrl.cluster, state]]) };
   }
@@ -96,10 +96,10 @@ describe('computeSync over many proxies (clean ones share their states)', () => 
       const state = p.types.get(TypeUrl.cluster)!;
       if (p.proxy!.id.startsWith('two-')) continue;
       state.sent(`2-${i}`, { version: '2', resources: [c2], removed: [] });
-      const before = state.ackedAt!;
+      const before = state.ackedAtMs!;
       if (p.proxy!.id === 'fwd-7') state.answered(`2-${i}`, { code: 3, message: 'Error adding/updating cluster(s) c2: bad lb' });
       else if (p.proxy!.id !== 'rev-3') state.answered(`2-${i}`, undefined);
-      state.ackedAt = p.proxy!.id === 'rev-49' ? new Date(9000) : before; // answered "now": keep the test's clock
+      state.ackedAtMs = p.proxy!.id === 'rev-49' ? 9000 : before; // answered "now": keep the test's clock
     }
 
     const sync = computeSync({ cache, proxies: () => proxies });

@@ -147,7 +147,7 @@ class SharedStates {
     let sum = 0;
     let mixed = 0;
     for (const r of wanted) {
-      const id = this.id(r);
+      const id = r.id;
       sum += id;
       mixed ^= Math.imul(id, 0x9e3779b1) ^ (id >>> 7);
     }
@@ -323,7 +323,7 @@ function servedGenerations(cache: ResourceCache, memo: SyncMemo): Map<string, nu
  */
 function typeSync(state: TypeState, view: ProxyView, version: string, shared: SharedStates): TypeSync {
   const wanted = state.wanted(view);
-  const base = { revision: state.revision, version, ackedAt: state.ackedAt?.getTime() ?? 0 };
+  const base = { revision: state.revision, version, ackedAt: state.ackedAtMs ?? 0 };
   // A partly applied response can leave a rejection on a resource the proxy also holds: then it is not clean.
   const clean = state.holdsAll(view, wanted) && (state.rejected.size === 0 || wanted.every((r) => state.rejected.get(r.name)?.version !== r.version));
   const common = clean ? shared.ofType(wanted) : undefined;

@@ -97,15 +97,15 @@ function holdsAll(state: TypeState, view: ProxyView | undefined): boolean {
  * Summaries kept per type state while its revision (any request on it), its last response and the served version
  * stand still: a summary is written every few seconds, and with thousands of proxies most did nothing since.
  */
-const typeMemo = new WeakMap<TypeState, { revision: number; served: string; sentAt: Date | undefined; summary: ProxyTypeSummary }>();
+const typeMemo = new WeakMap<TypeState, { revision: number; served: string; sentAtMs: number | undefined; summary: ProxyTypeSummary }>();
 
 function typeState(state: TypeState, view: ProxyView | undefined): ProxyTypeSummary {
   const served = view?.version(state.typeUrl) ?? '';
   const memo = typeMemo.get(state);
   // A response sent moves sentAt (not the revision); an answer moves the revision.
-  if (memo && memo.revision === state.revision && memo.served === served && memo.sentAt === state.sentAt) return memo.summary;
+  if (memo && memo.revision === state.revision && memo.served === served && memo.sentAtMs === state.sentAtMs) return memo.summary;
   const summary = typeSummary(state, view, served);
-  typeMemo.set(state, { revision: state.revision, served, sentAt: state.sentAt, summary });
+  typeMemo.set(state, { revision: state.revision, served, sentAtMs: state.sentAtMs, summary });
   return summary;
 }
 
@@ -117,8 +117,8 @@ function typeSummary(state: TypeState, view: ProxyView | undefined, served: stri
     sent: state.sentVersion,
     acked: state.ackedVersion,
   };
-  if (state.sentAt) result.sentAt = state.sentAt.toISOString();
-  if (state.ackedAt) result.ackedAt = state.ackedAt.toISOString();
+  if (state.sentAtMs !== undefined) result.sentAt = new Date(state.sentAtMs).toISOString();
+  if (state.ackedAtMs !== undefined) result.ackedAt = new Date(state.ackedAtMs).toISOString();
   if (state.lastRejection) result.nack = state.lastRejection.error.slice(0, MAX_NACK_CHARS);
   return result;
 }

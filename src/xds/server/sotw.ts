@@ -5,13 +5,13 @@ import { isFullStateType } from '../protos.js';
 import type { ProxyView } from '../cache.js';
 import type { XdsResource } from '../resource.js';
 import type { DiscoveryRequest } from './messages.js';
-import { AdsStream, PerType } from './stream.js';
+import { AdsStream } from './stream.js';
 import type { TypeState } from './type-state.js';
 
 export class SotwStream extends AdsStream<DiscoveryRequest> {
   readonly protocol = 'sotw' as const;
   /** Per LDS/CDS type: the whole set of resources the proxy was last sent, so it holds. */
-  private readonly held = new PerType<string, XdsResource>();
+  private readonly held = new Map<string, HeldSet>();
 
   protected override handle(req: DiscoveryRequest, state: TypeState, isNew: boolean): void {
     const typeUrl = req.type_url;
@@ -50,7 +50,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     for (const name of before) {
       if (state.wants(name)) continue;
       state.forget(name);
-      if (full) this.held.of(typeUrl).delete(name);
+      if (full) this.heldOf(typeUrl).delete(name);
     }
     if (full) {
       // Newly requested names are sent even if sent before; names that do not exist yet wait until they do.
@@ -68,7 +68,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
       this.sendSome(state, [...changed].filter((n) => state.subscribed.has(n)));
       return false;
     }
-    const held = this.held.of(typeUrl);
+    const held = this.heldOf(typeUrl);
     const relevant = [...changed].some((n) => state.wants(n) || held.has(n));
     if (!relevant) return false;
     return this.sendFull(state, holdBackRemovals);
@@ -81,7 +81,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
   private sendFull(state: TypeState, keepStale: boolean, subscribed?: XdsResource[]): boolean {
     const typeUrl = state.typeUrl;
     const view = this.view!;
-    const held = this.held.of(typeUrl);
+    const held = this.heldOf(typeUrl);
     let resources = subscribed ?? (state.wildcard ? [...view.all(typeUrl)] : existing(view, typeUrl, [...state.subscribed].sort()));
     let memoize = true;
     let stale: XdsResource[] = [];
@@ -98,9 +98,14 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
       } else removed = [...held.keys()].filter((n) => !current.has(n));
     }
     this.send(state, resources, removed, memoize);
-    held.clear();
-    for (const r of resources) held.set(r.name, r);
+    held.replace(resources);
     return stale.length > 0;
+  }
+
+  private heldOf(typeUrl: string): HeldSet {
+    let held = this.held.get(typeUrl);
+    if (!held) this.held.set(typeUrl, (held = new HeldSet()));
+    return held;
   }
 
   /** An RDS/EDS response with just `names` (those that exist; the array is sorted in place). */
@@ -121,6 +126,44 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
 }
 
 const EMPTY_NAMES: ReadonlySet<string> = new Set();
+
+/**
+ * What a full-state response sent, kept as that response's own array and indexed by name only when asked (a
+ * push of the type, a name unsubscribed): a connect storm sends each stream its LDS and CDS once and asks nothing.
+ */
+class HeldSet {
+  private sent: readonly XdsResource[] = [];
+  private byName: Map<string, XdsResource> | undefined;
+
+  replace(resources: readonly XdsResource[]): void {
+    this.sent = resources;
+    this.byName = undefined;
+  }
+
+  get size(): number {
+    return this.byName?.size ?? this.sent.length;
+  }
+
+  has(name: string): boolean {
+    return this.indexed().has(name);
+  }
+
+  delete(name: string): void {
+    this.indexed().delete(name);
+  }
+
+  values(): Iterable<XdsResource> {
+    return this.indexed().values();
+  }
+
+  keys(): Iterable<string> {
+    return this.indexed().keys();
+  }
+
+  private indexed(): Map<string, XdsResource> {
+    return (this.byName ??= new Map(this.sent.map((r) => [r.name, r])));
+  }
+}
 
 /** The resources of `view` named in `names`, in that order, leaving out names it does not hold. */
 function existing(view: ProxyView, typeUrl: string, names: readonly string[]): XdsResource[] {

@@ -38,11 +38,11 @@ export class TypeState {
   lastNonce = '';
   /** The last version the proxy accepted for the type as a whole. */
   ackedVersion = '';
-  /** The version of the latest response and when it went out (proxy-status: "time since the last response"). */
+  /** The version of the latest response and when it went out (epoch ms; proxy-status: "time since the last response"). */
   sentVersion = '';
-  sentAt: Date | undefined;
-  /** When the proxy last ACKed (any response). */
-  ackedAt: Date | undefined;
+  sentAtMs: number | undefined;
+  /** When the proxy last ACKed any response (epoch ms). Numbers, not Dates: two objects fewer per answer, per stream. */
+  ackedAtMs: number | undefined;
   /** The latest NACK, until a later ACK clears it. */
   lastRejection: Rejection | undefined;
   /** Per resource: what the proxy accepted last. */
@@ -107,7 +107,7 @@ export class TypeState {
   sent(nonce: string, response: SentResponse): void {
     this.lastNonce = nonce;
     this.sentVersion = response.version;
-    this.sentAt = new Date();
+    this.sentAtMs = Date.now();
     this.pending.set(nonce, response);
     if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
   }
@@ -128,7 +128,7 @@ export class TypeState {
     }
     if (!error) {
       this.ackedVersion = response.version;
-      this.ackedAt = new Date();
+      this.ackedAtMs = Date.now();
       this.lastRejection = undefined;
       for (const r of response.resources) this.acked.set(r.name, r);
       if (this.rejected.size > 0) for (const r of response.resources) this.rejected.delete(r.name);
