@@ -27,6 +27,8 @@ export interface RejectedResource extends Rejection {
   culprits: readonly SourceRef[];
 }
 
+const NO_REJECTIONS: ReadonlyMap<string, RejectedResource> = new Map();
+
 /** Responses remembered per type while their ACKs are outstanding; older ones are forgotten. */
 const MAX_PENDING = 32;
 
@@ -47,8 +49,8 @@ export class TypeState {
   lastRejection: Rejection | undefined;
   /** Per resource: what the proxy accepted last. */
   readonly acked = new Map<string, XdsResource>();
-  /** Per resource: what the proxy rejected, and why (cleared when it accepts a later one). */
-  readonly rejected = new Map<string, RejectedResource>();
+  /** Per resource: what the proxy rejected, and why (cleared when it accepts a later one). Made on the first NACK. */
+  private rejections: Map<string, RejectedResource> | undefined;
   private readonly pending = new Map<string, SentResponse>();
   /**
    * Moves whenever the subscription or the answers may have changed (every request on the type): the sync status
@@ -64,6 +66,11 @@ export class TypeState {
 
   constructor(readonly typeUrl: string) {
     this.namespaced = isNamespacedType(typeUrl);
+  }
+
+  /** What the proxy rejects now, per resource. */
+  get rejected(): ReadonlyMap<string, RejectedResource> {
+    return this.rejections ?? NO_REJECTIONS;
   }
 
   /** Whether the proxy should get `name` (explicitly, by its namespace, or by wildcard). */
@@ -131,7 +138,7 @@ export class TypeState {
       this.ackedAtMs = Date.now();
       this.lastRejection = undefined;
       for (const r of response.resources) this.acked.set(r.name, r);
-      if (this.rejected.size > 0) for (const r of response.resources) this.rejected.delete(r.name);
+      if (this.rejections) for (const r of response.resources) this.rejections.delete(r.name);
       for (const name of response.removed) this.acked.delete(name);
       return true;
     }
@@ -139,7 +146,7 @@ export class TypeState {
     this.lastRejection = rejection;
     const culprits = attributeRejection(response.resources, error.message);
     for (const r of response.resources) {
-      if (culprits.has(r.name)) this.rejected.set(r.name, { ...rejection, version: r.version, resource: r, culprits: changedSources(this.acked.get(r.name), r) });
+      if (culprits.has(r.name)) (this.rejections ??= new Map()).set(r.name, { ...rejection, version: r.version, resource: r, culprits: changedSources(this.acked.get(r.name), r) });
       else if (culprits.size < response.resources.length) this.acked.set(r.name, r); // the rest was applied
     }
     return true;
@@ -149,7 +156,7 @@ export class TypeState {
   forget(name: string): void {
     this.revision++;
     this.acked.delete(name);
-    this.rejected.delete(name);
+    this.rejections?.delete(name);
   }
 }
 
