@@ -121,7 +121,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     const nonce = this.nextNonce();
     const version = view.version(state.typeUrl);
     this.sink.write(view.sotwResponse(state.typeUrl, resources, nonce, memoize));
-    state.sent(nonce, { version, resources, removed });
+    state.sent(nonce, { version, resources, removed, whole: isFullStateType(state.typeUrl) });
   }
 }
 

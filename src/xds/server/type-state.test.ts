@@ -17,9 +17,9 @@ function setUp(names: string[]) {
   for (const n of names) state.subscribed.add(n);
   let nonce = 0;
   /** Sends `resources` (and removals) and has the proxy answer. */
-  const exchange = (resources: XdsResource[], answer: 'ack' | string = 'ack', removed: string[] = []) => {
+  const exchange = (resources: XdsResource[], answer: 'ack' | string = 'ack', removed: string[] = [], whole = false) => {
     const n = String(++nonce);
-    state.sent(n, { version: view.version(TypeUrl.route), resources, removed });
+    state.sent(n, { version: view.version(TypeUrl.route), resources, removed, whole });
     state.answered(n, answer === 'ack' ? undefined : { code: 3, message: answer });
   };
   const current = (name: string) => view.get(TypeUrl.route, name)!;
@@ -68,5 +68,29 @@ describe('TypeState', () => {
     exchange([current('a')], 'Error adding/updating route(s) a: bad');
     expect(state.acked.get('a')).toBe(held);
     expect(state.rejected.get('a')?.error).toContain('bad');
+  });
+
+  it('holds exactly a whole-set response once ACKed, and indexes it when asked', () => {
+    const { collection, view, state, exchange, current } = setUp(['alpha', 'beta', 'gamma']);
+    exchange([current('alpha'), current('beta'), current('gamma')], 'ack', [], true);
+    expect(state.holdsAll(view)).toBe(true);
+    expect(state.acked.get('beta')).toBe(current('beta'));
+    // The next whole set leaves 'gamma' out: the proxy deletes it.
+    exchange([current('alpha'), current('beta')], 'ack', ['gamma'], true);
+    expect([...state.acked.keys()]).toEqual(['alpha', 'beta']);
+    state.revision++;
+    expect(state.holdsAll(view)).toBe(false); // 'gamma' is still subscribed and served
+    state.subscribed.delete('gamma');
+    state.forget('gamma');
+    expect(state.holdsAll(view)).toBe(true);
+    // A NACKed whole set: what it did not blame was applied.
+    const heldAlpha = current('alpha');
+    collection.apply({ upsert: [route('alpha', 'x'), route('beta', 'broken')] });
+    exchange([current('alpha'), current('beta')], 'Error adding/updating route(s) beta: bad', [], true);
+    expect(state.acked.get('alpha')).toBe(current('alpha'));
+    expect(state.acked.get('alpha')).not.toBe(heldAlpha);
+    expect(state.rejected.get('beta')?.error).toContain('bad');
+    state.forget('alpha');
+    expect([...state.acked.keys()]).toEqual(['beta']);
   });
 });

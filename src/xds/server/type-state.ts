@@ -3,7 +3,7 @@
 // status read them.
 import type { ProxyView } from '../cache.js';
 import { isNamespacedType, namespaceOf } from '../protos.js';
-import type { SourceRef, XdsResource } from '../resource.js';
+import { sameResources, type SourceRef, type XdsResource } from '../resource.js';
 import type { ErrorDetail } from './messages.js';
 
 /** One response awaiting the proxy's ACK or NACK. */
@@ -12,6 +12,8 @@ interface SentResponse {
   version: string;
   resources: readonly XdsResource[];
   removed: readonly string[];
+  /** A SotW LDS/CDS response: the whole set the proxy holds once it applies it. */
+  whole?: boolean;
 }
 
 export interface Rejection {
@@ -47,8 +49,13 @@ export class TypeState {
   ackedAtMs: number | undefined;
   /** The latest NACK, until a later ACK clears it. */
   lastRejection: Rejection | undefined;
-  /** Per resource: what the proxy accepted last. */
-  readonly acked = new Map<string, XdsResource>();
+  /**
+   * What the proxy accepted last: after an ACK of a whole-set response, that response's own array (`ackedWhole`,
+   * indexed by name only when asked: a connect storm ACKs thousands and asks nothing until it settles); else, or
+   * once asked, by name (`ackedByName`).
+   */
+  private ackedWhole: readonly XdsResource[] | undefined;
+  private ackedByName: Map<string, XdsResource> | undefined;
   /** Per resource: what the proxy rejected, and why (cleared when it accepts a later one). Made on the first NACK. */
   private rejections: Map<string, RejectedResource> | undefined;
   private readonly pending = new Map<string, SentResponse>();
@@ -66,6 +73,22 @@ export class TypeState {
 
   constructor(readonly typeUrl: string) {
     this.namespaced = isNamespacedType(typeUrl);
+  }
+
+  /** Per resource: what the proxy accepted last. */
+  get acked(): ReadonlyMap<string, XdsResource> {
+    return this.ackedMap();
+  }
+
+  private ackedMap(): Map<string, XdsResource> {
+    return (this.ackedByName ??= new Map((this.ackedWhole ?? []).map((r) => [r.name, r])));
+  }
+
+  /** The by-name map, to change: it alone says what is accepted from now on. */
+  private changeAcked(): Map<string, XdsResource> {
+    const map = this.ackedMap();
+    this.ackedWhole = undefined;
+    return map;
   }
 
   /** What the proxy rejects now, per resource. */
@@ -100,12 +123,12 @@ export class TypeState {
   holdsAll(view: ProxyView, wanted?: readonly XdsResource[]): boolean {
     const version = view.version(this.typeUrl);
     if (this.held?.revision === this.revision && this.held.version === version) return this.held.holdsAll;
-    let holdsAll = true;
-    for (const r of wanted ?? this.wanted(view)) {
-      if (this.acked.get(r.name)?.version !== r.version) {
-        holdsAll = false;
-        break;
-      }
+    const want = wanted ?? this.wanted(view);
+    // The usual case after a whole-set ACK: the same resources, in the order they were sent (no index needed).
+    let holdsAll = this.ackedWhole !== undefined && sameResources(want, this.ackedWhole);
+    if (!holdsAll) {
+      const acked = this.acked;
+      holdsAll = want.every((r) => acked.get(r.name)?.version === r.version);
     }
     this.held = { revision: this.revision, version, holdsAll };
     return holdsAll;
@@ -137,9 +160,16 @@ export class TypeState {
       this.ackedVersion = response.version;
       this.ackedAtMs = Date.now();
       this.lastRejection = undefined;
-      for (const r of response.resources) this.acked.set(r.name, r);
+      if (response.whole) {
+        // What it held and was not sent is in `removed`, or was forgotten when unsubscribed: it holds just these.
+        this.ackedWhole = response.resources;
+        this.ackedByName = undefined;
+      } else {
+        const acked = this.changeAcked();
+        for (const r of response.resources) acked.set(r.name, r);
+        for (const name of response.removed) acked.delete(name);
+      }
       if (this.rejections) for (const r of response.resources) this.rejections.delete(r.name);
-      for (const name of response.removed) this.acked.delete(name);
       return true;
     }
     const rejection: Rejection = { version: response.version, error: error.message, at: new Date() };
@@ -147,7 +177,7 @@ export class TypeState {
     const culprits = attributeRejection(response.resources, error.message);
     for (const r of response.resources) {
       if (culprits.has(r.name)) (this.rejections ??= new Map()).set(r.name, { ...rejection, version: r.version, resource: r, culprits: changedSources(this.acked.get(r.name), r) });
-      else if (culprits.size < response.resources.length) this.acked.set(r.name, r); // the rest was applied
+      else if (culprits.size < response.resources.length) this.changeAcked().set(r.name, r); // the rest was applied
     }
     return true;
   }
@@ -155,7 +185,7 @@ export class TypeState {
   /** Forgets per-resource state for names the proxy no longer subscribes to. */
   forget(name: string): void {
     this.revision++;
-    this.acked.delete(name);
+    if (this.ackedWhole || this.ackedByName) this.changeAcked().delete(name);
     this.rejections?.delete(name);
   }
 }
