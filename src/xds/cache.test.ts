@@ -53,6 +53,18 @@ describe('SharedView.sotwResponse', () => {
     }
   });
 
+  it('gives streams sending the same resources under the same nonce one message, unchanged by later ones', () => {
+    const all = [cluster('a'), cluster('b')];
+    const { view } = setUp(all);
+    const first = view.sotwResponse(TypeUrl.cluster, all, '1', true);
+    const copy = Buffer.from(first);
+    expect(view.sotwResponse(TypeUrl.cluster, all, '1', true)).toBe(first);
+    const other = view.sotwResponse(TypeUrl.cluster, all, '2', true);
+    expect(decode(other).decoded.nonce).toBe('2');
+    expect(first.equals(copy)).toBe(true);
+    expect(decode(view.sotwResponse(TypeUrl.cluster, all, '2', true)).names).toEqual(['a', 'b']);
+  });
+
   it('serves the new version once a resource changes, not the body built before', () => {
     const { cache, view } = setUp([cluster('a'), cluster('b')]);
     const before = view.version(TypeUrl.cluster);

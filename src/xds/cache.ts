@@ -116,7 +116,9 @@ export interface ProxyView {
   version(typeUrl: string): string;
   /**
    * A SotW DiscoveryResponse for `resources` at the current version, with `nonce`. With `memoize`, the body (all
-   * but the nonce) is kept for the next stream sending the same resources, which then copies it whole.
+   * but the nonce) is kept for the next stream sending the same resources, which then copies it whole, or takes
+   * the last message made from it as it is when its nonce is the same (streams count nonces alike, so the streams
+   * of a connect storm send each type under one nonce): the returned buffer may be shared and must not be changed.
    */
   sotwResponse(typeUrl: string, resources: readonly XdsResource[], nonce: string, memoize: boolean): Buffer;
   /** Calls `listener` with the names that changed; returns the unsubscribe function. */
@@ -195,6 +197,8 @@ interface MemoizedBody {
   typeUrl: string;
   resources: readonly XdsResource[];
   body: Buffer;
+  /** The last whole message made with this body, and its nonce. */
+  last: { nonce: string; message: Buffer };
 }
 
 /**
@@ -270,9 +274,12 @@ class SharedView implements ProxyView {
     const memo = key === undefined ? undefined : this.bodies.get(key);
     let out: Buffer;
     let bodySize: number;
+    let reused: MemoizedBody | undefined;
     if (memo && memo.typeUrl === typeUrl && sameResources(memo.resources, resources)) {
+      reused = memo;
       this.bodies.delete(key!); // most recently used goes last, so the oldest unused one is dropped first
       this.bodies.set(key!, memo);
+      if (memo.last.nonce === nonce) return memo.last.message;
       bodySize = memo.body.length;
       out = Buffer.allocUnsafe(bodySize + nonceFieldSize);
       memo.body.copy(out, 0);
@@ -292,10 +299,11 @@ class SharedView implements ProxyView {
       if (key !== undefined) {
         // Bounded: a resource set only one stream asks for would otherwise sit here until its type changes.
         if (this.bodies.size >= MAX_MEMOIZED_BODIES) this.bodies.delete(this.bodies.keys().next().value!);
-        this.bodies.set(key, { typeUrl, resources, body: out.subarray(0, bodySize) });
+        this.bodies.set(key, { typeUrl, resources, body: out.subarray(0, bodySize), last: { nonce, message: out } });
       }
     }
     out.write(nonce, writeFieldHeader(out, DiscoveryResponseField.nonce, nonceSize, bodySize));
+    if (reused) reused.last = { nonce, message: out };
     return out;
   }
 
