@@ -450,7 +450,7 @@ export class SyncStatus implements ProgrammedSource {
   private changed = false;
   /** Proxies' activity (connect, request, ACK) since recompute last looked. */
   private proxyMoves = 0;
-  /** Since when computations wait for moving proxies to stand still (`now`; see waitForProxies). */
+  /** Since when computations wait for moving proxies to stand still (`now`; see proxiesSettling). */
   private movingSince: number | undefined;
   private computed = false;
   /** The computation under way (sliced: see recomputeNow). */
@@ -495,7 +495,7 @@ export class SyncStatus implements ProgrammedSource {
 
   /**
    * A proxy connected, asked or ACKed without clearing a rejection: only proxy counts can move. Recomputes soon,
-   * unless proxies are still moving (see waitForProxies).
+   * unless proxies are still moving (see proxiesSettling).
    */
   proxyMoved(): void {
     this.dirty = true;

@@ -5,13 +5,14 @@ import { isFullStateType } from '../protos.js';
 import type { ProxyView } from '../cache.js';
 import type { XdsResource } from '../resource.js';
 import type { DiscoveryRequest } from './messages.js';
+import { HeldResources } from './held-resources.js';
 import { AdsStream } from './stream.js';
 import type { TypeState } from './type-state.js';
 
 export class SotwStream extends AdsStream<DiscoveryRequest> {
   readonly protocol = 'sotw' as const;
   /** Per LDS/CDS type: the whole set of resources the proxy was last sent, so it holds. */
-  private readonly held = new Map<string, HeldSet>();
+  private readonly held = new Map<string, HeldResources>();
 
   protected override handle(req: DiscoveryRequest, state: TypeState, isNew: boolean): void {
     const typeUrl = req.type_url;
@@ -69,7 +70,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
       return false;
     }
     const held = this.heldOf(typeUrl);
-    const relevant = [...changed].some((n) => state.wants(n) || held.has(n));
+    const relevant = [...changed].some((n) => state.wants(n) || held.map.has(n));
     if (!relevant) return false;
     return this.sendFull(state, holdBackRemovals);
   }
@@ -90,21 +91,21 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     if (held.size > 0) {
       const current = new Set(resources.map((r) => r.name));
       if (keepStale) {
-        stale = [...held.values()].filter((r) => !current.has(r.name));
+        stale = [...held.map.values()].filter((r) => !current.has(r.name));
         if (stale.length > 0) {
           resources = [...resources, ...stale];
           memoize = false; // a transition state of this stream only
         }
-      } else removed = [...held.keys()].filter((n) => !current.has(n));
+      } else removed = [...held.map.keys()].filter((n) => !current.has(n));
     }
     this.send(state, resources, removed, memoize);
     held.replace(resources);
     return stale.length > 0;
   }
 
-  private heldOf(typeUrl: string): HeldSet {
+  private heldOf(typeUrl: string): HeldResources {
     let held = this.held.get(typeUrl);
-    if (!held) this.held.set(typeUrl, (held = new HeldSet()));
+    if (!held) this.held.set(typeUrl, (held = new HeldResources()));
     return held;
   }
 
@@ -126,44 +127,6 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
 }
 
 const EMPTY_NAMES: ReadonlySet<string> = new Set();
-
-/**
- * What a full-state response sent, kept as that response's own array and indexed by name only when asked (a
- * push of the type, a name unsubscribed): a connect storm sends each stream its LDS and CDS once and asks nothing.
- */
-class HeldSet {
-  private sent: readonly XdsResource[] = [];
-  private byName: Map<string, XdsResource> | undefined;
-
-  replace(resources: readonly XdsResource[]): void {
-    this.sent = resources;
-    this.byName = undefined;
-  }
-
-  get size(): number {
-    return this.byName?.size ?? this.sent.length;
-  }
-
-  has(name: string): boolean {
-    return this.indexed().has(name);
-  }
-
-  delete(name: string): void {
-    this.indexed().delete(name);
-  }
-
-  values(): Iterable<XdsResource> {
-    return this.indexed().values();
-  }
-
-  keys(): Iterable<string> {
-    return this.indexed().keys();
-  }
-
-  private indexed(): Map<string, XdsResource> {
-    return (this.byName ??= new Map(this.sent.map((r) => [r.name, r])));
-  }
-}
 
 /** The resources of `view` named in `names`, in that order, leaving out names it does not hold. */
 function existing(view: ProxyView, typeUrl: string, names: readonly string[]): XdsResource[] {

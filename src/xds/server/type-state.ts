@@ -4,6 +4,7 @@
 import type { ProxyView } from '../cache.js';
 import { isNamespacedType, namespaceOf } from '../protos.js';
 import { sameResources, type SourceRef, type XdsResource } from '../resource.js';
+import { HeldResources } from './held-resources.js';
 import type { ErrorDetail } from './messages.js';
 
 /** One response awaiting the proxy's ACK or NACK. */
@@ -49,13 +50,8 @@ export class TypeState {
   ackedAtMs: number | undefined;
   /** The latest NACK, until a later ACK clears it. */
   lastRejection: Rejection | undefined;
-  /**
-   * What the proxy accepted last: after an ACK of a whole-set response, that response's own array (`ackedWhole`,
-   * indexed by name only when asked: a connect storm ACKs thousands and asks nothing until it settles); else, or
-   * once asked, by name (`ackedByName`).
-   */
-  private ackedWhole: readonly XdsResource[] | undefined;
-  private ackedByName: Map<string, XdsResource> | undefined;
+  /** What the proxy accepted last: after an ACK of a whole-set response, that response's resources. */
+  private readonly accepted = new HeldResources();
   /** Per resource: what the proxy rejected, and why (cleared when it accepts a later one). Made on the first NACK. */
   private rejections: Map<string, RejectedResource> | undefined;
   private readonly pending = new Map<string, SentResponse>();
@@ -77,18 +73,7 @@ export class TypeState {
 
   /** Per resource: what the proxy accepted last. */
   get acked(): ReadonlyMap<string, XdsResource> {
-    return this.ackedMap();
-  }
-
-  private ackedMap(): Map<string, XdsResource> {
-    return (this.ackedByName ??= new Map((this.ackedWhole ?? []).map((r) => [r.name, r])));
-  }
-
-  /** The by-name map, to change: it alone says what is accepted from now on. */
-  private changeAcked(): Map<string, XdsResource> {
-    const map = this.ackedMap();
-    this.ackedWhole = undefined;
-    return map;
+    return this.accepted.map;
   }
 
   /** What the proxy rejects now, per resource. */
@@ -125,7 +110,8 @@ export class TypeState {
     if (this.held?.revision === this.revision && this.held.version === version) return this.held.holdsAll;
     const want = wanted ?? this.wanted(view);
     // The usual case after a whole-set ACK: the same resources, in the order they were sent (no index needed).
-    let holdsAll = this.ackedWhole !== undefined && sameResources(want, this.ackedWhole);
+    const whole = this.accepted.whole;
+    let holdsAll = whole !== undefined && sameResources(want, whole);
     if (!holdsAll) {
       const acked = this.acked;
       holdsAll = want.every((r) => acked.get(r.name)?.version === r.version);
@@ -162,12 +148,10 @@ export class TypeState {
       this.lastRejection = undefined;
       if (response.whole) {
         // What it held and was not sent is in `removed`, or was forgotten when unsubscribed: it holds just these.
-        this.ackedWhole = response.resources;
-        this.ackedByName = undefined;
+        this.accepted.replace(response.resources);
       } else {
-        const acked = this.changeAcked();
-        for (const r of response.resources) acked.set(r.name, r);
-        for (const name of response.removed) acked.delete(name);
+        for (const r of response.resources) this.accepted.set(r);
+        for (const name of response.removed) this.accepted.delete(name);
       }
       if (this.rejections) for (const r of response.resources) this.rejections.delete(r.name);
       return true;
@@ -177,7 +161,7 @@ export class TypeState {
     const culprits = attributeRejection(response.resources, error.message);
     for (const r of response.resources) {
       if (culprits.has(r.name)) (this.rejections ??= new Map()).set(r.name, { ...rejection, version: r.version, resource: r, culprits: changedSources(this.acked.get(r.name), r) });
-      else if (culprits.size < response.resources.length) this.changeAcked().set(r.name, r); // the rest was applied
+      else if (culprits.size < response.resources.length) this.accepted.set(r); // the rest was applied
     }
     return true;
   }
@@ -185,7 +169,7 @@ export class TypeState {
   /** Forgets per-resource state for names the proxy no longer subscribes to. */
   forget(name: string): void {
     this.revision++;
-    if (this.ackedWhole || this.ackedByName) this.changeAcked().delete(name);
+    this.accepted.delete(name);
     this.rejections?.delete(name);
   }
 }
