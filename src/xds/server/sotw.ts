@@ -117,12 +117,13 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
 
   /** A response (none for an RDS/EDS one with nothing in it). */
   private send(state: TypeState, resources: XdsResource[], removed: string[], memoize: boolean): void {
-    if (resources.length === 0 && !isFullStateType(state.typeUrl)) return;
+    const whole = isFullStateType(state.typeUrl);
+    if (resources.length === 0 && !whole) return;
     const view = this.view!;
     const nonce = this.nextNonce();
     const version = view.version(state.typeUrl);
     this.sink.write(view.sotwResponse(state.typeUrl, resources, nonce, memoize));
-    state.sent(nonce, { version, resources, removed, whole: isFullStateType(state.typeUrl) });
+    state.sent(nonce, { version, resources, removed, whole });
   }
 }
 
