@@ -38,6 +38,11 @@ function ackAll(s: ReturnType<typeof setup>, nonce: string): void {
   s.state.answered(nonce, undefined);
 }
 
+/** A hundred proxy moves in one interval: proxies connecting and ACKing by the hundred. */
+function storm(sync: SyncStatus): void {
+  for (let i = 0; i < 100; i++) sync.proxyMoved();
+}
+
 describe('computeSync with a memo', () => {
   it('reuses per-type work until the proxy answers or the served config moves, and agrees with a fresh computation', () => {
     const s = setup(3);
@@ -221,7 +226,7 @@ describe('SyncStatus', () => {
     const look = (second: number, move: 'ack' | 'config' | 'none') => {
       clock = second * 1000;
       if (move !== 'none') s.state.revision++; // the proxy asked or answered
-      if (move === 'ack') sync!.proxyMoved();
+      if (move === 'ack') storm(sync!);
       if (move === 'config') sync!.markDirty();
       sync!.recompute();
     };
@@ -245,6 +250,25 @@ describe('SyncStatus', () => {
     expect(computed).toBe(5);
   });
 
+  it('computes at once when only a few proxies moved (no storm to wait out)', () => {
+    const s = setup(2);
+    let clock = 0;
+    sync = new SyncStatus(1000, 25, () => clock);
+    let computed = 0;
+    sync.onComputed(() => computed++);
+    sync.attach(s.inputs);
+    sync.recompute();
+    sync.recompute();
+    ackAll(s, 'a');
+    for (let second = 1; second <= 3; second++) {
+      clock = second * 1000;
+      s.state.revision++;
+      for (let i = 0; i < 99; i++) sync.proxyMoved();
+      sync.recompute();
+      expect([computed, sync.proxiesMoving]).toEqual([2 + second, false]);
+    }
+  });
+
   it('lets counts held ten seconds through within the budget while proxies never stop moving', () => {
     const s = setup(3);
     let clock = 0;
@@ -258,7 +282,7 @@ describe('SyncStatus', () => {
     for (let second = 1; second <= 30; second++) {
       clock = second * 1000;
       s.state.revision++;
-      sync.proxyMoved();
+      storm(sync);
       sync.recompute();
     }
     // Computed at 11 (ten seconds of waiting), the counts held from then: one object per interval from 21 on.

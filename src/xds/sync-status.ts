@@ -26,6 +26,13 @@ const SLICE_MS = 10;
  */
 const MAX_COUNT_HOLD_MS = 10_000;
 
+/**
+ * Proxy moves (connects, ACKs) within one interval from which computations wait for proxies to stand still: a
+ * storm (thousands of proxies reconnecting after a restart, a large rollout), not a few proxies coming and going,
+ * whose counts should show within a second.
+ */
+const STORM_MOVES = 100;
+
 /** Kinds whose content the xDS generators program. */
 const PROGRAMMED_KINDS = new Set(['ServiceEntry', 'WorkloadEntry', 'VirtualService', 'DestinationRule']);
 
@@ -509,8 +516,8 @@ export class SyncStatus implements ProgrammedSource {
   }
 
   /**
-   * Whether proxies kept connecting or answering through the last interval (a connect storm after a restart, a
-   * rollout). A computation meanwhile would only find counts the next second makes stale, and take CPU the proxies
+   * Whether proxies kept connecting or answering by the hundred (STORM_MOVES) through the last interval (a connect
+   * storm after a restart, a rollout). A computation meanwhile would only find counts the next second makes stale, and take CPU the proxies
    * are waiting for: it waits until they have stood still for an interval, at most MAX_COUNT_HOLD_MS
    * (proxiesSettling). Counts were never written before they settled anyway.
    */
@@ -519,8 +526,8 @@ export class SyncStatus implements ProgrammedSource {
   }
 
   /**
-   * At a look: wait while proxies moved since the last look and nothing else changed; else compute, `quiet` when
-   * they stood still for the whole interval (settled, whatever they did before it).
+   * At a look: wait while proxies moved by the hundred since the last look and nothing else changed; else compute,
+   * `quiet` when they stood still for the whole interval (settled, whatever they did before it).
    */
   private proxiesSettling(): 'wait' | 'quiet' | 'compute' {
     const moves = this.proxyMoves;
@@ -528,7 +535,7 @@ export class SyncStatus implements ProgrammedSource {
     const since = this.movingSince;
     this.movingSince = undefined;
     if (moves === 0) return 'quiet';
-    if (this.changed) return 'compute';
+    if (this.changed || moves < STORM_MOVES) return 'compute';
     if (since !== undefined && this.now() - since >= MAX_COUNT_HOLD_MS) return 'compute';
     this.movingSince = since ?? this.now();
     return 'wait';

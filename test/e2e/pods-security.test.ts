@@ -132,11 +132,15 @@ describe('a Pod behind a Service under MeshPolicy STRICT and authorization by pr
   }, 300_000);
 
   it("kubectl weft describe pod and config-dump show the Pod's policy and what its proxy holds", async () => {
-    const described = (await weftCli('describe', 'pod', podName, '-n', ns.name)).stdout;
+    // Replicas publish which proxies they hold every few seconds: the Pod's shows once its replica's summary has it.
+    const proxyLine = new RegExp(`Proxy: \\S*${podName}\\S* \\(proxyless\\) on replica podsec-operator`);
+    const described = await eventually("the Pod's proxy in describe", async () => {
+      const out = (await weftCli('describe', 'pod', podName, '-n', ns.name)).stdout;
+      return proxyLine.test(out) ? out : undefined;
+    }, 30_000, 500);
     expect(described).toContain(`Host: secure.${ns.name}.svc.cluster.local  (via Service ${ns.name}/secure)`);
     expect(described).toMatch(new RegExp(`MeshPolicy ${ns.name}/secure \\(Accepted True.*scope workload`));
     expect(described).toContain(`mTLS: STRICT (from ${ns.name}/secure)`);
-    expect(described).toMatch(new RegExp(`Proxy: \\S*${podName}\\S* \\(proxyless\\) on replica podsec-operator`));
     expect(described).toMatch(/lds: SYNCED/);
 
     const dump = await weftCli('config-dump', `${ns.name}/${podName}`, '-o', 'json');
