@@ -9,7 +9,8 @@
 # $WEFT_CACHE/cluster-bench hack/cluster/down.sh` stops it.
 # Environment: COMPARE_CLIENTS (default "2000 100"), COMPARE_ROUNDS (2), COMPARE_OUT (docs/bench/ab: one loadgen
 # JSON per server, client count and round), COMPARE_PROTOCOL (sotw), COMPARE_ENV_<label> (`env` arguments for that
-# label's operator, e.g. COMPARE_ENV_onearena="MALLOC_ARENA_MAX=1" to compare an environment setting),
+# label's operator, e.g. COMPARE_ENV_onearena="MALLOC_ARENA_MAX=1" to compare an environment setting), COMPARE_MODE
+# (proxyless, or envoy: sidecar clients, go-control-plane serving its Envoy flavour; no floor),
 # COMPARE_FLOOR=1 (adds bench/grpcjs-floor.ts: the same resources as go-control-plane served over @grpc/grpc-js with
 # nothing of Weft but its listener and request decoder, with the node flags the operator runs with: the transport's own cost),
 # COMPARE_STORM_AFTER (e.g. 15s: the storm waits that long after the server is ready, so a restarted Weft's start-up
@@ -27,6 +28,7 @@ tools=$("$root/bench/build-tools.sh")
 # Both checkouts run with the node flags this checkout's Deployment sets: the comparison is of the code.
 node_flags=$("$root/bench/operator-node-options.sh" 2>/dev/null || true)
 out=${COMPARE_OUT:-$root/docs/bench/ab}; mkdir -p "$out"
+mode=${COMPARE_MODE:-proxyless}
 
 run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
   local label=$1 dir=$2 n=$3 round=$4 port pid flags file=$out/${1}_n${3}_r${4}.json
@@ -34,7 +36,7 @@ run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
   port=$(free_port)
   if [ "$label" = gcp-linear ]; then
     local admin; admin=$(free_port)
-    "$tools/gcp-server" --size 1000 --flavor proxyless --cache linear --xds "127.0.0.1:$port" --admin "127.0.0.1:$admin" >/dev/null 2>&1 &
+    "$tools/gcp-server" --size 1000 --flavor "$mode" --cache linear --xds "127.0.0.1:$port" --admin "127.0.0.1:$admin" >/dev/null 2>&1 &
     pid=$!; flags=(--trigger-url "http://127.0.0.1:$admin/weight")
   elif [ "$label" = grpcjs-floor ]; then
     local admin extra=(); admin=$(free_port)
@@ -52,7 +54,7 @@ run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
       --xds-port "$port" >"${file%.json}.log" 2>&1 &
     pid=$!; flags=(--kubeconfig "$kubeconfig" --api weft --apiserver-pid "$apiserver_pid")
   fi
-  "$tools/loadgen" --label "$label" --target "127.0.0.1:$port" --clients "$n" --mode proxyless --protocol "${COMPARE_PROTOCOL:-sotw}" \
+  "$tools/loadgen" --label "$label" --target "127.0.0.1:$port" --clients "$n" --mode "$mode" --protocol "${COMPARE_PROTOCOL:-sotw}" \
     --size 1000 --triggers 5 --storm-after "${COMPARE_STORM_AFTER:-0s}" --server-pid "$pid" "${flags[@]}" > "$file" || true
   kill "$pid" 2>/dev/null || true
   # A profiled operator writes its profile on exit, after closing thousands of streams: give it time.
@@ -67,6 +69,7 @@ run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
 
 peers=(gcp-linear=)
 if [ -n "${COMPARE_FLOOR:-}" ]; then
+  [ "$mode" = proxyless ] || { echo "COMPARE_FLOOR serves proxyless clients only" >&2; exit 2; }
   floor_mesh=$(mktemp -d)/mesh.json
   "$tools/gcp-server" --size 1000 --flavor proxyless --dump "$floor_mesh"
   peers+=(grpcjs-floor=)

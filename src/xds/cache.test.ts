@@ -1,5 +1,5 @@
-// SotW responses from a view: what a proxy decodes is the current version of exactly the resources asked for, with
-// this stream's nonce, whether the body was built for this stream or reused from another one's.
+// SotW and delta responses from a view: what a proxy decodes is the current version of exactly the resources asked
+// for, with this stream's nonce, whether the body was built for this stream or reused from another one's.
 import { describe, expect, it } from '@jest/globals';
 import { ResourceCache } from './cache.js';
 import { messageType, TypeUrl } from './protos.js';
@@ -81,5 +81,44 @@ describe('SharedView.sotwResponse', () => {
     const { decoded, names } = decode(view.sotwResponse(TypeUrl.listener, [], 'n1', true));
     expect(decoded).toMatchObject({ type_url: TypeUrl.listener, nonce: 'n1' });
     expect(names).toEqual([]);
+  });
+});
+
+const deltaType = messageType('envoy.service.discovery.v3.DeltaDiscoveryResponse');
+
+interface DecodedDelta {
+  system_version_info: string;
+  nonce: string;
+  type_url: string;
+  resources: Array<{ name: string; version: string; resource: { value: Uint8Array } }>;
+  removed_resources: string[];
+  control_plane?: { identifier: string };
+}
+
+function decodeDelta(bytes: Buffer): DecodedDelta {
+  return deltaType.toObject(deltaType.decode(bytes), { defaults: true }) as unknown as DecodedDelta;
+}
+
+describe('SharedView.deltaResponse', () => {
+  it('wraps each resource with its name and version, lists removed names, and carries the control plane and nonce', () => {
+    const all = [cluster('a'), cluster('b')];
+    const { view } = setUp(all);
+    const decoded = decodeDelta(view.deltaResponse(TypeUrl.cluster, [all[1]!], ['gone-1', 'gone-2'], 'n1'));
+    expect(decoded).toMatchObject({ system_version_info: view.version(TypeUrl.cluster), nonce: 'n1', type_url: TypeUrl.cluster, control_plane: { identifier: 'weft-test' } });
+    expect(decoded.resources.map((r) => [r.name, r.version])).toEqual([['b', all[1]!.version]]);
+    expect(messageType(TypeUrl.cluster).toObject(messageType(TypeUrl.cluster).decode(decoded.resources[0]!.resource.value))).toMatchObject({ name: 'b' });
+    expect(decoded.removed_resources).toEqual(['gone-1', 'gone-2']);
+  });
+
+  it('reuses a body across streams, each with its nonce, apart from the SotW ones and from responses with removals', () => {
+    const all = [cluster('a'), cluster('b')];
+    const { view } = setUp(all);
+    const first = view.deltaResponse(TypeUrl.cluster, all, [], '1');
+    expect(view.deltaResponse(TypeUrl.cluster, all, [], '1')).toBe(first);
+    expect(decodeDelta(view.deltaResponse(TypeUrl.cluster, all, [], '2'))).toMatchObject({ nonce: '2', removed_resources: [] });
+    expect(decodeDelta(view.deltaResponse(TypeUrl.cluster, all, ['c'], '2'))).toMatchObject({ nonce: '2', removed_resources: ['c'] });
+    // The same resources under the same nonce in SotW: a DiscoveryResponse, not the delta body.
+    expect(decode(view.sotwResponse(TypeUrl.cluster, all, '1', true)).names).toEqual(['a', 'b']);
+    expect(decodeDelta(view.deltaResponse(TypeUrl.cluster, all, [], '1')).resources.map((r) => r.name)).toEqual(['a', 'b']);
   });
 });

@@ -1,8 +1,8 @@
 // The seam between making config and serving it (go-control-plane's cache): generators put encoded resources
 // into named collections; the ADS server reads a proxy's view of them and is told which names changed. The server
 // knows nothing about how resources are made, and SotW and delta streams read the same view.
-import { sameResources, type XdsResource } from './resource.js';
-import { controlPlaneField, DiscoveryResponseField, fieldSize, stringField, writeFieldHeader } from './wire.js';
+import { deltaResourceBytes, sameResources, type XdsResource } from './resource.js';
+import { controlPlaneField, DeltaResponseField, DiscoveryResponseField, fieldSize, stringField, writeFieldHeader } from './wire.js';
 
 /** Names changed (added, updated or removed) per type URL. */
 export type ChangeSet = ReadonlyMap<string, ReadonlySet<string>>;
@@ -111,8 +111,8 @@ export interface ProxyView {
   /** Identifies the composition (equal keys, equal config): the debug endpoint shows it. */
   readonly key: string;
   get(typeUrl: string, name: string): XdsResource | undefined;
-  /** Every resource of a type (for wildcard subscriptions). */
-  all(typeUrl: string): Iterable<XdsResource>;
+  /** Every resource of a type (for wildcard subscriptions), a new array in the view's order. */
+  all(typeUrl: string): XdsResource[];
   version(typeUrl: string): string;
   /**
    * A SotW DiscoveryResponse for `resources` at the current version, with `nonce`. With `memoize`, the body (all
@@ -121,6 +121,11 @@ export interface ProxyView {
    * of a connect storm send each type under one nonce): the returned buffer may be shared and must not be changed.
    */
   sotwResponse(typeUrl: string, resources: readonly XdsResource[], nonce: string, memoize: boolean): Buffer;
+  /**
+   * A DeltaDiscoveryResponse for `resources` and the `removed` names, memoized as sotwResponse is when nothing is
+   * removed (the sidecars of a connect storm get the same whole set, and a push the same changed resources).
+   */
+  deltaResponse(typeUrl: string, resources: readonly XdsResource[], removed: readonly string[], nonce: string): Buffer;
   /** Calls `listener` with the names that changed; returns the unsubscribe function. */
   onChange(listener: (changes: ChangeSet) => void): () => void;
 }
@@ -201,6 +206,17 @@ interface MemoizedBody {
   last: { nonce: string; message: Buffer };
 }
 
+/** How a response lists resources: SotW as their Any, delta each wrapped in a Resource (name, version, Any). */
+type ResponseKind = 'sotw' | 'delta';
+
+/** The control plane's field number (version, resources, type URL and nonce have the same ones in both). */
+const CONTROL_PLANE_FIELD: Record<ResponseKind, number> = { sotw: DiscoveryResponseField.controlPlane, delta: DeltaResponseField.controlPlane };
+
+/** What a response carries of a resource. */
+function payloadOf(kind: ResponseKind, resource: XdsResource): Buffer {
+  return kind === 'sotw' ? resource.any : deltaResourceBytes(resource);
+}
+
 /**
  * The memo key of a response body: a hash of the type and of the resources' identities, in order. Cheaper than a
  * key naming them (a string of every name, built and hashed per response, for thousands of streams whose sets
@@ -215,9 +231,9 @@ function bodyKey(typeUrl: string, resources: readonly XdsResource[]): number {
 class SharedView implements ProxyView {
   refs = 0;
   private readonly listeners = new Set<(changes: ChangeSet) => void>();
-  /** Memoized response bodies by bodyKey (a hash: the entry's type and resources are compared on a hit). */
-  private readonly bodies = new Map<number, MemoizedBody>();
-  private readonly frames = new Map<string, { version: string; head: Buffer; tail: Buffer }>();
+  /** Memoized response bodies per kind, by bodyKey (a hash: the entry's type and resources are compared on a hit). */
+  private readonly bodies: Record<ResponseKind, Map<number, MemoizedBody>> = { sotw: new Map(), delta: new Map() };
+  private readonly frames = new Map<string, { version: string; head: Buffer; tails: Partial<Record<ResponseKind, Buffer>> }>();
   private readonly maps = new Map<string, ReadonlyArray<ReadonlyMap<string, XdsResource>>>();
   /** Each type's version, until one of its collections changes (every response and every sync check asks). */
   private readonly versions = new Map<string, string>();
@@ -249,16 +265,19 @@ class SharedView implements ProxyView {
     return maps;
   }
 
-  *all(typeUrl: string): Iterable<XdsResource> {
-    if (this.collections.length === 1) return yield* this.collections[0]!.resources(typeUrl).values();
-    const seen = new Set<string>();
-    for (const c of this.collections) {
-      for (const r of c.resources(typeUrl).values()) {
-        if (seen.has(r.name)) continue;
-        seen.add(r.name);
-        yield r;
-      }
+  all(typeUrl: string): XdsResource[] {
+    const maps = this.mapsOf(typeUrl);
+    const out: XdsResource[] = [];
+    let earlier = false; // whether a collection before this one holds any of the type
+    for (let i = 0; i < maps.length; i++) {
+      const map = maps[i]!;
+      if (map.size === 0) continue;
+      // A name an earlier collection holds is that one's, as in get (no set of every name: most types live in one).
+      if (!earlier) for (const r of map.values()) out.push(r);
+      else for (const r of map.values()) if (!heldBefore(maps, i, r.name)) out.push(r);
+      earlier = true;
     }
+    return out;
   }
 
   version(typeUrl: string): string {
@@ -268,57 +287,75 @@ class SharedView implements ProxyView {
   }
 
   sotwResponse(typeUrl: string, resources: readonly XdsResource[], nonce: string, memoize: boolean): Buffer {
+    return this.response('sotw', typeUrl, resources, NO_NAMES, nonce, memoize);
+  }
+
+  deltaResponse(typeUrl: string, resources: readonly XdsResource[], removed: readonly string[], nonce: string): Buffer {
+    return this.response('delta', typeUrl, resources, removed, nonce, removed.length === 0);
+  }
+
+  /**
+   * The body (version, resources, type URL, control plane), then the removed names (delta only), then the nonce.
+   * With `memoize`, the body is kept for the next stream sending the same resources (see ProxyView.sotwResponse).
+   */
+  private response(kind: ResponseKind, typeUrl: string, resources: readonly XdsResource[], removed: readonly string[], nonce: string, memoize: boolean): Buffer {
     const nonceSize = Buffer.byteLength(nonce);
-    const nonceFieldSize = fieldSize(DiscoveryResponseField.nonce, nonceSize);
+    let afterBody = fieldSize(DeltaResponseField.nonce, nonceSize);
+    for (const name of removed) afterBody += fieldSize(DeltaResponseField.removedResources, Buffer.byteLength(name));
+    const bodies = this.bodies[kind];
     const key = memoize ? bodyKey(typeUrl, resources) : undefined;
-    const memo = key === undefined ? undefined : this.bodies.get(key);
+    const memo = key === undefined ? undefined : bodies.get(key);
     let out: Buffer;
     let bodySize: number;
     let reused: MemoizedBody | undefined;
     if (memo && memo.typeUrl === typeUrl && sameResources(memo.resources, resources)) {
       reused = memo;
-      this.bodies.delete(key!); // most recently used goes last, so the oldest unused one is dropped first
-      this.bodies.set(key!, memo);
+      bodies.delete(key!); // most recently used goes last, so the oldest unused one is dropped first
+      bodies.set(key!, memo);
       if (memo.last.nonce === nonce) return memo.last.message;
       bodySize = memo.body.length;
-      out = Buffer.allocUnsafe(bodySize + nonceFieldSize);
+      out = Buffer.allocUnsafe(bodySize + afterBody);
       memo.body.copy(out, 0);
     } else {
       // One allocation, each resource's bytes copied once, the nonce written after them: the memo keeps a view of
       // the body part of this very buffer.
-      const { head, tail } = this.frame(typeUrl);
+      const { head, tail } = this.frame(kind, typeUrl);
       bodySize = head.length + tail.length;
-      for (const r of resources) bodySize += fieldSize(DiscoveryResponseField.resources, r.any.length);
-      out = Buffer.allocUnsafe(bodySize + nonceFieldSize);
+      for (const r of resources) bodySize += fieldSize(DiscoveryResponseField.resources, payloadOf(kind, r).length);
+      out = Buffer.allocUnsafe(bodySize + afterBody);
       let offset = head.copy(out, 0);
       for (const r of resources) {
-        const payloadAt = writeFieldHeader(out, DiscoveryResponseField.resources, r.any.length, offset);
-        offset = payloadAt + r.any.copy(out, payloadAt);
+        const payload = payloadOf(kind, r);
+        const payloadAt = writeFieldHeader(out, DiscoveryResponseField.resources, payload.length, offset);
+        offset = payloadAt + payload.copy(out, payloadAt);
       }
       tail.copy(out, offset);
       if (key !== undefined) {
         // Bounded: a resource set only one stream asks for would otherwise sit here until its type changes.
-        if (this.bodies.size >= MAX_MEMOIZED_BODIES) this.bodies.delete(this.bodies.keys().next().value!);
-        this.bodies.set(key, { typeUrl, resources, body: out.subarray(0, bodySize), last: { nonce, message: out } });
+        if (bodies.size >= MAX_MEMOIZED_BODIES) bodies.delete(bodies.keys().next().value!);
+        bodies.set(key, { typeUrl, resources, body: out.subarray(0, bodySize), last: { nonce, message: out } });
       }
     }
-    out.write(nonce, writeFieldHeader(out, DiscoveryResponseField.nonce, nonceSize, bodySize));
+    let offset = bodySize;
+    for (const name of removed) {
+      const at = writeFieldHeader(out, DeltaResponseField.removedResources, Buffer.byteLength(name), offset);
+      offset = at + out.write(name, at);
+    }
+    out.write(nonce, writeFieldHeader(out, DeltaResponseField.nonce, nonceSize, offset));
     if (reused) reused.last = { nonce, message: out };
     return out;
   }
 
   /** The fields around a type's resources: the version before them, the type URL and control plane after. */
-  private frame(typeUrl: string): { head: Buffer; tail: Buffer } {
+  private frame(kind: ResponseKind, typeUrl: string): { head: Buffer; tail: Buffer } {
     const version = this.version(typeUrl);
     let frame = this.frames.get(typeUrl);
-    if (frame?.version !== version) {
-      const tail = Buffer.concat([
-        stringField(DiscoveryResponseField.typeUrl, typeUrl),
-        this.options.controlPlaneId ? controlPlaneField(DiscoveryResponseField.controlPlane, this.options.controlPlaneId) : Buffer.alloc(0),
-      ]);
-      this.frames.set(typeUrl, (frame = { version, head: stringField(DiscoveryResponseField.versionInfo, version), tail }));
-    }
-    return frame;
+    if (frame?.version !== version) this.frames.set(typeUrl, (frame = { version, head: stringField(DiscoveryResponseField.versionInfo, version), tails: {} }));
+    const tail = (frame.tails[kind] ??= Buffer.concat([
+      stringField(DiscoveryResponseField.typeUrl, typeUrl),
+      this.options.controlPlaneId ? controlPlaneField(CONTROL_PLANE_FIELD[kind], this.options.controlPlaneId) : Buffer.alloc(0),
+    ]));
+    return { head: frame.head, tail };
   }
 
   onChange(listener: (changes: ChangeSet) => void): () => void {
@@ -329,7 +366,8 @@ class SharedView implements ProxyView {
   close(): void {
     for (const u of this.unsubscribe) u();
     this.listeners.clear();
-    this.bodies.clear();
+    this.bodies.sotw.clear();
+    this.bodies.delta.clear();
   }
 
   /**
@@ -339,7 +377,7 @@ class SharedView implements ProxyView {
    */
   private changed(changes: ChangeSet): void {
     for (const typeUrl of changes.keys()) this.versions.delete(typeUrl);
-    for (const [key, memo] of this.bodies) if (changes.has(memo.typeUrl)) this.bodies.delete(key);
+    for (const bodies of [this.bodies.sotw, this.bodies.delta]) for (const [key, memo] of bodies) if (changes.has(memo.typeUrl)) bodies.delete(key);
     if (!this.pending) {
       this.pending = new Map();
       this.fanOuts.begin();
@@ -373,6 +411,14 @@ class SharedView implements ProxyView {
     };
     notify(0);
   }
+}
+
+const NO_NAMES: readonly string[] = [];
+
+/** Whether a collection before the `i`th holds `name` (the maps of one type, in the view's order). */
+function heldBefore(maps: ReadonlyArray<ReadonlyMap<string, XdsResource>>, i: number, name: string): boolean {
+  for (let j = 0; j < i; j++) if (maps[j]!.has(name)) return true;
+  return false;
 }
 
 /** Fan-outs still telling streams (over several event-loop turns), and who waits for them all to finish. */

@@ -269,6 +269,31 @@ describe('SyncStatus', () => {
     }
   });
 
+  it('waits for a few moving proxies too once a computation is costly (hundreds of Envoy sidecars)', () => {
+    const s = setup(2);
+    let clock = 0;
+    sync = new SyncStatus(1000, 25, () => clock);
+    let computed = 0;
+    sync.onComputed(() => computed++);
+    // Each computation takes 20 ms of the (fake) clock: reading the proxy's types does.
+    const slow = Object.defineProperty({ ...s.proxy }, 'types', { get: () => ((clock += 20), s.proxy.types) });
+    sync.attach({ ...s.inputs, proxies: () => [slow] });
+    sync.recompute();
+    sync.recompute();
+    expect(computed).toBe(2);
+    ackAll(s, 'a');
+    for (let second = 1; second <= 3; second++) {
+      clock = second * 1000;
+      s.state.revision++;
+      sync.proxyMoved();
+      sync.recompute();
+    }
+    expect([computed, sync.proxiesMoving]).toEqual([2, true]);
+    clock = 4000;
+    sync.recompute(); // stood still: computed
+    expect([computed, sync.proxiesMoving]).toEqual([3, false]);
+  });
+
   it('lets counts held ten seconds through within the budget while proxies never stop moving', () => {
     const s = setup(3);
     let clock = 0;

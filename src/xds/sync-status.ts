@@ -33,6 +33,12 @@ const MAX_COUNT_HOLD_MS = 10_000;
  */
 const STORM_MOVES = 100;
 
+/**
+ * A computation that took longer (ms) is waited out while proxies move at all: hundreds of Envoy sidecars, each
+ * holding thousands of resources, make each one cost a tenth of a second for counts the next second makes stale.
+ */
+const COSTLY_COMPUTE_MS = 10;
+
 /** Kinds whose content the xDS generators program. */
 const PROGRAMMED_KINDS = new Set(['ServiceEntry', 'WorkloadEntry', 'VirtualService', 'DestinationRule']);
 
@@ -516,18 +522,20 @@ export class SyncStatus implements ProgrammedSource {
   }
 
   /**
-   * Whether proxies kept connecting or answering by the hundred (STORM_MOVES) through the last interval (a connect
-   * storm after a restart, a rollout). A computation meanwhile would only find counts the next second makes stale, and take CPU the proxies
-   * are waiting for: it waits until they have stood still for an interval, at most MAX_COUNT_HOLD_MS
-   * (proxiesSettling). Counts were never written before they settled anyway.
+   * Whether proxies kept connecting or answering through the last interval, by the hundred (STORM_MOVES) or at all
+   * while computations are costly, or have by the hundred since (a connect storm after a restart, a rollout). A
+   * computation meanwhile would only find counts the next second makes stale, and take CPU the proxies are waiting
+   * for: it waits until they have stood still for an interval, at most MAX_COUNT_HOLD_MS (proxiesSettling). Counts
+   * were never written before they settled anyway.
    */
   get proxiesMoving(): boolean {
-    return this.movingSince !== undefined;
+    return this.movingSince !== undefined || this.proxyMoves >= STORM_MOVES;
   }
 
   /**
-   * At a look: wait while proxies moved by the hundred since the last look and nothing else changed; else compute,
-   * `quiet` when they stood still for the whole interval (settled, whatever they did before it).
+   * At a look: wait while proxies moved (by the hundred, or at all when a computation is costly) since the last look
+   * and nothing else changed; else compute, `quiet` when they stood still for the whole interval (settled, whatever
+   * they did before it).
    */
   private proxiesSettling(): 'wait' | 'quiet' | 'compute' {
     const moves = this.proxyMoves;
@@ -535,7 +543,7 @@ export class SyncStatus implements ProgrammedSource {
     const since = this.movingSince;
     this.movingSince = undefined;
     if (moves === 0) return 'quiet';
-    if (this.changed || moves < STORM_MOVES) return 'compute';
+    if (this.changed || (moves < STORM_MOVES && this.lastComputeMs < COSTLY_COMPUTE_MS)) return 'compute';
     if (since !== undefined && this.now() - since >= MAX_COUNT_HOLD_MS) return 'compute';
     this.movingSince = since ?? this.now();
     return 'wait';

@@ -45,7 +45,6 @@ beforeEach(async () => {
   collection = cache.collection('mesh');
   server = new AdsServer({
     openView: () => cache.acquireView(['mesh']),
-    controlPlaneId: 'weft-test',
     onAnswer: (p, typeUrl, outcome) =>
       answers.push({ proxy: p.proxy!.id, typeUrl, acked: outcome.acked, ...(outcome.acked ? {} : { error: outcome.rejection.error }) }),
   });

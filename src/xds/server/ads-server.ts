@@ -33,8 +33,6 @@ function method<Req>(name: string, decode: (b: Buffer) => Req): grpc.MethodDefin
 export interface AdsServerOptions {
   /** The config a proxy should see on a stream of `protocol` (the cache side of the seam). */
   openView(proxy: ProxyInfo, protocol: Protocol): { view: ProxyView; release: () => void };
-  /** ControlPlane.identifier in responses. */
-  controlPlaneId?: string;
   /** ACKs and NACKs as they arrive (sync status, metrics, logs). */
   onAnswer?(proxy: ConnectedProxy, typeUrl: string, outcome: AnswerOutcome): void;
   onConnect?(proxy: ConnectedProxy): void;
@@ -90,7 +88,6 @@ export class AdsServer {
       maxNamesPerRequest: this.limits.maxNamesPerRequest,
       onLimited: (stream, reason) => options.onLimited?.(stream, reason),
       openView: options.openView,
-      ...(options.controlPlaneId ? { controlPlaneId: options.controlPlaneId } : {}),
       ...(options.log ? { log: options.log } : {}),
       onAnswer: (stream, typeUrl, outcome) => options.onAnswer?.(stream, typeUrl, outcome),
       onClose: (stream) => {

@@ -2,7 +2,7 @@
 // resources whose version the proxy does not have, and the names of those that are gone.
 import { isFullStateType } from '../protos.js';
 import type { XdsResource } from '../resource.js';
-import { deltaResponse, type DeltaDiscoveryRequest } from './messages.js';
+import type { DeltaDiscoveryRequest } from './messages.js';
 import { AdsStream, PerType } from './stream.js';
 import type { TypeState } from './type-state.js';
 
@@ -59,32 +59,37 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
     const typeUrl = state.typeUrl;
     const view = this.view!;
     const known = this.known.of(typeUrl);
-    let candidates: Iterable<string>;
-    if (names !== undefined) candidates = names;
-    else {
-      const all = new Set<string>([...state.subscribed, ...known.keys()]);
-      if (state.wildcard || state.namespaced) for (const r of view.all(typeUrl)) all.add(r.name);
-      candidates = all;
-    }
-    const resources: XdsResource[] = [];
+    let resources: XdsResource[] = [];
     const removed: string[] = [];
     let heldBack = false;
-    for (const name of candidates) {
-      if (!state.wants(name)) continue;
-      const resource = view.get(typeUrl, name);
-      if (resource) {
-        if (known.get(name) !== resource.version) resources.push(resource);
-      } else if (known.has(name)) {
-        if (holdBackRemovals) heldBack = true;
-        else removed.push(name);
+    if (names === undefined && known.size === 0 && state.subscribed.size === 0) {
+      // A new wildcard (or namespace) stream that holds nothing: what it wants of the view, in the view's order
+      // (the sidecars of a connect storm then send the same set, whose response the view memoizes).
+      if (state.wildcard) resources = view.all(typeUrl);
+      else if (state.namespaced) resources = view.all(typeUrl).filter((r) => state.wants(r.name));
+    } else {
+      let candidates: Iterable<string>;
+      if (names !== undefined) candidates = names;
+      else {
+        const all = new Set<string>([...state.subscribed, ...known.keys()]);
+        if (state.wildcard || state.namespaced) for (const r of view.all(typeUrl)) all.add(r.name);
+        candidates = all;
+      }
+      for (const name of candidates) {
+        if (!state.wants(name)) continue;
+        const resource = view.get(typeUrl, name);
+        if (resource) {
+          if (known.get(name) !== resource.version) resources.push(resource);
+        } else if (known.has(name)) {
+          if (holdBackRemovals) heldBack = true;
+          else removed.push(name);
+        }
       }
     }
     if (resources.length === 0 && removed.length === 0 && !evenIfEmpty) return heldBack;
     const nonce = this.nextNonce();
     const version = view.version(typeUrl);
-    this.sink.write(
-      deltaResponse({ systemVersion: version, typeUrl, resources, removed, nonce, ...(this.host.controlPlaneId ? { controlPlaneId: this.host.controlPlaneId } : {}) }),
-    );
+    this.sink.write(view.deltaResponse(typeUrl, resources, removed, nonce));
     for (const r of resources) known.set(r.name, r.version);
     for (const name of removed) known.delete(name);
     state.sent(nonce, { version, resources, removed });

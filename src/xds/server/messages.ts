@@ -1,7 +1,5 @@
-// Decoding the requests proxies send (typed, defaults filled in) and finishing responses with a per-stream nonce.
+// Decoding the requests proxies send (typed, defaults filled in). Responses are the view's (src/xds/cache.ts).
 import { messageType } from '../protos.js';
-import { deltaResourceBytes, type XdsResource } from '../resource.js';
-import { bytesField, controlPlaneField, DeltaResponseField, stringField } from '../wire.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -153,21 +151,3 @@ export function decodeDeltaDiscoveryRequest(bytes: Buffer): DeltaDiscoveryReques
   );
 }
 
-export interface DeltaResponseParts {
-  systemVersion: string;
-  typeUrl: string;
-  resources: readonly XdsResource[];
-  removed: readonly string[];
-  nonce: string;
-  controlPlaneId?: string;
-}
-
-export function deltaResponse(parts: DeltaResponseParts): Buffer {
-  const fields = [stringField(DeltaResponseField.systemVersionInfo, parts.systemVersion)];
-  for (const r of parts.resources) fields.push(bytesField(DeltaResponseField.resources, deltaResourceBytes(r)));
-  fields.push(stringField(DeltaResponseField.typeUrl, parts.typeUrl));
-  for (const name of parts.removed) fields.push(stringField(DeltaResponseField.removedResources, name));
-  fields.push(stringField(DeltaResponseField.nonce, parts.nonce));
-  if (parts.controlPlaneId) fields.push(controlPlaneField(DeltaResponseField.controlPlane, parts.controlPlaneId));
-  return Buffer.concat(fields);
-}

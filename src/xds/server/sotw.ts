@@ -83,7 +83,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     const typeUrl = state.typeUrl;
     const view = this.view!;
     const held = this.heldOf(typeUrl);
-    let resources = subscribed ?? (state.wildcard ? [...view.all(typeUrl)] : existing(view, typeUrl, [...state.subscribed].sort()));
+    let resources = subscribed ?? (state.wildcard ? view.all(typeUrl) : existing(view, typeUrl, [...state.subscribed].sort()));
     let memoize = true;
     let stale: XdsResource[] = [];
     let removed: string[] = [];

@@ -29,7 +29,6 @@ export function hasRejections(proxy: Pick<ConnectedProxy, 'types'>): boolean {
 export interface StreamHost {
   /** The config this proxy should see on a stream of `protocol`. Called once per stream, on its first request. */
   openView(proxy: ProxyInfo, protocol: Protocol): { view: ProxyView; release: () => void };
-  controlPlaneId?: string;
   onAnswer?(stream: AdsStream, typeUrl: string, outcome: AnswerOutcome): void;
   onClose?(stream: AdsStream): void;
   log?: { debug(obj: object, msg: string): void; warn(obj: object, msg: string): void };
