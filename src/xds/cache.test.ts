@@ -24,9 +24,11 @@ function decode(bytes: Buffer): { decoded: Decoded; names: string[]; timeouts: n
   return { decoded, names: clusters.map((c) => c.name), timeouts: clusters.map((c) => c.connect_timeout.seconds) };
 }
 
+/** A view two streams share (a view of one stream keeps no bodies). */
 function setUp(resources: XdsResource[]) {
   const cache = new ResourceCache({ controlPlaneId: 'weft-test' });
   cache.collection('mesh').apply({ upsert: resources });
+  cache.acquireView(['mesh']);
   return { cache, view: cache.acquireView(['mesh']).view };
 }
 
@@ -100,6 +102,14 @@ function decodeDelta(bytes: Buffer): DecodedDelta {
 }
 
 describe('SharedView.deltaResponse', () => {
+  it("keeps no body for a view only one stream reads (an Envoy sidecar's own)", () => {
+    const cache = new ResourceCache();
+    cache.collection('mesh').apply({ upsert: [cluster('a')] });
+    const { view } = cache.acquireView(['mesh']);
+    const all = view.all(TypeUrl.cluster);
+    expect(view.deltaResponse(TypeUrl.cluster, all, [], '1')).not.toBe(view.deltaResponse(TypeUrl.cluster, all, [], '1'));
+  });
+
   it('wraps each resource with its name and version, lists removed names, and carries the control plane and nonce', () => {
     const all = [cluster('a'), cluster('b')];
     const { view } = setUp(all);

@@ -35,6 +35,11 @@ export interface XdsResource {
   readonly sources: readonly SourceRef[];
   /** `sourceKey` of each source, computed once (the sync status reads them for every proxy, every second). */
   readonly sourceKeys: readonly string[];
+  /**
+   * Its envoy.service.discovery.v3.Resource (delta xDS), made on first use by deltaResourceBytes: a field, not a
+   * WeakMap entry, since every delta response reads it for every resource it carries.
+   */
+  delta?: Buffer | undefined;
   // Not the message as generated: the bytes say the same, and keeping the objects cost 10 MiB of heap at 1000
   // services. decodeResource gives it back for the debug endpoint and tests.
 }
@@ -54,7 +59,7 @@ export function encodeResource(typeUrl: TypeUrl, name: string, message: ProtoMes
   const type = messageType(typeUrl);
   const value = type.encode(type.fromObject(message)).finish();
   const version = createHash('sha256').update(value).digest('base64url').slice(0, 16);
-  return { id: resourceId(), typeUrl, name, version, any: ownMemory(encodeAny(typeUrl, value)), sources, sourceKeys: sources.map(sourceKey) };
+  return { id: resourceId(), typeUrl, name, version, any: ownMemory(encodeAny(typeUrl, value)), sources, sourceKeys: sources.map(sourceKey), delta: undefined };
 }
 
 let nextResourceId = 1;
@@ -83,20 +88,13 @@ function ownMemory(bytes: Buffer): Buffer {
   return out;
 }
 
-const deltaBytes = new WeakMap<XdsResource, Buffer>();
-
-/** The resource as an envoy.service.discovery.v3.Resource (delta xDS), memoized per resource. */
+/** The resource as an envoy.service.discovery.v3.Resource (delta xDS), made once per resource. */
 export function deltaResourceBytes(resource: XdsResource): Buffer {
-  let bytes = deltaBytes.get(resource);
-  if (!bytes) {
-    bytes = ownMemory(
-      Buffer.concat([
-        stringField(DeltaResourceField.name, resource.name),
-        stringField(DeltaResourceField.version, resource.version),
-        bytesField(DeltaResourceField.resource, resource.any),
-      ]),
-    );
-    deltaBytes.set(resource, bytes);
-  }
-  return bytes;
+  return (resource.delta ??= ownMemory(
+    Buffer.concat([
+      stringField(DeltaResourceField.name, resource.name),
+      stringField(DeltaResourceField.version, resource.version),
+      bytesField(DeltaResourceField.resource, resource.any),
+    ]),
+  ));
 }

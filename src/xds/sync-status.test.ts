@@ -294,6 +294,34 @@ describe('SyncStatus', () => {
     expect([computed, sync.proxiesMoving]).toEqual([3, false]);
   });
 
+  it('once a computation is costly, waits while a response is still unanswered, though nothing moved', () => {
+    const s = setup(2);
+    let clock = 0;
+    sync = new SyncStatus(1000, 25, () => clock);
+    let computed = 0;
+    sync.onComputed(() => computed++);
+    const slow = Object.defineProperty({ ...s.proxy }, 'types', { get: () => ((clock += 20), s.proxy.types) });
+    sync.attach({ ...s.inputs, proxies: () => [slow] });
+    sync.recompute();
+    sync.recompute();
+    const resources = [...s.state.subscribed].map((n) => s.collection.get(TypeUrl.cluster, n)!);
+    s.state.sent('n1', { version: String(s.collection.version(TypeUrl.cluster)), resources, removed: [] });
+    clock = 1000;
+    sync.proxyMoved(); // it asked
+    sync.recompute();
+    clock = 2000;
+    sync.recompute(); // nothing moved, but its answer is due (a sidecar decoding megabytes)
+    expect([computed, sync.proxiesMoving]).toEqual([2, true]);
+    s.state.answered('n1', undefined);
+    clock = 3000;
+    sync.proxyMoved(); // the ACK
+    sync.recompute();
+    clock = 4000;
+    sync.recompute(); // stood still, nothing owed: computed
+    expect([computed, sync.proxiesMoving]).toEqual([3, false]);
+    expect(sync.summary('DestinationRule/ns/dr0')).toMatchObject({ acked: 1, expected: 1 });
+  });
+
   it('lets counts held ten seconds through within the budget while proxies never stop moving', () => {
     const s = setup(3);
     let clock = 0;

@@ -533,20 +533,29 @@ export class SyncStatus implements ProgrammedSource {
   }
 
   /**
-   * At a look: wait while proxies moved (by the hundred, or at all when a computation is costly) since the last look
-   * and nothing else changed; else compute, `quiet` when they stood still for the whole interval (settled, whatever
-   * they did before it).
+   * At a look: wait while proxies moved (by the hundred, or at all when a computation is costly, or owe answers
+   * then) since the last look and nothing else changed; else compute, `quiet` when they stood still for the whole
+   * interval (settled, whatever they did before it).
    */
   private proxiesSettling(): 'wait' | 'quiet' | 'compute' {
     const moves = this.proxyMoves;
     this.proxyMoves = 0;
     const since = this.movingSince;
     this.movingSince = undefined;
-    if (moves === 0) return 'quiet';
-    if (this.changed || (moves < STORM_MOVES && this.lastComputeMs < COSTLY_COMPUTE_MS)) return 'compute';
+    const costly = this.lastComputeMs >= COSTLY_COMPUTE_MS;
+    // A costly computation also waits for answers still due: in a storm of Envoy sidecars, the server stands idle
+    // while they decode megabytes, then their ACKs move every count again.
+    if (moves === 0 && !(costly && this.answersAwaited())) return 'quiet';
+    if (this.changed || (!costly && moves < STORM_MOVES)) return 'compute';
     if (since !== undefined && this.now() - since >= MAX_COUNT_HOLD_MS) return 'compute';
     this.movingSince = since ?? this.now();
     return 'wait';
+  }
+
+  /** Whether some proxy has not answered a response yet. */
+  private answersAwaited(): boolean {
+    for (const proxy of this.inputs?.proxies() ?? []) for (const state of proxy.types.values()) if (state.awaitingAnswer) return true;
+    return false;
   }
 
   /** Looks again after an interval, without recomputing unless something changed meanwhile (a follower waiting to lead, count updates still pending). */

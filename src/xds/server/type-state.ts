@@ -76,6 +76,11 @@ export class TypeState {
     return this.accepted.map;
   }
 
+  /** Whether a response sent is still waiting for the proxy's ACK or NACK (its counts are about to move). */
+  get awaitingAnswer(): boolean {
+    return this.pending.size > 0;
+  }
+
   /** What the proxy rejects now, per resource. */
   get rejected(): ReadonlyMap<string, RejectedResource> {
     return this.rejections ?? NO_REJECTIONS;
