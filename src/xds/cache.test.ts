@@ -132,3 +132,42 @@ describe('SharedView.deltaResponse', () => {
     expect(decodeDelta(view.deltaResponse(TypeUrl.cluster, all, [], '1')).resources.map((r) => r.name)).toEqual(['a', 'b']);
   });
 });
+
+describe('responses from collections encoded whole', () => {
+  // A sidecar's view: the mesh's clusters (enough to be encoded whole, once for every view) and its own.
+  function sidecar() {
+    const cache = new ResourceCache();
+    const shared = Array.from({ length: 70 }, (_, i) => cluster(`s${String(i).padStart(2, '0')}`));
+    cache.collection('mesh').apply({ upsert: shared });
+    cache.collection('own').apply({ upsert: [cluster('inbound|80'), cluster('inbound|81')] });
+    return { cache, shared, view: cache.acquireView(['mesh', 'own']).view, other: cache.acquireView(['mesh', 'own-2']).view };
+  }
+
+  it('lists every resource of the view in order, in SotW and delta, for views sharing the encoded collection', () => {
+    const { view, other, shared } = sidecar();
+    const all = view.all(TypeUrl.cluster);
+    expect(all.map((r) => r.name)).toEqual([...shared.map((r) => r.name), 'inbound|80', 'inbound|81']);
+    expect(decode(view.sotwResponse(TypeUrl.cluster, all, 'n1', false)).names).toEqual(all.map((r) => r.name));
+    expect(decodeDelta(view.deltaResponse(TypeUrl.cluster, all, [], 'n1')).resources.map((r) => [r.name, r.version])).toEqual(all.map((r) => [r.name, r.version]));
+    expect(decode(other.sotwResponse(TypeUrl.cluster, other.all(TypeUrl.cluster), 'n1', false)).names).toEqual(shared.map((r) => r.name));
+    // The same resources in another order, or some of them: one by one, as asked.
+    const reversed = [...all].reverse();
+    expect(decode(view.sotwResponse(TypeUrl.cluster, reversed, 'n2', false)).names).toEqual(reversed.map((r) => r.name));
+    expect(decode(view.sotwResponse(TypeUrl.cluster, all.slice(1), 'n3', false)).names).toEqual(all.slice(1).map((r) => r.name));
+  });
+
+  it('carries the new bytes once a resource of the collection changes, and a name the own side shadows once', () => {
+    const { cache, view } = sidecar();
+    expect(decode(view.sotwResponse(TypeUrl.cluster, view.all(TypeUrl.cluster), 'n1', false)).timeouts[5]).toBe(10);
+    cache.collection('mesh').apply({ upsert: [cluster('s05', 30)] });
+    const after = view.all(TypeUrl.cluster);
+    expect(decode(view.sotwResponse(TypeUrl.cluster, after, 'n2', false)).timeouts[5]).toBe(30);
+    expect(decodeDelta(view.deltaResponse(TypeUrl.cluster, after, [], 'n2')).resources[5]!.version).toBe(after[5]!.version);
+    // The own side defines s07 first in a view that lists it before the mesh: the view's s07 is its own, once.
+    const mine = cache.acquireView(['own', 'mesh']).view;
+    cache.collection('own').apply({ upsert: [cluster('s07', 5)] });
+    const names = decode(mine.sotwResponse(TypeUrl.cluster, mine.all(TypeUrl.cluster), 'n3', false));
+    expect(names.names.filter((n) => n === 's07')).toHaveLength(1);
+    expect(names.timeouts[names.names.indexOf('s07')]).toBe(5);
+  });
+});

@@ -13,6 +13,21 @@ export interface CollectionUpdate {
   remove?: Iterable<{ typeUrl: string; name: string }>;
 }
 
+/** How a response lists resources: SotW as their Any, delta each wrapped in a Resource (name, version, Any). */
+export type ResponseKind = 'sotw' | 'delta';
+
+/** What a response carries of a resource. */
+function payloadOf(kind: ResponseKind, resource: XdsResource): Buffer {
+  return kind === 'sotw' ? resource.any : deltaResourceBytes(resource);
+}
+
+/**
+ * A collection's types with at least this many resources are encoded whole for responses that carry all of them (a
+ * wildcard subscription's first: every Envoy sidecar's CDS and LDS), once for every view; smaller ones are not
+ * worth keeping.
+ */
+const MIN_ENCODED_RUN = 64;
+
 /**
  * The resources of one group of proxies that see the same config (e.g. every proxyless client), each type with
  * a version that moves whenever one of its resources does.
@@ -21,8 +36,36 @@ export class ResourceCollection {
   private readonly byType = new Map<string, Map<string, XdsResource>>();
   private readonly versions = new Map<string, number>();
   private readonly listeners = new Set<(changes: ChangeSet) => void>();
+  /** Per type and kind: every resource as a response's `resources` fields, in the map's order (see encodedRun). */
+  private readonly runs = new Map<string, Partial<Record<ResponseKind, Buffer>>>();
 
   constructor(readonly key: string) {}
+
+  /**
+   * Every resource of the type as a response of `kind` lists them, in the order typeMap iterates them: made on
+   * first use, kept until the type changes. Sidecars' views differ (each has its own inbound side), so a view's
+   * memo cannot share their bodies; this shares the bulk of them, one copy instead of a thousand small ones.
+   */
+  encodedRun(kind: ResponseKind, typeUrl: string): Buffer {
+    let runs = this.runs.get(typeUrl);
+    if (!runs) this.runs.set(typeUrl, (runs = {}));
+    let run = runs[kind];
+    if (!run) {
+      const resources = [...this.resources(typeUrl).values()];
+      let size = 0;
+      for (const r of resources) size += fieldSize(DiscoveryResponseField.resources, payloadOf(kind, r).length);
+      run = Buffer.allocUnsafeSlow(size); // long-lived: its own allocation, not a slice of the shared pool
+      let offset = 0;
+      for (const r of resources) {
+        const payload = payloadOf(kind, r);
+        const at = writeFieldHeader(run, DiscoveryResponseField.resources, payload.length, offset);
+        run.set(payload, at);
+        offset = at + payload.length;
+      }
+      runs[kind] = run;
+    }
+    return run;
+  }
 
   get(typeUrl: string, name: string): XdsResource | undefined {
     return this.byType.get(typeUrl)?.get(name);
@@ -58,7 +101,10 @@ export class ResourceCollection {
       if (held?.version === resource.version) {
         // Same bytes, nothing to send; but a spec change can give the same output, and status must see the new
         // generation as served: keep the newer sources.
-        if (!sameSources(held, resource)) map.set(resource.name, resource);
+        if (!sameSources(held, resource)) {
+          map.set(resource.name, resource);
+          this.runs.delete(resource.typeUrl); // the same bytes, but runs are matched by the resource objects
+        }
         continue;
       }
       map.set(resource.name, resource);
@@ -68,7 +114,10 @@ export class ResourceCollection {
       if (this.byType.get(typeUrl)?.delete(name)) changed(typeUrl, name);
     }
     if (changes.size === 0) return changes;
-    for (const typeUrl of changes.keys()) this.versions.set(typeUrl, this.version(typeUrl) + 1);
+    for (const typeUrl of changes.keys()) {
+      this.versions.set(typeUrl, this.version(typeUrl) + 1);
+      this.runs.delete(typeUrl);
+    }
     for (const listener of this.listeners) listener(changes);
     return changes;
   }
@@ -206,16 +255,8 @@ interface MemoizedBody {
   last: { nonce: string; message: Buffer };
 }
 
-/** How a response lists resources: SotW as their Any, delta each wrapped in a Resource (name, version, Any). */
-type ResponseKind = 'sotw' | 'delta';
-
 /** The control plane's field number (version, resources, type URL and nonce have the same ones in both). */
 const CONTROL_PLANE_FIELD: Record<ResponseKind, number> = { sotw: DiscoveryResponseField.controlPlane, delta: DeltaResponseField.controlPlane };
-
-/** What a response carries of a resource. */
-function payloadOf(kind: ResponseKind, resource: XdsResource): Buffer {
-  return kind === 'sotw' ? resource.any : deltaResourceBytes(resource);
-}
 
 /**
  * The memo key of a response body: a hash of the type and of the resources' identities, in order. Cheaper than a
@@ -322,14 +363,21 @@ class SharedView implements ProxyView {
       // One allocation, each resource's bytes copied once, the nonce written after them: the memo keeps a view of
       // the body part of this very buffer.
       const { head, tail } = this.frame(kind, typeUrl);
+      const pieces = this.pieces(kind, typeUrl, resources);
       bodySize = head.length + tail.length;
-      for (const r of resources) bodySize += fieldSize(DiscoveryResponseField.resources, payloadOf(kind, r).length);
+      for (const piece of pieces) bodySize += isRun(piece) ? piece.length : fieldSize(DiscoveryResponseField.resources, payloadOf(kind, piece).length);
       out = Buffer.allocUnsafe(bodySize + afterBody);
       let offset = head.copy(out, 0);
-      for (const r of resources) {
-        const payload = payloadOf(kind, r);
+      for (const piece of pieces) {
+        // TypedArray#set: Buffer#copy's checks cost more than a small resource's bytes.
+        if (isRun(piece)) {
+          out.set(piece, offset);
+          offset += piece.length;
+          continue;
+        }
+        const payload = payloadOf(kind, piece);
         const payloadAt = writeFieldHeader(out, DiscoveryResponseField.resources, payload.length, offset);
-        out.set(payload, payloadAt); // TypedArray#set: Buffer#copy's checks cost more than a small resource's bytes
+        out.set(payload, payloadAt);
         offset = payloadAt + payload.length;
       }
       tail.copy(out, offset);
@@ -346,6 +394,29 @@ class SharedView implements ProxyView {
     }
     out.write(nonce, writeFieldHeader(out, DeltaResponseField.nonce, nonceSize, offset));
     if (reused) reused.last = { nonce, message: out };
+    return out;
+  }
+
+  /**
+   * `resources` as they go into a response: where all of a large collection's resources of the type come in its
+   * order (a wildcard subscription's response), that collection's encoded run; the others one by one.
+   */
+  private pieces(kind: ResponseKind, typeUrl: string, resources: readonly XdsResource[]): ReadonlyArray<Buffer | XdsResource> {
+    const maps = this.mapsOf(typeUrl);
+    const firsts = maps.map((m) => (m.size >= MIN_ENCODED_RUN ? m.values().next().value : undefined));
+    if (firsts.every((f) => f === undefined)) return resources;
+    const out: Array<Buffer | XdsResource> = [];
+    for (let i = 0; i < resources.length; ) {
+      const r = resources[i]!;
+      const c = firsts.indexOf(r);
+      if (c >= 0 && inOrderAt(maps[c]!, resources, i)) {
+        out.push(this.collections[c]!.encodedRun(kind, typeUrl));
+        i += maps[c]!.size;
+      } else {
+        out.push(r);
+        i++;
+      }
+    }
     return out;
   }
 
@@ -417,6 +488,19 @@ class SharedView implements ProxyView {
 }
 
 const NO_NAMES: readonly string[] = [];
+
+/** An encoded run among a response's pieces (the rest are resources). */
+function isRun(piece: Buffer | XdsResource): piece is Buffer {
+  return piece instanceof Uint8Array;
+}
+
+/** Whether `resources` from index `at` on start with every resource of `map`, in its order. */
+function inOrderAt(map: ReadonlyMap<string, XdsResource>, resources: readonly XdsResource[], at: number): boolean {
+  if (at + map.size > resources.length) return false;
+  let i = at;
+  for (const r of map.values()) if (resources[i++] !== r) return false;
+  return true;
+}
 
 /** Whether a collection before the `i`th holds `name` (the maps of one type, in the view's order). */
 function heldBefore(maps: ReadonlyArray<ReadonlyMap<string, XdsResource>>, i: number, name: string): boolean {

@@ -322,6 +322,29 @@ describe('SyncStatus', () => {
     expect(sync.summary('DestinationRule/ns/dr0')).toMatchObject({ acked: 1, expected: 1 });
   });
 
+  it('waits longer than ten seconds for moving proxies when a computation takes long (twenty times as long)', () => {
+    const s = setup(2);
+    let clock = 0;
+    sync = new SyncStatus(1000, 25, () => clock);
+    let computed = 0;
+    sync.onComputed(() => computed++);
+    // Each computation takes 800 ms: the wait may last 16 s.
+    const slow = Object.defineProperty({ ...s.proxy }, 'types', { get: () => ((clock += 800), s.proxy.types) });
+    sync.attach({ ...s.inputs, proxies: () => [slow] });
+    sync.recompute();
+    sync.recompute();
+    const at: number[] = [];
+    for (let second = 1; second <= 20; second++) {
+      clock = second * 1000;
+      s.state.revision++;
+      storm(sync);
+      const before = computed;
+      sync.recompute();
+      if (computed > before) at.push(second);
+    }
+    expect(at).toEqual([17]); // waiting since 1 s: forced once 16 s had passed
+  });
+
   it('lets counts held ten seconds through within the budget while proxies never stop moving', () => {
     const s = setup(3);
     let clock = 0;

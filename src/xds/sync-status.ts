@@ -39,6 +39,13 @@ const STORM_MOVES = 100;
  */
 const COSTLY_COMPUTE_MS = 10;
 
+/**
+ * While proxies move, a computation waits at most MAX_COUNT_HOLD_MS, or this many times as long as the last one
+ * took: a second-long computation over 500 sidecars forced in the middle of their 15-second storm was a tenth of
+ * the CPU the storm waited for; this keeps such forced ones under 5% of it.
+ */
+const HOLD_PER_COMPUTE_MS = 20;
+
 /** Kinds whose content the xDS generators program. */
 const PROGRAMMED_KINDS = new Set(['ServiceEntry', 'WorkloadEntry', 'VirtualService', 'DestinationRule']);
 
@@ -525,7 +532,8 @@ export class SyncStatus implements ProgrammedSource {
    * Whether proxies kept connecting or answering through the last interval, by the hundred (STORM_MOVES) or at all
    * while computations are costly, or have by the hundred since (a connect storm after a restart, a rollout). A
    * computation meanwhile would only find counts the next second makes stale, and take CPU the proxies are waiting
-   * for: it waits until they have stood still for an interval, at most MAX_COUNT_HOLD_MS (proxiesSettling). Counts
+   * for: it waits until they have stood still for an interval, at most MAX_COUNT_HOLD_MS or longer after a costly
+   * computation (proxiesSettling). Counts
    * were never written before they settled anyway.
    */
   get proxiesMoving(): boolean {
@@ -547,7 +555,7 @@ export class SyncStatus implements ProgrammedSource {
     // while they decode megabytes, then their ACKs move every count again.
     if (moves === 0 && !(costly && this.answersAwaited())) return 'quiet';
     if (this.changed || (!costly && moves < STORM_MOVES)) return 'compute';
-    if (since !== undefined && this.now() - since >= MAX_COUNT_HOLD_MS) return 'compute';
+    if (since !== undefined && this.now() - since >= Math.max(MAX_COUNT_HOLD_MS, this.lastComputeMs * HOLD_PER_COMPUTE_MS)) return 'compute';
     this.movingSince = since ?? this.now();
     return 'wait';
   }
