@@ -65,9 +65,18 @@ export class ReplicaSummaries {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Calls `changed` when a summary changes or a replica goes stale (checked every few seconds). */
+  /**
+   * Calls `changed` when another replica's summary changes or a replica goes stale (checked every few seconds).
+   * This replica's own writes are no news: taken for one, each heartbeat recomputed the whole sync status, in the
+   * middle of a connect storm too.
+   */
   watch(changed: () => void): () => void {
-    const off = this.informer.on({ onAdd: changed, onUpdate: () => changed(), onDelete: changed });
+    const other = (cm: SummaryConfigMap) => cm.metadata.annotations?.[REPLICA_ANNOTATION] !== this.self;
+    const off = this.informer.on({
+      onAdd: (cm) => other(cm) && changed(),
+      onUpdate: (_old, cm) => other(cm) && changed(),
+      onDelete: (cm) => other(cm) && changed(),
+    });
     this.timer = setInterval(() => {
       const set = this.live().map((s) => s.replica).join(',');
       if (set !== this.liveSet) changed();

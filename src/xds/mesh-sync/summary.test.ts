@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Manager } from '../../controllers/index.js';
 import type { ResourceSync } from '../sync-status.js';
-import { DEFAULT_SUMMARY_TIMING, SummaryPublisher, summaryName } from './summary-store.js';
+import type { Informer, InformerHandler } from '../../controllers/index.js';
+import { DEFAULT_SUMMARY_TIMING, REPLICA_ANNOTATION, ReplicaSummaries, SummaryPublisher, summaryName, type SummaryConfigMap } from './summary-store.js';
 import { ResourceCache } from '../cache.js';
 import { TypeUrl } from '../protos.js';
 import { encodeResource } from '../resource.js';
@@ -134,6 +135,24 @@ describe('replica sync summaries', () => {
     const texts = await proxiesJson(proxies, 0); // a slice of no time: back to the loop every 16 proxies
     expect(texts.map((t) => (JSON.parse(t) as { id: string }).id)).toEqual(proxies.map((p) => p.proxy!.id));
     expect(turns).toBeGreaterThanOrEqual(5);
+  });
+
+  it("tells of other replicas' summaries changing, not of this replica's own writes", () => {
+    let handler: InformerHandler<SummaryConfigMap> = {};
+    // Below the seam: an informer that hands its events to the handler.
+    const informer = { on: (h: InformerHandler<SummaryConfigMap>) => ((handler = h), () => undefined), list: () => [] } as unknown as Informer<SummaryConfigMap>;
+    const summaries = new ReplicaSummaries(informer, 'replica-a', DEFAULT_SUMMARY_TIMING);
+    let changes = 0;
+    const stop = summaries.watch(() => changes++);
+    const of = (replica: string): SummaryConfigMap => ({ metadata: { name: summaryName(replica), annotations: { [REPLICA_ANNOTATION]: replica } } });
+    handler.onAdd?.(of('replica-a'));
+    handler.onUpdate?.(of('replica-a'), of('replica-a'));
+    expect(changes).toBe(0);
+    handler.onAdd?.(of('replica-b'));
+    handler.onUpdate?.(of('replica-b'), of('replica-b'));
+    handler.onDelete?.(of('replica-b'));
+    expect(changes).toBe(3);
+    stop();
   });
 
   it('names ConfigMaps after the replica identity, as DNS names', () => {

@@ -247,6 +247,19 @@ describe('delta', () => {
     expect(await d.quiet()).toBe(true);
   });
 
+  it('sends a large subscription (an Envoy sidecar\'s EDS) every resource it names, whatever their order, then only changes', async () => {
+    const names = Array.from({ length: 80 }, (_, i) => `e${String(i).padStart(2, '0')}`);
+    collection.apply({ upsert: names.map((n, i) => endpoints(n, 9000 + i)) });
+    d.send({ node, type_url: TypeUrl.endpoint, resource_names_subscribe: [...names].reverse().slice(0, 70) });
+    const first = await d.next();
+    expect(first.resources.map((r) => r.name).sort()).toEqual(names.slice(10).sort());
+    expect(first.resources.map((r) => r.version)).toEqual(first.resources.map((r) => collection.get(TypeUrl.endpoint, r.name)!.version));
+    d.ack(first);
+    collection.apply({ upsert: [endpoints('e42', 1234), endpoints('e03', 1234)] }); // e03 is not subscribed
+    const second = await d.next();
+    expect(second.resources.map((r) => r.name)).toEqual(['e42']);
+  });
+
   it('skips resources the proxy already has (initial_resource_versions) and removes the ones that are gone', async () => {
     const r1 = routes('r1', 'c1');
     collection.apply({ upsert: [r1, routes('r2', 'c2')] });

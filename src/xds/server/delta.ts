@@ -62,11 +62,10 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest> {
     let resources: XdsResource[] = [];
     const removed: string[] = [];
     let heldBack = false;
-    if (names === undefined && known.size === 0 && state.subscribed.size === 0) {
-      // A new wildcard (or namespace) stream that holds nothing: what it wants of the view, in the view's order
-      // (the sidecars of a connect storm then send the same set, whose response the view memoizes).
-      if (state.wildcard) resources = view.all(typeUrl);
-      else if (state.namespaced) resources = view.all(typeUrl).filter((r) => state.wants(r.name));
+    if (names === undefined && known.size === 0) {
+      // A stream that holds nothing yet: all it wants, listed as wanted lists it (for the sidecars of a connect
+      // storm, in the view's order, which a response copies in whole runs).
+      resources = state.wanted(view);
     } else {
       let candidates: Iterable<string>;
       if (names !== undefined) candidates = names;

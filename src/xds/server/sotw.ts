@@ -7,7 +7,7 @@ import type { XdsResource } from '../resource.js';
 import type { DiscoveryRequest } from './messages.js';
 import { HeldResources } from './held-resources.js';
 import { AdsStream } from './stream.js';
-import type { TypeState } from './type-state.js';
+import { LARGE_SUBSCRIPTION, type TypeState } from './type-state.js';
 
 export class SotwStream extends AdsStream<DiscoveryRequest> {
   readonly protocol = 'sotw' as const;
@@ -57,7 +57,8 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
       // Newly requested names are sent even if sent before; names that do not exist yet wait until they do.
       if ((isNew && (state.wildcard || newcomer)) || newcomer || (state.wildcard && !wasWildcard)) this.sendFull(state, false, state.wildcard ? undefined : found);
     } else if (found) {
-      this.send(state, isNew ? found : found.filter((r) => !before.has(r.name)), [], true);
+      // A large first subscription (an Envoy sidecar's EDS) goes out in the view's order: see TypeState.wanted.
+      this.send(state, isNew ? (found.length >= LARGE_SUBSCRIPTION ? state.wanted(view) : found) : found.filter((r) => !before.has(r.name)), [], true);
     } else {
       this.sendSome(state, isNew ? [...state.subscribed] : [...state.subscribed].filter((n) => !before.has(n)));
     }

@@ -32,6 +32,9 @@ export interface RejectedResource extends Rejection {
 
 const NO_REJECTIONS: ReadonlyMap<string, RejectedResource> = new Map();
 
+/** Subscriptions of this many names or more are listed in the view's order (see wanted). */
+export const LARGE_SUBSCRIPTION = 64;
+
 /** Responses remembered per type while their ACKs are outstanding; older ones are forgotten. */
 const MAX_PENDING = 32;
 
@@ -91,13 +94,15 @@ export class TypeState {
     return this.wildcard || this.subscribed.has(name) || (this.namespaced && this.subscribed.has(namespaceOf(name)));
   }
 
-  /** The resources of `view` the proxy should hold. */
+  /**
+   * The resources of `view` the proxy should hold: in the view's order for a wildcard, namespaced or large
+   * subscription (a response then copies a collection's encoded run whole: an Envoy sidecar's EDS names thousands),
+   * else in the subscription's.
+   */
   wanted(view: ProxyView): XdsResource[] {
+    if (this.wildcard) return view.all(this.typeUrl);
+    if (this.namespaced || this.subscribed.size >= LARGE_SUBSCRIPTION) return view.all(this.typeUrl).filter((r) => this.wants(r.name));
     const out: XdsResource[] = [];
-    if (this.wildcard || this.namespaced) {
-      for (const r of view.all(this.typeUrl)) if (this.wants(r.name)) out.push(r);
-      return out;
-    }
     for (const name of this.subscribed) {
       const r = view.get(this.typeUrl, name);
       if (r) out.push(r);
