@@ -345,6 +345,29 @@ describe('SyncStatus', () => {
     expect(at).toEqual([17]); // waiting since 1 s: forced once 16 s had passed
   });
 
+  it('waits while a few moving proxies still owe answers, and computes once they have answered', () => {
+    const s = setup(2);
+    let clock = 0;
+    sync = new SyncStatus(1000, 25, () => clock);
+    let computed = 0;
+    sync.onComputed(() => computed++);
+    sync.attach(s.inputs);
+    sync.recompute();
+    sync.recompute();
+    const resources = [...s.state.subscribed].map((n) => s.collection.get(TypeUrl.cluster, n)!);
+    s.state.sent('n1', { version: String(s.collection.version(TypeUrl.cluster)), resources, removed: [] });
+    clock = 1000;
+    sync.proxyMoved(); // it asked, and was sent a response
+    sync.recompute();
+    expect(computed).toBe(2);
+    s.state.answered('n1', undefined);
+    clock = 2000;
+    sync.proxyMoved(); // its ACK
+    sync.recompute();
+    expect(computed).toBe(3);
+    expect(sync.summary('DestinationRule/ns/dr0')).toMatchObject({ acked: 1, expected: 1 });
+  });
+
   it('lets counts held ten seconds through within the budget while proxies never stop moving', () => {
     const s = setup(3);
     let clock = 0;

@@ -46,6 +46,9 @@ const COSTLY_COMPUTE_MS = 10;
  */
 const HOLD_PER_COMPUTE_MS = 20;
 
+/** A response unanswered for longer than this (ms) is a stuck proxy's, not one of a storm still settling. */
+const AWAITED_ANSWER_MS = 10_000;
+
 /** Kinds whose content the xDS generators program. */
 const PROGRAMMED_KINDS = new Set(['ServiceEntry', 'WorkloadEntry', 'VirtualService', 'DestinationRule']);
 
@@ -541,9 +544,9 @@ export class SyncStatus implements ProgrammedSource {
   }
 
   /**
-   * At a look: wait while proxies moved (by the hundred, or at all when a computation is costly, or owe answers
-   * then) since the last look and nothing else changed; else compute, `quiet` when they stood still for the whole
-   * interval (settled, whatever they did before it).
+   * At a look: wait while proxies moved since the last look (by the hundred, or at all when a computation is costly
+   * or answers are due) or, when a computation is costly, still owe answers, and nothing else changed; else compute,
+   * `quiet` when they stood still for the whole interval (settled, whatever they did before it).
    */
   private proxiesSettling(): 'wait' | 'quiet' | 'compute' {
     const moves = this.proxyMoves;
@@ -551,18 +554,19 @@ export class SyncStatus implements ProgrammedSource {
     const since = this.movingSince;
     this.movingSince = undefined;
     const costly = this.lastComputeMs >= COSTLY_COMPUTE_MS;
-    // A costly computation also waits for answers still due: in a storm of Envoy sidecars, the server stands idle
-    // while they decode megabytes, then their ACKs move every count again.
+    // Answers still due move counts next: in a storm of Envoy sidecars the server stands idle while they decode
+    // megabytes, then their ACKs move every count again (and the first computation's cost is not known yet).
     if (moves === 0 && !(costly && this.answersAwaited())) return 'quiet';
-    if (this.changed || (!costly && moves < STORM_MOVES)) return 'compute';
+    if (this.changed || (!costly && moves < STORM_MOVES && !this.answersAwaited())) return 'compute';
     if (since !== undefined && this.now() - since >= Math.max(MAX_COUNT_HOLD_MS, this.lastComputeMs * HOLD_PER_COMPUTE_MS)) return 'compute';
     this.movingSince = since ?? this.now();
     return 'wait';
   }
 
-  /** Whether some proxy has not answered a response yet. */
+  /** Whether some proxy has not answered a response sent lately (one stuck for longer holds nothing up). */
   private answersAwaited(): boolean {
-    for (const proxy of this.inputs?.proxies() ?? []) for (const state of proxy.types.values()) if (state.awaitingAnswer) return true;
+    const since = Date.now() - AWAITED_ANSWER_MS;
+    for (const proxy of this.inputs?.proxies() ?? []) for (const state of proxy.types.values()) if (state.awaitingAnswer && state.sentAtMs! >= since) return true;
     return false;
   }
 
