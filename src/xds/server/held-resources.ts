@@ -28,6 +28,15 @@ export class HeldResources {
     return this.index();
   }
 
+  /**
+   * Adds `resources` (distinct names; the caller does not change the array afterwards). Holding nothing yet (a
+   * delta stream's first response of a type), it keeps the array as replace does.
+   */
+  add(resources: readonly XdsResource[]): void {
+    if (this.size === 0) this.replace(resources);
+    else for (const r of resources) this.set(r);
+  }
+
   set(resource: XdsResource): void {
     this.index().set(resource.name, resource);
     this.list = undefined;

@@ -160,9 +160,7 @@ export class TypeState {
         // What it held and was not sent is in `removed`, or was forgotten when unsubscribed: it holds just these.
         this.accepted.replace(response.resources);
       } else {
-        // Indexed now, not on the first push's ACK: a sidecar's thousands of EDS names indexed then, for 500 of
-        // them, made that push late.
-        for (const r of response.resources) this.accepted.set(r);
+        this.accepted.add(response.resources);
         for (const name of response.removed) this.accepted.delete(name);
       }
       if (this.rejections) for (const r of response.resources) this.rejections.delete(r.name);
