@@ -43,6 +43,12 @@ function storm(sync: SyncStatus): void {
   for (let i = 0; i < 100; i++) sync.proxyMoved();
 }
 
+/** The proxy is sent its whole subscription under `nonce`, not answered yet. */
+function sendUnanswered(s: ReturnType<typeof setup>, nonce: string): void {
+  const resources = [...s.state.subscribed].map((n) => s.collection.get(TypeUrl.cluster, n)!);
+  s.state.sent(nonce, { version: String(s.collection.version(TypeUrl.cluster)), resources, removed: [] });
+}
+
 describe('computeSync with a memo', () => {
   it('reuses per-type work until the proxy answers or the served config moves, and agrees with a fresh computation', () => {
     const s = setup(3);
@@ -128,6 +134,35 @@ describe('computeSync over many proxies (clean ones share their states)', () => 
 
 describe('SyncStatus', () => {
   let sync: SyncStatus | undefined;
+
+  /**
+   * A SyncStatus over `s` on a fake clock, each computation taking `computeMs` of it (reading the proxy's types
+   * does), computed twice (the proxy connected, then settled). `look(second, move)`: the clock at that second, the
+   * proxy's state moved by `move`, and a look.
+   */
+  function clocked(s: ReturnType<typeof setup>, computeMs = 0) {
+    const t = {
+      clock: 0,
+      computed: 0,
+      status: undefined as unknown as SyncStatus,
+      look(second: number, move?: () => void): void {
+        t.clock = second * 1000;
+        if (move) {
+          s.state.revision++;
+          move();
+        }
+        t.status.recompute();
+      },
+    };
+    t.status = sync = new SyncStatus(1000, 25, () => t.clock);
+    t.status.onComputed(() => t.computed++);
+    const proxy = computeMs === 0 ? s.proxy : Object.defineProperty({ ...s.proxy }, 'types', { get: () => ((t.clock += computeMs), s.proxy.types) });
+    t.status.attach({ ...s.inputs, proxies: () => [proxy] });
+    t.status.recompute();
+    t.status.recompute();
+    return t;
+  }
+
   afterEach(() => sync?.stop());
 
   it('re-enqueues at most N count-only changes per interval once counts settle, oldest first, and a Programmed change at once', () => {
@@ -252,120 +287,64 @@ describe('SyncStatus', () => {
 
   it('computes at once when only a few proxies moved (no storm to wait out)', () => {
     const s = setup(2);
-    let clock = 0;
-    sync = new SyncStatus(1000, 25, () => clock);
-    let computed = 0;
-    sync.onComputed(() => computed++);
-    sync.attach(s.inputs);
-    sync.recompute();
-    sync.recompute();
+    const t = clocked(s);
     ackAll(s, 'a');
     for (let second = 1; second <= 3; second++) {
-      clock = second * 1000;
+      t.clock = second * 1000;
       s.state.revision++;
-      for (let i = 0; i < 99; i++) sync.proxyMoved();
-      sync.recompute();
-      expect([computed, sync.proxiesMoving]).toEqual([2 + second, false]);
+      for (let i = 0; i < 99; i++) t.status.proxyMoved();
+      t.status.recompute();
+      expect([t.computed, t.status.proxiesMoving]).toEqual([2 + second, false]);
     }
   });
 
   it('waits for a few moving proxies too once a computation is costly (hundreds of Envoy sidecars)', () => {
     const s = setup(2);
-    let clock = 0;
-    sync = new SyncStatus(1000, 25, () => clock);
-    let computed = 0;
-    sync.onComputed(() => computed++);
-    // Each computation takes 20 ms of the (fake) clock: reading the proxy's types does.
-    const slow = Object.defineProperty({ ...s.proxy }, 'types', { get: () => ((clock += 20), s.proxy.types) });
-    sync.attach({ ...s.inputs, proxies: () => [slow] });
-    sync.recompute();
-    sync.recompute();
-    expect(computed).toBe(2);
+    const t = clocked(s, 20);
+    expect(t.computed).toBe(2);
     ackAll(s, 'a');
-    for (let second = 1; second <= 3; second++) {
-      clock = second * 1000;
-      s.state.revision++;
-      sync.proxyMoved();
-      sync.recompute();
-    }
-    expect([computed, sync.proxiesMoving]).toEqual([2, true]);
-    clock = 4000;
-    sync.recompute(); // stood still: computed
-    expect([computed, sync.proxiesMoving]).toEqual([3, false]);
+    for (let second = 1; second <= 3; second++) t.look(second, () => t.status.proxyMoved());
+    expect([t.computed, t.status.proxiesMoving]).toEqual([2, true]);
+    t.look(4); // stood still: computed
+    expect([t.computed, t.status.proxiesMoving]).toEqual([3, false]);
   });
 
   it('once a computation is costly, waits while a response is still unanswered, though nothing moved', () => {
     const s = setup(2);
-    let clock = 0;
-    sync = new SyncStatus(1000, 25, () => clock);
-    let computed = 0;
-    sync.onComputed(() => computed++);
-    const slow = Object.defineProperty({ ...s.proxy }, 'types', { get: () => ((clock += 20), s.proxy.types) });
-    sync.attach({ ...s.inputs, proxies: () => [slow] });
-    sync.recompute();
-    sync.recompute();
-    const resources = [...s.state.subscribed].map((n) => s.collection.get(TypeUrl.cluster, n)!);
-    s.state.sent('n1', { version: String(s.collection.version(TypeUrl.cluster)), resources, removed: [] });
-    clock = 1000;
-    sync.proxyMoved(); // it asked
-    sync.recompute();
-    clock = 2000;
-    sync.recompute(); // nothing moved, but its answer is due (a sidecar decoding megabytes)
-    expect([computed, sync.proxiesMoving]).toEqual([2, true]);
+    const t = clocked(s, 20);
+    sendUnanswered(s, 'n1');
+    t.look(1, () => t.status.proxyMoved()); // it asked
+    t.look(2); // nothing moved, but its answer is due (a sidecar decoding megabytes)
+    expect([t.computed, t.status.proxiesMoving]).toEqual([2, true]);
     s.state.answered('n1', undefined);
-    clock = 3000;
-    sync.proxyMoved(); // the ACK
-    sync.recompute();
-    clock = 4000;
-    sync.recompute(); // stood still, nothing owed: computed
-    expect([computed, sync.proxiesMoving]).toEqual([3, false]);
-    expect(sync.summary('DestinationRule/ns/dr0')).toMatchObject({ acked: 1, expected: 1 });
+    t.look(3, () => t.status.proxyMoved()); // the ACK
+    t.look(4); // stood still, nothing owed: computed
+    expect([t.computed, t.status.proxiesMoving]).toEqual([3, false]);
+    expect(t.status.summary('DestinationRule/ns/dr0')).toMatchObject({ acked: 1, expected: 1 });
   });
 
   it('waits longer than ten seconds for moving proxies when a computation takes long (twenty times as long)', () => {
     const s = setup(2);
-    let clock = 0;
-    sync = new SyncStatus(1000, 25, () => clock);
-    let computed = 0;
-    sync.onComputed(() => computed++);
-    // Each computation takes 800 ms: the wait may last 16 s.
-    const slow = Object.defineProperty({ ...s.proxy }, 'types', { get: () => ((clock += 800), s.proxy.types) });
-    sync.attach({ ...s.inputs, proxies: () => [slow] });
-    sync.recompute();
-    sync.recompute();
+    const t = clocked(s, 800); // the wait may last 16 s
     const at: number[] = [];
     for (let second = 1; second <= 20; second++) {
-      clock = second * 1000;
-      s.state.revision++;
-      storm(sync);
-      const before = computed;
-      sync.recompute();
-      if (computed > before) at.push(second);
+      const before = t.computed;
+      t.look(second, () => storm(t.status));
+      if (t.computed > before) at.push(second);
     }
     expect(at).toEqual([17]); // waiting since 1 s: forced once 16 s had passed
   });
 
   it('waits while a few moving proxies still owe answers, and computes once they have answered', () => {
     const s = setup(2);
-    let clock = 0;
-    sync = new SyncStatus(1000, 25, () => clock);
-    let computed = 0;
-    sync.onComputed(() => computed++);
-    sync.attach(s.inputs);
-    sync.recompute();
-    sync.recompute();
-    const resources = [...s.state.subscribed].map((n) => s.collection.get(TypeUrl.cluster, n)!);
-    s.state.sent('n1', { version: String(s.collection.version(TypeUrl.cluster)), resources, removed: [] });
-    clock = 1000;
-    sync.proxyMoved(); // it asked, and was sent a response
-    sync.recompute();
-    expect(computed).toBe(2);
+    const t = clocked(s);
+    sendUnanswered(s, 'n1');
+    t.look(1, () => t.status.proxyMoved()); // it asked, and was sent a response
+    expect(t.computed).toBe(2);
     s.state.answered('n1', undefined);
-    clock = 2000;
-    sync.proxyMoved(); // its ACK
-    sync.recompute();
-    expect(computed).toBe(3);
-    expect(sync.summary('DestinationRule/ns/dr0')).toMatchObject({ acked: 1, expected: 1 });
+    t.look(2, () => t.status.proxyMoved()); // its ACK
+    expect(t.computed).toBe(3);
+    expect(t.status.summary('DestinationRule/ns/dr0')).toMatchObject({ acked: 1, expected: 1 });
   });
 
   it('lets counts held ten seconds through within the budget while proxies never stop moving', () => {
