@@ -722,7 +722,9 @@ export class SyncStatus implements ProgrammedSource {
       const local = computation.step(performance.now() + SLICE_MS);
       busyMs += this.now() - started;
       if (!local) {
-        setImmediate(slice);
+        // The next slice waits for pushes being told to streams: counts can wait, a push cannot (the first push
+        // after a storm of sidecars otherwise shared the CPU with the computation the storm had put off).
+        setImmediate(() => inputs.cache.afterFanOut(slice));
         return;
       }
       this.computing = undefined;
