@@ -347,6 +347,31 @@ describe('SyncStatus', () => {
     expect(t.status.summary('DestinationRule/ns/dr0')).toMatchObject({ acked: 1, expected: 1 });
   });
 
+  it('lets a push reach every stream before its computation takes the next slice', async () => {
+    const s = setup(2);
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const events: string[] = [];
+    // 64 proxies, each read taking 1 ms: the computation takes several 10 ms slices (it looks at the clock every 16).
+    const proxies = Array.from({ length: 64 }, () => Object.defineProperty({ ...s.proxy }, 'types', { get: () => (events.push('compute'), busy(1), s.proxy.types) }));
+    // Streams of a push: 64 listeners on a view of the same cache, 1 ms each, told over several 20 ms turns.
+    const { view } = s.cache.acquireView(['mesh']);
+    for (let i = 0; i < 64; i++) view.onChange(() => (events.push('push'), busy(1)));
+    sync = new SyncStatus(1000, 25);
+    sync.attach({ ...s.inputs, proxies: () => proxies });
+    const computed = new Promise<void>((resolve) => sync!.onComputed(resolve));
+    sync.recompute(); // the first slice runs now, the next after this task
+    s.collection.apply({ upsert: [cluster(0, 2, 'LEAST_REQUEST')] }); // a push, told from a microtask on
+    await computed;
+    const first = events.indexOf('push');
+    const last = events.lastIndexOf('push');
+    expect(events.filter((e) => e === 'push')).toHaveLength(64);
+    expect(events.slice(first, last + 1).filter((e) => e === 'compute')).toEqual([]);
+    expect(events.slice(last).some((e) => e === 'compute')).toBe(true);
+  });
+
   it('lets counts held ten seconds through within the budget while proxies never stop moving', () => {
     const s = setup(3);
     let clock = 0;
