@@ -21,6 +21,19 @@ function payloadOf(kind: ResponseKind, resource: XdsResource): Buffer {
   return kind === 'sotw' ? resource.any : deltaResourceBytes(resource);
 }
 
+/** The size of the resource as one of a response's `resources` fields. */
+function resourceFieldSize(kind: ResponseKind, resource: XdsResource): number {
+  return fieldSize(DiscoveryResponseField.resources, payloadOf(kind, resource).length);
+}
+
+/** Writes the resource as one of a response's `resources` fields at `offset`; returns the offset after it. */
+function writeResourceField(out: Buffer, kind: ResponseKind, resource: XdsResource, offset: number): number {
+  const payload = payloadOf(kind, resource);
+  const at = writeFieldHeader(out, DiscoveryResponseField.resources, payload.length, offset);
+  out.set(payload, at); // TypedArray#set: Buffer#copy's checks cost more than a small resource's bytes
+  return at + payload.length;
+}
+
 /**
  * A collection's types with at least this many resources are encoded whole for responses that carry all of them (a
  * wildcard subscription's first: every Envoy sidecar's CDS and LDS), once for every view; smaller ones are not
@@ -53,15 +66,10 @@ export class ResourceCollection {
     if (!run) {
       const resources = [...this.resources(typeUrl).values()];
       let size = 0;
-      for (const r of resources) size += fieldSize(DiscoveryResponseField.resources, payloadOf(kind, r).length);
+      for (const r of resources) size += resourceFieldSize(kind, r);
       run = Buffer.allocUnsafeSlow(size); // long-lived: its own allocation, not a slice of the shared pool
       let offset = 0;
-      for (const r of resources) {
-        const payload = payloadOf(kind, r);
-        const at = writeFieldHeader(run, DiscoveryResponseField.resources, payload.length, offset);
-        run.set(payload, at);
-        offset = at + payload.length;
-      }
+      for (const r of resources) offset = writeResourceField(run, kind, r, offset);
       runs[kind] = run;
     }
     return run;
@@ -198,7 +206,8 @@ export class ResourceCache {
 
   /**
    * Calls `done` once every stream has been told of the changes made so far (at once when no fan-out is in
-   * progress): the moment a push has been written to the proxies' streams, for the push latency metric.
+   * progress): the moment a push has been written to the proxies' streams, for the push latency metric, and
+   * when the sync status may take its next slice.
    */
   afterFanOut(done: () => void): void {
     this.fanOuts.whenIdle(done);
@@ -365,20 +374,16 @@ class SharedView implements ProxyView {
       const { head, tail } = this.frame(kind, typeUrl);
       const pieces = this.pieces(kind, typeUrl, resources);
       bodySize = head.length + tail.length;
-      for (const piece of pieces) bodySize += isRun(piece) ? piece.length : fieldSize(DiscoveryResponseField.resources, payloadOf(kind, piece).length);
+      for (const piece of pieces) bodySize += isRun(piece) ? piece.length : resourceFieldSize(kind, piece);
       out = Buffer.allocUnsafe(bodySize + afterBody);
       let offset = head.copy(out, 0);
       for (const piece of pieces) {
-        // TypedArray#set: Buffer#copy's checks cost more than a small resource's bytes.
-        if (isRun(piece)) {
-          out.set(piece, offset);
-          offset += piece.length;
+        if (!isRun(piece)) {
+          offset = writeResourceField(out, kind, piece, offset);
           continue;
         }
-        const payload = payloadOf(kind, piece);
-        const payloadAt = writeFieldHeader(out, DiscoveryResponseField.resources, payload.length, offset);
-        out.set(payload, payloadAt);
-        offset = payloadAt + payload.length;
+        out.set(piece, offset);
+        offset += piece.length;
       }
       tail.copy(out, offset);
       if (key !== undefined) {
@@ -440,8 +445,7 @@ class SharedView implements ProxyView {
   close(): void {
     for (const u of this.unsubscribe) u();
     this.listeners.clear();
-    this.bodies.sotw.clear();
-    this.bodies.delta.clear();
+    for (const bodies of Object.values(this.bodies)) bodies.clear();
   }
 
   /**
@@ -451,7 +455,7 @@ class SharedView implements ProxyView {
    */
   private changed(changes: ChangeSet): void {
     for (const typeUrl of changes.keys()) this.versions.delete(typeUrl);
-    for (const bodies of [this.bodies.sotw, this.bodies.delta]) for (const [key, memo] of bodies) if (changes.has(memo.typeUrl)) bodies.delete(key);
+    for (const bodies of Object.values(this.bodies)) for (const [key, memo] of bodies) if (changes.has(memo.typeUrl)) bodies.delete(key);
     if (!this.pending) {
       this.pending = new Map();
       this.fanOuts.begin();

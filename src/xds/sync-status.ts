@@ -536,8 +536,7 @@ export class SyncStatus implements ProgrammedSource {
    * while computations are costly, or have by the hundred since (a connect storm after a restart, a rollout). A
    * computation meanwhile would only find counts the next second makes stale, and take CPU the proxies are waiting
    * for: it waits until they have stood still for an interval, at most MAX_COUNT_HOLD_MS or longer after a costly
-   * computation (proxiesSettling). Counts
-   * were never written before they settled anyway.
+   * computation (proxiesSettling). Counts were never written before they settled anyway.
    */
   get proxiesMoving(): boolean {
     return this.movingSince !== undefined || this.proxyMoves >= STORM_MOVES;
