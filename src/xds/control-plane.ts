@@ -94,6 +94,7 @@ export class XdsControlPlane implements Runnable {
       openView: (proxy, protocol) => (proxy.gateway ? this.gatewayView(proxy, proxy.gateway) : this.builder.viewFor(proxy, protocol)),
       authorize: (proxy, call) => authorizeProxy(proxy, authenticatedCaller(call), (ns, name) => state.informers.gateways.get(ns, name)),
       countsPerPeer: (call) => authenticatedCaller(call) !== undefined,
+      isReady: () => this.started,
       log,
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.onLimited ? { onLimited: options.onLimited } : {}),

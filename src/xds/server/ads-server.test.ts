@@ -354,3 +354,27 @@ describe('delta', () => {
     expect(connected().types.get(TypeUrl.cluster)!.rejected.get('c1')?.error).toBe('bad cluster c1');
   });
 });
+
+describe('a control plane still starting', () => {
+  it('ends streams UNAVAILABLE until its config is built (an empty first response would wipe what a proxy holds), then serves', async () => {
+    let built = false;
+    const starting = new AdsServer({ openView: () => cache.acquireView(['mesh']), isReady: () => built });
+    const port = await starting.listen('127.0.0.1', 0);
+    const early = new AdsTestClient(`127.0.0.1:${port}`);
+    try {
+      collection.apply({ upsert: [cluster('c1')] });
+      const before = early.sotw();
+      before.send({ node, type_url: TypeUrl.cluster });
+      await expect(before.next()).rejects.toMatchObject({ code: 14, details: expect.stringContaining('not built yet') });
+      expect([...starting.connected()]).toEqual([]);
+      built = true;
+      const after = early.sotw();
+      after.send({ node, type_url: TypeUrl.cluster });
+      expect(names(await after.next())).toEqual(['c1']);
+      after.close();
+    } finally {
+      early.close();
+      starting.stop();
+    }
+  });
+});

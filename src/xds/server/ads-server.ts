@@ -52,6 +52,12 @@ export interface AdsServerOptions {
    * loopback port's clients are all one peer (tests, local development). None count when absent.
    */
   countsPerPeer?(call: object): boolean;
+  /**
+   * Whether the config is built. Until it is, a stream ends at once UNAVAILABLE (as istiod's does before its caches
+   * sync) rather than being sent the empty config of a control plane still starting: a proxy would drop every
+   * listener and cluster it holds, where UNAVAILABLE makes it keep them and retry. Always ready when absent.
+   */
+  isReady?(): boolean;
 }
 
 export type LimitReason = 'pending-bytes' | 'names' | 'streams-per-peer';
@@ -98,6 +104,10 @@ export class AdsServer {
     };
     const serve = <Req extends RequestBase>(make: (host: StreamHost, sink: StreamSink) => AdsStream<Req>) =>
       (call: grpc.ServerDuplexStream<Req, Buffer>): void => {
+        if (options.isReady && !options.isReady()) {
+          call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the control plane is starting: its configuration is not built yet' });
+          return;
+        }
         const release = this.admitPeer(call);
         if (!release) return;
         const authorize = options.authorize;
