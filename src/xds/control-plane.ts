@@ -14,13 +14,8 @@ import { authorizeProxy } from './authorize.js';
 import { AdaptiveDebouncer } from './debounce.js';
 import { GatewayBuilder } from './gateway-builder.js';
 import { AdsServer, type AdsServerOptions } from './server/ads-server.js';
-import { proxyFromNode, type ProxyInfo } from './server/proxy.js';
-import { DEFAULT_WARM_UP, warmUp, type WarmUpOptions } from './server/warm-up.js';
-import { TypeUrl } from './protos.js';
+import type { ProxyInfo } from './server/proxy.js';
 import type { ConnectedProxy } from './server/stream.js';
-
-/** Names per type a warm-up stream asks for (a proxyless client's usual few). */
-const WARM_UP_NAMES = 10;
 
 export interface XdsOptions {
   /** Plaintext ADS binds here: loopback only (the authenticated path is the agent's, see docs/architecture.md). */
@@ -31,8 +26,6 @@ export interface XdsOptions {
   quietMs?: number;
   maxDelayMs?: number;
   controlPlaneId?: string;
-  /** Warm-up streams before serving (server/warm-up.ts); false: none. */
-  warmUp?: Partial<WarmUpOptions> | false;
   log: Logger;
   /** ACK/NACK observers (sync status, metrics). */
   onAnswer?: AdsServerOptions['onAnswer'];
@@ -162,7 +155,6 @@ export class XdsControlPlane implements Runnable {
     };
     this.push(this.model.rebuildAll(), true);
     this.gateways.update();
-    await this.warmUp();
     try {
       if (this.options.port !== undefined) {
         this.boundPort = await this.server.listen(this.options.host ?? '127.0.0.1', this.options.port);
@@ -177,23 +169,6 @@ export class XdsControlPlane implements Runnable {
       unwatch();
       this.server.stop();
     }
-  }
-
-  /** Runs the request path on warm-up streams before any proxy is served (see server/warm-up.ts). */
-  private async warmUp(): Promise<void> {
-    if (this.options.warmUp === false) return;
-    const started = performance.now();
-    const node = { id: 'weft-warm-up', user_agent_name: 'weft warm-up', metadata: { GENERATOR: 'grpc' } };
-    const { view, release } = this.builder.viewFor(proxyFromNode({ ...node, cluster: '' }), 'sotw');
-    // A proxyless client's order; a type the mesh has none of would never be answered, so it is left out.
-    const requests = [TypeUrl.listener, TypeUrl.route, TypeUrl.cluster, TypeUrl.endpoint]
-      .map((typeUrl) => ({ typeUrl, names: view.all(typeUrl).slice(0, WARM_UP_NAMES).map((r) => r.name) }))
-      .filter((r) => r.names.length > 0);
-    release();
-    if (requests.length === 0) return;
-    const server = new AdsServer({ openView: (proxy, protocol) => this.builder.viewFor(proxy, protocol) });
-    const streams = await warmUp(server, { node, requests }, { ...DEFAULT_WARM_UP, ...this.options.warmUp });
-    this.options.log.info({ streams, ms: Math.round(performance.now() - started) }, 'xDS request path warmed up');
   }
 
   /**
