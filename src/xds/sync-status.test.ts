@@ -130,6 +130,43 @@ describe('computeSync over many proxies (clean ones share their states)', () => 
     expect(caughtUp.get('DestinationRule/ns/dr2')).toMatchObject({ expected: 100, acked: 100, rejections: [] });
     expect(caughtUp).toEqual(computeSync({ cache, proxies: () => proxies }));
   });
+
+  it('counts proxies of a connect storm still waiting for their first response as holding none, beside the others', () => {
+    const cache = new ResourceCache();
+    const collection = cache.collection('mesh');
+    collection.apply({ upsert: [cluster(0), cluster(1), cluster(2)] });
+    const all = ['c0', 'c1', 'c2'];
+    const acked = Array.from({ length: 20 }, (_, i) => ackedProxy(cache, collection, `acked-${i}`, all, 1000 + i));
+    // Subscribed, sent or not, nothing answered: what a computation forced in the middle of a long storm meets.
+    const waiting = Array.from({ length: 30 }, (_, i) => {
+      const p = ackedProxy(cache, collection, `waiting-${i}`, i < 10 ? ['c0', 'c1'] : all, 0);
+      const state = new TypeState(TypeUrl.cluster);
+      for (const n of i < 10 ? ['c0', 'c1'] : all) state.subscribed.add(n);
+      if (i % 2 === 0) state.sent('1', { version: '1', resources: [...state.subscribed].map((n) => collection.get(TypeUrl.cluster, n)!), removed: [] });
+      return { ...p, types: new Map([[TypeUrl.cluster, state]]) };
+    });
+    // One of them rejected c2 in its first response and applied the rest: it is told apart, with its error.
+    const rejecting = waiting[15]!.types.get(TypeUrl.cluster)!;
+    rejecting.sent('1', { version: '1', resources: all.map((n) => collection.get(TypeUrl.cluster, n)!), removed: [] });
+    rejecting.answered('1', { code: 3, message: 'Error adding/updating cluster(s) c2: bad lb' });
+    const proxies = [...acked, ...waiting];
+
+    const memo = new SyncMemo();
+    const sync = computeSync({ cache, proxies: () => proxies }, memo);
+    expect(sync.get('DestinationRule/ns/dr0')).toMatchObject({ expected: 50, acked: 21, lastAckAt: 1019 });
+    expect(sync.get('DestinationRule/ns/dr2')).toMatchObject({ expected: 40, acked: 20 });
+    expect(sync.get('DestinationRule/ns/dr2')!.rejections).toEqual([{ proxy: 'waiting-15', error: 'Error adding/updating cluster(s) c2: bad lb' }]);
+    expect(sync.get('DestinationRule/ns/dr0')!.rejections).toEqual([]);
+    // The waiting ones answer: they count as holding it, in a memo's computation as in a fresh one.
+    for (const p of waiting.slice(0, 5)) {
+      const state = p.types.get(TypeUrl.cluster)!;
+      state.sent('2', { version: '1', resources: [...state.subscribed].map((n) => collection.get(TypeUrl.cluster, n)!), removed: [] });
+      state.answered('2', undefined);
+    }
+    const later = computeSync({ cache, proxies: () => proxies }, memo);
+    expect(later.get('DestinationRule/ns/dr0')).toMatchObject({ expected: 50, acked: 26 });
+    expect(later).toEqual(computeSync({ cache, proxies: () => proxies }));
+  });
 });
 
 describe('SyncStatus', () => {

@@ -87,21 +87,24 @@ interface ObjectStates {
 
 /**
  * What one proxy's state of one type says about each object behind it. `states` of a clean type (every resource
- * it wants held at the served version, nothing rejected) is shared by every proxy wanting the same resources.
+ * it wants held at the served version, nothing rejected), or of one that holds none of them yet and rejects nothing
+ * (a proxy of a connect storm waiting for its first response), is shared by every proxy wanting the same resources.
  */
 interface TypeSync {
   states: ObjectStates;
-  clean: boolean;
+  /** `states` is shared (SharedStates.ofType): it holds no rejection. */
+  shared: boolean;
   revision: number;
   version: string;
   /** The type's last ACK (epoch ms, 0 before any). */
   ackedAt: number;
 }
 
-/** One proxy, all types merged: shared among clean proxies whose types share their states. */
+/** One proxy, all types merged: shared among proxies whose types share their states. */
 interface ProxySync {
   states: ObjectStates;
-  clean: boolean;
+  /** `states` is shared (SharedStates.ofProxy): proxies holding it are counted together. */
+  shared: boolean;
   parts: TypeSync[];
   /** The proxy's last ACK of any type (epoch ms, 0 before any). */
   ackedAt: number;
@@ -151,7 +154,9 @@ class UsedLately<V> {
 /**
  * The states of clean proxies, shared: per set of wanted resources (a type), per set of types (a proxy). Hundreds
  * of sidecars of one namespace want the same thousands of resources; once they have ACKed a push they all say the
- * same, and building it once instead of per proxy is what keeps the sync status cheap after every push.
+ * same, and building it once instead of per proxy is what keeps the sync status cheap after every push. So do
+ * those still waiting for a type's first response in a connect storm (none of it held), which a computation forced
+ * in the middle of a long storm meets by the hundred.
  */
 class SharedStates {
   private readonly ids = new WeakMap<object, number>();
@@ -165,8 +170,11 @@ class SharedStates {
     return id;
   }
 
-  /** The states of a clean type wanting exactly `wanted`; undefined when a fingerprint clash makes it ambiguous. */
-  ofType(wanted: readonly XdsResource[]): ObjectStates | undefined {
+  /**
+   * The states of a type wanting exactly `wanted` and holding all of it (`held`) or none of it, nothing rejected;
+   * undefined when a fingerprint clash makes it ambiguous.
+   */
+  ofType(wanted: readonly XdsResource[], held: boolean): ObjectStates | undefined {
     let sum = 0;
     let mixed = 0;
     for (const r of wanted) {
@@ -174,17 +182,17 @@ class SharedStates {
       sum += id;
       mixed ^= Math.imul(id, 0x9e3779b1) ^ (id >>> 7);
     }
-    const fingerprint = `${wanted.length}:${sum}:${mixed >>> 0}`;
+    const fingerprint = `${held ? 'held' : 'none'}:${wanted.length}:${sum}:${mixed >>> 0}`;
     const shared = this.types.get(fingerprint);
     if (shared) return shared.resources.size === wanted.length && wanted.every((r) => shared.resources.has(r)) ? shared.states : undefined;
     const states = collectStates((add) => {
-      for (const r of wanted) for (const key of r.sourceKeys) add(key, true, undefined);
+      for (const r of wanted) for (const key of r.sourceKeys) add(key, held, undefined);
     });
     this.types.set(fingerprint, { resources: new Set(wanted), states });
     return states;
   }
 
-  /** The merged states of a clean proxy whose types hold `parts` (each shared). */
+  /** The merged states of a proxy whose types hold `parts` (each shared). */
   ofProxy(parts: readonly ObjectStates[]): ObjectStates {
     const key = parts.map((p) => this.id(p)).join(',');
     let states = this.proxies.get(key);
@@ -229,7 +237,7 @@ export class SyncComputation {
   private readonly proxies: ConnectedProxy[];
   private next = 0;
   /** Clean proxies by their shared states: how many, and the latest ACK among them (added once, at the end). */
-  private readonly clean = new Map<ObjectStates, { proxies: number; ackedAt: number }>();
+  private readonly grouped = new Map<ObjectStates, { proxies: number; ackedAt: number }>();
   private done = false;
   /** Proxies whose state moved since the computation before (connected, asked, answered): none means settled. */
   moved = 0;
@@ -251,7 +259,7 @@ export class SyncComputation {
     }
     if (!this.done) {
       this.done = true;
-      for (const [states, { proxies, ackedAt }] of this.clean) this.count(states, proxies, ackedAt);
+      for (const [states, { proxies, ackedAt }] of this.grouped) this.count(states, proxies, ackedAt);
       this.memo.shared.rotate();
     }
     return this.out;
@@ -280,12 +288,12 @@ export class SyncComputation {
       memo.proxies.set(proxy, (p = proxySync(parts, memo.shared)));
       this.moved++;
     }
-    if (p.clean) {
-      const c = this.clean.get(p.states);
+    if (p.shared) {
+      const c = this.grouped.get(p.states);
       if (c) {
         c.proxies++;
         c.ackedAt = Math.max(c.ackedAt, p.ackedAt);
-      } else this.clean.set(p.states, { proxies: 1, ackedAt: p.ackedAt });
+      } else this.grouped.set(p.states, { proxies: 1, ackedAt: p.ackedAt });
       return;
     }
     this.count(p.states, 1, p.ackedAt, proxy.proxy.id);
@@ -307,9 +315,9 @@ export class SyncComputation {
 
 /** Merges a proxy's types: an object is current only if every type holds all of it; the last rejection is told. */
 function proxySync(parts: TypeSync[], shared: SharedStates): ProxySync {
-  const clean = parts.every((t) => t.clean);
-  const states = clean ? shared.ofProxy(parts.map((t) => t.states)) : mergeStates(parts.map((t) => t.states));
-  return { states, clean, parts, ackedAt: Math.max(0, ...parts.map((t) => t.ackedAt)) };
+  const isShared = parts.every((t) => t.shared);
+  const states = isShared ? shared.ofProxy(parts.map((t) => t.states)) : mergeStates(parts.map((t) => t.states));
+  return { states, shared: isShared, parts, ackedAt: Math.max(0, ...parts.map((t) => t.ackedAt)) };
 }
 
 function mergeStates(parts: readonly ObjectStates[]): ObjectStates {
@@ -342,15 +350,18 @@ function servedGenerations(cache: ResourceCache, memo: SyncMemo): Map<string, nu
 
 /**
  * One type of one proxy: per object behind what it subscribes to, held current (all of it) and the last rejection.
- * A clean type (the usual case once a push is ACKed) takes the states shared with every proxy wanting the same.
+ * A clean type (the usual case once a push is ACKed), or one that holds and rejects nothing yet, takes the states
+ * shared with every proxy wanting the same.
  */
 function typeSync(state: TypeState, view: ProxyView, version: string, shared: SharedStates): TypeSync {
   const wanted = state.wanted(view);
   const base = { revision: state.revision, version, ackedAt: state.ackedAtMs ?? 0 };
   // A partly applied response can leave a rejection on a resource the proxy also holds: then it is not clean.
   const clean = state.holdsAll(view, wanted) && (state.rejected.size === 0 || wanted.every((r) => state.rejected.get(r.name)?.version !== r.version));
-  const common = clean ? shared.ofType(wanted) : undefined;
-  if (common) return { ...base, states: common, clean: true };
+  // Nothing accepted or rejected yet (its first response is on its way): none of it held.
+  const none = !clean && state.acked.size === 0 && state.rejected.size === 0;
+  const common = clean || none ? shared.ofType(wanted, clean) : undefined;
+  if (common) return { ...base, states: common, shared: true };
   const acked = state.acked;
   const states = collectStates((add) => {
     for (const r of wanted) {
@@ -360,7 +371,7 @@ function typeSync(state: TypeState, view: ProxyView, version: string, shared: Sh
       for (const key of r.sourceKeys) add(key, held, blamed?.includes(key) ? rejection!.error : undefined);
     }
   });
-  return { ...base, states, clean: false };
+  return { ...base, states, shared: false };
 }
 
 /** The Programmed condition status holds for the object's current generation. */

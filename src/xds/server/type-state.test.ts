@@ -27,6 +27,27 @@ function setUp(names: string[]) {
 }
 
 describe('TypeState', () => {
+  it('lists what the proxy wants anew when its subscription or the served config moves, and the same list otherwise', () => {
+    const { collection, view, state } = setUp(['a', 'b']);
+    collection.apply({ upsert: [route('c')] });
+    const names = () => state.wanted(view).map((r) => r.name);
+    const first = state.wanted(view);
+    expect(names()).toEqual(['a', 'b']);
+    expect(state.wanted(view)).toBe(first);
+    state.subscribed.add('c');
+    expect(names()).toEqual(['a', 'b', 'c']);
+    state.subscribed.delete('a');
+    expect(names()).toEqual(['b', 'c']);
+    collection.apply({ upsert: [route('b', 'other')] });
+    expect(state.wanted(view).find((r) => r.name === 'b')).toBe(view.get(TypeUrl.route, 'b'));
+    state.subscribed.clear();
+    expect(names()).toEqual([]);
+    state.wildcard = true;
+    expect(names()).toEqual(['a', 'b', 'c']);
+    state.wildcard = false;
+    expect(names()).toEqual([]);
+  });
+
   it('adds up many partial responses, each ACKed, into what the proxy holds', () => {
     const names = Array.from({ length: 12 }, (_, i) => `r${i}`);
     const { view, state, exchange, current } = setUp(names);

@@ -35,13 +35,34 @@ const NO_REJECTIONS: ReadonlyMap<string, RejectedResource> = new Map();
 /** Subscriptions of this many names or more are listed in the view's order (see wanted). */
 export const LARGE_SUBSCRIPTION = 64;
 
+/** A type's subscribed names, with a revision that moves whenever they change (see TypeState.wanted). */
+export class Subscription extends Set<string> {
+  revision = 0;
+
+  override add(name: string): this {
+    if (!this.has(name)) this.revision++;
+    return super.add(name);
+  }
+
+  override delete(name: string): boolean {
+    const deleted = super.delete(name);
+    if (deleted) this.revision++;
+    return deleted;
+  }
+
+  override clear(): void {
+    if (this.size > 0) this.revision++;
+    super.clear();
+  }
+}
+
 /** Responses remembered per type while their ACKs are outstanding; older ones are forgotten. */
 const MAX_PENDING = 32;
 
 export class TypeState {
   /** Names the proxy asked for (not counting `*`). */
-  readonly subscribed = new Set<string>();
-  wildcard = false;
+  readonly subscribed = new Subscription();
+  private wildcardSubscription = false;
   /** The nonce of the latest response: only a request carrying it may ACK/NACK or be answered (SotW). */
   lastNonce = '';
   /** The last version the proxy accepted for the type as a whole. */
@@ -64,6 +85,9 @@ export class TypeState {
    */
   revision = 0;
 
+  /** wanted's last answer, while the subscription and the type's served version stand still. */
+  private wantedMemo: { view: ProxyView; subscription: number; version: string; list: XdsResource[] } | undefined;
+
   /** holdsAll's last answer, while the revision and the type's served version stand still. */
   private held: { revision: number; version: string; holdsAll: boolean } | undefined;
 
@@ -72,6 +96,16 @@ export class TypeState {
 
   constructor(readonly typeUrl: string) {
     this.namespaced = isNamespacedType(typeUrl);
+  }
+
+  /** Whether the proxy subscribes to every resource of the type (a legacy or explicit wildcard). */
+  get wildcard(): boolean {
+    return this.wildcardSubscription;
+  }
+
+  set wildcard(wildcard: boolean) {
+    if (wildcard !== this.wildcardSubscription) this.subscribed.revision++;
+    this.wildcardSubscription = wildcard;
   }
 
   /** Per resource: what the proxy accepted last. */
@@ -97,17 +131,25 @@ export class TypeState {
   /**
    * The resources of `view` the proxy should hold: in the view's order for a wildcard, namespaced or large
    * subscription (a response then copies a collection's encoded run whole: an Envoy sidecar's EDS names thousands),
-   * else in the subscription's.
+   * else in the subscription's. The list is kept until the subscription or the served version moves (callers do not
+   * change it): the sync status asks for every proxy's in each computation, thousands of names for a sidecar's EDS.
    */
   wanted(view: ProxyView): XdsResource[] {
-    if (this.wildcard) return view.all(this.typeUrl);
-    if (this.namespaced || this.subscribed.size >= LARGE_SUBSCRIPTION) return view.all(this.typeUrl).filter((r) => this.wants(r.name));
-    const out: XdsResource[] = [];
-    for (const name of this.subscribed) {
-      const r = view.get(this.typeUrl, name);
-      if (r) out.push(r);
+    const version = view.version(this.typeUrl);
+    const memo = this.wantedMemo;
+    if (memo?.view === view && memo.subscription === this.subscribed.revision && memo.version === version) return memo.list;
+    let list: XdsResource[];
+    if (this.wildcard) list = view.all(this.typeUrl);
+    else if (this.namespaced || this.subscribed.size >= LARGE_SUBSCRIPTION) list = view.all(this.typeUrl).filter((r) => this.wants(r.name));
+    else {
+      list = [];
+      for (const name of this.subscribed) {
+        const r = view.get(this.typeUrl, name);
+        if (r) list.push(r);
+      }
     }
-    return out;
+    this.wantedMemo = { view, subscription: this.subscribed.revision, version, list };
+    return list;
   }
 
   /**
