@@ -131,23 +131,23 @@ export class TypeState {
   /**
    * The resources of `view` the proxy should hold: in the view's order for a wildcard, namespaced or large
    * subscription (a response then copies a collection's encoded run whole: an Envoy sidecar's EDS names thousands),
-   * else in the subscription's. The list is kept until the subscription or the served version moves (callers do not
-   * change it): the sync status asks for every proxy's in each computation, thousands of names for a sidecar's EDS.
+   * else in the subscription's. A list in the view's order is kept until the subscription or the served version
+   * moves (callers do not change it): the sync status asks for every proxy's in each computation, thousands of names
+   * for a sidecar's EDS. A small one is listed anew each time (a proxyless client's few: cheaper than keeping them).
    */
   wanted(view: ProxyView): XdsResource[] {
+    if (!this.wildcard && !this.namespaced && this.subscribed.size < LARGE_SUBSCRIPTION) {
+      const out: XdsResource[] = [];
+      for (const name of this.subscribed) {
+        const r = view.get(this.typeUrl, name);
+        if (r) out.push(r);
+      }
+      return out;
+    }
     const version = view.version(this.typeUrl);
     const memo = this.wantedMemo;
     if (memo?.view === view && memo.subscription === this.subscribed.revision && memo.version === version) return memo.list;
-    let list: XdsResource[];
-    if (this.wildcard) list = view.all(this.typeUrl);
-    else if (this.namespaced || this.subscribed.size >= LARGE_SUBSCRIPTION) list = view.all(this.typeUrl).filter((r) => this.wants(r.name));
-    else {
-      list = [];
-      for (const name of this.subscribed) {
-        const r = view.get(this.typeUrl, name);
-        if (r) list.push(r);
-      }
-    }
+    const list = this.wildcard ? view.all(this.typeUrl) : view.all(this.typeUrl).filter((r) => this.wants(r.name));
     this.wantedMemo = { view, subscription: this.subscribed.revision, version, list };
     return list;
   }
