@@ -253,8 +253,9 @@ export class SyncComputation {
   /** Adds proxies until `deadline` (performance.now()) passes; the result once every proxy is in, else undefined. */
   step(deadline = Infinity): Map<string, ResourceSync> | undefined {
     while (this.next < this.proxies.length) {
-      // The clock is read every few proxies only: one proxyless client takes microseconds.
-      if (this.next % 16 === 0 && performance.now() > deadline) return undefined;
+      // The clock is read for every proxy (a fraction of a microsecond): an Envoy sidecar not yet settled can take
+      // milliseconds (thousands of resources), and a slice that overran its deadline would hold back a push.
+      if (performance.now() > deadline) return undefined;
       this.add(this.proxies[this.next++]!);
     }
     if (!this.done) {
