@@ -735,9 +735,7 @@ export class SyncStatus implements ProgrammedSource {
       if (!local) {
         // The next slice waits for pushes being told to streams: counts can wait, a push cannot (the first push
         // after a storm of sidecars otherwise shared the CPU with the computation the storm had put off).
-        // And it rests as long as it ran: at most half a core, so the API server and the proxies' own work around a
-        // push (and the push's way to the fan-out) are not starved by a long computation on two cores.
-        setTimeout(() => inputs.cache.afterFanOut(slice), SLICE_MS);
+        setImmediate(() => inputs.cache.afterFanOut(slice));
         return;
       }
       this.computing = undefined;
