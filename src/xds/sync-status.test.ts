@@ -169,6 +169,49 @@ describe('computeSync over many proxies (clean ones share their states)', () => 
   });
 });
 
+describe('computeSync over proxies of several types', () => {
+  const endpoints = (i: number): XdsResource =>
+    encodeResource(TypeUrl.endpoint, `c${i}`, { cluster_name: `c${i}` }, [{ kind: 'DestinationRule', namespace: 'ns', name: `dr${i}`, generation: 1 }]);
+
+  /** A proxy wanting clusters and endpoints c0..c2 and a listener of its own; `holds` says which types it ACKed. */
+  function proxy(cache: ResourceCache, id: string, holds: { clusters: boolean; endpoints: boolean }): ConnectedProxy {
+    const mesh = cache.collection('mesh');
+    const own = cache.collection(`own-${id}`);
+    own.apply({ upsert: [encodeResource(TypeUrl.listener, `l-${id}`, { name: `l-${id}` }, [{ kind: 'Sidecar', namespace: 'ns', name: id, generation: 1 }])] });
+    const { view } = cache.acquireView(['mesh', `own-${id}`]);
+    const types = new Map<string, TypeState>();
+    for (const [typeUrl, names, acked] of [
+      [TypeUrl.cluster, ['c0', 'c1', 'c2'], holds.clusters],
+      [TypeUrl.endpoint, ['c0', 'c1', 'c2'], holds.endpoints],
+      [TypeUrl.listener, [`l-${id}`], true],
+    ] as const) {
+      const state = new TypeState(typeUrl);
+      for (const n of names) state.subscribed.add(n);
+      if (acked) {
+        state.sent('1', { version: view.version(typeUrl), resources: names.map((n) => (typeUrl === TypeUrl.listener ? own : mesh).get(typeUrl, n)!), removed: [] });
+        state.answered('1', undefined);
+      }
+      types.set(typeUrl, state);
+    }
+    return { streamId: 1, protocol: 'delta', proxy: proxyFromNode({ id, cluster: '', metadata: {}, user_agent_name: 'envoy' }), view, connectedAt: new Date(), types };
+  }
+
+  it('holds an object only where every type behind it is held, each proxy with its own listener', () => {
+    const cache = new ResourceCache();
+    cache.collection('mesh').apply({ upsert: [0, 1, 2].flatMap((i) => [cluster(i), endpoints(i)]) });
+    const proxies = [
+      ...Array.from({ length: 8 }, (_, i) => proxy(cache, `both-${i}`, { clusters: true, endpoints: true })),
+      ...Array.from({ length: 5 }, (_, i) => proxy(cache, `clusters-${i}`, { clusters: true, endpoints: false })),
+      ...Array.from({ length: 3 }, (_, i) => proxy(cache, `none-${i}`, { clusters: false, endpoints: false })),
+    ];
+    const memo = new SyncMemo();
+    const sync = computeSync({ cache, proxies: () => proxies }, memo);
+    expect(sync.get('DestinationRule/ns/dr1')).toMatchObject({ expected: 16, acked: 8 });
+    expect(sync.get('Sidecar/ns/clusters-3')).toMatchObject({ expected: 1, acked: 1 });
+    expect(computeSync({ cache, proxies: () => proxies }, memo)).toEqual(sync);
+  });
+});
+
 describe('SyncStatus', () => {
   let sync: SyncStatus | undefined;
 

@@ -163,6 +163,9 @@ class SharedStates {
   private nextId = 1;
   private readonly types = new UsedLately<{ resources: Set<XdsResource>; states: ObjectStates }>();
   private readonly proxies = new UsedLately<ObjectStates>();
+  /** Merges of all but the last of some proxies' parts (see ofProxy), and the positions of merge bases. */
+  private readonly prefixes = new UsedLately<ObjectStates>();
+  private readonly indexes = new WeakMap<ObjectStates, ReadonlyMap<string, number>>();
 
   private id(o: object): number {
     let id = this.ids.get(o);
@@ -192,16 +195,43 @@ class SharedStates {
     return states;
   }
 
-  /** The merged states of a proxy whose types hold `parts` (each shared). */
+  /**
+   * The merged states of a proxy whose types hold `parts` (each shared). Every sidecar has listeners of its own, so
+   * few share the whole: the parts are merged largest first (the clusters and endpoints every sidecar wants, then
+   * its own few listeners), each merge of all but the last part kept for the other proxies that share it, and the
+   * last merged onto a copy of it rather than entry by entry.
+   */
   ofProxy(parts: readonly ObjectStates[]): ObjectStates {
     const key = parts.map((p) => this.id(p)).join(',');
     let states = this.proxies.get(key);
-    if (!states) this.proxies.set(key, (states = mergeStates(parts)));
+    if (states) return states;
+    const ordered = [...parts].sort((a, b) => b.keys.length - a.keys.length);
+    states = ordered[0] ?? NO_STATES;
+    let prefix = ordered.length > 0 ? String(this.id(states)) : '';
+    for (let i = 1; i < ordered.length; i++) {
+      prefix += `,${this.id(ordered[i]!)}`;
+      const last = i === ordered.length - 1;
+      let next = last ? undefined : this.prefixes.get(prefix);
+      if (!next) {
+        next = mergeOnto(states, this.indexOf(states), ordered[i]!);
+        if (!last) this.prefixes.set(prefix, next);
+      }
+      states = next;
+    }
+    this.proxies.set(key, states);
     return states;
+  }
+
+  /** Each object's position in `states` (made once per shared states). */
+  private indexOf(states: ObjectStates): ReadonlyMap<string, number> {
+    let index = this.indexes.get(states);
+    if (!index) this.indexes.set(states, (index = new Map(states.keys.map((k, i) => [k, i]))));
+    return index;
   }
 
   /** A computation ended. */
   rotate(): void {
+    this.prefixes.rotate();
     this.types.rotate();
     this.proxies.rotate();
   }
@@ -319,6 +349,26 @@ function proxySync(parts: TypeSync[], shared: SharedStates): ProxySync {
   const isShared = parts.every((t) => t.shared);
   const states = isShared ? shared.ofProxy(parts.map((t) => t.states)) : mergeStates(parts.map((t) => t.states));
   return { states, shared: isShared, parts, ackedAt: Math.max(0, ...parts.map((t) => t.ackedAt)) };
+}
+
+const NO_STATES: ObjectStates = { keys: [], held: [], rejected: [] };
+
+/** `base` (whose positions are `index`) with `part` merged in: a copy of base's arrays, then part's objects. */
+function mergeOnto(base: ObjectStates, index: ReadonlyMap<string, number>, part: ObjectStates): ObjectStates {
+  const states: ObjectStates = { keys: base.keys.slice(), held: base.held.slice(), rejected: base.rejected.slice() };
+  // A part's keys are distinct (collectStates), so an object new to base is appended once.
+  for (let j = 0; j < part.keys.length; j++) {
+    const i = index.get(part.keys[j]!);
+    if (i === undefined) {
+      states.keys.push(part.keys[j]!);
+      states.held.push(part.held[j]!);
+      states.rejected.push(part.rejected[j]);
+    } else {
+      states.held[i] &&= part.held[j]!;
+      if (part.rejected[j] !== undefined) states.rejected[i] = part.rejected[j];
+    }
+  }
+  return states;
 }
 
 function mergeStates(parts: readonly ObjectStates[]): ObjectStates {
