@@ -166,6 +166,8 @@ class SharedStates {
   /** Merges of all but the last of some proxies' parts (see ofProxy), and the positions of merge bases. */
   private readonly prefixes = new UsedLately<ObjectStates>();
   private readonly indexes = new WeakMap<ObjectStates, ReadonlyMap<string, number>>();
+  /** How many proxies' merges each part has been in: the ones many hold are merged first, and that merge kept. */
+  private readonly uses = new WeakMap<ObjectStates, number>();
 
   private id(o: object): number {
     let id = this.ids.get(o);
@@ -197,15 +199,17 @@ class SharedStates {
 
   /**
    * The merged states of a proxy whose types hold `parts` (each shared). Every sidecar has listeners of its own, so
-   * few share the whole: the parts are merged largest first (the clusters and endpoints every sidecar wants, then
-   * its own few listeners), each merge of all but the last part kept for the other proxies that share it, and the
-   * last merged onto a copy of it rather than entry by entry.
+   * few share the whole: the parts held by the most proxies are merged first (the clusters and endpoints every
+   * sidecar wants, then its own listeners), each merge of all but the last part kept for the other proxies that
+   * share it, and the last merged onto a copy of it rather than entry by entry.
    */
   ofProxy(parts: readonly ObjectStates[]): ObjectStates {
+    for (const p of parts) this.uses.set(p, (this.uses.get(p) ?? 0) + 1);
     const key = parts.map((p) => this.id(p)).join(',');
     let states = this.proxies.get(key);
     if (states) return states;
-    const ordered = [...parts].sort((a, b) => b.keys.length - a.keys.length);
+    // The parts most proxies hold first (size breaks ties: a computation's first proxies have counted little yet).
+    const ordered = [...parts].sort((a, b) => this.uses.get(b)! - this.uses.get(a)! || b.keys.length - a.keys.length);
     states = ordered[0] ?? NO_STATES;
     let prefix = ordered.length > 0 ? String(this.id(states)) : '';
     for (let i = 1; i < ordered.length; i++) {
