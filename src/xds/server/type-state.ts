@@ -40,8 +40,11 @@ export class Subscription extends Set<string> {
   revision = 0;
 
   override add(name: string): this {
-    if (!this.has(name)) this.revision++;
-    return super.add(name);
+    // The size tells whether it was new: one lookup, not two (an Envoy sidecar's EDS subscribes thousands of names).
+    const size = this.size;
+    super.add(name);
+    if (this.size !== size) this.revision++;
+    return this;
   }
 
   override delete(name: string): boolean {
