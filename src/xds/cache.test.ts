@@ -171,3 +171,39 @@ describe('responses from collections encoded whole', () => {
     expect(names.timeouts[names.names.indexOf('s07')]).toBe(5);
   });
 });
+
+describe('ResourceCache fan-out', () => {
+  /**
+   * Pushes one change to `streams` streams that each take `costMs` to tell, in slices of `sliceMs`; resolves with how
+   * many were told after other work (an ACK, a new stream) had its turn.
+   */
+  async function toldAfterOtherWork(streams: number, costMs: number, sliceMs: number): Promise<number> {
+    const cache = new ResourceCache({ fanOutSliceMs: sliceMs });
+    cache.collection('mesh').apply({ upsert: [cluster('a')] });
+    const { view } = cache.acquireView(['mesh']);
+    let otherWorkRan = false;
+    let toldAfter = 0;
+    for (let i = 0; i < streams; i++) {
+      view.onChange(() => {
+        if (otherWorkRan) toldAfter++;
+        const until = performance.now() + costMs;
+        while (performance.now() < until);
+      });
+    }
+    cache.collection('mesh').apply({ upsert: [cluster('a', 20)] });
+    setImmediate(() => (otherWorkRan = true));
+    await new Promise<void>((resolve) => cache.afterFanOut(resolve));
+    return toldAfter;
+  }
+
+  it('tells the last streams in the same turn when they take less than another slice', async () => {
+    // 40 streams of 0.5 ms in slices of 10 ms: past the slice at the 32nd, the other 8 take some 4 ms.
+    expect(await toldAfterOtherWork(40, 0.5, 10)).toBe(0);
+  });
+
+  it('lets other work in between the turns of a long fan-out', async () => {
+    // 200 streams of 0.5 ms: at most two slices' worth (some 48) in the first turn.
+    const later = await toldAfterOtherWork(200, 0.5, 10);
+    expect(later).toBeGreaterThanOrEqual(150);
+  });
+});
