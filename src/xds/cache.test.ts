@@ -1,7 +1,7 @@
 // SotW and delta responses from a view: what a proxy decodes is the current version of exactly the resources asked
 // for, with this stream's nonce, whether the body was built for this stream or reused from another one's.
 import { describe, expect, it } from '@jest/globals';
-import { ResourceCache } from './cache.js';
+import { ResourceCache, type FanOutSummary } from './cache.js';
 import { messageType, TypeUrl } from './protos.js';
 import { encodeResource, type XdsResource } from './resource.js';
 
@@ -177,8 +177,9 @@ describe('ResourceCache fan-out', () => {
    * Pushes one change to `streams` streams that each take `costMs` to tell, in slices of `sliceMs`; resolves with how
    * many were told after other work (an ACK, a new stream) had its turn.
    */
-  async function toldAfterOtherWork(streams: number, costMs: number, sliceMs: number): Promise<number> {
-    const cache = new ResourceCache({ fanOutSliceMs: sliceMs });
+  async function toldAfterOtherWork(streams: number, costMs: number, sliceMs: number): Promise<{ toldAfter: number; summaries: FanOutSummary[] }> {
+    const summaries: FanOutSummary[] = [];
+    const cache = new ResourceCache({ fanOutSliceMs: sliceMs, onFanOut: (s) => summaries.push(s) });
     cache.collection('mesh').apply({ upsert: [cluster('a')] });
     const { view } = cache.acquireView(['mesh']);
     let otherWorkRan = false;
@@ -193,17 +194,24 @@ describe('ResourceCache fan-out', () => {
     cache.collection('mesh').apply({ upsert: [cluster('a', 20)] });
     setImmediate(() => (otherWorkRan = true));
     await new Promise<void>((resolve) => cache.afterFanOut(resolve));
-    return toldAfter;
+    return { toldAfter, summaries };
   }
 
   it('tells the last streams in the same turn when they take less than another slice', async () => {
     // 40 streams of 0.5 ms in slices of 10 ms: past the slice at the 32nd, the other 8 take some 4 ms.
-    expect(await toldAfterOtherWork(40, 0.5, 10)).toBe(0);
+    const { toldAfter, summaries } = await toldAfterOtherWork(40, 0.5, 10);
+    expect(toldAfter).toBe(0);
+    expect(summaries).toEqual([expect.objectContaining({ views: 1, streams: 40, turns: 1 })]);
   });
 
-  it('lets other work in between the turns of a long fan-out', async () => {
+  it('lets other work in between the turns of a long fan-out, and says how many it took', async () => {
     // 200 streams of 0.5 ms: at most two slices' worth (some 48) in the first turn.
-    const later = await toldAfterOtherWork(200, 0.5, 10);
-    expect(later).toBeGreaterThanOrEqual(150);
+    const { toldAfter, summaries } = await toldAfterOtherWork(200, 0.5, 10);
+    expect(toldAfter).toBeGreaterThanOrEqual(150);
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatchObject({ views: 1, streams: 200 });
+    expect(summaries[0]!.turns).toBeGreaterThanOrEqual(3);
+    expect(summaries[0]!.busyMs).toBeGreaterThanOrEqual(100);
+    expect(summaries[0]!.ms).toBeGreaterThanOrEqual(summaries[0]!.busyMs);
   });
 });

@@ -188,9 +188,23 @@ export interface ProxyView {
   onChange(listener: (changes: ChangeSet) => void): () => void;
 }
 
+/** What a push took to tell the streams: every view's fan-out from the first change until the last stream was told. */
+export interface FanOutSummary {
+  views: number;
+  streams: number;
+  /** Event-loop turns of the longest fan-out (streams told in a later turn wait behind other work). */
+  turns: number;
+  /** Time spent telling streams, over every turn. */
+  busyMs: number;
+  /** From the first fan-out's start until the last one ended. */
+  ms: number;
+}
+
 export interface ResourceCacheOptions {
   /** ControlPlane.identifier in every response (shows in Envoy config dumps). */
   controlPlaneId?: string;
+  /** Called with each push's fan-out once every stream has been told (the debug log). */
+  onFanOut?(summary: FanOutSummary): void;
   /**
    * The longest a fan-out holds the event loop before ACKs and new streams get a turn (ms; default FAN_OUT_SLICE_MS).
    */
@@ -201,9 +215,11 @@ export interface ResourceCacheOptions {
 export class ResourceCache {
   private readonly collections = new Map<string, ResourceCollection>();
   private readonly views = new Map<string, SharedView>();
-  private readonly fanOuts = new FanOuts();
+  private readonly fanOuts: FanOuts;
 
-  constructor(private readonly options: ResourceCacheOptions = {}) {}
+  constructor(private readonly options: ResourceCacheOptions = {}) {
+    this.fanOuts = new FanOuts(options.onFanOut);
+  }
 
   /**
    * Calls `done` once every stream has been told of the changes made so far (at once when no fan-out is in
@@ -481,8 +497,11 @@ class SharedView implements ProxyView {
     this.pending = undefined;
     const listeners = [...this.listeners];
     const sliceMs = this.options.fanOutSliceMs ?? FAN_OUT_SLICE_MS;
+    let turns = 0;
+    let busyMs = 0;
     const notify = (from: number): void => {
       const started = performance.now();
+      turns++;
       let deadline = started + sliceMs;
       let extended = false;
       let next = from;
@@ -499,8 +518,9 @@ class SharedView implements ProxyView {
         extended = true;
         deadline = now + sliceMs;
       }
+      busyMs += performance.now() - started;
       if (next < listeners.length) setImmediate(() => notify(next));
-      else this.fanOuts.end();
+      else this.fanOuts.end(listeners.length, turns, busyMs);
     };
     notify(0);
   }
@@ -531,13 +551,34 @@ function heldBefore(maps: ReadonlyArray<ReadonlyMap<string, XdsResource>>, i: nu
 class FanOuts {
   private active = 0;
   private waiters: Array<() => void> = [];
+  /** The fan-outs overlapping since the cache was last idle, for onFanOut. */
+  private burst: FanOutSummary | undefined;
+  private burstStarted = 0;
+
+  constructor(private readonly onFanOut?: (summary: FanOutSummary) => void) {}
 
   begin(): void {
-    this.active++;
+    if (this.active++ === 0 && this.onFanOut) {
+      this.burst = { views: 0, streams: 0, turns: 0, busyMs: 0, ms: 0 };
+      this.burstStarted = performance.now();
+    }
   }
 
-  end(): void {
+  /** One view's fan-out is over: it told `streams` in `turns` turns, busy for `busyMs`. */
+  end(streams = 0, turns = 0, busyMs = 0): void {
+    const burst = this.burst;
+    if (burst) {
+      burst.views++;
+      burst.streams += streams;
+      burst.turns = Math.max(burst.turns, turns);
+      burst.busyMs += busyMs;
+    }
     if (--this.active > 0) return;
+    if (burst) {
+      this.burst = undefined;
+      burst.ms = performance.now() - this.burstStarted;
+      this.onFanOut!(burst);
+    }
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();

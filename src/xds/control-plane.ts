@@ -8,7 +8,7 @@ import { authenticatedCaller } from '../ca/authenticated.js';
 import type { TlsSecretData } from './generators/gateway.js';
 import { MeshModelStore } from '../mesh/model/index.js';
 import { watchGatewayChanges, watchModelChanges, type MeshState } from '../mesh/state/index.js';
-import { ResourceCache, withRelease, type ProxyView } from './cache.js';
+import { ResourceCache, withRelease, type FanOutSummary, type ProxyView } from './cache.js';
 import { ConfigBuilder } from './config-builder.js';
 import { authorizeProxy } from './authorize.js';
 import { AdaptiveDebouncer } from './debounce.js';
@@ -76,7 +76,12 @@ export class XdsControlPlane implements Runnable {
     private readonly options: XdsOptions,
   ) {
     const id = options.controlPlaneId ?? 'weft';
-    this.cache = new ResourceCache({ controlPlaneId: id });
+    const log = options.log.child({ component: 'xds' });
+    this.cache = new ResourceCache({
+      controlPlaneId: id,
+      // How a push reached the streams (turns: streams told after the first waited behind ACKs and new streams).
+      ...(log.isLevelEnabled('debug') ? { onFanOut: (f: FanOutSummary) => log.debug({ ...f, busyMs: Math.round(f.busyMs), ms: Math.round(f.ms) }, 'xDS push told to every stream') } : {}),
+    });
     const inputs = state.inputs;
     this.model = new MeshModelStore(inputs);
     this.builder = new ConfigBuilder(this.cache, this.model, options.log);
@@ -89,7 +94,6 @@ export class XdsControlPlane implements Runnable {
       options.onPushed?.(new Set());
       this.afterWritten('gateways', since);
     }, debounce);
-    const log = options.log.child({ component: 'xds' });
     this.server = new AdsServer({
       openView: (proxy, protocol) => (proxy.gateway ? this.gatewayView(proxy, proxy.gateway) : this.builder.viewFor(proxy, protocol)),
       authorize: (proxy, call) => authorizeProxy(proxy, authenticatedCaller(call), (ns, name) => state.informers.gateways.get(ns, name)),
