@@ -153,13 +153,14 @@ function sameSources(a: XdsResource, b: XdsResource): boolean {
 }
 
 /**
- * How long one turn of a fan-out may last. Streams told in a later turn wait behind the ACKs that arrived meanwhile:
- * in turns of 250 streams (some 5 ms for proxyless clients) the last of 2000 waited through seven turns of them, and
- * the push p99 at 2000 clients was 207-391 ms; in turns of 20 ms it was 193-281 (docs/benchmarks.md, "The fan-out in
- * slices of time"). Envoy sidecars, whose responses are larger, still let ACKs and new streams in every 20 ms.
- * A turn that would leave less than another slice's work goes on to the end instead (see flush).
+ * How long one turn of a fan-out may last. A turn's responses leave after it, and a later turn waits behind what the
+ * event loop does meanwhile, the ACKs of the streams told before it among it: at 5000 proxyless clients, whose
+ * fan-out spends 40-50 ms telling them, every stream had been told 50 ms after the PATCH in one turn, 100-120 in two,
+ * 210-290 in three (in turns of 20 ms; docs/benchmarks.md, "A fan-out's last streams"). In turns of 50 ms (two at
+ * most, see flush) it takes one; a larger fan-out (Envoy sidecars' larger responses, tens of thousands of clients)
+ * still lets ACKs and new streams in.
  */
-const FAN_OUT_SLICE_MS = 20;
+const FAN_OUT_SLICE_MS = 50;
 
 /** Response bodies a view keeps for reuse: enough for the distinct resource sets of a busy push. */
 const MAX_MEMOIZED_BODIES = 256;
