@@ -566,7 +566,7 @@ class FanOuts {
   }
 
   /** One view's fan-out is over: it told `streams` in `turns` turns, busy for `busyMs`. */
-  end(streams = 0, turns = 0, busyMs = 0): void {
+  end(streams: number, turns: number, busyMs: number): void {
     const burst = this.burst;
     if (burst) {
       burst.views++;
