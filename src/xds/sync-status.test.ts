@@ -173,18 +173,22 @@ describe('computeSync over proxies of several types', () => {
   const endpoints = (i: number): XdsResource =>
     encodeResource(TypeUrl.endpoint, `c${i}`, { cluster_name: `c${i}` }, [{ kind: 'DestinationRule', namespace: 'ns', name: `dr${i}`, generation: 1 }]);
 
-  /** A proxy wanting clusters and endpoints c0..c2 and a listener of its own; `holds` says which types it ACKed. */
-  function proxy(cache: ResourceCache, id: string, holds: { clusters: boolean; endpoints: boolean }): ConnectedProxy {
+  /**
+   * A proxy wanting clusters and endpoints c0..c2 and (unless `ownListener` is false) a listener of its own; `holds`
+   * says which types it ACKed.
+   */
+  function proxy(cache: ResourceCache, id: string, holds: { clusters: boolean; endpoints: boolean }, ownListener = true): ConnectedProxy {
     const mesh = cache.collection('mesh');
     const own = cache.collection(`own-${id}`);
     own.apply({ upsert: [encodeResource(TypeUrl.listener, `l-${id}`, { name: `l-${id}` }, [{ kind: 'Sidecar', namespace: 'ns', name: id, generation: 1 }])] });
     const { view } = cache.acquireView(['mesh', `own-${id}`]);
     const types = new Map<string, TypeState>();
-    for (const [typeUrl, names, acked] of [
+    const wanted = [
       [TypeUrl.cluster, ['c0', 'c1', 'c2'], holds.clusters],
       [TypeUrl.endpoint, ['c0', 'c1', 'c2'], holds.endpoints],
-      [TypeUrl.listener, [`l-${id}`], true],
-    ] as const) {
+      ...(ownListener ? [[TypeUrl.listener, [`l-${id}`], true] as const] : []),
+    ] as const;
+    for (const [typeUrl, names, acked] of wanted) {
       const state = new TypeState(typeUrl);
       for (const n of names) state.subscribed.add(n);
       if (acked) {
@@ -209,6 +213,19 @@ describe('computeSync over proxies of several types', () => {
     expect(sync.get('DestinationRule/ns/dr1')).toMatchObject({ expected: 16, acked: 8 });
     expect(sync.get('Sidecar/ns/clusters-3')).toMatchObject({ expected: 1, acked: 1 });
     expect(computeSync({ cache, proxies: () => proxies }, memo)).toEqual(sync);
+  });
+
+  it("counts an object as not held by a proxy whose least shared type does not hold it, though the others do", () => {
+    // No listeners of their own: the endpoints none of the last proxy holds are the part merged last, over clusters
+    // it holds, for the same DestinationRules.
+    const cache = new ResourceCache();
+    cache.collection('mesh').apply({ upsert: [0, 1, 2].flatMap((i) => [cluster(i), endpoints(i)]) });
+    const proxies = [
+      ...Array.from({ length: 4 }, (_, i) => proxy(cache, `both-${i}`, { clusters: true, endpoints: true }, false)),
+      proxy(cache, 'clusters-only', { clusters: true, endpoints: false }, false),
+    ];
+    const sync = computeSync({ cache, proxies: () => proxies });
+    for (const i of [0, 1, 2]) expect(sync.get(`DestinationRule/ns/dr${i}`)).toMatchObject({ expected: 5, acked: 4 });
   });
 });
 

@@ -100,11 +100,21 @@ interface TypeSync {
   ackedAt: number;
 }
 
-/** One proxy, all types merged: shared among proxies whose types share their states. */
+/**
+ * The merge of a proxy's shared type states, as SharedStates.ofProxy keeps it: `base`, the merge of all parts but
+ * the last (shared with every proxy holding those parts), and `last`, merged onto it only when counted (undefined
+ * for a proxy of one part). Every Envoy sidecar has listeners of its own: a merge copied whole per sidecar was 500
+ * copies of thousands of entries after each push, counted entry by entry.
+ */
+interface SharedMerge {
+  base: ObjectStates;
+  last: ObjectStates | undefined;
+}
+
+/** One proxy, all types merged: `shared` among proxies whose types share their states, else its own `states`. */
 interface ProxySync {
-  states: ObjectStates;
-  /** `states` is shared (SharedStates.ofProxy): proxies holding it are counted together. */
-  shared: boolean;
+  states: ObjectStates | undefined;
+  shared: SharedMerge | undefined;
   parts: TypeSync[];
   /** The proxy's last ACK of any type (epoch ms, 0 before any). */
   ackedAt: number;
@@ -162,7 +172,7 @@ class SharedStates {
   private readonly ids = new WeakMap<object, number>();
   private nextId = 1;
   private readonly types = new UsedLately<{ resources: Set<XdsResource>; states: ObjectStates }>();
-  private readonly proxies = new UsedLately<ObjectStates>();
+  private readonly proxies = new UsedLately<SharedMerge>();
   /** Merges of all but the last of some proxies' parts (see ofProxy), and the positions of merge bases. */
   private readonly prefixes = new UsedLately<ObjectStates>();
   private readonly indexes = new WeakMap<ObjectStates, ReadonlyMap<string, number>>();
@@ -198,36 +208,33 @@ class SharedStates {
   }
 
   /**
-   * The merged states of a proxy whose types hold `parts` (each shared). Every sidecar has listeners of its own, so
-   * few share the whole: the parts held by the most proxies are merged first (the clusters and endpoints every
-   * sidecar wants, then its own listeners), each merge of all but the last part kept for the other proxies that
-   * share it, and the last merged onto a copy of it rather than entry by entry.
+   * The merge of a proxy whose types hold `parts` (each shared). Every sidecar has listeners of its own, so few
+   * share the whole: the parts held by the most proxies are merged first (the clusters and endpoints every sidecar
+   * wants, then its own listeners), and that merge of all but the last part is kept for the other proxies that
+   * share it; the last is merged in as it is counted (SyncComputation.countLast).
    */
-  ofProxy(parts: readonly ObjectStates[]): ObjectStates {
+  ofProxy(parts: readonly ObjectStates[]): SharedMerge {
     for (const p of parts) this.uses.set(p, (this.uses.get(p) ?? 0) + 1);
     const key = parts.map((p) => this.id(p)).join(',');
-    let states = this.proxies.get(key);
-    if (states) return states;
+    let merge = this.proxies.get(key);
+    if (merge) return merge;
     // The parts most proxies hold first (size breaks ties: a computation's first proxies have counted little yet).
     const ordered = [...parts].sort((a, b) => this.uses.get(b)! - this.uses.get(a)! || b.keys.length - a.keys.length);
-    states = ordered[0] ?? NO_STATES;
-    let prefix = ordered.length > 0 ? String(this.id(states)) : '';
-    for (let i = 1; i < ordered.length; i++) {
+    let base = ordered[0] ?? NO_STATES;
+    let prefix = ordered.length > 0 ? String(this.id(base)) : '';
+    for (let i = 1; i < ordered.length - 1; i++) {
       prefix += `,${this.id(ordered[i]!)}`;
-      const last = i === ordered.length - 1;
-      let next = last ? undefined : this.prefixes.get(prefix);
-      if (!next) {
-        next = mergeOnto(states, this.indexOf(states), ordered[i]!);
-        if (!last) this.prefixes.set(prefix, next);
-      }
-      states = next;
+      let next = this.prefixes.get(prefix);
+      if (!next) this.prefixes.set(prefix, (next = mergeOnto(base, this.indexOf(base), ordered[i]!)));
+      base = next;
     }
-    this.proxies.set(key, states);
-    return states;
+    merge = { base, last: ordered.length > 1 ? ordered[ordered.length - 1] : undefined };
+    this.proxies.set(key, merge);
+    return merge;
   }
 
   /** Each object's position in `states` (made once per shared states). */
-  private indexOf(states: ObjectStates): ReadonlyMap<string, number> {
+  indexOf(states: ObjectStates): ReadonlyMap<string, number> {
     let index = this.indexes.get(states);
     if (!index) this.indexes.set(states, (index = new Map(states.keys.map((k, i) => [k, i]))));
     return index;
@@ -270,8 +277,11 @@ export class SyncComputation {
   private readonly out = new Map<string, ResourceSync>();
   private readonly proxies: ConnectedProxy[];
   private next = 0;
-  /** Clean proxies by their shared states: how many, and the latest ACK among them (added once, at the end). */
-  private readonly grouped = new Map<ObjectStates, { proxies: number; ackedAt: number }>();
+  /**
+   * Proxies with shared states by their merge's base, then its last part: how many, and the latest ACK among them
+   * (added once, at the end: a base once for all its proxies, each last part onto it).
+   */
+  private readonly grouped = new Map<ObjectStates, Map<ObjectStates | undefined, { proxies: number; ackedAt: number }>>();
   private done = false;
   /** Proxies whose state moved since the computation before (connected, asked, answered): none means settled. */
   moved = 0;
@@ -294,7 +304,16 @@ export class SyncComputation {
     }
     if (!this.done) {
       this.done = true;
-      for (const [states, { proxies, ackedAt }] of this.grouped) this.count(states, proxies, ackedAt);
+      for (const [base, lasts] of this.grouped) {
+        let proxies = 0;
+        let ackedAt = 0;
+        for (const c of lasts.values()) {
+          proxies += c.proxies;
+          ackedAt = Math.max(ackedAt, c.ackedAt);
+        }
+        this.count(base, proxies, ackedAt);
+        for (const [last, c] of lasts) if (last) this.countLast(base, last, c.proxies, c.ackedAt);
+      }
       this.memo.shared.rotate();
     }
     return this.out;
@@ -324,14 +343,16 @@ export class SyncComputation {
       this.moved++;
     }
     if (p.shared) {
-      const c = this.grouped.get(p.states);
+      let lasts = this.grouped.get(p.shared.base);
+      if (!lasts) this.grouped.set(p.shared.base, (lasts = new Map()));
+      const c = lasts.get(p.shared.last);
       if (c) {
         c.proxies++;
         c.ackedAt = Math.max(c.ackedAt, p.ackedAt);
-      } else this.grouped.set(p.states, { proxies: 1, ackedAt: p.ackedAt });
+      } else lasts.set(p.shared.last, { proxies: 1, ackedAt: p.ackedAt });
       return;
     }
-    this.count(p.states, 1, p.ackedAt, proxy.proxy.id);
+    this.count(p.states!, 1, p.ackedAt, proxy.proxy.id);
   }
 
   /** Counts `proxies` proxies holding `states`, the latest of them ACKing at `ackedAt`. */
@@ -346,13 +367,35 @@ export class SyncComputation {
       if (states.rejected[i] !== undefined) e.rejections.push({ proxy: proxyId!, error: states.rejected[i]! });
     }
   }
+
+  /**
+   * Merges `last` into `proxies` proxies already counted with `base` (mergeOnto's rule, as counts): an object new
+   * to base is counted; one base holds and `last` does not is not held after all. Shared states reject nothing.
+   */
+  private countLast(base: ObjectStates, last: ObjectStates, proxies: number, ackedAt: number): void {
+    const index = this.memo.shared.indexOf(base);
+    for (let j = 0; j < last.keys.length; j++) {
+      const i = index.get(last.keys[j]!);
+      if (i === undefined) this.countObject(last.keys[j]!, last.held[j]!, proxies, ackedAt);
+      else if (base.held[i] && !last.held[j]) this.entry(last.keys[j]!).acked -= proxies;
+    }
+  }
+
+  /** Counts `proxies` proxies holding (or not) object `key`. */
+  private countObject(key: string, held: boolean, proxies: number, ackedAt: number): void {
+    const e = this.entry(key);
+    e.expected += proxies;
+    if (!held) return;
+    e.acked += proxies;
+    if (ackedAt > (e.lastAckAt ?? 0)) e.lastAckAt = ackedAt;
+  }
 }
 
 /** Merges a proxy's types: an object is current only if every type holds all of it; the last rejection is told. */
 function proxySync(parts: TypeSync[], shared: SharedStates): ProxySync {
-  const isShared = parts.every((t) => t.shared);
-  const states = isShared ? shared.ofProxy(parts.map((t) => t.states)) : mergeStates(parts.map((t) => t.states));
-  return { states, shared: isShared, parts, ackedAt: Math.max(0, ...parts.map((t) => t.ackedAt)) };
+  const ackedAt = Math.max(0, ...parts.map((t) => t.ackedAt));
+  if (parts.every((t) => t.shared)) return { states: undefined, shared: shared.ofProxy(parts.map((t) => t.states)), parts, ackedAt };
+  return { states: mergeStates(parts.map((t) => t.states)), shared: undefined, parts, ackedAt };
 }
 
 const NO_STATES: ObjectStates = { keys: [], held: [], rejected: [] };
