@@ -358,12 +358,7 @@ export class SyncComputation {
   /** Counts `proxies` proxies holding `states`, the latest of them ACKing at `ackedAt`. */
   private count(states: ObjectStates, proxies: number, ackedAt: number, proxyId?: string): void {
     for (let i = 0; i < states.keys.length; i++) {
-      const e = this.entry(states.keys[i]!);
-      e.expected += proxies;
-      if (states.held[i]) {
-        e.acked += proxies;
-        if (ackedAt > (e.lastAckAt ?? 0)) e.lastAckAt = ackedAt;
-      }
+      const e = this.countObject(states.keys[i]!, states.held[i]!, proxies, ackedAt);
       if (states.rejected[i] !== undefined) e.rejections.push({ proxy: proxyId!, error: states.rejected[i]! });
     }
   }
@@ -381,13 +376,14 @@ export class SyncComputation {
     }
   }
 
-  /** Counts `proxies` proxies holding (or not) object `key`. */
-  private countObject(key: string, held: boolean, proxies: number, ackedAt: number): void {
+  /** Counts `proxies` proxies holding (or not) object `key`; returns its entry. */
+  private countObject(key: string, held: boolean, proxies: number, ackedAt: number): ResourceSync {
     const e = this.entry(key);
     e.expected += proxies;
-    if (!held) return;
+    if (!held) return e;
     e.acked += proxies;
     if (ackedAt > (e.lastAckAt ?? 0)) e.lastAckAt = ackedAt;
+    return e;
   }
 }
 
