@@ -185,8 +185,55 @@ export interface ProxyView {
    * removed (the sidecars of a connect storm get the same whole set, and a push the same changed resources).
    */
   deltaResponse(typeUrl: string, resources: readonly XdsResource[], removed: readonly string[], nonce: string): Buffer;
+  /**
+   * A SotW request's names looked up: `key` identifies the list (DiscoveryRequest.names_key; equal keys, equal
+   * lists), `names` gives it. While other streams share the view the answer is kept per key until the type changes:
+   * the replicas of a workload, and the clients of a connect storm, send the same lists, and the answer's strings are
+   * the resources' own (hashed once), shared by every stream holding the subscription.
+   */
+  resolve(typeUrl: string, key: string | undefined, names: () => readonly string[]): ResolvedNames;
   /** Calls `listener` with the names that changed; returns the unsubscribe function. */
   onChange(listener: (changes: ChangeSet) => void): () => void;
+}
+
+/** A request's names and what the view holds of them (see ProxyView.resolve). Shared: callers do not change it. */
+export interface ResolvedNames {
+  /**
+   * The list's key, when the view keeps this answer: one string for every stream sending the list, so a stream
+   * may hold it to tell an ACK repeating its list (a stream of a view of its own holds no key: Envoy's EDS lists
+   * run to thousands of names).
+   */
+  readonly key?: string;
+  /** The names in the request's order, `*` left out, each the resource's own string where the view holds one. */
+  readonly names: readonly string[];
+  /** The resource named by each of names, where the view holds one. */
+  readonly resources: ReadonlyArray<XdsResource | undefined>;
+  /** The existing resources in the request's order, when the names came ascending (so distinct, as a response lists them). */
+  readonly ascending: readonly XdsResource[] | undefined;
+  /** The request named `*`. */
+  readonly star: boolean;
+}
+
+/** Resolves `requested` against `view` (see ProxyView.resolve). */
+export function resolveNames(view: Pick<ProxyView, 'get'>, typeUrl: string, requested: readonly string[], key?: string): ResolvedNames {
+  const names: string[] = [];
+  const resources: Array<XdsResource | undefined> = [];
+  let ascending: XdsResource[] | undefined = [];
+  let star = false;
+  let previous = '';
+  for (const name of requested) {
+    if (name === '*') {
+      star = true;
+      continue;
+    }
+    const resource = view.get(typeUrl, name);
+    names.push(resource?.name ?? name);
+    resources.push(resource);
+    if (ascending && !(previous < name)) ascending = undefined;
+    previous = name;
+    if (resource) ascending?.push(resource);
+  }
+  return { key, names, resources, ascending, star };
 }
 
 /** What a push took to tell the streams: every view's fan-out from the first change until the last stream was told. */
@@ -305,6 +352,8 @@ class SharedView implements ProxyView {
   private readonly maps = new Map<string, ReadonlyArray<ReadonlyMap<string, XdsResource>>>();
   /** Each type's version, until one of its collections changes (every response and every sync check asks). */
   private readonly versions = new Map<string, string>();
+  /** Resolved request names per type, by the list's key, until the type changes (see resolve). */
+  private readonly resolved = new Map<string, Map<string, ResolvedNames>>();
   private readonly unsubscribe: Array<() => void>;
   /** Changes from any of the collections not yet told to the streams (see changed). */
   private pending: Map<string, Set<string>> | undefined;
@@ -331,6 +380,20 @@ class SharedView implements ProxyView {
     let maps = this.maps.get(typeUrl);
     if (!maps) this.maps.set(typeUrl, (maps = this.collections.map((c) => c.typeMap(typeUrl))));
     return maps;
+  }
+
+  resolve(typeUrl: string, key: string | undefined, names: () => readonly string[]): ResolvedNames {
+    // A view of its own (an Envoy sidecar's) resolves a list once per stream: nothing to share.
+    if (key === undefined || this.refs <= 1) return resolveNames(this, typeUrl, names());
+    let byKey = this.resolved.get(typeUrl);
+    if (!byKey) this.resolved.set(typeUrl, (byKey = new Map()));
+    let resolved = byKey.get(key);
+    if (!resolved) {
+      // Bounded as the bodies are: a list only one stream sends would otherwise stay until its type changes.
+      if (byKey.size >= MAX_MEMOIZED_BODIES) byKey.delete(byKey.keys().next().value!);
+      byKey.set(key, (resolved = resolveNames(this, typeUrl, names(), key)));
+    }
+    return resolved;
   }
 
   all(typeUrl: string): XdsResource[] {
@@ -472,7 +535,10 @@ class SharedView implements ProxyView {
    * push, in make-before-break order (src/xds/server/stream.ts), not the route first.
    */
   private changed(changes: ChangeSet): void {
-    for (const typeUrl of changes.keys()) this.versions.delete(typeUrl);
+    for (const typeUrl of changes.keys()) {
+      this.versions.delete(typeUrl);
+      this.resolved.delete(typeUrl);
+    }
     for (const bodies of Object.values(this.bodies)) for (const [key, memo] of bodies) if (changes.has(memo.typeUrl)) bodies.delete(key);
     if (!this.pending) {
       this.pending = new Map();

@@ -69,3 +69,37 @@ export const DeltaResourceField = { version: 1, resource: 2, name: 3 } as const;
 export function controlPlaneField(fieldNumber: number, identifier: string): Buffer {
   return bytesField(fieldNumber, stringField(1, identifier));
 }
+
+/** Reads a message's fields off its bytes, for the one request read by hand (see decodeDiscoveryRequest). */
+export class WireReader {
+  constructor(
+    private readonly bytes: Uint8Array,
+    public pos = 0,
+  ) {}
+
+  /** A varint of up to 32 bits (tags and lengths); longer ones are read to their end and truncated. */
+  varint(): number {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (this.pos >= this.bytes.length) throw new RangeError('protobuf: varint runs past the end of the message');
+      const byte = this.bytes[this.pos++]!;
+      if (shift < 32) value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) return value >>> 0;
+      if (shift >= 63) throw new RangeError('protobuf: varint longer than 10 bytes');
+    }
+  }
+
+  /** Moves past `length` bytes; returns the position after them. */
+  advance(length: number): number {
+    if (length > this.bytes.length - this.pos) throw new RangeError('protobuf: field runs past the end of the message');
+    return (this.pos += length);
+  }
+
+  /** Moves past a field's value of wire type `wireType` other than length-delimited. */
+  skip(wireType: number): void {
+    if (wireType === 0) this.varint();
+    else if (wireType === 1) this.advance(8);
+    else if (wireType === 5) this.advance(4);
+    else throw new RangeError(`protobuf: wire type ${wireType} is not supported`);
+  }
+}

@@ -217,6 +217,34 @@ describe('SotW', () => {
     s.send({ type_url: TypeUrl.cluster });
     await expect(s.next()).rejects.toThrow(/must carry the node/);
   });
+
+  it('gives streams of one view that send the same names what exists now, and recognises their ACKs', async () => {
+    // Two proxies on one view: a list one of them sent is resolved once for both, until the type changes.
+    const other = client.sotw();
+    try {
+      collection.apply({ upsert: [listener('a:80', 'a'), endpoints('e', 1)] });
+      other.send({ node: { ...node, id: 'proxy-2' }, type_url: TypeUrl.endpoint, resource_names: ['e'] });
+      await other.next()
+      s.send({ node, type_url: TypeUrl.listener, resource_names: ['a:80', 'b:80'] });
+      s.ack(await s.next(), ["a:80", "b:80"])
+      expect(await s.quiet()).toBe(true);
+      collection.apply({ upsert: [listener('b:80', 'b')] });
+      const pushed = await s.next()
+      expect(names(pushed)).toEqual(['a:80', 'b:80']);
+      other.send({ type_url: TypeUrl.listener, resource_names: ['a:80', 'b:80'] });
+      expect(names(await other.next())).toEqual(['a:80', 'b:80']); // b:80 too: it was added after the list was first resolved
+      s.ack(pushed, ['a:80', 'b:80']);
+      expect(await s.quiet()).toBe(true);
+      // A new list is a new subscription: a name dropped needs no answer, one added (back) does.
+      s.send({ type_url: TypeUrl.listener, version_info: pushed.version_info, response_nonce: pushed.nonce, resource_names: ['a:80'] });
+      expect(await s.quiet()).toBe(true);
+      expect([...[...server.connected()].find((p) => p.proxy?.id === node.id)!.types.get(TypeUrl.listener)!.subscribed]).toEqual(['a:80']);
+      s.send({ type_url: TypeUrl.listener, version_info: pushed.version_info, response_nonce: pushed.nonce, resource_names: ['a:80', 'b:80'] });
+      expect(names(await s.next())).toEqual(['a:80', 'b:80']);
+    } finally {
+      other.close();
+    }
+  });
 });
 
 describe('delta', () => {

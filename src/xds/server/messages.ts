@@ -1,5 +1,6 @@
 // Decoding the requests proxies send (typed, defaults filled in). Responses are the view's (src/xds/cache.ts).
 import { messageType } from '../protos.js';
+import { WireReader } from '../wire.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -24,6 +25,14 @@ export interface DiscoveryRequest {
   type_url: string;
   response_nonce: string;
   error_detail?: ErrorDetail;
+  /**
+   * A request off the wire: its resource_names fields as they came, one character per byte. Equal keys are equal
+   * lists, so an ACK repeating its subscription is told by one comparison, and a list many streams send is looked up
+   * once per view (ProxyView.resolve), with no name decoded or hashed. Absent on a request made in code.
+   */
+  names_key?: string;
+  /** How many names resource_names holds, counted without decoding them (a request off the wire). */
+  names_count?: number;
 }
 
 export interface DeltaDiscoveryRequest {
@@ -127,12 +136,116 @@ function withNodeAndError<Decoded extends { node?: NodeMessage; error_detail?: E
   return decoded;
 }
 
+/** Field numbers of envoy.service.discovery.v3.DiscoveryRequest. */
+const RequestField = { versionInfo: 1, node: 2, resourceNames: 3, typeUrl: 4, responseNonce: 5, errorDetail: 6 } as const;
+
+/**
+ * A SotW request read field by field: the strings as they are, node and error detail through protobufjs, and the
+ * resource names left as bytes (see DiscoveryRequest.names_key) until something asks for them as strings. Most
+ * requests are ACKs repeating their subscription, and a connect storm's first requests repeat each other's lists:
+ * decoding every name of every one made thousands of strings, each hashed when first looked up.
+ */
+class WireDiscoveryRequest implements DiscoveryRequest {
+  version_info = '';
+  node?: NodeMessage;
+  type_url = '';
+  response_nonce = '';
+  error_detail?: ErrorDetail;
+  names_key = '';
+  names_count = 0;
+  private names: string[] | undefined;
+
+  /** `namesFrom`..`namesTo`: the bytes holding every resource_names field (and maybe others, skipped). */
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly namesFrom: number,
+    private readonly namesTo: number,
+  ) {}
+
+  get resource_names(): string[] {
+    return (this.names ??= decodeNames(this.bytes, this.namesFrom, this.namesTo));
+  }
+}
+
 export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
-  const raw = decodeRaw<RawRequest & { version_info: string; resource_names: string[] }>('envoy.service.discovery.v3.DiscoveryRequest', bytes);
-  return withNodeAndError<DiscoveryRequest>(
-    { version_info: raw.version_info, resource_names: raw.resource_names, type_url: raw.type_url, response_nonce: raw.response_nonce },
-    raw,
-  );
+  const reader = new WireReader(bytes);
+  let namesFrom = -1;
+  let namesTo = -1;
+  let scattered = false; // names fields with other fields between them (encoders write them together)
+  let key = '';
+  let count = 0;
+  let version = '', typeUrl = '', nonce = '';
+  let rawNode: RawNode | undefined, rawError: RawStatus | undefined;
+  while (reader.pos < bytes.length) {
+    const start = reader.pos;
+    const tag = reader.varint();
+    const field = tag >>> 3;
+    if ((tag & 7) !== 2) {
+      reader.skip(tag & 7);
+      continue;
+    }
+    const length = reader.varint();
+    const from = reader.pos;
+    const to = reader.advance(length);
+    switch (field) {
+      case RequestField.resourceNames:
+        count++;
+        if (namesFrom < 0) namesFrom = start;
+        else if (!scattered && namesTo !== start) {
+          scattered = true;
+          key = bytes.toString('latin1', namesFrom, namesTo); // the run before
+        }
+        if (scattered) key += bytes.toString('latin1', start, to);
+        namesTo = to;
+        break;
+      case RequestField.versionInfo:
+        version = bytes.toString('utf8', from, to);
+        break;
+      case RequestField.typeUrl:
+        typeUrl = bytes.toString('utf8', from, to);
+        break;
+      case RequestField.responseNonce:
+        nonce = bytes.toString('utf8', from, to);
+        break;
+      case RequestField.node:
+        rawNode = messageType('envoy.config.core.v3.Node').decode(bytes.subarray(from, to)) as RawNode;
+        break;
+      case RequestField.errorDetail:
+        rawError = messageType('google.rpc.Status').decode(bytes.subarray(from, to)) as RawStatus;
+        break;
+    }
+  }
+  const request = scattered ? new WireDiscoveryRequest(bytes, 0, bytes.length) : new WireDiscoveryRequest(bytes, namesFrom, namesTo);
+  if (!scattered && count > 0) key = bytes.toString('latin1', namesFrom, namesTo);
+  request.version_info = version;
+  request.type_url = typeUrl;
+  request.response_nonce = nonce;
+  request.names_key = key;
+  request.names_count = count;
+  const n = node(rawNode);
+  if (n) request.node = n;
+  const e = errorDetail(rawError);
+  if (e) request.error_detail = e;
+  return request;
+}
+
+/** The resource_names fields' strings between `from` and `to` (other fields there skipped). */
+function decodeNames(bytes: Buffer, from: number, to: number): string[] {
+  const names: string[] = [];
+  if (from < 0) return names;
+  const reader = new WireReader(bytes, from);
+  while (reader.pos < to) {
+    const tag = reader.varint();
+    if ((tag & 7) !== 2) {
+      reader.skip(tag & 7);
+      continue;
+    }
+    const length = reader.varint();
+    const start = reader.pos;
+    const end = reader.advance(length);
+    if (tag >>> 3 === RequestField.resourceNames) names.push(bytes.toString('utf8', start, end));
+  }
+  return names;
 }
 
 export function decodeDeltaDiscoveryRequest(bytes: Buffer): DeltaDiscoveryRequest {

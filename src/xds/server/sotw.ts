@@ -23,31 +23,25 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     }
     const full = isFullStateType(typeUrl);
     // An ACK repeats the subscription: nothing to add, drop or send (most requests of a connect storm are ACKs).
-    if (!isNew && sameSubscription(state, req.resource_names, full)) return;
+    if (!isNew && (state.repeatsList(req.names_key) || sameSubscription(state, req.resource_names, full))) return;
     const view = this.view!;
+    // The names as the view resolves them: each existing one as the resource's own string (thousands of streams
+    // then share one copy, and the maps keyed by it compare a string with itself), with its resource, and the
+    // existing ones in order when they came ascending (clients sort them), as the response lists them.
+    const resolved = view.resolve(typeUrl, req.names_key, () => req.resource_names);
     const before = isNew ? EMPTY_NAMES : new Set(state.subscribed);
     const wasWildcard = state.wildcard;
     state.subscribed.clear();
-    // A name the view holds is kept as the resource's own string: thousands of streams then share one copy, not
-    // one decoded per request, and the maps keyed by it compare a string with itself. The same lookup tells whether
-    // a newly requested name exists.
     let newcomer = false;
-    // What exists of the names, kept for the response while they come in ascending order (clients sort them), which
-    // proves them distinct and sorted as the response lists them; else the response looks them up again.
-    let found: XdsResource[] | undefined = [];
-    let previous = '';
-    for (const name of req.resource_names) {
-      if (name === '*') continue;
-      const resource = view.get(typeUrl, name);
-      state.subscribed.add(resource?.name ?? name);
-      if (found && !(previous < name)) found = undefined;
-      previous = name;
-      if (!resource) continue;
-      if (!before.has(name)) newcomer = true;
-      found?.push(resource);
+    for (let i = 0; i < resolved.names.length; i++) {
+      const name = resolved.names[i]!;
+      state.subscribed.add(name);
+      if (resolved.resources[i] && !before.has(name)) newcomer = true;
     }
+    const found = resolved.ascending;
     // Legacy wildcard: a first request without names means "everything", and stays so while the names stay empty.
-    state.wildcard = full && (req.resource_names.includes('*') || (req.resource_names.length === 0 && (isNew || wasWildcard)));
+    state.wildcard = full && (resolved.star || (resolved.names.length === 0 && (isNew || wasWildcard)));
+    state.subscribedBy(resolved.key);
     for (const name of before) {
       if (state.wants(name)) continue;
       state.forget(name);
@@ -80,7 +74,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
    * An LDS/CDS response with everything the proxy should hold (plus, with `keepStale`, what it holds now).
    * `subscribed`: the existing resources of the subscription sorted by name, when the caller has them.
    */
-  private sendFull(state: TypeState, keepStale: boolean, subscribed?: XdsResource[]): boolean {
+  private sendFull(state: TypeState, keepStale: boolean, subscribed?: readonly XdsResource[]): boolean {
     const typeUrl = state.typeUrl;
     const view = this.view!;
     const held = this.heldOf(typeUrl);
@@ -117,7 +111,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
   }
 
   /** A response (none for an RDS/EDS one with nothing in it). */
-  private send(state: TypeState, resources: XdsResource[], removed: string[], memoize: boolean): void {
+  private send(state: TypeState, resources: readonly XdsResource[], removed: string[], memoize: boolean): void {
     const whole = isFullStateType(state.typeUrl);
     if (resources.length === 0 && !whole) return;
     const view = this.view!;

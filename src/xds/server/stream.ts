@@ -71,8 +71,9 @@ export class PerType<K, V> {
 export interface RequestBase {
   node?: NodeMessage;
   type_url: string;
-  /** SotW's subscription. */
+  /** SotW's subscription, and its length where counting it is cheaper than decoding it (a request off the wire). */
   resource_names?: readonly string[];
+  names_count?: number;
   /** Delta's subscription changes and the versions a reconnecting client holds. */
   resource_names_subscribe?: readonly string[];
   initial_resource_versions?: Readonly<Record<string, string>>;
@@ -113,7 +114,7 @@ export abstract class AdsStream<Req extends RequestBase = RequestBase> implement
     }
     req.type_url = typeUrl;
     const initial = req.initial_resource_versions;
-    const names = (req.resource_names?.length ?? 0) + (req.resource_names_subscribe?.length ?? 0) + (initial ? Object.keys(initial).length : 0);
+    const names = (req.names_count ?? req.resource_names?.length ?? 0) + (req.resource_names_subscribe?.length ?? 0) + (initial ? Object.keys(initial).length : 0);
     const max = this.host.maxNamesPerRequest;
     if (max !== undefined && names > max) {
       this.host.onLimited?.(this, 'names');

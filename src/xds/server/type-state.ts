@@ -97,6 +97,10 @@ export class TypeState {
   /** Subscribed names are namespaces (VHDS): a name covers every resource named `<name>/...`. */
   readonly namespaced: boolean;
 
+  /** The key of the SotW list that set the subscription (ResolvedNames.key), at the subscription's revision then. */
+  private listKey: string | undefined;
+  private listKeyRevision = -1;
+
   constructor(readonly typeUrl: string) {
     this.namespaced = isNamespacedType(typeUrl);
   }
@@ -124,6 +128,17 @@ export class TypeState {
   /** What the proxy rejects now, per resource. */
   get rejected(): ReadonlyMap<string, RejectedResource> {
     return this.rejections ?? NO_REJECTIONS;
+  }
+
+  /** Remembers the list (by its ResolvedNames.key, if it has one) that set the subscription as it stands now. */
+  subscribedBy(key: string | undefined): void {
+    this.listKey = key;
+    this.listKeyRevision = this.subscribed.revision;
+  }
+
+  /** Whether a request whose list has `key` repeats the one that set the subscription, unchanged since. */
+  repeatsList(key: string | undefined): boolean {
+    return key !== undefined && key === this.listKey && this.listKeyRevision === this.subscribed.revision;
   }
 
   /** Whether the proxy should get `name` (explicitly, by its namespace, or by wildcard). */
