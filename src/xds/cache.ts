@@ -162,8 +162,13 @@ function sameSources(a: XdsResource, b: XdsResource): boolean {
  */
 const FAN_OUT_SLICE_MS = 50;
 
-/** Response bodies a view keeps for reuse: enough for the distinct resource sets of a busy push. */
-const MAX_MEMOIZED_BODIES = 256;
+/**
+ * Response bodies a view keeps for reuse (and name lists it keeps resolved, per type): enough for the distinct sets
+ * of a busy push, and of a connect storm, whose clients go through their types together, so every type's sets are
+ * in use at once (at 256, 111 lists of 4 types each were evicted before their next stream came, which then
+ * assembled its own).
+ */
+const MAX_MEMOIZED_BODIES = 1024;
 
 /** What a stream reads: a proxy's config, composed from one or more collections. */
 export interface ProxyView {
