@@ -165,8 +165,8 @@ const FAN_OUT_SLICE_MS = 50;
 /**
  * Response bodies a view keeps for reuse (and name lists it keeps resolved, per type): enough for the distinct sets
  * of a busy push, and of a connect storm, whose clients go through their types together, so every type's sets are
- * in use at once (at 256, 111 lists of 4 types each were evicted before their next stream came, which then
- * assembled its own).
+ * in use at once (at 256, 2000 clients watching 111 distinct lists of each of 4 types had 400-500 of their 2000
+ * responses per type assembled anew; at 1024, each list's first).
  */
 const MAX_MEMOIZED_BODIES = 1024;
 
