@@ -211,6 +211,8 @@ export interface ResolvedNames {
   readonly key?: string;
   /** The names in the request's order, `*` left out, each the resource's own string where the view holds one. */
   readonly names: readonly string[];
+  /** The same names as a set: what a stream's subscription adopts (Subscription.adopt). */
+  readonly set: ReadonlySet<string>;
   /** The resource named by each of names, where the view holds one. */
   readonly resources: ReadonlyArray<XdsResource | undefined>;
   /** The existing resources in the request's order, when the names came ascending (so distinct, as a response lists them). */
@@ -238,7 +240,7 @@ export function resolveNames(view: Pick<ProxyView, 'get'>, typeUrl: string, requ
     previous = name;
     if (resource) ascending?.push(resource);
   }
-  return { key, names, resources, ascending, star };
+  return { key, names, set: new Set(names), resources, ascending, star };
 }
 
 /** What a push took to tell the streams: every view's fan-out from the first change until the last stream was told. */

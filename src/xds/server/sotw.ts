@@ -29,15 +29,11 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     // then share one copy, and the maps keyed by it compare a string with itself), with its resource, and the
     // existing ones in order when they came ascending (clients sort them), as the response lists them.
     const resolved = view.resolve(typeUrl, req.names_key, () => req.resource_names);
-    const before = isNew ? EMPTY_NAMES : new Set(state.subscribed);
+    const before = isNew ? EMPTY_NAMES : state.subscribed.current();
     const wasWildcard = state.wildcard;
-    state.subscribed.clear();
+    state.subscribed.adopt(resolved.set);
     let newcomer = false;
-    for (let i = 0; i < resolved.names.length; i++) {
-      const name = resolved.names[i]!;
-      state.subscribed.add(name);
-      if (resolved.resources[i] && !before.has(name)) newcomer = true;
-    }
+    for (let i = 0; i < resolved.names.length && !newcomer; i++) newcomer = resolved.resources[i] !== undefined && !before.has(resolved.names[i]!);
     const found = resolved.ascending;
     // Legacy wildcard: a first request without names means "everything", and stays so while the names stay empty.
     state.wildcard = full && (resolved.star || (resolved.names.length === 0 && (isNew || wasWildcard)));

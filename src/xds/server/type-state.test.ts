@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ResourceCache } from '../cache.js';
 import { TypeUrl } from '../protos.js';
 import { encodeResource, type XdsResource } from '../resource.js';
-import { TypeState } from './type-state.js';
+import { Subscription, TypeState } from './type-state.js';
 
 const route = (name: string, cluster = 'a') => encodeResource(TypeUrl.route, name, { name, virtual_hosts: [{ name, domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster } }] }] });
 
@@ -116,5 +116,32 @@ describe('TypeState', () => {
     expect(state.rejected.get('beta')?.error).toContain('bad');
     state.forget('alpha');
     expect([...state.acked.keys()]).toEqual(['beta']);
+  });
+});
+
+describe('Subscription', () => {
+  it('shares an adopted set until it changes, then changes a copy; a snapshot stays as it was', () => {
+    const list = new Set(['a', 'b']);
+    const one = new Subscription();
+    const other = new Subscription();
+    one.adopt(list);
+    other.adopt(list);
+    expect(one.revision).toBe(1);
+    const before = one.current();
+    one.add('c');
+    other.delete('a');
+    expect([...one]).toEqual(['a', 'b', 'c']);
+    expect([...other]).toEqual(['b']);
+    expect([...list]).toEqual(['a', 'b']); // what the view keeps for the next stream sending the list
+    expect([...before]).toEqual(['a', 'b']);
+    expect(one.revision).toBe(2);
+    const snapshot = one.current();
+    one.add('d'); // its own set now, but handed out: copied again
+    expect([...snapshot]).toEqual(['a', 'b', 'c']);
+    one.add('d');
+    one.delete('x');
+    expect(one.revision).toBe(3); // only changes move it
+    one.clear();
+    expect([one.size, one.has('a'), one.revision]).toEqual([0, false, 4]);
   });
 });

@@ -35,27 +35,72 @@ const NO_REJECTIONS: ReadonlyMap<string, RejectedResource> = new Map();
 /** Subscriptions of this many names or more are listed in the view's order (see wanted). */
 export const LARGE_SUBSCRIPTION = 64;
 
-/** A type's subscribed names, with a revision that moves whenever they change (see TypeState.wanted). */
-export class Subscription extends Set<string> {
+/**
+ * A type's subscribed names, with a revision that moves whenever they change (see TypeState.wanted). A SotW stream
+ * adopts the set of the list it sent (ResolvedNames.set), which it shares with every stream that sent the same list
+ * to its view (a connect storm's clients, a workload's replicas) until it changes it: then it copies it first.
+ */
+export class Subscription implements Iterable<string> {
   revision = 0;
+  private names: Set<string> = new Set();
+  /** names is an adopted set, others' too: copied before a change. */
+  private adopted = false;
 
-  override add(name: string): this {
+  get size(): number {
+    return this.names.size;
+  }
+
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+
+  [Symbol.iterator](): IterableIterator<string> {
+    return this.names.values();
+  }
+
+  /** The names as they are now: a set this subscription no longer changes once it adopts another or changes. */
+  current(): ReadonlySet<string> {
+    if (!this.adopted) this.adopted = true; // whoever holds it sees it as it is now: changes copy it first
+    return this.names;
+  }
+
+  /** Holds exactly `names` from now on (a set nobody changes: see the class). */
+  adopt(names: ReadonlySet<string>): void {
+    if (names === this.names) return;
+    if (names.size > 0 || this.names.size > 0) this.revision++;
+    this.names = names as Set<string>;
+    this.adopted = true;
+  }
+
+  add(name: string): this {
     // The size tells whether it was new: one lookup, not two (an Envoy sidecar's EDS subscribes thousands of names).
-    const size = this.size;
-    super.add(name);
-    if (this.size !== size) this.revision++;
+    const names = this.own();
+    const size = names.size;
+    names.add(name);
+    if (names.size !== size) this.revision++;
     return this;
   }
 
-  override delete(name: string): boolean {
-    const deleted = super.delete(name);
-    if (deleted) this.revision++;
-    return deleted;
+  delete(name: string): boolean {
+    if (!this.names.has(name)) return false;
+    this.own().delete(name);
+    this.revision++;
+    return true;
   }
 
-  override clear(): void {
-    if (this.size > 0) this.revision++;
-    super.clear();
+  clear(): void {
+    if (this.names.size === 0) return;
+    this.revision++;
+    this.names = new Set();
+    this.adopted = false;
+  }
+
+  private own(): Set<string> {
+    if (this.adopted) {
+      this.names = new Set(this.names);
+      this.adopted = false;
+    }
+    return this.names;
   }
 }
 
