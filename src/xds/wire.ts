@@ -72,10 +72,35 @@ export function controlPlaneField(fieldNumber: number, identifier: string): Buff
 
 /** Reads a message's fields off its bytes, for the one request read by hand (see decodeDiscoveryRequest). */
 export class WireReader {
+  /** The field nextField moved past: where it began (its tag), and its payload, from..to. */
+  fieldStart = 0;
+  from = 0;
+  to = 0;
+
   constructor(
     private readonly bytes: Uint8Array,
     public pos = 0,
   ) {}
+
+  /**
+   * Moves past the next length-delimited field before `end` (strings, bytes, messages), skipping fields of other
+   * wire types; returns its field number, or 0 (no field has it) at `end`.
+   */
+  nextField(end: number): number {
+    while (this.pos < end) {
+      this.fieldStart = this.pos;
+      const tag = this.varint();
+      if ((tag & 7) !== 2) {
+        this.skip(tag & 7);
+        continue;
+      }
+      const length = this.varint();
+      this.from = this.pos;
+      this.to = this.advance(length);
+      return tag >>> 3;
+    }
+    return 0;
+  }
 
   /** A varint of up to 32 bits (tags and lengths); longer ones are read to their end and truncated. */
   varint(): number {

@@ -176,26 +176,17 @@ export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
   let count = 0;
   let version = '', typeUrl = '', nonce = '';
   let rawNode: RawNode | undefined, rawError: RawStatus | undefined;
-  while (reader.pos < bytes.length) {
-    const start = reader.pos;
-    const tag = reader.varint();
-    const field = tag >>> 3;
-    if ((tag & 7) !== 2) {
-      reader.skip(tag & 7);
-      continue;
-    }
-    const length = reader.varint();
-    const from = reader.pos;
-    const to = reader.advance(length);
+  for (let field = reader.nextField(bytes.length); field !== 0; field = reader.nextField(bytes.length)) {
+    const { fieldStart, from, to } = reader;
     switch (field) {
       case RequestField.resourceNames:
         count++;
-        if (namesFrom < 0) namesFrom = start;
-        else if (!scattered && namesTo !== start) {
+        if (namesFrom < 0) namesFrom = fieldStart;
+        else if (!scattered && namesTo !== fieldStart) {
           scattered = true;
           key = bytes.toString('latin1', namesFrom, namesTo); // the run before
         }
-        if (scattered) key += bytes.toString('latin1', start, to);
+        if (scattered) key += bytes.toString('latin1', fieldStart, to);
         namesTo = to;
         break;
       case RequestField.versionInfo:
@@ -234,16 +225,8 @@ function decodeNames(bytes: Buffer, from: number, to: number): string[] {
   const names: string[] = [];
   if (from < 0) return names;
   const reader = new WireReader(bytes, from);
-  while (reader.pos < to) {
-    const tag = reader.varint();
-    if ((tag & 7) !== 2) {
-      reader.skip(tag & 7);
-      continue;
-    }
-    const length = reader.varint();
-    const start = reader.pos;
-    const end = reader.advance(length);
-    if (tag >>> 3 === RequestField.resourceNames) names.push(bytes.toString('utf8', start, end));
+  for (let field = reader.nextField(to); field !== 0; field = reader.nextField(to)) {
+    if (field === RequestField.resourceNames) names.push(bytes.toString('utf8', reader.from, reader.to));
   }
   return names;
 }
