@@ -191,14 +191,21 @@ export interface ProxyView {
    */
   deltaResponse(typeUrl: string, resources: readonly XdsResource[], removed: readonly string[], nonce: string): Buffer;
   /**
-   * A SotW request's names looked up: `key` identifies the list (DiscoveryRequest.names_key; equal keys, equal
-   * lists), `names` gives it. While other streams share the view the answer is kept per key until the type changes:
-   * the replicas of a workload, and the clients of a connect storm, send the same lists, and the answer's strings are
-   * the resources' own (hashed once), shared by every stream holding the subscription.
+   * A SotW request's names looked up. While other streams share the view the answer is kept by the list's key
+   * (`names_key`: equal keys, equal lists) until the type changes: the replicas of a workload, and the clients of a
+   * connect storm, send the same lists, and the answer's strings are the resources' own (hashed once), shared by
+   * every stream holding the subscription.
    */
-  resolve(typeUrl: string, key: string | undefined, names: () => readonly string[]): ResolvedNames;
+  resolve(typeUrl: string, requested: RequestedNames): ResolvedNames;
   /** Calls `listener` with the names that changed; returns the unsubscribe function. */
   onChange(listener: (changes: ChangeSet) => void): () => void;
+}
+
+/** A SotW request's names, read only as needed: DiscoveryRequest off the wire computes each when asked. */
+export interface RequestedNames {
+  /** The list's identity (absent for a request made in code: not kept then). */
+  readonly names_key?: string;
+  readonly resource_names: readonly string[];
 }
 
 /** A request's names and what the view holds of them (see ProxyView.resolve). Shared: callers do not change it. */
@@ -389,16 +396,17 @@ class SharedView implements ProxyView {
     return maps;
   }
 
-  resolve(typeUrl: string, key: string | undefined, names: () => readonly string[]): ResolvedNames {
+  resolve(typeUrl: string, requested: RequestedNames): ResolvedNames {
     // A view of its own (an Envoy sidecar's) resolves a list once per stream: nothing to share.
-    if (key === undefined || this.refs <= 1) return resolveNames(this, typeUrl, names());
+    const key = this.refs > 1 ? requested.names_key : undefined;
+    if (key === undefined) return resolveNames(this, typeUrl, requested.resource_names);
     let byKey = this.resolved.get(typeUrl);
     if (!byKey) this.resolved.set(typeUrl, (byKey = new Map()));
     let resolved = byKey.get(key);
     if (!resolved) {
       // Bounded as the bodies are: a list only one stream sends would otherwise stay until its type changes.
       if (byKey.size >= MAX_MEMOIZED_BODIES) byKey.delete(byKey.keys().next().value!);
-      byKey.set(key, (resolved = resolveNames(this, typeUrl, names(), key)));
+      byKey.set(key, (resolved = resolveNames(this, typeUrl, requested.resource_names, key)));
     }
     return resolved;
   }

@@ -30,7 +30,7 @@ export interface DiscoveryRequest {
    * lists, so an ACK repeating its subscription is told by one comparison, and a list many streams send is looked up
    * once per view (ProxyView.resolve), with no name decoded or hashed. Absent on a request made in code.
    */
-  names_key?: string;
+  readonly names_key?: string;
   /** How many names resource_names holds, counted without decoding them (a request off the wire). */
   names_count?: number;
 }
@@ -151,19 +151,28 @@ class WireDiscoveryRequest implements DiscoveryRequest {
   type_url = '';
   response_nonce = '';
   error_detail?: ErrorDetail;
-  names_key = '';
   names_count = 0;
   private names: string[] | undefined;
+  private key: string | undefined;
 
-  /** `namesFrom`..`namesTo`: the bytes holding every resource_names field (and maybe others, skipped). */
+  /**
+   * `namesFrom`..`namesTo`: the bytes of every resource_names field, other fields among them when `scattered`
+   * (encoders write a repeated field's entries together, so it is one run as a rule).
+   */
   constructor(
     private readonly bytes: Buffer,
     private readonly namesFrom: number,
     private readonly namesTo: number,
+    private readonly scattered: boolean,
   ) {}
 
   get resource_names(): string[] {
     return (this.names ??= decodeNames(this.bytes, this.namesFrom, this.namesTo));
+  }
+
+  /** Made when asked: a stream of a view of its own never asks (an Envoy sidecar's EDS lists run to 100 kB). */
+  get names_key(): string {
+    return (this.key ??= namesKey(this.bytes, this.namesFrom, this.namesTo, this.scattered));
   }
 }
 
@@ -171,8 +180,7 @@ export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
   const reader = new WireReader(bytes);
   let namesFrom = -1;
   let namesTo = -1;
-  let scattered = false; // names fields with other fields between them (encoders write them together)
-  let key = '';
+  let scattered = false;
   let count = 0;
   let version = '', typeUrl = '', nonce = '';
   let rawNode: RawNode | undefined, rawError: RawStatus | undefined;
@@ -182,11 +190,7 @@ export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
       case RequestField.resourceNames:
         count++;
         if (namesFrom < 0) namesFrom = fieldStart;
-        else if (!scattered && namesTo !== fieldStart) {
-          scattered = true;
-          key = bytes.toString('latin1', namesFrom, namesTo); // the run before
-        }
-        if (scattered) key += bytes.toString('latin1', fieldStart, to);
+        else if (namesTo !== fieldStart) scattered = true;
         namesTo = to;
         break;
       case RequestField.versionInfo:
@@ -206,18 +210,28 @@ export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
         break;
     }
   }
-  const request = scattered ? new WireDiscoveryRequest(bytes, 0, bytes.length) : new WireDiscoveryRequest(bytes, namesFrom, namesTo);
-  if (!scattered && count > 0) key = bytes.toString('latin1', namesFrom, namesTo);
+  const request = new WireDiscoveryRequest(bytes, namesFrom, namesTo, scattered);
   request.version_info = version;
   request.type_url = typeUrl;
   request.response_nonce = nonce;
-  request.names_key = key;
   request.names_count = count;
   const n = node(rawNode);
   if (n) request.node = n;
   const e = errorDetail(rawError);
   if (e) request.error_detail = e;
   return request;
+}
+
+/** The resource_names fields between `from` and `to` as they are on the wire, one character per byte. */
+function namesKey(bytes: Buffer, from: number, to: number, scattered: boolean): string {
+  if (from < 0) return '';
+  if (!scattered) return bytes.toString('latin1', from, to);
+  let key = '';
+  const reader = new WireReader(bytes, from);
+  for (let field = reader.nextField(to); field !== 0; field = reader.nextField(to)) {
+    if (field === RequestField.resourceNames) key += bytes.toString('latin1', reader.fieldStart, reader.to);
+  }
+  return key;
 }
 
 /** The resource_names fields' strings between `from` and `to` (other fields there skipped). */

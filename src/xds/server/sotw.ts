@@ -23,12 +23,12 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     }
     const full = isFullStateType(typeUrl);
     // An ACK repeats the subscription: nothing to add, drop or send (most requests of a connect storm are ACKs).
-    if (!isNew && (state.repeatsList(req.names_key) || sameSubscription(state, req.resource_names, full))) return;
+    if (!isNew && (state.repeatsList(req) || sameSubscription(state, req.resource_names, full))) return;
     const view = this.view!;
     // The names as the view resolves them: each existing one as the resource's own string (thousands of streams
     // then share one copy, and the maps keyed by it compare a string with itself), with its resource, and the
     // existing ones in order when they came ascending (clients sort them), as the response lists them.
-    const resolved = view.resolve(typeUrl, req.names_key, () => req.resource_names);
+    const resolved = view.resolve(typeUrl, req);
     const before = isNew ? EMPTY_NAMES : state.subscribed.current();
     const wasWildcard = state.wildcard;
     state.subscribed.adopt(resolved.set);

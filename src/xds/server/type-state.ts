@@ -181,9 +181,9 @@ export class TypeState {
     this.listKeyRevision = this.subscribed.revision;
   }
 
-  /** Whether a request whose list has `key` repeats the one that set the subscription, unchanged since. */
-  repeatsList(key: string | undefined): boolean {
-    return key !== undefined && key === this.listKey && this.listKeyRevision === this.subscribed.revision;
+  /** Whether `request` repeats the list that set the subscription, unchanged since (its key read only then). */
+  repeatsList(request: { readonly names_key?: string }): boolean {
+    return this.listKey !== undefined && this.listKeyRevision === this.subscribed.revision && request.names_key === this.listKey;
   }
 
   /** Whether the proxy should get `name` (explicitly, by its namespace, or by wildcard). */
