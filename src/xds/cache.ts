@@ -216,23 +216,21 @@ export interface ResolvedNames {
    * run to thousands of names).
    */
   readonly key?: string;
-  /** The names in the request's order, `*` left out, each the resource's own string where the view holds one. */
-  readonly names: readonly string[];
-  /** The same names as a set: what a stream's subscription adopts (Subscription.adopt). */
-  readonly set: ReadonlySet<string>;
-  /** The resource named by each of names, where the view holds one. */
-  readonly resources: ReadonlyArray<XdsResource | undefined>;
-  /** The existing resources in the request's order, when the names came ascending (so distinct, as a response lists them). */
-  readonly ascending: readonly XdsResource[] | undefined;
+  /** The names, `*` left out, each the resource's own string where the view holds one: what a subscription adopts. */
+  readonly names: ReadonlySet<string>;
+  /** The resources the view holds of them, in the request's order. */
+  readonly existing: readonly XdsResource[];
+  /** The names came ascending (clients sort them): distinct, and in the order a response lists them. */
+  readonly ascending: boolean;
   /** The request named `*`. */
   readonly star: boolean;
 }
 
 /** Resolves `requested` against `view` (see ProxyView.resolve). */
 export function resolveNames(view: Pick<ProxyView, 'get'>, typeUrl: string, requested: readonly string[], key?: string): ResolvedNames {
-  const names: string[] = [];
-  const resources: Array<XdsResource | undefined> = [];
-  let ascending: XdsResource[] | undefined = [];
+  const names = new Set<string>();
+  const existing: XdsResource[] = [];
+  let ascending = true;
   let star = false;
   let previous = '';
   for (const name of requested) {
@@ -241,13 +239,12 @@ export function resolveNames(view: Pick<ProxyView, 'get'>, typeUrl: string, requ
       continue;
     }
     const resource = view.get(typeUrl, name);
-    names.push(resource?.name ?? name);
-    resources.push(resource);
-    if (ascending && !(previous < name)) ascending = undefined;
+    names.add(resource?.name ?? name);
+    if (ascending && !(previous < name)) ascending = false;
     previous = name;
-    if (resource) ascending?.push(resource);
+    if (resource) existing.push(resource);
   }
-  return { key, names, set: new Set(names), resources, ascending, star };
+  return { key, names, existing, ascending, star };
 }
 
 /** What a push took to tell the streams: every view's fan-out from the first change until the last stream was told. */

@@ -1,6 +1,6 @@
 // Decoding the requests proxies send (typed, defaults filled in). Responses are the view's (src/xds/cache.ts).
+import protobuf from 'protobufjs';
 import { messageType } from '../protos.js';
-import { WireReader } from '../wire.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -139,11 +139,14 @@ function withNodeAndError<Decoded extends { node?: NodeMessage; error_detail?: E
 /** Field numbers of envoy.service.discovery.v3.DiscoveryRequest. */
 const RequestField = { versionInfo: 1, node: 2, resourceNames: 3, typeUrl: 4, responseNonce: 5, errorDetail: 6 } as const;
 
+/** Protobuf's wire type of strings, bytes and messages. */
+const LENGTH_DELIMITED = 2;
+
 /**
- * A SotW request read field by field: the strings as they are, node and error detail through protobufjs, and the
- * resource names left as bytes (see DiscoveryRequest.names_key) until something asks for them as strings. Most
- * requests are ACKs repeating their subscription, and a connect storm's first requests repeat each other's lists:
- * decoding every name of every one made thousands of strings, each hashed when first looked up.
+ * A SotW request read field by field with protobufjs's reader: the strings as they are, node and error detail
+ * decoded, and the resource names left as bytes (see DiscoveryRequest.names_key) until something asks for them as
+ * strings. Most requests are ACKs repeating their subscription, and a connect storm's first requests repeat each
+ * other's lists: decoding every name of every one made thousands of strings, each hashed when first looked up.
  */
 class WireDiscoveryRequest implements DiscoveryRequest {
   version_info = '';
@@ -167,47 +170,72 @@ class WireDiscoveryRequest implements DiscoveryRequest {
   ) {}
 
   get resource_names(): string[] {
-    return (this.names ??= decodeNames(this.bytes, this.namesFrom, this.namesTo));
+    return (this.names ??= this.readNames((reader) => reader.string()));
   }
 
   /** Made when asked: a stream of a view of its own never asks (an Envoy sidecar's EDS lists run to 100 kB). */
   get names_key(): string {
-    return (this.key ??= namesKey(this.bytes, this.namesFrom, this.namesTo, this.scattered));
+    if (this.key !== undefined) return this.key;
+    if (this.namesFrom < 0) return (this.key = '');
+    if (!this.scattered) return (this.key = this.bytes.toString('latin1', this.namesFrom, this.namesTo));
+    return (this.key = this.readNames((reader, start) => this.bytes.toString('latin1', start, reader.skip(reader.uint32()).pos)).join(''));
+  }
+
+  /** `read` of each resource_names field (reading its length and payload), from where its tag began. */
+  private readNames<T>(read: (reader: protobuf.Reader, start: number) => T): T[] {
+    const out: T[] = [];
+    if (this.namesFrom < 0) return out;
+    const reader = protobuf.Reader.create(this.bytes);
+    reader.pos = this.namesFrom;
+    while (reader.pos < this.namesTo) {
+      const start = reader.pos;
+      const tag = reader.uint32();
+      if (tag >>> 3 === RequestField.resourceNames && (tag & 7) === LENGTH_DELIMITED) out.push(read(reader, start));
+      else reader.skipType(tag & 7);
+    }
+    return out;
   }
 }
 
 export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
-  const reader = new WireReader(bytes);
+  const reader = protobuf.Reader.create(bytes);
   let namesFrom = -1;
   let namesTo = -1;
   let scattered = false;
   let count = 0;
   let version = '', typeUrl = '', nonce = '';
   let rawNode: RawNode | undefined, rawError: RawStatus | undefined;
-  for (let field = reader.nextField(bytes.length); field !== 0; field = reader.nextField(bytes.length)) {
-    const { fieldStart, from, to } = reader;
-    switch (field) {
+  while (reader.pos < reader.len) {
+    const start = reader.pos;
+    const tag = reader.uint32();
+    if ((tag & 7) !== LENGTH_DELIMITED) {
+      reader.skipType(tag & 7);
+      continue;
+    }
+    switch (tag >>> 3) {
       case RequestField.resourceNames:
         count++;
-        if (namesFrom < 0) namesFrom = fieldStart;
-        else if (namesTo !== fieldStart) scattered = true;
-        namesTo = to;
+        if (namesFrom < 0) namesFrom = start;
+        else if (namesTo !== start) scattered = true;
+        namesTo = reader.skip(reader.uint32()).pos;
         break;
       case RequestField.versionInfo:
-        version = bytes.toString('utf8', from, to);
+        version = reader.string();
         break;
       case RequestField.typeUrl:
-        typeUrl = bytes.toString('utf8', from, to);
+        typeUrl = reader.string();
         break;
       case RequestField.responseNonce:
-        nonce = bytes.toString('utf8', from, to);
+        nonce = reader.string();
         break;
       case RequestField.node:
-        rawNode = messageType('envoy.config.core.v3.Node').decode(bytes.subarray(from, to)) as RawNode;
+        rawNode = messageType('envoy.config.core.v3.Node').decode(reader, reader.uint32()) as RawNode;
         break;
       case RequestField.errorDetail:
-        rawError = messageType('google.rpc.Status').decode(bytes.subarray(from, to)) as RawStatus;
+        rawError = messageType('google.rpc.Status').decode(reader, reader.uint32()) as RawStatus;
         break;
+      default:
+        reader.skipType(LENGTH_DELIMITED);
     }
   }
   const request = new WireDiscoveryRequest(bytes, namesFrom, namesTo, scattered);
@@ -220,29 +248,6 @@ export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
   const e = errorDetail(rawError);
   if (e) request.error_detail = e;
   return request;
-}
-
-/** The resource_names fields between `from` and `to` as they are on the wire, one character per byte. */
-function namesKey(bytes: Buffer, from: number, to: number, scattered: boolean): string {
-  if (from < 0) return '';
-  if (!scattered) return bytes.toString('latin1', from, to);
-  let key = '';
-  const reader = new WireReader(bytes, from);
-  for (let field = reader.nextField(to); field !== 0; field = reader.nextField(to)) {
-    if (field === RequestField.resourceNames) key += bytes.toString('latin1', reader.fieldStart, reader.to);
-  }
-  return key;
-}
-
-/** The resource_names fields' strings between `from` and `to` (other fields there skipped). */
-function decodeNames(bytes: Buffer, from: number, to: number): string[] {
-  const names: string[] = [];
-  if (from < 0) return names;
-  const reader = new WireReader(bytes, from);
-  for (let field = reader.nextField(to); field !== 0; field = reader.nextField(to)) {
-    if (field === RequestField.resourceNames) names.push(bytes.toString('utf8', reader.from, reader.to));
-  }
-  return names;
 }
 
 export function decodeDeltaDiscoveryRequest(bytes: Buffer): DeltaDiscoveryRequest {

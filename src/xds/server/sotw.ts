@@ -26,17 +26,16 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     if (!isNew && (state.repeatsList(req) || sameSubscription(state, req.resource_names, full))) return;
     const view = this.view!;
     // The names as the view resolves them: each existing one as the resource's own string (thousands of streams
-    // then share one copy, and the maps keyed by it compare a string with itself), with its resource, and the
-    // existing ones in order when they came ascending (clients sort them), as the response lists them.
+    // then share one copy, and the maps keyed by it compare a string with itself), and the resources it holds of
+    // them, in the response's order when the names came ascending (clients sort them).
     const resolved = view.resolve(typeUrl, req);
     const before = isNew ? EMPTY_NAMES : state.subscribed.current();
     const wasWildcard = state.wildcard;
-    state.subscribed.adopt(resolved.set);
-    let newcomer = false;
-    for (let i = 0; i < resolved.names.length && !newcomer; i++) newcomer = resolved.resources[i] !== undefined && !before.has(resolved.names[i]!);
-    const found = resolved.ascending;
+    state.subscribed.adopt(resolved.names);
+    const newcomer = resolved.existing.some((r) => !before.has(r.name));
+    const found = resolved.ascending ? resolved.existing : undefined;
     // Legacy wildcard: a first request without names means "everything", and stays so while the names stay empty.
-    state.wildcard = full && (resolved.star || (resolved.names.length === 0 && (isNew || wasWildcard)));
+    state.wildcard = full && (resolved.star || (resolved.names.size === 0 && (isNew || wasWildcard)));
     state.subscribedBy(resolved.key);
     for (const name of before) {
       if (state.wants(name)) continue;
