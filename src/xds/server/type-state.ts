@@ -32,19 +32,22 @@ export interface RejectedResource extends Rejection {
 
 const NO_REJECTIONS: ReadonlyMap<string, RejectedResource> = new Map();
 
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 /** Subscriptions of this many names or more are listed in the view's order (see wanted). */
 export const LARGE_SUBSCRIPTION = 64;
 
 /**
  * A type's subscribed names, with a revision that moves whenever they change (see TypeState.wanted). A SotW stream
- * adopts the set of the list it sent (ResolvedNames.set), which it shares with every stream that sent the same list
- * to its view (a connect storm's clients, a workload's replicas) until it changes it: then it copies it first.
+ * adopts the set of the list it sent (ResolvedNames.names), which it shares with every stream that sent the same
+ * list to its view (a connect storm's clients, a workload's replicas) until it changes it: then it copies it first.
  */
 export class Subscription implements Iterable<string> {
   revision = 0;
-  private names: Set<string> = new Set();
+  /** Empty at first: one set for all (most SotW subscriptions adopt theirs at once). */
+  private names = NO_NAMES as Set<string>;
   /** names is an adopted set, others' too: copied before a change. */
-  private adopted = false;
+  private adopted = true;
 
   get size(): number {
     return this.names.size;
@@ -60,7 +63,7 @@ export class Subscription implements Iterable<string> {
 
   /** The names as they are now: a set this subscription no longer changes once it adopts another or changes. */
   current(): ReadonlySet<string> {
-    if (!this.adopted) this.adopted = true; // whoever holds it sees it as it is now: changes copy it first
+    this.adopted = true; // whoever holds it sees it as it is now: changes copy it first
     return this.names;
   }
 
@@ -91,8 +94,8 @@ export class Subscription implements Iterable<string> {
   clear(): void {
     if (this.names.size === 0) return;
     this.revision++;
-    this.names = new Set();
-    this.adopted = false;
+    this.names = NO_NAMES as Set<string>;
+    this.adopted = true;
   }
 
   private own(): Set<string> {
