@@ -128,7 +128,7 @@ function decodeRaw<Raw extends RawRequest>(typeName: string, bytes: Buffer): Raw
 }
 
 /** Adds the optional node and error detail of `raw` to `decoded` (left out when the request has none). */
-function withNodeAndError<Decoded extends { node?: NodeMessage; error_detail?: ErrorDetail }>(decoded: Decoded, raw: RawRequest): Decoded {
+function withNodeAndError<Decoded extends { node?: NodeMessage; error_detail?: ErrorDetail }>(decoded: Decoded, raw: Pick<RawRequest, 'node' | 'error_detail'>): Decoded {
   const n = node(raw.node);
   if (n) decoded.node = n;
   const e = errorDetail(raw.error_detail);
@@ -243,11 +243,7 @@ export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
   request.type_url = typeUrl;
   request.response_nonce = nonce;
   request.names_count = count;
-  const n = node(rawNode);
-  if (n) request.node = n;
-  const e = errorDetail(rawError);
-  if (e) request.error_detail = e;
-  return request;
+  return withNodeAndError(request, { node: rawNode, error_detail: rawError });
 }
 
 export function decodeDeltaDiscoveryRequest(bytes: Buffer): DeltaDiscoveryRequest {
