@@ -43,4 +43,16 @@ describe('Store', () => {
     expect(store.size).toBe(1);
     expect(() => store.byIndex('nope', 'x')).toThrow(/no index/);
   });
+
+  it('leaves the index entries of an update that changes no indexed value as they were', () => {
+    const store = new Store<KubeObject>();
+    store.addIndex('app', (o) => (o.metadata?.labels?.app ? [o.metadata.labels.app] : []));
+    store.set(cm('a', '1', 'ns', { app: 'web' }));
+    store.set(cm('b', '1', 'ns', { app: 'web' }));
+    const before = store.indexValues('app', 'ns/a');
+    store.set(cm('a', '2', 'ns', { app: 'web' })); // a status write, say
+    expect(store.indexValues('app', 'ns/a')).toBe(before);
+    expect(store.byIndex('app', 'web').map((o) => o.metadata?.resourceVersion)).toEqual(['2', '1']);
+    expect(store.list().map((o) => o.metadata?.name)).toEqual(['a', 'b']); // replaced in place
+  });
 });

@@ -84,12 +84,25 @@ export class Store<T extends KubeObject> {
     return this.indexed.get(name)?.get(key) ?? [];
   }
 
-  /** Inserts or replaces; returns the previous object. */
+  /**
+   * Inserts or replaces; returns the previous object. A replaced object's index entries are rewritten only where its
+   * values changed: most updates (a status write) change none, and rewriting them churned every index's maps.
+   */
   set(obj: T): T | undefined {
     const key = objectKey(obj);
-    const old = this.delete(key);
+    const old = this.items.get(key);
     this.items.set(key, obj);
-    for (const name of this.indexers.keys()) this.index(name, key, obj, +1);
+    for (const name of this.indexers.keys()) {
+      if (!old) {
+        this.index(name, key, obj, +1);
+        continue;
+      }
+      const before = this.indexed.get(name)!.get(key) ?? [];
+      const after = [...new Set(this.indexers.get(name)!(obj))];
+      if (after.length === before.length && after.every((v, i) => v === before[i])) continue;
+      this.index(name, key, old, -1);
+      this.index(name, key, obj, +1, after);
+    }
     return old;
   }
 
@@ -111,10 +124,10 @@ export class Store<T extends KubeObject> {
     return events;
   }
 
-  private index(name: string, key: string, obj: T, change: 1 | -1): void {
+  private index(name: string, key: string, obj: T, change: 1 | -1, computed?: string[]): void {
     const index = this.indices.get(name)!;
     const indexed = this.indexed.get(name)!;
-    const values = change > 0 ? [...new Set(this.indexers.get(name)!(obj))] : (indexed.get(key) ?? []);
+    const values = change > 0 ? (computed ?? [...new Set(this.indexers.get(name)!(obj))]) : (indexed.get(key) ?? []);
     if (change > 0) indexed.set(key, values);
     else indexed.delete(key);
     for (const value of values) {

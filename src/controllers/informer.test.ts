@@ -90,6 +90,19 @@ describe('Informer', () => {
     expect(typeof listed.metadata?.uid).toBe('string');
   });
 
+  it('keeps the cached spec object across updates that leave the spec as it was', async () => {
+    const withSpec = (replicas: number, phase: string): ConfigMap & Record<string, unknown> => ({ ...configMap('a'), spec: { replicas, selector: { app: 'web' } }, status: { phase } });
+    server.put(collection, withSpec(1, 'Pending'));
+    await startInformer();
+    const spec = (informer.get('ns', 'a') as { spec?: object }).spec;
+    server.put(collection, withSpec(1, 'Running')); // a status write: the server sends the whole object again
+    await eventually('the status update', () => (informer.get('ns', 'a') as { status?: { phase: string } }).status?.phase === 'Running');
+    expect((informer.get('ns', 'a') as { spec?: object }).spec).toBe(spec);
+    server.put(collection, withSpec(2, 'Running'));
+    await eventually('the spec update', () => (informer.get('ns', 'a') as { spec?: { replicas: number } }).spec?.replicas === 2);
+    expect((informer.get('ns', 'a') as { spec?: object }).spec).not.toBe(spec);
+  });
+
   it('resumes from the last resourceVersion when the stream ends, without relisting', async () => {
     server.put(collection, configMap('a'));
     await startInformer();

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { Backoff, sleep } from './backoff.js';
 import { Store, type CacheEvent, type IndexFunc } from './cache.js';
 import { defaultLogger } from './logger.js';
-import { keyOf, objectKey, type KubeObject } from './object.js';
+import { keyOf, objectKey, withSpecOf, type KubeObject } from './object.js';
 import { apiVersionOf, resourcePath, type ResourceType } from './resource.js';
 import { ApiError, isGone, type RestClient, type Status } from './rest-client.js';
 
@@ -271,9 +271,12 @@ export class Informer<T extends KubeObject> {
     for (const wake of waiters) wake();
   }
 
-  /** List items carry no apiVersion/kind; watch events do. Fill them in so both look the same. */
+  /**
+   * List items carry no apiVersion/kind; watch events do. Fill them in so both look the same. An unchanged spec
+   * stays the cached object's (withSpecOf), before the transform, which may share it further.
+   */
   private withTypeMeta(obj: T): T {
-    const typed = { ...obj, apiVersion: apiVersionOf(this.resource), kind: this.resource.kind };
+    const typed = withSpecOf(this.store.get(objectKey(obj)), { ...obj, apiVersion: apiVersionOf(this.resource), kind: this.resource.kind });
     return this.spec.transform ? (this.spec.transform.apply(typed) as T) : typed;
   }
 
