@@ -29,6 +29,11 @@ export interface EventRecorderOptions {
   seriesWindowMs?: number;
   /** Event writes in flight at most, across series (default 4). */
   maxConcurrentWrites?: number;
+  /**
+   * Series held at most once written (default 4096, client-go's event correlator's cache): the least recently
+   * observed go first, and a repeat of one gone starts a new Event.
+   */
+  maxSeries?: number;
   now?: () => number;
 }
 
@@ -69,6 +74,7 @@ export class EventRecorder {
   private readonly series = new Map<string, Series>();
   private readonly log: Logger;
   private readonly windowMs: number;
+  private readonly maxSeries: number;
   private readonly now: () => number;
   private lastSweep = 0;
   /** Pending while series are held: forgets ended series even when no further event is recorded. */
@@ -86,6 +92,7 @@ export class EventRecorder {
   ) {
     this.log = (options.log ?? defaultLogger()).child({ component: 'events' });
     this.windowMs = options.seriesWindowMs ?? 6 * 60_000;
+    this.maxSeries = options.maxSeries ?? 4096;
     this.now = options.now ?? Date.now;
     this.writes = new PQueue({ concurrency: options.maxConcurrentWrites ?? 4 });
   }
@@ -136,6 +143,8 @@ export class EventRecorder {
     if (series) {
       series.count++;
       series.lastObservedAt = now;
+      this.series.delete(key); // to the end: the map's order is the order of last observation
+      this.series.set(key, series);
     } else {
       const eventNamespace = namespace || 'default'; // cluster-scoped objects' Events live in 'default'
       series = { namespace: eventNamespace, name: `${name}.${randomBytes(8).toString('hex')}`, count: 1, written: 0, lastObservedAt: now, chain: settled, due: undefined };
@@ -155,7 +164,9 @@ export class EventRecorder {
         this.log.error({ err, event: `${target.namespace}/${target.name}`, reason: event.reason }, 'cannot write event');
       })
       .finally(() => {
-        if (target.chain === chain) target.chain = settled;
+        if (target.chain !== chain) return;
+        target.chain = settled;
+        this.trim();
       });
     target.chain = chain;
   }
@@ -195,6 +206,19 @@ export class EventRecorder {
       ...due.event,
       regarding: due.regarding,
     };
+  }
+
+  /**
+   * Forgets the least recently observed written series beyond maxSeries. A first start records a series per object
+   * judged (9000 at 1000 services: Accepted, Programmed, ...), most never repeat, and the window keeps them 6
+   * minutes. Writes finish in the order series were recorded, so the oldest is nearly always done: a few looks.
+   */
+  private trim(): void {
+    let looks = 16;
+    for (const [key, s] of this.series) {
+      if (this.series.size <= this.maxSeries || looks-- === 0) return;
+      if (s.count === s.written && s.chain === settled) this.series.delete(key);
+    }
   }
 
   /** Forgets series that ended, so memory stays bounded by the events of the last window. */

@@ -184,6 +184,25 @@ describe('EventRecorder', () => {
     expect(most).toBe(3);
   });
 
+  it('holds at most maxSeries written series, forgetting the least recently observed first', async () => {
+    const recorder = new EventRecorder(client, { reportingController: 'c', reportingInstance: 'i', log, maxSeries: 5 });
+    const about = (i: number): KubeObject => ({ ...regarding, metadata: { ...regarding.metadata, name: `gw${i}`, uid: `u${i}` } });
+    for (let i = 0; i < 20; i++) recorder.normal(about(i), 'Accepted', 'Reconcile', 'ok');
+    await recorder.flush();
+    expect(server.list('events.k8s.io/v1/events')).toHaveLength(20);
+    expect(recorder.heldSeries).toBe(5); // objects 15..19
+    recorder.normal(about(15), 'Accepted', 'Reconcile', 'ok'); // observed again: now the most recent
+    recorder.normal(about(20), 'Accepted', 'Reconcile', 'ok'); // a new series: 16 goes
+    await recorder.flush();
+    recorder.normal(about(15), 'Accepted', 'Reconcile', 'ok'); // still held: its series counts 3
+    recorder.normal(about(16), 'Accepted', 'Reconcile', 'ok'); // forgotten: a new Event
+    await recorder.flush();
+    const events = server.list('events.k8s.io/v1/events');
+    expect(events.filter((e) => (e.regarding as { name: string }).name === 'gw15').map((e) => (e.series as { count: number } | undefined)?.count)).toEqual([3]);
+    expect(events.filter((e) => (e.regarding as { name: string }).name === 'gw16')).toHaveLength(2);
+    expect(recorder.heldSeries).toBe(5);
+  });
+
   it('never throws into the caller when writing fails', async () => {
     const recorder = new EventRecorder(client, { reportingController: 'c', reportingInstance: 'i', log });
     await server.close();
