@@ -7,7 +7,7 @@ import type { XdsResource } from '../resource.js';
 import type { DiscoveryRequest } from './messages.js';
 import { HeldResources } from './held-resources.js';
 import { AdsStream } from './stream.js';
-import { LARGE_SUBSCRIPTION, type TypeState } from './type-state.js';
+import { LARGE_SUBSCRIPTION, NO_NAMES, type TypeState } from './type-state.js';
 
 export class SotwStream extends AdsStream<DiscoveryRequest> {
   readonly protocol = 'sotw' as const;
@@ -29,7 +29,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     // then share one copy, and the maps keyed by it compare a string with itself), and the resources it holds of
     // them, in the response's order when the names came ascending (clients sort them).
     const resolved = view.resolve(typeUrl, req);
-    const before = isNew ? EMPTY_NAMES : state.subscribed.current();
+    const before = isNew ? NO_NAMES : state.subscribed.current();
     const wasWildcard = state.wildcard;
     state.subscribed.adopt(resolved.names);
     const newcomer = resolved.existing.some((r) => !before.has(r.name));
@@ -116,8 +116,6 @@ export class SotwStream extends AdsStream<DiscoveryRequest> {
     state.sent(nonce, { version, resources, removed, whole });
   }
 }
-
-const EMPTY_NAMES: ReadonlySet<string> = new Set();
 
 /** The resources of `view` named in `names`, in that order, leaving out names it does not hold. */
 function existing(view: ProxyView, typeUrl: string, names: readonly string[]): XdsResource[] {

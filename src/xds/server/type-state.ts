@@ -32,7 +32,8 @@ export interface RejectedResource extends Rejection {
 
 const NO_REJECTIONS: ReadonlyMap<string, RejectedResource> = new Map();
 
-const NO_NAMES: ReadonlySet<string> = new Set();
+/** The empty name set, one for all (a new subscription's, a first request's "before"). */
+export const NO_NAMES: ReadonlySet<string> = new Set();
 
 /** Subscriptions of this many names or more are listed in the view's order (see wanted). */
 export const LARGE_SUBSCRIPTION = 64;
