@@ -70,7 +70,7 @@ export class Store<T extends KubeObject> {
     this.indexers.set(name, indexFunc);
     this.indices.set(name, new Map());
     this.indexed.set(name, new Map());
-    for (const [key, obj] of this.items) this.index(name, key, obj, +1);
+    for (const [key, obj] of this.items) this.indexUnder(name, key, [...new Set(indexFunc(obj))]);
   }
 
   byIndex(name: string, value: string): T[] {
@@ -92,16 +92,12 @@ export class Store<T extends KubeObject> {
     const key = objectKey(obj);
     const old = this.items.get(key);
     this.items.set(key, obj);
-    for (const name of this.indexers.keys()) {
-      if (!old) {
-        this.index(name, key, obj, +1);
-        continue;
-      }
-      const before = this.indexed.get(name)!.get(key) ?? [];
-      const after = [...new Set(this.indexers.get(name)!(obj))];
-      if (after.length === before.length && after.every((v, i) => v === before[i])) continue;
-      this.index(name, key, old, -1);
-      this.index(name, key, obj, +1, after);
+    for (const [name, indexFunc] of this.indexers) {
+      const values = [...new Set(indexFunc(obj))];
+      const before = this.indexed.get(name)!.get(key);
+      if (before && before.length === values.length && values.every((v, i) => v === before[i])) continue;
+      if (before) this.unindex(name, key);
+      this.indexUnder(name, key, values);
     }
     return old;
   }
@@ -110,7 +106,7 @@ export class Store<T extends KubeObject> {
     const old = this.items.get(key);
     if (!old) return undefined;
     this.items.delete(key);
-    for (const name of this.indexers.keys()) this.index(name, key, old, -1);
+    for (const name of this.indexers.keys()) this.unindex(name, key);
     return old;
   }
 
@@ -124,21 +120,26 @@ export class Store<T extends KubeObject> {
     return events;
   }
 
-  private index(name: string, key: string, obj: T, change: 1 | -1, computed?: string[]): void {
+  private indexUnder(name: string, key: string, values: string[]): void {
     const index = this.indices.get(name)!;
-    const indexed = this.indexed.get(name)!;
-    const values = change > 0 ? (computed ?? [...new Set(this.indexers.get(name)!(obj))]) : (indexed.get(key) ?? []);
-    if (change > 0) indexed.set(key, values);
-    else indexed.delete(key);
+    this.indexed.get(name)!.set(key, values);
     for (const value of values) {
       let keys = index.get(value);
-      if (change > 0) {
-        if (!keys) index.set(value, (keys = new Set()));
-        keys.add(key);
-      } else if (keys) {
-        keys.delete(key);
-        if (keys.size === 0) index.delete(value);
-      }
+      if (!keys) index.set(value, (keys = new Set()));
+      keys.add(key);
     }
+  }
+
+  /** Takes `key` out of index `name`: exactly the values it was put in under. */
+  private unindex(name: string, key: string): void {
+    const index = this.indices.get(name)!;
+    const indexed = this.indexed.get(name)!;
+    for (const value of indexed.get(key) ?? []) {
+      const keys = index.get(value);
+      if (!keys) continue;
+      keys.delete(key);
+      if (keys.size === 0) index.delete(value);
+    }
+    indexed.delete(key);
   }
 }
