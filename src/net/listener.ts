@@ -33,14 +33,17 @@ export function listen(server: grpc.Server, credentials: grpc.ServerCredentials,
   const perPeer = new OpenCounts<string>();
   const max = options.maxConnectionsPerPeer;
   const listener = net.createServer((socket) => {
-    const peer = socket.remoteAddress ?? 'unknown';
-    const open = perPeer.get(peer);
-    if (max !== undefined && open >= max) {
-      socket.destroy();
-      options.onRefused?.(peer, open);
-      return;
+    // Counted only under a cap: asking the kernel for the peer's address is a system call per connection.
+    if (max !== undefined) {
+      const peer = socket.remoteAddress ?? 'unknown';
+      const open = perPeer.get(peer);
+      if (open >= max) {
+        socket.destroy();
+        options.onRefused?.(peer, open);
+        return;
+      }
+      socket.once('close', perPeer.open(peer));
     }
-    socket.once('close', perPeer.open(peer));
     injector.injectConnection(socket);
   });
   return new Promise((resolve, reject) => {

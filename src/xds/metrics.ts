@@ -20,6 +20,26 @@ const CONVERGENCE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
 
 export type XdsMetrics = ReturnType<typeof xdsMetrics>;
 
+/**
+ * A counter by xDS type (its message name: `Cluster`, `RouteConfiguration`...), counted in a map by type URL and
+ * read when scraped: answers arrive by the thousand in a connect storm, and prom-client's inc() hashes its labels
+ * every time.
+ */
+function counterByType(registry: Registry, name: string, help: string): { inc(typeUrl: string): void } {
+  const counts = new Map<string, number>();
+  new Counter({
+    name,
+    help,
+    labelNames: ['type'],
+    registers: [registry],
+    collect(this: Counter<'type'>) {
+      this.reset();
+      for (const [typeUrl, n] of counts) this.inc({ type: typeUrl.slice(typeUrl.lastIndexOf('.') + 1) }, n);
+    },
+  });
+  return { inc: (typeUrl) => void counts.set(typeUrl, (counts.get(typeUrl) ?? 0) + 1) };
+}
+
 export function xdsMetrics(registry: Registry, sources: XdsMetricSources) {
   const replica = sources.replica;
   return {
@@ -62,8 +82,8 @@ export function xdsMetrics(registry: Registry, sources: XdsMetricSources) {
       buckets: CONVERGENCE_BUCKETS,
       registers: [registry],
     }),
-    acks: new Counter({ name: 'weft_xds_acks_total', help: 'ACKs received, by type', labelNames: ['type'], registers: [registry] }),
-    nacks: new Counter({ name: 'weft_xds_nacks_total', help: 'NACKs received, by type', labelNames: ['type'], registers: [registry] }),
+    acks: counterByType(registry, 'weft_xds_acks_total', 'ACKs received, by type'),
+    nacks: counterByType(registry, 'weft_xds_nacks_total', 'NACKs received, by type'),
     limited: new Counter({
       name: 'weft_xds_streams_limited_total',
       help: 'Streams the server ended for what they cost: pending-bytes (the client stopped reading), names (too many in one request), streams-per-peer (refused on opening: its IP holds too many)',
