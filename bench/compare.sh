@@ -12,7 +12,8 @@
 # label's operator, e.g. COMPARE_ENV_onearena="MALLOC_ARENA_MAX=1" to compare an environment setting), COMPARE_MODE
 # (proxyless, or envoy: sidecar clients, go-control-plane serving its Envoy flavour; no floor),
 # COMPARE_FLOOR=1 (adds bench/grpcjs-floor.ts: the same resources as go-control-plane served over @grpc/grpc-js with
-# nothing of Weft but its listener and request decoder, with the node flags the operator runs with: the transport's own cost),
+# nothing of Weft but its listener and request decoder, with the node flags the operator runs with: the transport's own cost;
+# a label starting grpcjs-floor, e.g. grpcjs-floor-before=/path/to/checkout, runs that checkout's floor instead of a Weft),
 # COMPARE_STORM_AFTER (e.g. 15s: the storm waits that long after the server is ready, so a restarted Weft's start-up
 # work is over; default at once), COMPARE_PROFILE=1 (a V8 CPU profile per Weft run, in COMPARE_OUT/profile-<run>/, for bench/cpuprof-summary.ts).
 # Each Weft run's log is kept beside its JSON (<run>.log): when it was ready, when its start-up compaction ran.
@@ -38,11 +39,12 @@ run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
     local admin; admin=$(free_port)
     "$tools/gcp-server" --size 1000 --flavor "$mode" --cache linear --xds "127.0.0.1:$port" --admin "127.0.0.1:$admin" >/dev/null 2>&1 &
     pid=$!; flags=(--trigger-url "http://127.0.0.1:$admin/weight")
-  elif [ "$label" = grpcjs-floor ]; then
+  elif [[ $label == grpcjs-floor* ]]; then
     local admin extra=(); admin=$(free_port)
+    [ -n "${floor_mesh:-}" ] || { floor_mesh=$(mktemp -d)/mesh.json; "$tools/gcp-server" --size 1000 --flavor proxyless --dump "$floor_mesh"; }
     [ -z "${COMPARE_PROFILE:-}" ] || extra+=(--cpu-prof --cpu-prof-dir "$out/profile-$(basename "$file" .json)")
     # shellcheck disable=SC2086
-    node $node_flags "${extra[@]}" --experimental-transform-types --no-warnings "$root/bench/grpcjs-floor.ts" --dump "$floor_mesh" \
+    node $node_flags "${extra[@]}" --experimental-transform-types --no-warnings "${dir:-$root}/bench/grpcjs-floor.ts" --dump "$floor_mesh" \
       --xds "127.0.0.1:$port" --admin "127.0.0.1:$admin" >"${file%.json}.log" 2>&1 &
     pid=$!; flags=(--trigger-url "http://127.0.0.1:$admin/weight")
   else
@@ -70,8 +72,6 @@ run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
 peers=(gcp-linear=)
 if [ -n "${COMPARE_FLOOR:-}" ]; then
   [ "$mode" = proxyless ] || { echo "COMPARE_FLOOR serves proxyless clients only" >&2; exit 2; }
-  floor_mesh=$(mktemp -d)/mesh.json
-  "$tools/gcp-server" --size 1000 --flavor proxyless --dump "$floor_mesh"
   peers+=(grpcjs-floor=)
 fi
 for round in $(seq 1 "${COMPARE_ROUNDS:-2}"); do
