@@ -1,7 +1,7 @@
 // The transport floor: the bench mesh's resources, as `gcp-server --dump` writes them, served over SotW ADS on
-// @grpc/grpc-js with Weft's listener, server options, request decoder and direct methods, and nothing else. Per
-// stream and type it keeps the subscribed names and the last nonce; a request whose names changed gets every
-// subscribed resource of its type, an ACK gets nothing. No API server, no config model, no ACK tracking, no sync status. What Node and
+// @grpc/grpc-js with Weft's listener, server options and request decoder, and nothing else. Per stream and type it
+// keeps the subscribed names and the last nonce; a request whose names changed gets every subscribed resource of
+// its type, an ACK gets nothing. No API server, no config model, no ACK tracking, no sync status. What Node and
 // grpc-js cost on their own for the load generator's clients, beside go-control-plane sending the same bytes:
 // the part of Weft's connect storm and pushes that no change to Weft's own code can remove.
 //
@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import '../hack/ts-sources.mjs'; // first: maps the sources' './x.js' imports to './x.ts'
 import { parseArgs } from 'node:util';
-import type { DirectCall } from '../src/net/direct-methods.js';
+import type * as grpc from '@grpc/grpc-js';
 
 const { values } = parseArgs({ options: { dump: { type: 'string' }, xds: { type: 'string' }, admin: { type: 'string' } } });
 if (!values.dump || !values.xds || !values.admin) {
@@ -25,7 +25,6 @@ const { Server } = await import('@grpc/grpc-js');
 const { bytesField, stringField, DiscoveryResponseField } = await import('../src/xds/wire.js');
 const { decodeDiscoveryRequest } = await import('../src/xds/server/messages.js');
 const { listenPlaintext } = await import('../src/net/listener.js');
-const { DirectMethods } = await import('../src/net/direct-methods.js');
 const { xdsServerOptions } = await import('../src/xds/server/limits.js');
 type DiscoveryRequest = ReturnType<typeof decodeDiscoveryRequest>;
 
@@ -58,7 +57,7 @@ class FloorStream {
   readonly types = new Map<string, Subscription>();
   private nonces = 0;
 
-  constructor(private readonly call: DirectCall) {}
+  constructor(private readonly call: grpc.ServerDuplexStream<DiscoveryRequest, Buffer>) {}
 
   onRequest(req: DiscoveryRequest): void {
     let sub = this.types.get(req.type_url);
@@ -81,17 +80,15 @@ class FloorStream {
     }
     sub.nonce = (++this.nonces).toString(36);
     parts.push(stringField(DiscoveryResponseField.typeUrl, typeUrl), stringField(DiscoveryResponseField.nonce, sub.nonce));
-    this.call.sendMessage(Buffer.concat(parts), () => undefined);
+    this.call.write(Buffer.concat(parts));
   }
 }
 
 const streams = new Set<FloorStream>();
-// Served as Weft serves ADS: on grpc-js's call interface, below its Duplex adapter (src/net/direct-methods.ts).
-const direct = new DirectMethods();
-const server = new Server({ ...xdsServerOptions(), interceptors: [direct.interceptor] });
+const server = new Server(xdsServerOptions());
 const identity = (b: Buffer): Buffer => b;
-direct.add(server, {
-  definition: {
+server.addService(
+  {
     StreamAggregatedResources: {
       path: '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
       requestStream: true,
@@ -102,21 +99,21 @@ direct.add(server, {
       responseDeserialize: identity,
     },
   },
-  handlers: {
-    StreamAggregatedResources: (call) => {
+  {
+    StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, Buffer>) => {
       const stream = new FloorStream(call);
       streams.add(stream);
-      return {
-        onMessage: (req) => stream.onRequest(req as DiscoveryRequest),
-        onHalfClose: () => {
-          streams.delete(stream);
-          call.sendStatus({ code: 0, details: 'OK' });
-        },
-        onEnd: () => streams.delete(stream),
-      };
+      call.on('data', (req: DiscoveryRequest) => stream.onRequest(req));
+      const close = () => streams.delete(stream);
+      call.on('end', () => {
+        close();
+        call.end();
+      });
+      call.on('error', close);
+      call.on('cancelled', close);
     },
   },
-});
+);
 
 const [xdsHost, xdsPort] = splitHostPort(values.xds);
 await listenPlaintext(server, xdsHost, xdsPort);

@@ -61,7 +61,7 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
     : undefined;
   const ca = caOptions ? registerCa(manager, manager.eventRecorder('weft.dev/ca'), caOptions) : undefined;
   // xDS on the TLS port too, for `weft agent` relays authenticated by their workloads' ServiceAccount tokens.
-  if (ca && controlPlane) ca.addAuthenticatedService(controlPlane.server.service);
+  if (ca && controlPlane) ca.addAuthenticatedService(controlPlane.server.service.definition, controlPlane.server.service.implementation);
   if (options.inject) {
     if (!ca) throw new Error('the injection webhook needs the CA (its serving certificate)');
     // Every replica answers the API server; the leader keeps the webhook's caBundle on the current trust bundle.

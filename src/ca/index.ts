@@ -6,9 +6,8 @@
 //   ca-controller.ts  leader: create / import / rotate, write the Secret (rotation.ts plans, transitions.ts applies)
 //   trust-bundle.ts   leader: ConfigMap weft-root-ca in every namespace
 //   server.ts         every replica: TLS gRPC port; service.ts is CreateCertificate; serving.ts its certificate
-import type { ChannelOptions } from '@grpc/grpc-js';
+import type { ChannelOptions, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EventRecorder, KubeObject, Manager } from '../controllers/index.js';
-import type { DirectService } from '../net/direct-methods.js';
 import { requireServiceAccount } from './authenticated.js';
 import { resources } from '../controllers/index.js';
 import { registerCaController } from './ca-controller.js';
@@ -45,7 +44,7 @@ export interface CaHandle {
   /** The operator's serving certificate (and the trust bundle), for its other TLS endpoints (the injection webhook). */
   serving: ServingCertificate;
   /** Serves `definition` on the TLS port to callers with a valid ServiceAccount token only (e.g. ADS). */
-  addAuthenticatedService(service: DirectService): void;
+  addAuthenticatedService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void;
 }
 
 export function registerCa(manager: Manager, events: EventRecorder, options: CaOptions): CaHandle {
@@ -94,7 +93,8 @@ export function registerCa(manager: Manager, events: EventRecorder, options: CaO
     store,
     server,
     serving,
-    addAuthenticatedService: (service) => server.addDirectService(requireServiceAccount(service, (token) => authenticator.authenticate(token), log)),
+    addAuthenticatedService: (definition, implementation) =>
+      server.addService(definition, requireServiceAccount(definition, implementation, (token) => authenticator.authenticate(token), log)),
   };
 }
 

@@ -4,7 +4,6 @@
 import { experimental, Server, type ChannelOptions, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Runnable } from '../controllers/index.js';
-import { DirectMethods, type DirectService } from '../net/direct-methods.js';
 import { listen, type BoundListener } from '../net/listener.js';
 import type { ServingCertificate } from './serving.js';
 
@@ -22,7 +21,6 @@ export interface SecureServerOptions {
 export class SecureServer implements Runnable {
   readonly needLeaderElection = false;
   private readonly server: Server;
-  private readonly direct = new DirectMethods();
   private boundPort: number | undefined;
   private readonly bound: Promise<number>;
   private resolveBound: (port: number) => void = () => {};
@@ -32,16 +30,11 @@ export class SecureServer implements Runnable {
     private readonly options: SecureServerOptions,
   ) {
     this.bound = new Promise((resolve) => (this.resolveBound = resolve));
-    this.server = new Server({ ...options.serverOptions, 'grpc.enable_channelz': 0, interceptors: [this.direct.interceptor] });
+    this.server = new Server({ ...options.serverOptions, 'grpc.enable_channelz': 0 });
   }
 
   addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
     this.server.addService(definition, implementation);
-  }
-
-  /** Serves a streaming service on grpc-js's call interface (net/direct-methods.ts). */
-  addDirectService(service: DirectService): void {
-    this.direct.add(this.server, service);
   }
 
   /** The bound port (useful with port 0), once listening. */

@@ -5,7 +5,6 @@ import * as grpc from '@grpc/grpc-js';
 import { DEFAULT_XDS_LIMITS, xdsServerOptions, type XdsLimits } from './limits.js';
 import type { ProxyView } from '../cache.js';
 import { DeltaStream } from './delta.js';
-import { DirectMethods, type DirectCall, type DirectHandler, type DirectService } from '../../net/direct-methods.js';
 import { listenPlaintext, type BoundListener } from '../../net/listener.js';
 import { OpenCounts } from '../../net/open-counts.js';
 import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest, type DeltaDiscoveryRequest, type DiscoveryRequest } from './messages.js';
@@ -76,8 +75,7 @@ class ProxyDenied extends Error {}
 
 export class AdsServer {
   /** The ADS service, for serving it on another gRPC server too (the operator's TLS port, behind token checks). */
-  readonly service: DirectService;
-  private readonly direct = new DirectMethods();
+  readonly service: { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation };
   private readonly server: grpc.Server;
   private readonly streams = new Set<AdsStream>();
   /** Each open stream's call and how to end it, for reauthorize(). */
@@ -91,7 +89,7 @@ export class AdsServer {
 
   constructor(private readonly options: AdsServerOptions) {
     this.limits = { ...DEFAULT_XDS_LIMITS, ...options.limits };
-    this.server = new grpc.Server({ ...xdsServerOptions(this.limits), interceptors: [this.direct.interceptor] });
+    this.server = new grpc.Server(xdsServerOptions(this.limits));
     const host: StreamHost = {
       maxNamesPerRequest: this.limits.maxNamesPerRequest,
       onLimited: (stream, reason) => options.onLimited?.(stream, reason),
@@ -104,14 +102,14 @@ export class AdsServer {
         if (this.streams.delete(stream)) options.onDisconnect?.(stream);
       },
     };
-    const serve = <Req extends RequestBase>(make: (host: StreamHost, sink: StreamSink) => AdsStream<Req>): DirectHandler =>
-      (call) => {
+    const serve = <Req extends RequestBase>(make: (host: StreamHost, sink: StreamSink) => AdsStream<Req>) =>
+      (call: grpc.ServerDuplexStream<Req, Buffer>): void => {
         if (options.isReady && !options.isReady()) {
-          call.sendStatus({ code: grpc.status.UNAVAILABLE, details: 'the control plane is starting: its configuration is not built yet' });
-          return undefined;
+          call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the control plane is starting: its configuration is not built yet' });
+          return;
         }
         const release = this.admitPeer(call);
-        if (!release) return undefined;
+        if (!release) return;
         const authorize = options.authorize;
         const callHost: StreamHost = authorize
           ? {
@@ -129,7 +127,7 @@ export class AdsServer {
         const sink: StreamSink = {
           write: (message) => {
             pending += message.length;
-            call.sendMessage(message, () => (pending -= message.length));
+            call.write(message, () => (pending -= message.length));
             if (pending > this.limits.maxPendingBytes) {
               options.log?.warn({ proxy: stream.proxy?.id, pendingBytes: pending, peer: call.getPeer() }, 'xDS client not reading: stream closed');
               options.onLimited?.(stream, 'pending-bytes');
@@ -139,7 +137,7 @@ export class AdsServer {
             }
           },
           fail: (code, details) => {
-            call.sendStatus({ code, details });
+            call.emit('error', { code, details });
             stream.close();
           },
         };
@@ -147,45 +145,45 @@ export class AdsServer {
         this.streams.add(stream);
         this.calls.set(stream, { call, sink, release });
         options.onConnect?.(stream);
-        return {
-          onMessage: (req) => {
-            try {
-              stream.onRequest(req as Req);
-            } catch (err) {
-              if (err instanceof ProxyDenied) {
-                options.log?.warn({ reason: err.message, node: (req as { node?: { id?: string } }).node?.id, peer: call.getPeer() }, 'xDS stream refused');
-                return sink.fail(grpc.status.PERMISSION_DENIED, err.message);
-              }
-              // The details stay in the log: a client learns only that it was the server's fault.
-              options.log?.warn({ err, proxy: stream.proxy?.id }, 'xDS request failed');
-              sink.fail(grpc.status.INTERNAL, 'internal error while handling the request (the operator log has the details)');
+        call.on('data', (req: Req) => {
+          try {
+            stream.onRequest(req);
+          } catch (err) {
+            if (err instanceof ProxyDenied) {
+              options.log?.warn({ reason: err.message, node: (req as { node?: { id?: string } }).node?.id, peer: call.getPeer() }, 'xDS stream refused');
+              return sink.fail(grpc.status.PERMISSION_DENIED, err.message);
             }
-          },
-          onHalfClose: () => {
-            stream.close();
-            call.sendStatus({ code: grpc.status.OK, details: 'OK' });
-          },
-          onEnd: () => stream.close(),
-        };
+            // The details stay in the log: a client learns only that it was the server's fault.
+            options.log?.warn({ err, proxy: stream.proxy?.id }, 'xDS request failed');
+            sink.fail(grpc.status.INTERNAL, 'internal error while handling the request (the operator log has the details)');
+          }
+        });
+        call.on('end', () => {
+          stream.close();
+          call.end();
+        });
+        call.on('error', () => stream.close());
+        call.on('cancelled', () => stream.close());
+        call.on('close', () => stream.close());
       };
     this.service = {
       definition: {
         StreamAggregatedResources: method<DiscoveryRequest>('StreamAggregatedResources', decodeDiscoveryRequest),
         DeltaAggregatedResources: method<DeltaDiscoveryRequest>('DeltaAggregatedResources', decodeDeltaDiscoveryRequest),
       },
-      handlers: {
+      implementation: {
         StreamAggregatedResources: serve<DiscoveryRequest>((h, sink) => new SotwStream(h, sink)),
         DeltaAggregatedResources: serve<DeltaDiscoveryRequest>((h, sink) => new DeltaStream(h, sink)),
       },
     };
-    this.direct.add(this.server, this.service);
+    this.server.addService(this.service.definition, this.service.implementation);
   }
 
   /**
    * Counts `call` against its peer's streams: returns how to give the slot back, or undefined when the peer has
    * none left (the call has then been ended RESOURCE_EXHAUSTED, before any work for it).
    */
-  private admitPeer(call: DirectCall): (() => void) | undefined {
+  private admitPeer(call: grpc.ServerDuplexStream<unknown, Buffer>): (() => void) | undefined {
     if (!this.options.countsPerPeer?.(call)) return () => undefined;
     const peer = peerAddress(call.getPeer());
     const open = this.perPeer.get(peer);
@@ -193,7 +191,7 @@ export class AdsServer {
     if (open >= max) {
       this.options.onLimited?.(undefined, 'streams-per-peer');
       this.options.log?.warn({ peer, open }, 'xDS stream refused: too many from one peer');
-      call.sendStatus({ code: grpc.status.RESOURCE_EXHAUSTED, details: `too many xDS streams from ${peer}: at most ${max} may be open at once` });
+      call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: `too many xDS streams from ${peer}: at most ${max} may be open at once` });
       return undefined;
     }
     return this.perPeer.open(peer);
