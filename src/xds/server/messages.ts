@@ -1,6 +1,7 @@
 // Decoding the requests proxies send (typed, defaults filled in). Responses are the view's (src/xds/cache.ts).
 import protobuf from 'protobufjs';
 import { messageType } from '../protos.js';
+import { readNode } from './node-reader.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -204,7 +205,7 @@ export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
   let scattered = false;
   let count = 0;
   let version = '', typeUrl = '', nonce = '';
-  let rawNode: RawNode | undefined, rawError: RawStatus | undefined;
+  let nodeMessage: NodeMessage | undefined, rawError: RawStatus | undefined;
   while (reader.pos < reader.len) {
     const start = reader.pos;
     const tag = reader.uint32();
@@ -229,7 +230,7 @@ export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
         nonce = reader.string();
         break;
       case RequestField.node:
-        rawNode = messageType('envoy.config.core.v3.Node').decode(reader, reader.uint32()) as RawNode;
+        nodeMessage = readNode(reader, reader.uint32());
         break;
       case RequestField.errorDetail:
         rawError = messageType('google.rpc.Status').decode(reader, reader.uint32()) as RawStatus;
@@ -243,7 +244,10 @@ export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
   request.type_url = typeUrl;
   request.response_nonce = nonce;
   request.names_count = count;
-  return withNodeAndError(request, { node: rawNode, error_detail: rawError });
+  if (nodeMessage) request.node = nodeMessage;
+  const error = errorDetail(rawError);
+  if (error) request.error_detail = error;
+  return request;
 }
 
 export function decodeDeltaDiscoveryRequest(bytes: Buffer): DeltaDiscoveryRequest {
