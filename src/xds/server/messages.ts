@@ -55,70 +55,12 @@ interface RawStatus {
   message?: string;
 }
 
-interface RawNode {
-  id?: string;
-  cluster?: string;
-  metadata?: RawStruct | null;
-  locality?: { region?: string; zone?: string; sub_zone?: string } | null;
-  user_agent_name?: string;
-}
-
-/** google.protobuf.Struct as protobufjs reads it (its built-in well-known types are camelCase even with keepCase). */
-interface RawStruct {
-  fields?: Record<string, RawValue>;
-}
-interface RawValue {
-  nullValue?: number;
-  numberValue?: number;
-  stringValue?: string;
-  boolValue?: boolean;
-  structValue?: RawStruct;
-  listValue?: { values?: RawValue[] };
-}
-
-function structToJson(struct: RawStruct | null | undefined): Record<string, JsonValue> {
-  const out: Record<string, JsonValue> = {};
-  for (const [k, v] of Object.entries(struct?.fields ?? {})) out[k] = valueToJson(v);
-  return out;
-}
-
-/** Value is a oneof: only the member that was on the wire is set (protobufjs leaves the others at their defaults). */
-function valueToJson(v: RawValue): JsonValue {
-  switch ((v as { kind?: string }).kind) {
-    case 'structValue':
-      return structToJson(v.structValue);
-    case 'listValue':
-      return (v.listValue?.values ?? []).map(valueToJson);
-    case 'stringValue':
-      return v.stringValue ?? '';
-    case 'numberValue':
-      return v.numberValue ?? 0;
-    case 'boolValue':
-      return v.boolValue ?? false;
-    default:
-      return null;
-  }
-}
-
-function node(raw: RawNode | null | undefined): NodeMessage | undefined {
-  if (!raw) return undefined;
-  const locality = raw.locality ? { region: raw.locality.region ?? '', zone: raw.locality.zone ?? '', sub_zone: raw.locality.sub_zone ?? '' } : undefined;
-  return {
-    id: raw.id ?? '',
-    cluster: raw.cluster ?? '',
-    metadata: structToJson(raw.metadata),
-    ...(locality ? { locality } : {}),
-    user_agent_name: raw.user_agent_name ?? '',
-  };
-}
-
 function errorDetail(raw: RawStatus | null | undefined): ErrorDetail | undefined {
   return raw ? { code: raw.code ?? 0, message: raw.message ?? '' } : undefined;
 }
 
-/** What SotW and delta requests share, as protobufjs decodes it. */
+/** A delta request's fields as protobufjs decodes them (a SotW request is read field by field, below). */
 interface RawRequest {
-  node?: RawNode | null;
   type_url: string;
   response_nonce: string;
   error_detail?: RawStatus | null;
@@ -126,15 +68,6 @@ interface RawRequest {
 
 function decodeRaw<Raw extends RawRequest>(typeName: string, bytes: Buffer): Raw {
   return messageType(typeName).decode(bytes) as unknown as Raw;
-}
-
-/** Adds the optional node and error detail of `raw` to `decoded` (left out when the request has none). */
-function withNodeAndError<Decoded extends { node?: NodeMessage; error_detail?: ErrorDetail }>(decoded: Decoded, raw: Pick<RawRequest, 'node' | 'error_detail'>): Decoded {
-  const n = node(raw.node);
-  if (n) decoded.node = n;
-  const e = errorDetail(raw.error_detail);
-  if (e) decoded.error_detail = e;
-  return decoded;
 }
 
 /** Field numbers of envoy.service.discovery.v3.DiscoveryRequest. */
@@ -250,19 +183,46 @@ export function decodeDiscoveryRequest(bytes: Buffer): DiscoveryRequest {
   return request;
 }
 
+/** Field numbers of envoy.service.discovery.v3.DeltaDiscoveryRequest that the reader looks at. */
+const DeltaRequestField = { node: 1 } as const;
+
 export function decodeDeltaDiscoveryRequest(bytes: Buffer): DeltaDiscoveryRequest {
+  // The node (a stream's first request) is read off the wire as SotW's is; protobufjs decodes the rest.
+  const { node, rest } = takeNode(bytes, DeltaRequestField.node);
   const raw = decodeRaw<
     RawRequest & { resource_names_subscribe: string[]; resource_names_unsubscribe: string[]; initial_resource_versions: Record<string, string> }
-  >('envoy.service.discovery.v3.DeltaDiscoveryRequest', bytes);
-  return withNodeAndError<DeltaDiscoveryRequest>(
-    {
-      type_url: raw.type_url,
-      resource_names_subscribe: raw.resource_names_subscribe,
-      resource_names_unsubscribe: raw.resource_names_unsubscribe,
-      initial_resource_versions: raw.initial_resource_versions,
-      response_nonce: raw.response_nonce,
-    },
-    raw,
-  );
+  >('envoy.service.discovery.v3.DeltaDiscoveryRequest', rest);
+  const decoded: DeltaDiscoveryRequest = {
+    type_url: raw.type_url,
+    resource_names_subscribe: raw.resource_names_subscribe,
+    resource_names_unsubscribe: raw.resource_names_unsubscribe,
+    initial_resource_versions: raw.initial_resource_versions,
+    response_nonce: raw.response_nonce,
+  };
+  if (node) decoded.node = node;
+  const error = errorDetail(raw.error_detail);
+  if (error) decoded.error_detail = error;
+  return decoded;
 }
 
+/** The node of a request (field `field`; the last one if it came twice) and the request's bytes without it. */
+function takeNode(bytes: Buffer, field: number): { node: NodeMessage | undefined; rest: Buffer } {
+  const reader = protobuf.Reader.create(bytes);
+  let node: NodeMessage | undefined;
+  const kept: Buffer[] = [];
+  let keptFrom = 0;
+  while (reader.pos < reader.len) {
+    const start = reader.pos;
+    const tag = reader.uint32();
+    if (tag >>> 3 !== field || (tag & 7) !== LENGTH_DELIMITED) {
+      reader.skipType(tag & 7);
+      continue;
+    }
+    node = readNode(reader, reader.uint32());
+    kept.push(bytes.subarray(keptFrom, start));
+    keptFrom = reader.pos;
+  }
+  if (!node) return { node, rest: bytes };
+  kept.push(bytes.subarray(keptFrom));
+  return { node, rest: Buffer.concat(kept) };
+}

@@ -1,9 +1,10 @@
-// The node read off the wire (node-reader.ts) against protobufjs's decoding of the same bytes (the delta request's
-// path): every field Weft uses, every kind of metadata Value, fields it skips, fields that come twice.
+// The node read off the wire (node-reader.ts), in SotW and delta requests, against protobufjs's decoding of the same
+// bytes turned into JSON as the server did before (the reference below): every field Weft uses, every kind of
+// metadata Value, fields it skips, fields that come twice; and the rest of a delta request kept around it.
 import { describe, expect, it } from '@jest/globals';
 import protobuf from 'protobufjs';
 import { messageType } from '../protos.js';
-import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest, type NodeMessage } from './messages.js';
+import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest, type JsonValue, type NodeMessage } from './messages.js';
 import { MAX_METADATA_DEPTH, readNode } from './node-reader.js';
 
 const nodeBytes = (node: object) => {
@@ -11,10 +12,44 @@ const nodeBytes = (node: object) => {
   return Buffer.from(t.encode(t.fromObject(node)).finish());
 };
 
-/** The node through both decoders: SotW's reader (field 2 of DiscoveryRequest) and protobufjs (delta's field 1). */
-function bothWays(bytes: Buffer): { read: NodeMessage | undefined; protobufjs: NodeMessage | undefined } {
-  const field = (n: number) => Buffer.concat([Buffer.from([(n << 3) | 2]), Buffer.from(protobuf.Writer.create().uint32(bytes.length).finish()), bytes]);
-  return { read: decodeDiscoveryRequest(field(2)).node, protobufjs: decodeDeltaDiscoveryRequest(field(1)).node };
+interface RawValue {
+  kind?: string;
+  stringValue?: string;
+  numberValue?: number;
+  boolValue?: boolean;
+  structValue?: { fields?: Record<string, RawValue> };
+  listValue?: { values?: RawValue[] };
+}
+const structJson = (s: { fields?: Record<string, RawValue> } | null | undefined): Record<string, JsonValue> =>
+  Object.fromEntries(Object.entries(s?.fields ?? {}).map(([k, v]) => [k, valueJson(v)]));
+const valueJson = (v: RawValue): JsonValue =>
+  v.kind === 'structValue' ? structJson(v.structValue) : v.kind === 'listValue' ? (v.listValue?.values ?? []).map(valueJson) : v.kind === 'stringValue' ? v.stringValue! : v.kind === 'numberValue' ? v.numberValue! : v.kind === 'boolValue' ? v.boolValue! : null;
+
+/** protobufjs's Node, as JSON the way the server made it before node-reader.ts. */
+function reference(bytes: Buffer): NodeMessage {
+  const raw = messageType('envoy.config.core.v3.Node').decode(bytes) as unknown as {
+    id: string;
+    cluster: string;
+    user_agent_name: string;
+    metadata?: { fields?: Record<string, RawValue> } | null;
+    locality?: { region: string; zone: string; sub_zone: string } | null;
+  };
+  return {
+    id: raw.id,
+    cluster: raw.cluster,
+    metadata: structJson(raw.metadata),
+    ...(raw.locality ? { locality: { region: raw.locality.region, zone: raw.locality.zone, sub_zone: raw.locality.sub_zone } } : {}),
+    user_agent_name: raw.user_agent_name,
+  };
+}
+
+const field = (n: number, payload: Uint8Array) => Buffer.concat([Buffer.from([(n << 3) | 2]), Buffer.from(protobuf.Writer.create().uint32(payload.length).finish()), payload]);
+
+/** The node through SotW's request (field 2), delta's (field 1), and the reference. */
+function bothWays(bytes: Buffer): { read: NodeMessage | undefined; protobufjs: NodeMessage } {
+  const sotw = decodeDiscoveryRequest(field(2, bytes)).node;
+  expect(decodeDeltaDiscoveryRequest(field(1, bytes)).node).toEqual(sotw);
+  return { read: sotw, protobufjs: reference(bytes) };
 }
 
 const full = {
@@ -86,8 +121,6 @@ describe('readNode', () => {
 
   it('refuses metadata nested deeper than any proxy sends, rather than running the stack down', () => {
     // Written by hand: protobufjs's fromObject stops at 100 objects deep itself.
-    const len = (b: Uint8Array) => protobuf.Writer.create().uint32(b.length).finish();
-    const field = (n: number, payload: Uint8Array) => Buffer.concat([Buffer.from([(n << 3) | 2]), len(payload), payload]);
     const nested = (levels: number) => {
       let value: Buffer = field(3, Buffer.from('bottom')); // Value.string_value
       for (let i = 0; i < levels; i++) value = field(5, field(1, Buffer.concat([field(1, Buffer.from('x')), field(2, value)]))); // Value.struct_value{fields{x: value}}
@@ -99,5 +132,25 @@ describe('readNode', () => {
     let depth = 1;
     for (let v = ok.metadata.top; typeof v === 'object' && v !== null && !Array.isArray(v); v = v.x) depth++;
     expect(depth).toBe(MAX_METADATA_DEPTH);
+  });
+
+  it('keeps the rest of a delta request around its node, wherever the node comes', () => {
+    const t = messageType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
+    const rest = Buffer.from(
+      t.encode(t.fromObject({ type_url: 'T', response_nonce: 'n', resource_names_subscribe: ['a', 'b'], resource_names_unsubscribe: ['c'], initial_resource_versions: { a: 'v1' }, error_detail: { code: 3, message: 'bad' } })).finish(),
+    );
+    const node = field(1, nodeBytes({ id: 'n1', metadata: { fields: { A: { stringValue: 'x' } } } }));
+    for (const bytes of [Buffer.concat([node, rest]), Buffer.concat([rest, node]), Buffer.concat([rest.subarray(0, 3), node, rest.subarray(3)])]) {
+      expect(decodeDeltaDiscoveryRequest(bytes)).toEqual({
+        type_url: 'T',
+        response_nonce: 'n',
+        resource_names_subscribe: ['a', 'b'],
+        resource_names_unsubscribe: ['c'],
+        initial_resource_versions: { a: 'v1' },
+        error_detail: { code: 3, message: 'bad' },
+        node: { id: 'n1', cluster: '', metadata: { A: 'x' }, user_agent_name: '' },
+      });
+    }
+    expect(decodeDeltaDiscoveryRequest(rest)).not.toHaveProperty('node');
   });
 });
