@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { before: { type: 'string' }, rounds: { type: 'string', default: '6' }, 'after-first': { type: 'boolean', default: false }, delta: { type: 'boolean', default: false } } });
 if (!values.before) {
-  console.error('usage: request-decode.ts --before <checkout> [--rounds N]');
+  console.error('usage: request-decode.ts --before <checkout> [--rounds N] [--after-first] [--delta]');
   process.exit(2);
 }
 type Decode = (bytes: Buffer) => unknown;

@@ -2,6 +2,11 @@
 // a concatenation of fields in any order, so a response body shared by every stream (version, resources, type)
 // is encoded once and each stream appends only its nonce.
 
+/** Protobuf's wire types: varints, 64-bit fixed (double), and length-delimited (strings, bytes, messages). */
+export const VARINT = 0;
+export const FIXED64 = 1;
+export const LENGTH_DELIMITED = 2;
+
 /** How many bytes the varint of `value` takes. */
 function varintSize(value: number): number {
   let size = 1;
@@ -22,12 +27,12 @@ function writeVarint(out: Buffer, value: number, offset: number): number {
 
 /** The bytes a length-delimited field with a payload of `payloadSize` bytes takes: tag, length, payload. */
 export function fieldSize(fieldNumber: number, payloadSize: number): number {
-  return varintSize((fieldNumber << 3) | 2) + varintSize(payloadSize) + payloadSize;
+  return varintSize((fieldNumber << 3) | LENGTH_DELIMITED) + varintSize(payloadSize) + payloadSize;
 }
 
 /** Writes a length-delimited field's tag and length at `offset`; returns the offset its payload goes to. */
 export function writeFieldHeader(out: Buffer, fieldNumber: number, payloadSize: number, offset: number): number {
-  return writeVarint(out, payloadSize, writeVarint(out, (fieldNumber << 3) | 2, offset));
+  return writeVarint(out, payloadSize, writeVarint(out, (fieldNumber << 3) | LENGTH_DELIMITED, offset));
 }
 
 /** A tag and a length, then `payloadSize` bytes left for the caller to fill from the returned offset. */

@@ -1,6 +1,7 @@
 // Decoding the requests proxies send (typed, defaults filled in). Responses are the view's (src/xds/cache.ts).
 import protobuf from 'protobufjs';
 import { messageType } from '../protos.js';
+import { LENGTH_DELIMITED } from '../wire.js';
 import { readNode } from './node-reader.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -72,9 +73,6 @@ function decodeRaw<Raw extends RawRequest>(typeName: string, bytes: Buffer): Raw
 
 /** Field numbers of envoy.service.discovery.v3.DiscoveryRequest. */
 const RequestField = { versionInfo: 1, node: 2, resourceNames: 3, typeUrl: 4, responseNonce: 5, errorDetail: 6 } as const;
-
-/** Protobuf's wire type of strings, bytes and messages. */
-const LENGTH_DELIMITED = 2;
 
 /**
  * A SotW request read field by field with protobufjs's reader: the strings as they are, node and error detail
