@@ -121,7 +121,10 @@ describe('the last accepted generation keeps serving', () => {
     expect(programmed.conditions!.find((x) => x.type === 'Programmed')!.message).toContain('generation 2 is not accepted (see Accepted); generation 1, the last accepted, is served');
     const persisted = JSON.parse(kubectl('get', 'virtualservices.weft.dev', 'catalog', '-n', ns.name, '-o', 'jsonpath={.status.lastAccepted}')) as { generation: number; spec: unknown };
     expect(persisted.generation).toBe(1);
-    expect(kubectl('get', 'events', '-n', ns.name, '--field-selector', 'involvedObject.name=catalog', '-o', 'jsonpath={.items[*].reason}')).toContain('ServingLastAccepted');
+    // Events are written after the status they announce, through the recorder's own queue: wait for it, then check.
+    const reasons = () => kubectl('get', 'events', '-n', ns.name, '--field-selector', 'involvedObject.name=catalog', '-o', 'jsonpath={.items[*].reason}');
+    await eventually('the ServingLastAccepted Event', async () => (reasons().includes('ServingLastAccepted') ? true : undefined), 30_000, 250).catch(() => undefined);
+    expect(reasons()).toContain('ServingLastAccepted');
     await expectSplit(c, 'catalog-v1', 'catalog-v2', 0.7);
 
     // A restarted operator knows nothing but what the API server holds: it serves generation 1 from status.
