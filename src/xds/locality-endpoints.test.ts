@@ -29,13 +29,13 @@ function setup(trafficPolicy: NonNullable<DestinationRule['spec']['trafficPolicy
   const cache = new ResourceCache();
   const builder = new ConfigBuilder(cache, model);
   builder.update(model.rebuildAll());
-  const client = (id: string, zone: string, kind: 'grpc' | 'envoy' = 'grpc') =>
+  const client = (id: string, zone: string, kind: 'grpc' | 'envoy' = 'grpc', labels?: Record<string, string>) =>
     builder.viewFor(
       proxyFromNode({
         id: kind === 'grpc' ? id : `sidecar~127.0.1.${id.length}~${id}.shop~shop.svc.cluster.local`,
         cluster: '',
         locality: { region: 'us', zone, sub_zone: '' },
-        metadata: kind === 'grpc' ? { GENERATOR: 'grpc' } : {},
+        metadata: { ...(kind === 'grpc' ? { GENERATOR: 'grpc' } : {}), ...(labels ? { LABELS: labels } : {}) },
         user_agent_name: kind === 'grpc' ? 'gRPC Node Pure JS' : 'envoy',
       }),
     );
@@ -62,6 +62,22 @@ describe('EDS per placement', () => {
     expect(a2.view.get(TypeUrl.endpoint, CLUSTER)).toBe(inA);
     expect(sidecarA.view.get(TypeUrl.endpoint, CLUSTER)).toBe(inA);
     for (const v of [a1, a2, sidecarA, b]) v.release();
+    expect(cache.collectionKeys().filter((k) => k.startsWith('placement/'))).toEqual([]);
+  });
+
+  it("places a proxy by its node's labels: failoverPriority labels, and a zone label over the node's locality", () => {
+    const { cache, client } = setup({ outlierDetection: { consecutive5xxErrors: 1 }, loadBalancer: { localityLbSetting: { failoverPriority: ['topology.kubernetes.io/zone', 'app'] } } });
+    const echoInB = client('e1', 'zone-a', 'grpc', { app: 'echo', 'topology.kubernetes.io/zone': 'zone-b' });
+    const sameLabels = client('e2', 'zone-a', 'grpc', { 'topology.kubernetes.io/zone': 'zone-b', app: 'echo' }); // the same, listed in another order
+    const otherApp = client('o1', 'zone-a', 'grpc', { app: 'other', 'topology.kubernetes.io/zone': 'zone-b' });
+    const noLabels = client('n1', 'zone-a');
+    const assignment = (c: { view: { get(t: string, n: string): unknown } }) => priorities(decodeResource(c.view.get(TypeUrl.endpoint, CLUSTER) as never)).sort();
+    expect(assignment(echoInB)).toEqual(['127.0.0.2@1', '127.0.0.3@0']); // zone-b from its labels, not the node's zone-a
+    expect(echoInB.view).toBe(sameLabels.view);
+    expect(otherApp.view).not.toBe(echoInB.view); // app is a failover priority: it places the proxy too
+    expect(assignment(otherApp)).toEqual(['127.0.0.2@1', '127.0.0.3@0']);
+    expect(assignment(noLabels)).toEqual(['127.0.0.2@0', '127.0.0.3@1']);
+    for (const c of [echoInB, sameLabels, otherApp, noLabels]) c.release();
     expect(cache.collectionKeys().filter((k) => k.startsWith('placement/'))).toEqual([]);
   });
 

@@ -20,17 +20,21 @@ interface LocalizedCluster {
 
 export const PLACEMENT_COLLECTION_PREFIX = 'placement/';
 
+/** Placements remembered by what the node said (see placementFor); past this many, forgotten at once. */
+const MAX_REMEMBERED_PLACEMENTS = 4096;
+
 export class LocalityEndpoints {
   private readonly clusters = new Map<string, LocalizedCluster>();
   /** Placement collections in use: key → the placement, and how many streams use it. */
   private readonly placements = new Map<string, { placement: ProxyPlacement; streams: number }>();
+  /** Placements and their collection keys by the node's locality and labels as sent (see placementFor). */
+  private readonly remembered = new Map<string, { placement: ProxyPlacement; key: string }>();
 
   constructor(private readonly cache: ResourceCache) {}
 
   /** The collection key of the proxy's placement, filled on first use; release it when the stream ends. */
   acquire(proxy: Pick<ProxyInfo, 'locality' | 'metadata'>): { key: string; release: () => void } {
-    const placement = placementOf(proxy);
-    const key = collectionKey(placement);
+    const { placement, key } = this.placementFor(proxy);
     let entry = this.placements.get(key);
     if (!entry) {
       entry = { placement, streams: 0 };
@@ -51,6 +55,24 @@ export class LocalityEndpoints {
         }
       },
     };
+  }
+
+  /**
+   * The proxy's placement and collection key, remembered by its node's locality and labels as sent: a connect storm's
+   * thousands of proxies come from a few workloads, and sorting each one's labels into a key was 2% of the storm.
+   */
+  private placementFor(proxy: Pick<ProxyInfo, 'locality' | 'metadata'>): { placement: ProxyPlacement; key: string } {
+    const l = proxy.locality;
+    const labels = proxy.metadata.LABELS;
+    const said = `${l?.region ?? ''}\n${l?.zone ?? ''}\n${l?.sub_zone ?? ''}\n${labels === undefined ? '' : JSON.stringify(labels)}`;
+    let known = this.remembered.get(said);
+    if (!known) {
+      if (this.remembered.size >= MAX_REMEMBERED_PLACEMENTS) this.remembered.clear();
+      const placement = placementOf(proxy);
+      known = { placement, key: collectionKey(placement) };
+      this.remembered.set(said, known);
+    }
+    return known;
   }
 
   /** Brings the localized clusters in step: `upsert` replaces (or adds) clusters, `remove` names those that are gone or no longer localized. */

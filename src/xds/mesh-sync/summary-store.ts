@@ -122,12 +122,15 @@ export function summaryInformer(manager: Manager, namespace: string): Informer<S
 /**
  * Writes this replica's summary: `build` is called at most every minIntervalMs; the ConfigMap is written when the
  * summary (heartbeat aside) differs from the last one written, or the heartbeat is due. While `moving` says the
- * summary is about to change again (proxies connecting by the thousand), nothing is built until the heartbeat is
- * due. Deleted on stop.
+ * summary is about to change again (proxies connecting by the thousand), nothing is built: a heartbeat due then
+ * rewrites the last summary under a new heartbeat annotation, until that summary is staleAfterMs old (then one is
+ * built, moving or not). Deleted on stop.
  */
 export class SummaryPublisher implements Runnable {
   readonly needLeaderElection = false;
   private lastWritten: SummaryJson | undefined;
+  /** The last summary written, encoded, and when it was built (epoch ms): a heartbeat while proxies move repeats it. */
+  private lastEncoded: { bytes: Buffer; builtMs: number } | undefined;
   /** When the summary was last written, or the publisher started (epoch ms). */
   private lastWriteMs = 0;
   /** Writes done (for the rate measurement in docs/xds.md). */
@@ -158,22 +161,40 @@ export class SummaryPublisher implements Runnable {
   /** One round: write if changed or the heartbeat is due; the leader also deletes abandoned summaries. */
   async tick(nowMs: number): Promise<boolean> {
     const heartbeatDue = nowMs - this.lastWriteMs >= this.timing.heartbeatMs;
-    if (this.moving() && !heartbeatDue) return false;
-    const built = await this.build();
-    if (!built) return false;
-    const due = !sameSummary(this.lastWritten, built) || heartbeatDue;
-    if (due) {
-      const heartbeat = new Date(nowMs).toISOString();
-      const encoded = await encodeSummary(this.replica, heartbeat, built);
-      await apply(this.manager.client, resources.configMaps, this.configMap(heartbeat, encoded), { fieldManager: 'weft-sync-summary' });
-      this.lastWritten = built;
-      this.lastWriteMs = nowMs;
-      this.writes++;
-    }
+    const moving = this.moving();
+    if (moving && !heartbeatDue) return false;
+    // Building visits every proxy's every type (half a second of a 5000-proxy connect storm): while they move, the
+    // heartbeat alone tells readers this replica lives, and the summary waits for them to stand still.
+    const repeat = moving ? this.lastEncoded : undefined;
+    let due: boolean;
+    if (repeat && nowMs - repeat.builtMs < this.timing.staleAfterMs) {
+      await this.write(nowMs, repeat.bytes);
+      due = true;
+    } else due = await this.buildAndWrite(nowMs, heartbeatDue);
     if (this.others && this.manager.isLeader()) {
       for (const cm of this.others.abandoned()) await this.delete(cm.metadata.name!);
     }
     return due;
+  }
+
+  /** Builds the summary and writes it when it changed or `force`; returns whether it wrote. */
+  private async buildAndWrite(nowMs: number, force: boolean): Promise<boolean> {
+    const built = await this.build();
+    if (!built) return false;
+    if (!force && sameSummary(this.lastWritten, built)) return false;
+    const bytes = await encodeSummary(this.replica, new Date(nowMs).toISOString(), built);
+    await this.write(nowMs, bytes);
+    this.lastWritten = built;
+    this.lastEncoded = { bytes, builtMs: nowMs };
+    return true;
+  }
+
+  /** Writes the ConfigMap: `encoded` (which names the heartbeat of its build) under a heartbeat of `nowMs`. */
+  private async write(nowMs: number, encoded: Buffer): Promise<void> {
+    const heartbeat = new Date(nowMs).toISOString();
+    await apply(this.manager.client, resources.configMaps, this.configMap(heartbeat, encoded), { fieldManager: 'weft-sync-summary' });
+    this.lastWriteMs = nowMs;
+    this.writes++;
   }
 
   private configMap(heartbeat: string, encoded: Buffer): SummaryConfigMap {

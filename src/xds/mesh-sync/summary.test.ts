@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { Manager } from '../../controllers/index.js';
 import type { ResourceSync } from '../sync-status.js';
 import type { Informer, InformerHandler } from '../../controllers/index.js';
-import { DEFAULT_SUMMARY_TIMING, REPLICA_ANNOTATION, ReplicaSummaries, SummaryPublisher, summaryName, type SummaryConfigMap } from './summary-store.js';
+import { DEFAULT_SUMMARY_TIMING, REPLICA_ANNOTATION, ReplicaSummaries, SUMMARY_KEY, SummaryPublisher, summaryName, type SummaryConfigMap } from './summary-store.js';
 import { ResourceCache } from '../cache.js';
 import { TypeUrl } from '../protos.js';
 import { encodeResource } from '../resource.js';
@@ -78,22 +78,32 @@ describe('replica sync summaries', () => {
     process.stdout.write(`summary of 1000 proxies + 1000 objects: ${encoded.length} bytes gzipped (${JSON.stringify(summary).length} JSON)\n`);
   });
 
-  it('builds nothing while proxies are moving, until the heartbeat is due', async () => {
+  it('builds nothing while proxies are moving: a heartbeat repeats the last summary until it is staleAfterMs old', async () => {
     let writes = 0;
     let builds = 0;
     let moving = true;
-    const manager = { client: { json: async () => (writes++, {}), request: async () => ({}) }, log: { warn() {} }, isLeader: () => false } as unknown as Manager;
+    const written: string[] = [];
+    const manager = {
+      client: { json: async (_method: string, _path: string, { body }: { body: SummaryConfigMap }) => (writes++, written.push(body.binaryData![SUMMARY_KEY]!), {}), request: async () => ({}) },
+      log: { warn() {} },
+      isLeader: () => false,
+    } as unknown as Manager;
     const build = () => (builds++, { proxies: [], objects: JSON.stringify({ [`VirtualService/ns/r`]: [builds, 1, 1] }) });
+    const { heartbeatMs, minIntervalMs, staleAfterMs } = DEFAULT_SUMMARY_TIMING;
     const publisher = new SummaryPublisher(manager, 'weft-system', 'replica-a', build, DEFAULT_SUMMARY_TIMING, undefined, () => moving);
-    await publisher.tick(DEFAULT_SUMMARY_TIMING.heartbeatMs); // the first summary once the heartbeat is due, moving or not
+    await publisher.tick(heartbeatMs); // the first summary once the heartbeat is due, moving or not
     expect([builds, writes]).toEqual([1, 1]);
-    for (let ms = 12_000; ms < 20_000; ms += DEFAULT_SUMMARY_TIMING.minIntervalMs) await publisher.tick(ms);
+    for (let ms = heartbeatMs + minIntervalMs; ms < 2 * heartbeatMs; ms += minIntervalMs) await publisher.tick(ms);
     expect([builds, writes]).toEqual([1, 1]);
-    await publisher.tick(20_000); // the heartbeat: built and written though proxies still move
-    expect([builds, writes]).toEqual([2, 2]);
+    await publisher.tick(2 * heartbeatMs); // the heartbeat while proxies still move: the same summary, not rebuilt
+    expect([builds, writes]).toEqual([1, 2]);
+    expect(written[1]).toBe(written[0]);
+    await publisher.tick(heartbeatMs + staleAfterMs); // the summary written is staleAfterMs old: built, moving or not
+    expect([builds, writes]).toEqual([2, 3]);
+    expect(written[2]).not.toBe(written[0]);
     moving = false;
-    await publisher.tick(22_000);
-    expect([builds, writes]).toEqual([3, 3]);
+    await publisher.tick(heartbeatMs + staleAfterMs + minIntervalMs);
+    expect([builds, writes]).toEqual([3, 4]);
   });
 
   it("keeps a proxy's summary text while it stands still, and tells its ACK of a push", () => {
