@@ -15,7 +15,8 @@
 # nothing of Weft but its listener and request decoder, with the node flags the operator runs with: the transport's own cost;
 # a label starting grpcjs-floor, e.g. grpcjs-floor-before=/path/to/checkout, runs that checkout's floor instead of a Weft),
 # COMPARE_STORM_AFTER (e.g. 15s: the storm waits that long after the server is ready, so a restarted Weft's start-up
-# work is over; default at once), COMPARE_PROFILE=1 (a V8 CPU profile per Weft run, in COMPARE_OUT/profile-<run>/, for bench/cpuprof-summary.ts).
+# work is over; default at once), COMPARE_PROFILE=1 (a V8 CPU profile per Weft run, in COMPARE_OUT/profile-<run>/, for bench/cpuprof-summary.ts),
+# COMPARE_LOADGEN_PROFILE=1 (the load generator's own CPU profile of each storm, <run>.loadgen.pprof: go tool pprof -top).
 # Each Weft run's log is kept beside its JSON (<run>.log): when it was ready, when its start-up compaction ran.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,7 +58,8 @@ run_one() { # label dir clients round ("gcp-linear" for go-control-plane)
     pid=$!; flags=(--kubeconfig "$kubeconfig" --api weft --apiserver-pid "$apiserver_pid")
   fi
   "$tools/loadgen" --label "$label" --target "127.0.0.1:$port" --clients "$n" --mode "$mode" --protocol "${COMPARE_PROTOCOL:-sotw}" \
-    --size 1000 --triggers 5 --storm-after "${COMPARE_STORM_AFTER:-0s}" --server-pid "$pid" "${flags[@]}" > "$file" || true
+    --size 1000 --triggers 5 --storm-after "${COMPARE_STORM_AFTER:-0s}" --server-pid "$pid" "${flags[@]}" \
+    ${COMPARE_LOADGEN_PROFILE:+--cpu-profile "${file%.json}.loadgen.pprof"} > "$file" || true
   kill "$pid" 2>/dev/null || true
   # A profiled operator writes its profile on exit, after closing thousands of streams: give it time.
   local tenths=100; [ -z "${COMPARE_PROFILE:-}" ] || tenths=600

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -27,6 +28,7 @@ import (
 
 type config struct {
 	target, mode, protocol, triggerURL, kubeconfig, api, label string
+	cpuProfile                                                 string
 	clients, size, watch, triggers, serverPid, apiserverPid    int
 	connectTimeout, pushTimeout, settle, readyTimeout          time.Duration
 	stormAfter                                                 time.Duration
@@ -53,6 +55,7 @@ func main() {
 	flag.DurationVar(&cfg.pushTimeout, "push-timeout", time.Minute, "give up on one trigger after this")
 	flag.DurationVar(&cfg.settle, "settle", time.Second, "quiet time after each phase (trailing pushes and ACKs are counted)")
 	flag.StringVar(&cfg.label, "label", "", "name of the server under test, copied to the output")
+	flag.StringVar(&cfg.cpuProfile, "cpu-profile", "", "write the load generator's own CPU profile of the connect storm (and its settling) to this file (go tool pprof)")
 	memLimit := flag.Int64("mem-limit-mb", 4096, "soft memory limit (GC works harder near it)")
 	serverStartedMs := flag.Int64("server-started-unix-ms", 0, "when the server was started (Ready.Seconds counts from it; default: loadgen's own start)")
 	cfg.serverStarted = time.Now()
@@ -181,6 +184,10 @@ func run(cfg config) (*Result, error) {
 	defer cancel()
 	failed := make(chan error, cfg.clients)
 	writes0 := writes.read()
+	stopProfile, err := startCPUProfile(cfg.cpuProfile)
+	if err != nil {
+		return res, err
+	}
 	cpu0, self0 := meter.read(), selfCPU()
 	start := time.Now()
 	for i := range clients {
@@ -210,6 +217,7 @@ func run(cfg config) (*Result, error) {
 	res.Connect = Connect{Seconds: storm.Seconds(), Complete: summarize(done), InitialBytes: summarize(initial), InitialResponses: summarize(responses)}
 	time.Sleep(2 * cfg.settle)
 	cpu1, self1 := meter.read(), selfCPU()
+	stopProfile()
 	res.Connect.ServerCPUSeconds = (cpu1[0] - cpu0[0]).Seconds()
 	res.Connect.InStorm = StormCPU{Server: (cpuStorm[0] - cpu0[0]).Seconds(), APIServer: (cpuStorm[1] - cpu0[1]).Seconds()}
 	res.Connect.APIWrites = since(writes0, writesStorm)
@@ -419,4 +427,21 @@ type Push struct {
 	TriggerCallMs                                                            float64
 	Latency                                                                  Summary
 	ServerCPUSeconds, APIServerCPUSeconds, LoadgenCPUSeconds, BytesPerClient float64
+}
+
+// startCPUProfile profiles the load generator itself into path (nothing without one): where its CPU goes decoding
+// one server's responses against another's. Returns how to stop it.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
