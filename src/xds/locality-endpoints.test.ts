@@ -7,6 +7,7 @@ import { memoryInputs, MeshModelStore } from '../mesh/model/index.js';
 import { destinationRule, edited, serviceAccount, serviceEntry, workloadEntry } from '../mesh/model/testing.js';
 import { ResourceCache, type ChangeSet } from './cache.js';
 import { ConfigBuilder, PROXYLESS_COLLECTION } from './config-builder.js';
+import { LocalityEndpoints } from './locality-endpoints.js';
 import { decodeResource, type ProtoMessage } from './resource.js';
 import { TypeUrl } from './protos.js';
 import { proxyFromNode } from './server/proxy.js';
@@ -79,6 +80,15 @@ describe('EDS per placement', () => {
     expect(assignment(noLabels)).toEqual(['127.0.0.2@0', '127.0.0.3@1']);
     for (const c of [echoInB, sameLabels, otherApp, noLabels]) c.release();
     expect(cache.collectionKeys().filter((k) => k.startsWith('placement/'))).toEqual([]);
+  });
+
+  it('tells apart localities that read the same when joined', () => {
+    const localities = new LocalityEndpoints(new ResourceCache());
+    const a = localities.acquire({ locality: { region: 'us', zone: 'a\nb', sub_zone: '' }, metadata: {} });
+    const b = localities.acquire({ locality: { region: 'us\na', zone: 'b', sub_zone: '' }, metadata: {} });
+    expect(a.key).not.toBe(b.key);
+    a.release();
+    b.release();
   });
 
   it('pushes a change only to the placements whose assignment changed', async () => {

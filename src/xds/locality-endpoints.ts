@@ -63,8 +63,8 @@ export class LocalityEndpoints {
    */
   private placementFor(proxy: Pick<ProxyInfo, 'locality' | 'metadata'>): { placement: ProxyPlacement; key: string } {
     const l = proxy.locality;
-    const labels = proxy.metadata.LABELS;
-    const said = `${l?.region ?? ''}\n${l?.zone ?? ''}\n${l?.sub_zone ?? ''}\n${labels === undefined ? '' : JSON.stringify(labels)}`;
+    // JSON, not joined strings: no two different localities and labels make the same key.
+    const said = JSON.stringify([l?.region ?? '', l?.zone ?? '', l?.sub_zone ?? '', proxy.metadata.LABELS ?? null]);
     let known = this.remembered.get(said);
     if (!known) {
       if (this.remembered.size >= MAX_REMEMBERED_PLACEMENTS) this.remembered.clear();
