@@ -268,6 +268,8 @@ export interface ResourceCacheOptions {
    * The longest a fan-out holds the event loop before ACKs and new streams get a turn (ms; default FAN_OUT_SLICE_MS).
    */
   fanOutSliceMs?: number;
+  /** The clock fan-outs are timed by (ms; default performance.now): tests give streams a cost without spending it. */
+  now?: () => number;
 }
 
 /** Every collection, and the shared views streams read them through. */
@@ -277,7 +279,7 @@ export class ResourceCache {
   private readonly fanOuts: FanOuts;
 
   constructor(private readonly options: ResourceCacheOptions = {}) {
-    this.fanOuts = new FanOuts(options.onFanOut);
+    this.fanOuts = new FanOuts(options.now ?? (() => performance.now()), options.onFanOut);
   }
 
   /**
@@ -576,10 +578,11 @@ class SharedView implements ProxyView {
     this.pending = undefined;
     const listeners = [...this.listeners];
     const sliceMs = this.options.fanOutSliceMs ?? FAN_OUT_SLICE_MS;
+    const clock = this.options.now ?? (() => performance.now());
     let turns = 0;
     let busyMs = 0;
     const notify = (from: number): void => {
-      const started = performance.now();
+      const started = clock();
       turns++;
       let deadline = started + sliceMs;
       let extended = false;
@@ -590,14 +593,14 @@ class SharedView implements ProxyView {
         if (this.listeners.has(listener)) listener(changes);
         // The clock is read every few streams only: a proxyless client's push takes some 10 µs.
         if (next % 16 !== 0) continue;
-        const now = performance.now();
+        const now = clock();
         if (now <= deadline) continue;
         const restMs = ((now - started) / (next - from)) * (listeners.length - next);
         if (extended || restMs > sliceMs) break;
         extended = true;
         deadline = now + sliceMs;
       }
-      busyMs += performance.now() - started;
+      busyMs += clock() - started;
       if (next < listeners.length) setImmediate(() => notify(next));
       else this.fanOuts.end(listeners.length, turns, busyMs);
     };
@@ -634,12 +637,15 @@ class FanOuts {
   private burst: FanOutSummary | undefined;
   private burstStarted = 0;
 
-  constructor(private readonly onFanOut?: (summary: FanOutSummary) => void) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly onFanOut?: (summary: FanOutSummary) => void,
+  ) {}
 
   begin(): void {
     if (this.active++ === 0 && this.onFanOut) {
       this.burst = { views: 0, streams: 0, turns: 0, busyMs: 0, ms: 0 };
-      this.burstStarted = performance.now();
+      this.burstStarted = this.now();
     }
   }
 
@@ -655,7 +661,7 @@ class FanOuts {
     if (--this.active > 0) return;
     if (burst) {
       this.burst = undefined;
-      burst.ms = performance.now() - this.burstStarted;
+      burst.ms = this.now() - this.burstStarted;
       this.onFanOut!(burst);
     }
     const waiters = this.waiters;
