@@ -331,7 +331,9 @@ describe('a second, stricter peer: gRPC C-core', () => {
     const check = spawnSync(python, ['-c', 'import grpc'], { encoding: 'utf8' });
     if (check.status !== 0) throw new Error(`${python} has no grpcio (${check.stderr.trim()}): run with WEFT_PYTHON=$(hack/ensure-python-grpc.sh), as make test-e2e does`);
     const svc = await versionedService('ccore', ['127.0.0.91', '127.0.0.92'], (host) => [
-      { match: [{ headers: { 'x-user': { exact: 'canary' } } }], route: [{ destination: { host, subset: 'v2' } }], retries: { attempts: 2, retryOn: 'unavailable' }, timeout: '2s' },
+      // Retries and a timeout in the route, for C-core to validate too. The timeout bounds each call from its start,
+      // before a new client's first connection is up: 2 s was once too short on a busy machine (one DEADLINE_EXCEEDED).
+      { match: [{ headers: { 'x-user': { exact: 'canary' } } }], route: [{ destination: { host, subset: 'v2' } }], retries: { attempts: 2, retryOn: 'unavailable' }, timeout: '8s' },
       ...split(host, 80, 20),
     ]);
     // Asynchronously: the backends live in this process and must keep serving while the client runs.
