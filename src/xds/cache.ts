@@ -578,7 +578,7 @@ class SharedView implements ProxyView {
     this.pending = undefined;
     const listeners = [...this.listeners];
     const sliceMs = this.options.fanOutSliceMs ?? FAN_OUT_SLICE_MS;
-    const clock = this.options.now ?? (() => performance.now());
+    const clock = this.fanOuts.now;
     let turns = 0;
     let busyMs = 0;
     const notify = (from: number): void => {
@@ -638,7 +638,8 @@ class FanOuts {
   private burstStarted = 0;
 
   constructor(
-    private readonly now: () => number,
+    /** The clock fan-outs are timed by (ResourceCacheOptions.now). */
+    readonly now: () => number,
     private readonly onFanOut?: (summary: FanOutSummary) => void,
   ) {}
 
