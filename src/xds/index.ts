@@ -30,6 +30,7 @@ import { SyncStatus } from './sync-status.js';
 import { DumpResponder, dumpRequestInformer } from './mesh-sync/config-dump.js';
 import { countsAsSync, objectCountsJson, proxiesJson } from './mesh-sync/summary.js';
 import { DEFAULT_SUMMARY_TIMING, ReplicaSummaries, SummaryPublisher, summaryInformer, type SummaryTiming } from './mesh-sync/summary-store.js';
+import { BurstHeapGrowth } from '../controllers/burst-heap-growth.js';
 
 export { XdsControlPlane, type XdsOptions } from './control-plane.js';
 export { SyncStatus } from './sync-status.js';
@@ -100,6 +101,7 @@ export class XdsFeature {
       this.activityCount++;
       sync.proxyMoved();
     };
+    const burstGrowth = new BurstHeapGrowth({ log: this.options.log });
     const proxiesMoved = () => {
       this.activityCount++;
       sync.markDirty();
@@ -117,7 +119,10 @@ export class XdsFeature {
         if (outcome.acked && !outcome.clearedRejection) countsMoved();
         else proxiesMoved();
       },
-      onConnect: countsMoved,
+      onConnect: () => {
+        countsMoved();
+        burstGrowth.connected();
+      },
       onDisconnect: (proxy) => (hasRejections(proxy) ? proxiesMoved() : countsMoved()),
       onPushed: (hosts) => {
         metrics.pushes.inc();
