@@ -12,6 +12,8 @@ export const OPERATOR_IMAGE = 'ghcr.io/weft-mesh/weft:0.1.0';
  * at the size the start-up burst grew it to, for good: at 1000 services that was 128 MiB of a 386 MiB RSS at rest.
  * 8 MiB semi-spaces cut RSS by a third at no measurable cost in time to settle (docs/benchmarks.md, Memory).
  * --expose-gc lets the operator collect once when its start-up burst is over (controllers/startup-compaction.ts).
+ * While proxies connect by the hundred the operator sets V8's --heap-growing-percent itself, and takes it back after
+ * (controllers/burst-heap-growth.ts); given here, the flag stays as given.
  * Tried and not kept beside it, in the Deployment's environment: MALLOC_ARENA_MAX=1. glibc's per-thread arenas hold
  * 20-25 MiB at rest at 1000 services and one arena saved 8-13 MiB of RSS, but V8's and libuv's threads then share
  * one allocator lock: push p50 at 2000 clients rose by ~40 ms (docs/benchmarks.md, Memory). The operator calls
