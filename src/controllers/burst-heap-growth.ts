@@ -52,7 +52,7 @@ export class BurstHeapGrowth {
     return this.calmCheck !== undefined;
   }
 
-  /** A proxy connected. */
+  /** A proxy's connection came in. */
   connected(): void {
     if (this.disabled) return;
     const now = this.now();

@@ -94,6 +94,20 @@ describe('listen', () => {
     }
   });
 
+  it('tells of every connection it accepts, before TLS or HTTP/2, refused ones too (a storm shows there first)', async () => {
+    server = new grpc.Server();
+    let accepted = 0;
+    bound = await listen(server, grpc.ServerCredentials.createInsecure(), '127.0.0.1', 0, { maxConnectionsPerPeer: 1, onAccepted: () => accepted++ });
+    const sockets: net.Socket[] = [];
+    try {
+      expect(await staysOpen(bound.port, '127.0.0.2', sockets)).toBe(true);
+      expect(await staysOpen(bound.port, '127.0.0.2', sockets)).toBe(false);
+      expect(accepted).toBe(2);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+  });
+
   (somaxconn() >= 2048 ? it : it.skip)('holds a burst of 1500 connections while the event loop is busy', async () => {
     server = new grpc.Server();
     bound = await listenPlaintext(server, '127.0.0.1', 0);

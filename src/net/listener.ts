@@ -25,6 +25,8 @@ export interface ListenOptions {
   maxConnectionsPerPeer?: number;
   /** A connection refused for its peer's count (metrics, logs). */
   onRefused?(peer: string, open: number): void;
+  /** A connection accepted (before TLS and HTTP/2): the first sign of a connect storm. */
+  onAccepted?(): void;
 }
 
 /** Listens on `host:port` (0 picks a port) and serves every admitted connection with `server` and `credentials`. */
@@ -33,6 +35,7 @@ export function listen(server: grpc.Server, credentials: grpc.ServerCredentials,
   const perPeer = new OpenCounts<string>();
   const max = options.maxConnectionsPerPeer;
   const listener = net.createServer((socket) => {
+    options.onAccepted?.();
     // Counted only under a cap: asking the kernel for the peer's address is a system call per connection.
     if (max !== undefined) {
       const peer = socket.remoteAddress ?? 'unknown';
@@ -65,6 +68,6 @@ export function listen(server: grpc.Server, credentials: grpc.ServerCredentials,
 }
 
 /** Plaintext, no per-peer cap (the loopback xDS port for tests and local development: every client is one peer). */
-export function listenPlaintext(server: grpc.Server, host: string, port: number, backlog = LISTEN_BACKLOG): Promise<BoundListener> {
-  return listen(server, grpc.ServerCredentials.createInsecure(), host, port, { backlog });
+export function listenPlaintext(server: grpc.Server, host: string, port: number, options: Pick<ListenOptions, 'backlog' | 'onAccepted'> = {}): Promise<BoundListener> {
+  return listen(server, grpc.ServerCredentials.createInsecure(), host, port, { backlog: LISTEN_BACKLOG, ...options });
 }

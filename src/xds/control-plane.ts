@@ -31,6 +31,7 @@ export interface XdsOptions {
   onAnswer?: AdsServerOptions['onAnswer'];
   onConnect?: AdsServerOptions['onConnect'];
   onDisconnect?: AdsServerOptions['onDisconnect'];
+  onAccepted?: AdsServerOptions['onAccepted'];
   /** Called after every push with the hosts whose config changed (none when only gateway config changed). */
   onPushed?: (hosts: ReadonlySet<string>) => void;
   /**
@@ -107,6 +108,7 @@ export class XdsControlPlane implements Runnable {
         options.onAnswer?.(proxy, typeUrl, outcome);
       },
       onConnect: (proxy) => options.onConnect?.(proxy),
+      ...(options.onAccepted ? { onAccepted: options.onAccepted } : {}),
       onDisconnect: (proxy) => {
         log.debug({ proxy: proxy.proxy?.id }, 'proxy disconnected');
         options.onDisconnect?.(proxy);

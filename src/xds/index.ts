@@ -119,10 +119,10 @@ export class XdsFeature {
         if (outcome.acked && !outcome.clearedRejection) countsMoved();
         else proxiesMoved();
       },
-      onConnect: () => {
-        countsMoved();
-        burstGrowth.connected();
-      },
+      onConnect: countsMoved,
+      // Accepted connections, not streams: a storm's first full collection starts within ~100 ms of it (the limit
+      // left at rest is that close), and streams come after TLS and HTTP/2, too late to loosen that collection's limit.
+      onAccepted: () => burstGrowth.connected(),
       onDisconnect: (proxy) => (hasRejections(proxy) ? proxiesMoved() : countsMoved()),
       onPushed: (hosts) => {
         metrics.pushes.inc();

@@ -37,6 +37,8 @@ export interface AdsServerOptions {
   onAnswer?(proxy: ConnectedProxy, typeUrl: string, outcome: AnswerOutcome): void;
   onConnect?(proxy: ConnectedProxy): void;
   onDisconnect?(proxy: ConnectedProxy): void;
+  /** A connection accepted on the plaintext port, before TLS, HTTP/2 or any stream: the first sign of a storm. */
+  onAccepted?(): void;
   /**
    * Whether the caller of `call` may receive `proxy`'s config: undefined to allow, or why not (the stream ends with
    * PERMISSION_DENIED). Asked when a stream's node is known, and again for every stream on reauthorize().
@@ -199,7 +201,7 @@ export class AdsServer {
 
   /** Binds plaintext on `host:port` (0 picks a port); resolves with the port. */
   async listen(host: string, port: number): Promise<number> {
-    this.listener = await listenPlaintext(this.server, host, port);
+    this.listener = await listenPlaintext(this.server, host, port, this.options.onAccepted ? { onAccepted: this.options.onAccepted } : {});
     return this.listener.port;
   }
 
