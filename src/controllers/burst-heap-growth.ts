@@ -3,17 +3,18 @@
 // full collection against the old generation's limit; each stream also keeps some kilobytes of its own. So a
 // 2000-proxy storm brings ~60 MB of external memory and ~25 MB of promoted objects, where the limit V8 leaves after
 // a collection at rest (its memory reducer's, or the start-up compaction's) is ~10% over what is live: it ran two to
-// five full collections inside the storm, each marking the whole heap. During a burst (connects faster than
-// `perSecond`) this sets V8's --heap-growing-percent, so each full collection sets a limit as far above what it left
-// as V8's own largest growing factor would (4x): one or two in a 2000-proxy storm, ~10% less of the server's CPU
-// there (docs/benchmarks.md, "Full collections in a connect storm"). Once connects have been calm for `calmMs`, V8's
-// own growth is back, before its memory reducer's next collection at rest sets the limit. The flag is read only when a
-// full collection sets the next limit (heap-controller.cc); an operator started with the flag given keeps it.
+// five full collections inside the storm, each marking the whole heap. During a burst (connections accepted faster
+// than `perSecond`: the first of a storm's collections starts within ~100 ms of it) this sets V8's
+// --heap-growing-percent, so each full collection sets a limit as far above what it left as V8's own largest growing
+// factor would (4x): one in a 2000-proxy storm, ~10% less of the server's CPU there (docs/benchmarks.md, "Full
+// collections in a connect storm"). Once connections have been calm for `calmMs`, V8's own growth is back, before
+// its memory reducer's next collection at rest sets the limit. The flag is read only when a full collection sets the
+// next limit (heap-controller.cc); an operator started with the flag given keeps it.
 import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 
 export interface BurstHeapGrowthOptions {
-  /** Connects within one second that make a burst (default 50). */
+  /** Connections within one second that make a burst (default 50). */
   perSecond?: number;
   /** How far the old generation may grow past what a full collection left, in percent, during a burst (default 300). */
   percent?: number;
