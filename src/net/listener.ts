@@ -69,5 +69,5 @@ export function listen(server: grpc.Server, credentials: grpc.ServerCredentials,
 
 /** Plaintext, no per-peer cap (the loopback xDS port for tests and local development: every client is one peer). */
 export function listenPlaintext(server: grpc.Server, host: string, port: number, options: Pick<ListenOptions, 'backlog' | 'onAccepted'> = {}): Promise<BoundListener> {
-  return listen(server, grpc.ServerCredentials.createInsecure(), host, port, { backlog: LISTEN_BACKLOG, ...options });
+  return listen(server, grpc.ServerCredentials.createInsecure(), host, port, options);
 }
