@@ -444,27 +444,6 @@ describe('SyncStatus', () => {
     expect(t.status.summary('DestinationRule/ns/dr0')).toMatchObject({ acked: 1, expected: 1 });
   });
 
-  it("waits for a push's answers before computing what it changed, looks again soon, and at most two seconds", async () => {
-    const s = setup(2);
-    const t = clocked(s);
-    ackAll(s, 'a');
-    t.look(1, () => t.status.markDirty());
-    const before = t.computed;
-    sendUnanswered(s, 'n1'); // a push told to the proxy
-    t.look(2, () => t.status.markDirty());
-    expect(t.computed).toBe(before);
-    s.state.answered('n1', undefined); // its ACK: the look a tenth of a second later computes
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(t.computed).toBe(before + 1);
-
-    sendUnanswered(s, 'n2'); // never answered
-    t.look(3, () => t.status.markDirty());
-    t.look(4.9);
-    expect(t.computed).toBe(before + 1);
-    t.look(5); // held two seconds: computed anyway
-    expect(t.computed).toBe(before + 2);
-  });
-
   it('lets a push reach every stream before its computation takes the next slice', async () => {
     const s = setup(2);
     const busy = (ms: number) => {

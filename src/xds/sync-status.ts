@@ -49,18 +49,6 @@ const HOLD_PER_COMPUTE_MS = 20;
 /** A response unanswered for longer than this (ms) is a stuck proxy's, not one of a storm still settling. */
 const AWAITED_ANSWER_MS = 10_000;
 
-/**
- * Answers due to responses sent this recently (ms) are a push still reaching its proxies. A computation waits for
- * them even when what it would show changed (a push, a NACK), at most PUSH_ANSWERS_HOLD_MS, looking again every
- * PUSH_ANSWERS_LOOK_MS: computed meanwhile, every proxy told but not yet answered has a state of its own (half
- * old, half new), which cost ~250 ms of CPU at 5000 proxyless clients where the answered ones share theirs, beside
- * the push whose delivery it delayed; and its counts were stale within half a second (docs/benchmarks.md, "The sync
- * status beside a push").
- */
-const PUSH_ANSWERS_MS = 1000;
-const PUSH_ANSWERS_HOLD_MS = 2000;
-const PUSH_ANSWERS_LOOK_MS = 100;
-
 /** Kinds whose content the xDS generators program. */
 const PROGRAMMED_KINDS = new Set(['ServiceEntry', 'WorkloadEntry', 'VirtualService', 'DestinationRule']);
 
@@ -592,14 +580,10 @@ export class SyncStatus implements ProgrammedSource {
   private proxyMoves = 0;
   /** Since when computations wait for moving proxies to stand still (`now`; see proxiesSettling). */
   private movingSince: number | undefined;
-  /** Since when a computation that a change asks for waits for a push's answers (`now`; see pushAnswersDue). */
-  private pushAnswersHeldSince: number | undefined;
   private computed = false;
   /** The computation under way (sliced: see recomputeNow). */
   private computing: SyncComputation | undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** When `timer` fires (performance.now(): timers run on the real clock, whatever `now` is). */
-  private timerDueAt = 0;
   private readonly computedListeners = new Set<() => void>();
 
   /**
@@ -644,7 +628,12 @@ export class SyncStatus implements ProgrammedSource {
   proxyMoved(): void {
     this.dirty = true;
     this.proxyMoves++;
-    if (this.inputs) this.markDirtyLater();
+    if (this.timer || !this.inputs) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.recompute();
+    }, this.nextDelayMs);
+    this.timer.unref();
   }
 
   /**
@@ -678,36 +667,20 @@ export class SyncStatus implements ProgrammedSource {
     return 'wait';
   }
 
-  /** Whether some proxy has not answered a response sent in the last `withinMs` (one stuck for longer holds nothing up). */
-  private answersAwaited(withinMs = AWAITED_ANSWER_MS): boolean {
-    const since = Date.now() - withinMs;
+  /** Whether some proxy has not answered a response sent lately (one stuck for longer holds nothing up). */
+  private answersAwaited(): boolean {
+    const since = Date.now() - AWAITED_ANSWER_MS;
     for (const proxy of this.inputs?.proxies() ?? []) for (const state of proxy.types.values()) if (state.awaitingAnswer && state.sentAtMs! >= since) return true;
     return false;
   }
 
-  /**
-   * Whether a push is still reaching its proxies (see PUSH_ANSWERS_MS) and the computation it asks for has waited
-   * for it less than PUSH_ANSWERS_HOLD_MS.
-   */
-  private pushAnswersDue(): boolean {
-    if (!this.answersAwaited(PUSH_ANSWERS_MS)) return false;
-    this.pushAnswersHeldSince ??= this.now();
-    return this.now() - this.pushAnswersHeldSince < PUSH_ANSWERS_HOLD_MS;
-  }
-
-  /**
-   * Looks again after an interval (or `delayMs`), without recomputing unless something changed meanwhile (a
-   * follower waiting to lead, count updates still pending, a push's answers).
-   */
-  private markDirtyLater(delayMs = this.nextDelayMs): void {
-    const dueAt = performance.now() + delayMs;
-    if (this.timer && this.timerDueAt <= dueAt) return; // a look as soon is already set
-    clearTimeout(this.timer);
-    this.timerDueAt = dueAt;
+  /** Looks again after an interval, without recomputing unless something changed meanwhile (a follower waiting to lead, count updates still pending). */
+  private markDirtyLater(): void {
+    if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.recompute();
-    }, delayMs);
+    }, this.nextDelayMs);
     this.timer.unref();
   }
 
@@ -798,12 +771,6 @@ export class SyncStatus implements ProgrammedSource {
       this.markDirtyLater();
       return;
     }
-    // Proxies' own moves wait for their answers below (proxiesSettling), at the interval's pace; a change of what
-    // status shows waits only for the push under way, looking again soon.
-    if (this.changed && this.pushAnswersDue()) {
-      this.markDirtyLater(PUSH_ANSWERS_LOOK_MS);
-      return;
-    }
     const settling = this.proxiesSettling();
     if (settling === 'wait') {
       // Counts held longest still go out, within the budget, from the last computation's summaries.
@@ -850,7 +817,6 @@ export class SyncStatus implements ProgrammedSource {
     this.dirty = false;
     this.changed = false;
     this.proxyMoves = 0;
-    this.pushAnswersHeldSince = undefined;
     const computation = new SyncComputation(inputs, this.memo);
     this.computing = computation;
     let busyMs = 0;
