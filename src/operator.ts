@@ -57,7 +57,11 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
   // connections per client IP (with or without xDS: the port is reachable from every Pod).
   const limits = options.xds?.limits ?? DEFAULT_XDS_LIMITS;
   const caOptions = options.ca
-    ? { ...options.ca, maxConnectionsPerPeer: limits.maxConnectionsPerPeer, ...(options.xds ? { serverOptions: xdsServerOptions(limits) } : {}) }
+    ? {
+        ...options.ca,
+        maxConnectionsPerPeer: limits.maxConnectionsPerPeer,
+        ...(xds ? { serverOptions: xdsServerOptions(limits), onConnectionAccepted: () => xds.connectionAccepted() } : {}),
+      }
     : undefined;
   const ca = caOptions ? registerCa(manager, manager.eventRecorder('weft.dev/ca'), caOptions) : undefined;
   // xDS on the TLS port too, for `weft agent` relays authenticated by their workloads' ServiceAccount tokens.

@@ -251,7 +251,7 @@ func run(cfg config) (*Result, error) {
 			bytes0 += c.bytes.Load()
 		}
 		// The load generator collects its own garbage before the trigger, not during it: with 5000 clients a
-		// collection of its heap (250-450 MB) runs ~0.3 s beside the clients' decoding, and the trigger it met came
+		// collection of its heap (250-500 MB) runs ~0.3 s beside the clients' decoding, and the trigger it met came
 		// out 200-300 ms late as a whole, whichever server was measured (docs/benchmarks.md, "The clients"). The
 		// memory limit still collects if a push's garbage reaches it.
 		runtime.GC()

@@ -33,6 +33,8 @@ export interface CaOptions {
   serverOptions?: ChannelOptions;
   /** Connections one client IP may hold open on that port (unlimited when absent). */
   maxConnectionsPerPeer?: number;
+  /** Every connection that port accepts (xDS watches for connect storms there too). */
+  onConnectionAccepted?(): void;
   /** Names clients may dial, besides the SPIFFE ID (which the agent verifies). */
   dnsNames: string[];
   ipAddresses: string[];
@@ -71,6 +73,7 @@ export function registerCa(manager: Manager, events: EventRecorder, options: CaO
     log,
     ...(options.serverOptions ? { serverOptions: options.serverOptions } : {}),
     ...(options.maxConnectionsPerPeer !== undefined ? { maxConnectionsPerPeer: options.maxConnectionsPerPeer } : {}),
+    ...(options.onConnectionAccepted ? { onConnectionAccepted: options.onConnectionAccepted } : {}),
     onConnectionRefused: () => metrics.connectionRefused(),
   });
   const authenticator = new TokenAuthenticator(tokenReviewVia(manager.client), { audience: config.tokenAudience, trustDomain: config.trustDomain });

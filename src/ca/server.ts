@@ -16,6 +16,8 @@ export interface SecureServerOptions {
   /** Connections one client IP may hold open; past it a new one is closed at once. Unlimited when absent. */
   maxConnectionsPerPeer?: number;
   onConnectionRefused?(peer: string): void;
+  /** A connection accepted, before TLS and HTTP/2 (the agents' relays reconnecting after a restart show here first). */
+  onConnectionAccepted?(): void;
 }
 
 export class SecureServer implements Runnable {
@@ -49,10 +51,11 @@ export class SecureServer implements Runnable {
     // Client certificates are not required: callers authenticate with ServiceAccount tokens. (grpc-js declares
     // the first parameter as the CA provider, but passes it on as the identity provider, as grpc-js-xds relies on.)
     const credentials = experimental.createCertificateProviderServerCredentials(this.serving, null, false);
-    const { host, port, log, maxConnectionsPerPeer, onConnectionRefused } = this.options;
+    const { host, port, log, maxConnectionsPerPeer, onConnectionRefused, onConnectionAccepted } = this.options;
     let refusedLogged = 0;
     const listener: BoundListener = await listen(this.server, credentials, host, port, {
       ...(maxConnectionsPerPeer !== undefined ? { maxConnectionsPerPeer } : {}),
+      ...(onConnectionAccepted ? { onAccepted: onConnectionAccepted } : {}),
       onRefused: (peer, open) => {
         onConnectionRefused?.(peer);
         // A flood would flood the log too: at most one line a second.

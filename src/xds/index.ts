@@ -62,12 +62,23 @@ export class XdsFeature {
   readonly sync: SyncStatus;
   private controlPlane: XdsControlPlane | undefined;
   private activityCount = 0;
+  private readonly burstGrowth: BurstHeapGrowth;
 
   constructor(
     private readonly manager: Manager,
     private readonly options: XdsFeatureOptions,
   ) {
     this.sync = new SyncStatus(options.statusIntervalMs ?? 1000);
+    this.burstGrowth = new BurstHeapGrowth({ log: options.log });
+  }
+
+  /**
+   * A connection accepted on a port that serves xDS (the plaintext one, the CA's TLS one the agents use), counted
+   * before TLS and HTTP/2: a storm's first full collection starts within ~100 ms of it (the limit left at rest is
+   * that close), and streams come too late to loosen that collection's limit.
+   */
+  connectionAccepted(): void {
+    this.burstGrowth.connected();
   }
 
   /**
@@ -101,7 +112,6 @@ export class XdsFeature {
       this.activityCount++;
       sync.proxyMoved();
     };
-    const burstGrowth = new BurstHeapGrowth({ log: this.options.log });
     const proxiesMoved = () => {
       this.activityCount++;
       sync.markDirty();
@@ -120,9 +130,7 @@ export class XdsFeature {
         else proxiesMoved();
       },
       onConnect: countsMoved,
-      // Accepted connections, not streams: a storm's first full collection starts within ~100 ms of it (the limit
-      // left at rest is that close), and streams come after TLS and HTTP/2, too late to loosen that collection's limit.
-      onAccepted: () => burstGrowth.connected(),
+      onAccepted: () => this.connectionAccepted(),
       onDisconnect: (proxy) => (hasRejections(proxy) ? proxiesMoved() : countsMoved()),
       onPushed: (hosts) => {
         metrics.pushes.inc();
