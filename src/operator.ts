@@ -47,13 +47,11 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
   const state = new MeshState(manager);
   const xds = options.xds ? new XdsFeature(manager, { ...options.xds, log, syncNamespace: options.leaseNamespace ?? OPERATOR_NAMESPACE }) : undefined;
   const controlPlane = xds?.serve(state);
-  // Status and Events give way to the proxies: a push is delivered before the change's status is written.
-  const giveWay = xds ? () => xds.calm.settled() : undefined;
   registerMeshReconcilers(
     manager,
     state,
-    manager.eventRecorder('weft.dev/operator', giveWay ? { giveWay } : {}),
-    xds ? { programmed: xds.sync, gatewayServing: (gw, accepted) => xds.gatewayServing(gw, accepted), ...(giveWay ? { giveWay } : {}) } : {},
+    manager.eventRecorder('weft.dev/operator'),
+    xds ? { programmed: xds.sync, gatewayServing: (gw, accepted) => xds.gatewayServing(gw, accepted) } : {},
   );
   // The TLS port serves xDS to the agents too: the same connection limits as the plaintext xDS port, and a cap on
   // connections per client IP (with or without xDS: the port is reachable from every Pod).

@@ -35,8 +35,6 @@ export interface EventRecorderOptions {
    */
   maxSeries?: number;
   now?: () => number;
-  /** Waited on before each write (the operator's: Events give way to a push being delivered, ProxyCalm). */
-  giveWay?: () => Promise<void>;
 }
 
 /**
@@ -175,11 +173,9 @@ export class EventRecorder {
 
   /** Brings the API server up to `series.count`: create the Event once, then patch its series. */
   private async write(series: Series): Promise<void> {
-    if (series.count === series.written || !series.due) return; // an earlier write already covered this repeat
-    await this.options.giveWay?.(); // repeats that come meanwhile go into this write
     const count = series.count;
     const due = series.due;
-    if (count === series.written || !due) return;
+    if (count === series.written || !due) return; // an earlier write already covered this repeat
     const collection = resourcePath(resources.events, { namespace: series.namespace });
     const patch = { series: { count, lastObservedTime: microTime(series.lastObservedAt) } };
     if (series.written === 0) {

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { loadClusterAccess, type ClusterAccess } from './cluster-access.js';
 import type { ControllerHost, Runnable } from './controller.js';
-import { EventRecorder, type EventRecorderOptions } from './events.js';
+import { EventRecorder } from './events.js';
 import { startHttpServer, type RunningHttpServer } from './http-server.js';
 import { describe, Informer, type InformerOptions, type InformerSpec } from './informer.js';
 import { KubeLeaseStore, LeaderElector } from './leader-election.js';
@@ -126,8 +126,8 @@ export class Manager implements ControllerHost {
   }
 
   /** An EventRecorder that reports as `reportingController` from this replica. */
-  eventRecorder(reportingController: string, options: Pick<EventRecorderOptions, 'giveWay'> = {}): EventRecorder {
-    const recorder = new EventRecorder(this.client, { reportingController, reportingInstance: this.identity.slice(0, 128), log: this.log, ...options });
+  eventRecorder(reportingController: string): EventRecorder {
+    const recorder = new EventRecorder(this.client, { reportingController, reportingInstance: this.identity.slice(0, 128), log: this.log });
     this.recorders.push(recorder);
     return recorder;
   }

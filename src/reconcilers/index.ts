@@ -15,12 +15,10 @@ export interface MeshReconcilerOptions {
   programmed?: ProgrammedSource;
   /** With xDS on: whether a Gateway's config is served to its proxies (part of its Programmed). */
   gatewayServing?: GatewayControllerOptions['serving'];
-  /** With xDS on: status writes wait on it while a push is being delivered. */
-  giveWay?: () => Promise<void>;
 }
 
 export function registerMeshReconcilers(manager: Manager, state: MeshState, events: EventRecorder, options: MeshReconcilerOptions = {}): void {
-  const deps = { manager, state, status: new StatusWriter(manager.client, events, options.giveWay), ...(options.programmed ? { programmed: options.programmed } : {}) };
+  const deps = { manager, state, status: new StatusWriter(manager.client, events), ...(options.programmed ? { programmed: options.programmed } : {}) };
   registerVirtualServiceController(deps);
   registerDestinationRuleController(deps);
   registerGatewayController(deps, events, options.gatewayServing ? { serving: options.gatewayServing } : {});

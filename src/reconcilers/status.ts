@@ -39,8 +39,6 @@ export class StatusWriter {
   constructor(
     private readonly client: RestClient,
     private readonly events: EventRecorder,
-    /** Waited on before each write: status gives way to a push being delivered (ProxyCalm). */
-    private readonly giveWay?: () => Promise<void>,
   ) {}
 
   /** Updates Accepted, the kind's further conditions and Ready; writes only when something changed. */
@@ -94,9 +92,6 @@ export class StatusWriter {
     if (!changed && Object.keys(changedFields).length === 0 && !generationChanged) return;
 
     const next: MeshStatus = { ...changedFields, observedGeneration: generation, conditions };
-    // A write that waited is still made from this cache version: if the object moved meanwhile, it fails with 409
-    // and the reconcile retries from the newer one.
-    await this.giveWay?.();
     const stored = await patchStatus<StatusTarget>(this.client, resource, { namespace: obj.metadata.namespace, name: obj.metadata.name! }, next, {
       // A status written from a stale cache must not win over a newer one: fail with 409 and retry from the cache.
       resourceVersion: obj.metadata.resourceVersion,

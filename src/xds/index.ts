@@ -27,7 +27,6 @@ import { startDebugServer } from './debug.js';
 import { hasRejections } from './server/stream.js';
 import { gatewayServing } from './gateway-serving.js';
 import { SyncStatus } from './sync-status.js';
-import { ProxyCalm } from './proxy-calm.js';
 import { DumpResponder, dumpRequestInformer } from './mesh-sync/config-dump.js';
 import { countsAsSync, objectCountsJson, proxiesJson } from './mesh-sync/summary.js';
 import { DEFAULT_SUMMARY_TIMING, ReplicaSummaries, SummaryPublisher, summaryInformer, type SummaryTiming } from './mesh-sync/summary-store.js';
@@ -61,8 +60,6 @@ export interface XdsFeatureOptions {
  */
 export class XdsFeature {
   readonly sync: SyncStatus;
-  /** Status and Event writes wait on it while proxies connect, answer or take a push. */
-  readonly calm = new ProxyCalm();
   private controlPlane: XdsControlPlane | undefined;
   private activityCount = 0;
   private readonly burstGrowth: BurstHeapGrowth;
@@ -113,12 +110,10 @@ export class XdsFeature {
     // at once even while proxies are still moving.
     const countsMoved = () => {
       this.activityCount++;
-      this.calm.moved();
       sync.proxyMoved();
     };
     const proxiesMoved = () => {
       this.activityCount++;
-      this.calm.moved();
       sync.markDirty();
     };
     cp = new XdsControlPlane(state, {
@@ -143,7 +138,6 @@ export class XdsFeature {
         proxiesMoved();
       },
       onPushWritten: ({ trigger, firstChangeAt, writtenAt }) => {
-        this.calm.moved(); // a long fan-out's answers start only now
         metrics.pushDuration.observe({ trigger }, (writtenAt - firstChangeAt) / 1000);
       },
     });
