@@ -2,7 +2,8 @@
 # Where a connect storm's CPU goes by thread: the operator's main thread against V8's worker threads (parallel
 # scavenges, concurrent marking, the optimizing compilers) and libuv's, from each thread's user+system time in
 # /proc/<pid>/task, read every 0.25 s by one sampler process; and how many full collections (mark-compacts) ran in
-# the storm, from --trace-gc. One storm of STORM_CLIENTS (2000) proxyless SotW clients, 15 s after the server is ready.
+# the storm, from --trace-gc. One storm of STORM_CLIENTS (2000) proxyless SotW clients, STORM_AFTER (15s) after the
+# server is ready (0s: at once, as bench/compare.sh and the full run start it).
 #
 #   bench/storm-threads.sh <out dir> <label> [<checkout>|floor] [node flags...]
 #
@@ -91,7 +92,7 @@ PY
 sampler=$!
 started=$(python3 -c 'import time; print(time.time())')
 "$tools/loadgen" --label "$label" --target "127.0.0.1:$port" --clients "${STORM_CLIENTS:-2000}" --mode proxyless --protocol sotw \
-  --size 1000 --triggers 3 --storm-after 15s --server-pid "$pid" "${trigger[@]}" > "$file" || true
+  --size 1000 --triggers 3 --storm-after "${STORM_AFTER:-15s}" --server-pid "$pid" "${trigger[@]}" > "$file" || true
 kill "$pid" 2>/dev/null || true
 for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true

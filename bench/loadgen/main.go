@@ -163,6 +163,7 @@ func run(cfg config) (*Result, error) {
 	// proxyless probe also watches the last service, so a server that serves the first services of a big mesh
 	// early is not taken as ready.
 	probe := specFor(0)
+	probe.quickRetry = true
 	if last := services[len(services)-1].Listener(); !probe.envoy && !slices.Contains(probe.listeners, last) {
 		probe.listeners = append(probe.listeners, last)
 	}
@@ -331,7 +332,7 @@ func waitReady(cfg config, spec clientSpec, size int) error {
 			last = fmt.Errorf("probe incomplete (EDS %d of %d; %s)", probe.eds.Load(), want, probe.state.Load())
 		}
 		cancel()
-		time.Sleep(time.Second)
+		time.Sleep(probeRetry)
 	}
 	return fmt.Errorf("server not ready after %s: %v", cfg.readyTimeout, last)
 }

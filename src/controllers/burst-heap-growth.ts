@@ -12,6 +12,7 @@
 // next limit (heap-controller.cc); an operator started with the flag given keeps it.
 import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
+import { ConnectBurst } from './connect-burst.js';
 
 export interface BurstHeapGrowthOptions {
   /** Connections within one second that make a burst (default 50). */
@@ -27,24 +28,20 @@ export interface BurstHeapGrowthOptions {
 }
 
 export class BurstHeapGrowth {
-  private readonly perSecond: number;
+  /** The connections counted (also read by the reconcile workers: see XdsFeature). */
+  readonly burst: ConnectBurst;
   private readonly percent: number;
   private readonly calmMs: number;
   private readonly setFlags: (flags: string) => void;
-  private readonly now: () => number;
-  private secondStartedAt = -Infinity;
-  private connectsThisSecond = 0;
-  private lastBurstAt = -Infinity;
   private calmCheck: NodeJS.Timeout | undefined;
   /** The process was started with its own --heap-growing-percent: not ours to change. */
   private readonly disabled: boolean;
 
   constructor(private readonly options: BurstHeapGrowthOptions = {}) {
-    this.perSecond = options.perSecond ?? 50;
+    this.burst = new ConnectBurst(options.perSecond ?? 50, options.now ?? performance.now.bind(performance));
     this.percent = options.percent ?? 300;
     this.calmMs = options.calmMs ?? 3_000;
     this.setFlags = options.setFlags ?? setFlagsFromString;
-    this.now = options.now ?? performance.now.bind(performance);
     this.disabled = options.setFlags === undefined && givenOnStart();
   }
 
@@ -55,15 +52,7 @@ export class BurstHeapGrowth {
 
   /** A proxy's connection came in. */
   connected(): void {
-    if (this.disabled) return;
-    const now = this.now();
-    if (now - this.secondStartedAt >= 1000) {
-      this.secondStartedAt = now;
-      this.connectsThisSecond = 0;
-    }
-    if (++this.connectsThisSecond < this.perSecond) return;
-    this.lastBurstAt = now;
-    if (this.active) return;
+    if (!this.burst.connected() || this.disabled || this.active) return;
     this.setFlags(`--heap-growing-percent=${this.percent}`);
     this.calmCheck = setInterval(() => this.checkCalm(), 1000).unref();
     this.options.log?.debug({ percent: this.percent }, 'connect burst: old generation grows faster');
@@ -79,7 +68,7 @@ export class BurstHeapGrowth {
   }
 
   private checkCalm(): void {
-    if (this.now() - this.lastBurstAt >= this.calmMs) this.stop();
+    if (this.burst.sinceLastMs() >= this.calmMs) this.stop();
   }
 }
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { controller, requestForOwner, type Controller, type ControllerHost, type Reconciler, type Request, type Runnable, type Source } from './controller.js';
+import { EventLoopSlices } from './event-loop-slices.js';
 import type { InformerHandler } from './informer.js';
 import { Metrics } from './metrics.js';
 import type { KubeObject } from './object.js';
@@ -12,12 +13,16 @@ const gateways: ResourceType = { group: 'weft.dev', version: 'v1alpha1', plural:
 const deployments: ResourceType = { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true };
 const configMaps: ResourceType = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
 
-/** A Source the test drives by hand. */
+/** A Source the test drives by hand; like an Informer it first replays what it `holds` to a new handler. */
 class FakeSource implements Source<KubeObject> {
   private readonly handlers = new Set<InformerHandler<KubeObject>>();
-  constructor(readonly resource: ResourceType) {}
+  constructor(
+    readonly resource: ResourceType,
+    private readonly holds: KubeObject[] = [],
+  ) {}
   on(handler: InformerHandler<KubeObject>): () => void {
     this.handlers.add(handler);
+    for (const obj of this.holds) handler.onAdd?.(obj);
     return () => this.handlers.delete(handler);
   }
   waitForSync(): Promise<boolean> {
@@ -241,6 +246,53 @@ describe('controller', () => {
     expect(limiter.failures).toEqual([]);
     expect(source.subscribers).toBe(0);
     expect(c.queue).toBeUndefined();
+  });
+
+  it("with replay: false, maps a watched source's later events but not what it held when the controller started", async () => {
+    const h = host();
+    const primary = new FakeSource(gateways, [gateway('a'), gateway('b')]);
+    const other = new FakeSource(configMaps, [obj('settings-b', { labels: { gateway: 'b' } }), obj('settings-x', { labels: { gateway: 'x' } })]);
+    const mapped: string[] = [];
+    const seen: string[] = [];
+    const toGateway = (cm: KubeObject) => {
+      mapped.push(cm.metadata!.name!);
+      return [{ namespace: 'ns', name: cm.metadata?.labels?.gateway ?? '' }];
+    };
+    const c = controller(h, 'gateway')
+      .for(primary)
+      .watches(other, toGateway, undefined, { replay: false })
+      .complete({ reconcile: async (req) => void seen.push(req.name) });
+    run(c);
+    await eventually('the primaries it held', () => seen.length === 2);
+    expect(mapped).toEqual([]);
+    other.add(obj('settings-c', { labels: { gateway: 'c' } }));
+    await eventually('the mapped add', () => seen.length === 3);
+    expect(mapped).toEqual(['settings-c']);
+    expect(seen.sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('hands the event loop back between slices of reconciles that never wait', async () => {
+    const objects = Array.from({ length: 200 }, (_, i) => gateway(`g${i}`));
+    const source = new FakeSource(gateways, objects);
+    let reconciled = 0;
+    const busyFor = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    const h = { ...host(), slices: new EventLoopSlices(2) };
+    const c = controller(h, 'busy')
+      .for(source)
+      .complete({
+        reconcile: async () => {
+          busyFor(0.5); // judged and found up to date: no I/O to wait on
+          reconciled++;
+        },
+      });
+    run(c);
+    // Without slices the 200 reconciles (~100 ms) would all run before this timer's turn.
+    const atFirstTurn = await new Promise<number>((resolve) => setTimeout(() => resolve(reconciled), 0));
+    expect(atFirstTurn).toBeLessThan(objects.length);
+    await eventually('every reconcile', () => reconciled === objects.length);
   });
 
   it('requires for() and a positive worker count', () => {

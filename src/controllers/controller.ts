@@ -2,6 +2,7 @@
 // each key. Wired with a builder shaped like controller-runtime's (For / Owns / Watches / Complete).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { EventLoopSlices } from './event-loop-slices.js';
 import type { InformerHandler } from './informer.js';
 import type { ControllerMetrics, Metrics, ReconcileOutcome } from './metrics.js';
 import { keyOf, parseKey, type KubeObject, type ObjectRef } from './object.js';
@@ -9,6 +10,9 @@ import { getControllerOf } from './owner-refs.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { groupOf, type ResourceType } from './resource.js';
 import { WorkQueue } from './workqueue.js';
+
+/** For hosts without slices of their own: controllers of one process share its event loop, so one set. */
+const defaultSlices = new EventLoopSlices();
 
 /** What to reconcile: the key of a primary object. `namespace` is '' for cluster-scoped objects. */
 export type Request = ObjectRef;
@@ -58,6 +62,8 @@ export interface Runnable {
 export interface ControllerHost {
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** The slices every controller's workers share the event loop in (default: a set of the process's own). */
+  readonly slices?: EventLoopSlices;
   add(runnable: Runnable): void;
 }
 
@@ -67,9 +73,17 @@ interface Watch {
   waitForSync(signal: AbortSignal): Promise<boolean>;
 }
 
-function watchOf<T>(source: Source<T>, map: (obj: T) => Request[], updated?: UpdatePredicate<T>): Watch {
+function watchOf<T>(source: Source<T>, map: (obj: T) => Request[], updated?: UpdatePredicate<T>, replay = true): Watch {
   return {
-    subscribe: (queue) => source.on(enqueueHandler(queue, map, updated)),
+    subscribe: (queue) => {
+      if (replay) return source.on(enqueueHandler(queue, map, updated));
+      // A source replays what it holds as adds while it subscribes us (Informer.on): ignored here.
+      let replaying = true;
+      const handler = enqueueHandler(queue, map, updated);
+      const unsubscribe = source.on({ ...handler, onAdd: (obj) => (replaying ? undefined : handler.onAdd?.(obj)) });
+      replaying = false;
+      return unsubscribe;
+    },
     waitForSync: (signal) => source.waitForSync(signal),
   };
 }
@@ -82,6 +96,8 @@ export interface ControllerOptions {
   rateLimiter?: () => RateLimiter;
   log: Logger;
   metrics: Metrics;
+  /** The slices its workers hand the event loop back between (shared by every controller of a process). */
+  slices: EventLoopSlices;
 }
 
 export class Controller implements Runnable {
@@ -143,12 +159,14 @@ export class Controller implements Runnable {
 
   /** One worker: takes a key, reconciles it, repeats. The queue guarantees no two workers share a key. */
   private async worker(queue: WorkQueue, signal: AbortSignal): Promise<void> {
+    const slices = this.options.slices;
     for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
       try {
         await this.process(queue, key, signal);
       } finally {
         queue.done(key);
       }
+      await slices.yieldIfDue();
     }
   }
 
@@ -248,9 +266,14 @@ export class ControllerBuilder {
     return this;
   }
 
-  /** Any other source, mapped to primary keys by `map`; updates only when `updated` says they matter. */
-  watches<T>(source: Source<T>, map: MapFunc<T>, updated?: UpdatePredicate<T>): this {
-    this.sources.push(watchOf(source, (obj) => map(obj).map((r) => ({ namespace: r.namespace ?? '', name: r.name })), updated));
+  /**
+   * Any other source, mapped to primary keys by `map`; updates only when `updated` says they matter. With
+   * `replay: false` the objects the source holds when the controller starts are not mapped: for a `map` that only
+   * names primaries the primary source holds, all of which its own replay queues anyway (at 1000 services the mesh
+   * controllers' declared watches mapped 18 000 objects at every start to keys already queued, ~0.25 s).
+   */
+  watches<T>(source: Source<T>, map: MapFunc<T>, updated?: UpdatePredicate<T>, options: { replay?: boolean } = {}): this {
+    this.sources.push(watchOf(source, (obj) => map(obj).map((r) => ({ namespace: r.namespace ?? '', name: r.name })), updated, options.replay ?? true));
     return this;
   }
 
@@ -285,6 +308,7 @@ export class ControllerBuilder {
         rateLimiter: this.rateLimiter,
         log: this.host.log,
         metrics: this.host.metrics,
+        slices: this.host.slices ?? defaultSlices,
       },
       reconciler,
     );

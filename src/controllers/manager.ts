@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { loadClusterAccess, type ClusterAccess } from './cluster-access.js';
 import type { ControllerHost, Runnable } from './controller.js';
+import { EventLoopSlices } from './event-loop-slices.js';
 import { EventRecorder } from './events.js';
 import { startHttpServer, type RunningHttpServer } from './http-server.js';
 import { describe, Informer, type InformerOptions, type InformerSpec } from './informer.js';
@@ -61,6 +62,8 @@ export class Manager implements ControllerHost {
   readonly log: Logger;
   /** This replica's name in the lease and in Events' reportingInstance. */
   readonly identity: string;
+  /** The event loop's slices its controllers' workers share (more urgent work can hold them back: deferWhile). */
+  readonly slices = new EventLoopSlices();
   private readonly informers = new Map<string, Informer<KubeObject>>();
   private readonly runnables: Runnable[] = [];
   private readonly recorders: EventRecorder[] = [];

@@ -45,7 +45,8 @@ export function registerMeshController(spec: MeshControllerSpec, deps: MeshContr
 export function withDeclaredWatches(builder: ControllerBuilder, kind: AnyMeshObject['kind'], state: MeshState): ControllerBuilder {
   for (const source of informersByKind(state.informers)) {
     const map = (obj: KubeObject) => refs(state.dependentsOfKind(kind, { kind: source.kind, obj } as Dependent));
-    builder = builder.watches(source.informer as Informer<KubeObject>, map, relevantUpdate[source.kind]);
+    // The dependents named are cached objects of the kind: the primary's own replay queues them all at start.
+    builder = builder.watches(source.informer as Informer<KubeObject>, map, relevantUpdate[source.kind], { replay: false });
   }
   return builder;
 }

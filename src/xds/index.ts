@@ -54,6 +54,9 @@ export interface XdsFeatureOptions {
   syncTiming?: SummaryTiming;
 }
 
+/** How long after the last connection of a burst proxies count as connecting still (ms). */
+const PROXIES_CONNECTING_LINGER_MS = 2000;
+
 /**
  * Construct before the reconcilers (they read `sync`), then `serve` the mesh state. Every replica serves;
  * only the leader's reconcilers write what `sync` says.
@@ -79,6 +82,15 @@ export class XdsFeature {
    */
   connectionAccepted(): void {
     this.burstGrowth.connected();
+  }
+
+  /**
+   * Whether proxies are connecting by the hundred, or were within the last PROXIES_CONNECTING_LINGER_MS (a
+   * storm's streams ask and are answered for a while after their connections came): reconciles wait then (see
+   * the operator), their first config goes first.
+   */
+  get proxiesConnecting(): boolean {
+    return this.burstGrowth.burst.sinceLastMs() < PROXIES_CONNECTING_LINGER_MS;
   }
 
   /**
