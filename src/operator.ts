@@ -47,9 +47,8 @@ export async function runOperator(options: OperatorOptions): Promise<void> {
   const state = new MeshState(manager);
   const xds = options.xds ? new XdsFeature(manager, { ...options.xds, log, syncNamespace: options.leaseNamespace ?? OPERATOR_NAMESPACE }) : undefined;
   const controlPlane = xds?.serve(state);
-  // Proxies reconnecting by the hundred (a restart, a rollout) get their config before objects get their status
-  // judged again: each reconcile slice waits while they connect, a second at most.
-  if (xds) manager.slices.deferWhile(() => xds.proxiesConnecting);
+  // Proxies' config goes before objects' status is judged again (a restart's reconnecting proxies first of all).
+  if (xds) manager.slices.deferWhile(() => xds.reconcileHoldBackMs());
   registerMeshReconcilers(
     manager,
     state,

@@ -37,26 +37,26 @@ describe('EventLoopSlices', () => {
     expect(turns).toHaveLength(1);
   });
 
-  it('holds a spent slice back while something is busy, and not longer than maxMs', async () => {
+  it('holds a spent slice back as long as holdBack says, asking again at every check', async () => {
     const { slices, turns, sleeps, advance, settle } = setUp();
-    let busy = true;
-    slices.deferWhile(() => busy, { checkMs: 50, maxMs: 200 });
+    let hold = 200;
+    slices.deferWhile(() => hold);
     advance(10);
     const waited = slices.yieldIfDue();
     await settle();
-    expect(sleeps).toEqual([50, 50, 50, 50]); // busy the whole time: the wait is cut at 200 ms
+    expect(sleeps).toEqual([20, 20, 20, 20, 20, 20, 20, 20, 20, 20]); // busy the whole time: held 200 ms, no more
     expect(turns).toHaveLength(1);
     turns[0]!();
     await waited;
 
     advance(10);
     let checks = 0;
-    slices.deferWhile(() => ++checks < 3);
+    slices.deferWhile(() => (++checks < 3 ? 1000 : 0)); // free at the third check
     const next = slices.yieldIfDue();
     await settle();
-    expect(sleeps.slice(4)).toEqual([50, 50]); // free after the third check
+    expect(sleeps.slice(10)).toEqual([20, 20]);
     turns[1]!();
     await next;
-    busy = false;
+    hold = 0;
   });
 });

@@ -56,6 +56,8 @@ export interface XdsFeatureOptions {
 
 /** How long after the last connection of a burst proxies count as connecting still (ms). */
 const PROXIES_CONNECTING_LINGER_MS = 2000;
+/** How long after a proxy's last connect, answer or push it counts as being served (ms). */
+const PROXY_ACTIVE_MS = 50;
 
 /**
  * Construct before the reconcilers (they read `sync`), then `serve` the mesh state. Every replica serves;
@@ -65,6 +67,8 @@ export class XdsFeature {
   readonly sync: SyncStatus;
   private controlPlane: XdsControlPlane | undefined;
   private activityCount = 0;
+  /** When a proxy last connected, answered or was pushed to (performance.now()). */
+  private lastActivityAt = -Infinity;
   private readonly burstGrowth: BurstHeapGrowth;
 
   constructor(
@@ -81,16 +85,19 @@ export class XdsFeature {
    * that close), and streams come too late to loosen that collection's limit.
    */
   connectionAccepted(): void {
+    this.lastActivityAt = performance.now();
     this.burstGrowth.connected();
   }
 
   /**
-   * Whether proxies are connecting by the hundred, or were within the last PROXIES_CONNECTING_LINGER_MS (a
-   * storm's streams ask and are answered for a while after their connections came): reconciles wait then (see
-   * the operator), their first config goes first.
+   * How long reconciles should hold back (ms; the operator's event-loop slices ask, see EventLoopSlices): up to a
+   * second while proxies connect by the hundred (and for PROXIES_CONNECTING_LINGER_MS after: a storm's streams ask
+   * and are answered for a while after their connections came), 100 ms while a proxy was served within the last
+   * PROXY_ACTIVE_MS (a reconcile share of ~10% under steady load), else not at all. Proxies' config goes first.
    */
-  get proxiesConnecting(): boolean {
-    return this.burstGrowth.burst.sinceLastMs() < PROXIES_CONNECTING_LINGER_MS;
+  reconcileHoldBackMs(): number {
+    if (this.burstGrowth.burst.sinceLastMs() < PROXIES_CONNECTING_LINGER_MS) return 1000;
+    return performance.now() - this.lastActivityAt < PROXY_ACTIVE_MS ? 100 : 0;
   }
 
   /**
@@ -99,6 +106,11 @@ export class XdsFeature {
    */
   get activity(): number {
     return this.activityCount;
+  }
+
+  private moved(): void {
+    this.activityCount++;
+    this.lastActivityAt = performance.now();
   }
 
   serve(state: MeshState): XdsControlPlane {
@@ -121,11 +133,11 @@ export class XdsFeature {
     // counts move when a proxy connects or ACKs (not clearing a rejection); what can change Programmed recomputes
     // at once even while proxies are still moving.
     const countsMoved = () => {
-      this.activityCount++;
+      this.moved();
       sync.proxyMoved();
     };
     const proxiesMoved = () => {
-      this.activityCount++;
+      this.moved();
       sync.markDirty();
     };
     cp = new XdsControlPlane(state, {
