@@ -1,53 +1,68 @@
 import { describe, expect, it } from '@jest/globals';
 import { EventLoopSlices } from './event-loop-slices.js';
 
-/** Slices on a clock the test moves: turns and sleeps are recorded and resolved by hand. */
+/**
+ * Slices on a clock the test moves; the event loop's turns are the test's to give (`turn()` resolves every wait
+ * for one, as a real turn runs every queued immediate), and sleeps advance the clock.
+ */
 function setUp(sliceMs = 10) {
   let now = 0;
-  const turns: Array<() => void> = [];
+  let waiting: Array<() => void> = [];
   const sleeps: number[] = [];
   const slices = new EventLoopSlices(
     sliceMs,
     () => now,
-    () => new Promise<void>((resolve) => turns.push(resolve)),
+    () => new Promise<void>((resolve) => waiting.push(resolve)),
     async (ms) => {
       sleeps.push(ms);
       now += ms;
     },
   );
   const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-  return { slices, turns, sleeps, settle, advance: (ms: number) => (now += ms) };
+  const turn = async () => {
+    const due = waiting;
+    waiting = [];
+    for (const resolve of due) resolve();
+    await settle();
+  };
+  return { slices, sleeps, settle, turn, advance: (ms: number) => (now += ms), waitingTurns: () => waiting.length };
 }
 
 describe('EventLoopSlices', () => {
   it('goes on at once while the slice lasts, then waits for the next turn, which every worker shares', async () => {
-    const { slices, turns, advance, settle } = setUp();
+    const { slices, advance, settle, turn, waitingTurns } = setUp();
     let resumed = 0;
-    await slices.yieldIfDue(); // the slice started with the clock: 0 ms spent
-    expect(turns).toHaveLength(0);
+    await slices.yieldIfDue(); // 0 ms of the slice spent
     advance(10);
     const workers = [1, 2, 3].map(() => slices.yieldIfDue().then(() => resumed++));
     await settle();
-    expect(turns).toHaveLength(1); // one turn asked for, however many workers wait
     expect(resumed).toBe(0);
-    turns[0]!();
+    expect(waitingTurns()).toBe(2); // the slice's own marker, and one turn asked for however many workers wait
+    await turn();
     await Promise.all(workers);
     expect(resumed).toBe(3);
-    await slices.yieldIfDue(); // a new slice began with that turn
-    expect(turns).toHaveLength(1);
+    advance(5);
+    await slices.yieldIfDue(); // within the new slice
+    expect(waitingTurns()).toBe(1); // only the new slice's marker
+  });
+
+  it('starts a fresh slice without waiting when the loop turned meanwhile (a reconcile waited on I/O)', async () => {
+    const { slices, advance, turn, waitingTurns } = setUp();
+    await turn(); // the loop turns while the reconcile waits for its write
+    advance(50);
+    await slices.yieldIfDue();
+    expect(waitingTurns()).toBe(1); // no turn asked for: just the fresh slice's marker
   });
 
   it('holds a spent slice back as long as holdBack says, asking again at every check', async () => {
-    const { slices, turns, sleeps, advance, settle } = setUp();
-    let hold = 200;
-    slices.deferWhile(() => hold);
+    const { slices, sleeps, advance, settle, turn } = setUp();
+    slices.deferWhile(() => 200);
     advance(10);
-    const waited = slices.yieldIfDue();
+    const held = slices.yieldIfDue();
     await settle();
     expect(sleeps).toEqual([20, 20, 20, 20, 20, 20, 20, 20, 20, 20]); // busy the whole time: held 200 ms, no more
-    expect(turns).toHaveLength(1);
-    turns[0]!();
-    await waited;
+    await turn();
+    await held;
 
     advance(10);
     let checks = 0;
@@ -55,8 +70,7 @@ describe('EventLoopSlices', () => {
     const next = slices.yieldIfDue();
     await settle();
     expect(sleeps.slice(10)).toEqual([20, 20]);
-    turns[1]!();
+    await turn();
     await next;
-    hold = 0;
   });
 });

@@ -13,7 +13,11 @@ export const RECONCILE_SLICE_MS = 10;
 export type HoldBack = () => number;
 
 export class EventLoopSlices {
-  private sliceStartedAt: number;
+  private sliceStartedAt = 0;
+  /** Whether the event loop has had a turn since the slice began: reconciles that wait on I/O hold nothing up. */
+  private turned = false;
+  /** Slices started so far: a turn that comes after its slice was replaced marks nothing. */
+  private slices = 0;
   /** The turn every worker whose slice is spent waits for: they share the slice it starts. */
   private turn: Promise<void> | undefined;
   private holdBack: HoldBack = () => 0;
@@ -26,7 +30,7 @@ export class EventLoopSlices {
     /** How often `holdBack` is asked again while it holds a slice back (ms). */
     private readonly checkMs = 20,
   ) {
-    this.sliceStartedAt = now();
+    this.startSlice();
   }
 
   /** Spent slices wait as `holdBack` says before the next one starts. */
@@ -35,16 +39,28 @@ export class EventLoopSlices {
   }
 
   /**
-   * Resolves at once while the current slice lasts; once it is spent, on the event loop's next turn (after the I/O
-   * that came meanwhile, and after `holdBack`'s wait), which starts the next slice.
+   * Resolves at once while the current slice lasts (a slice being the time the loop has been held without a turn);
+   * once it is spent, on the event loop's next turn (after the I/O that came meanwhile, and after `holdBack`'s
+   * wait), which starts the next slice.
    */
   async yieldIfDue(): Promise<void> {
+    if (this.turn) return this.turn;
+    if (this.turned) return this.startSlice(); // the loop turned meanwhile (the reconciles waited on I/O)
     if (this.now() - this.sliceStartedAt < this.sliceMs) return;
-    this.turn ??= this.waitTurn().then(() => {
+    this.turn = this.waitTurn().then(() => {
       this.turn = undefined;
-      this.sliceStartedAt = this.now();
+      this.startSlice();
     });
     await this.turn;
+  }
+
+  private startSlice(): void {
+    const slice = ++this.slices;
+    this.sliceStartedAt = this.now();
+    this.turned = false;
+    void this.nextTurn().then(() => {
+      if (slice === this.slices) this.turned = true;
+    });
   }
 
   private async waitTurn(): Promise<void> {

@@ -56,7 +56,7 @@ export interface XdsFeatureOptions {
 
 /** How long after the last connection of a burst proxies count as connecting still (ms). */
 const PROXIES_CONNECTING_LINGER_MS = 2000;
-/** How long after a proxy's last connect, answer or push it counts as being served (ms). */
+/** How long after a proxy last connected, answered or went it counts as being served (ms). */
 const PROXY_ACTIVE_MS = 50;
 
 /**
@@ -67,8 +67,8 @@ export class XdsFeature {
   readonly sync: SyncStatus;
   private controlPlane: XdsControlPlane | undefined;
   private activityCount = 0;
-  /** When a proxy last connected, answered or was pushed to (performance.now()). */
-  private lastActivityAt = -Infinity;
+  /** When a proxy last connected, asked or answered, or went (performance.now()); not our pushes (see moved). */
+  private lastProxyActivityAt = -Infinity;
   private readonly burstGrowth: BurstHeapGrowth;
 
   constructor(
@@ -85,19 +85,20 @@ export class XdsFeature {
    * that close), and streams come too late to loosen that collection's limit.
    */
   connectionAccepted(): void {
-    this.lastActivityAt = performance.now();
+    this.lastProxyActivityAt = performance.now();
     this.burstGrowth.connected();
   }
 
   /**
    * How long reconciles should hold back (ms; the operator's event-loop slices ask, see EventLoopSlices): up to a
    * second while proxies connect by the hundred (and for PROXIES_CONNECTING_LINGER_MS after: a storm's streams ask
-   * and are answered for a while after their connections came), 100 ms while a proxy was served within the last
-   * PROXY_ACTIVE_MS (a reconcile share of ~10% under steady load), else not at all. Proxies' config goes first.
+   * and are answered for a while after their connections came), 100 ms while a proxy connected, answered or went
+   * within the last PROXY_ACTIVE_MS (reconciles that hold the loop keep ~10% of it under steady load), else not at
+   * all. Proxies' config goes first; reconciles that wait on I/O (status writes) give the loop its turns anyway.
    */
   reconcileHoldBackMs(): number {
     if (this.burstGrowth.burst.sinceLastMs() < PROXIES_CONNECTING_LINGER_MS) return 1000;
-    return performance.now() - this.lastActivityAt < PROXY_ACTIVE_MS ? 100 : 0;
+    return performance.now() - this.lastProxyActivityAt < PROXY_ACTIVE_MS ? 100 : 0;
   }
 
   /**
@@ -108,9 +109,10 @@ export class XdsFeature {
     return this.activityCount;
   }
 
-  private moved(): void {
+  /** `byProxy`: a proxy did it (a push with no proxy to tell, an operator's first start writing status, is not). */
+  private moved(byProxy: boolean): void {
     this.activityCount++;
-    this.lastActivityAt = performance.now();
+    if (byProxy) this.lastProxyActivityAt = performance.now();
   }
 
   serve(state: MeshState): XdsControlPlane {
@@ -133,11 +135,11 @@ export class XdsFeature {
     // counts move when a proxy connects or ACKs (not clearing a rejection); what can change Programmed recomputes
     // at once even while proxies are still moving.
     const countsMoved = () => {
-      this.moved();
+      this.moved(true);
       sync.proxyMoved();
     };
-    const proxiesMoved = () => {
-      this.moved();
+    const proxiesMoved = (byProxy = true) => {
+      this.moved(byProxy);
       sync.markDirty();
     };
     cp = new XdsControlPlane(state, {
@@ -159,7 +161,7 @@ export class XdsFeature {
       onPushed: (hosts) => {
         metrics.pushes.inc();
         metrics.hosts.inc(hosts.size);
-        proxiesMoved();
+        proxiesMoved(false);
       },
       onPushWritten: ({ trigger, firstChangeAt, writtenAt }) => {
         metrics.pushDuration.observe({ trigger }, (writtenAt - firstChangeAt) / 1000);
