@@ -1,6 +1,6 @@
 // Whether proxies are connecting by the hundred (a restarted operator's reconnect storm, a rollout): connections
-// accepted within one second, counted as they come. Read by the heap's growth (burst-heap-growth.ts) and by the
-// reconcile workers, which let such a storm go first (event-loop-slices.ts).
+// accepted within one second, counted as they come. Read by the heap's growth (burst-heap-growth.ts) and, through
+// XdsFeature.reconcileHoldBackMs, by the reconcile workers' event-loop slices, which let such a storm go first.
 export class ConnectBurst {
   private secondStartedAt = -Infinity;
   private connectsThisSecond = 0;
