@@ -67,7 +67,7 @@ export class XdsFeature {
   readonly sync: SyncStatus;
   private controlPlane: XdsControlPlane | undefined;
   private activityCount = 0;
-  /** When a proxy last connected, asked or answered, or went (performance.now()); not our pushes (see moved). */
+  /** When a proxy last connected, answered or went (performance.now()); not our pushes (see moved). */
   private lastProxyActivityAt = -Infinity;
   private readonly burstGrowth: BurstHeapGrowth;
 
