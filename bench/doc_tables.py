@@ -14,7 +14,8 @@ def report_args(argv):
 
 def runs_in_order(folder):
     """The load generator's JSONs of `folder` (<label>_r<n>.json), oldest first."""
-    return [json.load(open(f)) for f in sorted(glob.glob(f"{folder}/*_r*.json"), key=lambda f: json.load(open(f))["Started"] + f)]
+    runs = [(json.load(open(f)), f) for f in glob.glob(f"{folder}/*_r*.json")]
+    return [run for run, _ in sorted(runs, key=lambda pair: pair[0]["Started"] + pair[1])]
 
 
 def write_section(doc, kind, folder, lines):

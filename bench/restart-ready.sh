@@ -9,8 +9,8 @@
 #
 # Each <checkout> is a Weft checkout with dist/ built. Needs the cluster a full benchmark run leaves running with
 # BENCH_KEEP_CLUSTER=1, like bench/compare.sh; or RESTART_CLUSTER=cluster-scale-bench and RESTART_SIZE=<services>
-# for the one bench/scale.sh leaves with SCALE_KEEP_CLUSTER=1 (its mesh grown to SCALE_SIZES' largest). Writes <label>_r<n>.json (the load generator's, with Restart added)
-# and <label>_r<n>.log, and prints a line per run.
+# for the one bench/scale.sh leaves with SCALE_KEEP_CLUSTER=1 (its mesh grown to SCALE_SIZES' largest). Writes
+# <label>_r<n>.json (the load generator's, with Restart added) and <label>_r<n>.log, and prints a line per run.
 #
 #   bench/restart-ready.sh report <out dir> [doc]
 #
