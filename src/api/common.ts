@@ -155,8 +155,46 @@ export function atMostOneOf(...fields: string[]): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Istio building blocks.
 
-/** Port protocols of Gateway servers and ServiceEntry ports (Istio spells them in upper case). */
+/** The port protocols Weft generates configuration for, in their canonical (upper case) spelling. */
 export const PROTOCOLS = ['HTTP', 'HTTPS', 'GRPC', 'HTTP2', 'MONGO', 'TCP', 'TLS'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/**
+ * Istio's port protocol names (its protocol.Parse, which ignores case), upper-cased, and the protocol Weft
+ * generates for each: gRPC-Web and HTTP_PROXY are HTTP, Redis and MySQL plain TCP (as Istio proxies them unless
+ * their filters are enabled). UDP is left out: nothing in the mesh proxies it.
+ */
+export const ISTIO_PROTOCOLS: Readonly<Record<string, Protocol>> = {
+  HTTP: 'HTTP',
+  HTTP_PROXY: 'HTTP',
+  'GRPC-WEB': 'HTTP',
+  HTTP2: 'HTTP2',
+  HTTPS: 'HTTPS',
+  GRPC: 'GRPC',
+  TCP: 'TCP',
+  TLS: 'TLS',
+  MONGO: 'MONGO',
+  REDIS: 'TCP',
+  MYSQL: 'TCP',
+};
+
+/** The protocol Weft generates for a port protocol as written (any case); TCP for a name it does not know. */
+export function canonicalProtocol(written: string): Protocol {
+  return ISTIO_PROTOCOLS[written.toUpperCase()] ?? 'TCP';
+}
+
+/** A Gateway server's or ServiceEntry's port protocol: one of Istio's names, in any case, as Istio accepts them. */
+export function protocolField(description: string) {
+  const names = Object.keys(ISTIO_PROTOCOLS);
+  return str(description, {
+    maxLength: 16,
+    ...cel({
+      rule: `self.upperAscii() in [${names.map((n) => `'${n}'`).join(', ')}]`,
+      message: `must be one of ${names.join(', ')} (in any case)`,
+      messageExpression: `'unsupported protocol "' + self + '": one of ${names.join(', ')} (in any case)'`,
+    }),
+  });
+}
 
 /** Istio StringMatch: exactly one of exact, prefix, regex (RE2). */
 export const StringMatch = Type.Object(

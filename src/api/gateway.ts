@@ -6,7 +6,7 @@ import {
   Condition,
   MAX,
   MeshStatus,
-  PROTOCOLS,
+  protocolField,
   bool,
   cel,
   countOf,
@@ -29,7 +29,7 @@ export const TLS_VERSIONS = ['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1
 export const GatewayPort = Type.Object(
   {
     number: port('A valid port number.'),
-    protocol: strEnum([...PROTOCOLS], 'The protocol exposed on the port: HTTP, HTTPS, GRPC, HTTP2, MONGO, TCP or TLS.'),
+    protocol: protocolField('The protocol exposed on the port: HTTP, HTTPS, GRPC, GRPC-WEB, HTTP2, HTTP_PROXY, MONGO, MYSQL, REDIS, TCP or TLS, in any case.'),
     name: str('Label assigned to the port.', { minLength: 1, maxLength: MAX.name }),
     targetPort: Type.Optional(port('The port number on the gateway workload that receives the traffic; defaults to number.')),
   },
@@ -158,7 +158,7 @@ export const Server = Type.Object(
   {
     description: 'Server describes the properties of the proxy on a given load balancer port.',
     ...cel({
-      rule: "!(self.port.protocol in ['HTTPS', 'TLS']) || has(self.tls)",
+      rule: "!(self.port.protocol.upperAscii() in ['HTTPS', 'TLS']) || has(self.tls)",
       message: 'tls is required when port.protocol is HTTPS or TLS',
       fieldPath: '.tls',
       reason: 'FieldValueRequired',

@@ -1,6 +1,6 @@
 // The gateway's ports: one Service port per distinct server port number (servers may share a port, e.g. HTTPS
 // with several hosts told apart by SNI). The proxy listens on targetPort (default: the port number itself).
-import type { Server } from '../api/index.js';
+import { canonicalProtocol, type Server } from '../api/index.js';
 
 export interface GatewayServicePort {
   /** `<protocol>-<number>`, e.g. `https-443`: always a valid Service port name, and Istio's protocol-by-name. */
@@ -14,7 +14,7 @@ export function servicePorts(servers: readonly Server[]): GatewayServicePort[] {
   const byNumber = new Map<number, GatewayServicePort>();
   for (const { port } of servers) {
     if (byNumber.has(port.number)) continue;
-    byNumber.set(port.number, { name: `${port.protocol.toLowerCase()}-${port.number}`, port: port.number, targetPort: port.targetPort ?? port.number });
+    byNumber.set(port.number, { name: `${canonicalProtocol(port.protocol).toLowerCase()}-${port.number}`, port: port.number, targetPort: port.targetPort ?? port.number });
   }
   return [...byNumber.values()];
 }

@@ -5,14 +5,14 @@ import { qualifyHost } from './hosts.js';
 import { localitySettingsOf, localityLbProblems, localityLbWarning } from './locality.js';
 import type { MeshLookup } from './lookup.js';
 import { verdict, type Problem, type Verdict } from './verdict.js';
-import { hostExists } from './virtualservice.js';
+import { hostExists, hostNotFound } from './virtualservice.js';
 
 export function validateDestinationRule(dr: DestinationRule, lookup: MeshLookup): Verdict {
   const ns = dr.metadata.namespace!;
   const fqdn = qualifyHost(dr.spec.host, ns);
   const problems: Problem[] = [];
   if (!hostExists(fqdn, lookup)) {
-    problems.push({ reason: 'HostNotFound', field: 'spec.host', message: `no Service or ServiceEntry declares host ${fqdn}` });
+    problems.push({ reason: 'HostNotFound', field: 'spec.host', message: hostNotFound(fqdn, lookup) });
   }
   const localities = [
     ...localitySettingsOf(dr.spec.trafficPolicy, 'spec.trafficPolicy'),

@@ -1,6 +1,6 @@
 // Gateway validation: two Gateways that select the same workload must not claim the same port with
 // overlapping hosts (or with different protocols); the older one keeps it.
-import type { Gateway } from '../api/index.js';
+import { canonicalProtocol, type Gateway } from '../api/index.js';
 import { hostsOverlap } from './hosts.js';
 import { labelsKey } from './labels.js';
 import type { MeshLookup } from './lookup.js';
@@ -24,7 +24,7 @@ export function validateGateway(gw: Gateway, lookup: MeshLookup): Verdict {
       other.spec.servers.forEach((claimed, j) => {
         if (claimed.port.number !== server.port.number) return;
         const where = `Gateway ${refOf(other)} (servers[${j}])`;
-        if (claimed.port.protocol !== server.port.protocol) {
+        if (canonicalProtocol(claimed.port.protocol) !== canonicalProtocol(server.port.protocol)) {
           problems.push({
             reason: 'PortConflict',
             field: `spec.servers[${i}].port`,

@@ -1,14 +1,15 @@
-// Host names as Istio resolves them: short names are relative to the namespace of the rule that uses them,
-// `name.namespace` is a Service, and `*.suffix` wildcards match any one or more leading labels.
+// Host names as Istio resolves them: a short name (no dot) is a Service in the namespace of the rule that uses it,
+// any name with a dot is taken as written (`pypi.org` is not a Service `pypi` in namespace `org`), and `*.suffix`
+// wildcards match any one or more leading labels.
 export const CLUSTER_DOMAIN = 'cluster.local';
 
-/** Expands a host written in `namespace`'s resource to a fully qualified name (`reviews` -> `reviews.ns.svc.cluster.local`). */
+/**
+ * Expands a host written in `namespace`'s resource to a fully qualified name (`reviews` ->
+ * `reviews.ns.svc.cluster.local`), as Istio's ResolveShortnameToFQDN does: only a name without a dot is expanded.
+ */
 export function qualifyHost(host: string, namespace: string): string {
-  if (host === '*' || host.startsWith('*.')) return host;
-  const labels = host.split('.');
-  if (labels.length === 1) return `${host}.${namespace}.svc.${CLUSTER_DOMAIN}`;
-  if (labels.length === 2) return `${host}.svc.${CLUSTER_DOMAIN}`; // name.namespace
-  return host;
+  if (host === '*' || host.includes('.')) return host;
+  return `${host}.${namespace}.svc.${CLUSTER_DOMAIN}`;
 }
 
 /** The Kubernetes Service a fully qualified host names, if it is of the form `name.ns.svc.cluster.local`. */

@@ -69,6 +69,17 @@ describe('VirtualService validation', () => {
     expect(v.accepted).toBe(true);
   });
 
+  it('takes name.namespace as written, as Istio does, and says which Service was likely meant', () => {
+    const v = validateVirtualService(
+      { ...split(), spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews.shop' } }] }] } },
+      lookup({ services: [{ metadata: { name: 'reviews', namespace: ns } }] }),
+    );
+    expect(v).toMatchObject({ accepted: false, reason: 'HostNotFound' });
+    expect(v.message).toBe(
+      'spec.http[0].route[0].destination.host: no Service or ServiceEntry declares host reviews.shop; a host with a dot is taken as written: did you mean reviews.shop.svc.cluster.local?',
+    );
+  });
+
   it('does not route to an ExternalName Service: it is a DNS alias with no endpoints in the mesh', () => {
     const v = validateVirtualService(
       { ...split(), spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews' } }] }] } },

@@ -2,7 +2,7 @@
 // by the host's DestinationRule, every gateway named exists.
 import type { Destination, VirtualService } from '../api/index.js';
 import { isDelegate, rootsOf } from './delegation.js';
-import { qualifyHost, serviceOfHost } from './hosts.js';
+import { CLUSTER_DOMAIN, qualifyHost, serviceOfHost } from './hosts.js';
 import type { MeshLookup } from './lookup.js';
 import { proxyRuleProblems } from './proxy-rules.js';
 import { olderFirst, refOf, verdict, type Problem, type Verdict } from './verdict.js';
@@ -53,13 +53,20 @@ export function hostExists(fqdn: string, lookup: MeshLookup): boolean {
   return lookup.serviceEntriesForHost(fqdn).length > 0;
 }
 
+/** Why `fqdn` names nothing, with a hint for `name.namespace` (Istio, and Weft, take it as written). */
+export function hostNotFound(fqdn: string, lookup: MeshLookup): string {
+  const service = `${fqdn}.svc.${CLUSTER_DOMAIN}`;
+  const hint = fqdn.split('.').length === 2 && hostExists(service, lookup) ? `; a host with a dot is taken as written: did you mean ${service}?` : '';
+  return `no Service or ServiceEntry declares host ${fqdn}${hint}`;
+}
+
 export function validateVirtualService(vs: VirtualService, lookup: MeshLookup): Verdict {
   const ns = vs.metadata.namespace!;
   const problems: Problem[] = proxyRuleProblems(vs);
   for (const { field, destination } of destinationsOf(vs)) {
     const fqdn = qualifyHost(destination.host, ns);
     if (!hostExists(fqdn, lookup)) {
-      problems.push({ reason: 'HostNotFound', field: `${field}.host`, message: `no Service or ServiceEntry declares host ${fqdn}` });
+      problems.push({ reason: 'HostNotFound', field: `${field}.host`, message: hostNotFound(fqdn, lookup) });
       continue;
     }
     if (destination.subset === undefined) continue;

@@ -265,10 +265,16 @@ const invalid: InvalidCase[] = [
     expect: ['spec.servers[0].port.number', 'should be less than or equal to 65535'],
   },
   {
-    what: 'an unknown protocol (enum)',
+    what: 'an unknown protocol (CEL: Istio\'s names, in any case)',
     kind: 'Gateway',
     mutate: (s) => { s.servers[1].port.protocol = 'QUIC'; },
-    expect: ['spec.servers[1].port.protocol', 'Unsupported value: "QUIC"'],
+    expect: ['spec.servers[1].port.protocol', 'unsupported protocol "QUIC": one of HTTP, HTTP_PROXY, GRPC-WEB, HTTP2, HTTPS, GRPC, TCP, TLS, MONGO, REDIS, MYSQL (in any case)'],
+  },
+  {
+    what: 'a lower-case https server without tls (CEL: the rule reads the protocol in any case)',
+    kind: 'Gateway',
+    mutate: (s) => { s.servers[0].port.protocol = 'https'; delete s.servers[0].tls; },
+    expect: ['spec.servers[0]', 'tls is required when port.protocol is HTTPS or TLS'],
   },
   {
     what: 'autoscaling with minReplicas above maxReplicas (CEL)',
@@ -407,6 +413,14 @@ const valid: Array<{ what: string; kind: MeshKind; mutate: (spec: Json) => void 
       s.http.push({ match: [{ uri: { prefix: '/old' } }], redirect: { prefixRewrite: '/new' } });
     },
   },
+  {
+    what: "Istio's protocol names in any case (its samples write tcp; gRPC-Web, Redis and MySQL too)",
+    kind: 'ServiceEntry',
+    mutate: (s) => {
+      s.ports = [...s.ports, { number: 22, name: 'ssh', protocol: 'tcp' }, { number: 8080, name: 'web', protocol: 'GRPC-Web' }, { number: 6379, name: 'redis', protocol: 'Redis' }, { number: 3306, name: 'mysql', protocol: 'mysql' }];
+    },
+  },
+  { what: 'a lower-case https server with its tls block', kind: 'Gateway', mutate: (s) => { s.servers[0].port.protocol = 'https'; } },
   { what: 'a workloadSelector with location MESH_EXTERNAL', kind: 'ServiceEntry', mutate: (s) => { s.location = 'MESH_EXTERNAL'; } },
   { what: 'an empty workloadSelector (every WorkloadEntry of the namespace)', kind: 'ServiceEntry', mutate: (s) => { s.workloadSelector = {}; } },
   { what: 'only a network, no address (a workload on another network)', kind: 'WorkloadEntry', mutate: (s) => { delete s.address; s.network = 'vpc-2'; } },

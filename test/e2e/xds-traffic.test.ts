@@ -177,6 +177,29 @@ describe('traffic management through xDS, with real grpc-js-xds clients', () => 
     expect(tally(results)).toEqual({ 'dns-api': 20 });
   });
 
+  it("11. Istio's spellings: a two-label external host is served as written, a lower-case protocol as GRPC", async () => {
+    // `<namespace>.example` has two labels: Istio takes it as written, not as Service <namespace> in namespace
+    // `example`; `grpc` is how Istio's own samples spell protocols (its parser ignores case).
+    const host = `${ns.name}.example`;
+    const [v1, v2] = [await backend('spelled-v1', '127.0.0.81'), await backend('spelled-v2', '127.0.0.82')];
+    apply(
+      ns.name,
+      {
+        kind: 'ServiceEntry',
+        metadata: { name: 'spelled' },
+        spec: { hosts: [host], ports: [{ number: 9080, name: 'grpc', protocol: 'grpc' }], location: 'MESH_INTERNAL', resolution: 'STATIC', workloadSelector: { labels: { app: 'spelled' } } },
+      },
+      workloadEntry('spelled-v1', v1, { app: 'spelled', version: 'v1' }, 'workload'),
+      workloadEntry('spelled-v2', v2, { app: 'spelled', version: 'v2' }, 'workload'),
+      destinationRule('spelled', host),
+      virtualService('spelled', host, [{ route: [{ destination: { host, subset: 'v2' } }] }]),
+    );
+    await waitForCondition(ns.name, 'VirtualService', 'spelled', 'Programmed', 'True');
+    const c = await client(`${host}:9080`, 'spelled-client');
+    const results = await untilServing(c);
+    expect(tally(results)).toEqual({ 'spelled-v2': 20 });
+  });
+
   it('3. aborts half the calls with UNAVAILABLE, and a fixed delay shows in latency', async () => {
     const host = hostOf('faulty');
     const only = await backend('faulty', '127.0.0.41');

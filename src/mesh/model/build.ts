@@ -1,7 +1,7 @@
 // Builds the model of one host from the served form of the resources that concern it (src/mesh/served.ts: the
 // accepted generation, or the last accepted one). Pure: the same inputs give the same model. Where several
 // resources compete for a host, the oldest wins (conflicts.ts tells the others).
-import { ROOT_NAMESPACE, type Destination, type DestinationRule, type HTTPMatchRequest, type HTTPRoute, type ServiceEntry, type TCPRoute, type VirtualService, type WorkloadEntry } from '../../api/index.js';
+import { ROOT_NAMESPACE, canonicalProtocol, type Destination, type DestinationRule, type HTTPMatchRequest, type HTTPRoute, type ServiceEntry, type ServicePort, type TCPRoute, type VirtualService, type WorkloadEntry } from '../../api/index.js';
 import { resolveDelegation } from '../delegation.js';
 import { routedHosts } from '../dependencies.js';
 import { qualifyHost } from '../hosts.js';
@@ -10,7 +10,7 @@ import { workloadSecurity, type WorkloadSecurity } from '../policy.js';
 import { olderFirst } from '../verdict.js';
 import type { ModelInputs } from './inputs.js';
 import { kubernetesService, type DeclaredService } from './kubernetes.js';
-import type { EndpointModel, MeshRef, PolicyModel, RoutingModel, ServiceModel } from './types.js';
+import type { EndpointModel, MeshRef, PolicyModel, RoutingModel, ServiceModel, ServicePortModel } from './types.js';
 
 type Referable = ServiceEntry | WorkloadEntry | VirtualService | DestinationRule;
 
@@ -35,13 +35,18 @@ export function buildService(host: string, inputs: ModelInputs): ServiceModel | 
   return service;
 }
 
+/** A ServiceEntry port with the protocol Weft generates for (Istio's names are accepted in any case). */
+function modelPort({ protocol, ...port }: ServicePort): ServicePortModel {
+  return protocol === undefined ? port : { ...port, protocol: canonicalProtocol(protocol) };
+}
+
 function fromServiceEntry(host: string, inputs: ModelInputs): DeclaredService | undefined {
   const entry = declaringEntry(host, inputs);
   if (!entry) return undefined;
   const declaredBy = refOf(entry);
   return {
     namespace: entry.metadata.namespace!,
-    ports: entry.spec.ports ?? [],
+    ports: (entry.spec.ports ?? []).map(modelPort),
     addresses: entry.spec.addresses ?? [],
     location: entry.spec.location ?? 'MESH_EXTERNAL',
     resolution: entry.spec.resolution ?? 'NONE',

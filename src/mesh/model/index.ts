@@ -3,6 +3,6 @@ export { appliesToMesh, buildService, refOf, scopedRoute } from './build.js';
 export { conflictOf, type Conflict } from './conflicts.js';
 export { memoryInputs, routedHosts, type ModelInputs } from './inputs.js';
 export { MeshModelStore, type ModelChange } from './store.js';
-export { refKey, routingSources, sourcesOf, type EndpointModel, type MeshModel, type MeshRef, type PolicyModel, type RoutingModel, type ServiceModel } from './types.js';
+export { refKey, routingSources, sourcesOf, type EndpointModel, type MeshModel, type MeshRef, type PolicyModel, type RoutingModel, type ServiceModel, type ServicePortModel } from './types.js';
 export { SERVICE_NAME_LABEL, serviceHost, serviceOfSlice, stripNode, stripPod, type EndpointSlice, type KubernetesService, type NodeMeta, type PodMeta } from './kubernetes.js';
 export { servicePortProtocol } from './protocol.js';

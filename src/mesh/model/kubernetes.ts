@@ -4,11 +4,10 @@
 // locality of the Pod's Node, so DestinationRule subsets, MeshPolicy selectors, SAN checks and locality-aware load
 // balancing work for Pods as for WorkloadEntries. Pods and Nodes are cached stripped to those fields (stripPod).
 import type { V1EndpointSlice, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
-import type { ServicePort } from '../../api/index.js';
 import type { Json } from '../../controllers/object.js';
 import { serviceOfHost } from '../hosts.js';
 import { servicePortProtocol } from './protocol.js';
-import type { EndpointModel, MeshRef, ServiceModel } from './types.js';
+import type { EndpointModel, MeshRef, ServiceModel, ServicePortModel } from './types.js';
 
 export type KubernetesService = Json<V1Service>;
 export type EndpointSlice = Json<V1EndpointSlice>;
@@ -78,7 +77,7 @@ export function kubernetesService(host: string, registry: KubernetesRegistry): D
   const svc = registry.service(ref.namespace, ref.name);
   if (!svc || svc.spec?.type === 'ExternalName') return undefined;
   const declaredBy: MeshRef = { kind: 'Service', namespace: ref.namespace, name: ref.name, generation: svc.metadata?.generation ?? 0 };
-  const ports: ServicePort[] = [];
+  const ports: ServicePortModel[] = [];
   for (const p of svc.spec?.ports ?? []) {
     const protocol = servicePortProtocol(p);
     if (protocol) ports.push({ number: p.port, name: p.name ?? '', protocol });

@@ -37,6 +37,23 @@ describe('the mesh model', () => {
     expect([...store.routedFrom(m.host)]).toEqual([m.host]);
   });
 
+  it("gives a ServiceEntry's ports the protocol Weft serves them as: Istio's names in any case", () => {
+    const m = reviewsMesh();
+    const ports = [
+      { number: 9080, name: 'grpc', protocol: 'grpc' },
+      { number: 8080, name: 'web', protocol: 'GRPC-Web' },
+      { number: 3306, name: 'db', protocol: 'mysql' },
+      { number: 9443, name: 'secure' },
+    ];
+    const { store } = storeOf({ ...m, serviceEntry: { ...m.serviceEntry, spec: { ...m.serviceEntry.spec, ports } } });
+    expect(store.service(m.host)!.ports).toEqual([
+      { number: 9080, name: 'grpc', protocol: 'GRPC' },
+      { number: 8080, name: 'web', protocol: 'HTTP' },
+      { number: 3306, name: 'db', protocol: 'TCP' },
+      { number: 9443, name: 'secure' },
+    ]);
+  });
+
   it('leaves out resources that are not Accepted', () => {
     const m = reviewsMesh();
     m.split = virtualService('reviews', 'shop', ['reviews'], [{ route: [{ destination: { host: 'reviews', subset: 'v3' } }] }]);

@@ -2,25 +2,14 @@
 // Kubernetes standard names), else the port name's prefix before the first `-` (`grpc-web` whole), matched without
 // case. Istio's protocols outside Weft's set are carried as the closest one Weft generates config for; anything
 // unrecognised (Istio would sniff it) is TCP.
-import type { ServicePort } from '../../api/index.js';
+import { ISTIO_PROTOCOLS, type Protocol } from '../../api/index.js';
 
-export type Protocol = NonNullable<ServicePort['protocol']>;
+export type { Protocol };
 
 /** Istio's protocol names (lower case) → the protocol Weft generates config for. */
 const BY_NAME: Readonly<Record<string, Protocol>> = {
-  http: 'HTTP',
-  http_proxy: 'HTTP',
-  'grpc-web': 'HTTP', // gRPC-Web is HTTP/1.1 from browsers: routed as HTTP
-  http2: 'HTTP2',
-  https: 'HTTPS',
-  grpc: 'GRPC',
-  tcp: 'TCP',
-  tls: 'TLS',
-  mongo: 'MONGO',
-  // Istio's other TCP-based protocols: proxied as plain TCP (as Istio does unless their filters are enabled).
-  redis: 'TCP',
-  mysql: 'TCP',
-  thrift: 'TCP',
+  ...Object.fromEntries(Object.entries(ISTIO_PROTOCOLS).map(([name, protocol]) => [name.toLowerCase(), protocol])),
+  thrift: 'TCP', // a port name prefix Istio once knew: proxied as plain TCP
 };
 
 /** Kubernetes' standard appProtocol values (they are never port name prefixes). */

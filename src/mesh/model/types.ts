@@ -1,6 +1,6 @@
 // The mesh model: what the xDS generators consume. One ServiceModel per routable host, built only from Accepted
 // resources, with host names already qualified, so generators never consult the API objects' rules again.
-import type { HTTPRoute, ServicePort, Subset, TCPRoute, TrafficPolicy } from '../../api/index.js';
+import type { HTTPRoute, Protocol, ServicePort, Subset, TCPRoute, TrafficPolicy } from '../../api/index.js';
 import type { WorkloadSecurity } from '../policy.js';
 
 /** A mesh object that contributed to the model, at the generation it had. */
@@ -51,11 +51,14 @@ export interface RoutingModel {
   tcp: readonly TCPRoute[];
 }
 
+/** A service's port, its protocol the one Weft generates for (a ServiceEntry may spell Istio's names in any case). */
+export type ServicePortModel = Omit<ServicePort, 'protocol'> & { protocol?: Protocol };
+
 export interface ServiceModel {
   /** Fully qualified, concrete (no wildcard). */
   host: string;
   namespace: string;
-  ports: readonly ServicePort[];
+  ports: readonly ServicePortModel[];
   /** Virtual IPs of the service (ServiceEntry addresses, a Service's cluster IPs): what tells TCP services apart. */
   addresses: readonly string[];
   /** MESH_INTERNAL services have mesh workloads behind them; MESH_EXTERNAL ones do not. */

@@ -1,8 +1,7 @@
 // CDS: one EDS cluster per service port, and one per subset (`outbound|port|subset|host`), carrying the
 // DestinationRule's load balancing, connection limits (circuit breakers) and outlier detection. Services resolved
 // by DNS get DNS clusters with their endpoints inline instead (dns.ts).
-import type { ServicePort } from '../../api/index.js';
-import type { ServiceModel } from '../../mesh/model/index.js';
+import type { ServiceModel, ServicePortModel } from '../../mesh/model/index.js';
 import { ExtensionType, TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
 import { dnsClusterFields, resolvedByDns } from './dns.js';
@@ -23,11 +22,11 @@ export function serviceClusters(service: ServiceModel, flavor: Flavor): Generate
 }
 
 /** Protocols that an Envoy must speak HTTP/2 upstream for. */
-export function isHttp2(protocol: ServicePort['protocol']): boolean {
+export function isHttp2(protocol: ServicePortModel['protocol']): boolean {
   return protocol === 'GRPC' || protocol === 'HTTP2';
 }
 
-function cluster(service: ServiceModel, port: ServicePort, subset: string | undefined, flavor: Flavor): Generated {
+function cluster(service: ServiceModel, port: ServicePortModel, subset: string | undefined, flavor: Flavor): Generated {
   const name = outboundCluster(service.host, port.number, subset);
   const policy = effectivePolicy(service, port.number, subset);
   const discovery: ProtoMessage = resolvedByDns(service)
@@ -156,7 +155,7 @@ function grpcOutlierDetection(policy: EffectivePolicy): ProtoMessage | undefined
 }
 
 /** HTTP/2 upstream for gRPC ports, and the pool's per-connection limits. */
-function httpProtocolOptions(port: ServicePort, policy: EffectivePolicy): ProtoMessage | undefined {
+function httpProtocolOptions(port: ServicePortModel, policy: EffectivePolicy): ProtoMessage | undefined {
   const http = policy.connectionPool?.http;
   const common: ProtoMessage = {};
   if (http?.idleTimeout) common.idle_timeout = duration(http.idleTimeout);

@@ -49,8 +49,8 @@ function delegationMesh(delegateSpec: Partial<VirtualService['spec']> = {}) {
   ]);
   const delegate: VirtualService = {
     ...virtualService('reviews-routes', 'team', [], [
-      { match: [{ headers: { 'x-user': { exact: 'canary' } } }], route: [{ destination: { host: 'reviews.shop', subset: 'v2' } }] },
-      { route: [{ destination: { host: 'reviews.shop', subset: 'v1' } }] },
+      { match: [{ headers: { 'x-user': { exact: 'canary' } } }], route: [{ destination: { host: 'reviews.shop.svc.cluster.local', subset: 'v2' } }] },
+      { route: [{ destination: { host: 'reviews.shop.svc.cluster.local', subset: 'v1' } }] },
     ]),
   };
   delete (delegate.spec as { hosts?: string[] }).hosts;
@@ -119,7 +119,7 @@ describe('delegation through the model', () => {
     const { m, root, delegate } = delegationMesh();
     const store = model(m, [root, delegate]);
     expect(store.hostsAffectedBy({ kind: 'VirtualService', obj: delegate })).toEqual(new Set([m.host]));
-    const changed = edited(delegate, { http: [{ route: [{ destination: { host: 'reviews.shop', subset: 'v2' } }] }] });
+    const changed = edited(delegate, { http: [{ route: [{ destination: { host: 'reviews.shop.svc.cluster.local', subset: 'v2' } }] }] });
     const after = model(m, [root, changed]);
     expect(routesOf(after, m.host).routes.map((r) => (r.route as ProtoMessage).cluster)).toEqual([`outbound|9080|v2|${m.host}`, `outbound|9080|v1|${m.host}`]);
 

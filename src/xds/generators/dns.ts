@@ -3,9 +3,8 @@
 // service's host when it lists none (Istio's rule). Envoy gets STRICT_DNS for DNS (every name resolved, every
 // address used) and LOGICAL_DNS for DNS_ROUND_ROBIN (one name, a connection to whichever address it returns);
 // gRPC supports LOGICAL_DNS only, with exactly one name, so a proxyless client gets the first.
-import type { ServicePort } from '../../api/index.js';
 import { selects } from '../../mesh/labels.js';
-import type { ServiceModel } from '../../mesh/model/index.js';
+import type { ServiceModel, ServicePortModel } from '../../mesh/model/index.js';
 import type { ProtoMessage } from '../resource.js';
 import { endpointPort } from './endpoints.js';
 import type { Flavor } from './types.js';
@@ -15,7 +14,7 @@ export function resolvedByDns(service: ServiceModel): boolean {
 }
 
 /** The cluster fields that make `cluster_name` a DNS cluster for `port` (and `subset`'s endpoints). */
-export function dnsClusterFields(service: ServiceModel, port: ServicePort, subsetName: string | undefined, clusterName: string, flavor: Flavor): ProtoMessage {
+export function dnsClusterFields(service: ServiceModel, port: ServicePortModel, subsetName: string | undefined, clusterName: string, flavor: Flavor): ProtoMessage {
   const subset = subsetName ? service.policy?.subsets.find((s) => s.name === subsetName) : undefined;
   const names: Array<{ address: string; port: number }> = [];
   for (const e of service.endpoints) {

@@ -3,9 +3,8 @@
 // locality load balancing in force (locality.ts) carries its groups and rule as well: its assignment differs per
 // proxy placement, and the config builder computes it per placement (src/xds/locality-endpoints.ts).
 import { isIP } from 'node:net';
-import type { ServicePort } from '../../api/index.js';
 import { selects } from '../../mesh/labels.js';
-import type { EndpointModel, ServiceModel } from '../../mesh/model/index.js';
+import type { EndpointModel, ServiceModel, ServicePortModel } from '../../mesh/model/index.js';
 import { TypeUrl } from '../protos.js';
 import { resolvedByDns } from './dns.js';
 import { assignmentMessage, localityRule, parseLocality, withTopologyLabels, type LocalityGroup } from './locality.js';
@@ -24,13 +23,13 @@ export function serviceEndpoints(service: ServiceModel): Generated[] {
 }
 
 /** The port an endpoint receives `port`'s traffic on; undefined when it does not serve `port` (an EndpointSlice not listing it). */
-export function endpointPort(endpoint: EndpointModel, port: ServicePort): number | undefined {
+export function endpointPort(endpoint: EndpointModel, port: ServicePortModel): number | undefined {
   const listed = endpoint.ports[port.name];
   if (listed !== undefined || endpoint.onlyListedPorts) return listed;
   return port.targetPort ?? port.number;
 }
 
-function loadAssignment(service: ServiceModel, port: ServicePort, subsetName: string | undefined): Generated {
+function loadAssignment(service: ServiceModel, port: ServicePortModel, subsetName: string | undefined): Generated {
   const name = outboundCluster(service.host, port.number, subsetName);
   const subset = subsetName ? service.policy?.subsets.find((s) => s.name === subsetName) : undefined;
   const byLocality = new Map<string, LocalityGroup & { endpoints: LocalityGroup['endpoints'][number][] }>();

@@ -3,10 +3,9 @@
 // host per service on that port; TCP ports of services with addresses get a listener per address. Inbound, a
 // filter chain per port the sidecar's own workload serves hands traffic to `inbound|<port>||` on 127.0.0.1.
 import { isIP } from 'node:net';
-import type { ServicePort } from '../../api/index.js';
 import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.js';
 import { serviceOfHost } from '../../mesh/hosts.js';
-import { routingSources, type MeshModel, type MeshRef, type ServiceModel } from '../../mesh/model/index.js';
+import { routingSources, type MeshModel, type MeshRef, type ServiceModel, type ServicePortModel } from '../../mesh/model/index.js';
 import {
   DEFAULT_MTLS_MODE,
   envoyCredentialSecrets,
@@ -48,7 +47,7 @@ export interface VirtualHostPart {
   sources: MeshRef[];
 }
 
-function isTcp(protocol: ServicePort['protocol']): boolean {
+function isTcp(protocol: ServicePortModel['protocol']): boolean {
   return protocol === 'TCP' || protocol === 'TLS' || protocol === 'MONGO';
 }
 
@@ -89,7 +88,7 @@ export function envoyServiceResources(service: ServiceModel, model: MeshModel): 
 }
 
 /** TCP has no Host header: a listener per service address tells services apart (none without an address). */
-function tcpListeners(service: ServiceModel, port: ServicePort, model: MeshModel): Generated[] {
+function tcpListeners(service: ServiceModel, port: ServicePortModel, model: MeshModel): Generated[] {
   const route = service.routing?.tcp.find((r) => !r.match || r.match.some((m) => m.port === undefined || m.port === port.number));
   const ctx = { flavor: 'envoy' as const, model, service, port };
   let cluster: ProtoMessage = { cluster: outboundCluster(service.host, port.number) };
@@ -230,7 +229,7 @@ export function envoyStaticResources(): Generated[] {
  * they cannot hold one workload's settings.
  */
 export function envoyInboundResources(ips: readonly string[], model: MeshModel, trustDomain = DEFAULT_TRUST_DOMAIN): Generated[] {
-  const ports = new Map<number, { protocol: ServicePort['protocol']; sources: MeshRef[]; security?: WorkloadSecurity; service: string }>();
+  const ports = new Map<number, { protocol: ServicePortModel['protocol']; sources: MeshRef[]; security?: WorkloadSecurity; service: string }>();
   for (const service of model.services()) {
     for (const e of service.endpoints) {
       if (!ips.includes(e.address)) continue;
@@ -297,7 +296,7 @@ export function envoyInboundResources(ips: readonly string[], model: MeshModel, 
 }
 
 /** The network filters of one inbound chain: RBAC and the TCP proxy, or the HTTP connection manager with its filters. */
-function inboundFilters(o: { protocol: ServicePort['protocol']; cluster: string; chainName: string; trustDomain: string; security?: WorkloadSecurity; tracing?: ProtoMessage }): ProtoMessage[] {
+function inboundFilters(o: { protocol: ServicePortModel['protocol']; cluster: string; chainName: string; trustDomain: string; security?: WorkloadSecurity; tracing?: ProtoMessage }): ProtoMessage[] {
   const { cluster, chainName, security } = o;
   const logs = accessLogs(security?.telemetry?.spec);
   const withLogs = logs.length > 0 ? { access_log: logs } : {};

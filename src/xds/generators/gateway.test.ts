@@ -224,6 +224,20 @@ describe('gatewayXds', () => {
     expect(generate({ gateways: [gateway('edge', { servers: [passthrough] })] }).has('0.0.0.0_443')).toBe(false);
   });
 
+  it("reads Istio's protocol names in any case: an http server routes, a tcp (or mysql) server proxies", () => {
+    const bound = virtualService('shop', ['shop.example.com'], ['edge']);
+    const lower = { ...http, port: { ...http.port, protocol: 'http' } };
+    const mysql = { port: { number: 3306, name: 'mysql', protocol: 'MySQL' }, hosts: ['*'] };
+    const db: VirtualService = {
+      ...virtualService('db', ['db.shop.svc.cluster.local'], ['edge']),
+      spec: { hosts: ['db.shop.svc.cluster.local'], gateways: ['edge'], tcp: [{ route: [{ destination: { host: 'db.shop.svc.cluster.local', port: { number: 3306 } } }] }] },
+    };
+    const out = generate({ gateways: [gateway('edge', { servers: [lower, mysql] })], virtualServices: [bound, db] });
+    expect([...out.keys()]).toEqual(['0.0.0.0_80', 'http.80', '0.0.0.0_3306']);
+    expect(hcm(out.get('0.0.0.0_80')!.message, 0).rds).toMatchObject({ route_config_name: 'http.80' });
+    expect(((out.get('0.0.0.0_3306')!.message.filter_chains as ProtoMessage[])[0]!.filters as ProtoMessage[])[0]!.name).toBe('envoy.filters.network.tcp_proxy');
+  });
+
   it('proxies a TCP server to the bound VirtualService tcp route for its port', () => {
     const tcp = { port: { number: 5432, name: 'postgres', protocol: 'TCP' as const }, hosts: ['*'] };
     const pg: VirtualService = {

@@ -6,8 +6,8 @@
 // gRPC cannot evaluate (query parameters, :scheme, :authority) or an action it lacks (redirect, direct response)
 // would make the client reject the whole route configuration, so such a route is left out; a method match is
 // always POST for gRPC, so it is kept as "always" or the route is left out as "never".
-import type { Destination, HTTPFaultInjection, HTTPMatchRequest, HTTPRetry, HTTPRoute, ServicePort, StringMatch } from '../../api/index.js';
-import type { MeshModel, MeshRef, ServiceModel } from '../../mesh/model/index.js';
+import type { Destination, HTTPFaultInjection, HTTPMatchRequest, HTTPRetry, HTTPRoute, StringMatch } from '../../api/index.js';
+import type { MeshModel, MeshRef, ServiceModel, ServicePortModel } from '../../mesh/model/index.js';
 import { ExtensionType } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
 import { duration, durationMs, protoDuration } from './duration.js';
@@ -22,7 +22,7 @@ export interface RouteContext {
   model: MeshModel;
   service: ServiceModel;
   /** The service port whose traffic the routes carry. */
-  port: ServicePort;
+  port: ServicePortModel;
 }
 
 export interface GeneratedRoutes {
