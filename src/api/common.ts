@@ -196,7 +196,10 @@ export function protocolField(description: string) {
   });
 }
 
-/** Istio StringMatch: exactly one of exact, prefix, regex (RE2). */
+/**
+ * Istio StringMatch: at most one of exact, prefix, regex (RE2). As in Istio, an empty match (`{}`) constrains no
+ * value: a header or query parameter matched by `{}` (or by the regex `*`) need only be present.
+ */
 export const StringMatch = Type.Object(
   {
     exact: Type.Optional(str('Exact string match.', { maxLength: MAX.headerValue })),
@@ -204,10 +207,19 @@ export const StringMatch = Type.Object(
     regex: Type.Optional(str('RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax).', { maxLength: MAX.regex })),
   },
   {
-    description: 'Describes how to match a given string: exactly one of exact, prefix or regex.',
-    ...cel({ rule: exactlyOneOf('exact', 'prefix', 'regex'), message: 'exactly one of exact, prefix or regex must be set' }),
+    description:
+      'Describes how to match a given string: one of exact, prefix or regex. Empty ({}) matches any value: for a header or query parameter, its presence (as does the regex "*").',
+    ...cel({ rule: atMostOneOf('exact', 'prefix', 'regex'), message: 'at most one of exact, prefix or regex may be set' }),
   },
 );
+
+/**
+ * Whether a StringMatch constrains no value: `{}`, and for a header or query parameter (`named`) Istio's regex `*`
+ * too. There it is a presence match.
+ */
+export function matchesAnyValue(m: StringMatch, named = false): boolean {
+  return m.exact === undefined && m.prefix === undefined && (m.regex === undefined || (named && m.regex === '*'));
+}
 export type StringMatch = Static<typeof StringMatch>;
 
 /** Istio PortSelector. */

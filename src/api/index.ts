@@ -17,6 +17,7 @@ export {
   Percent,
   PortSelector,
   StringMatch,
+  matchesAnyValue,
   WorkloadLabelsSelector,
   WorkloadSelector,
   type MeshObject,

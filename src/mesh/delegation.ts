@@ -3,7 +3,7 @@
 // that exports it to the root's). The delegate's routes replace that entry, each merged under the root route: the
 // matches combine (a delegate match that conflicts with every root match drops that delegate route), and the root's
 // settings fill what the delegate route leaves unset. One level only: a delegate's routes cannot delegate. Pure.
-import type { Destination, HTTPMatchRequest, HTTPRoute, StringMatch, VirtualService } from '../api/index.js';
+import { matchesAnyValue, type Destination, type HTTPMatchRequest, type HTTPRoute, type StringMatch, type VirtualService } from '../api/index.js';
 import { qualifyHost } from './hosts.js';
 
 /** A VirtualService without hosts: it only serves through the roots that delegate to it. */
@@ -142,9 +142,13 @@ function hasConflict(root: HTTPMatchRequest, leaf: HTTPMatchRequest): boolean {
   return root.port !== undefined && leaf.port !== undefined && root.port !== leaf.port;
 }
 
-/** Istio's stringMatchConflict: the leaf must be a narrowing of the root; regexes always conflict. */
+/**
+ * Istio's stringMatchConflict: the leaf must be a narrowing of the root; regexes always conflict. A root that
+ * constrains no value ({}) is narrowed by any leaf; an empty leaf under a constraining root widens it.
+ */
 function stringMatchConflict(root: StringMatch | undefined, leaf: StringMatch | undefined): boolean {
-  if (!root || !leaf) return false;
+  if (!root || !leaf || matchesAnyValue(root, true)) return false;
+  if (matchesAnyValue(leaf, true)) return true;
   if (root.regex !== undefined || leaf.regex !== undefined) return true;
   if (root.exact !== undefined) return leaf.prefix !== undefined || leaf.exact !== root.exact;
   if (root.prefix !== undefined) {

@@ -26,7 +26,7 @@ describe('RE2 validation', () => {
     const problems = proxyRuleProblems(
       vs([
         {
-          match: [{ uri: { regex: '(unclosed' } }, { headers: { 'x-user': { regex: '^ok$' }, 'x-id': { regex: '[z-a]' } } }],
+          match: [{ uri: { regex: '(unclosed' } }, { headers: { 'x-user': { regex: '^ok$' }, 'x-id': { regex: '[z-a]' }, 'x-any': { regex: '*' } } }, { uri: { regex: '*' } }],
           rewrite: { uriRegexRewrite: { match: '(?<=x)y', rewrite: '/' } },
           route: [{ destination: { host: 'r' } }],
         },
@@ -35,6 +35,8 @@ describe('RE2 validation', () => {
     expect(problems.map((p) => [p.reason, p.field])).toEqual([
       ['InvalidRegex', 'spec.http[0].match[0].uri.regex'],
       ['InvalidRegex', 'spec.http[0].match[1].headers[x-id].regex'],
+      // A header's regex `*` is Istio's presence match, not RE2; a path's is a bad pattern.
+      ['InvalidRegex', 'spec.http[0].match[2].uri.regex'],
       ['InvalidRegex', 'spec.http[0].rewrite.uriRegexRewrite.match'],
     ]);
     expect(problems[0]!.message).toContain('"(unclosed" is not a valid RE2 regular expression');

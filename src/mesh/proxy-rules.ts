@@ -4,7 +4,7 @@
 //   backreferences) and accepts what RegExp refuses; re2js, a port of RE2's parser, compiles every pattern;
 // - header names used as map keys (matches, header operations): Istio's rule (letters, digits, `-`, `_`).
 import { RE2JS } from 're2js';
-import { HEADER_NAME_PATTERN, type Headers, type StringMatch, type VirtualService } from '../api/index.js';
+import { HEADER_NAME_PATTERN, matchesAnyValue, type Headers, type StringMatch, type VirtualService } from '../api/index.js';
 import type { Problem } from './verdict.js';
 
 const HEADER_NAME = new RegExp(HEADER_NAME_PATTERN);
@@ -22,11 +22,12 @@ export function re2Error(pattern: string): string | undefined {
 /** Every regex a VirtualService carries, with the field path it is written at. */
 export function regexesOf(vs: VirtualService): Array<{ field: string; pattern: string }> {
   const out: Array<{ field: string; pattern: string }> = [];
-  const match = (field: string, m: StringMatch | undefined) => {
-    if (m?.regex !== undefined) out.push({ field: `${field}.regex`, pattern: m.regex });
+  const match = (field: string, m: StringMatch | undefined, named = false) => {
+    if (m?.regex !== undefined && !matchesAnyValue(m, named)) out.push({ field: `${field}.regex`, pattern: m.regex });
   };
+  // Header and query parameter maps: Istio reads the regex `*` there as a presence match, not as RE2.
   const matchMap = (field: string, map: Record<string, StringMatch> | undefined) => {
-    for (const [key, m] of Object.entries(map ?? {})) match(`${field}[${key}]`, m);
+    for (const [key, m] of Object.entries(map ?? {})) match(`${field}[${key}]`, m, true);
   };
   vs.spec.http?.forEach((route, i) => {
     route.match?.forEach((m, j) => {

@@ -119,7 +119,7 @@ const invalid: InvalidCase[] = [
     what: 'a StringMatch with exact and prefix (CEL)',
     kind: 'VirtualService',
     mutate: (s) => { s.http[0].match[0].uri = { exact: '/a', prefix: '/' }; },
-    expect: ['spec.http[0].match[0].uri', 'exactly one of exact, prefix or regex must be set'],
+    expect: ['spec.http[0].match[0].uri', 'at most one of exact, prefix or regex may be set'],
   },
   {
     what: 'a fault abort with httpStatus and grpcStatus (CEL)',
@@ -419,6 +419,11 @@ const valid: Array<{ what: string; kind: MeshKind; mutate: (spec: Json) => void 
     mutate: (s) => {
       s.ports = [...s.ports, { number: 22, name: 'ssh', protocol: 'tcp' }, { number: 8080, name: 'web', protocol: 'GRPC-Web' }, { number: 6379, name: 'redis', protocol: 'Redis' }, { number: 3306, name: 'mysql', protocol: 'mysql' }];
     },
+  },
+  {
+    what: "Istio's presence matches: an empty StringMatch for a header, a missing header and a query parameter, and the header regex *",
+    kind: 'VirtualService',
+    mutate: (s) => { s.http[0].match[0] = { headers: { 'x-canary': {}, 'x-debug': { regex: '*' } }, withoutHeaders: { 'x-legacy': {} }, queryParams: { trace: {} } }; },
   },
   { what: 'a lower-case https server with its tls block', kind: 'Gateway', mutate: (s) => { s.servers[0].port.protocol = 'https'; } },
   { what: 'a workloadSelector with location MESH_EXTERNAL', kind: 'ServiceEntry', mutate: (s) => { s.location = 'MESH_EXTERNAL'; } },

@@ -136,6 +136,18 @@ describe('traffic management through xDS, with real grpc-js-xds clients', () => 
     expect(tally(await f.run(50, { concurrency: 4, path: '/weft.test.Other/Call' }))).toEqual({ other: 50 });
   });
 
+  it("12. Istio's presence matches: x-canary present (any value) goes to v2 unless x-legacy is present too", async () => {
+    const svc = await versionedService('present', ['127.0.0.103', '127.0.0.104'], (host) => [
+      { match: [{ headers: { 'x-canary': {} }, withoutHeaders: { 'x-legacy': {} } }], route: [{ destination: { host, subset: 'v2' } }] },
+      { route: [{ destination: { host, subset: 'v1' } }] },
+    ]);
+    const c = await client(svc.target, 'present-client');
+    await untilServing(c);
+    expect(tally(await c.run(40, { concurrency: 4, metadata: { 'x-canary': 'anything' } }))).toEqual({ 'present-v2': 40 });
+    expect(tally(await c.run(40, { concurrency: 4, metadata: { 'x-canary': 'yes', 'x-legacy': '1' } }))).toEqual({ 'present-v1': 40 });
+    expect(tally(await c.run(40, { concurrency: 4 }))).toEqual({ 'present-v1': 40 });
+  });
+
   it('6. a removed WorkloadEntry gets no more traffic; added back, it gets traffic again', async () => {
     const host = hostOf('pool');
     const [a, b] = [await backend('pool-a', '127.0.0.31'), await backend('pool-b', '127.0.0.32')];
@@ -181,7 +193,7 @@ describe('traffic management through xDS, with real grpc-js-xds clients', () => 
     // `<namespace>.example` has two labels: Istio takes it as written, not as Service <namespace> in namespace
     // `example`; `grpc` is how Istio's own samples spell protocols (its parser ignores case).
     const host = `${ns.name}.example`;
-    const [v1, v2] = [await backend('spelled-v1', '127.0.0.81'), await backend('spelled-v2', '127.0.0.82')];
+    const [v1, v2] = [await backend('spelled-v1', '127.0.0.101'), await backend('spelled-v2', '127.0.0.102')];
     apply(
       ns.name,
       {

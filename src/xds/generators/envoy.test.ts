@@ -150,6 +150,22 @@ describe('Envoy sidecar generator, on config/samples', () => {
     expect(checkMessage(TypeUrl.route, rds!.message)).toEqual([]);
   });
 
+  it('matches presence for Envoy too: headers, a missing header and a query parameter', () => {
+    const model = sampleMesh();
+    const reviews = model.service('reviews.weft-demo.svc.cluster.local')!;
+    const route = { route: [{ destination: { host: reviews.host, subset: 'v1' } }] };
+    const http = [{ match: [{ headers: { 'x-canary': {} }, withoutHeaders: { 'x-legacy': { regex: '*' } }, queryParams: { trace: {} }, authority: {} }], ...route }];
+    const { virtualHosts } = envoyServiceResources({ ...reviews, routing: { source: reviews.routing!.source, tcp: [], http } }, model);
+    const routes = virtualHosts[0]!.message.routes as ProtoMessage[];
+    expect(routes[0]!.match).toEqual({
+      prefix: '/',
+      headers: [{ name: 'x-canary', present_match: true }, { name: 'x-legacy', present_match: true, invert_match: true }],
+      query_parameters: [{ name: 'trace', present_match: true }],
+    });
+    const [, rds] = envoyPortResources(9080, virtualHosts);
+    expect(checkMessage(TypeUrl.route, rds!.message)).toEqual([]);
+  });
+
   it('retries with a backoff: base_interval as written, capped at 10 times it', () => {
     const model = sampleMesh();
     const reviews = model.service('reviews.weft-demo.svc.cluster.local')!;

@@ -130,6 +130,21 @@ describe('proxyless generator', () => {
     });
   });
 
+  it("matches a header's presence and absence as Istio does: an empty match, or the header regex *", () => {
+    const split = virtualService('reviews', 'shop', ['reviews'], [
+      { match: [{ headers: { 'x-canary': {} }, method: {} }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
+      { match: [{ headers: { 'x-debug': { regex: '*' } }, withoutHeaders: { 'x-legacy': {} } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
+      { route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+    ]);
+    const resources = generate(m, { split });
+    expectValid(resources);
+    expect(routesOf(resources, target).map((r) => r.match)).toEqual([
+      { prefix: '/', headers: [{ name: 'x-canary', present_match: true }] }, // an empty method match holds for every call
+      { prefix: '/', headers: [{ name: 'x-debug', present_match: true }, { name: 'x-legacy', present_match: true, invert_match: true }] },
+      { prefix: '/' },
+    ]);
+  });
+
   it('routes between services by path prefix', () => {
     const ratings = serviceEntry('ratings', 'shop', 'ratings.shop.svc.cluster.local');
     const store = new MeshModelStore(

@@ -6,7 +6,7 @@
 // gRPC cannot evaluate (query parameters, :scheme, :authority) or an action it lacks (redirect, direct response)
 // would make the client reject the whole route configuration, so such a route is left out; a method match is
 // always POST for gRPC, so it is kept as "always" or the route is left out as "never".
-import type { Destination, HTTPFaultInjection, HTTPMatchRequest, HTTPRetry, HTTPRoute, StringMatch } from '../../api/index.js';
+import { matchesAnyValue, type Destination, type HTTPFaultInjection, type HTTPMatchRequest, type HTTPRetry, type HTTPRoute, type StringMatch } from '../../api/index.js';
 import type { MeshModel, MeshRef, ServiceModel, ServicePortModel } from '../../mesh/model/index.js';
 import { ExtensionType } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
@@ -82,12 +82,19 @@ function stringMatcher(m: StringMatch, ignoreCase = false): ProtoMessage {
   return matcher;
 }
 
+/** A header matcher; an empty match (or regex `*`) is Istio's presence match, inverted: the header is absent. */
 function headerMatcher(name: string, m: StringMatch, invert = false): ProtoMessage {
-  return { name: name.toLowerCase(), string_match: stringMatcher(m), ...(invert ? { invert_match: true } : {}) };
+  const value = matchesAnyValue(m, true) ? { present_match: true } : { string_match: stringMatcher(m) };
+  return { name: name.toLowerCase(), ...value, ...(invert ? { invert_match: true } : {}) };
+}
+
+function queryMatcher(name: string, m: StringMatch): ProtoMessage {
+  return { name, ...(matchesAnyValue(m, true) ? { present_match: true } : { string_match: stringMatcher(m) }) };
 }
 
 /** Whether a StringMatch accepts `value` (for the method match of gRPC, always POST). */
 function accepts(m: StringMatch, value: string): boolean {
+  if (matchesAnyValue(m)) return true;
   if (m.exact !== undefined) return m.exact === value;
   if (m.prefix !== undefined) return value.startsWith(m.prefix);
   return new RegExp(`^(?:${m.regex ?? ''})$`).test(value);
@@ -105,14 +112,18 @@ function routeMatch(m: HTTPMatchRequest | undefined, flavor: Flavor): ProtoMessa
   const headers: ProtoMessage[] = [];
   for (const [name, value] of Object.entries(m?.headers ?? {})) headers.push(headerMatcher(name, value));
   for (const [name, value] of Object.entries(m?.withoutHeaders ?? {})) headers.push(headerMatcher(name, value, true));
+  // An empty method, scheme or authority match constrains nothing (every request has them).
+  const method = m?.method && !matchesAnyValue(m.method) ? m.method : undefined;
+  const scheme = m?.scheme && !matchesAnyValue(m.scheme) ? m.scheme : undefined;
+  const authority = m?.authority && !matchesAnyValue(m.authority) ? m.authority : undefined;
   if (flavor === 'proxyless') {
-    if (m?.method && !accepts(m.method, 'POST')) return undefined;
-    if (m?.scheme || m?.authority || (m?.queryParams && Object.keys(m.queryParams).length > 0)) return undefined;
+    if (method && !accepts(method, 'POST')) return undefined;
+    if (scheme || authority || (m?.queryParams && Object.keys(m.queryParams).length > 0)) return undefined;
   } else {
-    if (m?.method) headers.push(headerMatcher(':method', m.method));
-    if (m?.scheme) headers.push(headerMatcher(':scheme', m.scheme));
-    if (m?.authority) headers.push(headerMatcher(':authority', m.authority));
-    const query = Object.entries(m?.queryParams ?? {}).map(([name, value]) => ({ name, string_match: stringMatcher(value) }));
+    if (method) headers.push(headerMatcher(':method', method));
+    if (scheme) headers.push(headerMatcher(':scheme', scheme));
+    if (authority) headers.push(headerMatcher(':authority', authority));
+    const query = Object.entries(m?.queryParams ?? {}).map(([name, value]) => queryMatcher(name, value));
     if (query.length > 0) match.query_parameters = query;
   }
   if (headers.length > 0) match.headers = headers;
