@@ -44,8 +44,10 @@ export const MAX = {
 
 /** A duration such as `1.5s`, `100ms`, `1h30m`. */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
-/** A lowercase RFC 1123 label (subset names, port names). */
+/** A lowercase RFC 1123 label (namespaces). */
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** An RFC 1123 label in any case, as Istio's IsDNS1123Label reads one: subset names, port names. */
+export const MESH_LABEL_PATTERN = '^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$';
 /** A Kubernetes object name (RFC 1123 subdomain). */
 export const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 /** A DNS name with an optional leading `*.` wildcard, or `*` alone. Short names (`reviews`) are allowed. */
@@ -183,13 +185,16 @@ export function canonicalProtocol(written: string): Protocol {
   return ISTIO_PROTOCOLS[written.toUpperCase()] ?? 'TCP';
 }
 
-/** A Gateway server's or ServiceEntry's port protocol: one of Istio's names, in any case, as Istio accepts them. */
-export function protocolField(description: string) {
+/**
+ * A Gateway server's or ServiceEntry's port protocol: one of Istio's names, in any case, as Istio accepts them; a
+ * ServiceEntry's may be empty too (`orUnset`: Istio's "sniff it", served as if unset).
+ */
+export function protocolField(description: string, orUnset = false) {
   const names = Object.keys(ISTIO_PROTOCOLS);
   return str(description, {
     maxLength: 16,
     ...cel({
-      rule: `self.upperAscii() in [${names.map((n) => `'${n}'`).join(', ')}]`,
+      rule: `${orUnset ? "self == '' || " : ''}self.upperAscii() in [${names.map((n) => `'${n}'`).join(', ')}]`,
       message: `must be one of ${names.join(', ')} (in any case)`,
       messageExpression: `'unsupported protocol "' + self + '": one of ${names.join(', ')} (in any case)'`,
     }),
@@ -245,7 +250,7 @@ export const Destination = Type.Object(
       { pattern: HOST_PATTERN, minLength: 1 },
     ),
     subset: Type.Optional(
-      str('The name of a subset within the service, defined in a DestinationRule.', { maxLength: MAX.name, pattern: DNS_LABEL_PATTERN }),
+      str('The name of a subset within the service, defined in a DestinationRule.', { maxLength: MAX.name, pattern: MESH_LABEL_PATTERN }),
     ),
     port: Type.Optional(PortSelector),
   },

@@ -2,7 +2,7 @@
 // detection, client TLS) and its subsets. Field names are Istio networking v1's.
 import Type, { type Static } from 'typebox';
 import {
-  DNS_LABEL_PATTERN,
+  MESH_LABEL_PATTERN,
   ExportTo,
   HOST_PATTERN,
   MAX,
@@ -311,7 +311,7 @@ export type TrafficPolicy = Static<typeof TrafficPolicy>;
 
 export const Subset = Type.Object(
   {
-    name: str('Name of the subset; referenced by route destinations.', { minLength: 1, maxLength: MAX.name, pattern: DNS_LABEL_PATTERN }),
+    name: str('Name of the subset; referenced by route destinations.', { minLength: 1, maxLength: MAX.name, pattern: MESH_LABEL_PATTERN }),
     labels: Type.Optional(labels('Labels that select the endpoints of this subset (ANDed with the service selector).')),
     trafficPolicy: Type.Optional(TrafficPolicy),
   },

@@ -7,6 +7,7 @@ export {
   Condition,
   Destination,
   DNS_LABEL_PATTERN,
+  MESH_LABEL_PATTERN,
   HEADER_NAME_PATTERN,
   HeaderOperations,
   Headers,

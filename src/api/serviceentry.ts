@@ -1,14 +1,14 @@
 // ServiceEntry: adds a service to the mesh's registry: an external API, or mesh-internal workloads that are not
 // Kubernetes Services (WorkloadEntries selected by labels). Field names are Istio networking v1's.
 import Type, { type Static } from 'typebox';
-import { DNS_LABEL_PATTERN, ExportTo, MAX, WorkloadLabelsSelector, cel, hosts, list, port, protocolField, str, strEnum, type MeshObject } from './common.js';
+import { ExportTo, MESH_LABEL_PATTERN, MAX, WorkloadLabelsSelector, cel, hosts, list, port, protocolField, str, strEnum, type MeshObject } from './common.js';
 import { ServiceEntryEndpoint } from './workloadentry.js';
 
 export const ServicePort = Type.Object(
   {
     number: port('A valid port number.'),
-    protocol: Type.Optional(protocolField('The protocol exposed on the port: HTTP, HTTPS, GRPC, GRPC-WEB, HTTP2, HTTP_PROXY, MONGO, MYSQL, REDIS, TCP or TLS, in any case.')),
-    name: str('Label assigned to the port; WorkloadEntry ports refer to it.', { minLength: 1, maxLength: MAX.name, pattern: DNS_LABEL_PATTERN }),
+    protocol: Type.Optional(protocolField('The protocol exposed on the port: HTTP, HTTPS, GRPC, GRPC-WEB, HTTP2, HTTP_PROXY, MONGO, MYSQL, REDIS, TCP or TLS, in any case; empty is unset.', true)),
+    name: str('Label assigned to the port; WorkloadEntry ports refer to it.', { minLength: 1, maxLength: MAX.name, pattern: MESH_LABEL_PATTERN }),
     targetPort: Type.Optional(port('The port number on the endpoints where traffic is received; defaults to number.')),
   },
   { description: 'ServicePort describes the properties of a specific port of a service.' },

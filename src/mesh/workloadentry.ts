@@ -1,5 +1,5 @@
 // WorkloadEntry validation: its identity (ServiceAccount) exists in its namespace.
-import { DNS_LABEL_PATTERN, type WorkloadEntry } from '../api/index.js';
+import { MESH_LABEL_PATTERN, type WorkloadEntry } from '../api/index.js';
 import { selects } from './labels.js';
 import type { MeshLookup } from './lookup.js';
 import { verdict, type Problem, type Verdict } from './verdict.js';
@@ -8,8 +8,8 @@ export function validateWorkloadEntry(we: WorkloadEntry, lookup: MeshLookup): Ve
   const ns = we.metadata.namespace!;
   const problems: Problem[] = [];
   for (const name of Object.keys(we.spec.ports ?? {})) {
-    if (!new RegExp(DNS_LABEL_PATTERN).test(name)) {
-      problems.push({ reason: 'InvalidPortName', field: `spec.ports[${name}]`, message: `port name ${JSON.stringify(name)} is not a valid port name (lower-case letters, digits and '-')` });
+    if (!new RegExp(MESH_LABEL_PATTERN).test(name)) {
+      problems.push({ reason: 'InvalidPortName', field: `spec.ports[${name}]`, message: `port name ${JSON.stringify(name)} is not a valid port name (letters, digits and '-', starting and ending with a letter or digit)` });
     }
   }
   const sa = we.spec.serviceAccount;

@@ -425,6 +425,12 @@ const valid: Array<{ what: string; kind: MeshKind; mutate: (spec: Json) => void 
     kind: 'VirtualService',
     mutate: (s) => { s.http[0].match[0] = { headers: { 'x-canary': {}, 'x-debug': { regex: '*' } }, withoutHeaders: { 'x-legacy': {} }, queryParams: { trace: {} } }; },
   },
+  {
+    what: "an empty port protocol (Istio's protocol sniffing) and port and subset names in upper case, as Istio's IsDNS1123Label allows",
+    kind: 'ServiceEntry',
+    mutate: (s) => { s.ports = [...s.ports, { number: 8443, name: 'HTTPS', protocol: '' }]; },
+  },
+  { what: 'a subset name in upper case', kind: 'DestinationRule', mutate: (s) => { s.subsets[0].name = 'V1'; } },
   { what: 'a lower-case https server with its tls block', kind: 'Gateway', mutate: (s) => { s.servers[0].port.protocol = 'https'; } },
   { what: 'a workloadSelector with location MESH_EXTERNAL', kind: 'ServiceEntry', mutate: (s) => { s.location = 'MESH_EXTERNAL'; } },
   { what: 'an empty workloadSelector (every WorkloadEntry of the namespace)', kind: 'ServiceEntry', mutate: (s) => { s.workloadSelector = {}; } },

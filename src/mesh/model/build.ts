@@ -35,9 +35,9 @@ export function buildService(host: string, inputs: ModelInputs): ServiceModel | 
   return service;
 }
 
-/** A ServiceEntry port with the protocol Weft generates for (Istio's names are accepted in any case). */
+/** A ServiceEntry port with the protocol Weft generates for (Istio's names in any case; empty is unset, as in Istio). */
 function modelPort({ protocol, ...port }: ServicePort): ServicePortModel {
-  return protocol === undefined ? port : { ...port, protocol: canonicalProtocol(protocol) };
+  return protocol === undefined || protocol === '' ? port : { ...port, protocol: canonicalProtocol(protocol) };
 }
 
 function fromServiceEntry(host: string, inputs: ModelInputs): DeclaredService | undefined {

@@ -44,6 +44,7 @@ describe('the mesh model', () => {
       { number: 8080, name: 'web', protocol: 'GRPC-Web' },
       { number: 3306, name: 'db', protocol: 'mysql' },
       { number: 9443, name: 'secure' },
+      { number: 9444, name: 'SNIFFED', protocol: '' },
     ];
     const { store } = storeOf({ ...m, serviceEntry: { ...m.serviceEntry, spec: { ...m.serviceEntry.spec, ports } } });
     expect(store.service(m.host)!.ports).toEqual([
@@ -51,6 +52,7 @@ describe('the mesh model', () => {
       { number: 8080, name: 'web', protocol: 'HTTP' },
       { number: 3306, name: 'db', protocol: 'TCP' },
       { number: 9443, name: 'secure' },
+      { number: 9444, name: 'SNIFFED' },
     ]);
   });
 
