@@ -140,13 +140,29 @@ describe('Gateway validation', () => {
     metadata: meta(name, created),
     spec: { selector: { app: 'edge' }, servers: [{ port: { number: 8080, name: 'web', protocol }, hosts: [host] }] },
   });
-  it('refuses a host and port that an older Gateway on the same workload claims', () => {
-    const first = gw('first', '2026-01-01T00:00:00Z', 'shop.example.com');
-    const second = gw('second', '2026-01-02T00:00:00Z', '*.example.com');
+  it('refuses a TLS host and port that an older Gateway on the same workload claims', () => {
+    const first = gw('first', '2026-01-01T00:00:00Z', 'shop.example.com', 'HTTPS');
+    const second = gw('second', '2026-01-02T00:00:00Z', '*.example.com', 'HTTPS');
     const objects = lookup({ gateways: [first, second] });
     expect(validateGateway(first, objects).accepted).toBe(true);
     expect(validateGateway(second, objects)).toMatchObject({ accepted: false, reason: 'HostConflict' });
     expect(validateGateway(second, objects).message).toContain('Gateway shop/first (servers[0])');
+  });
+  it("shares a plain HTTP host and port with an older Gateway, as Istio does (Istio's samples all claim * on port 80)", () => {
+    const first = gw('first', '2026-01-01T00:00:00Z', '*');
+    const second = gw('second', '2026-01-02T00:00:00Z', '*');
+    const grpc: Gateway = { ...gw('third', '2026-01-03T00:00:00Z', '*'), spec: { selector: { app: 'edge' }, servers: [{ port: { number: 8080, name: 'grpc', protocol: 'grpc' }, hosts: ['*'] }] } };
+    const objects = lookup({ gateways: [first, second, grpc] });
+    expect(validateGateway(second, objects)).toMatchObject({
+      accepted: true,
+      message: "1 server(s) on 8080/HTTP; hosts shared on port 8080 with Gateway shop/first (servers[0]): their VirtualServices' routes are merged, the oldest first",
+    });
+    expect(validateGateway(grpc, objects).accepted).toBe(true);
+  });
+  it('leaves Gateways of other namespaces alone: they never configure the same proxy', () => {
+    const first = gw('first', '2026-01-01T00:00:00Z', 'shop.example.com', 'HTTPS');
+    const elsewhere = { ...gw('second', '2026-01-02T00:00:00Z', 'shop.example.com', 'HTTPS'), metadata: meta('second', '2026-01-02T00:00:00Z', 'web') };
+    expect(validateGateway(elsewhere, lookup({ gateways: [first, elsewhere] })).accepted).toBe(true);
   });
   it('allows distinct hosts on one port, and refuses a second protocol there', () => {
     const first = gw('first', '2026-01-01T00:00:00Z', 'a.example.com');

@@ -99,9 +99,9 @@ describe('GatewayBuilder', () => {
     const edge = gateway('edge', { servers: [http] });
     const { objects, gateways, names } = setup({ gateways: [edge, other], virtualServices: [bound] });
     const key = gatewayCollection('shop', 'edge');
-    // Moved to port 8080, which an older Gateway on the same pods claims for the same hosts: not accepted, so
-    // port 80 keeps serving.
-    const older = gateway('older', { selector: { app: 'edge' }, servers: [{ ...http, port: { ...http.port, number: 8080 } }], deployment: undefined }, '2025-01-01T00:00:00Z');
+    // Moved to port 8080, which an older Gateway on the same pods serves as TCP: not accepted, so port 80 keeps
+    // serving.
+    const older = gateway('older', { selector: { app: 'edge' }, servers: [{ port: { number: 8080, name: 'tcp', protocol: 'TCP' }, hosts: ['*'] }], deployment: undefined }, '2025-01-01T00:00:00Z');
     objects.gateways = [edited(edge, { ...edge.spec, servers: [{ ...http, port: { ...http.port, number: 8080 } }] }), other, older];
     gateways.update();
     expect(names(key, TypeUrl.listener)).toEqual(['0.0.0.0_80']);

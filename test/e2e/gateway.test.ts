@@ -225,20 +225,23 @@ describe('a Gateway with spec.deployment', () => {
     expect(kubectl('describe', 'gateways.weft.dev', 'roll', '-n', ns)).toMatch(/Normal\s+Deleted\s+.*deleted (HorizontalPodAutoscaler roll, PodDisruptionBudget roll|PodDisruptionBudget roll, HorizontalPodAutoscaler roll)/);
   });
 
-  it('refuses the later of two Gateways claiming the same host and port on one workload, and the first keeps serving', async () => {
-    await create(ns, gateway('shop', { selector: { app: 'shop' }, servers: [http(80, ['shop.example.com'])], deployment: { replicas: 1 } }));
+  it('refuses the later of two Gateways claiming the same TLS host and port on one workload (plain HTTP hosts are shared), and the first keeps serving', async () => {
+    const passthrough = (hosts: string[]) => ({ port: { number: 443, name: 'tls-443', protocol: 'TLS' }, hosts, tls: { mode: 'PASSTHROUGH' } });
+    await create(ns, gateway('shop', { selector: { app: 'shop' }, servers: [http(80, ['shop.example.com']), passthrough(['shop.example.com'])], deployment: { replicas: 1 } }));
     const first = await conditionOf(ns, 'shop', 'Programmed', 'True');
     const deployment = await apps.readNamespacedDeployment({ namespace: ns, name: 'shop' });
 
-    // The same workload (selector), the same port, an overlapping host.
-    await create(ns, gateway('shop-wildcard', { selector: { app: 'shop' }, servers: [http(80, ['*.example.com'])] }));
+    // The same workload (selector), the same ports, an overlapping host: Envoy cannot tell two TLS claims apart by
+    // SNI, while plain HTTP servers share one route table (as in Istio).
+    await create(ns, gateway('shop-wildcard', { selector: { app: 'shop' }, servers: [http(80, ['*.example.com']), passthrough(['*.example.com'])] }));
     const refused = await conditionOf(ns, 'shop-wildcard', 'Accepted', 'False');
     expect(condition(refused.status!.conditions, 'Accepted')).toMatchObject({
       reason: 'HostConflict',
-      message: `spec.servers[0].hosts: host *.example.com on port 80 is already claimed (as shop.example.com) by Gateway ${ns}/shop (servers[0]) on the same workload`,
+      message: `spec.servers[1].hosts: host *.example.com on port 443 is already claimed (as shop.example.com) by Gateway ${ns}/shop (servers[1]) on the same workload`,
     });
     expect(condition(refused.status!.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'HostConflict' });
-    expect(condition(refused.status!.servers![0]!.conditions, 'Accepted')).toMatchObject({ status: 'False', reason: 'HostConflict' });
+    expect(condition(refused.status!.servers![0]!.conditions, 'Accepted')).toMatchObject({ status: 'True' });
+    expect(condition(refused.status!.servers![1]!.conditions, 'Accepted')).toMatchObject({ status: 'False', reason: 'HostConflict' });
     await eventually('the HostConflict warning', async () =>
       /Warning\s+HostConflict/.test(kubectl('describe', 'gateways.weft.dev', 'shop-wildcard', '-n', ns)) ? true : undefined);
 

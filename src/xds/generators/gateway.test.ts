@@ -65,7 +65,7 @@ describe('gatewayXds', () => {
     const routes = out.get('http.80')!;
     expect(routes.message.virtual_hosts).toEqual([
       {
-        name: 'shop/shop:80',
+        name: 'shop.example.com:80',
         domains: ['shop.example.com', 'shop.example.com:80'],
         routes: [{ name: 'shop.80', match: { prefix: '/' }, route: { cluster: 'outbound|9080||shop.shop.svc.cluster.local' } }],
       },
@@ -175,15 +175,27 @@ describe('gatewayXds', () => {
     expect([...half.keys()]).toEqual([]);
   });
 
-  it('admits VirtualServices only from the namespaces a server host allows, and gives a domain to the oldest claim', () => {
+  it("admits VirtualServices only from the namespaces a server host allows, and merges a host's routes, the oldest VirtualService's first", () => {
     const server = { ...http, hosts: ['shop/*.example.com'] };
     const older = virtualService('a', ['api.example.com'], ['shop/edge'], 'shop', '2026-01-01T00:00:00Z');
     const newer = virtualService('b', ['api.example.com', 'www.example.com'], ['shop/edge'], 'shop', '2026-02-01T00:00:00Z');
     const foreign = virtualService('c', ['foreign.example.com'], ['shop/edge'], 'other');
     const out = generate({ gateways: [gateway('edge', { servers: [server] })], virtualServices: [newer, foreign, older] });
-    expect((out.get('http.80')!.message.virtual_hosts as ProtoMessage[]).map((v) => [v.name, v.domains])).toEqual([
-      ['shop/a:80', ['api.example.com', 'api.example.com:80']],
-      ['shop/b:80', ['www.example.com', 'www.example.com:80']],
+    expect((out.get('http.80')!.message.virtual_hosts as ProtoMessage[]).map((v) => [v.name, v.domains, (v.routes as ProtoMessage[]).map((r) => r.name)])).toEqual([
+      ['api.example.com:80', ['api.example.com', 'api.example.com:80'], ['a.80', 'b.80']],
+      ['www.example.com:80', ['www.example.com', 'www.example.com:80'], ['b.80']],
+    ]);
+  });
+
+  it("merges the routes of Istio's samples on one ingress: Gateways in several namespaces that all claim * on port 80", () => {
+    const bookinfoGw = { ...gateway('bookinfo-gateway', { servers: [{ ...http, hosts: ['*'] }] }, '2026-01-01T00:00:00Z') };
+    const httpbinGw = { ...gateway('httpbin-gateway', { servers: [{ ...http, hosts: ['*'] }] }, '2026-01-02T00:00:00Z'), metadata: { ...gateway('x', {}).metadata, name: 'httpbin-gateway', namespace: 'web', uid: 'h' } };
+    const bookinfo = virtualService('bookinfo', ['*'], ['bookinfo-gateway'], 'shop', '2026-01-01T00:00:00Z');
+    const httpbin = virtualService('httpbin', ['*'], ['httpbin-gateway'], 'web', '2026-01-02T00:00:00Z');
+    const out = generate({ gateways: [bookinfoGw, httpbinGw], virtualServices: [httpbin, bookinfo] });
+    expect([...out.keys()]).toEqual(['0.0.0.0_80', 'http.80']);
+    expect((out.get('http.80')!.message.virtual_hosts as ProtoMessage[]).map((v) => [v.domains, (v.routes as ProtoMessage[]).map((r) => r.name)])).toEqual([
+      [['*'], ['bookinfo.80', 'httpbin.80']],
     ]);
   });
 

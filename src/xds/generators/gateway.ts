@@ -284,33 +284,49 @@ function downstreamTls(s: BoundServer): ProtoMessage {
  * https; the others route by the VirtualServices bound to their Gateway whose hosts match theirs. A domain goes to
  * the oldest VirtualService claiming it (Envoy refuses a route configuration with a domain twice).
  */
+/**
+ * One route configuration for the servers of a port (plain HTTP) or for one TLS server: a virtual host per host
+ * name, as Istio builds them, whose routes are those of every bound VirtualService naming the host, the oldest
+ * first (Istio merges VirtualServices at gateways; the first route that matches wins). An httpsRedirect server's
+ * hosts only redirect.
+ */
 function routeConfiguration(name: string, servers: BoundServer[], input: GatewayXdsInput): Generated {
-  const taken = new Set<string>();
-  const virtualHosts: ProtoMessage[] = [];
+  const byHost = new Map<string, ProtoMessage & { routes?: ProtoMessage[] }>();
   const sources: MeshRef[] = servers.map((s) => gatewayRef(s.gateway));
-  const claim = (domains: string[], port: number): string[] => {
-    const fresh = domains.filter((d) => !taken.has(d));
-    for (const d of fresh) taken.add(d);
-    return fresh.flatMap((d) => (d === '*' ? [d] : [d, `${d}:${port}`]));
+  const virtualHost = (host: string, port: number) => {
+    let vhost = byHost.get(host);
+    if (!vhost) {
+      vhost = { name: `${host}:${port}`, domains: host === '*' ? [host] : [host, `${host}:${port}`] };
+      byHost.set(host, vhost);
+    }
+    return vhost;
   };
   for (const s of servers) {
     const port = s.server.port.number;
     if (s.server.tls?.httpsRedirect) {
-      const domains = claim(s.server.hosts.map(bareHost), port);
-      if (domains.length > 0) virtualHosts.push({ name: `${s.server.hosts.map(bareHost).join(',')}:${port}`, domains, require_tls: 'ALL' });
+      for (const host of s.server.hosts.map(bareHost)) {
+        const vhost = virtualHost(host.toLowerCase(), port);
+        vhost.require_tls = 'ALL';
+        delete vhost.routes;
+      }
       continue;
     }
     for (const vs of boundVirtualServices(s, input.virtualServices)) {
-      const domains = claim(admittedNames(s.server, vs, vs.spec.hosts ?? []), port);
-      if (domains.length === 0) continue;
-      virtualHosts.push({ name: `${vs.metadata.namespace}/${vs.metadata.name}:${port}`, domains, routes: input.httpRoutes(vs, port) });
+      const hosts = admittedNames(s.server, vs, vs.spec.hosts ?? []).map((h) => h.toLowerCase());
+      if (hosts.length === 0) continue;
+      const routes = input.httpRoutes(vs, port);
+      for (const host of hosts) {
+        const vhost = virtualHost(host, port);
+        if (vhost.require_tls === 'ALL') continue; // redirected: no routes
+        vhost.routes = [...(vhost.routes ?? []), ...routes];
+      }
       sources.push(vsRef(vs), ...(input.delegates?.(vs) ?? []).map(vsRef));
     }
   }
   return {
     typeUrl: TypeUrl.route,
     name,
-    message: { name, virtual_hosts: virtualHosts, validate_clusters: { value: false } },
+    message: { name, virtual_hosts: [...byHost.values()], validate_clusters: { value: false } },
     sources: uniqueRefs(sources),
   };
 }
