@@ -59,4 +59,10 @@ describe('header names', () => {
       ['InvalidHeaderName', 'spec.http[0].route[0].headers.request.add[x\u0000]'],
     ]);
   });
+
+  it("says why Istio's JWT claim routing is refused", () => {
+    const [problem] = proxyRuleProblems(vs([{ match: [{ headers: { '@request.auth.claims.group': { exact: 'admin' } } }], route: [{ destination: { host: 'r' } }] }]));
+    expect(problem).toMatchObject({ reason: 'InvalidHeaderName', field: 'spec.http[0].match[0].headers[@request.auth.claims.group]' });
+    expect(problem!.message).toContain("routing on JWT claims needs Istio's RequestAuthentication, which Weft does not have");
+  });
 });

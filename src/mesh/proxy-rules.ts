@@ -81,7 +81,9 @@ export function proxyRuleProblems(vs: VirtualService): Problem[] {
     .map(({ field, name }) => ({
       reason: 'InvalidHeaderName',
       field,
-      message: `${JSON.stringify(name)} is not a valid header name: use letters, digits, - and _ (as Istio requires)`,
+      message: name.startsWith('@request.auth.claims')
+        ? `${JSON.stringify(name)}: routing on JWT claims needs Istio's RequestAuthentication, which Weft does not have; match a header the client sends instead`
+        : `${JSON.stringify(name)} is not a valid header name: use letters, digits, - and _ (as Istio requires)`,
     }));
   return [...regexes, ...headers];
 }
