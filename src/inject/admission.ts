@@ -2,7 +2,7 @@
 // template, and the JSON patch. Bad input (an unknown template) is refused naming the annotation, never half
 // injected; a Pod that opts out, is injected already or cannot be captured is admitted as it is, with a warning
 // where the user asked for something that will not happen. Pure.
-import { INJECT_POD_KEY, NEVER_INJECTED, STATUS_ANNOTATION, TEMPLATE_ANNOTATION, TEMPLATES, type Template } from './names.js';
+import { askedTemplate, ISTIO_TEMPLATES_ANNOTATION, NEVER_INJECTED, optOutKey, STATUS_ANNOTATION, TEMPLATES } from './names.js';
 import { inject, type InjectionOptions, type Pod } from './template.js';
 
 export interface AdmissionRequest {
@@ -33,7 +33,8 @@ export interface AdmissionReview {
 /** Why a Pod is left as it is (undefined: inject it). */
 function skipReason(pod: Pod, namespace: string): string | undefined {
   if (NEVER_INJECTED.includes(namespace)) return `namespace ${namespace} is never injected`;
-  if (pod.metadata?.labels?.[INJECT_POD_KEY] === 'false' || pod.metadata?.annotations?.[INJECT_POD_KEY] === 'false') return `${INJECT_POD_KEY} is "false"`;
+  const optOut = optOutKey(pod.metadata);
+  if (optOut) return `${optOut} is "false"`;
   if (pod.metadata?.annotations?.[STATUS_ANNOTATION] !== undefined) return 'injected already';
   if (pod.spec?.hostNetwork) return 'hostNetwork Pods are never injected (capture would take over the node\'s traffic)';
   return undefined;
@@ -44,20 +45,21 @@ export function review(request: AdmissionRequest, options: InjectionOptions): Ad
   if (request.kind?.kind !== 'Pod' || request.operation !== 'CREATE' || !request.object) return allowed();
   const pod = request.object as Pod;
   const namespace = request.namespace ?? pod.metadata?.namespace ?? '';
-  const asked = pod.metadata?.annotations?.[TEMPLATE_ANNOTATION];
-  if (asked !== undefined && !(TEMPLATES as readonly string[]).includes(asked)) {
+  const asked = askedTemplate(pod.metadata);
+  if (asked && !asked.template) {
+    const known = asked.annotation === ISTIO_TEMPLATES_ANNOTATION ? 'sidecar, grpc-agent or grpc-simple' : TEMPLATES.join(' or ');
     return {
       uid: request.uid,
       allowed: false,
-      status: { code: 400, message: `metadata.annotations[${TEMPLATE_ANNOTATION}]: unknown template "${asked}"; use ${TEMPLATES.join(' or ')}` },
+      status: { code: 400, message: `metadata.annotations[${asked.annotation}]: unknown template "${asked.value}"; use ${known}` },
     };
   }
   const skip = skipReason(pod, namespace);
   if (skip) {
     // Asked for a template but will not get one: say so, rather than leave the user guessing.
-    return allowed(asked !== undefined && skip !== 'injected already' ? [`${TEMPLATE_ANNOTATION} is ignored: ${skip}`] : []);
+    return allowed(asked && skip !== 'injected already' ? [`${asked.annotation} is ignored: ${skip}`] : []);
   }
-  const { pod: injected } = inject(pod, (asked as Template | undefined) ?? 'sidecar', options);
+  const { pod: injected } = inject(pod, asked?.template ?? 'sidecar', options);
   // Whole members replaced ("add" replaces an existing one): the user's entries are kept as they were, in order.
   const patch = [
     { op: 'add', path: '/metadata/annotations', value: injected.metadata!.annotations },

@@ -99,6 +99,19 @@ describe('admission decisions', () => {
     expect(response).toMatchObject({ allowed: true, warnings: ['sidecar.weft.dev/template is ignored: sidecar.weft.dev/inject is "false"'] });
   });
 
+  it("reads Istio's annotations on ported Pods: inject.istio.io/templates grpc-agent is proxyless, sidecar.istio.io/inject false opts out", () => {
+    const names = (patch: Op[] | undefined) => (valueAt(patch!, '/spec/containers') as Array<{ name: string }>).map((c) => c.name);
+    expect(names(patchOf(app({ 'inject.istio.io/templates': 'grpc-agent' })))).toEqual(['reviews', 'weft-agent']);
+    expect(names(patchOf(app({ 'inject.istio.io/templates': 'sidecar' })))).toEqual(['reviews', 'weft-proxy', 'weft-agent']);
+    // Weft's own annotation wins over Istio's.
+    expect(names(patchOf(app({ 'inject.istio.io/templates': 'grpc-agent', [TEMPLATE_ANNOTATION]: 'sidecar' })))).toEqual(['reviews', 'weft-proxy', 'weft-agent']);
+    expect(patchOf(app({}, { 'sidecar.istio.io/inject': 'false' }))).toBeUndefined();
+    const unknown = review(request(app({ 'inject.istio.io/templates': 'custom' })), options);
+    expect(unknown).toMatchObject({ allowed: false, status: { message: 'metadata.annotations[inject.istio.io/templates]: unknown template "custom"; use sidecar, grpc-agent or grpc-simple' } });
+    const ignored = review(request(app({ 'inject.istio.io/templates': 'grpc-agent', 'sidecar.istio.io/inject': 'false' })), options);
+    expect(ignored.warnings).toEqual(['inject.istio.io/templates is ignored: sidecar.istio.io/inject is "false"']);
+  });
+
   it('admits anything but Pod creation untouched', () => {
     expect(review({ uid: 'u2', kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'UPDATE', namespace: 'shop', object: app() }, options)).toEqual({ uid: 'u2', allowed: true });
   });

@@ -4,7 +4,7 @@ import { ApiObject, App, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
 import type { Construct } from 'constructs';
-import { INJECT_NAMESPACE_LABEL, INJECT_PATH, INJECT_POD_KEY, NEVER_INJECTED, WEBHOOK_CONFIGURATION, WEBHOOK_PORT } from '../inject/names.js';
+import { INJECT_NAMESPACE_LABEL, INJECT_PATH, INJECT_POD_KEY, ISTIO_INJECT_POD_KEY, NEVER_INJECTED, WEBHOOK_CONFIGURATION, WEBHOOK_PORT } from '../inject/names.js';
 
 import { CA_PORT, LEASE_NAME, METRICS_PORT, OPERATOR_IMAGE, OPERATOR_NAME, OPERATOR_NAMESPACE, OPERATOR_NODE_OPTIONS } from './names.js';
 export { CA_PORT, LEASE_NAME, METRICS_PORT, OPERATOR_IMAGE, OPERATOR_NAME, OPERATOR_NAMESPACE, OPERATOR_NODE_OPTIONS };
@@ -156,7 +156,7 @@ export class OperatorChart extends Chart {
             matchLabels: { [INJECT_NAMESPACE_LABEL]: 'enabled' },
             matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: NEVER_INJECTED }],
           },
-          objectSelector: { matchExpressions: [{ key: INJECT_POD_KEY, operator: 'NotIn', values: ['false'] }] },
+          objectSelector: { matchExpressions: [INJECT_POD_KEY, ISTIO_INJECT_POD_KEY].map((key) => ({ key, operator: 'NotIn', values: ['false'] })) },
         },
       ],
     });

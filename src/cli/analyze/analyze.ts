@@ -5,7 +5,7 @@
 // plaintext clients of STRICT workloads. Pure.
 import type { AnyMeshObject, DestinationRule, MeshPolicy, ServiceEntry, VirtualService, WorkloadEntry } from '../../api/index.js';
 import { AGENT_CONTAINER } from '../../inject/template.js';
-import { INJECT_NAMESPACE_LABEL, INJECT_POD_KEY, NEVER_INJECTED } from '../../inject/names.js';
+import { INJECT_NAMESPACE_LABEL, INJECT_POD_KEY, NEVER_INJECTED, optOutKey } from '../../inject/names.js';
 import { qualifyHost } from '../../mesh/hosts.js';
 import { selects } from '../../mesh/labels.js';
 import { memoryLookup, type MeshLookup, type MeshObjects } from '../../mesh/lookup.js';
@@ -135,7 +135,7 @@ const injectedNamespaces = (set: ObjectSet): Set<string> =>
   );
 
 type PodMetadata = { labels?: Record<string, string>; annotations?: Record<string, string> };
-const optedOut = (meta: PodMetadata | undefined) => meta?.labels?.[INJECT_POD_KEY] === 'false' || meta?.annotations?.[INJECT_POD_KEY] === 'false';
+const optedOut = (meta: PodMetadata | undefined) => optOutKey(meta) !== undefined;
 const hasAgent = (pod: Pod) => (pod.spec?.containers ?? []).some((c) => c.name === AGENT_CONTAINER);
 /** A Pod the API server has stored (so admission, and injection, already ran): not a manifest still to apply. */
 const admitted = (pod: Pod) => Boolean(pod.metadata?.uid || pod.status?.phase);
