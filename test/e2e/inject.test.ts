@@ -114,6 +114,18 @@ describe('sidecar injection', () => {
     expect(v3!.metadata.annotations?.['sidecar.weft.dev/status']).toBeUndefined();
   });
 
+  it("injects Deployments ported from Istio by their Istio keys: grpc-agent is proxyless, sidecar.istio.io/inject false opts out", async () => {
+    await eventually('the operator to set the webhook caBundle', async () => (caBundle() !== '' ? true : undefined), 60_000);
+    apply(ns.name, deployment('istio-grpc', { 'inject.istio.io/templates': 'grpc-agent' }), deployment('istio-out', {}, { 'sidecar.istio.io/inject': 'false' }));
+    const [grpc, out] = await eventually('the Pods of the two Deployments', async () => {
+      const pods = ['istio-grpc', 'istio-out'].map((v) => podsOf(v));
+      return pods.every((p) => p.length === 1) ? pods.map((p) => p[0]!) : undefined;
+    }, 60_000);
+    expect(names(grpc!.spec.containers)).toEqual(['reviews', 'weft-agent']);
+    expect(JSON.parse(grpc!.metadata.annotations['sidecar.weft.dev/status'])).toMatchObject({ template: 'grpc' });
+    expect(names(out!.spec.containers)).toEqual(['reviews']);
+  });
+
   it('refuses an unknown template naming the annotation, and does not inject an injected Pod again', async () => {
     const bad = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad', namespace: ns.name, annotations: { 'sidecar.weft.dev/template': 'envoy' } }, spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } };
     let refusal = '';
