@@ -280,11 +280,6 @@ function downstreamTls(s: BoundServer): ProtoMessage {
 }
 
 /**
- * Virtual hosts for `servers`: a server with httpsRedirect answers every request to its hosts with a redirect to
- * https; the others route by the VirtualServices bound to their Gateway whose hosts match theirs. A domain goes to
- * the oldest VirtualService claiming it (Envoy refuses a route configuration with a domain twice).
- */
-/**
  * One route configuration for the servers of a port (plain HTTP) or for one TLS server: a virtual host per host
  * name, as Istio builds them, whose routes are those of every bound VirtualService naming the host, the oldest
  * first (Istio merges VirtualServices at gateways; the first route that matches wins). An httpsRedirect server's
