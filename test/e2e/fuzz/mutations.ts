@@ -27,6 +27,8 @@ export interface Mutation {
 type Mutator = (spec: Json, n: number) => { what: string; field: string } | undefined;
 
 const BAD_REGEXES = ['(unclosed', '(?=lookahead)', '(?<!x)y', '[z-a]', 'a{2,1}', '(a)\\1', '*', 'x**'];
+/** A header's regex `*` is Istio's presence match, not a bad pattern. */
+const BAD_HEADER_REGEXES = BAD_REGEXES.filter((r) => r !== '*');
 const BAD_DURATIONS = ['5 seconds', '-1s', '1d', 'fast', '10', '1.s'];
 
 /** Mutators per kind: each edits `spec` in place (a clone) and says which field it broke, or declines. */
@@ -38,7 +40,7 @@ const mutators: Record<string, Mutator[]> = {
     (s, n) => ((s.http[0].route[1].weight = -1 - n), { what: 'negative weight', field: 'spec.http[0].route[1].weight' }),
     (s, n) => ((s.http[0].route[0].weight = 10 + (n % 50)), { what: 'weights not summing to 100', field: 'spec.http[0].route' }),
     (s, n) => ((s.http[0].match = [{ uri: { regex: BAD_REGEXES[n % BAD_REGEXES.length] } }]), { what: 'RE2-invalid uri regex', field: 'spec.http[0].match[0].uri.regex' }),
-    (s, n) => ((s.http[0].match = [{ headers: { 'x-user': { regex: BAD_REGEXES[n % BAD_REGEXES.length] } } }]), { what: 'RE2-invalid header regex', field: 'spec.http[0].match[0].headers' }),
+    (s, n) => ((s.http[0].match = [{ headers: { 'x-user': { regex: BAD_HEADER_REGEXES[n % BAD_HEADER_REGEXES.length] } } }]), { what: 'RE2-invalid header regex', field: 'spec.http[0].match[0].headers' }),
     (s, n) => ((s.http[0].timeout = BAD_DURATIONS[n % BAD_DURATIONS.length]), { what: 'bad timeout', field: 'spec.http[0].timeout' }),
     (s, n) => ((s.http[0].retries.attempts = -1 - n), { what: 'negative retry attempts', field: 'spec.http[0].retries.attempts' }),
     (s, n) => ((s.http[0].retries.perTryTimeout = BAD_DURATIONS[n % BAD_DURATIONS.length]), { what: 'bad perTryTimeout', field: 'spec.http[0].retries.perTryTimeout' }),
