@@ -386,6 +386,44 @@ describe('a gateway proxy on the xDS server', () => {
   });
 });
 
+describe("Istio's samples on one ingress", () => {
+  it('merges Gateways that all claim * on port 80: one virtual host, the routes of both VirtualServices, the older first', async () => {
+    const host = `details.${ns}.svc.cluster.local`;
+    await custom.createNamespacedCustomObject({
+      group: 'weft.dev', version: 'v1alpha1', namespace: ns, plural: 'serviceentries',
+      body: { apiVersion: 'weft.dev/v1alpha1', kind: 'ServiceEntry', metadata: { name: 'details' }, spec: { hosts: [host], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [{ number: 9080, name: 'http', protocol: 'http' }], endpoints: [{ address: '127.0.0.6' }] } },
+    });
+    const sample = (name: string, prefix: string) => ({
+      gateway: gateway(`${name}-gateway`, { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] }),
+      route: {
+        apiVersion: 'weft.dev/v1alpha1', kind: 'VirtualService', metadata: { name },
+        spec: { hosts: ['*'], gateways: [`${name}-gateway`], http: [{ match: [{ uri: { prefix } }], route: [{ destination: { host, port: { number: 9080 } } }] }] },
+      },
+    });
+    const bookinfo = sample('bookinfo', '/productpage');
+    await create(ns, bookinfo.gateway);
+    await custom.createNamespacedCustomObject({ group: 'weft.dev', version: 'v1alpha1', namespace: ns, plural: 'virtualservices', body: bookinfo.route });
+    await new Promise((r) => setTimeout(r, 1100)); // creationTimestamp has one-second resolution: httpbin is the younger
+    const httpbin = sample('httpbin', '/headers');
+    await create(ns, httpbin.gateway);
+    await custom.createNamespacedCustomObject({ group: 'weft.dev', version: 'v1alpha1', namespace: ns, plural: 'virtualservices', body: httpbin.route });
+    const accepted = await conditionOf(ns, 'httpbin-gateway', 'Accepted', 'True');
+    expect(condition(accepted.status!.conditions, 'Accepted')!.message).toContain(`hosts shared on port 80 with Gateway ${ns}/bookinfo-gateway (servers[0])`);
+
+    const proxy = GatewayProxy.connect(`127.0.0.1:${xdsPort}`, `router~${ns}~bookinfo-gateway~ingress-0`);
+    try {
+      const routes = await eventually('both samples\' routes on the ingress', async () => {
+        const r = proxy.config().routes.get('http.80');
+        return r?.[0]?.routes.length === 2 ? r : undefined;
+      });
+      expect(routes).toEqual([{ domains: ['*'], routes: [{ prefix: '/productpage', cluster: `outbound|9080||${host}` }, { prefix: '/headers', cluster: `outbound|9080||${host}` }] }]);
+      expect(proxy.rejected()).toEqual([]);
+    } finally {
+      proxy.close();
+    }
+  });
+});
+
 describe('a gateway proxy through its weft agent (the authenticated port)', () => {
   const agents: AgentRun[] = [];
   afterAll(async () => {
