@@ -35,9 +35,15 @@ export function buildService(host: string, inputs: ModelInputs): ServiceModel | 
   return service;
 }
 
-/** A ServiceEntry port with the protocol Weft generates for (Istio's names in any case; empty is unset, as in Istio). */
-function modelPort({ protocol, ...port }: ServicePort): ServicePortModel {
-  return protocol === undefined || protocol === '' ? port : { ...port, protocol: canonicalProtocol(protocol) };
+/**
+ * A ServiceEntry's ports with the protocol Weft generates for (Istio's names in any case; empty is unset, as in
+ * Istio). Ports already in that form are the spec's own objects, and so is the list when all are: the model shares
+ * them rather than holding a copy per service.
+ */
+function modelPorts(ports: readonly ServicePort[]): readonly ServicePortModel[] {
+  const canonical = (p: ServicePort) => p.protocol === undefined || p.protocol === canonicalProtocol(p.protocol);
+  if (ports.every(canonical)) return ports as readonly ServicePortModel[];
+  return ports.map(({ protocol, ...port }) => (protocol === undefined || protocol === '' ? port : { ...port, protocol: canonicalProtocol(protocol) }));
 }
 
 function fromServiceEntry(host: string, inputs: ModelInputs): DeclaredService | undefined {
@@ -46,7 +52,7 @@ function fromServiceEntry(host: string, inputs: ModelInputs): DeclaredService | 
   const declaredBy = refOf(entry);
   return {
     namespace: entry.metadata.namespace!,
-    ports: (entry.spec.ports ?? []).map(modelPort),
+    ports: modelPorts(entry.spec.ports ?? []),
     addresses: entry.spec.addresses ?? [],
     location: entry.spec.location ?? 'MESH_EXTERNAL',
     resolution: entry.spec.resolution ?? 'NONE',

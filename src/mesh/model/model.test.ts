@@ -24,6 +24,7 @@ describe('the mesh model', () => {
     const { store } = storeOf(m);
     const reviews = store.service(m.host)!;
     expect(reviews).toMatchObject({ host: m.host, namespace: 'shop', ports: [{ number: 9080, name: 'grpc' }], location: 'MESH_INTERNAL' });
+    expect(reviews.ports).toBe(m.serviceEntry.spec.ports); // already canonical: shared, not copied per service
     expect(reviews.endpoints.map((e) => [e.address, e.labels.version, e.ports.grpc, e.source.name])).toEqual([
       ['127.0.0.2', 'v1', 50051, 'reviews-v1'],
       ['127.0.0.3', 'v2', 50051, 'reviews-v2'],
