@@ -418,6 +418,13 @@ describe("Istio's samples on one ingress", () => {
       });
       expect(routes).toEqual([{ domains: ['*'], routes: [{ prefix: '/productpage', cluster: `outbound|9080||${host}` }, { prefix: '/headers', cluster: `outbound|9080||${host}` }] }]);
       expect(proxy.rejected()).toEqual([]);
+      // Both Gateways report the proxy that holds their routes.
+      for (const name of ['bookinfo-gateway', 'httpbin-gateway']) {
+        await eventually(`${name} Programmed with the proxy's ACK`, async () => {
+          const c = condition((await getGateway(ns, name)).status?.conditions, 'Programmed');
+          return c?.status === 'True' && /1\/1 gateway proxies ACKed/.test(c.message) ? true : undefined;
+        });
+      }
     } finally {
       proxy.close();
     }
