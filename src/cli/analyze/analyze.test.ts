@@ -26,6 +26,19 @@ describe('analyze', () => {
     expect(fieldPath('spec', '/http/0/headers/request/set/x-user~1id')).toBe('spec.http[0].headers.request.set["x-user/id"]');
   });
 
+  it("says Istio's objects are Istio's, checks its networking kinds as ported, and names what Weft has for the others", () => {
+    const istioRoute = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'reviews', namespace: 'shop' }, spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v9' } }] }] } };
+    const peer = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'shop' }, spec: { mtls: { mode: 'STRICT' } } };
+    const list = analyze(setOf(service('reviews', 'shop', { app: 'reviews' }), istioRoute, peer));
+    expect(list.map(brief)).toEqual([
+      'WEFT0102 VirtualService reviews spec.http[0].route[0].destination.subset',
+      'WEFT0005 PeerAuthentication default apiVersion',
+      'WEFT0005 VirtualService reviews apiVersion',
+    ]);
+    expect(list[2]!.message).toBe("networking.istio.io/v1 VirtualService is Istio's: Weft does not read it. Port it by changing apiVersion to weft.dev/v1alpha1 (the other checks read it as ported)");
+    expect(list[1]!.message).toContain("a MeshPolicy's mtls (weft.dev/v1alpha1) sets mTLS per namespace or workload");
+  });
+
   it('reports a routing conflict on the newer VirtualService only, at the host it loses', () => {
     const vs = (name: string) => ({ apiVersion: 'weft.dev/v1alpha1', kind: 'VirtualService', metadata: { name, namespace: 'shop' }, spec: { hosts: ['other', 'ratings'], http: [{ route: [{ destination: { host: 'ratings' } }] }] } });
     const list = analyze(setOf(service('ratings', 'shop', { app: 'ratings' }), service('other', 'shop', { app: 'other' }), vs('first'), vs('second')));

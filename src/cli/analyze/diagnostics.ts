@@ -33,6 +33,7 @@ export const MESSAGES = {
   unknownKind: message('WEFT0002', 'Error', 'UnknownKind'),
   schemaViolation: message('WEFT0003', 'Error', 'SchemaViolation'),
   unknownField: message('WEFT0004', 'Error', 'UnknownField'),
+  istioResource: message('WEFT0005', 'Warning', 'IstioResource'),
   rejected: message('WEFT0100', 'Error', 'Rejected'),
   hostNotFound: message('WEFT0101', 'Error', 'ReferencedHostNotFound'),
   subsetNotFound: message('WEFT0102', 'Error', 'ReferencedSubsetNotFound'),

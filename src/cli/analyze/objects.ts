@@ -111,6 +111,10 @@ export function add(set: ObjectSet, value: unknown, origin: string): void {
   }
   set.origins.set(value, origin);
   const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  if (group.endsWith('.istio.io')) {
+    istioResource(set, value as Record<string, any>, { apiVersion, kind, name, group }, origin);
+    return;
+  }
   if (group === GROUP) {
     if (apiVersion !== API_VERSION || !(MESH_KINDS as string[]).includes(kind)) {
       const namespace = typeof doc.metadata?.namespace === 'string' ? doc.metadata.namespace : undefined;
@@ -136,6 +140,34 @@ export function add(set: ObjectSet, value: unknown, origin: string): void {
   else if (key === 'apps/v1/Deployment') set.deployments.push(value as Deployment);
   // Anything else (Secrets, ConfigMaps, ...) is context no check needs.
 }
+
+/**
+ * Istio's resources, which Weft does not read. Its networking kinds port by changing apiVersion (Weft's kinds carry
+ * Istio's field names), so the object is said to be Istio's and then checked as if ported; the others are named
+ * with what Weft has instead, if anything.
+ */
+function istioResource(set: ObjectSet, value: Record<string, any>, doc: { apiVersion: string; kind: string; name: string; group: string }, origin: string): void {
+  const namespace = typeof value.metadata?.namespace === 'string' ? (value.metadata.namespace as string) : undefined;
+  const report = (message: string) =>
+    set.diagnostics.push({ ...diag(MESSAGES.istioResource), kind: doc.kind, ...(namespace ? { namespace } : {}), name: doc.name, field: 'apiVersion', message, origin });
+  if (doc.group === 'networking.istio.io' && (MESH_KINDS as string[]).includes(doc.kind)) {
+    report(`${doc.apiVersion} ${doc.kind} is Istio's: Weft does not read it. Port it by changing apiVersion to ${API_VERSION} (the other checks read it as ported)`);
+    const ported = { ...value, apiVersion: API_VERSION };
+    set.origins.set(ported, origin);
+    set.mesh.push(ported as AnyMeshObject);
+    return;
+  }
+  const instead = ISTIO_INSTEAD[doc.kind];
+  report(`${doc.apiVersion} ${doc.kind} is Istio's, and Weft has no such kind${instead ? `: ${instead}` : ''}`);
+}
+
+/** What Weft has where Istio has a kind Weft does not. */
+const ISTIO_INSTEAD: Readonly<Record<string, string>> = {
+  PeerAuthentication: `a MeshPolicy's mtls (${API_VERSION}) sets mTLS per namespace or workload`,
+  AuthorizationPolicy: `a MeshPolicy's authorization (${API_VERSION}) allows or denies by identity, namespace, path and method`,
+  RequestAuthentication: 'Weft does not validate JWTs',
+  Telemetry: `a MeshPolicy's telemetry (${API_VERSION}) sets tracing and access logs`,
+};
 
 const deployments: ResourceType = { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true };
 
