@@ -69,6 +69,13 @@ describe('kubectl weft analyze -f (offline)', () => {
     expect(weft('analyze', '-f', join(repoRoot, 'config', 'samples'), '--failure-threshold', 'Info').status).toBe(1);
   });
 
+  it("says Istio's YAML is Istio's and checks it as ported: a consistent mesh has only those warnings, exit 0", () => {
+    const run = weft('analyze', '-f', join(repoRoot, 'test', 'e2e', 'fixtures', 'analyze-istio'), '-o', 'json');
+    expect(run.status).toBe(0);
+    const list = JSON.parse(run.stdout) as Diagnostic[];
+    expect(list.filter((d) => d.severity !== 'Info').map((d) => `${d.code} ${d.kind} ${d.name}`).sort()).toEqual(['WEFT0005 DestinationRule reviews', 'WEFT0005 VirtualService reviews']);
+  });
+
   it('refuses a bad flag value, naming the flag', () => {
     const run = weft('analyze', '-f', fixtures, '--failure-threshold', 'Fatal');
     expect(run.status).toBe(1);
