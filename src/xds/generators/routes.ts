@@ -82,14 +82,14 @@ function stringMatcher(m: StringMatch, ignoreCase = false): ProtoMessage {
   return matcher;
 }
 
-/** A header matcher; an empty match (or regex `*`) is Istio's presence match, inverted: the header is absent. */
-function headerMatcher(name: string, m: StringMatch, invert = false): ProtoMessage {
-  const value = matchesAnyValue(m, true) ? { present_match: true } : { string_match: stringMatcher(m) };
-  return { name: name.toLowerCase(), ...value, ...(invert ? { invert_match: true } : {}) };
+/** A named value's matcher (header, query parameter): an empty match (or regex `*`) is Istio's presence match. */
+function valueMatcher(m: StringMatch): ProtoMessage {
+  return matchesAnyValue(m, true) ? { present_match: true } : { string_match: stringMatcher(m) };
 }
 
-function queryMatcher(name: string, m: StringMatch): ProtoMessage {
-  return { name, ...(matchesAnyValue(m, true) ? { present_match: true } : { string_match: stringMatcher(m) }) };
+/** A header matcher; inverted, a presence match says the header is absent. */
+function headerMatcher(name: string, m: StringMatch, invert = false): ProtoMessage {
+  return { name: name.toLowerCase(), ...valueMatcher(m), ...(invert ? { invert_match: true } : {}) };
 }
 
 /** Whether a StringMatch accepts `value` (for the method match of gRPC, always POST). */
@@ -123,7 +123,7 @@ function routeMatch(m: HTTPMatchRequest | undefined, flavor: Flavor): ProtoMessa
     if (method) headers.push(headerMatcher(':method', method));
     if (scheme) headers.push(headerMatcher(':scheme', scheme));
     if (authority) headers.push(headerMatcher(':authority', authority));
-    const query = Object.entries(m?.queryParams ?? {}).map(([name, value]) => queryMatcher(name, value));
+    const query = Object.entries(m?.queryParams ?? {}).map(([name, value]) => ({ name, ...valueMatcher(value) }));
     if (query.length > 0) match.query_parameters = query;
   }
   if (headers.length > 0) match.headers = headers;
