@@ -185,6 +185,16 @@ export function canonicalProtocol(written: string): Protocol {
   return ISTIO_PROTOCOLS[written.toUpperCase()] ?? 'TCP';
 }
 
+/** Opaque to the proxy: no HTTP to route (TLS is forwarded as it is, Mongo proxied as TCP). */
+export function isTcpProtocol(protocol: Protocol | undefined): boolean {
+  return protocol === 'TCP' || protocol === 'TLS' || protocol === 'MONGO';
+}
+
+/** Plain-text HTTP: routed by its requests, no TLS to end (HTTP, HTTP2, gRPC). */
+export function isPlainHttpProtocol(protocol: Protocol): boolean {
+  return protocol === 'HTTP' || protocol === 'HTTP2' || protocol === 'GRPC';
+}
+
 /**
  * A Gateway server's or ServiceEntry's port protocol: one of Istio's names, in any case, as Istio accepts them; a
  * ServiceEntry's may be empty too (`orUnset`: Istio's "sniff it", served as if unset).

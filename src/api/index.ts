@@ -13,6 +13,8 @@ export {
   Headers,
   ISTIO_PROTOCOLS,
   canonicalProtocol,
+  isPlainHttpProtocol,
+  isTcpProtocol,
   type Protocol,
   MeshStatus,
   Percent,

@@ -1,7 +1,7 @@
 // Gateway validation: two Gateways that select the same workload must not claim the same port with different
 // protocols, nor the same TLS host on one port (the older one keeps it). Plain HTTP servers share a port and its
 // hosts, as in Istio: their VirtualServices' routes are merged, oldest first (src/xds/generators/gateway.ts).
-import { canonicalProtocol, type Gateway, type Server } from '../api/index.js';
+import { canonicalProtocol, isPlainHttpProtocol, type Gateway, type Server } from '../api/index.js';
 import { hostsOverlap } from './hosts.js';
 import { labelsKey } from './labels.js';
 import type { MeshLookup } from './lookup.js';
@@ -60,6 +60,5 @@ export function validateGateway(gw: Gateway, lookup: MeshLookup): Verdict {
 
 /** Plain-text HTTP (HTTP, HTTP2, gRPC, no tls block): Istio merges such servers of one port into one route table. */
 function plainHttp(server: Server): boolean {
-  const protocol = canonicalProtocol(server.port.protocol);
-  return !server.tls && (protocol === 'HTTP' || protocol === 'HTTP2' || protocol === 'GRPC');
+  return !server.tls && isPlainHttpProtocol(canonicalProtocol(server.port.protocol));
 }

@@ -3,6 +3,7 @@
 // host per service on that port; TCP ports of services with addresses get a listener per address. Inbound, a
 // filter chain per port the sidecar's own workload serves hands traffic to `inbound|<port>||` on 127.0.0.1.
 import { isIP } from 'node:net';
+import { isTcpProtocol } from '../../api/index.js';
 import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.js';
 import { serviceOfHost } from '../../mesh/hosts.js';
 import { routingSources, type MeshModel, type MeshRef, type ServiceModel, type ServicePortModel } from '../../mesh/model/index.js';
@@ -47,10 +48,6 @@ export interface VirtualHostPart {
   sources: MeshRef[];
 }
 
-function isTcp(protocol: ServicePortModel['protocol']): boolean {
-  return protocol === 'TCP' || protocol === 'TLS' || protocol === 'MONGO';
-}
-
 function socketAddress(address: string, port: number): ProtoMessage {
   return { socket_address: { address, port_value: port } };
 }
@@ -72,7 +69,7 @@ export function envoyServiceResources(service: ServiceModel, model: MeshModel): 
   const resources: Generated[] = [...serviceClusters(service, 'envoy'), ...serviceEndpoints(service)];
   const virtualHosts: VirtualHostPart[] = [];
   for (const port of service.ports) {
-    if (isTcp(port.protocol)) {
+    if (isTcpProtocol(port.protocol)) {
       resources.push(...tcpListeners(service, port, model));
       continue;
     }
@@ -248,7 +245,7 @@ export function envoyInboundResources(ips: readonly string[], model: MeshModel, 
   for (const [port, { protocol, sources, security, service }] of [...ports].sort((a, b) => a[0] - b[0])) {
     const cluster = inboundCluster(port);
     // Spans come from HTTP connection managers only: a TCP port needs no collector.
-    const trace = isTcp(protocol) ? undefined : tracing(security?.telemetry?.spec, service, uniqueSources(sources));
+    const trace = isTcpProtocol(protocol) ? undefined : tracing(security?.telemetry?.spec, service, uniqueSources(sources));
     if (trace && !out.some((g) => g.name === trace.cluster.name)) out.push(trace.cluster);
     const filters = (chainName: string) => inboundFilters({ protocol, cluster, chainName, trustDomain, ...(security ? { security } : {}), ...(trace ? { tracing: trace.hcm } : {}) });
     const mode = security?.mtlsMode ?? DEFAULT_MTLS_MODE;
@@ -300,7 +297,7 @@ function inboundFilters(o: { protocol: ServicePortModel['protocol']; cluster: st
   const { cluster, chainName, security } = o;
   const logs = accessLogs(security?.telemetry?.spec);
   const withLogs = logs.length > 0 ? { access_log: logs } : {};
-  if (isTcp(o.protocol)) {
+  if (isTcpProtocol(o.protocol)) {
     return [...rbacNetworkFilters(security?.authorizations ?? [], o.trustDomain, chainName), tcpProxy(chainName, { cluster, ...withLogs })];
   }
   const rateLimit = security?.rateLimit ? [localRateLimitFilter(security.rateLimit.spec, chainName)] : [];

@@ -3,7 +3,7 @@
 // redirect, and virtual hosts for the VirtualServices bound to the Gateway (`gateways: [name]`). Pure: the xDS
 // server supplies the inputs, including how a VirtualService's http rules become Envoy routes, and encodes the
 // result (see docs/gateways.md, "For the xDS server").
-import { canonicalProtocol, type Gateway, type L4MatchAttributes, type Protocol, type RouteDestination, type Server, type VirtualService } from '../../api/index.js';
+import { canonicalProtocol, isPlainHttpProtocol, type Gateway, type L4MatchAttributes, type RouteDestination, type Server, type VirtualService } from '../../api/index.js';
 import { hostMatches } from '../../mesh/hosts.js';
 import { selects } from '../../mesh/labels.js';
 import type { MeshRef } from '../../mesh/model/index.js';
@@ -54,8 +54,6 @@ interface BoundServer {
   tls?: { certificates: Array<{ sdsName: string; secret: string }>; ca?: { sdsName: string; secret: string } };
 }
 
-const PLAIN_HTTP: ReadonlySet<Protocol> = new Set(['HTTP', 'HTTP2', 'GRPC']);
-
 /**
  * Listeners, route configurations and secrets for one gateway proxy. Servers Weft cannot serve are left out, so
  * they never hold the rest back: a TLS server whose Secret is missing (its listener would wait for the secret
@@ -75,7 +73,7 @@ export function gatewayXds(input: GatewayXdsInput): Generated[] {
 function boundServer(gateway: Gateway, server: Server, index: number, input: GatewayXdsInput): BoundServer[] {
   const listenPort = server.port.targetPort ?? server.port.number;
   const protocol = canonicalProtocol(server.port.protocol);
-  if (PLAIN_HTTP.has(protocol)) return [{ gateway, server, index, listenPort, mode: 'http' }];
+  if (isPlainHttpProtocol(protocol)) return [{ gateway, server, index, listenPort, mode: 'http' }];
   if (protocol === 'TCP' || protocol === 'MONGO') return [{ gateway, server, index, listenPort, mode: 'tcp' }];
   if ((protocol === 'TLS' || protocol === 'HTTPS') && server.tls?.mode === 'PASSTHROUGH') return [{ gateway, server, index, listenPort, mode: 'passthrough' }];
   const credentials = server.tls?.credentialNames ?? (server.tls?.credentialName ? [server.tls.credentialName] : []);

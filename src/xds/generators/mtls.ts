@@ -5,6 +5,7 @@
 // - the client side: the transport socket of a cluster whose workloads require mutual TLS (for Envoy sidecars
 //   too, in their form: SDS secrets and Istio's SNI).
 import { SERVER_LISTENER_TEMPLATE } from '../../agent/bootstrap.js';
+import { isTcpProtocol } from '../../api/index.js';
 import { DEFAULT_TRUST_DOMAIN, spiffeId } from '../../ca/spiffe.js';
 import type { EndpointModel, ServiceModel } from '../../mesh/model/index.js';
 import {
@@ -41,7 +42,7 @@ export function proxylessInboundListeners(service: ServiceModel, trustDomain = D
   const out: Generated[] = [];
   for (const endpoint of service.endpoints) {
     for (const port of service.ports) {
-      if (port.protocol === 'TCP' || port.protocol === 'TLS' || port.protocol === 'MONGO') continue;
+      if (isTcpProtocol(port.protocol)) continue;
       const target = endpointPort(endpoint, port);
       if (target === undefined) continue;
       const name = inboundListenerName(endpoint.address, target);

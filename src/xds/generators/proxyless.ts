@@ -1,6 +1,7 @@
 // Proxyless gRPC (gRFC A27/A28): for each port of a service, an api_listener named `host:port` (the target a
 // client dials as xds:///host:port) whose HttpConnectionManager takes its routes from RDS, the route
 // configuration of the same name, and the EDS clusters and endpoints the routes use.
+import { isTcpProtocol } from '../../api/index.js';
 import { routingSources, type MeshModel, type ServiceModel } from '../../mesh/model/index.js';
 import { ExtensionType, TypeUrl } from '../protos.js';
 import { serviceClusters } from './clusters.js';
@@ -15,7 +16,7 @@ import { uniqueSources, type Generated } from './types.js';
 export function proxylessResources(service: ServiceModel, model: MeshModel): Generated[] {
   const out: Generated[] = [];
   for (const port of service.ports) {
-    if (port.protocol === 'TCP' || port.protocol === 'TLS' || port.protocol === 'MONGO') continue; // not gRPC traffic
+    if (isTcpProtocol(port.protocol)) continue; // not gRPC traffic
     const name = proxylessListener(service.host, port.number);
     out.push({
       typeUrl: TypeUrl.listener,
