@@ -298,20 +298,20 @@ function routeConfiguration(name: string, servers: BoundServer[], input: Gateway
     const port = s.server.port.number;
     if (s.server.tls?.httpsRedirect) {
       for (const host of s.server.hosts.map(bareHost)) {
-        const vhost = virtualHost(host.toLowerCase(), port);
+        const vhost = virtualHost(host, port);
         vhost.require_tls = 'ALL';
         delete vhost.routes;
       }
       continue;
     }
     for (const vs of boundVirtualServices(s, input.virtualServices)) {
-      const hosts = admittedNames(s.server, vs, vs.spec.hosts ?? []).map((h) => h.toLowerCase());
+      const hosts = admittedNames(s.server, vs, vs.spec.hosts ?? []);
       if (hosts.length === 0) continue;
       const routes = input.httpRoutes(vs, port);
       for (const host of hosts) {
         const vhost = virtualHost(host, port);
         if (vhost.require_tls === 'ALL') continue; // redirected: no routes
-        vhost.routes = [...(vhost.routes ?? []), ...routes];
+        (vhost.routes ??= []).push(...routes);
       }
       sources.push(vsRef(vs), ...(input.delegates?.(vs) ?? []).map(vsRef));
     }
