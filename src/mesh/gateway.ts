@@ -2,16 +2,10 @@
 // protocols, nor the same TLS host on one port (the older one keeps it). Plain HTTP servers share a port and its
 // hosts, as in Istio: their VirtualServices' routes are merged, oldest first (src/xds/generators/gateway.ts).
 import { canonicalProtocol, isPlainHttpProtocol, type Gateway, type Server } from '../api/index.js';
-import { hostsOverlap } from './hosts.js';
+import { bareHost, hostsOverlap } from './hosts.js';
 import { labelsKey } from './labels.js';
 import type { MeshLookup } from './lookup.js';
 import { olderFirst, refOf, verdict, type Problem, type Verdict } from './verdict.js';
-
-/** A Gateway host may carry a `namespace/` prefix restricting which VirtualServices bind; it claims the bare host. */
-function bareHost(host: string): string {
-  const slash = host.indexOf('/');
-  return slash < 0 ? host : host.slice(slash + 1);
-}
 
 export function validateGateway(gw: Gateway, lookup: MeshLookup): Verdict {
   const workload = labelsKey(gw.spec.selector);

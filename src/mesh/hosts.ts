@@ -33,3 +33,9 @@ export function hostMatches(pattern: string, host: string): boolean {
 export function hostsOverlap(a: string, b: string): boolean {
   return hostMatches(a, b) || hostMatches(b, a);
 }
+
+/** A Gateway server host without its `namespace/` prefix (which says which VirtualServices may bind): the host it claims. */
+export function bareHost(host: string): string {
+  const slash = host.indexOf('/');
+  return slash < 0 ? host : host.slice(slash + 1);
+}

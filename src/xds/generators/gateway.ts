@@ -4,7 +4,7 @@
 // server supplies the inputs, including how a VirtualService's http rules become Envoy routes, and encodes the
 // result (see docs/gateways.md, "For the xDS server").
 import { canonicalProtocol, isPlainHttpProtocol, type Gateway, type L4MatchAttributes, type RouteDestination, type Server, type VirtualService } from '../../api/index.js';
-import { hostMatches } from '../../mesh/hosts.js';
+import { bareHost, hostMatches } from '../../mesh/hosts.js';
 import { selects } from '../../mesh/labels.js';
 import type { MeshRef } from '../../mesh/model/index.js';
 import { olderFirst } from '../../mesh/verdict.js';
@@ -342,11 +342,6 @@ function namespaceAdmits(serverHost: string, vsNamespace: string, gatewayNamespa
   if (ns === '~') return false;
   if (ns === '.') return gatewayNamespace === '' || vsNamespace === gatewayNamespace;
   return ns === vsNamespace;
-}
-
-function bareHost(host: string): string {
-  const slash = host.indexOf('/');
-  return slash < 0 ? host : host.slice(slash + 1);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
