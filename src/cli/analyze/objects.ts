@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import YAML, { LineCounter } from 'yaml';
 import { API_VERSION, GROUP, MESH_KINDS, resources as meshResources, type AnyMeshObject, type MeshKind } from '../../api/index.js';
 import type { Json } from '../../controllers/object.js';
-import { resources, resourcePath, type ResourceType } from '../../controllers/resource.js';
+import { groupOf, resources, resourcePath, type ResourceType } from '../../controllers/resource.js';
 import type { RestClient } from '../../controllers/rest-client.js';
 import { isNotFound } from '../../controllers/rest-client.js';
 import { MESSAGES, type Diagnostic } from './diagnostics.js';
@@ -110,7 +110,7 @@ export function add(set: ObjectSet, value: unknown, origin: string): void {
     return;
   }
   set.origins.set(value, origin);
-  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  const group = groupOf(apiVersion);
   if (group.endsWith('.istio.io')) {
     istioResource(set, value as Record<string, any>, { apiVersion, kind, name, group }, origin);
     return;
