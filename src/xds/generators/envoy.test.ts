@@ -150,16 +150,21 @@ describe('Envoy sidecar generator, on config/samples', () => {
     expect(checkMessage(TypeUrl.route, rds!.message)).toEqual([]);
   });
 
-  it('matches presence for Envoy too: headers, a missing header and a query parameter', () => {
+  it('matches presence for Envoy too: headers, a missing header and a query parameter; withoutHeaders holds for a missing header', () => {
     const model = sampleMesh();
     const reviews = model.service('reviews.weft-demo.svc.cluster.local')!;
     const route = { route: [{ destination: { host: reviews.host, subset: 'v1' } }] };
-    const http = [{ match: [{ headers: { 'x-canary': {} }, withoutHeaders: { 'x-legacy': { regex: '*' } }, queryParams: { trace: {} }, authority: {} }], ...route }];
+    const http = [{ match: [{ headers: { 'x-canary': {} }, withoutHeaders: { 'x-legacy': { regex: '*' }, 'x-env': { exact: 'prod' } }, queryParams: { trace: {} }, authority: {} }], ...route }];
     const { virtualHosts } = envoyServiceResources({ ...reviews, routing: { source: reviews.routing!.source, tcp: [], http } }, model);
     const routes = virtualHosts[0]!.message.routes as ProtoMessage[];
     expect(routes[0]!.match).toEqual({
       prefix: '/',
-      headers: [{ name: 'x-canary', present_match: true }, { name: 'x-legacy', present_match: true, invert_match: true }],
+      headers: [
+        { name: 'x-canary', present_match: true },
+        { name: 'x-legacy', present_match: true, invert_match: true },
+        // A request without x-env is not from prod: Envoy must see the missing header as empty to match it.
+        { name: 'x-env', string_match: { exact: 'prod' }, invert_match: true, treat_missing_header_as_empty: true },
+      ],
       query_parameters: [{ name: 'trace', present_match: true }],
     });
     const [, rds] = envoyPortResources(9080, virtualHosts);

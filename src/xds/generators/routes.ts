@@ -87,9 +87,17 @@ function valueMatcher(m: StringMatch): ProtoMessage {
   return matchesAnyValue(m, true) ? { present_match: true } : { string_match: stringMatcher(m) };
 }
 
-/** A header matcher; inverted, a presence match says the header is absent. */
+/**
+ * A header matcher; inverted, a presence match says the header is absent, and a value match also holds when the
+ * header is missing (as Istio's withoutHeaders: Envoy otherwise fails an inverted match on a missing header).
+ */
 function headerMatcher(name: string, m: StringMatch, invert = false): ProtoMessage {
-  return { name: name.toLowerCase(), ...valueMatcher(m), ...(invert ? { invert_match: true } : {}) };
+  const matcher: ProtoMessage = { name: name.toLowerCase(), ...valueMatcher(m) };
+  if (invert) {
+    matcher.invert_match = true;
+    if (matcher.present_match === undefined) matcher.treat_missing_header_as_empty = true;
+  }
+  return matcher;
 }
 
 /** Whether a StringMatch accepts `value` (for the method match of gRPC, always POST). */
