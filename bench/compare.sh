@@ -14,7 +14,7 @@
 # COMPARE_FLOOR=1 (adds bench/grpcjs-floor.ts: the same resources as go-control-plane served over @grpc/grpc-js with
 # nothing of Weft but its listener and request decoder, with the node flags the operator runs with: the transport's own cost;
 # a label starting grpcjs-floor, e.g. grpcjs-floor-before=/path/to/checkout, runs that checkout's floor instead of a Weft),
-# COMPARE_STORM_AFTER (e.g. 15s: the storm waits that long after the server is ready, so a restarted Weft's start-up
+# COMPARE_ALTERNATE=1 (even rounds run the servers in reverse order), COMPARE_STORM_AFTER (e.g. 15s: the storm waits that long after the server is ready, so a restarted Weft's start-up
 # work is over; default at once), COMPARE_PROFILE=1 (a V8 CPU profile per Weft run, in COMPARE_OUT/profile-<run>/, for bench/cpuprof-summary.ts),
 # COMPARE_LOADGEN_PROFILE=1 (the load generator's own CPU profile of each storm, <run>.loadgen.pprof: go tool pprof -top).
 # Each Weft run's log is kept beside its JSON (<run>.log): when it was ready, when its start-up compaction ran.
@@ -77,7 +77,14 @@ if [ -n "${COMPARE_FLOOR:-}" ]; then
   peers+=(grpcjs-floor=)
 fi
 for round in $(seq 1 "${COMPARE_ROUNDS:-2}"); do
+  order=("$@" "${peers[@]}")
+  # The server that runs first in a round has tended to do better: alternate who goes first.
+  if [ -n "${COMPARE_ALTERNATE:-}" ] && [ $((round % 2)) = 0 ]; then
+    reversed=()
+    for ((i = ${#order[@]} - 1; i >= 0; i--)); do reversed+=("${order[$i]}"); done
+    order=("${reversed[@]}")
+  fi
   for n in ${COMPARE_CLIENTS:-2000 100}; do
-    for spec in "$@" "${peers[@]}"; do run_one "${spec%%=*}" "${spec#*=}" "$n" "$round"; done
+    for spec in "${order[@]}"; do run_one "${spec%%=*}" "${spec#*=}" "$n" "$round"; done
   done
 done
