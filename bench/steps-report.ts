@@ -8,7 +8,7 @@
 // of its runs: the storm, the server's CPU inside it per second of the load generator's (the machine's speed moves
 // between rounds; this ratio moves less), and the push p99. Never copied by hand.
 //
-//   node bench/steps-report.ts docs/bench/envoy-push [docs/benchmarks.md]
+//   node bench/steps-report.ts [--by-label] docs/bench/envoy-push [docs/benchmarks.md]
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
@@ -37,9 +37,12 @@ interface Result {
   Server?: { RSSBaseline?: number; RSSConnected?: number };
 }
 
-const [dir, doc = 'docs/benchmarks.md'] = process.argv.slice(2);
+const args = process.argv.slice(2);
+// --by-label: one median row per server whatever its runs' commits (for a set whose commits differ outside src/).
+const byLabel = args.includes('--by-label');
+const [dir, doc = 'docs/benchmarks.md'] = args.filter((a) => a !== '--by-label');
 if (!dir) {
-  process.stderr.write('usage: node bench/steps-report.ts <folder of step JSONs> [doc]\n');
+  process.stderr.write('usage: node bench/steps-report.ts [--by-label] <folder of step JSONs> [doc]\n');
   process.exit(2);
 }
 const steps = readdirSync(dir)
@@ -78,9 +81,10 @@ const median = (values: number[]): number | undefined => {
 const groups = new Map<string, { server: string; commit: string; runs: Result[] }>();
 for (const { result: r } of steps) {
   const commit = r.Label === 'gcp-linear' ? '–' : (r.WeftCommit ?? 'not recorded');
-  const key = `${r.Label} ${commit}`;
+  const key = byLabel ? r.Label : `${r.Label} ${commit}`;
   let group = groups.get(key);
   if (!group) groups.set(key, (group = { server: r.Label, commit, runs: [] }));
+  if (!group.commit.split(', ').includes(commit)) group.commit += `, ${commit}`;
   group.runs.push(r);
 }
 const repeated = [...groups.values()].filter((g) => g.runs.length > 1);
