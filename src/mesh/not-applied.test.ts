@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { fieldsAppliedCondition, notAppliedFields } from './not-applied.js';
 
 describe('notAppliedFields', () => {
-  it('names a DestinationRule warmup and http2KeepAlive, once each, for both clients, at every place a traffic policy is', () => {
+  it('names a DestinationRule warmup (both clients) and http2KeepAlive (gRPC), once each, at every place a traffic policy is', () => {
     const fields = notAppliedFields('DestinationRule', {
       host: 'reviews',
       trafficPolicy: {
@@ -15,7 +15,7 @@ describe('notAppliedFields', () => {
     expect(fields).toEqual([
       { field: 'spec.trafficPolicy.loadBalancer.simple', clients: ['proxyless'], reason: expect.stringContaining('round robin') },
       { field: 'spec.trafficPolicy.loadBalancer.warmup', clients: ['envoy', 'proxyless'], reason: 'slow start (warmup) is not generated yet' },
-      { field: 'spec.trafficPolicy.connectionPool.http.http2KeepAlive', clients: ['envoy', 'proxyless'], reason: 'HTTP/2 keepalive is not generated yet' },
+      { field: 'spec.trafficPolicy.connectionPool.http.http2KeepAlive', clients: ['proxyless'], reason: expect.stringContaining("channel's own options") },
       { field: 'spec.subsets[0].trafficPolicy.portLevelSettings[0].loadBalancer.warmup', clients: ['envoy', 'proxyless'], reason: 'slow start (warmup) is not generated yet' },
     ]);
   });

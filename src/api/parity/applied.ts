@@ -51,6 +51,8 @@ const GRPC_HASH = 'gRPC hashes on a header or the channel only';
 const NO_WARMUP = 'slow start (warmup) is not generated yet';
 const NO_ZONE_AWARE = 'zone-aware load balancing is not generated yet';
 const NO_NETWORKS = 'one network only: endpoints are reached directly (no multi-network gateways yet)';
+const GRPC_NO_TCP_KEEPALIVE = 'gRPC xDS does not set TCP keepalive from the cluster';
+const GRPC_KEEPALIVE = "gRPC takes keepalive from the channel's own options, not from xDS";
 const DR_SELECTOR = 'DestinationRules with a workloadSelector need per-workload clusters: they are left out for now';
 
 const VirtualService: Record<string, Application> = {
@@ -216,20 +218,20 @@ const DestinationRule: Record<string, Application> = {
   'trafficPolicy.connectionPool.tcp.maxConnections': envoy(GRPC_ONLY_MAX_REQUESTS),
   'trafficPolicy.connectionPool.tcp.connectTimeout': envoy("gRPC does not read the cluster's connect_timeout"),
   'trafficPolicy.connectionPool.tcp.maxConnectionDuration': envoy('gRPC xDS has no upstream connection duration limit'),
-  'trafficPolicy.connectionPool.tcp.idleTimeout': none('the TCP idle timeout is not generated yet'),
-  'trafficPolicy.connectionPool.tcp.tcpKeepalive.probes': none('TCP keepalive is not generated yet'),
-  'trafficPolicy.connectionPool.tcp.tcpKeepalive.time': none('TCP keepalive is not generated yet'),
-  'trafficPolicy.connectionPool.tcp.tcpKeepalive.interval': none('TCP keepalive is not generated yet'),
+  'trafficPolicy.connectionPool.tcp.idleTimeout': envoy('gRPC xDS has no upstream idle timeout', 'Envoy: TCP proxies, and HTTP pools without http.idleTimeout'),
+  'trafficPolicy.connectionPool.tcp.tcpKeepalive.probes': envoy(GRPC_NO_TCP_KEEPALIVE),
+  'trafficPolicy.connectionPool.tcp.tcpKeepalive.time': envoy(GRPC_NO_TCP_KEEPALIVE, 'Envoy: in whole seconds'),
+  'trafficPolicy.connectionPool.tcp.tcpKeepalive.interval': envoy(GRPC_NO_TCP_KEEPALIVE, 'Envoy: in whole seconds'),
   'trafficPolicy.connectionPool.http.http1MaxPendingRequests': envoy(GRPC_ONLY_MAX_REQUESTS),
   'trafficPolicy.connectionPool.http.http2MaxRequests': both,
   'trafficPolicy.connectionPool.http.maxRequestsPerConnection': envoy('gRPC xDS has no per-connection request limit'),
   'trafficPolicy.connectionPool.http.maxRetries': envoy(GRPC_ONLY_MAX_REQUESTS),
   'trafficPolicy.connectionPool.http.idleTimeout': envoy('gRPC xDS has no upstream idle timeout'),
   'trafficPolicy.connectionPool.http.maxConcurrentStreams': envoy('gRPC xDS has no upstream stream limit', 'Envoy: on HTTP/2 (GRPC, HTTP2) ports'),
-  'trafficPolicy.connectionPool.http.h2UpgradePolicy': none('h2UpgradePolicy is not generated yet'),
-  'trafficPolicy.connectionPool.http.useClientProtocol': none('useClientProtocol is not generated yet'),
-  'trafficPolicy.connectionPool.http.http2KeepAlive.interval': none('HTTP/2 keepalive is not generated yet'),
-  'trafficPolicy.connectionPool.http.http2KeepAlive.timeout': none('HTTP/2 keepalive is not generated yet'),
+  'trafficPolicy.connectionPool.http.h2UpgradePolicy': envoyNa('gRPC always speaks HTTP/2; Envoy: UPGRADE makes an HTTP port HTTP/2 upstream'),
+  'trafficPolicy.connectionPool.http.useClientProtocol': envoyNa('gRPC always speaks HTTP/2'),
+  'trafficPolicy.connectionPool.http.http2KeepAlive.interval': envoy(GRPC_KEEPALIVE, 'Envoy: on HTTP/2 upstreams'),
+  'trafficPolicy.connectionPool.http.http2KeepAlive.timeout': envoy(GRPC_KEEPALIVE, 'Envoy: on HTTP/2 upstreams'),
   'trafficPolicy.outlierDetection.consecutive5xxErrors': withNote('gRPC (gRFC A50) has no consecutive-error ejection: read as failure-percentage ejection over that many calls'),
   'trafficPolicy.outlierDetection.consecutiveGatewayErrors': withNote('gRPC: as consecutive5xxErrors, when that is not set'),
   'trafficPolicy.outlierDetection.consecutiveLocalOriginFailures': withNote('gRPC: as consecutive5xxErrors, when neither error count is set'),
@@ -237,7 +239,7 @@ const DestinationRule: Record<string, Application> = {
   'trafficPolicy.outlierDetection.interval': both,
   'trafficPolicy.outlierDetection.baseEjectionTime': both,
   'trafficPolicy.outlierDetection.maxEjectionPercent': both,
-  'trafficPolicy.outlierDetection.minHealthPercent': none('minHealthPercent is not generated yet'),
+  'trafficPolicy.outlierDetection.minHealthPercent': envoy('gRPC has no panic threshold', 'Envoy: the panic threshold, 0 when not set (as Istio)'),
   'trafficPolicy.outlierDetection.consecutiveErrors': none('deprecated consecutiveErrors is not generated: use consecutive5xxErrors or consecutiveGatewayErrors'),
   'trafficPolicy.outlierDetection.outlierDetectionHttpErrorCodes': none('outlierDetectionHttpErrorCodes is not generated yet'),
   'trafficPolicy.tls.mode': withNote('SIMPLE and MUTUAL origination reach Envoy only (the Accepted message says so); ISTIO_MUTUAL and DISABLE both'),
@@ -253,9 +255,9 @@ const DestinationRule: Record<string, Application> = {
   'trafficPolicy.tunnel.protocol': none('tunneling is not generated yet'),
   'trafficPolicy.tunnel.targetHost': none('tunneling is not generated yet'),
   'trafficPolicy.tunnel.targetPort': none('tunneling is not generated yet'),
-  'trafficPolicy.retryBudget.percent': none('retry budgets are not generated yet'),
-  'trafficPolicy.retryBudget.minRetryConcurrency': none('retry budgets are not generated yet'),
-  'trafficPolicy.retryBudget.budgetInterval': none('retry budgets are not generated yet'),
+  'trafficPolicy.retryBudget.percent': envoy('gRPC xDS has no retry budget'),
+  'trafficPolicy.retryBudget.minRetryConcurrency': envoy('gRPC xDS has no retry budget'),
+  'trafficPolicy.retryBudget.budgetInterval': none("the retry budget's interval is newer than the Envoy API Weft encodes with"),
 };
 
 const GW_FILE_CERTS = 'file-based certificates are not generated yet: use credentialName';

@@ -5,7 +5,7 @@ import type { ServiceModel, ServicePortModel } from '../../mesh/model/index.js';
 import { ExtensionType, TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
 import { dnsClusterFields, resolvedByDns } from './dns.js';
-import { duration } from './duration.js';
+import { duration, durationMs } from './duration.js';
 import { clusterTransportSocket, envoyClusterTransportSocket } from './mtls.js';
 import { outboundCluster } from './names.js';
 import { localityRule } from './locality.js';
@@ -38,8 +38,12 @@ function cluster(service: ServiceModel, port: ServicePortModel, subset: string |
     connect_timeout: duration(policy.connectionPool?.tcp?.connectTimeout) ?? { seconds: 10 },
     ...loadBalancing(policy, flavor),
   };
-  // Envoy weighs localities only with locality_weighted_lb_config (Istio sets it for the same cases); gRPC always does.
-  if (flavor === 'envoy' && weighsLocalities(policy)) message.common_lb_config = { locality_weighted_lb_config: {} };
+  if (flavor === 'envoy') {
+    const common = commonLbConfig(policy);
+    if (common) message.common_lb_config = common;
+    const keepalive = tcpKeepalive(policy);
+    if (keepalive) message.upstream_connection_options = { tcp_keepalive: keepalive };
+  }
   const breakers = circuitBreakers(policy);
   if (breakers) message.circuit_breakers = breakers;
   const outliers = flavor === 'envoy' ? envoyOutlierDetection(policy) : grpcOutlierDetection(policy);
@@ -89,6 +93,30 @@ function loadBalancing(policy: EffectivePolicy, flavor: Flavor): ProtoMessage {
   }
 }
 
+/**
+ * Envoy weighs localities only with locality_weighted_lb_config (Istio sets it for the same cases; gRPC always
+ * weighs them). With outlier detection, the panic threshold is minHealthPercent, 0 when not set: as Istio, no
+ * panic routing to unhealthy hosts unless asked for (Envoy's default is 50%).
+ */
+function commonLbConfig(policy: EffectivePolicy): ProtoMessage | undefined {
+  const common: ProtoMessage = {};
+  if (weighsLocalities(policy)) common.locality_weighted_lb_config = {};
+  if (policy.outlierDetection) common.healthy_panic_threshold = { value: policy.outlierDetection.minHealthPercent ?? 0 };
+  return Object.keys(common).length > 0 ? common : undefined;
+}
+
+/** Istio's TCP keepalive: SO_KEEPALIVE with the system's settings, each one given replacing its own (whole seconds). */
+function tcpKeepalive(policy: EffectivePolicy): ProtoMessage | undefined {
+  const k = policy.connectionPool?.tcp?.tcpKeepalive;
+  if (!k) return undefined;
+  const seconds = (text: string) => ({ value: Math.floor(durationMs(text) / 1000) });
+  const keepalive: ProtoMessage = {};
+  if (k.probes) keepalive.keepalive_probes = { value: k.probes };
+  if (k.time) keepalive.keepalive_time = seconds(k.time);
+  if (k.interval) keepalive.keepalive_interval = seconds(k.interval);
+  return keepalive;
+}
+
 /** Whether locality weights matter for this cluster: a `distribute` rule, or explicit failover (Istio's condition). */
 function weighsLocalities(policy: EffectivePolicy): boolean {
   const rule = localityRule(policy);
@@ -97,15 +125,21 @@ function weighsLocalities(policy: EffectivePolicy): boolean {
   return distribute.length > 0 || (rule.failover && (failover.length > 0 || failoverPriority.length > 0));
 }
 
-/** Connection-pool limits as the DEFAULT-priority circuit breaker (gRPC honours max_requests). */
+/**
+ * Connection-pool limits and the retry budget as the DEFAULT-priority circuit breaker (gRPC honours max_requests).
+ * A retry budget defaults as Istio's: 20% of active requests, at least 3 retries at once.
+ */
 function circuitBreakers(policy: EffectivePolicy): ProtoMessage | undefined {
   const pool = policy.connectionPool;
-  if (!pool) return undefined;
+  const budget = policy.retryBudget;
   const threshold: ProtoMessage = { priority: 'DEFAULT' };
-  if (pool.tcp?.maxConnections !== undefined) threshold.max_connections = { value: pool.tcp.maxConnections };
-  if (pool.http?.http1MaxPendingRequests !== undefined) threshold.max_pending_requests = { value: pool.http.http1MaxPendingRequests };
-  if (pool.http?.http2MaxRequests !== undefined) threshold.max_requests = { value: pool.http.http2MaxRequests };
-  if (pool.http?.maxRetries !== undefined) threshold.max_retries = { value: pool.http.maxRetries };
+  if (pool?.tcp?.maxConnections !== undefined) threshold.max_connections = { value: pool.tcp.maxConnections };
+  if (pool?.http?.http1MaxPendingRequests !== undefined) threshold.max_pending_requests = { value: pool.http.http1MaxPendingRequests };
+  if (pool?.http?.http2MaxRequests !== undefined) threshold.max_requests = { value: pool.http.http2MaxRequests };
+  if (pool?.http?.maxRetries !== undefined) threshold.max_retries = { value: pool.http.maxRetries };
+  if (budget) {
+    threshold.retry_budget = { budget_percent: { value: budget.percent ?? 20 }, min_retry_concurrency: { value: budget.minRetryConcurrency || 3 } };
+  }
   return Object.keys(threshold).length > 1 ? { thresholds: [threshold] } : undefined;
 }
 
@@ -154,20 +188,27 @@ function grpcOutlierDetection(policy: EffectivePolicy): ProtoMessage | undefined
   return m;
 }
 
-/** HTTP/2 upstream for gRPC ports, and the pool's per-connection limits. */
+/**
+ * The upstream protocol and the pool's per-connection limits. HTTP/2 for gRPC and HTTP/2 ports, and for HTTP ports
+ * a rule upgrades (h2UpgradePolicy UPGRADE); with useClientProtocol, whatever the client spoke (never upgraded).
+ * The idle timeout is the HTTP one, else the TCP one (as Istio).
+ */
 function httpProtocolOptions(port: ServicePortModel, policy: EffectivePolicy): ProtoMessage | undefined {
   const http = policy.connectionPool?.http;
+  const tcp = policy.connectionPool?.tcp;
   const common: ProtoMessage = {};
-  if (http?.idleTimeout) common.idle_timeout = duration(http.idleTimeout);
+  const idleTimeout = http?.idleTimeout ?? tcp?.idleTimeout;
+  if (idleTimeout) common.idle_timeout = duration(idleTimeout);
   if (http?.maxRequestsPerConnection) common.max_requests_per_connection = { value: http.maxRequestsPerConnection };
-  const maxDuration = policy.connectionPool?.tcp?.maxConnectionDuration;
-  if (maxDuration) common.max_connection_duration = duration(maxDuration);
-  const h2 = isHttp2(port.protocol);
-  if (!h2 && Object.keys(common).length === 0) return undefined;
-  const options: ProtoMessage = {
-    '@type': ExtensionType.httpProtocolOptions,
-    explicit_http_config: h2 ? { http2_protocol_options: http?.maxConcurrentStreams ? { max_concurrent_streams: { value: http.maxConcurrentStreams } } : {} } : { http_protocol_options: {} },
-  };
+  if (tcp?.maxConnectionDuration) common.max_connection_duration = duration(tcp.maxConnectionDuration);
+  const h2 = !http?.useClientProtocol && (isHttp2(port.protocol) || (http?.h2UpgradePolicy === 'UPGRADE' && port.protocol === 'HTTP'));
+  if (!h2 && !http?.useClientProtocol && Object.keys(common).length === 0) return undefined;
+  const http2: ProtoMessage = {};
+  if (http?.maxConcurrentStreams) http2.max_concurrent_streams = { value: http.maxConcurrentStreams };
+  if (http?.http2KeepAlive) http2.connection_keepalive = { interval: duration(http.http2KeepAlive.interval), timeout: duration(http.http2KeepAlive.timeout) };
+  const options: ProtoMessage = { '@type': ExtensionType.httpProtocolOptions };
+  if (http?.useClientProtocol) options.use_downstream_protocol_config = { http_protocol_options: {}, http2_protocol_options: http2 };
+  else options.explicit_http_config = h2 ? { http2_protocol_options: http2 } : { http_protocol_options: {} };
   if (Object.keys(common).length > 0) options.common_http_protocol_options = common;
   return options;
 }

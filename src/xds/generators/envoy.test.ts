@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import type { AnyMeshObject, DestinationRule, ServiceEntry, VirtualService, WorkloadEntry } from '../../api/index.js';
+import type { AnyMeshObject, DestinationRule, ServiceEntry, TrafficPolicy, VirtualService, WorkloadEntry } from '../../api/index.js';
 import { memoryInputs, MeshModelStore } from '../../mesh/model/index.js';
 import type { ServiceAccount } from '../../mesh/dependencies.js';
 import { checkMessage } from '../proto-check.js';
@@ -117,6 +117,57 @@ describe('Envoy sidecar generator, on config/samples', () => {
       outlier_detection: { consecutive_5xx: { value: 5 }, interval: { seconds: 10 }, base_ejection_time: { seconds: 30 } },
       typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { explicit_http_config: { http2_protocol_options: {} } } },
     });
+  });
+
+  it("applies Istio's connection settings: keepalives, idle timeouts, the panic threshold, the retry budget, the HTTP/2 upgrade", () => {
+    const model = sampleMesh();
+    const reviews = model.service('reviews.weft-demo.svc.cluster.local')!;
+    const clusterOf = (trafficPolicy: TrafficPolicy, port = reviews.ports[0]!) => {
+      const service = { ...reviews, ports: [port], policy: { ...reviews.policy!, subsets: [], trafficPolicy } };
+      const generated = envoyServiceResources(service, model).resources.find((r) => r.typeUrl === TypeUrl.cluster)!;
+      expect(checkMessage(TypeUrl.cluster, generated.message)).toEqual([]);
+      return generated.message as ProtoMessage & { typed_extension_protocol_options?: Record<string, ProtoMessage> };
+    };
+    const options = (c: ReturnType<typeof clusterOf>) => c.typed_extension_protocol_options?.['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+
+    const grpc = clusterOf({
+      connectionPool: {
+        tcp: { idleTimeout: '1h', tcpKeepalive: { probes: 3, time: '7200s', interval: '75.5s' } },
+        http: { http2KeepAlive: { interval: '30s', timeout: '5s' } },
+      },
+      outlierDetection: { consecutive5xxErrors: 5 },
+      retryBudget: { percent: 25 },
+    });
+    expect(grpc).toMatchObject({
+      upstream_connection_options: { tcp_keepalive: { keepalive_probes: { value: 3 }, keepalive_time: { value: 7200 }, keepalive_interval: { value: 75 } } },
+      // Without minHealthPercent no panic routing, as Istio: Envoy's own default would be 50%.
+      common_lb_config: { healthy_panic_threshold: { value: 0 } },
+      circuit_breakers: { thresholds: [{ retry_budget: { budget_percent: { value: 25 }, min_retry_concurrency: { value: 3 } } }] },
+    });
+    expect(options(grpc)).toMatchObject({
+      explicit_http_config: { http2_protocol_options: { connection_keepalive: { interval: { seconds: 30 }, timeout: { seconds: 5 } } } },
+      common_http_protocol_options: { idle_timeout: { seconds: 3600 } }, // the TCP idle timeout, no HTTP one being set
+    });
+    expect(clusterOf({ outlierDetection: { minHealthPercent: 40 } }).common_lb_config).toEqual({ healthy_panic_threshold: { value: 40 } });
+
+    const http = { ...reviews.ports[0]!, protocol: 'HTTP' as const };
+    expect(options(clusterOf({}, http))).toBeUndefined(); // HTTP/1.1 upstream, Envoy's default
+    expect(options(clusterOf({ connectionPool: { http: { h2UpgradePolicy: 'UPGRADE' } } }, http))).toMatchObject({ explicit_http_config: { http2_protocol_options: {} } });
+    expect(options(clusterOf({ connectionPool: { http: { useClientProtocol: true, h2UpgradePolicy: 'UPGRADE' } } }, http))).toEqual({
+      '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+      use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} },
+    });
+  });
+
+  it("bounds a TCP proxy by the rule's idle timeout and connection lifetime", () => {
+    const model = sampleMesh();
+    const reviews = model.service('reviews.weft-demo.svc.cluster.local')!;
+    const trafficPolicy: TrafficPolicy = { connectionPool: { tcp: { idleTimeout: '10m', maxConnectionDuration: '1h' } } };
+    const service = { ...reviews, addresses: ['10.96.0.20'], ports: [{ ...reviews.ports[0]!, protocol: 'TCP' as const }], policy: { ...reviews.policy!, trafficPolicy } };
+    const listener = envoyServiceResources(service, model).resources.find((r) => r.typeUrl === TypeUrl.listener)!;
+    expect(checkMessage(TypeUrl.listener, listener.message)).toEqual([]);
+    expect(JSON.stringify(listener.message)).toContain('"idle_timeout":{"seconds":600},"max_downstream_connection_duration":{"seconds":3600}');
+    expect(listener.sources).toContainEqual(reviews.policy!.source); // the rule shows the proxies' sync for it
   });
 
   it('mirrors, redirects and answers directly for Envoy', () => {

@@ -20,6 +20,7 @@ import { ExtensionType, TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
 import { isHttp2, serviceClusters } from './clusters.js';
 import { endpointPort, serviceEndpoints } from './endpoints.js';
+import { duration } from './duration.js';
 import { ADS, httpFilters } from './http-filters.js';
 import {
   BLACKHOLE_CLUSTER,
@@ -32,6 +33,7 @@ import {
   VIRTUAL_INBOUND,
   VIRTUAL_OUTBOUND,
 } from './names.js';
+import { effectivePolicy } from './policy.js';
 import { destinationCluster, httpRoutes } from './routes.js';
 import { accessLogs, localRateLimitFilter, tracing } from './telemetry.js';
 import { policySources, uniqueSources, type Generated } from './types.js';
@@ -88,12 +90,17 @@ export function envoyServiceResources(service: ServiceModel, model: MeshModel): 
 function tcpListeners(service: ServiceModel, port: ServicePortModel, model: MeshModel): Generated[] {
   const route = service.routing?.tcp.find((r) => !r.match || r.match.some((m) => m.port === undefined || m.port === port.number));
   const ctx = { flavor: 'envoy' as const, model, service, port };
-  let cluster: ProtoMessage = { cluster: outboundCluster(service.host, port.number) };
-  if (route && route.route.length === 1) cluster = { cluster: destinationCluster(route.route[0]!.destination, ctx) };
+  let target: ProtoMessage = { cluster: outboundCluster(service.host, port.number) };
+  if (route && route.route.length === 1) target = { cluster: destinationCluster(route.route[0]!.destination, ctx) };
   else if (route) {
-    cluster = { weighted_clusters: { clusters: route.route.map((d) => ({ name: destinationCluster(d.destination, ctx), weight: d.weight ?? 0 })) } };
+    target = { weighted_clusters: { clusters: route.route.map((d) => ({ name: destinationCluster(d.destination, ctx), weight: d.weight ?? 0 })) } };
   }
-  const sources = uniqueSources([service.declaredBy, ...routingSources(service)]);
+  // The DestinationRule's TCP idle timeout and connection lifetime bound the proxied connection (as Istio's).
+  const tcp = effectivePolicy(service, port.number).connectionPool?.tcp;
+  if (tcp?.idleTimeout) target.idle_timeout = duration(tcp.idleTimeout);
+  if (tcp?.maxConnectionDuration) target.max_downstream_connection_duration = duration(tcp.maxConnectionDuration);
+  const policy = tcp?.idleTimeout || tcp?.maxConnectionDuration ? [service.policy!.source] : [];
+  const sources = uniqueSources([service.declaredBy, ...routingSources(service), ...policy]);
   return (service.addresses ?? [])
     .filter((a) => isIP(a))
     .map((address) => {
@@ -106,7 +113,7 @@ function tcpListeners(service: ServiceModel, port: ServicePortModel, model: Mesh
           address: socketAddress(address, port.number),
           bind_to_port: { value: false },
           traffic_direction: 'OUTBOUND',
-          filter_chains: [{ filters: [tcpProxy(`outbound|${port.number}||${service.host}`, cluster)] }],
+          filter_chains: [{ filters: [tcpProxy(`outbound|${port.number}||${service.host}`, target)] }],
         },
         sources,
       };

@@ -1,12 +1,13 @@
 // The traffic policy in force for one cluster (a port, and optionally a subset, of a service). Like Istio, each
-// of loadBalancer, connectionPool, outlierDetection and tls comes from the most specific level that sets it:
+// of loadBalancer, connectionPool, outlierDetection, tls and retryBudget comes from the most specific level that sets it:
 // subset port-level, subset, rule port-level, rule.
 import type { Subset, TrafficPolicy } from '../../api/index.js';
 import type { ServiceModel } from '../../mesh/model/index.js';
 
-export type EffectivePolicy = Pick<TrafficPolicy, 'loadBalancer' | 'connectionPool' | 'outlierDetection' | 'tls'>;
+export type EffectivePolicy = Pick<TrafficPolicy, 'loadBalancer' | 'connectionPool' | 'outlierDetection' | 'tls' | 'retryBudget'>;
 
-const FIELDS = ['loadBalancer', 'connectionPool', 'outlierDetection', 'tls'] as const;
+// retryBudget is set on a rule or a subset only (Istio has no port-level retry budget).
+const FIELDS = ['loadBalancer', 'connectionPool', 'outlierDetection', 'tls', 'retryBudget'] as const;
 
 function atPort(policy: TrafficPolicy | undefined, port: number): EffectivePolicy | undefined {
   return policy?.portLevelSettings?.find((p) => p.port.number === port);
