@@ -52,8 +52,10 @@ export const MESH_LABEL_PATTERN = '^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$';
 export const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 /** A DNS name with an optional leading `*.` wildcard, or `*` alone. Short names (`reviews`) are allowed. */
 export const HOST_PATTERN = '^(\\*|(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$';
-/** An HTTP header name as Istio validates it (letters, digits, `-` and `_`); proxies compare names case-insensitively. */
-export const HEADER_NAME_PATTERN = '^[-_A-Za-z0-9]+$';
+/** An HTTP header name as Istio validates it: RFC 7230 token characters; proxies compare names case-insensitively. */
+export const HEADER_NAME_PATTERN = "^[-!#$%&'*+.^_`|~A-Za-z0-9]+$";
+/** The HTTP/2 pseudo-headers a route may match on, as Istio allows them. */
+export const PSEUDO_HEADERS: readonly string[] = [':method', ':scheme', ':authority', ':path', ':status'];
 /** exportTo entries: `.` (this namespace), `*` (all), `~` (none) or a namespace name. */
 export const EXPORT_TO_PATTERN = '^(\\.|\\*|~|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$';
 

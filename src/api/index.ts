@@ -9,6 +9,7 @@ export {
   DNS_LABEL_PATTERN,
   MESH_LABEL_PATTERN,
   HEADER_NAME_PATTERN,
+  PSEUDO_HEADERS,
   HeaderOperations,
   Headers,
   ISTIO_PROTOCOLS,

@@ -44,20 +44,27 @@ describe('RE2 validation', () => {
 });
 
 describe('header names', () => {
-  it('refuses header names Istio refuses when used as keys, naming the field', () => {
+  it('refuses header names Istio refuses, naming the field; takes what Istio takes (token characters, pseudo-header matches)', () => {
     const problems = proxyRuleProblems(
       vs([
         {
-          match: [{ headers: { 'X-User': { exact: 'a' }, 'x.dot': { exact: 'b' } }, withoutHeaders: { 'bad header': { prefix: 'c' } } }],
-          route: [{ destination: { host: 'r' }, headers: { request: { set: { 'X-Fine_1': 'y' }, add: { 'x\u0000': 'z' } } } }],
+          match: [
+            { headers: { 'X-User': { exact: 'a' }, "a!#$%&'*+-.^_`|~z": { exact: 'b' }, ':method': { exact: 'GET' } }, withoutHeaders: { 'bad header': { prefix: 'c' } } },
+            { headers: { ':foo': { exact: 'x' } } },
+          ],
+          route: [{ destination: { host: 'r' }, headers: { request: { set: { 'X-Fine_1': 'y', ':authority': 'a.example' }, add: { 'x\u0000': 'z' }, remove: ['host'] } } }],
+          headers: { request: { add: { Host: 'b.example' } }, response: { set: { host: 'c' } } },
         },
       ]),
     );
     expect(problems.map((p) => [p.reason, p.field])).toEqual([
-      ['InvalidHeaderName', 'spec.http[0].match[0].headers[x.dot]'],
       ['InvalidHeaderName', 'spec.http[0].match[0].withoutHeaders[bad header]'],
+      ['InvalidHeaderName', 'spec.http[0].match[1].headers[:foo]'],
+      ['InvalidHeaderName', 'spec.http[0].headers.response.set[host]'],
       ['InvalidHeaderName', 'spec.http[0].route[0].headers.request.add[x\u0000]'],
+      ['InvalidHeaderName', 'spec.http[0].route[0].headers.request.remove[0]'],
     ]);
+    expect(problems[2]!.message).toContain('a request\'s Host or :authority set or added rewrites the authority');
   });
 
   it("says why Istio's JWT claim routing is refused", () => {

@@ -148,6 +148,28 @@ describe('traffic management through xDS, with real grpc-js-xds clients', () => 
     expect(tally(await c.run(40, { concurrency: 4 }))).toEqual({ 'present-v1': 40 });
   });
 
+  it("13. Istio's withoutHeaders on a missing header: exact holds without it, a regex that takes \"\" does not; :method is POST", async () => {
+    // As Istio's integration test "without headers": a missing header reads as empty (Envoy's treat_missing_header_as_empty).
+    const svc = await versionedService('without', ['127.0.0.105', '127.0.0.106'], (host) => [
+      { match: [{ withoutHeaders: { 'end-user': { exact: 'jason' } }, headers: { ':method': { exact: 'POST' } } }], route: [{ destination: { host, subset: 'v2' } }] },
+      { route: [{ destination: { host, subset: 'v1' } }] },
+    ]);
+    const c = await client(svc.target, 'without-client');
+    await untilServing(c);
+    expect(tally(await c.run(30, { concurrency: 3 }))).toEqual({ 'without-v2': 30 });
+    expect(tally(await c.run(30, { concurrency: 3, metadata: { 'end-user': 'someone' } }))).toEqual({ 'without-v2': 30 });
+    expect(tally(await c.run(30, { concurrency: 3, metadata: { 'end-user': 'jason' } }))).toEqual({ 'without-v1': 30 });
+
+    // regex ".*" takes any value, the empty one of a missing header too: the route never matches.
+    apply(ns.name, virtualService('without', svc.host, [
+      { match: [{ withoutHeaders: { 'end-user': { regex: '.*' } } }], route: [{ destination: { host: svc.host, subset: 'v2' } }] },
+      { route: [{ destination: { host: svc.host, subset: 'v1' } }] },
+    ]));
+    await eventually('the regex .* route to be no longer taken', async () => (tally(await c.run(10, { concurrency: 2 }))['without-v1'] === 10 ? true : undefined));
+    expect(tally(await c.run(30, { concurrency: 3 }))).toEqual({ 'without-v1': 30 });
+    expect(tally(await c.run(30, { concurrency: 3, metadata: { 'end-user': 'jason' } }))).toEqual({ 'without-v1': 30 });
+  });
+
   it('6. a removed WorkloadEntry gets no more traffic; added back, it gets traffic again', async () => {
     const host = hostOf('pool');
     const [a, b] = [await backend('pool-a', '127.0.0.31'), await backend('pool-b', '127.0.0.32')];

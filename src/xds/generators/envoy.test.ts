@@ -222,6 +222,36 @@ describe('Envoy sidecar generator, on config/samples', () => {
     expect(checkMessage(TypeUrl.route, rds!.message)).toEqual([]);
   });
 
+  it("header operations as Istio's: Host or :authority rewrites the authority; a destination's operations follow the route's", () => {
+    const model = sampleMesh();
+    const reviews = model.service('reviews.weft-demo.svc.cluster.local')!;
+    const [v1, v2] = [{ host: reviews.host, subset: 'v1' }, { host: reviews.host, subset: 'v2' }];
+    const http = [
+      // Route and destination: the route's authority wins, the destination's headers come after the route's.
+      { route: [{ destination: v1, headers: { request: { set: { ':authority': 'dest.example', 'x-dest': '1' } } } }], headers: { request: { set: { Host: 'route.example', 'x-route': '1' } } } },
+      // rewrite.authority wins over a header's.
+      { route: [{ destination: v1 }], rewrite: { authority: 'rewritten.example' }, headers: { request: { add: { host: 'added.example' } } } },
+      // Weighted: each cluster its own operations and authority.
+      { route: [{ destination: v1, weight: 50, headers: { request: { set: { host: 'one.example' } }, response: { remove: ['x-internal'] } } }, { destination: v2, weight: 50 }] },
+    ];
+    const { virtualHosts } = envoyServiceResources({ ...reviews, routing: { source: reviews.routing!.source, tcp: [], http } }, model);
+    const routes = virtualHosts[0]!.message.routes as ProtoMessage[];
+    expect(routes[0]).toMatchObject({
+      route: { host_rewrite_literal: 'route.example' },
+      request_headers_to_add: [{ header: { key: 'x-route', value: '1' } }, { header: { key: 'x-dest', value: '1' } }],
+    });
+    expect(routes[1]).toMatchObject({ route: { host_rewrite_literal: 'rewritten.example' } });
+    expect(routes[1]!.request_headers_to_add).toBeUndefined(); // Envoy refuses to add Host: it is the rewrite
+    expect((routes[2]!.route as ProtoMessage).weighted_clusters).toEqual({
+      clusters: [
+        { name: 'outbound|9080|v1|reviews.weft-demo.svc.cluster.local', response_headers_to_remove: ['x-internal'], host_rewrite_literal: 'one.example', weight: { value: 50 } },
+        { name: 'outbound|9080|v2|reviews.weft-demo.svc.cluster.local', weight: { value: 50 } },
+      ],
+    });
+    const [, rds] = envoyPortResources(9080, virtualHosts);
+    expect(checkMessage(TypeUrl.route, rds!.message)).toEqual([]);
+  });
+
   it('retries with a backoff: base_interval as written, capped at 10 times it', () => {
     const model = sampleMesh();
     const reviews = model.service('reviews.weft-demo.svc.cluster.local')!;

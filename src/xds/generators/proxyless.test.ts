@@ -145,6 +145,35 @@ describe('proxyless generator', () => {
     ]);
   });
 
+  it("reads withoutHeaders as Istio (a missing header is empty) and pseudo-headers as a gRPC call carries them", () => {
+    const split = virtualService('reviews', 'shop', ['reviews'], [
+      // exact: gRPC's own inverted match already holds for a missing header.
+      { match: [{ withoutHeaders: { 'end-user': { exact: 'jason' } } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
+      // ".*" and an exact "" take the empty value: the header must be there.
+      { match: [{ withoutHeaders: { 'x-a': { regex: '.*' }, 'x-b': { exact: '' } } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
+      { match: [{ headers: { ':method': { exact: 'POST' }, ':authority': {} } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
+      { match: [{ headers: { ':method': { exact: 'GET' } } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] }, // never a gRPC call: left out
+      { match: [{ headers: { ':path': { prefix: '/x' } } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] }, // not told: left out
+      { route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+    ]);
+    const resources = generate(m, { split });
+    expectValid(resources);
+    expect(routesOf(resources, target).map((r) => r.match)).toEqual([
+      { prefix: '/', headers: [{ name: 'end-user', string_match: { exact: 'jason' }, invert_match: true, treat_missing_header_as_empty: true }] },
+      {
+        prefix: '/',
+        headers: [
+          { name: 'x-a', string_match: { safe_regex: { regex: '.*' } }, invert_match: true, treat_missing_header_as_empty: true },
+          { name: 'x-a', present_match: true },
+          { name: 'x-b', string_match: { exact: '' }, invert_match: true, treat_missing_header_as_empty: true },
+          { name: 'x-b', present_match: true },
+        ],
+      },
+      { prefix: '/' },
+      { prefix: '/' },
+    ]);
+  });
+
   it('routes between services by path prefix', () => {
     const ratings = serviceEntry('ratings', 'shop', 'ratings.shop.svc.cluster.local');
     const store = new MeshModelStore(

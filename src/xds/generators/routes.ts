@@ -6,10 +6,11 @@
 // gRPC cannot evaluate (query parameters, :scheme, :authority) or an action it lacks (redirect, direct response)
 // would make the client reject the whole route configuration, so such a route is left out; a method match is
 // always POST for gRPC, so it is kept as "always" or the route is left out as "never".
-import { matchesAnyValue, type Destination, type HTTPFaultInjection, type HTTPMatchRequest, type HTTPRetry, type HTTPRoute, type StringMatch } from '../../api/index.js';
+import { matchesAnyValue, type Destination, type HeaderOperations, type Headers, type HTTPFaultInjection, type HTTPMatchRequest, type HTTPRetry, type HTTPRoute, type StringMatch } from '../../api/index.js';
+import { isAuthorityHeader } from '../../mesh/proxy-rules.js';
 import type { MeshModel, MeshRef, ServiceModel, ServicePortModel } from '../../mesh/model/index.js';
 import { ExtensionType } from '../protos.js';
-import type { ProtoMessage } from '../resource.js';
+import type { ProtoMessage, ProtoValue } from '../resource.js';
 import { duration, durationMs, protoDuration } from './duration.js';
 import { outboundCluster } from './names.js';
 import { effectivePolicy } from './policy.js';
@@ -58,6 +59,7 @@ export function httpRoutes(ctx: RouteContext): GeneratedRoutes {
 /** The part of a route after its match: route / redirect / direct_response, plus per-route filter config. */
 function routeBody(route: HTTPRoute, ctx: RouteContext, sources: MeshRef[]): ProtoMessage | undefined {
   const body: ProtoMessage = {};
+  let action: ProtoMessage | undefined;
   if (route.fault) body.typed_per_filter_config = { [FAULT_FILTER]: faultConfig(route.fault) };
   if (route.redirect) {
     if (ctx.flavor === 'proxyless') return undefined;
@@ -67,9 +69,17 @@ function routeBody(route: HTTPRoute, ctx: RouteContext, sources: MeshRef[]): Pro
     const d = route.directResponse;
     body.direct_response = { status: d.status, ...(d.body ? { body: d.body.string !== undefined ? { inline_string: d.body.string } : { inline_bytes: d.body.bytes ?? '' } } : {}) };
   } else {
-    body.route = routeAction(route.route ?? [], route, ctx, sources);
+    action = routeAction(route.route ?? [], route, ctx, sources);
+    body.route = action;
   }
-  if (ctx.flavor === 'envoy') Object.assign(body, headerOperations(route));
+  if (ctx.flavor === 'envoy') {
+    const { fields, authority } = headerOperations(route.headers);
+    Object.assign(body, fields);
+    // A rewrite.authority wins over the headers' authority (as Istio).
+    if (action && authority !== undefined && action.host_rewrite_literal === undefined) action.host_rewrite_literal = authority;
+    const only = route.route?.length === 1 ? route.route[0]!.headers : undefined;
+    if (action && only) appendDestinationHeaders(body, action, only);
+  }
   return body;
 }
 
@@ -108,6 +118,25 @@ function accepts(m: StringMatch, value: string): boolean {
   return new RegExp(`^(?:${m.regex ?? ''})$`).test(value);
 }
 
+/** A match's headers and withoutHeaders (inverted), in that order. */
+function namedMatches(m: HTTPMatchRequest | undefined): Array<[string, StringMatch, boolean]> {
+  return [
+    ...Object.entries(m?.headers ?? {}).map(([name, value]): [string, StringMatch, boolean] => [name, value, false]),
+    ...Object.entries(m?.withoutHeaders ?? {}).map(([name, value]): [string, StringMatch, boolean] => [name, value, true]),
+  ];
+}
+
+/**
+ * gRPC shows no pseudo-header to route matching. What every gRPC call is known to carry decides a match on one:
+ * each of them is present, and `:method` is POST. A match on another value (`:path`, `:authority`) cannot be
+ * told, so the route is left out, as for the authority and scheme fields.
+ */
+function grpcPseudoHeaderHolds(name: string, m: StringMatch, invert: boolean): boolean {
+  if (matchesAnyValue(m, true)) return !invert;
+  if (name.toLowerCase() === ':method') return accepts(m, 'POST') !== invert;
+  return false;
+}
+
 /** The Envoy RouteMatch, or undefined when the proxy could never match it (so the route is left out). */
 function routeMatch(m: HTTPMatchRequest | undefined, flavor: Flavor): ProtoMessage | undefined {
   const match: ProtoMessage = {};
@@ -118,8 +147,16 @@ function routeMatch(m: HTTPMatchRequest | undefined, flavor: Flavor): ProtoMessa
   else match.prefix = '/';
   if (m?.ignoreUriCase && uri?.regex === undefined) match.case_sensitive = { value: false };
   const headers: ProtoMessage[] = [];
-  for (const [name, value] of Object.entries(m?.headers ?? {})) headers.push(headerMatcher(name, value));
-  for (const [name, value] of Object.entries(m?.withoutHeaders ?? {})) headers.push(headerMatcher(name, value, true));
+  for (const [name, value, invert] of namedMatches(m)) {
+    if (flavor === 'proxyless' && name.startsWith(':')) {
+      if (!grpcPseudoHeaderHolds(name, value, invert)) return undefined;
+      continue; // holds for every call: no constraint
+    }
+    headers.push(headerMatcher(name, value, invert));
+    // gRPC holds an inverted value match on a missing header, where Istio (Envoy with treat_missing_header_as_empty)
+    // reads the header as empty: when the value match takes "", the header must be there for the route to match.
+    if (flavor === 'proxyless' && invert && !matchesAnyValue(value, true) && accepts(value, '')) headers.push({ name: name.toLowerCase(), present_match: true });
+  }
   // An empty method, scheme or authority match constrains nothing (every request has them).
   const method = m?.method && !matchesAnyValue(m.method) ? m.method : undefined;
   const scheme = m?.scheme && !matchesAnyValue(m.scheme) ? m.scheme : undefined;
@@ -160,18 +197,28 @@ function weights(destinations: ReadonlyArray<{ weight?: number }>): number[] {
   return destinations.map((d) => d.weight ?? 0);
 }
 
-function routeAction(destinations: ReadonlyArray<{ destination: Destination; weight?: number }>, route: HTTPRoute | undefined, ctx: RouteContext, sources: MeshRef[]): ProtoMessage {
+function routeAction(destinations: ReadonlyArray<{ destination: Destination; weight?: number; headers?: Headers }>, route: HTTPRoute | undefined, ctx: RouteContext, sources: MeshRef[]): ProtoMessage {
   const action: ProtoMessage = {};
   if (destinations.length === 1) {
     action.cluster = destinationCluster(destinations[0]!.destination, ctx);
   } else {
-    const merged = new Map<string, number>();
+    // Destinations naming the same cluster (with the same header operations) share one weighted cluster.
+    const merged = new Map<string, ProtoMessage & { weight: { value: number } }>();
     const w = weights(destinations);
     destinations.forEach((d, i) => {
       const name = destinationCluster(d.destination, ctx);
-      merged.set(name, (merged.get(name) ?? 0) + w[i]!);
+      const cluster: ProtoMessage = { name };
+      if (ctx.flavor === 'envoy' && d.headers) {
+        const { fields, authority } = headerOperations(d.headers);
+        Object.assign(cluster, fields);
+        if (authority !== undefined) cluster.host_rewrite_literal = authority;
+      }
+      const key = JSON.stringify(cluster);
+      const same = merged.get(key);
+      if (same) same.weight.value += w[i]!;
+      else merged.set(key, { ...cluster, weight: { value: w[i]! } });
     });
-    action.weighted_clusters = { clusters: [...merged].map(([name, weight]) => ({ name, weight: { value: weight } })) };
+    action.weighted_clusters = { clusters: [...merged.values()] };
   }
   const timeout = duration(route?.timeout);
   if (ctx.flavor === 'envoy') action.timeout = timeout ?? { seconds: 0 }; // Istio: no timeout unless asked (Envoy's default is 15 s)
@@ -290,17 +337,31 @@ function redirect(r: NonNullable<HTTPRoute['redirect']>): ProtoMessage {
   return out;
 }
 
-function headerOperations(route: HTTPRoute): ProtoMessage {
-  const out: ProtoMessage = {};
-  const toAdd = (ops: NonNullable<HTTPRoute['headers']>['request']) => [
+/** A single destination's header operations go after the route's (as Istio); its authority only if none is set. */
+function appendDestinationHeaders(body: ProtoMessage, action: ProtoMessage, headers: Headers): void {
+  const { fields, authority } = headerOperations(headers);
+  for (const [key, value] of Object.entries(fields)) body[key] = [...((body[key] as ProtoValue[] | undefined) ?? []), ...(value as ProtoValue[])];
+  if (authority !== undefined && action.host_rewrite_literal === undefined) action.host_rewrite_literal = authority;
+}
+
+/**
+ * Header operations as Envoy fields (`request_headers_to_add`, ...), and the authority a request's Host or
+ * :authority set (else added) asks for: Istio makes that a host rewrite, as Envoy will not touch those headers.
+ */
+function headerOperations(headers: Headers | undefined): { fields: ProtoMessage; authority?: string } {
+  const fields: ProtoMessage = {};
+  const toAdd = (ops: HeaderOperations | undefined) => [
     ...Object.entries(ops?.set ?? {}).map(([key, value]) => ({ header: { key, value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' })),
     ...Object.entries(ops?.add ?? {}).map(([key, value]) => ({ header: { key, value }, append_action: 'APPEND_IF_EXISTS_OR_ADD' })),
   ];
-  const req = toAdd(route.headers?.request);
-  const res = toAdd(route.headers?.response);
-  if (req.length > 0) out.request_headers_to_add = req;
-  if (res.length > 0) out.response_headers_to_add = res;
-  if (route.headers?.request?.remove?.length) out.request_headers_to_remove = route.headers.request.remove;
-  if (route.headers?.response?.remove?.length) out.response_headers_to_remove = route.headers.response.remove;
-  return out;
+  const notAuthority = (op: { header: { key: string } }) => !isAuthorityHeader(op.header.key);
+  const req = toAdd(headers?.request).filter(notAuthority);
+  const res = toAdd(headers?.response);
+  if (req.length > 0) fields.request_headers_to_add = req;
+  if (res.length > 0) fields.response_headers_to_add = res;
+  if (headers?.request?.remove?.length) fields.request_headers_to_remove = headers.request.remove;
+  if (headers?.response?.remove?.length) fields.response_headers_to_remove = headers.response.remove;
+  const authorityOf = (map: Record<string, string> | undefined) => Object.entries(map ?? {}).find(([key]) => isAuthorityHeader(key))?.[1];
+  const authority = authorityOf(headers?.request?.set) ?? authorityOf(headers?.request?.add);
+  return authority === undefined ? { fields } : { fields, authority };
 }
