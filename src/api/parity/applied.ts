@@ -109,7 +109,7 @@ const VirtualService: Record<string, Application> = {
   'http[].redirect.port': envoy(GRPC_LEFT_OUT),
   'http[].redirect.scheme': envoy(GRPC_LEFT_OUT),
   'http[].redirect.redirectCode': envoy(GRPC_LEFT_OUT),
-  'http[].redirect.derivePort': none('derivePort is not generated yet'),
+  'http[].redirect.derivePort': envoy(GRPC_LEFT_OUT, 'Envoy: FROM_REQUEST_PORT is the port the route is for (as Istio)'),
   'http[].redirect.prefixRewrite': envoy(GRPC_LEFT_OUT),
   'http[].directResponse.status': envoy(GRPC_LEFT_OUT),
   'http[].directResponse.body.string': envoy(GRPC_LEFT_OUT),

@@ -184,6 +184,7 @@ describe('Envoy sidecar generator, on config/samples', () => {
           { route: [{ destination: { host: reviews.host, subset: 'v1' } }], mirror: { host: reviews.host, subset: 'v2' }, mirrorPercentage: { value: 10 } },
           // Istio's prefixRewrite, and its deprecated integer mirrorPercent read as mirrorPercentage.
           { match: [{ uri: { prefix: '/v1/' } }], redirect: { prefixRewrite: '/v2/' } },
+          { match: [{ uri: { prefix: '/here' } }], redirect: { scheme: 'https', derivePort: 'FROM_REQUEST_PORT' as const } },
           { route: [{ destination: { host: reviews.host, subset: 'v1' } }], mirror: { host: reviews.host, subset: 'v2' }, mirrorPercent: 25 },
         ],
       },
@@ -196,7 +197,8 @@ describe('Envoy sidecar generator, on config/samples', () => {
       route: { request_mirror_policies: [{ cluster: 'outbound|9080|v2|reviews.weft-demo.svc.cluster.local', runtime_fraction: { default_value: { numerator: 100_000 } } }] },
     });
     expect(routes[3]).toMatchObject({ redirect: { prefix_rewrite: '/v2/', response_code: 'MOVED_PERMANENTLY' } });
-    expect(routes[4]).toMatchObject({ route: { request_mirror_policies: [{ runtime_fraction: { default_value: { numerator: 250_000 } } }] } });
+    expect(routes[4]).toMatchObject({ redirect: { scheme_redirect: 'https', port_redirect: 9080 } }); // FROM_REQUEST_PORT: the route's port
+    expect(routes[5]).toMatchObject({ route: { request_mirror_policies: [{ runtime_fraction: { default_value: { numerator: 250_000 } } }] } });
     const [, rds] = envoyPortResources(9080, virtualHosts);
     expect(checkMessage(TypeUrl.route, rds!.message)).toEqual([]);
   });

@@ -63,7 +63,7 @@ function routeBody(route: HTTPRoute, ctx: RouteContext, sources: MeshRef[]): Pro
   if (route.fault) body.typed_per_filter_config = { [FAULT_FILTER]: faultConfig(route.fault) };
   if (route.redirect) {
     if (ctx.flavor === 'proxyless') return undefined;
-    body.redirect = redirect(route.redirect);
+    body.redirect = redirect(route.redirect, ctx.port.number);
   } else if (route.directResponse) {
     if (ctx.flavor === 'proxyless') return undefined;
     const d = route.directResponse;
@@ -327,12 +327,17 @@ function mirrorPercentage(route: HTTPRoute): { value: number } | undefined {
 
 const REDIRECT_CODES: Record<number, string> = { 301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER', 307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT' };
 
-function redirect(r: NonNullable<HTTPRoute['redirect']>): ProtoMessage {
+/**
+ * derivePort FROM_REQUEST_PORT: Envoy cannot read the request's port, but routes are made per port, so it is
+ * that port (as Istio does); FROM_PROTOCOL_DEFAULT leaves the port to the scheme's default.
+ */
+function redirect(r: NonNullable<HTTPRoute['redirect']>, requestPort: number): ProtoMessage {
   const out: ProtoMessage = { response_code: REDIRECT_CODES[r.redirectCode ?? 301] ?? 'MOVED_PERMANENTLY' };
   if (r.uri !== undefined) out.path_redirect = r.uri;
   if (r.prefixRewrite !== undefined) out.prefix_rewrite = r.prefixRewrite;
   if (r.authority !== undefined) out.host_redirect = r.authority;
   if (r.port !== undefined) out.port_redirect = r.port;
+  if (r.derivePort === 'FROM_REQUEST_PORT') out.port_redirect = requestPort;
   if (r.scheme !== undefined) out.scheme_redirect = r.scheme;
   return out;
 }
