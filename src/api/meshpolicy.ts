@@ -19,49 +19,48 @@ export const MutualTLS = Type.Object(
 );
 export type MutualTLS = Static<typeof MutualTLS>;
 
+const principal = str('A SPIFFE identity without the spiffe:// prefix, e.g. cluster.local/ns/default/sa/reviews; `*` wildcards at either end.', {
+  maxLength: MAX.path,
+});
+const namespace = str('A namespace; `*` wildcards at either end.', { maxLength: MAX.name });
+const ipBlock = str('An IP address or a CIDR block (10.0.0.0/16).', {
+  maxLength: 64,
+  ...cel({ rule: "isIP(self) || isCIDR(self)", message: 'must be an IP address or a CIDR block' }),
+});
+const FROM_FIELDS = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'ipBlocks', 'notIpBlocks'] as const;
+const TO_FIELDS = ['paths', 'notPaths', 'methods', 'notMethods', 'ports', 'notPorts'] as const;
+
 export const RuleFrom = Type.Object(
   {
-    principals: Type.Optional(
-      list(
-        str('A SPIFFE identity without the spiffe:// prefix, e.g. cluster.local/ns/default/sa/reviews; `*` wildcards at either end.', {
-          maxLength: MAX.path,
-        }),
-        'Peer identities (from mutual TLS) allowed to match.',
-        MAX.shortList,
-        { minItems: 1 },
-      ),
-    ),
-    namespaces: Type.Optional(
-      list(str('A namespace; `*` wildcards at either end.', { maxLength: MAX.name }), 'Namespaces of the peers (from mutual TLS).', MAX.shortList, {
-        minItems: 1,
-      }),
-    ),
+    principals: Type.Optional(list(principal, 'Peer identities (from mutual TLS) allowed to match.', MAX.shortList, { minItems: 1 })),
+    notPrincipals: Type.Optional(list(principal, 'Peer identities that must not match (a peer without mutual TLS matches none).', MAX.shortList, { minItems: 1 })),
+    namespaces: Type.Optional(list(namespace, 'Namespaces of the peers (from mutual TLS).', MAX.shortList, { minItems: 1 })),
+    notNamespaces: Type.Optional(list(namespace, 'Namespaces the peer must not be in.', MAX.shortList, { minItems: 1 })),
+    ipBlocks: Type.Optional(list(ipBlock, 'Source addresses of the connection: an IP or a CIDR block.', MAX.shortList, { minItems: 1 })),
+    notIpBlocks: Type.Optional(list(ipBlock, 'Source addresses that must not match.', MAX.shortList, { minItems: 1 })),
   },
   {
-    description: 'Request sources; all fields set must match (AND). Needs mutual TLS to know the peer.',
-    ...cel({ rule: `${countOf('has(self.principals)', 'has(self.namespaces)')} >= 1`, message: 'set principals, namespaces or both' }),
+    description: 'Request sources; all fields set must match (AND). Principals and namespaces need mutual TLS to know the peer.',
+    ...cel({ rule: `${countOf(...FROM_FIELDS.map((f) => `has(self.${f})`))} >= 1`, message: `set at least one of ${FROM_FIELDS.join(', ')}` }),
   },
 );
 export type RuleFrom = Static<typeof RuleFrom>;
 
+const path = str('A path, e.g. /reviews.Reviews/GetReview for gRPC; `*` wildcards at either end.', { maxLength: MAX.path });
+const method = str('An HTTP method; gRPC uses POST.', { maxLength: 32, pattern: '^[A-Z]+$|^\\*$' });
+
 export const RuleTo = Type.Object(
   {
-    paths: Type.Optional(
-      list(
-        str('A path, e.g. /reviews.Reviews/GetReview for gRPC; `*` wildcards at either end.', { maxLength: MAX.path }),
-        'Request paths (HTTP path or /package.Service/Method).',
-        MAX.shortList,
-        { minItems: 1 },
-      ),
-    ),
-    methods: Type.Optional(
-      list(str('An HTTP method; gRPC uses POST.', { maxLength: 32, pattern: '^[A-Z]+$|^\\*$' }), 'HTTP methods.', 16, { minItems: 1 }),
-    ),
+    paths: Type.Optional(list(path, 'Request paths (HTTP path or /package.Service/Method).', MAX.shortList, { minItems: 1 })),
+    notPaths: Type.Optional(list(path, 'Request paths that must not match.', MAX.shortList, { minItems: 1 })),
+    methods: Type.Optional(list(method, 'HTTP methods.', 16, { minItems: 1 })),
+    notMethods: Type.Optional(list(method, 'HTTP methods that must not match.', 16, { minItems: 1 })),
     ports: Type.Optional(list(port('A port number.'), 'Destination ports.', MAX.shortList, { minItems: 1 })),
+    notPorts: Type.Optional(list(port('A port number.'), 'Destination ports that must not match.', MAX.shortList, { minItems: 1 })),
   },
   {
     description: 'Request operations; all fields set must match (AND).',
-    ...cel({ rule: `${countOf('has(self.paths)', 'has(self.methods)', 'has(self.ports)')} >= 1`, message: 'set paths, methods, ports or several' }),
+    ...cel({ rule: `${countOf(...TO_FIELDS.map((f) => `has(self.${f})`))} >= 1`, message: `set at least one of ${TO_FIELDS.join(', ')}` }),
   },
 );
 export type RuleTo = Static<typeof RuleTo>;

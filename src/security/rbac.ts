@@ -7,7 +7,10 @@
 //   to.paths         /pkg.Svc/Method, /pkg.Svc/*      -> url_path exact / prefix
 //   to.methods       POST                             -> header :method
 //   to.ports         9080                             -> destination_port
+//   from.ipBlocks    10.0.0.0/16, 10.1.2.3            -> direct_remote_ip (the connection's source)
+//   not<Field>       (each of the above)              -> not_rule / not_id of the same match, ANDed in (Istio's)
 // A trailing or leading `*` is a prefix or suffix match; `*` alone is "any" (for principals: any authenticated peer).
+import { isIPv6 } from 'node:net';
 import type { AuthorizationRule, RuleFrom, RuleTo } from '../api/meshpolicy.js';
 import type { ProtoMessage } from '../xds/resource.js';
 import type { AuthorizationInScope } from '../mesh/policy.js';
@@ -63,15 +66,13 @@ export function rbacNetworkFilters(authorizations: AuthorizationInScope[], trust
 /** A rule as TCP can check it (ports and peers only); undefined when it can match no TCP connection. */
 function tcpRule(rule: AuthorizationRule, action: 'ALLOW' | 'DENY'): AuthorizationRule | undefined {
   if (!rule.to) return rule;
-  const httpOnly = (to: RuleTo) => to.paths !== undefined || to.methods !== undefined;
-  const to =
-    action === 'ALLOW'
-      ? rule.to.filter((t) => !httpOnly(t))
-      : rule.to.map((t): RuleTo => (t.ports ? { ports: t.ports } : {}));
+  const httpOnly = (to: RuleTo) => to.paths !== undefined || to.methods !== undefined || to.notPaths !== undefined || to.notMethods !== undefined;
+  const portsOf = (t: RuleTo): RuleTo => ({ ...(t.ports ? { ports: t.ports } : {}), ...(t.notPorts ? { notPorts: t.notPorts } : {}) });
+  const to = action === 'ALLOW' ? rule.to.filter((t) => !httpOnly(t)) : rule.to.map(portsOf);
   if (to.length === 0) return undefined;
   // An entry left without conditions matches any connection.
   const { to: _, ...rest } = rule;
-  return to.some((t) => !t.ports) ? rest : { ...rest, to };
+  return to.some((t) => !t.ports && !t.notPorts) ? rest : { ...rest, to };
 }
 
 /** One rule: any `to` entry (permissions) and any `from` entry (principals). */
@@ -84,18 +85,38 @@ function policyOf(rule: AuthorizationRule, trustDomain: string): ProtoMessage {
 
 function permissionOf(to: RuleTo): ProtoMessage {
   const parts: ProtoMessage[] = [];
-  if (!to.paths && !to.methods && !to.ports) return { any: true };
-  if (to.paths) parts.push(orRules(to.paths.map((p) => (p === '*' ? { any: true } : { url_path: { path: stringMatch(p) } }))));
-  if (to.methods) parts.push(orRules(to.methods.map((m) => (m === '*' ? { any: true } : { header: { name: ':method', string_match: { exact: m } } }))));
-  if (to.ports) parts.push(orRules(to.ports.map((port) => ({ destination_port: port }))));
+  const path = (p: string): ProtoMessage => (p === '*' ? { any: true } : { url_path: { path: stringMatch(p) } });
+  const method = (m: string): ProtoMessage => (m === '*' ? { any: true } : { header: { name: ':method', string_match: { exact: m } } });
+  const port = (number: number): ProtoMessage => ({ destination_port: number });
+  if (to.paths) parts.push(orRules(to.paths.map(path)));
+  if (to.notPaths) parts.push({ not_rule: orRules(to.notPaths.map(path)) });
+  if (to.methods) parts.push(orRules(to.methods.map(method)));
+  if (to.notMethods) parts.push({ not_rule: orRules(to.notMethods.map(method)) });
+  if (to.ports) parts.push(orRules(to.ports.map(port)));
+  if (to.notPorts) parts.push({ not_rule: orRules(to.notPorts.map(port)) });
+  if (parts.length === 0) return { any: true };
   return parts.length === 1 ? parts[0]! : { and_rules: { rules: parts } };
 }
 
 function principalOf(from: RuleFrom, trustDomain: string): ProtoMessage {
   const parts: ProtoMessage[] = [];
-  if (from.principals) parts.push(orIds(from.principals.map((p) => authenticated(principalMatch(p, trustDomain)))));
-  if (from.namespaces) parts.push(orIds(from.namespaces.map((ns) => authenticated(namespaceMatch(ns)))));
+  const peer = (p: string) => authenticated(principalMatch(p, trustDomain));
+  const inNamespace = (ns: string) => authenticated(namespaceMatch(ns));
+  const source = (block: string): ProtoMessage => ({ direct_remote_ip: cidrRange(block) });
+  if (from.principals) parts.push(orIds(from.principals.map(peer)));
+  if (from.notPrincipals) parts.push({ not_id: orIds(from.notPrincipals.map(peer)) });
+  if (from.namespaces) parts.push(orIds(from.namespaces.map(inNamespace)));
+  if (from.notNamespaces) parts.push({ not_id: orIds(from.notNamespaces.map(inNamespace)) });
+  if (from.ipBlocks) parts.push(orIds(from.ipBlocks.map(source)));
+  if (from.notIpBlocks) parts.push({ not_id: orIds(from.notIpBlocks.map(source)) });
+  if (parts.length === 0) return { any: true };
   return parts.length === 1 ? parts[0]! : { and_ids: { ids: parts } };
+}
+
+/** An IP (a block of one address) or a CIDR block as Envoy's CidrRange. */
+export function cidrRange(block: string): ProtoMessage {
+  const [address, length] = block.split('/') as [string, string | undefined];
+  return { address_prefix: address, prefix_len: { value: length === undefined ? (isIPv6(address) ? 128 : 32) : Number(length) } };
 }
 
 const orRules = (rules: ProtoMessage[]): ProtoMessage => (rules.length === 1 ? rules[0]! : { or_rules: { rules } });

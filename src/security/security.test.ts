@@ -87,6 +87,7 @@ interface Request {
   peer?: string;
   path: string;
   port?: number;
+  source?: string;
 }
 
 /** Runs the filters the way grpc-js-xds's RBAC interceptor does: every filter in order must accept. */
@@ -97,7 +98,7 @@ function decide(filters: ProtoMessage[], request: Request): 'allowed' | 'denied'
   const info = {
     destinationIp: '127.0.0.5',
     destinationPort: request.port ?? 9080,
-    sourceIp: '127.0.0.6',
+    sourceIp: request.source ?? '127.0.0.6',
     headers,
     tls: request.peer !== undefined,
     peerCertificate: request.peer ? { subjectaltname: `URI:${request.peer}`, subject: {} } : null,
@@ -161,6 +162,26 @@ describe('authorization as RBAC, decided by grpc-js-xds', () => {
     const filters = rbacHttpFilters([allow([{ from: [{ principals: ['*'] }] }])], 'cluster.local');
     expect(decide(filters, { peer: OTHER, path: METHOD })).toBe('allowed');
     expect(decide(filters, { path: METHOD })).toBe('denied');
+  });
+
+  it("Istio's negative matches and source blocks: notPrincipals, notNamespaces, notPaths, notMethods, notPorts, (not)ipBlocks", () => {
+    // Denied unless the caller is frontend, or the path is Call: other may call Call, frontend anything.
+    const exceptions = rbacHttpFilters([deny([{ from: [{ notPrincipals: ['cluster.local/ns/a/sa/frontend'] }], to: [{ notPaths: [METHOD] }] }])], 'cluster.local');
+    expect(decide(exceptions, { peer: OTHER, path: '/demo.Echo/Admin' })).toBe('denied');
+    expect(decide(exceptions, { path: '/demo.Echo/Admin' })).toBe('denied'); // plaintext is not frontend either
+    expect(decide(exceptions, { peer: OTHER, path: METHOD })).toBe('allowed');
+    expect(decide(exceptions, { peer: FRONTEND, path: '/demo.Echo/Admin' })).toBe('allowed');
+
+    const fromA = rbacHttpFilters([deny([{ from: [{ notNamespaces: ['a'] }] }, { to: [{ notMethods: ['POST'] }] }, { to: [{ notPorts: [9080, 9081] }] }])], 'cluster.local');
+    expect(decide(fromA, { peer: FRONTEND, path: METHOD })).toBe('allowed');
+    expect(decide(fromA, { peer: 'spiffe://cluster.local/ns/b/sa/x', path: METHOD })).toBe('denied');
+    expect(decide(fromA, { peer: FRONTEND, path: METHOD, port: 9090 })).toBe('denied');
+
+    const blocks = rbacHttpFilters([allow([{ from: [{ ipBlocks: ['10.1.0.0/16', '127.0.0.6'], notIpBlocks: ['10.1.2.0/24'] }] }])], 'cluster.local');
+    expect(decide(blocks, { path: METHOD })).toBe('allowed'); // 127.0.0.6, a block of one
+    expect(decide(blocks, { path: METHOD, source: '10.1.9.9' })).toBe('allowed');
+    expect(decide(blocks, { path: METHOD, source: '10.1.2.3' })).toBe('denied');
+    expect(decide(blocks, { path: METHOD, source: '127.0.0.7' })).toBe('denied');
   });
 
   it('cluster.local in a principal stands for the mesh trust domain', () => {
@@ -244,5 +265,9 @@ describe('authorization on TCP ports (network RBAC)', () => {
     expect(allowed[0]).toMatchObject({ permissions: [{ destination_port: 1 }] });
     const [denyFilter] = rbacNetworkFilters([deny([{ to: [{ paths: ['/admin'], ports: [7] }] }, { to: [{ methods: ['DELETE'] }] }])], 'cluster.local', 's');
     expect(Object.values(policiesOf(denyFilter!)).map((p) => p.permissions)).toEqual([[{ destination_port: 7 }], [{ any: true }]]);
+    // The negative forms alike: notPaths and notMethods are HTTP's, notPorts stays.
+    const [negative] = rbacNetworkFilters([deny([{ to: [{ notPaths: ['/admin'], notPorts: [7] }] }, { to: [{ notMethods: ['GET'] }] }])], 'cluster.local', 's');
+    expect(Object.values(policiesOf(negative!)).map((p) => p.permissions)).toEqual([[{ not_rule: { destination_port: 7 } }], [{ any: true }]]);
+    expect(rbacNetworkFilters([allow([{ to: [{ notPaths: ['/x'] }] }])], 'cluster.local', 's')[0]).toMatchObject({ typed_config: { rules: { policies: {} } } });
   });
 });
