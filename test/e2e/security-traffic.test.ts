@@ -130,7 +130,7 @@ describe('mutual TLS from MeshPolicy, on real grpc-js-xds traffic', () => {
     expect(permissive.every((r) => r.peer === 'plaintext')).toBe(true); // proxyless PERMISSIVE serves plaintext
   });
 
-  it('3. ALLOW ns/<ns>/sa/frontend admits it and denies another identity; a DENY rule on a path blocks just that path', async () => {
+  it('3. ALLOW ns/<ns>/sa/frontend admits it and denies another identity; a DENY rule on a path blocks just that path; notPrincipals and notPaths make exceptions', async () => {
     apply(ns.name, meshPolicy({ mtls: { mode: 'STRICT' }, authorization: { action: 'ALLOW', rules: [{ from: [{ principals: [`cluster.local/ns/${ns.name}/sa/frontend`] }] }] } }));
     const denied = await until('the other identity to be denied', async () => {
       const results = await calls(other, '/weft.test.Echo/Call');
@@ -144,6 +144,14 @@ describe('mutual TLS from MeshPolicy, on real grpc-js-xds traffic', () => {
     await until('Admin to be denied to frontend', async () => (all(await calls(frontend, '/weft.test.Echo/Admin'), grpc.status.PERMISSION_DENIED) ? true : undefined));
     expect(all(await calls(frontend, '/weft.test.Echo/Call'), 0)).toBe(true);
     expect(all(await calls(other, '/weft.test.Echo/Call'), 0)).toBe(true); // the ALLOW rule is gone: only the path is blocked
+
+    // Istio's negative fields: denied unless the caller is frontend or the method is Call.
+    const exceptFrontend = { from: [{ notPrincipals: [`cluster.local/ns/${ns.name}/sa/frontend`] }], to: [{ notPaths: ['/weft.test.Echo/Call'] }] };
+    apply(ns.name, meshPolicy({ mtls: { mode: 'STRICT' }, authorization: { action: 'DENY', rules: [exceptFrontend] } }));
+    // Only the new policy lets frontend call Admin: wait for that, then the others hold with it.
+    await until('Admin to be allowed to frontend', async () => (all(await calls(frontend, '/weft.test.Echo/Admin'), 0) ? true : undefined));
+    expect(all(await calls(other, '/weft.test.Echo/Admin'), grpc.status.PERMISSION_DENIED)).toBe(true);
+    expect(all(await calls(other, '/weft.test.Echo/Call'), 0)).toBe(true);
   });
 
   it('4. a root rotation under mTLS traffic: no call fails, and the workloads end up on certificates from the new root', async () => {
