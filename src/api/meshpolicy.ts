@@ -23,10 +23,10 @@ const principal = str('A SPIFFE identity without the spiffe:// prefix, e.g. clus
   maxLength: MAX.path,
 });
 const namespace = str('A namespace; `*` wildcards at either end.', { maxLength: MAX.name });
-const ipBlock = str('An IP address or a CIDR block (10.0.0.0/16).', {
-  maxLength: 64,
-  ...cel({ rule: "isIP(self) || isCIDR(self)", message: 'must be an IP address or a CIDR block' }),
-});
+// The shape only: CEL's isIP/isCIDR on every list item of every rule exceeds the CRD's cost budget, so the
+// operator checks each value exactly (src/mesh/meshpolicy.ts).
+const IP_BLOCK_PATTERN = '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$';
+const ipBlock = str('An IP address or a CIDR block (10.0.0.0/16).', { maxLength: 64, pattern: IP_BLOCK_PATTERN });
 const FROM_FIELDS = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'ipBlocks', 'notIpBlocks'] as const;
 const TO_FIELDS = ['paths', 'notPaths', 'methods', 'notMethods', 'ports', 'notPorts'] as const;
 
@@ -65,12 +65,34 @@ export const RuleTo = Type.Object(
 );
 export type RuleTo = Static<typeof RuleTo>;
 
+/** The attributes a `when` condition may name (Istio's, without JWT's request.auth.*: Weft has no RequestAuthentication). */
+export const CONDITION_KEY_PATTERN = '^(request\\.headers\\[[^\\]]+\\]|source\\.(ip|namespace|principal|trustDomain)|remote\\.ip|destination\\.(ip|port)|connection\\.sni)$';
+
+export const Condition = Type.Object(
+  {
+    key: str(
+      'The attribute: request.headers[<name>], source.ip, remote.ip, source.namespace, source.principal, source.trustDomain, destination.ip, destination.port or connection.sni.',
+      { maxLength: MAX.name, pattern: CONDITION_KEY_PATTERN },
+    ),
+    values: Type.Optional(list(str('A value; `*` wildcards at either end (IP keys: an IP or a CIDR block).', { maxLength: MAX.path }), 'Values; any one must match.', MAX.shortList, { minItems: 1 })),
+    notValues: Type.Optional(list(str('A value the attribute must not have.', { maxLength: MAX.path }), 'Values none of which may match.', MAX.shortList, { minItems: 1 })),
+  },
+  {
+    description: 'An extra condition on the request (Istio AuthorizationPolicy `when`).',
+    // IP keys' values must be IPs or CIDR blocks, destination.port's port numbers: checked by the operator (as
+    // ipBlocks), where CEL's cost budget does not reach.
+    ...cel({ rule: 'has(self.values) || has(self.notValues)', message: 'set values, notValues or both' }),
+  },
+);
+export type Condition = Static<typeof Condition>;
+
 export const AuthorizationRule = Type.Object(
   {
     from: Type.Optional(list(RuleFrom, 'Sources; any one must match (OR). Absent means any source.', MAX.shortList, { minItems: 1 })),
     to: Type.Optional(list(RuleTo, 'Operations; any one must match (OR). Absent means any operation.', MAX.shortList, { minItems: 1 })),
+    when: Type.Optional(list(Condition, 'Extra conditions; all must hold (AND).', MAX.shortList, { minItems: 1 })),
   },
-  { description: 'A request matches the rule when it matches from and to. An empty rule matches every request.' },
+  { description: 'A request matches the rule when it matches from, to and when. An empty rule matches every request.' },
 );
 export type AuthorizationRule = Static<typeof AuthorizationRule>;
 

@@ -34,4 +34,25 @@ describe('MeshPolicy verdict', () => {
     });
     expect(validate(policy('z', { telemetry: { tracing: { provider: 'zipkin', endpoint: 'zipkin:9411' } } })).accepted).toBe(true);
   });
+
+  it('refuses source blocks and conditions that are not IPs, CIDR blocks or ports, naming the value', () => {
+    const bad = validate(
+      policy('a', {
+        authorization: {
+          action: 'ALLOW',
+          rules: [
+            {
+              from: [{ ipBlocks: ['10.0.0.0/8', '10.0.0.0/33'], notIpBlocks: ['2001:db8::/48'] }],
+              when: [{ key: 'destination.port', values: ['9080', '70000'] }, { key: 'source.ip', notValues: ['1.2.3'] }, { key: 'request.headers[x]', values: ['any'] }],
+            },
+          ],
+        },
+      }),
+    );
+    expect(bad).toMatchObject({ accepted: false, reason: 'FieldValueInvalid' });
+    expect(bad.message).toContain('spec.authorization.rules[0].from[0].ipBlocks[1]: "10.0.0.0/33" is not an IP address or a CIDR block');
+    expect(bad.message).toContain('spec.authorization.rules[0].when[0].values[1]: "70000" is not a port number (destination.port)');
+    expect(bad.message).toContain('spec.authorization.rules[0].when[1].notValues[0]: "1.2.3" is not an IP address or a CIDR block (source.ip)');
+    expect(bad.message).not.toContain('notIpBlocks');
+  });
 });

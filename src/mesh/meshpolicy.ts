@@ -3,6 +3,7 @@
 // Authorization rules from every policy in scope apply together, so they never conflict.
 // The Accepted message says what the proxies can do with it: proxyless gRPC has no xDS for rate limits, access
 // logs or tracing, so those reach Envoy sidecars only.
+import { isIP } from 'node:net';
 import { ROOT_NAMESPACE, type MeshPolicy } from '../api/index.js';
 import { labelsKey } from './labels.js';
 import type { MeshLookup } from './lookup.js';
@@ -31,6 +32,7 @@ export function validateMeshPolicy(policy: MeshPolicy, lookup: MeshLookup): Verd
       });
     }
   }
+  problems.push(...authorizationValueProblems(policy));
   const tracing = policy.spec.telemetry?.tracing;
   if (tracing?.provider !== undefined && !(TRACING_PROVIDERS as readonly string[]).includes(tracing.provider)) {
     problems.push({
@@ -49,6 +51,42 @@ export function validateMeshPolicy(policy: MeshPolicy, lookup: MeshLookup): Verd
   // telemetry gap must not take the policy's mtls and authorization out of force.
   if (tracing && tracing.endpoint === undefined) notes.push('spec.telemetry.tracing has no endpoint, so nothing is traced');
   return verdict(problems, notes.join('; '));
+}
+
+/** Whether `value` is an IP address or a CIDR block whose prefix fits the address family. */
+function isIpBlock(value: string): boolean {
+  const [address, length, ...rest] = value.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  return length === undefined || (/^[0-9]{1,3}$/.test(length) && Number(length) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * Values the schema cannot check within CEL's cost budget: source blocks and IP conditions must be IPs or CIDR
+ * blocks, destination.port conditions port numbers. A bad one would make the RBAC filter unloadable.
+ */
+function authorizationValueProblems(policy: MeshPolicy): Problem[] {
+  const problems: Problem[] = [];
+  const check = (field: string, values: readonly string[] | undefined, valid: (v: string) => boolean, expected: string) =>
+    values?.forEach((v, i) => {
+      if (!valid(v)) problems.push({ reason: 'FieldValueInvalid', field: `${field}[${i}]`, message: `${JSON.stringify(v)} is not ${expected}` });
+    });
+  const isPort = (v: string) => /^[0-9]{1,5}$/.test(v) && Number(v) >= 1 && Number(v) <= 65535;
+  policy.spec.authorization?.rules?.forEach((rule, r) => {
+    const at = `spec.authorization.rules[${r}]`;
+    rule.from?.forEach((from, f) => {
+      check(`${at}.from[${f}].ipBlocks`, from.ipBlocks, isIpBlock, 'an IP address or a CIDR block');
+      check(`${at}.from[${f}].notIpBlocks`, from.notIpBlocks, isIpBlock, 'an IP address or a CIDR block');
+    });
+    rule.when?.forEach((c, w) => {
+      const ipKey = c.key === 'source.ip' || c.key === 'remote.ip' || c.key === 'destination.ip';
+      if (!ipKey && c.key !== 'destination.port') return;
+      const [valid, expected] = ipKey ? [isIpBlock, `an IP address or a CIDR block (${c.key})`] : [isPort, 'a port number (destination.port)'];
+      check(`${at}.when[${w}].values`, c.values, valid, expected);
+      check(`${at}.when[${w}].notValues`, c.notValues, valid, expected);
+    });
+  });
+  return problems;
 }
 
 export function scopeName(policy: MeshPolicy): string {

@@ -9,9 +9,11 @@
 //   to.ports         9080                             -> destination_port
 //   from.ipBlocks    10.0.0.0/16, 10.1.2.3            -> direct_remote_ip (the connection's source)
 //   not<Field>       (each of the above)              -> not_rule / not_id of the same match, ANDed in (Istio's)
+//   when             request.headers[x], source.*, remote.ip -> principals; destination.ip/port, connection.sni
+//                    -> permissions (Istio's split); values OR, notValues as not_id / not_rule, conditions ANDed in
 // A trailing or leading `*` is a prefix or suffix match; `*` alone is "any" (for principals: any authenticated peer).
 import { isIPv6 } from 'node:net';
-import type { AuthorizationRule, RuleFrom, RuleTo } from '../api/meshpolicy.js';
+import type { AuthorizationRule, Condition, RuleFrom, RuleTo } from '../api/meshpolicy.js';
 import type { ProtoMessage } from '../xds/resource.js';
 import type { AuthorizationInScope } from '../mesh/policy.js';
 
@@ -49,9 +51,10 @@ function rbacRules(action: 'ALLOW' | 'DENY', authorizations: AuthorizationInScop
 
 /**
  * The same authorization for a TCP port of an Envoy sidecar: `envoy.filters.network.rbac` filters (DENY, then
- * ALLOW) before the tcp_proxy. A TCP connection has no path or method, so, as Istio does, rules that need them
- * err on the safe side: an ALLOW rule's `to` entries with paths or methods match nothing (the rule is dropped when
- * none is left), and a DENY rule loses its paths and methods (it denies on its other conditions).
+ * ALLOW) before the tcp_proxy. A TCP connection has no path, method or request header, so, as Istio does, rules
+ * that need them err on the safe side: an ALLOW rule's `to` entries with paths or methods match nothing (the rule
+ * is dropped when none is left; so is one with a request.headers condition), and a DENY rule loses its paths,
+ * methods and header conditions (it denies on its other conditions).
  */
 export function rbacNetworkFilters(authorizations: AuthorizationInScope[], trustDomain: string, statPrefix: string): ProtoMessage[] {
   const forTcp = (a: AuthorizationInScope): AuthorizationInScope => ({ ...a, rules: a.rules.map((r) => tcpRule(r, a.action)) as AuthorizationRule[] });
@@ -65,6 +68,13 @@ export function rbacNetworkFilters(authorizations: AuthorizationInScope[], trust
 
 /** A rule as TCP can check it (ports and peers only); undefined when it can match no TCP connection. */
 function tcpRule(rule: AuthorizationRule, action: 'ALLOW' | 'DENY'): AuthorizationRule | undefined {
+  const httpCondition = (c: Condition) => c.key.startsWith('request.');
+  if (rule.when?.some(httpCondition)) {
+    if (action === 'ALLOW') return undefined;
+    const when = rule.when.filter((c) => !httpCondition(c));
+    const { when: _, ...withoutWhen } = rule;
+    rule = when.length > 0 ? { ...withoutWhen, when } : withoutWhen;
+  }
   if (!rule.to) return rule;
   const httpOnly = (to: RuleTo) => to.paths !== undefined || to.methods !== undefined || to.notPaths !== undefined || to.notMethods !== undefined;
   const portsOf = (t: RuleTo): RuleTo => ({ ...(t.ports ? { ports: t.ports } : {}), ...(t.notPorts ? { notPorts: t.notPorts } : {}) });
@@ -75,12 +85,60 @@ function tcpRule(rule: AuthorizationRule, action: 'ALLOW' | 'DENY'): Authorizati
   return to.some((t) => !t.ports && !t.notPorts) ? rest : { ...rest, to };
 }
 
-/** One rule: any `to` entry (permissions) and any `from` entry (principals). */
+/** One rule: any `to` entry (permissions) and any `from` entry (principals), each side ANDed with its conditions. */
 function policyOf(rule: AuthorizationRule, trustDomain: string): ProtoMessage {
+  const permissions = rule.to ? rule.to.map(permissionOf) : [{ any: true }];
+  const principals = rule.from ? rule.from.map((from) => principalOf(from, trustDomain)) : [{ any: true }];
+  const onPermissions = (rule.when ?? []).filter(isPermissionCondition).map(conditionPermission);
+  const onPrincipals = (rule.when ?? []).filter((c) => !isPermissionCondition(c)).map((c) => conditionPrincipal(c, trustDomain));
   return {
-    permissions: rule.to ? rule.to.map(permissionOf) : [{ any: true }],
-    principals: rule.from ? rule.from.map((from) => principalOf(from, trustDomain)) : [{ any: true }],
+    permissions: onPermissions.length === 0 ? permissions : [{ and_rules: { rules: [orRules(permissions), ...onPermissions] } }],
+    principals: onPrincipals.length === 0 ? principals : [{ and_ids: { ids: [orIds(principals), ...onPrincipals] } }],
   };
+}
+
+/** Conditions on where the request goes are permissions; on who sends it, principals (as Istio splits them). */
+function isPermissionCondition(c: Condition): boolean {
+  return c.key === 'destination.ip' || c.key === 'destination.port' || c.key === 'connection.sni';
+}
+
+/** `values` (any) and `notValues` (none) of a condition, as one match built by `of`. */
+function valuesOf(c: Condition, of: (value: string) => ProtoMessage, any: (ms: ProtoMessage[]) => ProtoMessage, not: (m: ProtoMessage) => ProtoMessage): ProtoMessage[] {
+  const parts: ProtoMessage[] = [];
+  if (c.values) parts.push(any(c.values.map(of)));
+  if (c.notValues) parts.push(not(any(c.notValues.map(of))));
+  return parts;
+}
+
+function conditionPermission(c: Condition): ProtoMessage {
+  const of = (value: string): ProtoMessage => {
+    if (c.key === 'destination.ip') return { destination_ip: cidrRange(value) };
+    if (c.key === 'destination.port') return { destination_port: Number(value) };
+    return { requested_server_name: stringMatch(value) };
+  };
+  const parts = valuesOf(c, of, orRules, (m) => ({ not_rule: m }));
+  return parts.length === 1 ? parts[0]! : { and_rules: { rules: parts } };
+}
+
+function conditionPrincipal(c: Condition, trustDomain: string): ProtoMessage {
+  const header = /^request\.headers\[(.+)\]$/.exec(c.key)?.[1];
+  const of = (value: string): ProtoMessage => {
+    if (header !== undefined) return { header: value === '*' ? { name: header.toLowerCase(), present_match: true } : { name: header.toLowerCase(), string_match: stringMatch(value) } };
+    switch (c.key) {
+      case 'source.ip':
+        return { direct_remote_ip: cidrRange(value) };
+      case 'remote.ip':
+        return { remote_ip: cidrRange(value) };
+      case 'source.namespace':
+        return authenticated(namespaceMatch(value));
+      case 'source.trustDomain':
+        return authenticated(value === '*' ? ANY_PRINCIPAL : { prefix: `spiffe://${value === 'cluster.local' ? trustDomain : value}/` });
+      default: // source.principal
+        return authenticated(principalMatch(value, trustDomain));
+    }
+  };
+  const parts = valuesOf(c, of, orIds, (m) => ({ not_id: m }));
+  return parts.length === 1 ? parts[0]! : { and_ids: { ids: parts } };
 }
 
 function permissionOf(to: RuleTo): ProtoMessage {

@@ -5,6 +5,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Metadata } from '@grpc/grpc-js';
 import { createRequire } from 'node:module';
 import type { MeshPolicy } from '../api/index.js';
+import type { AuthorizationRule } from '../api/meshpolicy.js';
 import { checkMessage } from '../xds/proto-check.js';
 import { messageType } from '../xds/protos.js';
 import type { ProtoMessage } from '../xds/resource.js';
@@ -88,6 +89,7 @@ interface Request {
   path: string;
   port?: number;
   source?: string;
+  headers?: Record<string, string>;
 }
 
 /** Runs the filters the way grpc-js-xds's RBAC interceptor does: every filter in order must accept. */
@@ -95,6 +97,7 @@ function decide(filters: ProtoMessage[], request: Request): 'allowed' | 'denied'
   const headers = new Metadata();
   headers.set(':method', 'POST');
   headers.set(':path', request.path);
+  for (const [name, value] of Object.entries(request.headers ?? {})) headers.set(name, value);
   const info = {
     destinationIp: '127.0.0.5',
     destinationPort: request.port ?? 9080,
@@ -184,6 +187,30 @@ describe('authorization as RBAC, decided by grpc-js-xds', () => {
     expect(decide(blocks, { path: METHOD, source: '127.0.0.7' })).toBe('denied');
   });
 
+  it("Istio's when conditions: headers, source and destination attributes, values and notValues", () => {
+    const rule = (when: NonNullable<AuthorizationRule['when']>) => rbacHttpFilters([allow([{ to: [{ paths: [METHOD] }], when }])], 'cluster.local');
+    const headers = rule([{ key: 'request.headers[X-Foo]', values: ['foo', 'ba*'] }]);
+    expect(decide(headers, { peer: OTHER, path: METHOD, headers: { 'x-foo': 'foo' } })).toBe('allowed');
+    expect(decide(headers, { peer: OTHER, path: METHOD, headers: { 'x-foo': 'bar' } })).toBe('allowed');
+    expect(decide(headers, { peer: OTHER, path: METHOD, headers: { 'x-foo': 'qux' } })).toBe('denied');
+    expect(decide(headers, { peer: OTHER, path: METHOD })).toBe('denied');
+    const notBar = rule([{ key: 'request.headers[x-foo]', notValues: ['bar'] }]);
+    expect(decide(notBar, { path: METHOD, headers: { 'x-foo': 'foo' } })).toBe('allowed');
+    expect(decide(notBar, { path: METHOD, headers: { 'x-foo': 'bar' } })).toBe('denied');
+
+    const source = rule([{ key: 'source.ip', values: ['127.0.0.0/24'] }, { key: 'source.namespace', notValues: ['b'] }]);
+    expect(decide(source, { peer: FRONTEND, path: METHOD })).toBe('allowed');
+    expect(decide(source, { peer: 'spiffe://cluster.local/ns/b/sa/x', path: METHOD })).toBe('denied');
+    expect(decide(source, { peer: FRONTEND, path: METHOD, source: '10.0.0.1' })).toBe('denied');
+    const principal = rule([{ key: 'source.principal', values: ['cluster.local/ns/a/sa/frontend'] }, { key: 'source.trustDomain', values: ['cluster.local'] }]);
+    expect(decide(principal, { peer: FRONTEND, path: METHOD })).toBe('allowed');
+    expect(decide(principal, { peer: OTHER, path: METHOD })).toBe('denied');
+
+    const destination = rule([{ key: 'destination.port', values: ['9080'] }, { key: 'destination.ip', notValues: ['10.0.0.0/8'] }]);
+    expect(decide(destination, { path: METHOD })).toBe('allowed'); // 127.0.0.5:9080
+    expect(decide(destination, { path: METHOD, port: 9090 })).toBe('denied');
+  });
+
   it('cluster.local in a principal stands for the mesh trust domain', () => {
     const filters = rbacHttpFilters([allow([{ from: [{ principals: ['cluster.local/ns/a/sa/frontend'] }] }])], 'example.org');
     expect(decide(filters, { peer: 'spiffe://example.org/ns/a/sa/frontend', path: METHOD })).toBe('allowed');
@@ -269,5 +296,10 @@ describe('authorization on TCP ports (network RBAC)', () => {
     const [negative] = rbacNetworkFilters([deny([{ to: [{ notPaths: ['/admin'], notPorts: [7] }] }, { to: [{ notMethods: ['GET'] }] }])], 'cluster.local', 's');
     expect(Object.values(policiesOf(negative!)).map((p) => p.permissions)).toEqual([[{ not_rule: { destination_port: 7 } }], [{ any: true }]]);
     expect(rbacNetworkFilters([allow([{ to: [{ notPaths: ['/x'] }] }])], 'cluster.local', 's')[0]).toMatchObject({ typed_config: { rules: { policies: {} } } });
+    // A request header is HTTP's too; a connection's SNI is not.
+    const when = [{ key: 'request.headers[x-a]', values: ['1'] }, { key: 'connection.sni', values: ['a.example'] }];
+    expect(rbacNetworkFilters([allow([{ when }])], 'cluster.local', 's')[0]).toMatchObject({ typed_config: { rules: { policies: {} } } });
+    const [sni] = rbacNetworkFilters([deny([{ when }])], 'cluster.local', 's');
+    expect(Object.values(policiesOf(sni!)).map((p) => p.permissions)).toEqual([[{ and_rules: { rules: [{ any: true }, { requested_server_name: { exact: 'a.example' } }] } }]]);
   });
 });
