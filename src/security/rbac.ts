@@ -92,8 +92,8 @@ function policyOf(rule: AuthorizationRule, trustDomain: string): ProtoMessage {
   const onPermissions = (rule.when ?? []).filter(isPermissionCondition).map(conditionPermission);
   const onPrincipals = (rule.when ?? []).filter((c) => !isPermissionCondition(c)).map((c) => conditionPrincipal(c, trustDomain));
   return {
-    permissions: onPermissions.length === 0 ? permissions : [{ and_rules: { rules: [orRules(permissions), ...onPermissions] } }],
-    principals: onPrincipals.length === 0 ? principals : [{ and_ids: { ids: [orIds(principals), ...onPrincipals] } }],
+    permissions: onPermissions.length === 0 ? permissions : [PERMISSIONS.all([PERMISSIONS.any(permissions), ...onPermissions])],
+    principals: onPrincipals.length === 0 ? principals : [PRINCIPALS.all([PRINCIPALS.any(principals), ...onPrincipals])],
   };
 }
 
@@ -102,12 +102,41 @@ function isPermissionCondition(c: Condition): boolean {
   return c.key === 'destination.ip' || c.key === 'destination.port' || c.key === 'connection.sni';
 }
 
-/** `values` (any) and `notValues` (none) of a condition, as one match built by `of`. */
-function valuesOf(c: Condition, of: (value: string) => ProtoMessage, any: (ms: ProtoMessage[]) => ProtoMessage, not: (m: ProtoMessage) => ProtoMessage): ProtoMessage[] {
+/** How one side of an RBAC policy combines matches: permissions (rules) or principals (ids). */
+interface Side {
+  any(matches: ProtoMessage[]): ProtoMessage;
+  not(match: ProtoMessage): ProtoMessage;
+  all(matches: ProtoMessage[]): ProtoMessage;
+}
+const PERMISSIONS: Side = {
+  any: (rules) => (rules.length === 1 ? rules[0]! : { or_rules: { rules } }),
+  not: (rule) => ({ not_rule: rule }),
+  all: (rules) => ({ and_rules: { rules } }),
+};
+const PRINCIPALS: Side = {
+  any: (ids) => (ids.length === 1 ? ids[0]! : { or_ids: { ids } }),
+  not: (id) => ({ not_id: id }),
+  all: (ids) => ({ and_ids: { ids } }),
+};
+
+/** A field's values (any of them matches) and its negative form's (none may match), as matches. */
+interface FieldMatches {
+  values?: ProtoMessage[];
+  notValues?: ProtoMessage[];
+}
+function field<T>(values: readonly T[] | undefined, notValues: readonly T[] | undefined, of: (value: T) => ProtoMessage): FieldMatches {
+  return { ...(values ? { values: values.map(of) } : {}), ...(notValues ? { notValues: notValues.map(of) } : {}) };
+}
+
+/** Every field set must hold (AND); any when none is. */
+function allFields(side: Side, fields: FieldMatches[]): ProtoMessage {
   const parts: ProtoMessage[] = [];
-  if (c.values) parts.push(any(c.values.map(of)));
-  if (c.notValues) parts.push(not(any(c.notValues.map(of))));
-  return parts;
+  for (const { values, notValues } of fields) {
+    if (values) parts.push(side.any(values));
+    if (notValues) parts.push(side.not(side.any(notValues)));
+  }
+  if (parts.length === 0) return { any: true };
+  return parts.length === 1 ? parts[0]! : side.all(parts);
 }
 
 function conditionPermission(c: Condition): ProtoMessage {
@@ -116,8 +145,7 @@ function conditionPermission(c: Condition): ProtoMessage {
     if (c.key === 'destination.port') return { destination_port: Number(value) };
     return { requested_server_name: stringMatch(value) };
   };
-  const parts = valuesOf(c, of, orRules, (m) => ({ not_rule: m }));
-  return parts.length === 1 ? parts[0]! : { and_rules: { rules: parts } };
+  return allFields(PERMISSIONS, [field(c.values, c.notValues, of)]);
 }
 
 function conditionPrincipal(c: Condition, trustDomain: string): ProtoMessage {
@@ -137,38 +165,25 @@ function conditionPrincipal(c: Condition, trustDomain: string): ProtoMessage {
         return authenticated(principalMatch(value, trustDomain));
     }
   };
-  const parts = valuesOf(c, of, orIds, (m) => ({ not_id: m }));
-  return parts.length === 1 ? parts[0]! : { and_ids: { ids: parts } };
+  return allFields(PRINCIPALS, [field(c.values, c.notValues, of)]);
 }
 
 function permissionOf(to: RuleTo): ProtoMessage {
-  const parts: ProtoMessage[] = [];
   const path = (p: string): ProtoMessage => (p === '*' ? { any: true } : { url_path: { path: stringMatch(p) } });
   const method = (m: string): ProtoMessage => (m === '*' ? { any: true } : { header: { name: ':method', string_match: { exact: m } } });
   const port = (number: number): ProtoMessage => ({ destination_port: number });
-  if (to.paths) parts.push(orRules(to.paths.map(path)));
-  if (to.notPaths) parts.push({ not_rule: orRules(to.notPaths.map(path)) });
-  if (to.methods) parts.push(orRules(to.methods.map(method)));
-  if (to.notMethods) parts.push({ not_rule: orRules(to.notMethods.map(method)) });
-  if (to.ports) parts.push(orRules(to.ports.map(port)));
-  if (to.notPorts) parts.push({ not_rule: orRules(to.notPorts.map(port)) });
-  if (parts.length === 0) return { any: true };
-  return parts.length === 1 ? parts[0]! : { and_rules: { rules: parts } };
+  return allFields(PERMISSIONS, [field(to.paths, to.notPaths, path), field(to.methods, to.notMethods, method), field(to.ports, to.notPorts, port)]);
 }
 
 function principalOf(from: RuleFrom, trustDomain: string): ProtoMessage {
-  const parts: ProtoMessage[] = [];
   const peer = (p: string) => authenticated(principalMatch(p, trustDomain));
   const inNamespace = (ns: string) => authenticated(namespaceMatch(ns));
   const source = (block: string): ProtoMessage => ({ direct_remote_ip: cidrRange(block) });
-  if (from.principals) parts.push(orIds(from.principals.map(peer)));
-  if (from.notPrincipals) parts.push({ not_id: orIds(from.notPrincipals.map(peer)) });
-  if (from.namespaces) parts.push(orIds(from.namespaces.map(inNamespace)));
-  if (from.notNamespaces) parts.push({ not_id: orIds(from.notNamespaces.map(inNamespace)) });
-  if (from.ipBlocks) parts.push(orIds(from.ipBlocks.map(source)));
-  if (from.notIpBlocks) parts.push({ not_id: orIds(from.notIpBlocks.map(source)) });
-  if (parts.length === 0) return { any: true };
-  return parts.length === 1 ? parts[0]! : { and_ids: { ids: parts } };
+  return allFields(PRINCIPALS, [
+    field(from.principals, from.notPrincipals, peer),
+    field(from.namespaces, from.notNamespaces, inNamespace),
+    field(from.ipBlocks, from.notIpBlocks, source),
+  ]);
 }
 
 /** An IP (a block of one address) or a CIDR block as Envoy's CidrRange. */
@@ -177,8 +192,6 @@ export function cidrRange(block: string): ProtoMessage {
   return { address_prefix: address, prefix_len: { value: length === undefined ? (isIPv6(address) ? 128 : 32) : Number(length) } };
 }
 
-const orRules = (rules: ProtoMessage[]): ProtoMessage => (rules.length === 1 ? rules[0]! : { or_rules: { rules } });
-const orIds = (ids: ProtoMessage[]): ProtoMessage => (ids.length === 1 ? ids[0]! : { or_ids: { ids } });
 const authenticated = (principal_name: ProtoMessage): ProtoMessage => ({ authenticated: { principal_name } });
 
 /** Any authenticated peer: a non-empty principal (plaintext peers have none). */
