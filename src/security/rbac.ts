@@ -4,7 +4,7 @@
 //
 //   from.principals  cluster.local/ns/a/sa/frontend   -> authenticated principal spiffe://cluster.local/ns/a/sa/frontend
 //   from.namespaces  a                                -> authenticated principal matching .*/ns/a/.*
-//   to.paths         /pkg.Svc/Method, /pkg.Svc/*      -> url_path exact / prefix
+//   to.paths         /pkg.Svc/Method, /pkg.Svc/*      -> url_path exact / prefix; Istio's {*} and {**} templates a regex
 //   to.methods       POST                             -> header :method
 //   to.ports         9080                             -> destination_port
 //   from.ipBlocks    10.0.0.0/16, 10.1.2.3            -> direct_remote_ip (the connection's source)
@@ -169,7 +169,7 @@ function conditionPrincipal(c: Condition, trustDomain: string): ProtoMessage {
 }
 
 function permissionOf(to: RuleTo): ProtoMessage {
-  const path = (p: string): ProtoMessage => (p === '*' ? { any: true } : { url_path: { path: stringMatch(p) } });
+  const path = (p: string): ProtoMessage => (p === '*' ? { any: true } : { url_path: { path: pathMatch(p) } });
   const method = (m: string): ProtoMessage => (m === '*' ? { any: true } : { header: { name: ':method', string_match: { exact: m } } });
   const port = (number: number): ProtoMessage => ({ destination_port: number });
   return allFields(PERMISSIONS, [field(to.paths, to.notPaths, path), field(to.methods, to.notMethods, method), field(to.ports, to.notPorts, port)]);
@@ -216,6 +216,19 @@ export function namespaceMatch(namespace: string): ProtoMessage {
       ? `[^/]*${escapeRegex(namespace.slice(1))}`
       : escapeRegex(namespace);
   return { safe_regex: { regex: `.*/ns/${segment}/.*` } };
+}
+
+/**
+ * A path: Istio's templates (`{*}` one segment, `{**}` any run of segments, none included), else as stringMatch.
+ * `/store/{**}/cart` takes /store//cart and /store/a/b/cart, not /store/cart, as Istio's tests have it.
+ */
+export function pathMatch(path: string): ProtoMessage {
+  if (!/\{\*\*?\}/.test(path)) return stringMatch(path);
+  const regex = path
+    .split(/(\{\*\*?\})/)
+    .map((part) => (part === '{**}' ? '.*' : part === '{*}' ? '[^/]+' : escapeRegex(part)))
+    .join('');
+  return { safe_regex: { regex } };
 }
 
 function stringMatch(value: string): ProtoMessage {

@@ -211,6 +211,23 @@ describe('authorization as RBAC, decided by grpc-js-xds', () => {
     expect(decide(destination, { path: METHOD, port: 9090 })).toBe('denied');
   });
 
+  it("Istio's path templates: {*} one segment, {**} any segments (Istio's TestAuthz_PathTemplating cases)", () => {
+    const filters = rbacHttpFilters([allow([{ to: [{ paths: ['/allow/admin/{**}', '/foo/{*}/bar/{**}', '/store/{**}/cart'] }] }])], 'cluster.local');
+    const cases: Array<[string, 'allowed' | 'denied']> = [
+      ['/allow/admin/', 'allowed'],
+      ['/allow/admin', 'denied'],
+      ['/allow/user/', 'denied'],
+      ['/allow/admin/foo/temp.txt', 'allowed'],
+      ['/foo/buzz/bar/bat.temp.txt', 'allowed'],
+      ['/foo/bar/bat.txt', 'denied'],
+      ['/foo//bar/bat.txt', 'denied'],
+      ['/store//cart', 'allowed'],
+      ['/store/cart', 'denied'],
+      ['/store/foo/bar/cart', 'allowed'],
+    ];
+    expect(cases.map(([path]) => [path, decide(filters, { peer: OTHER, path })])).toEqual(cases);
+  });
+
   it('cluster.local in a principal stands for the mesh trust domain', () => {
     const filters = rbacHttpFilters([allow([{ from: [{ principals: ['cluster.local/ns/a/sa/frontend'] }] }])], 'example.org');
     expect(decide(filters, { peer: 'spiffe://example.org/ns/a/sa/frontend', path: METHOD })).toBe('allowed');
