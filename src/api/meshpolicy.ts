@@ -28,7 +28,7 @@ const namespace = str('A namespace; `*` wildcards at either end.', { maxLength: 
 const IP_BLOCK_PATTERN = '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$';
 const ipBlock = str('An IP address or a CIDR block (10.0.0.0/16).', { maxLength: 64, pattern: IP_BLOCK_PATTERN });
 const FROM_FIELDS = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'ipBlocks', 'notIpBlocks'] as const;
-const TO_FIELDS = ['paths', 'notPaths', 'methods', 'notMethods', 'ports', 'notPorts'] as const;
+const TO_FIELDS = ['hosts', 'notHosts', 'paths', 'notPaths', 'methods', 'notMethods', 'ports', 'notPorts'] as const;
 
 export const RuleFrom = Type.Object(
   {
@@ -49,8 +49,12 @@ export type RuleFrom = Static<typeof RuleFrom>;
 const path = str('A path, e.g. /reviews.Reviews/GetReview for gRPC; `*` wildcards at either end.', { maxLength: MAX.path });
 const method = str('An HTTP method; gRPC uses POST.', { maxLength: 32, pattern: '^[A-Z]+$|^\\*$' });
 
+const host = str('A host as the request names it (its authority), without the port; `*` wildcards at either end.', { maxLength: MAX.host });
+
 export const RuleTo = Type.Object(
   {
+    hosts: Type.Optional(list(host, 'Hosts the request is for (case-insensitive).', MAX.shortList, { minItems: 1 })),
+    notHosts: Type.Optional(list(host, 'Hosts the request must not be for.', MAX.shortList, { minItems: 1 })),
     paths: Type.Optional(list(path, 'Request paths (HTTP path or /package.Service/Method).', MAX.shortList, { minItems: 1 })),
     notPaths: Type.Optional(list(path, 'Request paths that must not match.', MAX.shortList, { minItems: 1 })),
     methods: Type.Optional(list(method, 'HTTP methods.', 16, { minItems: 1 })),

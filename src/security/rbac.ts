@@ -5,6 +5,7 @@
 //   from.principals  cluster.local/ns/a/sa/frontend   -> authenticated principal spiffe://cluster.local/ns/a/sa/frontend
 //   from.namespaces  a                                -> authenticated principal matching .*/ns/a/.*
 //   to.paths         /pkg.Svc/Method, /pkg.Svc/*      -> url_path exact / prefix; Istio's {*} and {**} templates a regex
+//   to.hosts         reviews.shop, *.example.com       -> header :authority, ignoring case
 //   to.methods       POST                             -> header :method
 //   to.ports         9080                             -> destination_port
 //   from.ipBlocks    10.0.0.0/16, 10.1.2.3            -> direct_remote_ip (the connection's source)
@@ -51,10 +52,10 @@ function rbacRules(action: 'ALLOW' | 'DENY', authorizations: AuthorizationInScop
 
 /**
  * The same authorization for a TCP port of an Envoy sidecar: `envoy.filters.network.rbac` filters (DENY, then
- * ALLOW) before the tcp_proxy. A TCP connection has no path, method or request header, so, as Istio does, rules
- * that need them err on the safe side: an ALLOW rule's `to` entries with paths or methods match nothing (the rule
- * is dropped when none is left; so is one with a request.headers condition), and a DENY rule loses its paths,
- * methods and header conditions (it denies on its other conditions).
+ * ALLOW) before the tcp_proxy. A TCP connection has no host, path, method or request header, so, as Istio does, rules
+ * that need them err on the safe side: an ALLOW rule's `to` entries with hosts, paths or methods match nothing (the rule
+ * is dropped when none is left; so is one with a request.headers condition), and a DENY rule loses its hosts,
+ * paths, methods and header conditions (it denies on its other conditions).
  */
 export function rbacNetworkFilters(authorizations: AuthorizationInScope[], trustDomain: string, statPrefix: string): ProtoMessage[] {
   const forTcp = (a: AuthorizationInScope): AuthorizationInScope => ({ ...a, rules: a.rules.map((r) => tcpRule(r, a.action)) as AuthorizationRule[] });
@@ -76,7 +77,7 @@ function tcpRule(rule: AuthorizationRule, action: 'ALLOW' | 'DENY'): Authorizati
     rule = when.length > 0 ? { ...withoutWhen, when } : withoutWhen;
   }
   if (!rule.to) return rule;
-  const httpOnly = (to: RuleTo) => to.paths !== undefined || to.methods !== undefined || to.notPaths !== undefined || to.notMethods !== undefined;
+  const httpOnly = (to: RuleTo) => [to.hosts, to.notHosts, to.paths, to.notPaths, to.methods, to.notMethods].some((f) => f !== undefined);
   const portsOf = (t: RuleTo): RuleTo => ({ ...(t.ports ? { ports: t.ports } : {}), ...(t.notPorts ? { notPorts: t.notPorts } : {}) });
   const to = action === 'ALLOW' ? rule.to.filter((t) => !httpOnly(t)) : rule.to.map(portsOf);
   if (to.length === 0) return undefined;
@@ -172,7 +173,19 @@ function permissionOf(to: RuleTo): ProtoMessage {
   const path = (p: string): ProtoMessage => (p === '*' ? { any: true } : { url_path: { path: pathMatch(p) } });
   const method = (m: string): ProtoMessage => (m === '*' ? { any: true } : { header: { name: ':method', string_match: { exact: m } } });
   const port = (number: number): ProtoMessage => ({ destination_port: number });
-  return allFields(PERMISSIONS, [field(to.paths, to.notPaths, path), field(to.methods, to.notMethods, method), field(to.ports, to.notPorts, port)]);
+  return allFields(PERMISSIONS, [
+    field(to.hosts, to.notHosts, hostPermission),
+    field(to.paths, to.notPaths, path),
+    field(to.methods, to.notMethods, method),
+    field(to.ports, to.notPorts, port),
+  ]);
+}
+
+/** A host against the request's authority, ignoring case, `*` at either end a wildcard (Istio's HostMatcher). */
+function hostPermission(host: string): ProtoMessage {
+  if (host === '*') return { header: { name: ':authority', present_match: true } };
+  const match = host.startsWith('*') ? { suffix: host.slice(1) } : host.endsWith('*') ? { prefix: host.slice(0, -1) } : { exact: host };
+  return { header: { name: ':authority', string_match: { ...match, ignore_case: true } } };
 }
 
 function principalOf(from: RuleFrom, trustDomain: string): ProtoMessage {

@@ -90,6 +90,7 @@ interface Request {
   port?: number;
   source?: string;
   headers?: Record<string, string>;
+  host?: string;
 }
 
 /** Runs the filters the way grpc-js-xds's RBAC interceptor does: every filter in order must accept. */
@@ -97,6 +98,7 @@ function decide(filters: ProtoMessage[], request: Request): 'allowed' | 'denied'
   const headers = new Metadata();
   headers.set(':method', 'POST');
   headers.set(':path', request.path);
+  headers.set(':authority', request.host ?? 'echo.a.svc.cluster.local:9080');
   for (const [name, value] of Object.entries(request.headers ?? {})) headers.set(name, value);
   const info = {
     destinationIp: '127.0.0.5',
@@ -209,6 +211,15 @@ describe('authorization as RBAC, decided by grpc-js-xds', () => {
     const destination = rule([{ key: 'destination.port', values: ['9080'] }, { key: 'destination.ip', notValues: ['10.0.0.0/8'] }]);
     expect(decide(destination, { path: METHOD })).toBe('allowed'); // 127.0.0.5:9080
     expect(decide(destination, { path: METHOD, port: 9090 })).toBe('denied');
+  });
+
+  it('hosts and notHosts match the authority, ignoring case, with wildcards at either end', () => {
+    const filters = rbacHttpFilters([allow([{ to: [{ hosts: ['echo.example.com', '*.shop.svc', 'api.*'], notHosts: ['api.internal'] }] }])], 'cluster.local');
+    expect(decide(filters, { path: METHOD, host: 'Echo.Example.com' })).toBe('allowed');
+    expect(decide(filters, { path: METHOD, host: 'cart.shop.svc' })).toBe('allowed');
+    expect(decide(filters, { path: METHOD, host: 'api.public' })).toBe('allowed');
+    expect(decide(filters, { path: METHOD, host: 'api.internal' })).toBe('denied');
+    expect(decide(filters, { path: METHOD, host: 'other.example.com' })).toBe('denied');
   });
 
   it("Istio's path templates: {*} one segment, {**} any segments (Istio's TestAuthz_PathTemplating cases)", () => {
