@@ -42,7 +42,7 @@ const GRPC_NO_HEADER_OPS = 'gRPC xDS does not rewrite headers';
 const GRPC_NO_REWRITE = 'gRPC xDS does not rewrite requests';
 const GRPC_LEFT_OUT = 'gRPC cannot act on it: the route is left out for proxyless clients';
 const GRPC_NO_MIRROR = 'gRPC xDS has no request mirroring';
-const NO_CORS = 'no CORS filter is generated yet';
+const GRPC_NO_CORS = 'gRPC has no CORS filter';
 const NO_TCP_PROXYLESS = 'proxyless clients get gRPC ports only, not TCP routes';
 const TLS_ROUTES = 'TLS routes are generated for Gateway PASSTHROUGH servers only, not for sidecars yet';
 const GRPC_TLS_FROM_BOOTSTRAP = "proxyless clients take TLS from their bootstrap's certificate providers, not from files a rule names";
@@ -145,16 +145,16 @@ const VirtualService: Record<string, Application> = {
   'http[].mirrors[].destination.subset': envoy(GRPC_NO_MIRROR),
   'http[].mirrors[].destination.port.number': envoy(GRPC_NO_MIRROR),
   'http[].mirrors[].percentage.value': envoy(GRPC_NO_MIRROR),
-  'http[].corsPolicy.allowOrigins[].exact': none(NO_CORS),
-  'http[].corsPolicy.allowOrigins[].prefix': none(NO_CORS),
-  'http[].corsPolicy.allowOrigins[].regex': none(NO_CORS),
-  'http[].corsPolicy.allowOrigin': none(NO_CORS),
-  'http[].corsPolicy.allowMethods': none(NO_CORS),
-  'http[].corsPolicy.allowHeaders': none(NO_CORS),
-  'http[].corsPolicy.exposeHeaders': none(NO_CORS),
-  'http[].corsPolicy.maxAge': none(NO_CORS),
-  'http[].corsPolicy.allowCredentials': none(NO_CORS),
-  'http[].corsPolicy.unmatchedPreflights': none(NO_CORS),
+  'http[].corsPolicy.allowOrigins[].exact': envoy(GRPC_NO_CORS),
+  'http[].corsPolicy.allowOrigins[].prefix': envoy(GRPC_NO_CORS),
+  'http[].corsPolicy.allowOrigins[].regex': envoy(GRPC_NO_CORS),
+  'http[].corsPolicy.allowOrigin': envoy(GRPC_NO_CORS),
+  'http[].corsPolicy.allowMethods': envoy(GRPC_NO_CORS),
+  'http[].corsPolicy.allowHeaders': envoy(GRPC_NO_CORS),
+  'http[].corsPolicy.exposeHeaders': envoy(GRPC_NO_CORS),
+  'http[].corsPolicy.maxAge': envoy(GRPC_NO_CORS),
+  'http[].corsPolicy.allowCredentials': envoy(GRPC_NO_CORS),
+  'http[].corsPolicy.unmatchedPreflights': envoy(GRPC_NO_CORS),
   'tcp[].match[].port': envoy(NO_TCP_PROXYLESS),
   'tcp[].match[].gateways': envoy(NO_TCP_PROXYLESS),
   'tcp[].match[].destinationSubnets': none('destinationSubnets matches are not generated yet'),

@@ -11,6 +11,7 @@ import { checkMessage } from '../proto-check.js';
 import { messageType, TypeUrl } from '../protos.js';
 import { encodeResource, type ProtoMessage } from '../resource.js';
 import { envoyInboundResources, envoyPortResources, envoyServiceResources, envoyStaticResources, envoyVhdsRoutes, envoyVirtualHost } from './envoy.js';
+import { proxylessResources } from './proxyless.js';
 import type { Generated } from './types.js';
 
 const samplesDir = join(import.meta.dirname, '..', '..', '..', 'config', 'samples');
@@ -252,6 +253,41 @@ describe('Envoy sidecar generator, on config/samples', () => {
     });
     const [, rds] = envoyPortResources(9080, virtualHosts);
     expect(checkMessage(TypeUrl.route, rds!.message)).toEqual([]);
+  });
+
+  it("CORS as Istio's: a per-route policy for the outbound chain's CORS filter; proxyless clients get neither", () => {
+    const model = sampleMesh();
+    const reviews = model.service('reviews.weft-demo.svc.cluster.local')!;
+    const corsPolicy = {
+      allowOrigins: [{ exact: 'https://a.example' }, { regex: 'https://.*\\.b\\.example' }],
+      allowMethods: ['GET', 'POST'],
+      allowHeaders: ['x-a', 'x-b'],
+      exposeHeaders: ['x-c'],
+      maxAge: '24h',
+      allowCredentials: true,
+      unmatchedPreflights: 'IGNORE' as const,
+    };
+    const http = [{ route: [{ destination: { host: reviews.host, subset: 'v1' } }], corsPolicy }];
+    const service = { ...reviews, routing: { source: reviews.routing!.source, tcp: [], http } };
+    const { virtualHosts } = envoyServiceResources(service, model);
+    expect((virtualHosts[0]!.message.routes as ProtoMessage[])[0]!.typed_per_filter_config).toEqual({
+      'envoy.filters.http.cors': {
+        '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy',
+        forward_not_matching_preflights: { value: false },
+        filter_enabled: { default_value: { numerator: 100, denominator: 'HUNDRED' } },
+        allow_origin_string_match: [{ exact: 'https://a.example' }, { safe_regex: { regex: 'https://.*\\.b\\.example' } }],
+        allow_credentials: { value: true },
+        allow_headers: 'x-a,x-b',
+        allow_methods: 'GET,POST',
+        expose_headers: 'x-c',
+        max_age: '86400',
+      },
+    });
+    const [listener, rds] = envoyPortResources(9080, virtualHosts);
+    expect(checkMessage(TypeUrl.route, rds!.message)).toEqual([]);
+    expect(JSON.stringify(listener!.message)).toContain('"name":"envoy.filters.http.cors"');
+    const proxyless = proxylessResources(service, model);
+    expect(JSON.stringify(proxyless)).not.toContain('cors');
   });
 
   it('retries with a backoff: base_interval as written, capped at 10 times it', () => {

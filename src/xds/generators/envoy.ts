@@ -21,7 +21,7 @@ import type { ProtoMessage } from '../resource.js';
 import { isHttp2, serviceClusters } from './clusters.js';
 import { endpointPort, serviceEndpoints } from './endpoints.js';
 import { duration } from './duration.js';
-import { ADS, httpFilters } from './http-filters.js';
+import { ADS, envoyRouteFilters, httpFilters } from './http-filters.js';
 import {
   BLACKHOLE_CLUSTER,
   envoyOutboundListener,
@@ -140,7 +140,7 @@ export function envoyPortListener(port: number): Generated {
                 '@type': ExtensionType.httpConnectionManager,
                 stat_prefix: `outbound_${listener}`,
                 rds: { route_config_name: envoyOutboundRoutes(port), config_source: ADS },
-                http_filters: httpFilters(),
+                http_filters: envoyRouteFilters(),
               },
             },
           ],

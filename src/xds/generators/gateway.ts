@@ -11,6 +11,7 @@ import { olderFirst } from '../../mesh/verdict.js';
 import { gatewaysOf, qualifyGatewayName } from '../../mesh/virtualservice.js';
 import { ExtensionType, TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
+import { envoyRouteFilters } from './http-filters.js';
 import type { Generated } from './types.js';
 
 /** The parts of a kubernetes.io/tls Secret the gateway reads: base64 `tls.crt`, `tls.key`, optional `ca.crt`. */
@@ -245,7 +246,7 @@ function httpConnectionManager(routeName: string, port: number): ProtoMessage {
       '@type': ExtensionType.httpConnectionManager,
       stat_prefix: `gateway_${port}`,
       rds: { route_config_name: routeName, config_source: { ads: {}, resource_api_version: 'V3' } },
-      http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ExtensionType.router } }],
+      http_filters: envoyRouteFilters(),
       // A gateway is the edge: it sets X-Forwarded-For and trusts no client's.
       use_remote_address: { value: true },
     },

@@ -6,7 +6,7 @@
 // gRPC cannot evaluate (query parameters, :scheme, :authority) or an action it lacks (redirect, direct response)
 // would make the client reject the whole route configuration, so such a route is left out; a method match is
 // always POST for gRPC, so it is kept as "always" or the route is left out as "never".
-import { matchesAnyValue, type Destination, type HeaderOperations, type Headers, type HTTPFaultInjection, type HTTPMatchRequest, type HTTPRetry, type HTTPRoute, type StringMatch } from '../../api/index.js';
+import { matchesAnyValue, type CorsPolicy, type Destination, type HeaderOperations, type Headers, type HTTPFaultInjection, type HTTPMatchRequest, type HTTPRetry, type HTTPRoute, type StringMatch } from '../../api/index.js';
 import { isAuthorityHeader } from '../../mesh/proxy-rules.js';
 import type { MeshModel, MeshRef, ServiceModel, ServicePortModel } from '../../mesh/model/index.js';
 import { ExtensionType } from '../protos.js';
@@ -17,6 +17,7 @@ import { effectivePolicy } from './policy.js';
 import type { Flavor } from './types.js';
 
 export const FAULT_FILTER = 'envoy.filters.http.fault';
+export const CORS_FILTER = 'envoy.filters.http.cors';
 
 export interface RouteContext {
   flavor: Flavor;
@@ -60,7 +61,10 @@ export function httpRoutes(ctx: RouteContext): GeneratedRoutes {
 function routeBody(route: HTTPRoute, ctx: RouteContext, sources: MeshRef[]): ProtoMessage | undefined {
   const body: ProtoMessage = {};
   let action: ProtoMessage | undefined;
-  if (route.fault) body.typed_per_filter_config = { [FAULT_FILTER]: faultConfig(route.fault) };
+  const perFilter: ProtoMessage = {};
+  if (route.fault) perFilter[FAULT_FILTER] = faultConfig(route.fault);
+  if (route.corsPolicy && ctx.flavor === 'envoy') perFilter[CORS_FILTER] = corsPolicy(route.corsPolicy);
+  if (Object.keys(perFilter).length > 0) body.typed_per_filter_config = perFilter;
   if (route.redirect) {
     if (ctx.flavor === 'proxyless') return undefined;
     body.redirect = redirect(route.redirect, ctx.port.number);
@@ -323,6 +327,27 @@ function mirrorPolicies(route: HTTPRoute, ctx: RouteContext): ProtoMessage[] {
 function mirrorPercentage(route: HTTPRoute): { value: number } | undefined {
   const deprecated = route.mirrorPercent ?? route.mirror_percent;
   return route.mirrorPercentage ?? (deprecated !== undefined ? { value: deprecated } : undefined);
+}
+
+/**
+ * Istio's CORS policy for the route (TranslateCORSPolicy): origins as string matchers (the deprecated allowOrigin
+ * as exact ones), lists joined with commas, maxAge in seconds, preflights whose origin does not match forwarded
+ * unless unmatchedPreflights is IGNORE.
+ */
+function corsPolicy(c: CorsPolicy): ProtoMessage {
+  const out: ProtoMessage = {
+    '@type': ExtensionType.corsPolicy,
+    forward_not_matching_preflights: { value: c.unmatchedPreflights !== 'IGNORE' },
+    filter_enabled: { default_value: { numerator: 100, denominator: 'HUNDRED' } },
+  };
+  if (c.allowOrigins) out.allow_origin_string_match = c.allowOrigins.filter((m) => !matchesAnyValue(m)).map((m) => stringMatcher(m)); // Istio drops empty ones
+  else if (c.allowOrigin) out.allow_origin_string_match = c.allowOrigin.map((exact) => ({ exact }));
+  if (c.allowCredentials !== undefined) out.allow_credentials = { value: c.allowCredentials };
+  if (c.allowHeaders?.length) out.allow_headers = c.allowHeaders.join(',');
+  if (c.allowMethods?.length) out.allow_methods = c.allowMethods.join(',');
+  if (c.exposeHeaders?.length) out.expose_headers = c.exposeHeaders.join(',');
+  if (c.maxAge !== undefined) out.max_age = String(Math.floor(durationMs(c.maxAge) / 1000));
+  return out;
 }
 
 const REDIRECT_CODES: Record<number, string> = { 301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER', 307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT' };
