@@ -4,7 +4,7 @@
 // Scope (see docs/api.md for the precedence rules): in the root namespace `weft-system` a MeshPolicy applies
 // mesh-wide, in any other namespace namespace-wide, and with `selector` only to the selected workloads.
 import Type, { type Static } from 'typebox';
-import { MAX, WorkloadSelector, bool, cel, countOf, int, list, port, str, strEnum, type MeshObject } from './common.js';
+import { MAX, WorkloadSelector, bool, cel, countOf, int, list, map, port, str, strEnum, type MeshObject } from './common.js';
 
 export const MTLS_MODES = ['STRICT', 'PERMISSIVE', 'DISABLE'] as const;
 
@@ -166,6 +166,11 @@ export const MeshPolicySpec = Type.Object(
   {
     selector: Type.Optional(WorkloadSelector),
     mtls: Type.Optional(MutualTLS),
+    portLevelMtls: Type.Optional(
+      map(MutualTLS, "Per workload port (the port the workload listens on): the mode there, over the workload's own (Istio PeerAuthentication portLevelMtls).", {
+        maxProperties: MAX.ports,
+      }),
+    ),
     authorization: Type.Optional(Authorization),
     rateLimit: Type.Optional(RateLimit),
     telemetry: Type.Optional(Telemetry),
@@ -174,10 +179,23 @@ export const MeshPolicySpec = Type.Object(
     description:
       "Weft's mesh policy: mutual TLS, authorization, rate limiting and telemetry for the workloads in scope. In the root " +
       'namespace weft-system it applies mesh-wide, elsewhere namespace-wide; selector narrows it to matching workloads.',
-    ...cel({
-      rule: `${countOf('has(self.mtls)', 'has(self.authorization)', 'has(self.rateLimit)', 'has(self.telemetry)')} >= 1`,
-      message: 'at least one of mtls, authorization, rateLimit or telemetry must be set',
-    }),
+    ...cel(
+      {
+        rule: `${countOf('has(self.mtls)', 'has(self.portLevelMtls)', 'has(self.authorization)', 'has(self.rateLimit)', 'has(self.telemetry)')} >= 1`,
+        message: 'at least one of mtls, portLevelMtls, authorization, rateLimit or telemetry must be set',
+      },
+      // As Istio: port numbers are the workload's, so only a policy that selects workloads can name them.
+      {
+        rule: '!has(self.portLevelMtls) || (has(self.selector) && has(self.selector.matchLabels) && size(self.selector.matchLabels) > 0)',
+        message: 'portLevelMtls needs a selector (port numbers are a workload\'s)',
+        fieldPath: '.portLevelMtls',
+      },
+      {
+        rule: "!has(self.portLevelMtls) || self.portLevelMtls.all(port, port.matches('^[1-9][0-9]{0,4}$') && int(port) <= 65535)",
+        message: 'portLevelMtls keys must be port numbers',
+        fieldPath: '.portLevelMtls',
+      },
+    ),
   },
 );
 export type MeshPolicySpec = Static<typeof MeshPolicySpec>;

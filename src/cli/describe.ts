@@ -37,7 +37,7 @@ export interface PodDescription {
   pod: { namespace: string; name: string; labels: Record<string, string> };
   hosts: HostRules[];
   meshPolicies: Array<ObjectRef & { scope: string }>;
-  security: { mtlsMode: string; mtlsFrom?: string; authorizations: number; rateLimitFrom?: string; telemetryFrom?: string };
+  security: { mtlsMode: string; mtlsFrom?: string; portMtls?: { modes: Record<number, string>; from: string }; authorizations: number; rateLimitFrom?: string; telemetryFrom?: string };
   proxies: ProxyRow[];
 }
 
@@ -97,6 +97,7 @@ export function describePod(
     security: {
       mtlsMode: security.mtlsMode,
       ...(security.mtlsFrom ? { mtlsFrom: name(security.mtlsFrom)! } : {}),
+      ...(security.portMtls ? { portMtls: { modes: security.portMtls.modes, from: name(security.portMtls.from)! } } : {}),
       authorizations: security.authorizations.length,
       ...(security.rateLimit ? { rateLimitFrom: name(security.rateLimit.from)! } : {}),
       ...(security.telemetry ? { telemetryFrom: name(security.telemetry.from)! } : {}),
@@ -117,7 +118,8 @@ function asText(d: PodDescription): string {
   lines.push('MeshPolicies:');
   lines.push(...(d.meshPolicies.length ? d.meshPolicies.map((p) => `  ${obj(p)} scope ${p.scope}`) : ['  none']));
   const s = d.security;
-  lines.push(`  mTLS: ${s.mtlsMode}${s.mtlsFrom ? ` (from ${s.mtlsFrom})` : ' (default)'}; authorization rules in scope: ${s.authorizations}${s.rateLimitFrom ? `; rate limit from ${s.rateLimitFrom}` : ''}${s.telemetryFrom ? `; telemetry from ${s.telemetryFrom}` : ''}`);
+  const ports = s.portMtls ? `; ports ${Object.entries(s.portMtls.modes).map(([port, mode]) => `${port} ${mode}`).join(', ')} (from ${s.portMtls.from})` : '';
+  lines.push(`  mTLS: ${s.mtlsMode}${s.mtlsFrom ? ` (from ${s.mtlsFrom})` : ' (default)'}${ports}; authorization rules in scope: ${s.authorizations}${s.rateLimitFrom ? `; rate limit from ${s.rateLimitFrom}` : ''}${s.telemetryFrom ? `; telemetry from ${s.telemetryFrom}` : ''}`);
   if (d.proxies.length === 0) lines.push('Proxy: not connected to a live replica');
   for (const p of d.proxies) {
     lines.push(`Proxy: ${p.id} (${p.kind}) on replica ${p.replica}`);

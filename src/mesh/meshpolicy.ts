@@ -12,7 +12,7 @@ import { olderFirst, refOf, verdict, type Problem, type Verdict } from './verdic
 /** Tracing providers the Envoy generator configures (src/xds/generators/telemetry.ts); the first is the default. */
 export const TRACING_PROVIDERS = ['opentelemetry', 'zipkin'] as const;
 
-const EXCLUSIVE_FIELDS = ['mtls', 'rateLimit', 'telemetry'] as const;
+const EXCLUSIVE_FIELDS = ['mtls', 'portLevelMtls', 'rateLimit', 'telemetry'] as const;
 
 export function validateMeshPolicy(policy: MeshPolicy, lookup: MeshLookup): Verdict {
   const scope = labelsKey(policy.spec.selector?.matchLabels);

@@ -27,6 +27,8 @@ export interface WorkloadSecurity {
   mtlsMode: MtlsMode;
   /** The policy that set the mode; absent when it is the default. */
   mtlsFrom?: PolicyRef;
+  /** Modes of single workload ports (portLevelMtls of the workload's own policy), over mtlsMode there. */
+  portMtls?: { modes: Record<number, MtlsMode>; from: PolicyRef };
   /** Every authorization in scope, oldest first (the order does not change the outcome). */
   authorizations: AuthorizationInScope[];
   /** Local rate limiting of inbound requests (Envoy sidecars only), and the policy that set it. */
@@ -63,11 +65,18 @@ export function workloadSecurity(policies: MeshPolicy[], workload: Workload, roo
     return undefined;
   };
   const mtls = owned('mtls');
+  // Port-level modes come only from the workload scope (a selector names the workload whose ports they are).
+  const portOwner = inScope.find((p) => p.scope === 'workload' && p.policy.spec.portLevelMtls !== undefined);
+  const portMtls = portOwner && {
+    modes: Object.fromEntries(Object.entries(portOwner.policy.spec.portLevelMtls!).map(([port, m]) => [Number(port), m.mode])),
+    from: ref(portOwner.policy),
+  };
   const rateLimit = owned('rateLimit');
   const telemetry = owned('telemetry');
   return {
     mtlsMode: mtls?.spec.mode ?? DEFAULT_MTLS_MODE,
     ...(mtls ? { mtlsFrom: mtls.from } : {}),
+    ...(portMtls ? { portMtls } : {}),
     authorizations: inScope
       .filter((p) => p.policy.spec.authorization)
       .map(({ policy }) => ({ source: ref(policy), action: policy.spec.authorization!.action, rules: policy.spec.authorization!.rules ?? [] })),
@@ -81,8 +90,14 @@ export function securityPolicies(security: WorkloadSecurity | undefined): Policy
   if (!security) return [];
   return [
     ...(security.mtlsFrom ? [security.mtlsFrom] : []),
+    ...(security.portMtls ? [security.portMtls.from] : []),
     ...security.authorizations.map((a) => a.source),
     ...(security.rateLimit ? [security.rateLimit.from] : []),
     ...(security.telemetry ? [security.telemetry.from] : []),
   ];
+}
+
+/** The mutual TLS mode a workload port is served with: its port-level mode, else the workload's. */
+export function mtlsModeAt(security: WorkloadSecurity | undefined, port: number): MtlsMode {
+  return security?.portMtls?.modes[port] ?? security?.mtlsMode ?? DEFAULT_MTLS_MODE;
 }

@@ -12,8 +12,10 @@ import type { ProtoMessage } from '../xds/resource.js';
 import {
   clientTransportSocket,
   inboundFilterChains,
+  mtlsModeAt,
   rbacHttpFilters,
   rbacNetworkFilters,
+  securityPolicies,
   usesMutualTls,
   workloadSecurity,
   type AuthorizationInScope,
@@ -271,6 +273,16 @@ describe('which policies apply to a workload', () => {
     expect(workloadSecurity([mesh, ns], workload).mtlsMode).toBe('DISABLE');
     expect(workloadSecurity([mesh, ns, wl], workload).mtlsMode).toBe('PERMISSIVE');
     expect(workloadSecurity([wl], { namespace: 'b', labels: { app: 'x' } }).mtlsMode).toBe('PERMISSIVE');
+  });
+
+  it('portLevelMtls: a workload policy sets single ports, over whatever sets the workload\'s mode', () => {
+    const ns = policy('b', 'ns', { mtls: { mode: 'STRICT' } });
+    const ports = policy('b', 'ports', { selector: { matchLabels: { app: 'backend' } }, portLevelMtls: { '8080': { mode: 'DISABLE' } } });
+    const security = workloadSecurity([ns, ports], workload);
+    expect(security).toMatchObject({ mtlsMode: 'STRICT', portMtls: { modes: { 8080: 'DISABLE' }, from: { name: 'ports' } } });
+    expect([mtlsModeAt(security, 8080), mtlsModeAt(security, 9080)]).toEqual(['DISABLE', 'STRICT']);
+    expect(securityPolicies(security).map((p) => p.name)).toEqual(['ns', 'ports']); // both shape the inbound side
+    expect(mtlsModeAt(workloadSecurity([ns, ports], { namespace: 'b', labels: { app: 'other' } }), 8080)).toBe('STRICT');
   });
 
   it('within a scope the oldest policy sets mtls', () => {

@@ -121,7 +121,7 @@ function endpoint(spec: WorkloadEntry['spec'] & { address: string }, source: Mes
 function securityOf(namespace: string, labels: Readonly<Record<string, string>>, inputs: ModelInputs): WorkloadSecurity | undefined {
   const policies = servedAll([...inputs.lookup.meshPolicies(namespace), ...(namespace === ROOT_NAMESPACE ? [] : inputs.lookup.meshPolicies(ROOT_NAMESPACE))], inputs);
   const security = workloadSecurity(policies, { namespace, labels: { ...labels } });
-  return security.mtlsFrom || security.authorizations.length > 0 || security.rateLimit || security.telemetry ? security : undefined;
+  return security.mtlsFrom || security.portMtls || security.authorizations.length > 0 || security.rateLimit || security.telemetry ? security : undefined;
 }
 
 /** The DestinationRule that configures `host`: the oldest served one for it without a workloadSelector. */

@@ -49,11 +49,11 @@ function cluster(service: ServiceModel, port: ServicePortModel, subset: string |
   const outliers = flavor === 'envoy' ? envoyOutlierDetection(policy) : grpcOutlierDetection(policy);
   if (outliers) message.outlier_detection = outliers;
   if (flavor === 'proxyless') {
-    const tls = clusterTransportSocket(service, policy);
+    const tls = clusterTransportSocket(service, port, policy);
     if (tls) message.transport_socket = tls;
   }
   if (flavor === 'envoy') {
-    const tls = envoyClusterTransportSocket(service, policy, port.number, subset);
+    const tls = envoyClusterTransportSocket(service, policy, port, subset);
     if (tls) message.transport_socket = tls;
     const options = httpProtocolOptions(port, policy);
     if (options) message.typed_extension_protocol_options = { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': options };

@@ -8,14 +8,13 @@ import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.js';
 import { serviceOfHost } from '../../mesh/hosts.js';
 import { routingSources, type MeshModel, type MeshRef, type ServiceModel, type ServicePortModel } from '../../mesh/model/index.js';
 import {
-  DEFAULT_MTLS_MODE,
   envoyCredentialSecrets,
   envoyDownstreamTransportSocket,
   rbacHttpFilters,
   rbacNetworkFilters,
   type MtlsMode,
 } from '../../security/index.js';
-import type { WorkloadSecurity } from '../../mesh/policy.js';
+import { mtlsModeAt, type WorkloadSecurity } from '../../mesh/policy.js';
 import { ExtensionType, TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
 import { isHttp2, serviceClusters } from './clusters.js';
@@ -255,7 +254,7 @@ export function envoyInboundResources(ips: readonly string[], model: MeshModel, 
     const trace = isTcpProtocol(protocol) ? undefined : tracing(security?.telemetry?.spec, service, uniqueSources(sources));
     if (trace && !out.some((g) => g.name === trace.cluster.name)) out.push(trace.cluster);
     const filters = (chainName: string) => inboundFilters({ protocol, cluster, chainName, trustDomain, ...(security ? { security } : {}), ...(trace ? { tracing: trace.hcm } : {}) });
-    const mode = security?.mtlsMode ?? DEFAULT_MTLS_MODE;
+    const mode = mtlsModeAt(security, port);
     for (const chain of inboundChains(mode)) {
       const name = `${cluster}${chain.name}`;
       chains.push({

@@ -70,6 +70,28 @@ describe('mesh security in proxyless resources', () => {
     });
   });
 
+  it("portLevelMtls: a workload port's own mode, over the namespace's, for its server and for clients' auto mTLS", () => {
+    const chainsOf = (resources: Generated[], ip: string) => (find(resources, TypeUrl.listener, inboundListenerName(ip, 50051)).filter_chains as ProtoMessage[]).map((c) => c.name);
+    const strict = policy('strict', { mtls: { mode: 'STRICT' } });
+    // v1's port 50051 opts out of the namespace's STRICT: v1 serves plaintext there, v2 keeps mTLS, and clients no
+    // longer use mTLS toward the service (not every workload requires it).
+    const v1Open = policy('v1-open', { selector: { matchLabels: { version: 'v1' } }, portLevelMtls: { '50051': { mode: 'DISABLE' } } });
+    const { m, resources } = generate([strict, v1Open]);
+    expect(chainsOf(resources, '127.0.0.2')).toEqual(['inbound|50051|plaintext']);
+    expect(chainsOf(resources, '127.0.0.3')).toEqual(['inbound|50051|mtls']);
+    expect(find(resources, TypeUrl.cluster, `outbound|9080||${m.host}`).transport_socket).toBeUndefined();
+
+    // Both workloads STRICT on that port only: clients use mTLS; a port-level mode on another port changes nothing.
+    const portStrict = policy('port-strict', { selector: { matchLabels: { app: 'reviews' } }, portLevelMtls: { '50051': { mode: 'STRICT' } } });
+    const other = generate([policy('other-port', { selector: { matchLabels: { app: 'reviews' } }, portLevelMtls: { '8080': { mode: 'STRICT' } } })]);
+    expect(chainsOf(other.resources, '127.0.0.2')).toEqual(['inbound|50051|plaintext']);
+    const strictPort = generate([portStrict]);
+    expect(chainsOf(strictPort.resources, '127.0.0.2')).toEqual(['inbound|50051|mtls']);
+    const cluster = strictPort.resources.find((r) => r.typeUrl === TypeUrl.cluster && r.name === `outbound|9080||${m.host}`)!;
+    expect(cluster.message.transport_socket).toBeDefined();
+    expect(cluster.sources).toContainEqual(expect.objectContaining({ kind: 'ServiceEntry' }));
+  });
+
   it('authorization becomes RBAC filters before the router of every server listener', () => {
     const { resources } = generate([policy('allow-frontend', { authorization: { action: 'ALLOW', rules: [{ from: [{ principals: ['cluster.local/ns/a/sa/frontend'] }] }] } })]);
     const listener = find(resources, TypeUrl.listener, inboundListenerName('127.0.0.2', 50051));

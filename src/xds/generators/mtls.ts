@@ -7,10 +7,10 @@
 import { SERVER_LISTENER_TEMPLATE } from '../../agent/bootstrap.js';
 import { isTcpProtocol } from '../../api/index.js';
 import { DEFAULT_TRUST_DOMAIN, spiffeId } from '../../ca/spiffe.js';
-import type { EndpointModel, ServiceModel } from '../../mesh/model/index.js';
+import type { EndpointModel, ServiceModel, ServicePortModel } from '../../mesh/model/index.js';
+import { mtlsModeAt } from '../../mesh/policy.js';
 import {
   clientTransportSocket,
-  DEFAULT_MTLS_MODE,
   envoyOriginationTransportSocket,
   envoyUpstreamTransportSocket,
   inboundFilterChains,
@@ -31,7 +31,8 @@ export function inboundListenerName(address: string, port: number): string {
   return SERVER_LISTENER_TEMPLATE.replace('%s', `${address}:${port}`);
 }
 
-const modeOf = (e: EndpointModel): MtlsMode => e.security?.mtlsMode ?? DEFAULT_MTLS_MODE;
+/** The mode the endpoint serves `port` (the workload's port) with. */
+const modeOf = (e: EndpointModel, port: number): MtlsMode => mtlsModeAt(e.security, port);
 
 /**
  * Inbound listeners of the service's workloads (gRPC ports only). Routes are `non_forwarding_action`: the server
@@ -62,7 +63,7 @@ export function proxylessInboundListeners(service: ServiceModel, trustDomain = D
           http_filters: httpFilters,
         },
       });
-      const filterChains = inboundFilterChains(modeOf(endpoint)).map((chain) => ({
+      const filterChains = inboundFilterChains(modeOf(endpoint, target)).map((chain) => ({
         name: `inbound|${target}|${chain.name}`,
         filters: [hcm(`inbound|${target}|${chain.name}`)],
         ...(chain.transport_socket ? { transport_socket: chain.transport_socket } : {}),
@@ -87,19 +88,23 @@ export function proxylessInboundListeners(service: ServiceModel, trustDomain = D
  * What a client needs to reach the service's workloads: mutual TLS when the DestinationRule says ISTIO_MUTUAL, or
  * (auto mTLS) when every workload of the service requires it; then only the workloads' ServiceAccount identities.
  */
-export function destinationTls(service: ServiceModel, policy: EffectivePolicy, trustDomain: string): { mutual: boolean; serverIdentities: string[] } {
+export function destinationTls(service: ServiceModel, port: ServicePortModel, policy: EffectivePolicy, trustDomain: string): { mutual: boolean; serverIdentities: string[] } {
   const endpoints = service.endpoints;
   // Auto mTLS is for mesh workloads: a MESH_EXTERNAL service's endpoints have no sidecar or agent, whatever
-  // policy covers the namespace that declares them (a DestinationRule may still ask for ISTIO_MUTUAL).
-  const strict = service.location === 'MESH_INTERNAL' && endpoints.length > 0 && endpoints.every((e) => modeOf(e) === 'STRICT');
+  // policy covers the namespace that declares them (a DestinationRule may still ask for ISTIO_MUTUAL). Each
+  // workload is asked on the port the service port reaches it on (port-level modes).
+  const strict =
+    service.location === 'MESH_INTERNAL' &&
+    endpoints.length > 0 &&
+    endpoints.every((e) => modeOf(e, endpointPort(e, port) ?? port.number) === 'STRICT');
   const explicit = policy.tls?.mode as ClientTlsMode | undefined;
   const serverIdentities = endpoints.flatMap((e) => (e.serviceAccount ? [spiffeId({ trustDomain, namespace: e.source.namespace, serviceAccount: e.serviceAccount })] : []));
   return { mutual: usesMutualTls(strict ? 'STRICT' : 'PERMISSIVE', explicit), serverIdentities };
 }
 
 /** The transport socket of a proxyless cluster (certificate provider instances), or undefined for plaintext. */
-export function clusterTransportSocket(service: ServiceModel, policy: EffectivePolicy, trustDomain = DEFAULT_TRUST_DOMAIN): ProtoMessage | undefined {
-  const { mutual, serverIdentities } = destinationTls(service, policy, trustDomain);
+export function clusterTransportSocket(service: ServiceModel, port: ServicePortModel, policy: EffectivePolicy, trustDomain = DEFAULT_TRUST_DOMAIN): ProtoMessage | undefined {
+  const { mutual, serverIdentities } = destinationTls(service, port, policy, trustDomain);
   return clientTransportSocket({ destinationMode: mutual ? 'STRICT' : 'DISABLE', serverIdentities, trustDomain });
 }
 
@@ -107,7 +112,7 @@ export function clusterTransportSocket(service: ServiceModel, policy: EffectiveP
 export function envoyClusterTransportSocket(
   service: ServiceModel,
   policy: EffectivePolicy,
-  port: number,
+  port: ServicePortModel,
   subset: string | undefined,
   trustDomain = DEFAULT_TRUST_DOMAIN,
 ): ProtoMessage | undefined {
@@ -115,7 +120,7 @@ export function envoyClusterTransportSocket(
   if (tls?.mode === 'SIMPLE' || tls?.mode === 'MUTUAL') {
     return envoyOriginationTransportSocket({ ...tls, mode: tls.mode }, service.host);
   }
-  const { mutual, serverIdentities } = destinationTls(service, policy, trustDomain);
+  const { mutual, serverIdentities } = destinationTls(service, port, policy, trustDomain);
   if (!mutual) return undefined;
-  return envoyUpstreamTransportSocket({ sni: outboundSni(service.host, port, subset), serverIdentities, trustDomain });
+  return envoyUpstreamTransportSocket({ sni: outboundSni(service.host, port.number, subset), serverIdentities, trustDomain });
 }
