@@ -91,7 +91,8 @@ export class StatusWriter {
     const generationChanged = obj.status?.observedGeneration !== generation;
     if (!changed && Object.keys(changedFields).length === 0 && !generationChanged) return;
 
-    const next: MeshStatus = { ...changedFields, observedGeneration: generation, conditions };
+    const replaced = Object.fromEntries(Object.entries(changedFields).map(([key, value]) => [key, replacing(status?.[key], value)]));
+    const next: MeshStatus = { ...replaced, observedGeneration: generation, conditions };
     const stored = await patchStatus<StatusTarget>(this.client, resource, { namespace: obj.metadata.namespace, name: obj.metadata.name! }, next, {
       // A status written from a stale cache must not win over a newer one: fail with 409 and retry from the cache.
       resourceVersion: obj.metadata.resourceVersion,
@@ -115,4 +116,19 @@ export class StatusWriter {
     if (update.status === 'True') this.events.normal(obj, update.reason, 'Reconcile', `${update.type}: ${update.message}`);
     else if (update.status === 'False') this.events.warning(obj, update.reason, 'Reconcile', `${update.type}=False: ${update.message}`);
   }
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * `next` as a merge patch that replaces `stored` rather than merging into it: every key `stored` has and `next`
+ * lacks, at any depth, is set to null (removed). Without it a field dropped from a spec would live on in
+ * status.lastAccepted.spec and come back into force the next time an update is refused.
+ */
+export function replacing(stored: unknown, next: unknown): unknown {
+  if (!isPlainObject(stored) || !isPlainObject(next)) return next;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(stored)) if (!(key in next)) out[key] = null;
+  for (const [key, value] of Object.entries(next)) out[key] = replacing(stored[key], value);
+  return out;
 }

@@ -112,7 +112,7 @@ describe('xDS for workloads goes through their agents', () => {
 });
 
 describe('mutual TLS from MeshPolicy, on real grpc-js-xds traffic', () => {
-  it('2. STRICT: the mesh client gets through with its certificate and a plaintext client is refused; PERMISSIVE accepts both', async () => {
+  it('2. STRICT: the mesh client gets through with its certificate and a plaintext client is refused; a port-level DISABLE and PERMISSIVE accept both', async () => {
     const strict = await until('mTLS calls from frontend', async () => {
       const results = await calls(frontend, '/weft.test.Echo/Call');
       return all(results, 0) ? results : undefined;
@@ -120,6 +120,16 @@ describe('mutual TLS from MeshPolicy, on real grpc-js-xds traffic', () => {
     expect(strict.map((r) => r.peer)).toEqual(Array(5).fill(identity('frontend'))); // the server saw the caller's SPIFFE ID
     const refused = await plaintextCall();
     expect(refused.code).toBe(grpc.status.UNAVAILABLE);
+
+    // A port-level exception (Istio's portLevelMtls) on the backend's port: plaintext there, and the mesh client's
+    // automatic mTLS follows the port's mode, not the workload's.
+    apply(ns.name, meshPolicy({ mtls: { mode: 'STRICT' }, portLevelMtls: { [String(serverPort)]: { mode: 'DISABLE' } } }));
+    await until('a plaintext client on the port-level DISABLE port', async () => ((await plaintextCall()).code === 0 ? true : undefined));
+    const portLevel = await until('frontend in plaintext on that port', async () => {
+      const results = await calls(frontend, '/weft.test.Echo/Call');
+      return all(results, 0) && results.every((r) => r.peer === 'plaintext') ? results : undefined;
+    });
+    expect(portLevel).toHaveLength(5);
 
     apply(ns.name, meshPolicy({ mtls: { mode: 'PERMISSIVE' } }));
     await until('a plaintext client to get through under PERMISSIVE', async () => ((await plaintextCall()).code === 0 ? true : undefined));
@@ -247,6 +257,10 @@ describe('MeshPolicy on an Envoy sidecar (no Envoy here: a raw ADS client asks a
 
 describe('bad input never changes what is enforced', () => {
   it('6. a MeshPolicy update that is not accepted leaves its last accepted authorization in force', async () => {
+    // An accepted generation with a port-level exception first: the one after it drops the field, and a refused
+    // update must bring back that one, not the exception (status.lastAccepted is written as a replacement).
+    apply(ns.name, meshPolicy({ mtls: { mode: 'STRICT' }, portLevelMtls: { [String(serverPort)]: { mode: 'DISABLE' } } }));
+    await until('a plaintext client on the port-level DISABLE port', async () => ((await plaintextCall()).code === 0 ? true : undefined));
     const allowFrontend = { mtls: { mode: 'STRICT' }, authorization: { action: 'ALLOW', rules: [{ from: [{ principals: [`cluster.local/ns/${ns.name}/sa/frontend`] }] }] } };
     apply(ns.name, meshPolicy(allowFrontend));
     await waitForCondition(ns.name, 'MeshPolicy', 'backend', 'Ready', 'True');
@@ -267,5 +281,6 @@ describe('bad input never changes what is enforced', () => {
       expect(all(await calls(frontend, '/weft.test.Echo/Call'), 0)).toBe(true);
       await new Promise((r) => setTimeout(r, 500));
     }
+    expect((await plaintextCall()).code).toBe(grpc.status.UNAVAILABLE); // STRICT on every port, as last accepted
   });
 });
