@@ -343,7 +343,19 @@ const invalid: InvalidCase[] = [
     what: 'an empty spec (CEL)',
     kind: 'MeshPolicy',
     mutate: (s) => { for (const k of Object.keys(s)) delete s[k]; },
-    expect: ['spec', 'at least one of mtls, authorization, rateLimit or telemetry must be set'],
+    expect: ['spec', 'at least one of mtls, portLevelMtls, authorization, rateLimit or telemetry must be set'],
+  },
+  {
+    what: 'portLevelMtls without a selector (CEL, as Istio)',
+    kind: 'MeshPolicy',
+    mutate: (s) => { delete s.selector; s.portLevelMtls = { '8080': { mode: 'DISABLE' } }; },
+    expect: ['spec.portLevelMtls', "portLevelMtls needs a selector (port numbers are a workload's)"],
+  },
+  {
+    what: "a JWT condition (Weft has no RequestAuthentication)",
+    kind: 'MeshPolicy',
+    mutate: (s) => { s.authorization = { action: 'ALLOW', rules: [{ when: [{ key: 'request.auth.claims[group]', values: ['admin'] }] }] }; },
+    expect: ['spec.authorization.rules[0].when[0].key', 'should match'],
   },
   // ---- What Istio refuses, Weft refuses too (Istio's validation of ServiceEntry and WorkloadEntry)
   {
