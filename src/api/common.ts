@@ -231,11 +231,11 @@ export const StringMatch = Type.Object(
 );
 
 /**
- * Whether a StringMatch constrains no value: `{}`, and for a header or query parameter (`named`) Istio's regex `*`
- * too. There it is a presence match.
+ * Whether a StringMatch constrains no value: `{}`, the prefix "" (every value has it; Envoy refuses an empty
+ * prefix matcher), and for a header or query parameter (`named`) Istio's regex `*` too. There it is a presence match.
  */
 export function matchesAnyValue(m: StringMatch, named = false): boolean {
-  return m.exact === undefined && m.prefix === undefined && (m.regex === undefined || (named && m.regex === '*'));
+  return m.exact === undefined && (m.prefix === undefined || m.prefix === '') && (m.regex === undefined || (named && m.regex === '*'));
 }
 export type StringMatch = Static<typeof StringMatch>;
 

@@ -259,7 +259,7 @@ describe('Envoy sidecar generator, on config/samples', () => {
     const model = sampleMesh();
     const reviews = model.service('reviews.weft-demo.svc.cluster.local')!;
     const corsPolicy = {
-      allowOrigins: [{ exact: 'https://a.example' }, { regex: 'https://.*\\.b\\.example' }],
+      allowOrigins: [{ exact: 'https://a.example' }, { regex: 'https://.*\\.b\\.example' }, {}, { prefix: '' }],
       allowMethods: ['GET', 'POST'],
       allowHeaders: ['x-a', 'x-b'],
       exposeHeaders: ['x-c'],
@@ -275,7 +275,8 @@ describe('Envoy sidecar generator, on config/samples', () => {
         '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy',
         forward_not_matching_preflights: { value: false },
         filter_enabled: { default_value: { numerator: 100, denominator: 'HUNDRED' } },
-        allow_origin_string_match: [{ exact: 'https://a.example' }, { safe_regex: { regex: 'https://.*\\.b\\.example' } }],
+        // An empty match is dropped (Istio's); a prefix "" takes every origin, said as a regex (Envoy refuses an empty prefix).
+        allow_origin_string_match: [{ exact: 'https://a.example' }, { safe_regex: { regex: 'https://.*\\.b\\.example' } }, { safe_regex: { regex: '.*' } }],
         allow_credentials: { value: true },
         allow_headers: 'x-a,x-b',
         allow_methods: 'GET,POST',

@@ -133,14 +133,15 @@ describe('proxyless generator', () => {
   it("matches a header's presence and absence as Istio does: an empty match, or the header regex *", () => {
     const split = virtualService('reviews', 'shop', ['reviews'], [
       { match: [{ headers: { 'x-canary': {} }, method: {} }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
-      { match: [{ headers: { 'x-debug': { regex: '*' } }, withoutHeaders: { 'x-legacy': {} } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
+      { match: [{ headers: { 'x-debug': { regex: '*' }, 'x-any': { prefix: '' } }, withoutHeaders: { 'x-legacy': {} } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
       { route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
     ]);
     const resources = generate(m, { split });
     expectValid(resources);
     expect(routesOf(resources, target).map((r) => r.match)).toEqual([
       { prefix: '/', headers: [{ name: 'x-canary', present_match: true }] }, // an empty method match holds for every call
-      { prefix: '/', headers: [{ name: 'x-debug', present_match: true }, { name: 'x-legacy', present_match: true, invert_match: true }] },
+      // A prefix "" is taken by every value: a presence match too (Envoy would refuse an empty prefix matcher).
+      { prefix: '/', headers: [{ name: 'x-debug', present_match: true }, { name: 'x-any', present_match: true }, { name: 'x-legacy', present_match: true, invert_match: true }] },
       { prefix: '/' },
     ]);
   });

@@ -340,7 +340,11 @@ function corsPolicy(c: CorsPolicy): ProtoMessage {
     forward_not_matching_preflights: { value: c.unmatchedPreflights !== 'IGNORE' },
     filter_enabled: { default_value: { numerator: 100, denominator: 'HUNDRED' } },
   };
-  if (c.allowOrigins) out.allow_origin_string_match = c.allowOrigins.filter((m) => !matchesAnyValue(m)).map((m) => stringMatcher(m)); // Istio drops empty ones
+  if (c.allowOrigins) {
+    // Istio drops an empty match; a prefix "" takes every origin (Envoy refuses an empty prefix: a regex says it).
+    const origins = c.allowOrigins.filter((m) => m.exact !== undefined || m.prefix !== undefined || m.regex !== undefined);
+    out.allow_origin_string_match = origins.map((m) => (m.prefix === '' ? { safe_regex: { regex: '.*' } } : stringMatcher(m)));
+  }
   else if (c.allowOrigin) out.allow_origin_string_match = c.allowOrigin.map((exact) => ({ exact }));
   if (c.allowCredentials !== undefined) out.allow_credentials = { value: c.allowCredentials };
   if (c.allowHeaders?.length) out.allow_headers = c.allowHeaders.join(',');
