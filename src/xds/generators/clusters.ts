@@ -5,7 +5,7 @@ import type { ServiceModel, ServicePortModel } from '../../mesh/model/index.js';
 import { ExtensionType, TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
 import { dnsClusterFields, resolvedByDns } from './dns.js';
-import { duration, durationMs } from './duration.js';
+import { duration, durationSeconds } from './duration.js';
 import { clusterTransportSocket, envoyClusterTransportSocket } from './mtls.js';
 import { outboundCluster } from './names.js';
 import { localityRule } from './locality.js';
@@ -109,7 +109,7 @@ function commonLbConfig(policy: EffectivePolicy): ProtoMessage | undefined {
 function tcpKeepalive(policy: EffectivePolicy): ProtoMessage | undefined {
   const k = policy.connectionPool?.tcp?.tcpKeepalive;
   if (!k) return undefined;
-  const seconds = (text: string) => ({ value: Math.floor(durationMs(text) / 1000) });
+  const seconds = (text: string) => ({ value: durationSeconds(text) });
   const keepalive: ProtoMessage = {};
   if (k.probes) keepalive.keepalive_probes = { value: k.probes };
   if (k.time) keepalive.keepalive_time = seconds(k.time);

@@ -10,6 +10,11 @@ export function durationMs(text: string): number {
   return total;
 }
 
+/** Whole seconds in a duration string (the fraction dropped, as Istio reads a Duration's seconds). */
+export function durationSeconds(text: string): number {
+  return Math.floor(durationMs(text) / 1000);
+}
+
 export function protoDuration(ms: number): ProtoMessage {
   const seconds = Math.floor(ms / 1000);
   const nanos = Math.round((ms - seconds * 1000) * 1e6);

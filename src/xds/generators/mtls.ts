@@ -7,7 +7,7 @@
 import { SERVER_LISTENER_TEMPLATE } from '../../agent/bootstrap.js';
 import { isTcpProtocol } from '../../api/index.js';
 import { DEFAULT_TRUST_DOMAIN, spiffeId } from '../../ca/spiffe.js';
-import type { EndpointModel, ServiceModel, ServicePortModel } from '../../mesh/model/index.js';
+import type { ServiceModel, ServicePortModel } from '../../mesh/model/index.js';
 import { mtlsModeAt } from '../../mesh/policy.js';
 import {
   clientTransportSocket,
@@ -18,7 +18,6 @@ import {
   rbacHttpFilters,
   usesMutualTls,
   type ClientTlsMode,
-  type MtlsMode,
 } from '../../security/index.js';
 import { ExtensionType, TypeUrl } from '../protos.js';
 import type { ProtoMessage } from '../resource.js';
@@ -30,9 +29,6 @@ import { policySources, uniqueSources, type Generated } from './types.js';
 export function inboundListenerName(address: string, port: number): string {
   return SERVER_LISTENER_TEMPLATE.replace('%s', `${address}:${port}`);
 }
-
-/** The mode the endpoint serves `port` (the workload's port) with. */
-const modeOf = (e: EndpointModel, port: number): MtlsMode => mtlsModeAt(e.security, port);
 
 /**
  * Inbound listeners of the service's workloads (gRPC ports only). Routes are `non_forwarding_action`: the server
@@ -63,7 +59,7 @@ export function proxylessInboundListeners(service: ServiceModel, trustDomain = D
           http_filters: httpFilters,
         },
       });
-      const filterChains = inboundFilterChains(modeOf(endpoint, target)).map((chain) => ({
+      const filterChains = inboundFilterChains(mtlsModeAt(endpoint.security, target)).map((chain) => ({
         name: `inbound|${target}|${chain.name}`,
         filters: [hcm(`inbound|${target}|${chain.name}`)],
         ...(chain.transport_socket ? { transport_socket: chain.transport_socket } : {}),
@@ -96,7 +92,7 @@ export function destinationTls(service: ServiceModel, port: ServicePortModel, po
   const strict =
     service.location === 'MESH_INTERNAL' &&
     endpoints.length > 0 &&
-    endpoints.every((e) => modeOf(e, endpointPort(e, port) ?? port.number) === 'STRICT');
+    endpoints.every((e) => mtlsModeAt(e.security, endpointPort(e, port) ?? port.number) === 'STRICT');
   const explicit = policy.tls?.mode as ClientTlsMode | undefined;
   const serverIdentities = endpoints.flatMap((e) => (e.serviceAccount ? [spiffeId({ trustDomain, namespace: e.source.namespace, serviceAccount: e.serviceAccount })] : []));
   return { mutual: usesMutualTls(strict ? 'STRICT' : 'PERMISSIVE', explicit), serverIdentities };

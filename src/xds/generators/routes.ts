@@ -11,7 +11,7 @@ import { isAuthorityHeader } from '../../mesh/proxy-rules.js';
 import type { MeshModel, MeshRef, ServiceModel, ServicePortModel } from '../../mesh/model/index.js';
 import { ExtensionType } from '../protos.js';
 import type { ProtoMessage, ProtoValue } from '../resource.js';
-import { duration, durationMs, protoDuration } from './duration.js';
+import { duration, durationMs, durationSeconds, protoDuration } from './duration.js';
 import { outboundCluster } from './names.js';
 import { effectivePolicy } from './policy.js';
 import type { Flavor } from './types.js';
@@ -350,7 +350,7 @@ function corsPolicy(c: CorsPolicy): ProtoMessage {
   if (c.allowHeaders?.length) out.allow_headers = c.allowHeaders.join(',');
   if (c.allowMethods?.length) out.allow_methods = c.allowMethods.join(',');
   if (c.exposeHeaders?.length) out.expose_headers = c.exposeHeaders.join(',');
-  if (c.maxAge !== undefined) out.max_age = String(Math.floor(durationMs(c.maxAge) / 1000));
+  if (c.maxAge !== undefined) out.max_age = String(durationSeconds(c.maxAge));
   return out;
 }
 
